@@ -1,0 +1,49 @@
+"""Criterion 2, caller competent: no sign the customer cannot fully understand."""
+
+from __future__ import annotations
+
+from qa_pipeline.checks.common import first_hit, quote
+from qa_pipeline.checks.context import CallContext
+from qa_pipeline.checks.registry import register
+from qa_pipeline.verdict.model import Item
+
+# Signals that last the whole call, and signals the agent can resolve by explaining again.
+PERSISTENT = {
+    "drunk": "the customer is drunk",
+    "just_woken": "the customer is half-asleep or just woken",
+    "child": "a child answered",
+    "language_barrier": "the customer does not speak the language well",
+}
+RESOLVABLE = {
+    "cannot_hear": "the customer cannot hear the agent",
+    "not_understand": "the customer does not understand",
+}
+
+
+@register("caller_competent.v1", "item")
+def caller_competent(ctx: CallContext, params: object) -> Item:
+    """No sign that the customer is drunk, half-asleep, a child, cannot hear, or does not
+    understand without the agent resolving it."""
+    customer = list(ctx.customer_turns())
+    for lexicon, reason in PERSISTENT.items():
+        found = first_hit(customer, lexicon)
+        if found:
+            return Item(False, (found[1].evidence(found[2].text),), f"{reason}: {quote(found)}")
+    child_cue = first_hit(ctx.agent_turns(), "child_cue")
+    if child_cue:
+        return Item(False, (child_cue[1].evidence(child_cue[2].text),), "the agent is speaking to a child")
+    for lexicon, reason in RESOLVABLE.items():
+        hits = [t for t in customer if t.has(lexicon)]
+        if not hits:
+            continue
+        last = hits[-1]
+        resolved = first_hit((t for t in customer if t.index > last.index), "understood")
+        if resolved is None:
+            found = first_hit([last], lexicon)
+            assert found is not None
+            return Item(
+                False,
+                (found[1].evidence(found[2].text),),
+                f"{reason} and it was never resolved: {quote(found)}",
+            )
+    return Item(True, (), "no sign that the customer could not follow the call")

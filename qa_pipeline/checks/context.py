@@ -1,0 +1,199 @@
+"""What every check reads: the call split into turns and sentences, each with its normalized
+text and lexicon hits (computed on first use, once), plus facts several checks share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from functools import cached_property
+
+from qa_pipeline.ruleset.loader import LanguagePack
+from qa_pipeline.ruleset.schema import CampaignFile
+from qa_pipeline.text.entities import DateMention, Duration, Money, find_dates, find_durations, find_money
+from qa_pipeline.text.lexicon import Hit, compile_patterns
+from qa_pipeline.text.normalize import normalized, surface
+from qa_pipeline.transcript.model import Call, Segment, Speaker
+from qa_pipeline.verdict.model import Evidence
+
+_SENTENCE_END = {
+    "zh": re.compile(r"[^。！？!?；;]*(?:[。！？!?；;]+|$)"),
+    "en": re.compile(r".*?(?:[!?;]+|\.(?=\s|$)|$)"),
+}
+
+
+class Sentence:
+    """A sentence of one segment, with lazily computed lexicon hits and entities."""
+
+    __slots__ = (
+        "_dates", "_durations", "_hits", "_money", "language", "norm", "pack", "segment",
+        "surface", "text",
+    )  # fmt: skip
+
+    def __init__(self, text: str, segment: Segment, pack: LanguagePack, language: str) -> None:
+        self.text = text
+        self.segment = segment
+        self.pack = pack
+        self.language = language
+        self.surface = surface(text)
+        self.norm = normalized(text, language)
+        self._hits: dict[str, tuple[Hit, ...]] = {}
+        self._money: list[Money] | None = None
+        self._dates: list[DateMention] | None = None
+        self._durations: list[Duration] | None = None
+
+    def hits(self, lexicon: str) -> tuple[Hit, ...]:
+        found = self._hits.get(lexicon)
+        if found is None:
+            found = self._hits[lexicon] = self.pack.lexicons[lexicon].find(self.norm)
+        return found
+
+    def has(self, lexicon: str) -> bool:
+        return bool(self.hits(lexicon))
+
+    @property
+    def money(self) -> list[Money]:
+        if self._money is None:
+            self._money = find_money(self.norm, self.language)
+        return self._money
+
+    @property
+    def dates(self) -> list[DateMention]:
+        if self._dates is None:
+            self._dates = find_dates(self.norm, self.language)
+        return self._dates
+
+    @property
+    def durations(self) -> list[Duration]:
+        if self._durations is None:
+            self._durations = find_durations(self.norm, self.language)
+        return self._durations
+
+    @property
+    def is_question(self) -> bool:
+        return self.has("question")
+
+    def evidence(self, match: str | None = None) -> Evidence:
+        s = self.segment
+        return Evidence(s.start, s.end, s.speaker, s.text, match)
+
+
+class Turn:
+    """Consecutive segments of one speaker."""
+
+    __slots__ = ("index", "segments", "sentences", "speaker")
+
+    def __init__(self, index: int, speaker: Speaker, sentences: list[Sentence]) -> None:
+        self.index = index
+        self.speaker = speaker
+        self.sentences = tuple(sentences)
+        self.segments = tuple(dict.fromkeys(s.segment for s in sentences))
+
+    @property
+    def start(self) -> float:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> float:
+        return self.segments[-1].end
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
+    def has(self, lexicon: str) -> bool:
+        return any(s.has(lexicon) for s in self.sentences)
+
+    def first(self, lexicon: str) -> tuple[Sentence, Hit] | None:
+        for sentence in self.sentences:
+            hits = sentence.hits(lexicon)
+            if hits:
+                return sentence, hits[0]
+        return None
+
+    def evidence(self, lexicon: str | None = None) -> Evidence:
+        found = self.first(lexicon) if lexicon else None
+        if found:
+            return found[0].evidence(found[1].text)
+        segment = self.segments[0] if len(self.segments) == 1 else None
+        if segment:
+            return Evidence(segment.start, segment.end, segment.speaker, segment.text)
+        return Evidence(self.start, self.end, self.speaker, self.text)
+
+
+def split_sentences(text: str, language: str) -> list[str]:
+    parts = [p.strip() for p in _SENTENCE_END[language].findall(text)]
+    return [p for p in parts if p] or [text]
+
+
+def build_turns(call: Call, pack: LanguagePack) -> tuple[Turn, ...]:
+    turns: list[Turn] = []
+    pending: list[Sentence] = []
+    speaker: Speaker | None = None
+    for segment in sorted(call.segments, key=lambda s: (s.start, s.end)):
+        if speaker is not None and segment.speaker != speaker and pending:
+            turns.append(Turn(len(turns), speaker, pending))
+            pending = []
+        speaker = segment.speaker
+        pending += [
+            Sentence(text, segment, pack, call.language)
+            for text in split_sentences(segment.text, call.language)
+        ]
+    if speaker is not None and pending:
+        turns.append(Turn(len(turns), speaker, pending))
+    return tuple(turns)
+
+
+class CallContext:
+    """One call prepared for the checks. Shared facts are cached properties so each is
+    computed once per call, whichever check asks first."""
+
+    def __init__(self, call: Call, campaign: CampaignFile, pack: LanguagePack) -> None:
+        self.call = call
+        self.campaign = campaign
+        self.pack = pack
+        self.language = call.language
+        self.turns = build_turns(call, pack)
+        self.call_date: date = call.started_at.date()
+
+    def agent_turns(self) -> Iterator[Turn]:
+        return (t for t in self.turns if t.speaker == "agent")
+
+    def customer_turns(self) -> Iterator[Turn]:
+        return (t for t in self.turns if t.speaker == "customer")
+
+    def replies_to(self, turn: Turn) -> list[Turn]:
+        """The customer turns after `turn`, up to the agent's next turn."""
+        replies = []
+        for later in self.turns[turn.index + 1 :]:
+            if later.speaker == "agent":
+                break
+            replies.append(later)
+        return replies
+
+    def previous_agent_turn(self, turn: Turn) -> Turn | None:
+        for earlier in reversed(self.turns[: turn.index]):
+            if earlier.speaker == "agent":
+                return earlier
+        return None
+
+    @cached_property
+    def pitch_terms(self) -> re.Pattern[str]:
+        return compile_patterns(self.campaign.pitch_terms, self.language == "en")
+
+    def is_pitch(self, turn: Turn) -> bool:
+        """Agent talks about the product itself (not only naming it while asking for time)."""
+        if turn.speaker != "agent" or turn.has("permission_question"):
+            return False
+        return any(
+            self.pitch_terms.search(s.norm) or s.money for s in turn.sentences
+        )
+
+    @cached_property
+    def pitch_start(self) -> Turn | None:
+        return next((t for t in self.turns if self.is_pitch(t)), None)
+
+    @cached_property
+    def first_price(self) -> Turn | None:
+        """The agent's first statement of an amount of money."""
+        return next((t for t in self.agent_turns() if any(s.money for s in t.sentences)), None)

@@ -1,0 +1,174 @@
+"""Criterion 3, disclosures: price, free-trial end and how to cancel, compared with the
+campaign's facts (amounts, dates and codes are extracted, not pattern-matched)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
+from qa_pipeline.checks.registry import register
+from qa_pipeline.ruleset.schema import CancelMethod, Fee
+from qa_pipeline.text.entities import Money
+from qa_pipeline.verdict.model import Evidence, Item
+
+_PERIOD_WORD = {"zh": {"month": "月", "minute": "分钟"}, "en": {"month": "month", "minute": "minute"}}
+
+
+def _fee_text(fee: Fee, language: str) -> str:
+    unit = "元" if language == "zh" else ""
+    sign = "" if language == "zh" else "$"
+    return f"{sign}{fee.amount:g}{unit}/{_PERIOD_WORD[language][fee.period]}"
+
+
+def _stated_money(ctx: CallContext) -> list[tuple[Turn, Sentence, Money]]:
+    return [(t, s, m) for t in ctx.agent_turns() for s in t.sentences for m in s.money]
+
+
+def _period(ctx: CallContext, turn: Turn, money: Money) -> str | None:
+    """The money's own period, else the turn's only one ("收费的，3块钱，按月收")."""
+    if money.period:
+        return money.period
+    periods = {m.period for s in turn.sentences for m in s.money if m.period}
+    return periods.pop() if len(periods) == 1 else None
+
+
+@register("fee_disclosed.v1", "item")
+def fee_disclosed(ctx: CallContext, params: object) -> Item:
+    """The agent states the campaign's price with its period; any wrong amount fails."""
+    campaign = ctx.campaign
+    fees = [campaign.price, *campaign.extra_fees]
+    expected = _fee_text(campaign.price, ctx.language)
+    correct: list[Evidence] = []
+    for turn, sentence, money in _stated_money(ctx):
+        period = _period(ctx, turn, money)
+        same_period = [f for f in fees if f.period == period]
+        if not same_period:
+            continue
+        if not any(abs(f.amount - money.amount) < 0.005 for f in same_period):
+            return Item(
+                False,
+                (sentence.evidence(money.text),),
+                f"wrong price: the agent said {money.text} per {period}, the campaign price is {expected}",
+            )
+        if period == campaign.price.period and abs(money.amount - campaign.price.amount) < 0.005:
+            correct.append(sentence.evidence(money.text))
+    if correct:
+        return Item(True, tuple(correct[:2]), f"the agent stated the price {expected}")
+    return Item(False, (), f"the agent never stated the price ({expected})")
+
+
+class TrialParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tolerance_days: int = Field(
+        1, ge=0, description="a stated end date this many days off still counts (ends vs through)"
+    )
+
+
+def _trial_sentences(ctx: CallContext) -> list[Sentence]:
+    return [s for t in ctx.agent_turns() if t.has("trial_context") for s in t.sentences]
+
+
+@register("trial_end_disclosed.v1", "item", TrialParams)
+def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
+    """For trial products: the agent gives the trial's end as a date (call date + trial
+    length) or as a duration anchored to today."""
+    days = ctx.campaign.trial_days
+    if days is None:
+        return Item(None, (), "the campaign has no free trial")
+    expected = ctx.call_date + timedelta(days=days)
+    wrong: list[tuple[Sentence, str]] = []
+    sentences = _trial_sentences(ctx)
+    for sentence in sentences:
+        for mention in sentence.dates:
+            when = mention.resolve(ctx.call_date)
+            if when is None:
+                continue
+            if abs((when - expected).days) <= params.tolerance_days:
+                return Item(
+                    True,
+                    (sentence.evidence(mention.text),),
+                    f"the agent gave the trial end date {when.isoformat()} (call date + {days} days)",
+                )
+            wrong.append((sentence, f"{mention.text} ({when.isoformat()})"))
+    for sentence in sentences:
+        if not sentence.has("anchor_today"):
+            continue
+        for duration in sentence.durations:
+            if duration.days == days:
+                return Item(
+                    True,
+                    (sentence.evidence(duration.text),),
+                    f"the agent gave the trial length ({duration.text}) counted from today",
+                )
+            wrong.append((sentence, duration.text))
+    if wrong:
+        sentence, said = wrong[0]
+        return Item(
+            False,
+            (sentence.evidence(),),
+            f"wrong trial end: the agent said {said}, the trial ends {expected.isoformat()}",
+        )
+    if sentences:
+        return Item(
+            False,
+            (sentences[0].evidence(),),
+            "the agent mentioned the free trial but never said when it ends",
+        )
+    return Item(False, (), f"the agent never said when the free trial ends ({expected.isoformat()})")
+
+
+_SQUASH = re.compile(r"[\s\-_.,'\"“”‘’、，。]")
+
+
+def _squashed(text: str) -> str:
+    return _SQUASH.sub("", text)
+
+
+def _method_matches(method: CancelMethod, text: str) -> bool:
+    if method.kind == "sms":
+        assert method.code is not None and method.number is not None
+        return method.code.lower() in text and method.number in text
+    if method.kind == "hotline":
+        assert method.number is not None
+        return method.number in text
+    assert method.name is not None
+    return _squashed(method.name.lower()) in text
+
+
+def _code_like(method: CancelMethod) -> re.Pattern[str] | None:
+    """Other codes of the same family as the campaign's (TD12121 -> td[0-9a-z]+)."""
+    if method.kind != "sms" or method.code is None:
+        return None
+    prefix = re.match(r"[A-Za-z]+", method.code)
+    if prefix is None or prefix.group(0) == method.code:
+        return None
+    return re.compile(rf"{prefix.group(0).lower()}[0-9a-z]+")
+
+
+@register("cancel_method_disclosed.v1", "item")
+def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
+    """The agent tells the customer how to cancel, using one of the campaign's methods."""
+    methods = ctx.campaign.cancel_methods
+    codes = {m.code.lower() for m in methods if m.code}
+    families = [p for p in map(_code_like, methods) if p]
+    for turn in ctx.agent_turns():
+        in_context = turn.has("cancel_context")
+        for sentence in turn.sentences:
+            text = _squashed(sentence.norm)
+            for family in families:
+                for other in family.findall(text):
+                    if other not in codes and in_context:
+                        return Item(
+                            False,
+                            (sentence.evidence(other),),
+                            f"wrong cancel code {other.upper()}: this campaign's is "
+                            + ", ".join(sorted(c.upper() for c in codes)),
+                        )
+            for method in methods:
+                sms = method.kind == "sms"
+                if (sms or in_context) and _method_matches(method, text):
+                    return Item(True, (sentence.evidence(),), f"the agent explained how to cancel ({method.kind})")
+    return Item(False, (), "the agent never said how to cancel")

@@ -1,0 +1,68 @@
+"""Forbidden phrases (服务忌语) in the agent's speech, as verbatim spans with a category."""
+
+from __future__ import annotations
+
+import re
+
+from qa_pipeline.checks.context import CallContext, Sentence
+from qa_pipeline.checks.registry import register
+from qa_pipeline.ruleset.loader import CompiledForbiddenRule
+from qa_pipeline.verdict.model import ForbiddenFinding
+
+_CLAUSE = re.compile(r"[^，,。！？!?；;:：]+")
+# A conditional clause just before a threat belongs to it ("您不开的话，号码会被限制").
+_CONDITION = re.compile(r"(?:的话|^\s*(?:如果|要是|假如))|^\s*(?:if|unless)\b")
+_TRIM = " \t.。!！?？,，"
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group(0).strip()]
+
+
+def _applies(rule: CompiledForbiddenRule, clause: str, paid: bool) -> bool:
+    if rule.spec.when == "paid_product" and not paid:
+        return False
+    return not (rule.unless and rule.unless.search(clause))
+
+
+def _sentence_findings(sentence: Sentence, rules: tuple[CompiledForbiddenRule, ...], paid: bool) -> list[ForbiddenFinding]:
+    text, view = sentence.text, sentence.surface
+    clauses = _clauses(view)
+    matched: list[tuple[int, CompiledForbiddenRule]] = []
+    for index, (start, end) in enumerate(clauses):
+        clause = view[start:end]
+        rule = next((r for r in rules if r.pattern.search(clause) and _applies(r, clause, paid)), None)
+        if rule is not None:
+            matched.append((index, rule))
+    findings: list[ForbiddenFinding] = []
+    i = 0
+    while i < len(matched):
+        first, rule = matched[i]
+        last = first
+        # Adjacent clauses of the same category are one phrase ("永久免费的，不收任何费用").
+        while i + 1 < len(matched) and matched[i + 1][0] == last + 1 and matched[i + 1][1].spec.category == rule.spec.category:
+            i += 1
+            last = matched[i][0]
+        if first > 0 and rule.spec.category == "threat" and _CONDITION.search(view[slice(*clauses[first - 1])]):
+            first -= 1
+        span = text[clauses[first][0] : clauses[last][1]].strip(_TRIM)
+        segment = sentence.segment
+        findings.append(
+            ForbiddenFinding(rule.spec.category, span, segment.start, segment.end, segment.speaker, rule.spec.id)
+        )
+        i += 1
+    return findings
+
+
+@register("forbidden_phrases.v1", "forbidden")
+def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFinding, ...]:
+    """Agent speech only; a rule may be exempt in some clauses (a trial-qualified "free") and
+    may apply only to paid products (a "free" claim is misleading only when it is not)."""
+    paid = ctx.campaign.price.amount > 0
+    rules = ctx.pack.forbidden
+    return tuple(
+        finding
+        for turn in ctx.agent_turns()
+        for sentence in turn.sentences
+        for finding in _sentence_findings(sentence, rules, paid)
+    )

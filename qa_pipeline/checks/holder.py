@@ -1,0 +1,96 @@
+"""Criterion 1, account holder verified: identity and permission."""
+
+from __future__ import annotations
+
+from qa_pipeline.checks.common import first_hit, quote
+from qa_pipeline.checks.context import CallContext
+from qa_pipeline.checks.registry import register
+from qa_pipeline.verdict.model import Item
+
+
+@register("identity_confirmed.v1", "item")
+def identity_confirmed(ctx: CallContext, params: object) -> Item:
+    """The agent asked for the account holder; the person is the holder, or an adult family
+    member who says they can decide for the line."""
+    questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
+    if not questions:
+        return Item(False, (), "the agent never asked whether the person is the account holder")
+    asked = questions[0].evidence("identity_question")
+    answers = [reply for q in questions for reply in ctx.replies_to(q)]
+    later = [t for t in ctx.customer_turns() if t.index > questions[0].index]
+
+    child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
+    if child:
+        return Item(False, (asked, child[1].evidence(child[2].text)), "a child answered the call")
+    relation = first_hit(answers, "family_relation") or first_hit(answers, "other_relation")
+    not_holder = first_hit(answers, "holder_no") or relation or first_hit(later, "holder_no")
+    if not_holder:
+        said = not_holder[1].evidence(not_holder[2].text)
+        cannot = first_hit(later, "cannot_decide")
+        if cannot:
+            return Item(
+                False,
+                (asked, said, cannot[1].evidence(cannot[2].text)),
+                f"not the account holder, and says they cannot decide for the line: {quote(cannot)}",
+            )
+        other = first_hit(answers, "other_relation")
+        if other:
+            return Item(
+                False,
+                (asked, other[1].evidence(other[2].text)),
+                f"the person is not the holder or family ({other[2].text}): {quote(other)}",
+            )
+        family = first_hit(answers, "family_relation")
+        can = first_hit(later, "can_decide")
+        if family and can:
+            return Item(
+                True,
+                (asked, family[1].evidence(family[2].text), can[1].evidence(can[2].text)),
+                "an adult family member who says they can decide for the line",
+            )
+        if family:
+            return Item(
+                False,
+                (asked, family[1].evidence(family[2].text)),
+                "a family member answered but never said they can decide for the line",
+            )
+        return Item(False, (asked, said), f"the person says the line is not theirs: {quote(not_holder)}")
+    holder = first_hit(answers, "holder_yes")
+    if holder:
+        return Item(True, (asked, holder[1].evidence(holder[2].text)), "the customer confirmed being the account holder")
+    return Item(False, (asked,), "no clear answer to whether the person is the account holder")
+
+
+@register("permission_granted.v1", "item")
+def permission_granted(ctx: CallContext, params: object) -> Item:
+    """Before the pitch the agent asked whether the customer has time, and the answer was yes."""
+    pitch = ctx.pitch_start
+    limit = pitch.index if pitch else len(ctx.turns)
+    questions = [t for t in ctx.agent_turns() if t.index < limit and t.has("permission_question")]
+    if not questions:
+        if pitch:
+            return Item(
+                False,
+                (pitch.evidence(),),
+                "the agent started the pitch without asking whether the customer has time",
+            )
+        return Item(False, (), "the agent never asked for permission to present the offer")
+    question = questions[-1]
+    asked = question.evidence("permission_question")
+    replies = ctx.replies_to(question)
+    refusal = first_hit(replies, "busy") or first_hit(replies, "deny")
+    if refusal:
+        said = refusal[1].evidence(refusal[2].text)
+        if pitch:
+            return Item(
+                False,
+                (asked, said, pitch.evidence()),
+                f"the customer had no time ({quote(refusal)}) and the agent pitched anyway",
+            )
+        return Item(False, (asked, said), f"the customer declined to listen: {quote(refusal)}")
+    agreed = first_hit(replies, "affirm")
+    if agreed:
+        return Item(True, (asked, agreed[1].evidence(agreed[2].text)), "the customer agreed to listen")
+    if not replies:
+        return Item(False, (asked,), "the agent went on without waiting for an answer")
+    return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")

@@ -1,0 +1,24 @@
+"""What happened on the call: a sale, a declined pitch, or no pitch at all."""
+
+from __future__ import annotations
+
+from qa_pipeline.checks.context import CallContext
+from qa_pipeline.checks.registry import register
+from qa_pipeline.verdict.model import OutcomeResult
+
+
+@register("call_outcome.v1", "outcome")
+def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
+    """sale when the agent says the service has been or will be opened (a statement, not a
+    question); declined when a pitch was made without that; no_pitch otherwise."""
+    for turn in reversed(list(ctx.agent_turns())):
+        for sentence in turn.sentences:
+            hits = sentence.hits("sale_confirmed")
+            if hits and not sentence.is_question:
+                return OutcomeResult(
+                    "sale", (sentence.evidence(hits[0].text),), "the agent booked the sale"
+                )
+    pitch = ctx.pitch_start
+    if pitch is not None:
+        return OutcomeResult("declined", (pitch.evidence(),), "pitched, but no sale was booked")
+    return OutcomeResult("no_pitch", (), "the call ended before any product was pitched")

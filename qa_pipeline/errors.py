@@ -1,0 +1,104 @@
+"""Every error the library raises, each with a stable code (spaCy-style).
+
+Codes let users search docs and logs; messages name the file and what is wrong, and list the
+valid choices where there is a closed set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class QAPipelineError(Exception):
+    """Base class: `code` is stable, `message` is for people."""
+
+    code = "E000"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"[{self.code}] {message}")
+        self.message = message
+
+
+class CallFileError(QAPipelineError):
+    """A call file cannot be read or does not match the call schema."""
+
+    code = "E001"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class UnknownCampaignError(QAPipelineError):
+    code = "E002"
+
+    def __init__(self, campaign: str, valid: Iterable[str]) -> None:
+        super().__init__(
+            f"unknown campaign {campaign!r}; valid campaigns: {', '.join(sorted(valid))}"
+        )
+
+
+class UnsupportedLanguageError(QAPipelineError):
+    code = "E003"
+
+    def __init__(self, language: str, valid: Iterable[str]) -> None:
+        super().__init__(
+            f"no language pack for {language!r}; available: {', '.join(sorted(valid))}"
+        )
+
+
+class RuleFileError(QAPipelineError):
+    """One rule file is broken; `problems` holds every problem found in it, with key paths."""
+
+    code = "E010"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        joined = "\n  ".join(problems)
+        super().__init__(f"{path}:\n  {joined}")
+
+
+class RulesetError(QAPipelineError):
+    """The rule set as a whole cannot be used (a shared file is broken or missing)."""
+
+    code = "E011"
+
+    def __init__(self, errors: Sequence[RuleFileError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("broken rule files:\n" + "\n".join(e.message for e in errors))
+
+
+class UnknownCheckTypeError(QAPipelineError):
+    code = "E020"
+
+    def __init__(self, name: str, valid: Iterable[str]) -> None:
+        super().__init__(f"unknown check type {name!r}; registered: {', '.join(sorted(valid))}")
+
+
+class CampaignMismatchError(QAPipelineError):
+    """A call's language does not match its campaign's language."""
+
+    code = "E004"
+
+    def __init__(self, campaign: str, campaign_language: str, call_language: str) -> None:
+        super().__init__(
+            f"campaign {campaign!r} is a {campaign_language!r} campaign "
+            f"but the call says language {call_language!r}"
+        )
+
+
+class LabelsFileError(QAPipelineError):
+    code = "E030"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class InputDirError(QAPipelineError):
+    code = "E040"
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")

@@ -1,0 +1,1 @@
+"""Scoring results against labels.jsonl (`qa-pipeline eval`)."""

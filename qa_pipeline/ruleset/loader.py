@@ -1,0 +1,229 @@
+"""Read `rules/` into a `Ruleset`: validated, compiled once, versioned by content hash.
+
+A broken campaign or language pack disables only the calls that need it (they fail with the
+file's errors); a broken criteria file stops the run, since nothing can be judged without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from qa_pipeline.errors import RuleFileError, RulesetError
+from qa_pipeline.ruleset.schema import (
+    CampaignFile,
+    CheckSpec,
+    CriteriaFile,
+    ForbiddenFile,
+    ForbiddenRule,
+    LanguageFile,
+)
+from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def default_rules_dir() -> Path:
+    """`rules/` beside the package (a source checkout), else the one installed with it."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "rules", here / "rules"):
+        if (candidate / "criteria.yaml").is_file():
+            return candidate
+    return here.parent / "rules"
+
+
+@dataclass(frozen=True)
+class CompiledForbiddenRule:
+    spec: ForbiddenRule
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    language: str
+    lexicons: Mapping[str, Lexicon]
+    forbidden: tuple[CompiledForbiddenRule, ...]
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    root: Path
+    version: str
+    criteria: CriteriaFile
+    campaigns: Mapping[str, CampaignFile]
+    languages: Mapping[str, LanguagePack]
+    broken_campaigns: Mapping[str, RuleFileError] = field(default_factory=dict)
+    broken_languages: Mapping[str, RuleFileError] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[RuleFileError]:
+        return [*self.broken_campaigns.values(), *self.broken_languages.values()]
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise RuleFileError(str(path), [f"{where}not valid YAML ({exc.__class__.__name__})"]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleFileError(str(path), [f"cannot read: {exc}"]) from exc
+
+
+def _parse(path: Path, model: type[M]) -> M:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise RuleFileError(str(path), problems) from exc
+
+
+def _regex_problems(key: str, patterns: list[str]) -> list[str]:
+    problems = []
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(f"{key}.{index}: bad regular expression {pattern!r}: {exc}")
+    return problems
+
+
+def _check_spec_problems(key: str, spec: CheckSpec) -> list[str]:
+    from qa_pipeline.checks.registry import REGISTRY
+
+    if spec.type not in REGISTRY:
+        return [f"{key}.type: unknown check type {spec.type!r}; registered: {sorted(REGISTRY)}"]
+    try:
+        REGISTRY[spec.type].params_model.model_validate(spec.params)
+    except ValidationError as exc:
+        return [f"{key}.params.{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return []
+
+
+def _load_criteria(path: Path) -> CriteriaFile:
+    criteria = _parse(path, CriteriaFile)
+    problems = [
+        problem
+        for key, spec in [
+            *((f"items.{name}", s) for name, s in criteria.items.items()),
+            ("outcome", criteria.outcome),
+            ("hangup", criteria.hangup),
+            ("forbidden", criteria.forbidden),
+        ]
+        for problem in _check_spec_problems(key, spec)
+    ]
+    if problems:
+        raise RuleFileError(str(path), problems)
+    return criteria
+
+
+def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
+    pack = _parse(path, LanguageFile)
+    problems = [
+        problem
+        for name, spec in pack.lexicons.items()
+        for problem in _regex_problems(f"lexicons.{name}.patterns", spec.patterns)
+    ]
+    if problems:
+        raise RuleFileError(str(path), problems)
+    if not forbidden_path.is_file():
+        raise RuleFileError(str(forbidden_path), ["missing: every language needs forbidden phrases"])
+    forbidden = _parse(forbidden_path, ForbiddenFile)
+    problems = [
+        problem
+        for index, rule in enumerate(forbidden.rules)
+        for key, patterns in (("patterns", rule.patterns), ("unless", rule.unless))
+        for problem in _regex_problems(f"rules.{index}.{key}", patterns)
+    ]
+    if forbidden.language != pack.language:
+        problems.append(f"language: {forbidden.language!r} does not match {path.name}")
+    if problems:
+        raise RuleFileError(str(forbidden_path), problems)
+    by_words = pack.word_boundaries
+    negation = Negation(tuple(pack.negation.cues), pack.negation.window, by_words)
+    lexicons = {
+        name: Lexicon(
+            name, compile_patterns(spec.patterns, by_words), negation if spec.negatable else None
+        )
+        for name, spec in pack.lexicons.items()
+    }
+    rules = tuple(
+        CompiledForbiddenRule(
+            rule,
+            compile_patterns(rule.patterns, by_words),
+            compile_patterns(rule.unless, by_words) if rule.unless else None,
+        )
+        for rule in forbidden.rules
+    )
+    return LanguagePack(pack.language, lexicons, rules)
+
+
+def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:
+    campaign = _parse(path, CampaignFile)
+    problems = []
+    if campaign.id != path.stem:
+        problems.append(f"id: {campaign.id!r} must match the file name {path.stem!r}")
+    if campaign.language not in languages:
+        problems.append(f"language: no language pack {campaign.language!r}")
+    problems += _regex_problems("pitch_terms", campaign.pitch_terms)
+    for i, section in enumerate(campaign.script):
+        for j, spec in enumerate(section.checks):
+            problems += _check_spec_problems(f"script.{i}.checks.{j}", spec)
+    if problems:
+        raise RuleFileError(str(path), problems)
+    return campaign
+
+
+def _version(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_ruleset(root: Path | None = None) -> Ruleset:
+    root = (root or default_rules_dir()).resolve()
+    criteria_path = root / "criteria.yaml"
+    if not criteria_path.is_file():
+        raise RulesetError([RuleFileError(str(criteria_path), ["missing: no criteria.yaml"])])
+    try:
+        criteria = _load_criteria(criteria_path)
+    except RuleFileError as exc:
+        raise RulesetError([exc]) from exc
+
+    languages: dict[str, LanguagePack] = {}
+    broken_languages: dict[str, RuleFileError] = {}
+    for path in sorted((root / "languages").glob("*.yaml")):
+        try:
+            languages[path.stem] = _load_language(path, root / "forbidden" / path.name)
+        except RuleFileError as exc:
+            broken_languages[path.stem] = exc
+
+    campaigns: dict[str, CampaignFile] = {}
+    broken_campaigns: dict[str, RuleFileError] = {}
+    known_languages = {**languages, **broken_languages}
+    for path in sorted((root / "campaigns").glob("*.yaml")):
+        try:
+            campaigns[path.stem] = _load_campaign(path, known_languages)
+        except RuleFileError as exc:
+            broken_campaigns[path.stem] = exc
+    if not campaigns and not broken_campaigns:
+        raise RulesetError([RuleFileError(str(root / "campaigns"), ["no campaign files"])])
+    return Ruleset(
+        root, _version(root), criteria, campaigns, languages, broken_campaigns, broken_languages
+    )

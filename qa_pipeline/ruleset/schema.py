@@ -1,0 +1,202 @@
+"""Schemas of the rule files. Every model forbids unknown keys so a typo is an error, not a
+silently ignored setting."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- criteria.yaml -----------------------------------------------------------------------------
+
+
+class CheckSpec(Strict):
+    type: str = Field(description="a registered check type, e.g. identity_confirmed.v1")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+ITEM_NAMES = (
+    "identity",
+    "permission",
+    "caller_competent",
+    "fees",
+    "trial_end",
+    "cancel_method",
+    "explicit_consent",
+)
+
+
+class CriteriaFile(Strict):
+    version: int
+    items: dict[str, CheckSpec]
+    outcome: CheckSpec
+    hangup: CheckSpec
+    forbidden: CheckSpec
+
+    @model_validator(mode="after")
+    def _all_items(self) -> CriteriaFile:
+        missing = [name for name in ITEM_NAMES if name not in self.items]
+        unknown = [name for name in self.items if name not in ITEM_NAMES]
+        problems = []
+        if missing:
+            problems.append(f"missing items {missing}")
+        if unknown:
+            problems.append(f"unknown items {unknown}; valid: {list(ITEM_NAMES)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+# --- campaigns/*.yaml --------------------------------------------------------------------------
+
+
+class Fee(Strict):
+    amount: float = Field(ge=0)
+    period: Literal["month", "minute"]
+    note: str = ""
+
+
+class CancelMethod(Strict):
+    kind: Literal["sms", "hotline", "app"]
+    code: str | None = Field(None, description="SMS keyword, e.g. TD12121 or STOP")
+    number: str | None = Field(None, description="SMS destination or hotline number")
+    name: str | None = Field(None, description="app name, e.g. My Northwind app")
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> CancelMethod:
+        needed = {"sms": ("code", "number"), "hotline": ("number",), "app": ("name",)}[self.kind]
+        missing = [field for field in needed if getattr(self, field) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} cancel method needs {missing}")
+        return self
+
+
+class ScriptSection(Strict):
+    section: str
+    required: bool
+    weight: float = Field(1.0, gt=0)
+    checks: list[CheckSpec] = Field(min_length=1)
+
+
+class CampaignFile(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    language: str
+    company: str
+    product: str
+    price: Fee
+    extra_fees: list[Fee] = Field(default_factory=list)
+    trial_days: int | None = Field(None, gt=0)
+    billing_start: str = Field("", description="when charging starts for products without trial")
+    cancel_methods: list[CancelMethod] = Field(min_length=1)
+    usage: list[str] = Field(min_length=1)
+    features: list[str] = Field(min_length=1)
+    pitch_terms: list[str] = Field(
+        min_length=1, description="words that show the product is being pitched (regex)"
+    )
+    script: list[ScriptSection] = Field(min_length=1)
+
+
+# --- languages/*.yaml --------------------------------------------------------------------------
+
+LEXICON_NAMES: dict[str, str] = {
+    # agent acts
+    "identity_question": "agent asks whether the person is the account holder / can decide",
+    "permission_question": "agent asks for time or permission before pitching",
+    "consent_question": "agent asks the customer to agree to opening the service",
+    "sale_confirmed": "agent says the service has been or will be opened",
+    "company_intro": "agent names the company in the opening",
+    "employee_number": "agent gives an employee number",
+    "cancel_context": "words that put a number or code in the context of cancelling",
+    "trial_context": "words that put a date or duration in the context of the free trial",
+    "anchor_today": "words that anchor a trial duration to today / the opening day",
+    "child_cue": "agent speaks to the person as to a child",
+    # customer acts
+    "holder_yes": "customer says they are the account holder",
+    "holder_no": "customer says the line is not theirs",
+    "family_relation": "an adult family member of the holder (wife, son, ...)",
+    "other_relation": "a person who is not family (friend, neighbour, roommate, ...)",
+    "can_decide": "customer says they can decide for the line",
+    "cannot_decide": "customer says they cannot decide for the line",
+    "affirm": "plain yes",
+    "deny": "plain no / refusal",
+    "busy": "customer has no time now",
+    "backchannel": "listening noises that are neither yes nor no (嗯, uh-huh)",
+    "hedge": "defers the decision (随便, 你看着办, I guess): never consent",
+    "consent_strong": "explicit request to open the service",
+    "withdrawal": "customer takes back an earlier yes",
+    "understood": "customer shows a misunderstanding was resolved",
+    "drunk": "competence: intoxicated",
+    "just_woken": "competence: asleep / just woken and confused",
+    "cannot_hear": "competence: cannot hear the agent",
+    "not_understand": "competence: does not understand",
+    "child": "competence: a child",
+    "language_barrier": "competence: does not speak the language well",
+    # either side
+    "goodbye": "a goodbye",
+    "question": "marks a sentence as a question",
+}
+
+
+class LexiconSpec(Strict):
+    patterns: list[str] = Field(min_length=1, description="regular expressions")
+    negatable: bool = Field(False, description="a negation cue just before a match cancels it")
+    note: str = ""
+
+
+class NegationSpec(Strict):
+    cues: list[str] = Field(min_length=1)
+    window: int = Field(gt=0, description="characters (zh) or words (en) before a match")
+
+
+class LanguageFile(Strict):
+    language: str
+    word_boundaries: bool
+    negation: NegationSpec
+    lexicons: dict[str, LexiconSpec]
+
+    @model_validator(mode="after")
+    def _all_lexicons(self) -> LanguageFile:
+        missing = sorted(set(LEXICON_NAMES) - set(self.lexicons))
+        unknown = sorted(set(self.lexicons) - set(LEXICON_NAMES))
+        problems = []
+        if missing:
+            problems.append(f"missing lexicons {missing}")
+        if unknown:
+            problems.append(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+# --- forbidden/*.yaml --------------------------------------------------------------------------
+
+CATEGORIES = ("dismissive", "arguing", "misleading", "threat", "insult")
+
+
+class ForbiddenRule(Strict):
+    id: str
+    category: Literal["dismissive", "arguing", "misleading", "threat", "insult"]
+    patterns: list[str] = Field(min_length=1)
+    unless: list[str] = Field(
+        default_factory=list, description="a clause matching any of these is exempt (regex)"
+    )
+    when: Literal["always", "paid_product"] = "always"
+    note: str = ""
+
+
+class ForbiddenFile(Strict):
+    language: str
+    rules: list[ForbiddenRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ForbiddenFile:
+        seen: set[str] = set()
+        dupes = {r.id for r in self.rules if r.id in seen or seen.add(r.id)}  # type: ignore[func-returns-value]
+        if dupes:
+            raise ValueError(f"duplicate rule ids {sorted(dupes)}")
+        return self

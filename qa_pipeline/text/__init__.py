@@ -1,0 +1,1 @@
+"""Text views, numbers, entities and compiled lexicons used by the checks."""

@@ -1,0 +1,27 @@
+"""Views of a piece of transcript text.
+
+`surface` keeps every character's position (half-width, lower case) so spans found in it are
+verbatim spans of the original; `normalized` also turns spoken numbers into digits, for entity
+extraction and lexicon matching.
+"""
+
+from __future__ import annotations
+
+from qa_pipeline.text.numbers import digitize_en, digitize_zh
+
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def surface(text: str) -> str:
+    """Full-width ASCII to half-width, lower case; same length as `text`."""
+    converted = text.translate(_HALFWIDTH)
+    lowered = converted.lower()
+    return lowered if len(lowered) == len(converted) else converted
+
+
+def normalized(text: str, language: str) -> str:
+    view = surface(text)
+    view = digitize_zh(view) if language == "zh" else digitize_en(view)
+    # Telephone digits are often spoken with separators ("6 1 1", "10 001"); keep them apart
+    # only where a letter follows, so codes like "td 12121" and "td12121" compare equal later.
+    return view

@@ -1,0 +1,1 @@
+"""Calls and their segments, turns and clauses: the text the checks read."""

@@ -1,0 +1,1 @@
+"""Verdict objects and the engine that produces them."""

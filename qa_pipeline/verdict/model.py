@@ -1,0 +1,103 @@
+"""Typed, frozen verdict objects. `to_dict` in serialize.py turns them into results.jsonl rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Outcome = Literal["sale", "declined", "no_pitch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    start: float
+    end: float
+    speaker: str
+    text: str
+    match: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One judged item: `passed` is None only where the item does not apply."""
+
+    passed: bool | None
+    evidence: tuple[Evidence, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    passed: bool | None
+    items: Mapping[str, Item]
+    evidence: tuple[Evidence, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeResult:
+    value: Outcome
+    evidence: tuple[Evidence, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HangupResult:
+    value: bool | None
+    source: Literal["metadata", "transcript", "audio"]
+    evidence: tuple[Evidence, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForbiddenFinding:
+    category: str
+    text: str
+    start: float
+    end: float
+    speaker: str
+    rule_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionResult:
+    present: bool
+    required: bool
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptResult:
+    adherence: float
+    sections: Mapping[str, SectionResult]
+    missing_required: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallVerdict:
+    outcome: OutcomeResult
+    criteria: Mapping[str, Criterion | Item]
+    script: ScriptResult
+    forbidden_phrases: tuple[ForbiddenFinding, ...]
+    agent_hung_up_first: HangupResult
+    valid_sale: bool | None
+    revisit_required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """One row of results.jsonl: a judged call, or a failed one with its reason."""
+
+    call_id: str
+    status: Literal["ok", "failed"]
+    error: str | None
+    source: str
+    rules_version: str
+    campaign: str | None = None
+    language: str | None = None
+    agent_id: str | None = None
+    team: str | None = None
+    customer_number: str | None = None
+    started_at: str | None = None
+    verdict: CallVerdict | None = field(default=None)
