@@ -50,7 +50,8 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
         kind, sentence, matched = act
         evidence = sentence.evidence(matched)
         if consent is not None:
-            if kind in ("withdrawal", "deny"):
+            # Only an explicit take-back counts: a later "no" may answer "anything else?".
+            if kind == "withdrawal":
                 return Item(
                     False,
                     (consent[1], evidence),

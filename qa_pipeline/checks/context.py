@@ -171,11 +171,27 @@ class CallContext:
             replies.append(later)
         return replies
 
+    def exchange(self, turn: Turn, until: Turn | None) -> list[Turn]:
+        """The customer turns after `turn` and before `until` (or the end of the call): a
+        question's answers even when it takes a clarification to get them."""
+        stop = until.index if until is not None else len(self.turns)
+        return [t for t in self.turns[turn.index + 1 : stop] if t.speaker == "customer"]
+
     def previous_agent_turn(self, turn: Turn) -> Turn | None:
         for earlier in reversed(self.turns[: turn.index]):
             if earlier.speaker == "agent":
                 return earlier
         return None
+
+    @staticmethod
+    def asks_permission(turn: Turn) -> bool:
+        """A permission question, or a small time request plus a question in the same turn
+        ("I'd like two minutes to tell you about it. Is that alright?")."""
+        if turn.speaker != "agent":
+            return False
+        if turn.has("permission_question"):
+            return True
+        return turn.has("time_request") and any(s.is_question for s in turn.sentences)
 
     @cached_property
     def pitch_terms(self) -> re.Pattern[str]:
@@ -183,7 +199,7 @@ class CallContext:
 
     def is_pitch(self, turn: Turn) -> bool:
         """Agent talks about the product itself (not only naming it while asking for time)."""
-        if turn.speaker != "agent" or turn.has("permission_question"):
+        if turn.speaker != "agent" or self.asks_permission(turn):
             return False
         return any(
             self.pitch_terms.search(s.norm) or s.money for s in turn.sentences

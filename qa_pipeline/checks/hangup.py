@@ -17,6 +17,13 @@ class HangupParams(BaseModel):
 
 
 _TRAILING = ("…", "-", "—", "...")
+_TERMINAL = tuple("。！？!?.…-—~")
+
+
+def _unfinished(ctx: CallContext, text: str) -> bool:
+    """A punctuated transcript whose last sentence has no end mark was cut mid-sentence."""
+    punctuated = all(s.text.rstrip().endswith(_TERMINAL) for t in ctx.turns[:-1] for s in t.sentences[-1:])
+    return punctuated and not text.endswith(_TERMINAL)
 
 
 @register("agent_hung_up_first.v1", "hangup", HangupParams)
@@ -37,7 +44,11 @@ def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
         if last.has("goodbye"):
             return HangupResult(False, "transcript", evidence, "the customer said the last goodbye")
         text = last.sentences[-1].text.rstrip()
-        cut = last.end >= call.duration_s - params.cut_off_s or text.endswith(_TRAILING)
+        cut = (
+            last.end >= call.duration_s - params.cut_off_s
+            or text.endswith(_TRAILING)
+            or _unfinished(ctx, text)
+        )
         if cut:
             return HangupResult(True, "transcript", evidence, "the call ended while the customer was still speaking")
         if last.sentences[-1].is_question:

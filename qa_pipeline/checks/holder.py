@@ -16,7 +16,16 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     if not questions:
         return Item(False, (), "the agent never asked whether the person is the account holder")
     asked = questions[0].evidence("identity_question")
-    answers = [reply for q in questions for reply in ctx.replies_to(q)]
+    # The identity exchange lasts until the agent moves on (asks for time, or pitches).
+    moves_on = next(
+        (
+            t
+            for t in ctx.agent_turns()
+            if t.index > questions[0].index and (ctx.asks_permission(t) or ctx.is_pitch(t))
+        ),
+        None,
+    )
+    answers = ctx.exchange(questions[0], moves_on)
     later = [t for t in ctx.customer_turns() if t.index > questions[0].index]
 
     child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
@@ -66,7 +75,7 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
     """Before the pitch the agent asked whether the customer has time, and the answer was yes."""
     pitch = ctx.pitch_start
     limit = pitch.index if pitch else len(ctx.turns)
-    questions = [t for t in ctx.agent_turns() if t.index < limit and t.has("permission_question")]
+    questions = [t for t in ctx.agent_turns() if t.index < limit and ctx.asks_permission(t)]
     if not questions:
         if pitch:
             return Item(
@@ -77,20 +86,25 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
         return Item(False, (), "the agent never asked for permission to present the offer")
     question = questions[-1]
     asked = question.evidence("permission_question")
-    replies = ctx.replies_to(question)
-    refusal = first_hit(replies, "busy") or first_hit(replies, "deny")
-    if refusal:
-        said = refusal[1].evidence(refusal[2].text)
-        if pitch:
+    # Without a pitch only the immediate answer counts (a later "好，再见" is not a yes).
+    replies = ctx.exchange(question, pitch) if pitch else ctx.replies_to(question)
+    # The customer's last word before the pitch decides ("多久？" "一分钟" "那行，你讲吧").
+    for reply in reversed(replies):
+        refusal = first_hit([reply], "busy") or first_hit([reply], "deny")
+        if refusal:
+            said = refusal[1].evidence(refusal[2].text)
+            if pitch:
+                return Item(
+                    False,
+                    (asked, said, pitch.evidence()),
+                    f"the customer had no time ({quote(refusal)}) and the agent pitched anyway",
+                )
+            return Item(False, (asked, said), f"the customer declined to listen: {quote(refusal)}")
+        agreed = first_hit([reply], "affirm")
+        if agreed:
             return Item(
-                False,
-                (asked, said, pitch.evidence()),
-                f"the customer had no time ({quote(refusal)}) and the agent pitched anyway",
+                True, (asked, agreed[1].evidence(agreed[2].text)), "the customer agreed to listen"
             )
-        return Item(False, (asked, said), f"the customer declined to listen: {quote(refusal)}")
-    agreed = first_hit(replies, "affirm")
-    if agreed:
-        return Item(True, (asked, agreed[1].evidence(agreed[2].text)), "the customer agreed to listen")
     if not replies:
         return Item(False, (asked,), "the agent went on without waiting for an answer")
     return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-Period = Literal["month", "minute"]
+Period = Literal["month", "minute", "day"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +61,14 @@ _PERIODS: dict[str, dict[Period, re.Pattern[str]]] = {
     "zh": {
         "month": re.compile(r"每个?月|1个?月|月租|包月|/月|按月|月费|一个月"),
         "minute": re.compile(r"每分钟|1分钟|/分钟|每分"),
+        "day": re.compile(r"每天|1天|/天|一天|每日|天天"),
     },
     "en": {
         "month": re.compile(
             r"\b(?:per|a|each|every|1)\s+month\b|/\s?mo(?:nth)?\b|\bmonthly\b|\ba mo\b"
         ),
         "minute": re.compile(r"\b(?:per|a|each|every|1)\s+minute\b|/\s?min(?:ute)?\b"),
+        "day": re.compile(r"\b(?:per|a|each|every|1)\s+day\b|\bdaily\b|/\s?day\b"),
     },
 }
 _CLAUSE_BREAK = re.compile(r"[，,。！？!?；;]")

@@ -47,7 +47,10 @@ class Negation:
 def _compile(patterns: tuple[str, ...], word_boundaries: bool) -> re.Pattern[str]:
     body = "|".join(f"(?:{p})" for p in patterns)
     # Look-arounds rather than \b, so patterns that start or end in punctuation still work.
-    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])" if word_boundaries else body)
+    # A word edge where the match starts or ends with a letter or digit; none is needed where it
+    # starts or ends with punctuation ("hello?" must match a pattern "\?").
+    left, right = r"(?:(?<![a-z0-9])|(?![a-z0-9]))", r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
+    return re.compile(rf"{left}(?:{body}){right}" if word_boundaries else body)
 
 
 def compile_patterns(patterns: Sequence[str], word_boundaries: bool) -> re.Pattern[str]:

@@ -1,0 +1,89 @@
+"""Each check type's pass/fail fixtures (tests/fixtures/checks/<type>.yaml), Mandarin and
+English, expanded into one test per case (sqlfluff-style)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from qa_pipeline.evaluation.metrics import spans_match
+from qa_pipeline.verdict.engine import Engine
+from qa_pipeline.verdict.model import CallVerdict, Criterion, Item
+from tests.conftest import make_call
+
+FIXTURES = Path(__file__).parent / "fixtures" / "checks"
+PASS = {"pass": True, "fail": False, "na": None}
+
+
+def _item(verdict: CallVerdict, criterion: str, item: str | None = None) -> Any:
+    node = verdict.criteria[criterion]
+    if item is not None:
+        assert isinstance(node, Criterion)
+        node = node.items[item]
+    assert isinstance(node, Item)
+    return node
+
+
+READERS: dict[str, Callable[[CallVerdict], tuple[Any, str]]] = {
+    "identity_confirmed.v1": lambda v: _passed(_item(v, "account_holder_verified", "identity")),
+    "permission_granted.v1": lambda v: _passed(_item(v, "account_holder_verified", "permission")),
+    "caller_competent.v1": lambda v: _passed(_item(v, "caller_competent")),
+    "fee_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "fees")),
+    "trial_end_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "trial_end")),
+    "cancel_method_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "cancel_method")),
+    "explicit_consent.v1": lambda v: _passed(_item(v, "explicit_consent")),
+    "agent_hung_up_first.v1": lambda v: (v.agent_hung_up_first.value, v.agent_hung_up_first.reason),
+    "call_outcome.v1": lambda v: (v.outcome.value, v.outcome.reason),
+}
+
+
+def _passed(item: Item) -> tuple[Any, str]:
+    return item.passed, item.reason
+
+
+def _cases() -> list[Any]:
+    params = []
+    for path in sorted(FIXTURES.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for case in data["cases"]:
+            params.append(pytest.param(data["check"], case, id=f"{data['check']}::{case['name']}"))
+    return params
+
+
+CASES = _cases()
+
+
+def test_every_check_type_has_fixtures_in_both_languages() -> None:
+    by_type: dict[str, set[str]] = {}
+    for param in CASES:
+        check, case = param.values
+        by_type.setdefault(check, set()).add(case["language"])
+    assert set(by_type) == set(READERS) | {"forbidden_phrases.v1"}
+    assert all(langs == {"zh", "en"} for langs in by_type.values()), by_type
+
+
+@pytest.mark.parametrize(("check", "case"), CASES)
+def test_fixture(engine: Engine, check: str, case: dict[str, Any]) -> None:
+    call = make_call(
+        case["turns"],
+        campaign=case["campaign"],
+        language=case["language"],
+        started_at=case.get("started_at"),
+        hangup_by=case.get("hangup_by"),
+        call_id=case["name"],
+    )
+    verdict = engine.judge(call)
+    if check == "forbidden_phrases.v1":
+        got = [{"category": f.category, "text": f.text} for f in verdict.forbidden_phrases]
+        expected = case["expect"]
+        unmatched = [g for g in expected if not any(spans_match(g, p) for p in got)]
+        extra = [p for p in got if not any(spans_match(g, p) for g in expected)]
+        assert not unmatched and not extra, f"missed {unmatched}, extra {extra} ({case['why']})"
+        return
+    value, reason = READERS[check](verdict)
+    expected = PASS.get(case["expect"], case["expect"]) if isinstance(case["expect"], str) else case["expect"]
+    assert value == expected, f"{case['why']} -- engine said: {reason}"
