@@ -44,7 +44,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _read_results(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

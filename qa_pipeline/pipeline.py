@@ -19,8 +19,9 @@ from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.transcript.model import Call
 from qa_pipeline.verdict.engine import Engine
-from qa_pipeline.verdict.model import CallResult
+from qa_pipeline.verdict.model import CallResult, CallVerdict
 from qa_pipeline.verdict.serialize import to_dict
 
 Hook = Callable[[str, object], None]
@@ -45,22 +46,31 @@ def judge_file(engine: Engine, path: Path, hook: Hook = _no_hook) -> CallResult:
         hook("load", call)
     except QAPipelineError as exc:
         return CallResult(path.stem, "failed", exc.message, str(path), version)
-    meta = {
-        "campaign": call.campaign,
-        "language": call.language,
-        "agent_id": call.agent_id,
-        "team": call.team,
-        "customer_number": call.customer_number,
-        "started_at": call.started_at.isoformat(),
-    }
     try:
         verdict = engine.judge(call)
     except QAPipelineError as exc:
-        return CallResult(call.call_id, "failed", exc.message, str(path), version, **meta)
+        return _result(call, version, exc.message, None)
     except Exception as exc:  # a bug must not cost the rest of the batch
         error = f"internal error while judging: {exc.__class__.__name__}: {exc}"
-        return CallResult(call.call_id, "failed", error, str(path), version, **meta)
-    return CallResult(call.call_id, "ok", None, str(path), version, **meta, verdict=verdict)
+        return _result(call, version, error, None)
+    return _result(call, version, None, verdict)
+
+
+def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | None) -> CallResult:
+    return CallResult(
+        call_id=call.call_id,
+        status="failed" if error else "ok",
+        error=error,
+        source=call.source,
+        rules_version=version,
+        campaign=call.campaign,
+        language=call.language,
+        agent_id=call.agent_id,
+        team=call.team,
+        customer_number=call.customer_number,
+        started_at=call.started_at.isoformat(),
+        verdict=verdict,
+    )
 
 
 def run_batch(

@@ -85,5 +85,9 @@ def test_fixture(engine: Engine, check: str, case: dict[str, Any]) -> None:
         assert not unmatched and not extra, f"missed {unmatched}, extra {extra} ({case['why']})"
         return
     value, reason = READERS[check](verdict)
-    expected = PASS.get(case["expect"], case["expect"]) if isinstance(case["expect"], str) else case["expect"]
+    expected = (
+        PASS.get(case["expect"], case["expect"])
+        if isinstance(case["expect"], str)
+        else case["expect"]
+    )
     assert value == expected, f"{case['why']} -- engine said: {reason}"

@@ -31,7 +31,9 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
             return Item(False, (found[1].evidence(found[2].text),), f"{reason}: {quote(found)}")
     child_cue = first_hit(ctx.agent_turns(), "child_cue")
     if child_cue:
-        return Item(False, (child_cue[1].evidence(child_cue[2].text),), "the agent is speaking to a child")
+        return Item(
+            False, (child_cue[1].evidence(child_cue[2].text),), "the agent is speaking to a child"
+        )
     for lexicon, reason in RESOLVABLE.items():
         hits = [t for t in customer if t.has(lexicon)]
         if not hits:

@@ -69,15 +69,17 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
             declined = evidence
     if consent is not None:
         asked = ctx.previous_agent_turn(consent[0])
-        evidence = (asked.evidence("consent_question"), consent[1]) if asked else (consent[1],)
-        return Item(True, evidence, "the customer clearly agreed after hearing the price")
+        shown = (asked.evidence("consent_question"), consent[1]) if asked else (consent[1],)
+        return Item(True, shown, "the customer clearly agreed after hearing the price")
     if early is not None:
         reason = "the customer said yes before hearing the price" + (
             "" if price else " (the price was never stated)"
         )
         return Item(False, (early,), reason)
     if weak is not None:
-        return Item(False, (weak,), f"only a non-committal answer to the consent question: “{weak.text}”")
+        return Item(
+            False, (weak,), f"only a non-committal answer to the consent question: “{weak.text}”"
+        )
     if declined is not None:
         return Item(False, (declined,), "the customer declined")
     return Item(False, (), "the customer never agreed to open the service")

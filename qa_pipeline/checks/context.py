@@ -10,7 +10,14 @@ from functools import cached_property
 
 from qa_pipeline.ruleset.loader import LanguagePack
 from qa_pipeline.ruleset.schema import CampaignFile
-from qa_pipeline.text.entities import DateMention, Duration, Money, find_dates, find_durations, find_money
+from qa_pipeline.text.entities import (
+    DateMention,
+    Duration,
+    Money,
+    find_dates,
+    find_durations,
+    find_money,
+)
 from qa_pipeline.text.lexicon import Hit, compile_patterns
 from qa_pipeline.text.normalize import normalized, surface
 from qa_pipeline.transcript.model import Call, Segment, Speaker
@@ -43,10 +50,11 @@ class Sentence:
         self._durations: list[Duration] | None = None
 
     def hits(self, lexicon: str) -> tuple[Hit, ...]:
-        found = self._hits.get(lexicon)
-        if found is None:
+        try:
+            return self._hits[lexicon]
+        except KeyError:
             found = self._hits[lexicon] = self.pack.lexicons[lexicon].find(self.norm)
-        return found
+            return found
 
     def has(self, lexicon: str) -> bool:
         return bool(self.hits(lexicon))
@@ -201,9 +209,7 @@ class CallContext:
         """Agent talks about the product itself (not only naming it while asking for time)."""
         if turn.speaker != "agent" or self.asks_permission(turn):
             return False
-        return any(
-            self.pitch_terms.search(s.norm) or s.money for s in turn.sentences
-        )
+        return any(self.pitch_terms.search(s.norm) or s.money for s in turn.sentences)
 
     @cached_property
     def pitch_start(self) -> Turn | None:

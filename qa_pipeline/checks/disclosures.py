@@ -14,7 +14,10 @@ from qa_pipeline.ruleset.schema import CancelMethod, Fee
 from qa_pipeline.text.entities import Money
 from qa_pipeline.verdict.model import Evidence, Item
 
-_PERIOD_WORD = {"zh": {"month": "月", "minute": "分钟"}, "en": {"month": "month", "minute": "minute"}}
+_PERIOD_WORD = {
+    "zh": {"month": "月", "minute": "分钟"},
+    "en": {"month": "month", "minute": "minute"},
+}
 
 
 def _fee_text(fee: Fee, language: str) -> str:
@@ -51,7 +54,8 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
             return Item(
                 False,
                 (sentence.evidence(money.text),),
-                f"wrong price: the agent said {money.text} per {period}, the campaign price is {expected}",
+                f"wrong price: the agent said {money.text} per {period}, "
+                f"the campaign price is {expected}",
             )
         if period == campaign.price.period and abs(money.amount - campaign.price.amount) < 0.005:
             correct.append(sentence.evidence(money.text))
@@ -90,7 +94,8 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
                 return Item(
                     True,
                     (sentence.evidence(mention.text),),
-                    f"the agent gave the trial end date {when.isoformat()} (call date + {days} days)",
+                    f"the agent gave the trial end date {when.isoformat()} "
+                    f"(call date + {days} days)",
                 )
             wrong.append((sentence, f"{mention.text} ({when.isoformat()})"))
     for sentence in sentences:
@@ -117,7 +122,9 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
             (sentences[0].evidence(),),
             "the agent mentioned the free trial but never said when it ends",
         )
-    return Item(False, (), f"the agent never said when the free trial ends ({expected.isoformat()})")
+    return Item(
+        False, (), f"the agent never said when the free trial ends ({expected.isoformat()})"
+    )
 
 
 _SQUASH = re.compile(r"[\s\-_.,'\"“”‘’、，。]")
@@ -170,5 +177,9 @@ def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
             for method in methods:
                 sms = method.kind == "sms"
                 if (sms or in_context) and _method_matches(method, text):
-                    return Item(True, (sentence.evidence(),), f"the agent explained how to cancel ({method.kind})")
+                    return Item(
+                        True,
+                        (sentence.evidence(),),
+                        f"the agent explained how to cancel ({method.kind})",
+                    )
     return Item(False, (), "the agent never said how to cancel")

@@ -25,13 +25,17 @@ def _applies(rule: CompiledForbiddenRule, clause: str, paid: bool) -> bool:
     return not (rule.unless and rule.unless.search(clause))
 
 
-def _sentence_findings(sentence: Sentence, rules: tuple[CompiledForbiddenRule, ...], paid: bool) -> list[ForbiddenFinding]:
+def _sentence_findings(
+    sentence: Sentence, rules: tuple[CompiledForbiddenRule, ...], paid: bool
+) -> list[ForbiddenFinding]:
     text, view = sentence.text, sentence.surface
     clauses = _clauses(view)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, (start, end) in enumerate(clauses):
         clause = view[start:end]
-        rule = next((r for r in rules if r.pattern.search(clause) and _applies(r, clause, paid)), None)
+        rule = next(
+            (r for r in rules if r.pattern.search(clause) and _applies(r, clause, paid)), None
+        )
         if rule is not None:
             matched.append((index, rule))
     findings: list[ForbiddenFinding] = []
@@ -40,15 +44,25 @@ def _sentence_findings(sentence: Sentence, rules: tuple[CompiledForbiddenRule, .
         first, rule = matched[i]
         last = first
         # Adjacent clauses of the same category are one phrase ("永久免费的，不收任何费用").
-        while i + 1 < len(matched) and matched[i + 1][0] == last + 1 and matched[i + 1][1].spec.category == rule.spec.category:
+        while (
+            i + 1 < len(matched)
+            and matched[i + 1][0] == last + 1
+            and matched[i + 1][1].spec.category == rule.spec.category
+        ):
             i += 1
             last = matched[i][0]
-        if first > 0 and rule.spec.category == "threat" and _CONDITION.search(view[slice(*clauses[first - 1])]):
+        if (
+            first > 0
+            and rule.spec.category == "threat"
+            and _CONDITION.search(view[slice(*clauses[first - 1])])
+        ):
             first -= 1
         span = text[clauses[first][0] : clauses[last][1]].strip(_TRIM)
         segment = sentence.segment
         findings.append(
-            ForbiddenFinding(rule.spec.category, span, segment.start, segment.end, segment.speaker, rule.spec.id)
+            ForbiddenFinding(
+                rule.spec.category, span, segment.start, segment.end, segment.speaker, rule.spec.id
+            )
         )
         i += 1
     return findings

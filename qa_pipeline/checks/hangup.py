@@ -22,7 +22,9 @@ _TERMINAL = tuple("。！？!?.…-—~")
 
 def _unfinished(ctx: CallContext, text: str) -> bool:
     """A punctuated transcript whose last sentence has no end mark was cut mid-sentence."""
-    punctuated = all(s.text.rstrip().endswith(_TERMINAL) for t in ctx.turns[:-1] for s in t.sentences[-1:])
+    punctuated = all(
+        s.text.rstrip().endswith(_TERMINAL) for t in ctx.turns[:-1] for s in t.sentences[-1:]
+    )
     return punctuated and not text.endswith(_TERMINAL)
 
 
@@ -38,7 +40,10 @@ def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
     evidence = (last.evidence(),)
     if call.hangup_by is not None:
         return HangupResult(
-            call.hangup_by == "agent", "metadata", evidence, f"the call record says the {call.hangup_by} hung up"
+            call.hangup_by == "agent",
+            "metadata",
+            evidence,
+            f"the call record says the {call.hangup_by} hung up",
         )
     if last.speaker == "customer":
         if last.has("goodbye"):
@@ -50,13 +55,25 @@ def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
             or _unfinished(ctx, text)
         )
         if cut:
-            return HangupResult(True, "transcript", evidence, "the call ended while the customer was still speaking")
+            return HangupResult(
+                True, "transcript", evidence, "the call ended while the customer was still speaking"
+            )
         if last.sentences[-1].is_question:
-            return HangupResult(True, "transcript", evidence, "the call ended while the customer waited for an answer")
-        return HangupResult(False, "transcript", evidence, "the customer spoke last and ended the call")
+            return HangupResult(
+                True,
+                "transcript",
+                evidence,
+                "the call ended while the customer waited for an answer",
+            )
+        return HangupResult(
+            False, "transcript", evidence, "the customer spoke last and ended the call"
+        )
     customer_bye = any(t.has("goodbye") for t in ctx.customer_turns() if t.index >= last.index - 1)
     if customer_bye:
         return HangupResult(False, "transcript", evidence, "both sides said goodbye")
     return HangupResult(
-        True, "transcript", evidence, "the call ended right after the agent spoke, without the customer's goodbye"
+        True,
+        "transcript",
+        evidence,
+        "the call ended right after the agent spoke, without the customer's goodbye",
     )

@@ -40,7 +40,7 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
             return Item(
                 False,
                 (asked, said, cannot[1].evidence(cannot[2].text)),
-                f"not the account holder, and says they cannot decide for the line: {quote(cannot)}",
+                f"not the account holder, and cannot decide for the line: {quote(cannot)}",
             )
         other = first_hit(answers, "other_relation")
         if other:
@@ -63,10 +63,16 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
                 (asked, family[1].evidence(family[2].text)),
                 "a family member answered but never said they can decide for the line",
             )
-        return Item(False, (asked, said), f"the person says the line is not theirs: {quote(not_holder)}")
+        return Item(
+            False, (asked, said), f"the person says the line is not theirs: {quote(not_holder)}"
+        )
     holder = first_hit(answers, "holder_yes")
     if holder:
-        return Item(True, (asked, holder[1].evidence(holder[2].text)), "the customer confirmed being the account holder")
+        return Item(
+            True,
+            (asked, holder[1].evidence(holder[2].text)),
+            "the customer confirmed being the account holder",
+        )
     return Item(False, (asked,), "no clear answer to whether the person is the account holder")
 
 

@@ -39,7 +39,8 @@ def register(
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise ValueError(f"check type {name!r} registered twice")
-        doc = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else ""
+        paragraph = (func.__doc__ or "").strip().split("\n\n")[0]
+        doc = " ".join(line.strip() for line in paragraph.splitlines())
         REGISTRY[name] = CheckType(name, kind, func, params, doc)
         return func
 

@@ -31,7 +31,9 @@ class TermsParams(BaseModel):
 
 class ItemParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    item: str = Field(pattern="^(identity|permission|fees|trial_end|cancel_method|explicit_consent)$")
+    item: str = Field(
+        pattern="^(identity|permission|fees|trial_end|cancel_method|explicit_consent)$"
+    )
 
 
 SectionResult = tuple[bool, tuple[Evidence, ...]]
@@ -50,7 +52,9 @@ def acts_present(ctx: CallContext, params: ActsParams, items: Mapping[str, Item]
 
 
 @register("terms_present.v1", "section", TermsParams)
-def terms_present(ctx: CallContext, params: TermsParams, items: Mapping[str, Item]) -> SectionResult:
+def terms_present(
+    ctx: CallContext, params: TermsParams, items: Mapping[str, Item]
+) -> SectionResult:
     """The agent says at least one of the campaign's terms (features, usage)."""
     pattern = compile_patterns(params.terms, ctx.language == "en")
     for turn in ctx.agent_turns():

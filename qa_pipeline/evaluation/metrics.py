@@ -79,7 +79,9 @@ def _match_spans(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> tupl
     return tp, len(unused), len(gold) - tp
 
 
-def evaluate(gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, Any]], failed: list[str]) -> Report:
+def evaluate(
+    gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, Any]], failed: list[str]
+) -> Report:
     report = Report({name: LabelScore(name) for name in LABELS}, failed=list(failed))
     for call_id, expected in sorted(gold.items()):
         got = pred.get(call_id)
@@ -122,7 +124,9 @@ def format_report(report: Report) -> str:
         f"{'forbidden spans':26} {'':6} {report.span_precision:6.3f} {report.span_recall:6.3f}"
         f"  tp={report.span_tp} fp={report.span_fp} fn={report.span_fn}"
     )
-    lines.append(f"min accuracy {report.min_accuracy:.3f}  min violation recall {report.min_recall:.3f}")
+    lines.append(
+        f"min accuracy {report.min_accuracy:.3f}  min violation recall {report.min_recall:.3f}"
+    )
     for call_id in report.failed:
         lines.append(f"FAILED {call_id}")
     for call_id in report.missing:

@@ -8,7 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from qa_pipeline.errors import CallFileError
 from qa_pipeline.transcript.model import Call, Segment
@@ -23,11 +31,14 @@ class SegmentSchema(BaseModel):
     speaker: Literal["agent", "customer"]
     text: str
 
-    @model_validator(mode="after")
-    def _ordered(self) -> SegmentSchema:
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+    # A field validator (not a model one) so this is reported together with other problems.
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, end: float, info: ValidationInfo) -> float:
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        return end
 
 
 class CallSchema(BaseModel):
@@ -59,7 +70,9 @@ def parse_call(data: object, source: str) -> Call:
     try:
         parsed = CallSchema.model_validate(data)
     except ValidationError as exc:
-        raise CallFileError(source, [f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
+        raise CallFileError(
+            source, [f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        ) from exc
     return Call(
         call_id=parsed.call_id,
         campaign=parsed.campaign,
@@ -92,5 +105,7 @@ def load_call(path: Path) -> Call:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise CallFileError(source, [f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]) from exc
+        raise CallFileError(
+            source, [f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+        ) from exc
     return parse_call(data, source)

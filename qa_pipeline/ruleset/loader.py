@@ -78,7 +78,9 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise RuleFileError(str(path), [f"{where}not valid YAML ({exc.__class__.__name__})"]) from exc
+        raise RuleFileError(
+            str(path), [f"{where}not valid YAML ({exc.__class__.__name__})"]
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(str(path), [f"cannot read: {exc}"]) from exc
 
@@ -141,7 +143,9 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     if problems:
         raise RuleFileError(str(path), problems)
     if not forbidden_path.is_file():
-        raise RuleFileError(str(forbidden_path), ["missing: every language needs forbidden phrases"])
+        raise RuleFileError(
+            str(forbidden_path), ["missing: every language needs forbidden phrases"]
+        )
     forbidden = _parse(forbidden_path, ForbiddenFile)
     problems = [
         problem

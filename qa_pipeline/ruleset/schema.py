@@ -107,7 +107,7 @@ LEXICON_NAMES: dict[str, str] = {
     # agent acts
     "identity_question": "agent asks whether the person is the account holder / can decide",
     "permission_question": "agent asks for time or permission before pitching",
-    "time_request": "agent mentions the few minutes it wants (a question in the same turn asks for them)",
+    "time_request": "agent names the few minutes it wants (with a question: asks for time)",
     "consent_question": "agent asks the customer to agree to opening the service",
     "sale_confirmed": "agent says the service has been or will be opened",
     "company_intro": "agent names the company in the opening",

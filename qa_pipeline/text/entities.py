@@ -49,7 +49,9 @@ class Duration:
 
 
 _NUM = r"\d+(?:\.\d+)?"
-_ZH_MONEY = re.compile(rf"(?P<a>{_NUM})\s*(?P<u>块钱|块|元|毛钱|毛|角|分钱)(?P<b>\d(?![\d个月天]))?")
+_ZH_MONEY = re.compile(
+    rf"(?P<a>{_NUM})\s*(?P<u>块钱|块|元|毛钱|毛|角|分钱)(?P<b>\d(?![\d个月天]))?"
+)
 _EN_MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
     rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
@@ -167,7 +169,9 @@ def find_dates(text: str, language: str) -> list[DateMention]:
 _ZH_DURATION = re.compile(
     r"(?P<n>\d+)\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
 )
-_EN_DURATION = re.compile(r"\b(?P<n>\d+|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b")
+_EN_DURATION = re.compile(
+    r"\b(?P<n>\d+|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
+)
 
 
 def find_durations(text: str, language: str) -> list[Duration]:

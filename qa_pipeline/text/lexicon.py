@@ -65,8 +65,13 @@ class Lexicon:
     negation: Negation | None
 
     def find(self, text: str) -> tuple[Hit, ...]:
+        first = self.pattern.search(text)
+        if first is None:  # the common case: one C-level scan, no Python objects
+            return ()
+        if self.negation is None and self.pattern.search(text, first.end()) is None:
+            return (Hit(self.name, first.start(), first.end(), first.group(0)),)
         hits = []
-        for m in self.pattern.finditer(text):
+        for m in self.pattern.finditer(text, first.start()):
             if self.negation is not None and self.negation.negates(text, m.start()):
                 continue
             hits.append(Hit(self.name, m.start(), m.end(), m.group(0)))

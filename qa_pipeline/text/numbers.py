@@ -27,7 +27,9 @@ _CN_RUN = re.compile(
     rf"|(?P<digits>[{_CN_DIGIT_CHARS}]{{3,}})"
 )
 # Words whose numeral is not a number ("一下" = briefly): never converted.
-_CN_IDIOMS = re.compile(r"一两|两三|三五|三四|一(?:下|点儿|些|直|起|样|般|定|会|边|共|切|旦|致|向)|万一|十分")
+_CN_IDIOMS = re.compile(
+    r"一两|两三|三五|三四|一(?:下|点儿|些|直|起|样|般|定|会|边|共|切|旦|致|向)|万一|十分"
+)
 
 
 def cn_to_number(text: str) -> float:

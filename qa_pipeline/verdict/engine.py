@@ -63,7 +63,12 @@ class Engine:
         self._forbidden = _bind(criteria.forbidden)
         self._sections = {
             campaign_id: [
-                (section.section, section.required, section.weight, [_bind(s) for s in section.checks])
+                (
+                    section.section,
+                    section.required,
+                    section.weight,
+                    [_bind(s) for s in section.checks],
+                )
                 for section in campaign.script
             ]
             for campaign_id, campaign in ruleset.campaigns.items()

@@ -9,7 +9,9 @@ from qa_pipeline.verdict.model import CallResult
 
 
 def to_dict(result: CallResult) -> dict[str, Any]:
-    row = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "verdict"}
+    row = {
+        f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "verdict"
+    }
     verdict = result.verdict
     if verdict is None:
         row.update(

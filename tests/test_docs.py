@@ -1,0 +1,44 @@
+"""Settings and rule types are documented (datasette-style): adding an undocumented check type,
+lexicon, parameter or rule-file key fails here."""
+
+from __future__ import annotations
+
+from qa_pipeline.checks.registry import REGISTRY
+from qa_pipeline.ruleset.schema import (
+    LEXICON_NAMES,
+    CampaignFile,
+    CancelMethod,
+    ForbiddenRule,
+    ScriptSection,
+)
+from tests.conftest import ROOT
+
+DOC = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+def test_every_check_type_documented() -> None:
+    missing = [name for name in REGISTRY if f"`{name}`" not in DOC]
+    assert not missing, f"document these check types in docs/rules.md: {missing}"
+
+
+def test_every_check_parameter_documented() -> None:
+    missing = [
+        f"{name}.{field}"
+        for name, check in REGISTRY.items()
+        for field in check.params_model.model_fields
+        if f"`{field}`" not in DOC
+    ]
+    assert not missing, f"document these parameters in docs/rules.md: {missing}"
+
+
+def test_every_lexicon_documented() -> None:
+    missing = [name for name in LEXICON_NAMES if f"`{name}`" not in DOC]
+    assert not missing, f"document these lexicons in docs/rules.md: {missing}"
+
+
+def test_every_rule_file_key_documented() -> None:
+    models = (CampaignFile, CancelMethod, ScriptSection, ForbiddenRule)
+    missing = [
+        f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC
+    ]
+    assert not missing, f"document these keys in docs/rules.md: {missing}"

@@ -1,0 +1,51 @@
+"""Labeled call sets as regression tests: the bundled samples always, and the shared
+development calls where ../shared/dev-calls exists (a user's clone does not have it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_pipeline.evaluation.labels import load_labels, predicted
+from qa_pipeline.evaluation.metrics import evaluate, format_report
+from qa_pipeline.pipeline import run_batch
+from qa_pipeline.ruleset import Ruleset
+from tests.conftest import ROOT, SHARED_DEV_CALLS
+
+HELDOUT = ROOT / "tests" / "data" / "heldout"
+
+
+def _score(folder: Path, out: Path, ruleset: Ruleset) -> tuple[float, float, str]:
+    import json
+
+    rows = [
+        json.loads(x)
+        for x in run_batch(folder, out, ruleset)
+        .results_path.read_text(encoding="utf-8")
+        .splitlines()
+    ]
+    preds = {r["call_id"]: predicted(r) for r in rows if r["status"] == "ok"}
+    failed = [r["call_id"] for r in rows if r["status"] == "failed"]
+    report = evaluate(load_labels(folder / "labels.jsonl"), preds, failed)
+    return report.min_accuracy, report.min_recall, format_report(report)
+
+
+def test_sample_calls(tmp_path: Path, ruleset: Ruleset) -> None:
+    accuracy, _, text = _score(ROOT / "samples" / "calls", tmp_path, ruleset)
+    assert accuracy == 1.0, text
+
+
+@pytest.mark.skipif(
+    not SHARED_DEV_CALLS.is_dir(),
+    reason=f"{SHARED_DEV_CALLS} is absent (only in the team's workspace)",
+)
+def test_shared_dev_calls(tmp_path: Path, ruleset: Ruleset) -> None:
+    accuracy, recall, text = _score(SHARED_DEV_CALLS, tmp_path, ruleset)
+    assert accuracy >= 0.95 and recall >= 0.90, text
+
+
+@pytest.mark.skipif(not (HELDOUT / "labels.jsonl").is_file(), reason="no held-out set")
+def test_heldout_calls(tmp_path: Path, ruleset: Ruleset) -> None:
+    accuracy, recall, text = _score(HELDOUT, tmp_path, ruleset)
+    assert accuracy >= 0.90 and recall >= 0.85, text

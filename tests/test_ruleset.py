@@ -1,0 +1,108 @@
+"""Rule files: validated on load, every problem of a file reported at once with its key path;
+a broken campaign or language disables only the calls that need it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa_pipeline.errors import RulesetError
+from qa_pipeline.ruleset import load_ruleset
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", target)
+    return target
+
+
+def test_bundled_rules_are_valid() -> None:
+    ruleset = load_ruleset(ROOT / "rules")
+    assert not ruleset.errors
+    assert set(ruleset.campaigns) == {
+        "weather-12121", "radio-118971", "ld-96688", "crbt",
+        "stormwatch", "ringback-plus", "ld-unlimited",
+    }  # fmt: skip
+    assert set(ruleset.languages) == {"zh", "en"}
+
+
+def test_campaign_facts_match_spec() -> None:
+    campaigns = load_ruleset(ROOT / "rules").campaigns
+    facts = {cid: (c.price.amount, c.trial_days) for cid, c in campaigns.items()}
+    assert facts == {
+        "weather-12121": (3, 30), "radio-118971": (5, 30), "ld-96688": (10, None),
+        "crbt": (5, 30), "stormwatch": (2.99, 30), "ringback-plus": (1.99, 14),
+        "ld-unlimited": (9.99, None),
+    }  # fmt: skip
+    codes = {
+        cid: sorted(m.code or m.number or m.name or "" for m in c.cancel_methods)
+        for cid, c in campaigns.items()
+    }
+    assert codes["weather-12121"] == ["10000", "TD12121"]
+    assert codes["crbt"] == ["10000", "TDCL"]
+    assert codes["ringback-plus"] == ["611", "My Northwind app"]
+
+
+def test_all_problems_in_a_campaign_reported_at_once(rules_copy: Path) -> None:
+    path = rules_copy / "campaigns" / "crbt.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("trial_days: 30", "trial_days: -3\nbonus: yes")
+    text = text.replace("type: acts_present.v1", "type: acts_present.v9", 1)
+    path.write_text(text, encoding="utf-8")
+    ruleset = load_ruleset(rules_copy)
+    error = ruleset.broken_campaigns["crbt"]
+    joined = "\n".join(error.problems)
+    assert "crbt.yaml" in error.message
+    assert "trial_days" in joined and "bonus" in joined
+    assert "crbt" not in ruleset.campaigns and "weather-12121" in ruleset.campaigns
+
+
+def test_unknown_check_type_lists_valid_choices(rules_copy: Path) -> None:
+    path = rules_copy / "campaigns" / "crbt.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("acts_present.v1", "acts_present.v9", 1),
+        encoding="utf-8",
+    )
+    error = load_ruleset(rules_copy).broken_campaigns["crbt"]
+    assert "acts_present.v9" in error.message and "identity_confirmed.v1" in error.message
+
+
+def test_bad_regex_and_missing_lexicon_in_language_pack(rules_copy: Path) -> None:
+    path = rules_copy / "languages" / "en.yaml"
+    text = path.read_text(encoding="utf-8").replace("- 'nope'", "- 'nope('")
+    path.write_text(text, encoding="utf-8")
+    ruleset = load_ruleset(rules_copy)
+    error = ruleset.broken_languages["en"]
+    assert "lexicons.deny.patterns" in error.message and "nope(" in error.message
+    assert "zh" in ruleset.languages
+
+
+def test_yaml_syntax_error_names_line(rules_copy: Path) -> None:
+    (rules_copy / "campaigns" / "stormwatch.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    error = load_ruleset(rules_copy).broken_campaigns["stormwatch"]
+    assert "line 2" in error.message or "line 1" in error.message
+
+
+def test_broken_criteria_stops_everything(rules_copy: Path) -> None:
+    path = rules_copy / "criteria.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "tolerance_days: 1", "tolerance_days: -1\n      typo: 2"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(rules_copy)
+    message = str(info.value)
+    assert "items.trial_end.params.tolerance_days" in message and "typo" in message
+
+
+def test_version_changes_with_content(rules_copy: Path) -> None:
+    before = load_ruleset(rules_copy).version
+    path = rules_copy / "forbidden" / "en.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# note\n", encoding="utf-8")
+    assert load_ruleset(rules_copy).version != before
