@@ -95,8 +95,11 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
     # Without a pitch only the immediate answer counts (a later "好，再见" is not a yes).
     replies = ctx.exchange(question, pitch) if pitch else ctx.replies_to(question)
     # The customer's last word before the pitch decides ("多久？" "一分钟" "那行，你讲吧").
+    # Within a reply: no time beats yes ("好，但我在开车"), and yes beats a bare no, which may
+    # answer an inverted question ("Is this a bad time?" "No, go ahead").
     for reply in reversed(replies):
-        refusal = first_hit([reply], "busy") or first_hit([reply], "deny")
+        busy = first_hit([reply], "busy")
+        refusal = busy or (None if reply.has("affirm") else first_hit([reply], "deny"))
         if refusal:
             said = refusal[1].evidence(refusal[2].text)
             if pitch:
