@@ -15,6 +15,7 @@ from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_report
 from qa_pipeline.pipeline import run_batch
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
+from qa_pipeline.verdict.summary import summary_lines
 
 
 def _ruleset(args: argparse.Namespace) -> Ruleset:
@@ -35,6 +36,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     summary = run_batch(args.input_dir, args.out, ruleset, hook)
     elapsed = time.perf_counter() - started
+    if not args.quiet:
+        print("\n".join(summary_lines(_read_results(summary.results_path))))
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items())) or "none"
     print(
         f"{summary.calls} calls ({summary.failed} failed; {outcomes}) in {elapsed:.2f}s "
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="output folder")
     run.add_argument("--rules", type=Path, help=rules_help)
     run.add_argument("-v", "--verbose", action="store_true", help="one line per call on stderr")
+    run.add_argument("-q", "--quiet", action="store_true", help="no per-call summary table")
     run.set_defaults(func=_cmd_run)
 
     ev = sub.add_parser("eval", help="score results against the folder's labels.jsonl")

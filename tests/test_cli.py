@@ -18,7 +18,12 @@ def test_run_writes_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["run", str(SAMPLES), "--out", str(tmp_path)]) == 0
     rows = (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 10 and all(json.loads(r)["status"] == "ok" for r in rows)
-    assert "10 calls (0 failed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "10 calls (0 failed" in out
+    assert any(
+        line.startswith("zh-s-003") and "disclosures(trial_end)" in line
+        for line in out.splitlines()
+    )
 
 
 def test_eval_scores_and_gates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -209,13 +209,24 @@ class CallContext:
         """Agent talks about the product itself (not only naming it while asking for time)."""
         if turn.speaker != "agent" or self.asks_permission(turn):
             return False
-        return any(self.pitch_terms.search(s.norm) or s.money for s in turn.sentences)
+        return self.states_price(turn) or any(
+            self.pitch_terms.search(s.norm) for s in turn.sentences
+        )
 
     @cached_property
     def pitch_start(self) -> Turn | None:
         return next((t for t in self.turns if self.is_pitch(t)), None)
 
+    def states_price(self, turn: Turn) -> bool:
+        """An amount with a period, or one of the campaign's fees ("不扣您一分钱" is no price)."""
+        fees = {self.campaign.price.amount, *(f.amount for f in self.campaign.extra_fees)}
+        return any(
+            m.period is not None or any(abs(m.amount - fee) < 0.005 for fee in fees)
+            for s in turn.sentences
+            for m in s.money
+        )
+
     @cached_property
     def first_price(self) -> Turn | None:
-        """The agent's first statement of an amount of money."""
-        return next((t for t in self.agent_turns() if any(s.money for s in t.sentences)), None)
+        """The agent's first statement of a price."""
+        return next((t for t in self.agent_turns() if self.states_price(t)), None)

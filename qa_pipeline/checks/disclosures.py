@@ -162,7 +162,8 @@ def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
     codes = {m.code.lower() for m in methods if m.code}
     families = [p for p in map(_code_like, methods) if p]
     for turn in ctx.agent_turns():
-        in_context = turn.has("cancel_context")
+        asked = turn.index > 0 and ctx.turns[turn.index - 1].has("cancel_context")
+        in_context = asked or turn.has("cancel_context")  # "How do I cancel?" "Call 611."
         for sentence in turn.sentences:
             text = _squashed(sentence.norm)
             for family in families:

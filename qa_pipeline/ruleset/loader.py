@@ -158,7 +158,8 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     if problems:
         raise RuleFileError(str(forbidden_path), problems)
     by_words = pack.word_boundaries
-    negation = Negation(tuple(pack.negation.cues), pack.negation.window, by_words)
+    spec = pack.negation
+    negation = Negation(tuple(spec.cues), spec.window, by_words, tuple(spec.exceptions))
     lexicons = {
         name: Lexicon(
             name, compile_patterns(spec.patterns, by_words), negation if spec.negatable else None

@@ -3,9 +3,22 @@ silently ignored setting."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def require_exactly(kind: str, present: Iterable[str], valid: Iterable[str]) -> None:
+    """Raise one error naming every missing and unknown key, with the valid choices."""
+    present, valid = set(present), set(valid)
+    problems = []
+    if valid - present:
+        problems.append(f"missing {kind} {sorted(valid - present)}")
+    if present - valid:
+        problems.append(f"unknown {kind} {sorted(present - valid)}; valid: {sorted(valid)}")
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 class Strict(BaseModel):
@@ -40,15 +53,7 @@ class CriteriaFile(Strict):
 
     @model_validator(mode="after")
     def _all_items(self) -> CriteriaFile:
-        missing = [name for name in ITEM_NAMES if name not in self.items]
-        unknown = [name for name in self.items if name not in ITEM_NAMES]
-        problems = []
-        if missing:
-            problems.append(f"missing items {missing}")
-        if unknown:
-            problems.append(f"unknown items {unknown}; valid: {list(ITEM_NAMES)}")
-        if problems:
-            raise ValueError("; ".join(problems))
+        require_exactly("items", self.items, ITEM_NAMES)
         return self
 
 
@@ -152,6 +157,9 @@ class LexiconSpec(Strict):
 class NegationSpec(Strict):
     cues: list[str] = Field(min_length=1)
     window: int = Field(gt=0, description="characters (zh) or words (en) before a match")
+    exceptions: list[str] = Field(
+        default_factory=list, description="fixed expressions that negate nothing (没事, no problem)"
+    )
 
 
 class LanguageFile(Strict):
@@ -162,15 +170,7 @@ class LanguageFile(Strict):
 
     @model_validator(mode="after")
     def _all_lexicons(self) -> LanguageFile:
-        missing = sorted(set(LEXICON_NAMES) - set(self.lexicons))
-        unknown = sorted(set(self.lexicons) - set(LEXICON_NAMES))
-        problems = []
-        if missing:
-            problems.append(f"missing lexicons {missing}")
-        if unknown:
-            problems.append(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
-        if problems:
-            raise ValueError("; ".join(problems))
+        require_exactly("lexicons", self.lexicons, LEXICON_NAMES)
         return self
 
 

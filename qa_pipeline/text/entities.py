@@ -55,7 +55,7 @@ _ZH_MONEY = re.compile(
 _EN_MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
     rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
-    rf"|\b(?:a|1)\s+dollar\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
+    rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
     rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})(?=\s*(?:a|per|each|every|/)\s*(?:month|minute|mo)\b)"
 )

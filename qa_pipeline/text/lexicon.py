@@ -31,11 +31,14 @@ class Negation:
     cues: tuple[str, ...]
     window: int
     by_words: bool
+    exceptions: tuple[str, ...] = ()
 
     def negates(self, text: str, start: int) -> bool:
         prefix = text[:start]
         boundary = max((m.end() for m in _CLAUSE_END.finditer(prefix)), default=0)
         prefix = prefix[boundary:]
+        for expression in self.exceptions:
+            prefix = prefix.replace(expression, " ")
         if self.by_words:
             words = _WORD.findall(prefix)[-self.window :]
             return any(w in self.cues or w.endswith("n't") for w in words)
