@@ -111,3 +111,10 @@ def test_load_call_errors_name_file(tmp_path: Path) -> None:
 def test_missing_input_dir(tmp_path: Path, ruleset: Ruleset) -> None:
     with pytest.raises(InputDirError):
         run_batch(tmp_path / "nope", tmp_path / "out", ruleset)
+
+
+def test_hook_reports_each_step(tmp_path: Path, ruleset: Ruleset) -> None:
+    steps: list[str] = []
+    run_batch(SAMPLES, tmp_path / "out", ruleset, lambda step, artifact: steps.append(step))
+    assert steps[0] == "discover" and steps[-1] == "write"
+    assert steps.count("load") == 10 and steps.count("judge") == 10

@@ -82,4 +82,7 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
         )
     if declined is not None:
         return Item(False, (declined,), "the customer declined")
-    return Item(False, (), "the customer never agreed to open the service")
+    questions = [
+        t.evidence("consent_question") for t in ctx.agent_turns() if t.has("consent_question")
+    ]
+    return Item(False, tuple(questions[-1:]), "the customer never agreed to open the service")

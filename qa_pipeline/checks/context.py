@@ -226,6 +226,10 @@ class CallContext:
             for m in s.money
         )
 
+    def where_missing(self) -> tuple[Evidence, ...]:
+        """Evidence for an absence: the pitch, where a missing disclosure should have been."""
+        return (self.pitch_start.evidence(),) if self.pitch_start else ()
+
     @cached_property
     def first_price(self) -> Turn | None:
         """The agent's first statement of a price."""

@@ -61,7 +61,7 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
             correct.append(sentence.evidence(money.text))
     if correct:
         return Item(True, tuple(correct[:2]), f"the agent stated the price {expected}")
-    return Item(False, (), f"the agent never stated the price ({expected})")
+    return Item(False, ctx.where_missing(), f"the agent never stated the price ({expected})")
 
 
 class TrialParams(BaseModel):
@@ -123,7 +123,9 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
             "the agent mentioned the free trial but never said when it ends",
         )
     return Item(
-        False, (), f"the agent never said when the free trial ends ({expected.isoformat()})"
+        False,
+        ctx.where_missing(),
+        f"the agent never said when the free trial ends ({expected.isoformat()})",
     )
 
 
@@ -183,4 +185,4 @@ def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
                         (sentence.evidence(),),
                         f"the agent explained how to cancel ({method.kind})",
                     )
-    return Item(False, (), "the agent never said how to cancel")
+    return Item(False, ctx.where_missing(), "the agent never said how to cancel")

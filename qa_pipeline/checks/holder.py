@@ -14,7 +14,10 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     member who says they can decide for the line."""
     questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
     if not questions:
-        return Item(False, (), "the agent never asked whether the person is the account holder")
+        opening = tuple(t.evidence() for t in ctx.turns[:1] if t.speaker == "agent")
+        return Item(
+            False, opening, "the agent never asked whether the person is the account holder"
+        )
     asked = questions[0].evidence("identity_question")
     # The identity exchange lasts until the agent moves on (asks for time, or pitches).
     moves_on = next(
