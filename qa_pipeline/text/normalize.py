@@ -21,7 +21,4 @@ def surface(text: str) -> str:
 
 def normalized(text: str, language: str) -> str:
     view = surface(text)
-    view = digitize_zh(view) if language == "zh" else digitize_en(view)
-    # Telephone digits are often spoken with separators ("6 1 1", "10 001"); keep them apart
-    # only where a letter follows, so codes like "td 12121" and "td12121" compare equal later.
-    return view
+    return digitize_zh(view) if language == "zh" else digitize_en(view)
