@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from qa_pipeline.checks.common import first_hit, quote
-from qa_pipeline.checks.context import CallContext
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import register
+from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Item
+
+_CLAUSE_BREAK = re.compile(r"[，,。！？!?；;]")
 
 # Signals that last the whole call, and signals the agent can resolve by explaining again.
 PERSISTENT = {
@@ -20,13 +26,28 @@ RESOLVABLE = {
 }
 
 
+def _own_signal(sentence: Sentence, hit: Hit) -> bool:
+    """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
+    clause = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence.norm, 0, hit.start)), default=0)
+    return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
+
+
+def _first_own(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit] | None:
+    for turn in turns:
+        for sentence in turn.sentences:
+            for hit in sentence.hits(lexicon):
+                if _own_signal(sentence, hit):
+                    return turn, sentence, hit
+    return None
+
+
 @register("caller_competent.v1", "item")
 def caller_competent(ctx: CallContext, params: object) -> Item:
     """No sign that the customer is drunk, half-asleep, a child, cannot hear, or does not
     understand without the agent resolving it."""
     customer = list(ctx.customer_turns())
     for lexicon, reason in PERSISTENT.items():
-        found = first_hit(customer, lexicon)
+        found = _first_own(customer, lexicon)
         if found:
             return Item(False, (found[1].evidence(found[2].text),), f"{reason}: {quote(found)}")
     child_cue = first_hit(ctx.agent_turns(), "child_cue")
@@ -35,13 +56,13 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
             False, (child_cue[1].evidence(child_cue[2].text),), "the agent is speaking to a child"
         )
     for lexicon, reason in RESOLVABLE.items():
-        hits = [t for t in customer if t.has(lexicon)]
+        hits = [t for t in customer if _first_own([t], lexicon)]
         if not hits:
             continue
         last = hits[-1]
         resolved = first_hit((t for t in customer if t.index > last.index), "understood")
         if resolved is None:
-            found = first_hit([last], lexicon)
+            found = _first_own([last], lexicon)
             assert found is not None
             return Item(
                 False,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from qa_pipeline.errors import InputDirError
 
+
 def discover(input_dir: Path) -> list[Path]:
     """The call files of a batch folder, in name order (labels.jsonl and the rest are ignored)."""
     if not input_dir.exists():

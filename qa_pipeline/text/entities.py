@@ -50,14 +50,15 @@ class Duration:
 
 _NUM = r"\d+(?:\.\d+)?"
 _ZH_MONEY = re.compile(
-    rf"(?P<a>{_NUM})\s*(?P<u>块钱|块|元|毛钱|毛|角|分钱)(?P<b>\d(?![\d个月天]))?"
+    rf"(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周]))?|(?P<s>毛钱|毛|角|分钱))"
 )
 _EN_MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
     rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
     rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
-    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})(?=\s*(?:a|per|each|every|/)\s*(?:month|minute|mo)\b)"
+    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})"
+    rf"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
 )
 _PERIODS: dict[str, dict[Period, re.Pattern[str]]] = {
     "zh": {
@@ -78,11 +79,9 @@ _CLAUSE_BREAK = re.compile(r"[，,。！？!?；;]")
 
 def _zh_amount(m: re.Match[str]) -> float:
     value = float(m.group("a"))
-    unit = m.group("u")
-    if unit in ("毛钱", "毛", "角"):
-        return value / 10
-    if unit == "分钱":
-        return value / 100
+    small = m.group("s")
+    if small:
+        return value / 100 if small == "分钱" else value / 10
     return value + (int(m.group("b")) / 10 if m.group("b") else 0.0)
 
 
