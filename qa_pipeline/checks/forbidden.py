@@ -74,9 +74,11 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
     may apply only to paid products (a "free" claim is misleading only when it is not)."""
     paid = ctx.campaign.price.amount > 0
     rules = ctx.pack.forbidden
+    screen = ctx.pack.forbidden_any
     return tuple(
         finding
         for turn in ctx.agent_turns()
         for sentence in turn.sentences
+        if screen.search(sentence.surface)
         for finding in _sentence_findings(sentence, rules, paid)
     )

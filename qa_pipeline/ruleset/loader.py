@@ -51,6 +51,7 @@ class LanguagePack:
     language: str
     lexicons: Mapping[str, Lexicon]
     forbidden: tuple[CompiledForbiddenRule, ...]
+    forbidden_any: re.Pattern[str]  # union of all forbidden patterns: one scan rules most text out
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,8 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         )
         for rule in forbidden.rules
     )
-    return LanguagePack(pack.language, lexicons, rules)
+    union = compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words)
+    return LanguagePack(pack.language, lexicons, rules, union)
 
 
 def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:
