@@ -48,6 +48,18 @@ class UnsupportedLanguageError(QAPipelineError):
         )
 
 
+class RoleAssignmentError(QAPipelineError):
+    """Speaker labels that cannot be mapped to agent and customer."""
+
+    code = "E005"
+
+    def __init__(self, source: str, labels: list[str]) -> None:
+        super().__init__(
+            f"{source}: cannot tell agent from customer: speaker labels {labels} "
+            "(need agent/customer, or at least two anonymous speakers)"
+        )
+
+
 class RuleFileError(QAPipelineError):
     """One rule file is broken; `problems` holds every problem found in it, with key paths."""
 

@@ -37,7 +37,7 @@ def batch(tmp_path: Path) -> Path:
     unknown = good | {"call_id": "unknown-campaign", "campaign": "horoscope-999"}
     (folder / "unknown-campaign.json").write_text(json.dumps(unknown), encoding="utf-8")
     bad_segment = good | {"call_id": "bad-segment"}
-    bad_segment["segments"] = [{"start": 5, "end": 2, "speaker": "robot", "text": "hi"}]
+    bad_segment["segments"] = [{"start": 5, "end": 2, "speaker": "", "text": "hi"}]
     (folder / "bad-segment.json").write_text(json.dumps(bad_segment), encoding="utf-8")
     (folder / "latin1.json").write_bytes('{"call_id": "caf\xe9"}'.encode("latin-1"))
     return folder

@@ -20,26 +20,30 @@ from qa_pipeline.text.entities import (
 )
 from qa_pipeline.text.lexicon import Hit, compile_patterns
 from qa_pipeline.text.normalize import normalized, surface
-from qa_pipeline.transcript.model import Call, Segment, Speaker
+from qa_pipeline.transcript.model import ROLES, Call, Role, Segment
 from qa_pipeline.verdict.model import Evidence
 
 _SENTENCE_END = {
     "zh": re.compile(r"[^。！？!?；;]*(?:[。！？!?；;]+|$)"),
     "en": re.compile(r".*?(?:[!?;]+|\.(?=\s|$)|$)"),
 }
+_TERMINAL = tuple("。！？!?；;.…")
 
 
 class Sentence:
-    """A sentence of one segment, with lazily computed lexicon hits and entities."""
+    """A sentence of one turn (it may span segments, when ASR cut it), with lazily computed
+    lexicon hits and entities."""
 
     __slots__ = (
-        "_dates", "_durations", "_hits", "_money", "language", "norm", "pack", "segment",
+        "_dates", "_durations", "_hits", "_money", "language", "norm", "pack", "segments",
         "surface", "text",
     )  # fmt: skip
 
-    def __init__(self, text: str, segment: Segment, pack: LanguagePack, language: str) -> None:
+    def __init__(
+        self, text: str, segments: tuple[Segment, ...], pack: LanguagePack, language: str
+    ) -> None:
         self.text = text
-        self.segment = segment
+        self.segments = segments
         self.pack = pack
         self.language = language
         self.surface = surface(text)
@@ -81,9 +85,22 @@ class Sentence:
     def is_question(self) -> bool:
         return self.has("question")
 
+    @property
+    def start(self) -> float:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> float:
+        return self.segments[-1].end
+
+    @property
+    def speaker(self) -> str:
+        return self.segments[0].speaker
+
     def evidence(self, match: str | None = None) -> Evidence:
-        s = self.segment
-        return Evidence(s.start, s.end, s.speaker, s.text, match)
+        joiner = "" if self.language == "zh" else " "
+        text = joiner.join(s.text for s in self.segments)
+        return Evidence(self.start, self.end, self.speaker, text, match)
 
 
 class Turn:
@@ -91,11 +108,11 @@ class Turn:
 
     __slots__ = ("index", "segments", "sentences", "speaker")
 
-    def __init__(self, index: int, speaker: Speaker, sentences: list[Sentence]) -> None:
+    def __init__(self, index: int, speaker: Role, sentences: list[Sentence]) -> None:
         self.index = index
         self.speaker = speaker
         self.sentences = tuple(sentences)
-        self.segments = tuple(dict.fromkeys(s.segment for s in sentences))
+        self.segments = tuple(dict.fromkeys(seg for s in sentences for seg in s.segments))
 
     @property
     def start(self) -> float:
@@ -134,22 +151,51 @@ def split_sentences(text: str, language: str) -> list[str]:
     return [p for p in parts if p] or [text]
 
 
+def _sentences(segments: list[Segment], pack: LanguagePack, language: str) -> list[Sentence]:
+    """Sentences of one turn. A segment that does not end a sentence runs on into the next
+    (ASR cut "您现在方便" | "听吗？"), so verdicts do not depend on where a segment ended."""
+    joiner = "" if language == "zh" else " "
+    sentences: list[Sentence] = []
+    text = ""
+    spans: list[tuple[int, int, Segment]] = []
+    for index, segment in enumerate(segments):
+        piece = segment.text.strip()
+        if text and piece:
+            text += joiner
+        spans.append((len(text), len(text) + len(piece), segment))
+        text += piece
+        last = index == len(segments) - 1
+        if not (last or piece.endswith(_TERMINAL)):
+            continue
+        cursor = 0
+        for part in split_sentences(text, language):
+            begin = text.index(part, cursor)
+            cursor = begin + len(part)
+            covering = tuple(s for a, b, s in spans if a < cursor and b > begin) or (segment,)
+            sentences.append(Sentence(part, covering, pack, language))
+        text, spans = "", []
+    return sentences
+
+
 def build_turns(call: Call, pack: LanguagePack) -> tuple[Turn, ...]:
     turns: list[Turn] = []
-    pending: list[Sentence] = []
-    speaker: Speaker | None = None
+    pending: list[Segment] = []
     for segment in sorted(call.segments, key=lambda s: (s.start, s.end)):
-        if speaker is not None and segment.speaker != speaker and pending:
-            turns.append(Turn(len(turns), speaker, pending))
+        if pending and segment.speaker != pending[-1].speaker:
+            turns.append(_turn(len(turns), pending, pack, call.language))
             pending = []
-        speaker = segment.speaker
-        pending += [
-            Sentence(text, segment, pack, call.language)
-            for text in split_sentences(segment.text, call.language)
-        ]
-    if speaker is not None and pending:
-        turns.append(Turn(len(turns), speaker, pending))
+        pending.append(segment)
+    if pending:
+        turns.append(_turn(len(turns), pending, pack, call.language))
     return tuple(turns)
+
+
+def _turn(index: int, segments: list[Segment], pack: LanguagePack, language: str) -> Turn:
+    speaker = segments[0].speaker
+    if speaker not in ROLES:
+        raise ValueError(f"roles must be assigned before turns are built, got {speaker!r}")
+    role: Role = "agent" if speaker == "agent" else "customer"
+    return Turn(index, role, _sentences(segments, pack, language))
 
 
 class CallContext:

@@ -58,10 +58,14 @@ def _sentence_findings(
         ):
             first -= 1
         span = text[clauses[first][0] : clauses[last][1]].strip(_TRIM)
-        segment = sentence.segment
         findings.append(
             ForbiddenFinding(
-                rule.spec.category, span, segment.start, segment.end, segment.speaker, rule.spec.id
+                rule.spec.category,
+                span,
+                sentence.start,
+                sentence.end,
+                sentence.speaker,
+                rule.spec.id,
             )
         )
         i += 1

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
-
 from qa_pipeline.evaluation.labels import LABELS
+from qa_pipeline.text.fuzzy import partial_ratio
 
 SPAN_MATCH = 80.0  # partial_ratio: the shorter span lies (almost) inside the longer one
 
@@ -65,7 +64,7 @@ def spans_match(gold: dict[str, Any], pred: dict[str, Any]) -> bool:
     if gold["category"] != pred["category"]:
         return False
     a, b = gold["text"].strip().lower(), pred["text"].strip().lower()
-    return bool(a and b) and fuzz.partial_ratio(a, b) >= SPAN_MATCH
+    return bool(a and b) and partial_ratio(a, b) >= SPAN_MATCH
 
 
 def _match_spans(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> tuple[int, int, int]:

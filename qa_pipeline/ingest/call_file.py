@@ -28,7 +28,7 @@ class SegmentSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     start: float = Field(ge=0)
     end: float = Field(ge=0)
-    speaker: Literal["agent", "customer"]
+    speaker: str = Field(min_length=1, description="agent, customer, or an anonymous label")
     text: str
 
     # A field validator (not a model one) so this is reported together with other problems.

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from qa_pipeline.errors import RuleFileError, RulesetError
 from qa_pipeline.ruleset.schema import (
+    AsrFile,
     CampaignFile,
     CheckSpec,
     CriteriaFile,
@@ -59,6 +60,7 @@ class Ruleset:
     root: Path
     version: str
     criteria: CriteriaFile
+    asr: AsrFile
     campaigns: Mapping[str, CampaignFile]
     languages: Mapping[str, LanguagePack]
     broken_campaigns: Mapping[str, RuleFileError] = field(default_factory=dict)
@@ -132,6 +134,16 @@ def _load_criteria(path: Path) -> CriteriaFile:
     if problems:
         raise RuleFileError(str(path), problems)
     return criteria
+
+
+def _load_asr(path: Path) -> AsrFile:
+    if not path.is_file():
+        raise RuleFileError(str(path), ["missing: no asr.yaml"])
+    asr = _parse(path, AsrFile)
+    problems = _regex_problems("hallucinations.patterns", asr.hallucinations.patterns)
+    if problems:
+        raise RuleFileError(str(path), problems)
+    return asr
 
 
 def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
@@ -208,10 +220,18 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
     criteria_path = root / "criteria.yaml"
     if not criteria_path.is_file():
         raise RulesetError([RuleFileError(str(criteria_path), ["missing: no criteria.yaml"])])
+    shared: list[RuleFileError] = []
     try:
         criteria = _load_criteria(criteria_path)
     except RuleFileError as exc:
-        raise RulesetError([exc]) from exc
+        shared.append(exc)
+    asr_path = root / "asr.yaml"
+    try:
+        asr = _load_asr(asr_path)
+    except RuleFileError as exc:
+        shared.append(exc)
+    if shared:
+        raise RulesetError(shared)
 
     languages: dict[str, LanguagePack] = {}
     broken_languages: dict[str, RuleFileError] = {}
@@ -232,5 +252,12 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
     if not campaigns and not broken_campaigns:
         raise RulesetError([RuleFileError(str(root / "campaigns"), ["no campaign files"])])
     return Ruleset(
-        root, _version(root), criteria, campaigns, languages, broken_campaigns, broken_languages
+        root,
+        _version(root),
+        criteria,
+        asr,
+        campaigns,
+        languages,
+        broken_campaigns,
+        broken_languages,
     )

@@ -202,3 +202,38 @@ class ForbiddenFile(Strict):
         if dupes:
             raise ValueError(f"duplicate rule ids {sorted(dupes)}")
         return self
+
+
+# --- asr.yaml ----------------------------------------------------------------------------------
+
+
+class HallucinationSpec(Strict):
+    reason: str
+    patterns: list[str] = Field(min_length=1)
+
+
+class LoopSpec(Strict):
+    reason: str
+    min_unit_chars: int = Field(ge=1)
+    min_repeats: int = Field(ge=2)
+    single_char_repeats: int = Field(ge=2)
+
+
+class RolesSpec(Strict):
+    agent_acts: dict[str, float] = Field(min_length=1)
+    customer_acts: dict[str, float] = Field(default_factory=dict)
+    first_speaker_bonus: float = 0.0
+    min_confidence: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _known_acts(self) -> RolesSpec:
+        unknown = sorted((set(self.agent_acts) | set(self.customer_acts)) - set(LEXICON_NAMES))
+        if unknown:
+            raise ValueError(f"unknown acts {unknown}; valid: {sorted(LEXICON_NAMES)}")
+        return self
+
+
+class AsrFile(Strict):
+    hallucinations: HallucinationSpec
+    loops: LoopSpec
+    roles: RolesSpec

@@ -6,15 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-Speaker = Literal["agent", "customer"]
+Role = Literal["agent", "customer"]
+ROLES: tuple[Role, ...] = ("agent", "customer")
 HangupBy = Literal["agent", "customer"] | None
 
 
 @dataclass(frozen=True, slots=True)
 class Segment:
+    """`speaker` is a role ("agent", "customer") or, before role assignment, any label a
+    diarizer or channel split gave (SPEAKER_00, "1", "left")."""
+
     start: float
     end: float
-    speaker: Speaker
+    speaker: str
     text: str
 
 

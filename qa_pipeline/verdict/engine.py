@@ -12,9 +12,11 @@ from typing import Any
 from qa_pipeline.checks import registry
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.errors import CampaignMismatchError, UnknownCampaignError, UnsupportedLanguageError
-from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.ruleset.schema import CheckSpec
+from qa_pipeline.ruleset.loader import LanguagePack, Ruleset
+from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec
+from qa_pipeline.transcript.cleanup import Cleaner, CleanupReport
 from qa_pipeline.transcript.model import Call
+from qa_pipeline.transcript.roles import RoleAssignment, assign_roles
 from qa_pipeline.verdict.model import (
     CallVerdict,
     Criterion,
@@ -61,6 +63,7 @@ class Engine:
         self._outcome = _bind(criteria.outcome)
         self._hangup = _bind(criteria.hangup)
         self._forbidden = _bind(criteria.forbidden)
+        self._cleaner = Cleaner(ruleset.asr)
         self._sections = {
             campaign_id: [
                 (
@@ -74,7 +77,17 @@ class Engine:
             for campaign_id, campaign in ruleset.campaigns.items()
         }
 
+    def prepare(self, call: Call) -> tuple[CallContext, CleanupReport, RoleAssignment]:
+        """Cleanup, role assignment and turns: the call as the checks will read it."""
+        campaign, pack = self._rules_for(call)
+        cleaned, report = self._cleaner.clean(call)
+        roled, roles = assign_roles(cleaned, pack, self.ruleset.asr.roles)
+        return CallContext(roled, campaign, pack), report, roles
+
     def context(self, call: Call) -> CallContext:
+        return self.prepare(call)[0]
+
+    def _rules_for(self, call: Call) -> tuple[CampaignFile, LanguagePack]:
         rules = self.ruleset
         if call.campaign in rules.broken_campaigns:
             raise rules.broken_campaigns[call.campaign]
@@ -87,10 +100,10 @@ class Engine:
             raise rules.broken_languages[call.language]
         if call.language not in rules.languages:
             raise UnsupportedLanguageError(call.language, rules.languages)
-        return CallContext(call, campaign, rules.languages[call.language])
+        return campaign, rules.languages[call.language]
 
     def judge(self, call: Call) -> CallVerdict:
-        ctx = self.context(call)
+        ctx, cleanup, roles = self.prepare(call)
         items: dict[str, Item] = {name: check(ctx) for name, check in self._items.items()}
         outcome: OutcomeResult = self._outcome(ctx)
         criteria: dict[str, Criterion | Item] = {
@@ -115,6 +128,8 @@ class Engine:
             agent_hung_up_first=hangup,
             valid_sale=valid_sale,
             revisit_required=valid_sale is False,
+            roles=roles,
+            normalization=cleanup,
         )
 
     def _script(self, ctx: CallContext, items: Mapping[str, Item]) -> ScriptResult:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from qa_pipeline.transcript.cleanup import CleanupReport
+    from qa_pipeline.transcript.roles import RoleAssignment
 
 Outcome = Literal["sale", "declined", "no_pitch"]
 
@@ -83,6 +87,8 @@ class CallVerdict:
     agent_hung_up_first: HangupResult
     valid_sale: bool | None
     revisit_required: bool
+    roles: RoleAssignment
+    normalization: CleanupReport
 
 
 @dataclass(frozen=True, slots=True)

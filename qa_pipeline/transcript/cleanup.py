@@ -1,0 +1,93 @@
+"""Cleanup before the checks: what ASR adds that nobody said. Every change is recorded
+(`CleanupReport`), never silent: hallucinated segments dropped, repetition loops collapsed,
+traditional characters converted."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from qa_pipeline.ruleset.schema import AsrFile
+from qa_pipeline.text.lexicon import compile_patterns
+from qa_pipeline.text.normalize import surface
+from qa_pipeline.text.script_conversion import to_simplified
+from qa_pipeline.transcript.model import Call, Segment
+
+_PUNCT = re.compile(r"[\s，,。.！!？?、…~\-—:：;；\"'“”‘’]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    start: float
+    end: float
+    speaker: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupReport:
+    dropped: tuple[Change, ...] = ()
+    collapsed: tuple[Change, ...] = ()
+    traditional_converted: int = 0
+
+
+class Cleaner:
+    """Compiled once per rule set; `clean` is pure."""
+
+    def __init__(self, asr: AsrFile) -> None:
+        self.asr = asr
+        self.hallucination = compile_patterns(asr.hallucinations.patterns, False)
+        loops = asr.loops
+        # A unit repeated min_repeats times (separated by spaces/punctuation), or one
+        # character repeated single_char_repeats times.
+        self.loop = re.compile(
+            rf"(?P<unit>[^\s，,。.！!？?]{{{loops.min_unit_chars},40}}?)"
+            rf"(?:[\s，,。.！!？?、]*(?P=unit)){{{loops.min_repeats - 1},}}"
+            rf"|(?P<char>[^\s，,。.！!？?])(?P=char){{{loops.single_char_repeats - 1},}}"
+        )
+
+    def _hallucinated(self, text: str) -> bool:
+        view = surface(text)
+        bare = _PUNCT.sub("", view)
+        covered = sum(len(_PUNCT.sub("", m.group(0))) for m in self.hallucination.finditer(view))
+        return bool(bare) and covered >= 0.6 * len(bare)
+
+    def _collapse(self, text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            return match.group("unit") or match.group("char")
+
+        return self.loop.sub(one, text)
+
+    def clean(self, call: Call) -> tuple[Call, CleanupReport]:
+        kept: list[Segment] = []
+        dropped: list[Change] = []
+        collapsed: list[Change] = []
+        converted = 0
+        for segment in call.segments:
+            text = segment.text
+            simplified = to_simplified(text) if call.language == "zh" else text
+            converted += simplified != text
+            text = simplified
+            if not _PUNCT.sub("", text):
+                dropped.append(self._change(segment, "empty text"))
+                continue
+            if self._hallucinated(text):
+                dropped.append(self._change(segment, self.asr.hallucinations.reason))
+                continue
+            looped = self._collapse(text)
+            if looped != text:
+                collapsed.append(self._change(segment, self.asr.loops.reason))
+                text = looped
+            previous = kept[-1] if kept else None
+            if previous and previous.speaker == segment.speaker and previous.text == text:
+                dropped.append(self._change(segment, "repeats the previous segment (ASR loop)"))
+                continue
+            kept.append(dataclasses.replace(segment, text=text))
+        report = CleanupReport(tuple(dropped), tuple(collapsed), converted)
+        return dataclasses.replace(call, segments=tuple(kept)), report
+
+    @staticmethod
+    def _change(segment: Segment, reason: str) -> Change:
+        return Change(segment.start, segment.end, segment.speaker, segment.text, reason)
