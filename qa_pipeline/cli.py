@@ -12,7 +12,8 @@ from typing import Any
 from qa_pipeline import __version__
 from qa_pipeline.errors import QAPipelineError, RulesetError
 from qa_pipeline.evaluation.labels import load_labels, predicted
-from qa_pipeline.evaluation.metrics import evaluate, format_report
+from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
+from qa_pipeline.evaluation.noise import write_noisy_batch
 from qa_pipeline.pipeline import run_batch
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
 from qa_pipeline.verdict.summary import summary_lines
@@ -52,20 +53,47 @@ def _read_results(path: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _score(
+    gold: dict[str, Any], results_path: Path, suffix: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    rows = _read_results(results_path)
+    failed = [f"{r['call_id']}{suffix}: {r['error']}" for r in rows if r["status"] == "failed"]
+    preds = {r["call_id"] + suffix: predicted(r) for r in rows if r["status"] == "ok"}
+    return preds, failed
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     labels_path = args.labels or args.input_dir / "labels.jsonl"
     gold = load_labels(labels_path)
     results_path = args.results
+    ruleset = _ruleset(args) if results_path is None or args.noisy else None
     if results_path is None:
-        results_path = run_batch(args.input_dir, args.out, _ruleset(args)).results_path
-    rows = _read_results(results_path)
-    failed = [f"{r['call_id']}: {r['error']}" for r in rows if r["status"] == "failed"]
-    preds = {r["call_id"]: predicted(r) for r in rows if r["status"] == "ok"}
+        assert ruleset is not None
+        results_path = run_batch(args.input_dir, args.out, ruleset).results_path
+    preds, failed = _score(gold, results_path)
     report = evaluate(gold, preds, failed)
-    print(format_report(report))
-    if args.min_accuracy is not None and report.min_accuracy < args.min_accuracy:
-        return 1
-    return 0
+    if not args.noisy:
+        print(format_report(report))
+        return 1 if args.min_accuracy is not None and report.min_accuracy < args.min_accuracy else 0
+    assert ruleset is not None
+    noisy_gold: dict[str, Any] = {}
+    noisy_preds: dict[str, Any] = {}
+    noisy_failed: list[str] = []
+    for variant in range(args.variants):
+        seed = args.seed + variant
+        batch = write_noisy_batch(args.input_dir, args.out / f"noisy-{seed}" / "calls", seed)
+        path = run_batch(batch, args.out / f"noisy-{seed}", ruleset).results_path
+        suffix = f"~noisy{seed}"
+        noisy_gold.update({k + suffix: v for k, v in gold.items()})
+        p, f = _score(gold, path, suffix)
+        noisy_preds.update(p)
+        noisy_failed += f
+    noisy = evaluate(noisy_gold, noisy_preds, noisy_failed)
+    print(format_report(noisy))
+    print()
+    print(format_comparison(report, noisy, args.variants))
+    worst = min(report.min_accuracy, noisy.min_accuracy)
+    return 1 if args.min_accuracy is not None and worst < args.min_accuracy else 0
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -106,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", type=Path, default=Path("out/eval"), help="where a fresh run writes")
     ev.add_argument("--rules", type=Path, help=rules_help)
     ev.add_argument("--min-accuracy", type=float, help="exit 1 if any label's accuracy is lower")
+    ev.add_argument("--noisy", action="store_true", help="also score ASR-like noisy variants")
+    ev.add_argument("--variants", type=int, default=3, help="noisy variants per call")
+    ev.add_argument("--seed", type=int, default=0, help="first noise seed")
     ev.set_defaults(func=_cmd_eval)
 
     rules = sub.add_parser("rules", help="validate rule files, or list check types")

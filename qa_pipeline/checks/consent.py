@@ -17,15 +17,14 @@ _LEXICON = {"consent": "consent_strong"}
 
 
 def classify(turn: Turn) -> tuple[Reply, Sentence, str] | None:
-    """The strongest dialogue act of a customer turn, ignoring questions."""
+    """The strongest dialogue act of a customer turn, ignoring what is asked, not said
+    ("那我要是不想要了呢？")."""
     for reply in _ORDER:
         lexicon = _LEXICON.get(reply, reply)
         for sentence in turn.sentences:
-            if sentence.is_question:
-                continue
-            hits = sentence.hits(lexicon)
-            if hits:
-                return reply, sentence, hits[0].text
+            for hit in sentence.hits(lexicon):
+                if not sentence.questioned(hit):
+                    return reply, sentence, hit.text
     return None
 
 

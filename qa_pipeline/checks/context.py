@@ -19,7 +19,7 @@ from qa_pipeline.text.entities import (
     find_money,
 )
 from qa_pipeline.text.lexicon import Hit, compile_patterns
-from qa_pipeline.text.normalize import normalized, surface
+from qa_pipeline.text.normalize import surface
 from qa_pipeline.transcript.model import ROLES, Call, Role, Segment
 from qa_pipeline.verdict.model import Evidence
 
@@ -28,6 +28,8 @@ _SENTENCE_END = {
     "en": re.compile(r".*?(?:[!?;]+|\.(?=\s|$)|$)"),
 }
 _TERMINAL = tuple("。！？!?；;.…")
+_CLAUSE = re.compile(r"[，,。.！!；;]")
+_QUESTION_REACH = {"zh": 12, "en": 40}  # characters from a statement to a closing 吗 / "?"
 
 
 class Sentence:
@@ -47,7 +49,7 @@ class Sentence:
         self.pack = pack
         self.language = language
         self.surface = surface(text)
-        self.norm = normalized(text, language)
+        self.norm = pack.view(text)
         self._hits: dict[str, tuple[Hit, ...]] = {}
         self._money: list[Money] | None = None
         self._dates: list[DateMention] | None = None
@@ -84,6 +86,17 @@ class Sentence:
     @property
     def is_question(self) -> bool:
         return self.has("question")
+
+    def questioned(self, hit: Hit) -> bool:
+        """Whether `hit` is asked rather than said: a question marker closes its clause soon
+        after it. Works without punctuation, where a whole segment is one sentence
+        ("给您开通天气预报了稍后您会收到短信您还有别的问题吗" states the sale)."""
+        window = _QUESTION_REACH[self.language]
+        for question in self.hits("question"):
+            gap = self.norm[hit.end : question.start]
+            if question.start >= hit.start and len(gap) <= window and not _CLAUSE.search(gap):
+                return True
+        return False
 
     @property
     def start(self) -> float:

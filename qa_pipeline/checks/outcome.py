@@ -13,11 +13,10 @@ def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
     question); declined when a pitch was made without that; no_pitch otherwise."""
     for turn in reversed(list(ctx.agent_turns())):
         for sentence in turn.sentences:
-            hits = sentence.hits("sale_confirmed")
-            if hits and not sentence.is_question:
-                return OutcomeResult(
-                    "sale", (sentence.evidence(hits[0].text),), "the agent booked the sale"
-                )
+            for hit in sentence.hits("sale_confirmed"):
+                if not sentence.questioned(hit):
+                    evidence = (sentence.evidence(hit.text),)
+                    return OutcomeResult("sale", evidence, "the agent booked the sale")
     pitch = ctx.pitch_start
     if pitch is not None:
         return OutcomeResult("declined", (pitch.evidence(),), "pitched, but no sale was booked")

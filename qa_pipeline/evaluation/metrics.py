@@ -134,3 +134,24 @@ def format_report(report: Report) -> str:
         lines.append(f"WRONG {call_id}:")
         lines.extend(f"    {p}" for p in problems)
     return "\n".join(lines)
+
+
+def format_comparison(clean: Report, noisy: Report, variants: int) -> str:
+    """Clean and noisy scores side by side (noisy pooled over `variants` variants per call)."""
+    lines = [
+        f"{'label':26} {'clean acc':>9} {'noisy acc':>9} {'clean rec':>9} {'noisy rec':>9}",
+    ]
+    for name, score in clean.labels.items():
+        other = noisy.labels[name]
+        recalls = "" if name == "outcome" else f"{score.recall:9.3f} {other.recall:9.3f}"
+        lines.append(f"{name:26} {score.accuracy:9.3f} {other.accuracy:9.3f} {recalls}")
+    lines.append(
+        f"{'forbidden spans (P/R)':26} {clean.span_precision:4.2f}/{clean.span_recall:4.2f}"
+        f" {noisy.span_precision:4.2f}/{noisy.span_recall:4.2f}"
+    )
+    lines.append(
+        f"min accuracy: clean {clean.min_accuracy:.3f}, noisy {noisy.min_accuracy:.3f} "
+        f"({variants} noisy variants per call); min violation recall: clean "
+        f"{clean.min_recall:.3f}, noisy {noisy.min_recall:.3f}"
+    )
+    return "\n".join(lines)

@@ -26,7 +26,11 @@ from qa_pipeline.ruleset.schema import (
     ForbiddenRule,
     LanguageFile,
 )
+from qa_pipeline.text.asr_terms import TermCanonicalizer
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
+from qa_pipeline.text.normalize import normalized
+
+_SPACES = re.compile(r"\s{2,}")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,9 +54,18 @@ class CompiledForbiddenRule:
 @dataclass(frozen=True)
 class LanguagePack:
     language: str
+    fillers: re.Pattern[str] | None
+    terms: TermCanonicalizer
     lexicons: Mapping[str, Lexicon]
     forbidden: tuple[CompiledForbiddenRule, ...]
     forbidden_any: re.Pattern[str]  # union of all forbidden patterns: one scan rules most text out
+
+    def view(self, text: str) -> str:
+        """The text lexicons match: normalized, fillers out, ASR-mangled key words restored."""
+        view = normalized(text, self.language)
+        if self.fillers is not None:
+            view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
+        return self.terms.apply(view)
 
 
 @dataclass(frozen=True)
@@ -152,7 +165,7 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         problem
         for name, spec in pack.lexicons.items()
         for problem in _regex_problems(f"lexicons.{name}.patterns", spec.patterns)
-    ]
+    ] + _regex_problems("fillers", pack.fillers)
     if problems:
         raise RuleFileError(str(path), problems)
     if not forbidden_path.is_file():
@@ -188,7 +201,9 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         for rule in forbidden.rules
     )
     union = compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words)
-    return LanguagePack(pack.language, lexicons, rules, union)
+    fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
+    terms = TermCanonicalizer(pack.asr_terms)
+    return LanguagePack(pack.language, fillers, terms, lexicons, rules, union)
 
 
 def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:

@@ -163,10 +163,28 @@ class NegationSpec(Strict):
     )
 
 
+class AsrTermsSpec(Strict):
+    match: Literal["pinyin", "edit_distance"]
+    terms: list[str] = Field(min_length=1)
+    min_similarity: float | None = Field(
+        None, gt=0, le=1, description="edit_distance: similarity (0..1) that still counts"
+    )
+    keep: list[str] = Field(default_factory=list, description="real words never rewritten")
+    reason: str
+
+    @model_validator(mode="after")
+    def _threshold(self) -> AsrTermsSpec:
+        if self.match == "edit_distance" and self.min_similarity is None:
+            raise ValueError("edit_distance terms need min_similarity")
+        return self
+
+
 class LanguageFile(Strict):
     language: str
     word_boundaries: bool
     negation: NegationSpec
+    fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
+    asr_terms: list[AsrTermsSpec] = Field(default_factory=list)
     lexicons: dict[str, LexiconSpec]
 
     @model_validator(mode="after")

@@ -102,6 +102,9 @@ _EN_WORD = "|".join(
 # A run of number words, joined by spaces, hyphens or "and" (one hundred and eight).
 _EN_RUN = re.compile(rf"\b(?:{_EN_WORD})(?:(?:[\s-]+|\s+and\s+)(?:{_EN_WORD}))*\b")
 _SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+_EN_UNIT_AFTER = re.compile(
+    r"[\s-]+(?:dollars?|bucks?|cents?|days?|weeks?|months?|minutes?|years?)\b"
+)
 
 
 def _en_groups(words: list[str]) -> list[list[str]]:
@@ -154,8 +157,10 @@ def digitize_en(text: str) -> str:
 
     def repl(match: re.Match[str]) -> str:
         words = [w for w in re.split(r"[\s-]+", match.group(0)) if w != "and"]
-        # "one" alone is usually a pronoun ("the one text"), "second" a unit of time.
-        if words in (["one"], ["second"], ["oh"]):
+        # "one" alone is usually a pronoun ("the one text") unless a unit follows ("one
+        # dollar"); "second" is a unit of time, "oh" an interjection.
+        unit_follows = _EN_UNIT_AFTER.match(match.string, match.end()) is not None
+        if words in (["second"], ["oh"]) or (words == ["one"] and not unit_follows):
             return match.group(0)
         return _en_words_value(words)
 

@@ -14,7 +14,6 @@ from typing import Literal
 from qa_pipeline.errors import RoleAssignmentError
 from qa_pipeline.ruleset.loader import LanguagePack
 from qa_pipeline.ruleset.schema import RolesSpec
-from qa_pipeline.text.normalize import normalized
 from qa_pipeline.transcript.model import ROLES, Call
 
 
@@ -30,7 +29,7 @@ class RoleAssignment:
 def _scores(call: Call, pack: LanguagePack, spec: RolesSpec) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
     for segment in call.segments:
-        text = normalized(segment.text, call.language)
+        text = pack.view(segment.text)
         for act, weight in spec.agent_acts.items():
             if pack.lexicons[act].find(text):
                 scores[segment.speaker] += weight
