@@ -29,7 +29,9 @@ _SENTENCE_END = {
 }
 _TERMINAL = tuple("。！？!?；;.…")
 _CLAUSE = re.compile(r"[，,。.！!；;]")
-_QUESTION_REACH = {"zh": 12, "en": 40}  # characters from a statement to a closing 吗 / "?"
+# Characters from a statement to a question marker that still asks it ("开通了好吗",
+# "add it, okay?"); further on, the marker belongs to a new question.
+_QUESTION_REACH = {"zh": 6, "en": 14}
 
 
 class Sentence:
