@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from qa_pipeline.evaluation.labels import LABELS
 from qa_pipeline.text.fuzzy import partial_ratio
+from qa_pipeline.text.numbers import digitize_en, digitize_zh
+from qa_pipeline.text.script_conversion import to_simplified
 
 SPAN_MATCH = 80.0  # partial_ratio: the shorter span lies (almost) inside the longer one
 
@@ -60,10 +63,20 @@ class Report:
         return min(s.recall for s in self.labels.values() if s.name != "outcome")
 
 
+_NOT_TEXT = re.compile(r"[\s\W_]+")
+
+
+def _comparable(text: str) -> str:
+    """Spans compared as ASR could have written them: simplified, numbers as digits, no
+    punctuation or spaces (a noisy call's 一零零零零 is the label's 10000)."""
+    plain = to_simplified(text).lower()
+    return _NOT_TEXT.sub("", digitize_en(digitize_zh(plain)))
+
+
 def spans_match(gold: dict[str, Any], pred: dict[str, Any]) -> bool:
     if gold["category"] != pred["category"]:
         return False
-    a, b = gold["text"].strip().lower(), pred["text"].strip().lower()
+    a, b = _comparable(gold["text"]), _comparable(pred["text"])
     return bool(a and b) and partial_ratio(a, b) >= SPAN_MATCH
 
 

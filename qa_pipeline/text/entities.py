@@ -104,9 +104,18 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right_match.start() if right_match else len(text)
 
 
+# How far a period marker may stand from its amount: without punctuation a clause can be a
+# whole segment, and "每天早上七点 ... 一分钱" must not become a daily price.
+_PERIOD_REACH = {"zh": 6, "en": 14}
+
+
 def _period_near(text: str, start: int, end: int, language: str) -> Period | None:
-    """The period marker nearest the amount inside its clause."""
+    """The period marker nearest the amount inside its clause, within reach."""
     left, right = _clause_bounds(text, start, end)
+    left, right = (
+        max(left, start - _PERIOD_REACH[language]),
+        min(right, end + _PERIOD_REACH[language]),
+    )
     best: tuple[int, Period] | None = None
     for period, pattern in _PERIODS[language].items():
         for m in pattern.finditer(text, left, right):

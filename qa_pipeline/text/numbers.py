@@ -102,6 +102,9 @@ _EN_WORD = "|".join(
 # A run of number words, joined by spaces, hyphens or "and" (one hundred and eight).
 _EN_RUN = re.compile(rf"\b(?:{_EN_WORD})(?:(?:[\s-]+|\s+and\s+)(?:{_EN_WORD}))*\b")
 _SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+_EN_MONTH_BEFORE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:the\s+)?$"
+)
 _EN_UNIT_AFTER = re.compile(
     r"[\s-]+(?:dollars?|bucks?|cents?|days?|weeks?|months?|minutes?|years?)\b"
 )
@@ -160,7 +163,10 @@ def digitize_en(text: str) -> str:
         # "one" alone is usually a pronoun ("the one text") unless a unit follows ("one
         # dollar"); "second" is a unit of time, "oh" an interjection.
         unit_follows = _EN_UNIT_AFTER.match(match.string, match.end()) is not None
-        if words in (["second"], ["oh"]) or (words == ["one"] and not unit_follows):
+        after_month = _EN_MONTH_BEFORE.search(match.string, 0, match.start()) is not None
+        if (words == ["second"] and not after_month) or words == ["oh"]:
+            return match.group(0)
+        if words == ["one"] and not unit_follows:
             return match.group(0)
         return _en_words_value(words)
 
