@@ -241,6 +241,7 @@ class RolesSpec(Strict):
     agent_acts: dict[str, float] = Field(min_length=1)
     customer_acts: dict[str, float] = Field(default_factory=dict)
     first_speaker_bonus: float = 0.0
+    confidence_scale: float = Field(3.0, gt=0)
     min_confidence: float = Field(ge=0, le=1)
 
     @model_validator(mode="after")

@@ -43,7 +43,7 @@ class Cleaner:
         # A unit repeated min_repeats times (separated by spaces/punctuation), or one
         # character repeated single_char_repeats times.
         self.loop = re.compile(
-            rf"(?P<unit>[^\s，,。.！!？?]{{{loops.min_unit_chars},40}}?)"
+            rf"(?P<unit>[^\s，,。.！!？?][^，,。.！!？?]{{{loops.min_unit_chars - 1},39}}?)"
             rf"(?:[\s，,。.！!？?、]*(?P=unit)){{{loops.min_repeats - 1},}}"
             rf"|(?P<char>[^\s，,。.！!？?])(?P=char){{{loops.single_char_repeats - 1},}}"
         )

@@ -6,6 +6,7 @@ review, never a silent guess."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,9 +51,9 @@ def assign_roles(call: Call, pack: LanguagePack, spec: RolesSpec) -> tuple[Call,
         raise RoleAssignmentError(call.source or call.call_id, labels)
     scores = _scores(call, pack, spec)
     ranked = sorted(labels, key=lambda label: scores.get(label, 0.0), reverse=True)
-    best, second = scores.get(ranked[0], 0.0), scores.get(ranked[1], 0.0)
-    spread = abs(best) + abs(second)
-    confidence = round(max(0.0, (best - second) / spread), 3) if spread else 0.0
+    margin = scores.get(ranked[0], 0.0) - scores.get(ranked[1], 0.0)
+    # Saturating in the margin: a few agent acts more than the other speaker is near-certain.
+    confidence = round(1 - math.exp(-margin / spec.confidence_scale), 3)
     mapping = {label: ("agent" if label == ranked[0] else "customer") for label in labels}
     relabeled = tuple(dataclasses.replace(s, speaker=mapping[s.speaker]) for s in call.segments)
     assignment = RoleAssignment(

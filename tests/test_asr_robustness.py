@@ -1,0 +1,226 @@
+"""ASR-shaped input: cleanup, fillers, key-term matching, role assignment and turn repair,
+in Mandarin and English."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from qa_pipeline.errors import RoleAssignmentError
+from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.text.entities import find_dates, find_money
+from qa_pipeline.transcript.cleanup import Cleaner
+from qa_pipeline.transcript.model import Call, Segment
+from qa_pipeline.transcript.roles import assign_roles
+from qa_pipeline.verdict.engine import Engine
+from tests.conftest import make_call
+
+ZH_SALE = [
+    ["agent", "您好，我是中国电信客服，工号1023。请问您是这个号码的机主吗？"],
+    ["customer", "是我，什么事？"],
+    ["agent", "给您介绍一个天气预报业务，耽误您一分钟，您现在方便听吗？"],
+    ["customer", "行，你说吧。"],
+    ["agent", "12121天气预报每天早上7点发天气短信。每月3元，前30天免费，到12月2号结束。退订发TD12121到10001。需要给您开通吗？"],
+    ["customer", "好的，给我开通吧。"],
+    ["agent", "好的，已经给您开通了，感谢您的接听，再见。"],
+    ["customer", "再见。"],
+]  # fmt: skip
+EN_SALE = [
+    ["agent", "Hi, this is Sam with Northwind Mobile, employee number 5001. Is this the account holder?"],
+    ["customer", "Yes, it's me."],
+    ["agent", "Do you have a minute for a weather alert service?"],
+    ["customer", "Sure, go ahead."],
+    ["agent", "StormWatch sends a forecast text every morning. It's $2.99 a month, free for 30 days, ending December 2nd. Text STOP to 12121 to cancel. Would you like me to add it?"],
+    ["customer", "Yes, please sign me up."],
+    ["agent", "Great, you're all set. Thanks for your time, bye."],
+    ["customer", "Bye."],
+]  # fmt: skip
+
+
+def _call(turns: list[list[str]], language: str, **changes: object) -> Call:
+    campaign = "weather-12121" if language == "zh" else "stormwatch"
+    return dataclasses.replace(make_call(turns, campaign=campaign, language=language), **changes)  # type: ignore[arg-type]
+
+
+def _relabel(call: Call, agent: str, customer: str) -> Call:
+    names = {"agent": agent, "customer": customer}
+    segments = tuple(dataclasses.replace(s, speaker=names[s.speaker]) for s in call.segments)
+    return dataclasses.replace(call, segments=segments)
+
+
+def _labels(engine: Engine, call: Call) -> dict[str, object]:
+    v = engine.judge(call)
+    return {
+        "outcome": v.outcome.value,
+        "valid": v.valid_sale,
+        **{name: c.passed for name, c in v.criteria.items()},
+    }
+
+
+# --- cleanup -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("字幕由Amara.org社群提供", "zh"), ("请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", "zh"),
+     ("Thanks for watching!", "en"), ("Subtitles by the Amara.org community", "en")],
+)  # fmt: skip
+def test_hallucinations_dropped_and_recorded(ruleset: Ruleset, text: str, language: str) -> None:
+    turns = [*(ZH_SALE if language == "zh" else EN_SALE), ["customer", text]]
+    cleaned, report = Cleaner(ruleset.asr).clean(_call(turns, language))
+    assert all(s.text != text for s in cleaned.segments)
+    assert [c.text for c in report.dropped] == [text]
+    assert "silence" in report.dropped[0].reason
+
+
+def test_loops_collapsed_but_speech_repetition_kept(ruleset: Ruleset) -> None:
+    cleaner = Cleaner(ruleset.asr)
+    looped = _call(
+        [["agent", "好的好的好的好的好的好的好的，给您开通了。"], ["customer", "行行行，开吧。"]],
+        "zh",
+    )
+    cleaned, report = cleaner.clean(looped)
+    assert cleaned.segments[0].text == "好的，给您开通了。"
+    assert cleaned.segments[1].text == "行行行，开吧。"  # three times is how people talk
+    assert len(report.collapsed) == 1
+    english = _call([["agent", "thank you thank you thank you thank you thank you"]], "en")
+    assert cleaner.clean(english)[0].segments[0].text.strip() == "thank you"
+
+
+def test_duplicate_segment_dropped(ruleset: Ruleset) -> None:
+    call = _call(
+        [["agent", "请问您是机主吗？"], ["agent", "请问您是机主吗？"], ["customer", "是。"]], "zh"
+    )
+    cleaned, report = Cleaner(ruleset.asr).clean(call)
+    assert len(cleaned.segments) == 2 and "repeats" in report.dropped[0].reason
+
+
+def test_traditional_converted(ruleset: Ruleset, engine: Engine) -> None:
+    from qa_pipeline.text.script_conversion import to_traditional
+
+    traditional = [[who, to_traditional(text)] for who, text in ZH_SALE]
+    call = _call(traditional, "zh")
+    _, report = Cleaner(ruleset.asr).clean(call)
+    assert report.traditional_converted > 0
+    assert _labels(engine, call) == _labels(engine, _call(ZH_SALE, "zh"))
+
+
+# --- normalization and matching ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("请问您是鸡主吗", "请问您是机主吗"), ("退定发短信", "退订发短信"), ("体验七到12月2号", "体验期到12月2号"),
+     ("中国典信公号1023", "中国电信工号1023"), ("我记住了", "我记住了"), ("呃那个，是我", "是我")],
+)  # fmt: skip
+def test_zh_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -> None:
+    assert ruleset.languages["zh"].view(raw).replace(",", "") == expected.replace("，", "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("am i speaking with the account um holder", "am i speaking with the account holder"),
+     ("it's called storm watch", "it's called stormwatch"), ("north wind mobile", "northwind mobile"),
+     ("uh-huh", "uh-huh"), ("text stop to one two one two one", "text stop to 12121")],
+)  # fmt: skip
+def test_en_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -> None:
+    assert ruleset.languages["en"].view(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "language", "amount"),
+    [("每个月叁元", "zh", 3.0), ("月租三块", "zh", 3.0), ("two dollars and ninety nine cents a month", "en", 2.99),
+     ("one dollars and ninety-nine cents per month", "en", 1.99), ("nine ninety-nine monthly", "en", 9.99)],
+)  # fmt: skip
+def test_asr_money(ruleset: Ruleset, raw: str, language: str, amount: float) -> None:
+    (money,) = find_money(ruleset.languages[language].view(raw), language)
+    assert money.amount == amount and money.period == "month"
+
+
+def test_asr_dates(ruleset: Ruleset) -> None:
+    (en,) = find_dates(ruleset.languages["en"].view("the trial ends on february second"), "en")
+    (zh,) = find_dates(ruleset.languages["zh"].view("到十二月二号结束"), "zh")
+    assert (en.month, en.day, zh.month, zh.day) == (2, 2, 12, 2)
+
+
+def test_amount_far_from_a_period_is_no_price(ruleset: Ruleset) -> None:
+    view = ruleset.languages["zh"].view(
+        "每天早上七点给您发天气短信这个现在是免费的也不会扣您一分钱"
+    )
+    assert all(m.period is None for m in find_money(view, "zh"))
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("agent_label", ["SPEAKER_00", "SPEAKER_01"])
+def test_roles_from_content(
+    ruleset: Ruleset, engine: Engine, language: str, agent_label: str
+) -> None:
+    clean = _call(ZH_SALE if language == "zh" else EN_SALE, language)
+    other = "SPEAKER_01" if agent_label == "SPEAKER_00" else "SPEAKER_00"
+    anonymous = _relabel(clean, agent_label, other)
+    _, roles = assign_roles(anonymous, ruleset.languages[language], ruleset.asr.roles)
+    assert roles.source == "content" and roles.mapping == {agent_label: "agent", other: "customer"}
+    assert roles.confidence >= 0.9 and not roles.low_confidence
+    assert _labels(engine, anonymous) == _labels(engine, clean)
+
+
+def test_roles_from_labels(ruleset: Ruleset) -> None:
+    _, roles = assign_roles(_call(ZH_SALE, "zh"), ruleset.languages["zh"], ruleset.asr.roles)
+    assert (roles.source, roles.confidence) == ("labels", 1.0)
+
+
+def test_low_confidence_is_flagged(ruleset: Ruleset) -> None:
+    call = _call([["A", "喂？"], ["B", "喂，你好。"], ["A", "嗯。"]], "zh")
+    _, roles = assign_roles(call, ruleset.languages["zh"], ruleset.asr.roles)
+    assert roles.low_confidence
+
+
+def test_one_speaker_cannot_be_assigned(ruleset: Ruleset) -> None:
+    call = _call([["SPEAKER_00", "您好。"], ["SPEAKER_00", "请问是机主吗？"]], "zh")
+    with pytest.raises(RoleAssignmentError):
+        assign_roles(call, ruleset.languages["zh"], ruleset.asr.roles)
+
+
+# --- turn repair -------------------------------------------------------------------------------
+
+
+def _cut_points(text: str, language: str) -> list[int]:
+    """Where ASR may end a segment: any character in Mandarin, a word boundary in English."""
+    if language == "zh":
+        return list(range(3, len(text) - 2, 4))
+    return [i for i, c in enumerate(text) if c == " "][1::2]
+
+
+def _split_segment(call: Call, index: int, at: int) -> Call:
+    segments = list(call.segments)
+    seg = segments[index]
+    middle = round((seg.start + seg.end) / 2, 2)
+    first = Segment(seg.start, middle, seg.speaker, seg.text[:at])
+    second = Segment(middle, seg.end, seg.speaker, seg.text[at:])
+    segments[index : index + 1] = [first, second]
+    return dataclasses.replace(call, segments=tuple(segments))
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_verdict_independent_of_segment_boundaries(engine: Engine, language: str) -> None:
+    clean = _call(ZH_SALE if language == "zh" else EN_SALE, language)
+    expected = _labels(engine, clean)
+    for index, segment in enumerate(clean.segments):
+        for at in _cut_points(segment.text, language):
+            assert _labels(engine, _split_segment(clean, index, at)) == expected, (index, at)
+
+
+def test_merged_segments_of_one_speaker(engine: Engine) -> None:
+    clean = _call(ZH_SALE, "zh")
+    segments = list(clean.segments)
+    first, second = segments[0], segments[1]
+    agent_twice = [
+        Segment(first.start, first.end, "agent", first.text[:16]),
+        Segment(first.start, first.end, "agent", first.text[16:]),
+    ]
+    merged = dataclasses.replace(clean, segments=(*agent_twice, second, *segments[2:]))
+    assert _labels(engine, merged) == _labels(engine, clean)
