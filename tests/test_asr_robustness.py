@@ -179,6 +179,11 @@ def test_low_confidence_is_flagged(ruleset: Ruleset) -> None:
     assert roles.low_confidence
 
 
+def test_low_confidence_becomes_a_review_flag(engine: Engine) -> None:
+    call = _call([["A", "喂？"], ["B", "喂，你好。"], ["A", "嗯。"]], "zh")
+    assert engine.judge(call).review_flags == ("low_role_confidence",)
+
+
 def test_one_speaker_cannot_be_assigned(ruleset: Ruleset) -> None:
     call = _call([["SPEAKER_00", "您好。"], ["SPEAKER_00", "请问是机主吗？"]], "zh")
     with pytest.raises(RoleAssignmentError):

@@ -6,9 +6,16 @@ from __future__ import annotations
 from qa_pipeline.checks.registry import REGISTRY
 from qa_pipeline.ruleset.schema import (
     LEXICON_NAMES,
+    AsrFile,
+    AsrTermsSpec,
     CampaignFile,
     CancelMethod,
     ForbiddenRule,
+    HallucinationSpec,
+    LanguageFile,
+    LoopSpec,
+    NegationSpec,
+    RolesSpec,
     ScriptSection,
 )
 from tests.conftest import ROOT
@@ -37,7 +44,10 @@ def test_every_lexicon_documented() -> None:
 
 
 def test_every_rule_file_key_documented() -> None:
-    models = (CampaignFile, CancelMethod, ScriptSection, ForbiddenRule)
+    models = (
+        CampaignFile, CancelMethod, ScriptSection, ForbiddenRule, AsrFile, AsrTermsSpec,
+        HallucinationSpec, LoopSpec, RolesSpec, LanguageFile, NegationSpec,
+    )  # fmt: skip
     missing = [
         f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC
     ]

@@ -130,6 +130,7 @@ class Engine:
             revisit_required=valid_sale is False,
             roles=roles,
             normalization=cleanup,
+            review_flags=("low_role_confidence",) if roles.low_confidence else (),
         )
 
     def _script(self, ctx: CallContext, items: Mapping[str, Item]) -> ScriptResult:

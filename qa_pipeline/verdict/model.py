@@ -89,6 +89,7 @@ class CallVerdict:
     revisit_required: bool
     roles: RoleAssignment
     normalization: CleanupReport
+    review_flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

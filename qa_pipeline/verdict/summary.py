@@ -33,6 +33,7 @@ def summary_lines(rows: Iterable[dict[str, Any]]) -> list[str]:
         notes += [f"forbidden:{f['category']}" for f in row["forbidden_phrases"]]
         if (row.get("agent_hung_up_first") or {}).get("value"):
             notes.append("agent hung up first")
+        notes += [f"review:{flag}" for flag in row.get("review_flags") or ()]
         valid = {True: "yes", False: "NO", None: "-"}[row["valid_sale"]]
         lines.append(f"{row['call_id']:14} {row['outcome']:9} {valid:6} {'; '.join(notes)}")
     return lines
