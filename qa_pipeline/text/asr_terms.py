@@ -11,65 +11,96 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from qa_pipeline.ruleset.schema import AsrTermsSpec
 from qa_pipeline.text.fuzzy import similarity
 from qa_pipeline.text.pinyin import syllable, syllables
 
 _WORD = re.compile(r"[a-z0-9']+")
+_NOTHING = re.compile(r"(?!)")
+
+
+_END = ""  # trie key under which a node stores the term ending there
 
 
 @dataclass
 class PinyinTerms:
-    by_sound: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # syllable trie: ji -> zhu -> {"": "机主"}; a walk fails at the second character for
+    # almost every candidate, so no window is built or compared.
+    trie: dict[str, Any] = field(default_factory=dict)
     first_sounds: set[str] = field(default_factory=set)
-    lengths: list[int] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)
+    starts: re.Pattern[str] | None = None
 
     def add(self, spec: AsrTermsSpec) -> None:
         for term in spec.terms:
-            sound = syllables(term)
-            self.by_sound[sound] = term
-            self.first_sounds.add(sound[0])
-        self.lengths = sorted({len(t) for t in self.by_sound.values()}, reverse=True)
+            node = self.trie
+            for sound in syllables(term):
+                node = node.setdefault(sound, {})
+            node[_END] = term
+            self.first_sounds.add(syllable(term[0]))
         self.keep |= set(spec.keep)
+        self.starts = None
+
+    def _starts(self) -> re.Pattern[str]:
+        """Every common CJK character whose reading can begin a key word, as one character
+        class, computed once: text is scanned in C, and windows are built only there."""
+        if self.starts is None:
+            chars = "".join(
+                chr(c) for c in range(0x4E00, 0x9FA6) if syllable(chr(c)) in self.first_sounds
+            )
+            self.starts = re.compile(f"[{chars}]") if chars else _NOTHING
+        return self.starts
+
+    def _kept(self, text: str, at: int, window: str) -> bool:
+        nearby = text[max(0, at - 3) : at + len(window) + 3]
+        return any(window in word and word in nearby for word in self.keep)
+
+    def _longest(self, text: str, i: int) -> str | None:
+        node, found, j = self.trie, None, i
+        while j < len(text):
+            child = node.get(syllable(text[j]))
+            if child is None:
+                break
+            node, j = child, j + 1
+            found = node.get(_END, found)
+        return found
 
     def apply(self, text: str) -> str:
-        if not self.by_sound:
+        if not self.trie:
             return text
         out: list[str] = []
-        i = 0
-        while i < len(text):
-            replaced = False
-            if syllable(text[i]) in self.first_sounds:
-                for length in self.lengths:
-                    window = text[i : i + length]
-                    if len(window) < length or any(
-                        k in text[max(0, i - 2) : i + length + 2] and window in k for k in self.keep
-                    ):
-                        continue
-                    term = self.by_sound.get(syllables(window))
-                    if term is not None:
-                        out.append(term)
-                        i += length
-                        replaced = True
-                        break
-            if not replaced:
-                out.append(text[i])
-                i += 1
+        cursor = 0
+        for match in self._starts().finditer(text):
+            i = match.start()
+            if i < cursor:
+                continue
+            term = self._longest(text, i)
+            if term is None:
+                continue
+            window = text[i : i + len(term)]
+            if term != window and not self._kept(text, i, window):
+                out += [text[cursor:i], term]
+                cursor = i + len(term)
+        out.append(text[cursor:])
         return "".join(out)
 
 
 @dataclass
 class SpelledTerms:
-    terms: list[tuple[str, float]] = field(default_factory=list)  # (term without spaces, min)
+    # first letter -> (term without spaces, minimum similarity): only words that could begin
+    # a term are compared at all.
+    by_letter: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
     def add(self, spec: AsrTermsSpec) -> None:
         minimum = spec.min_similarity if spec.min_similarity is not None else 1.0
-        self.terms += [(t.replace(" ", ""), minimum) for t in spec.terms]
+        for term in spec.terms:
+            bare = term.replace(" ", "")
+            self.by_letter.setdefault(bare[0], []).append((bare, minimum))
 
     def apply(self, text: str) -> str:
-        if not self.terms:
+        if not self.by_letter:
             return text
         words = list(_WORD.finditer(text))
         pieces: list[str] = []
@@ -81,20 +112,22 @@ class SpelledTerms:
                 i += 1
                 continue
             term, span = match
-            pieces.append(text[cursor : words[i].start()])
-            pieces.append(term)
+            pieces += [text[cursor : words[i].start()], term]
             cursor = words[i + span - 1].end()
             i += span
         pieces.append(text[cursor:])
         return "".join(pieces)
 
     def _match(self, words: Sequence[re.Match[str]], i: int) -> tuple[str, int] | None:
+        terms = self.by_letter.get(words[i].group(0)[0])
+        if not terms:
+            return None
         for span in (3, 2, 1):
             if i + span > len(words):
                 continue
             joined = "".join(w.group(0) for w in words[i : i + span])
-            for term, minimum in self.terms:
-                if joined[0] != term[0] or abs(len(joined) - len(term)) > 2:
+            for term, minimum in terms:
+                if abs(len(joined) - len(term)) > 2:
                     continue
                 if joined == term and span == 1:
                     return None

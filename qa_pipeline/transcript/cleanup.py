@@ -43,13 +43,15 @@ class Cleaner:
         # A unit repeated min_repeats times (separated by spaces/punctuation), or one
         # character repeated single_char_repeats times.
         self.loop = re.compile(
-            rf"(?P<unit>[^\s，,。.！!？?][^，,。.！!？?]{{{loops.min_unit_chars - 1},39}}?)"
+            rf"(?P<unit>[^\s，,。.！!？?][^，,。.！!？?]{{{loops.min_unit_chars - 1},24}}?)"
             rf"(?:[\s，,。.！!？?、]*(?P=unit)){{{loops.min_repeats - 1},}}"
             rf"|(?P<char>[^\s，,。.！!？?])(?P=char){{{loops.single_char_repeats - 1},}}"
         )
 
     def _hallucinated(self, text: str) -> bool:
         view = surface(text)
+        if self.hallucination.search(view) is None:  # the common case, one scan
+            return False
         bare = _PUNCT.sub("", view)
         covered = sum(len(_PUNCT.sub("", m.group(0))) for m in self.hallucination.finditer(view))
         return bool(bare) and covered >= 0.6 * len(bare)
