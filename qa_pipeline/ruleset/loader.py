@@ -55,6 +55,7 @@ class CompiledForbiddenRule:
 class LanguagePack:
     language: str
     fillers: re.Pattern[str] | None
+    rewrites: tuple[tuple[re.Pattern[str], str], ...]
     terms: TermCanonicalizer
     lexicons: Mapping[str, Lexicon]
     forbidden: tuple[CompiledForbiddenRule, ...]
@@ -65,6 +66,8 @@ class LanguagePack:
         view = normalized(text, self.language)
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
+        for pattern, replacement in self.rewrites:
+            view = pattern.sub(replacement, view)
         return self.terms.apply(view)
 
 
@@ -165,7 +168,9 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         problem
         for name, spec in pack.lexicons.items()
         for problem in _regex_problems(f"lexicons.{name}.patterns", spec.patterns)
-    ] + _regex_problems("fillers", pack.fillers)
+    ]
+    problems += _regex_problems("fillers", pack.fillers)
+    problems += _regex_problems("rewrites", list(pack.rewrites))
     if problems:
         raise RuleFileError(str(path), problems)
     if not forbidden_path.is_file():
@@ -203,7 +208,8 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     union = compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words)
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
     terms = TermCanonicalizer(pack.asr_terms)
-    return LanguagePack(pack.language, fillers, terms, lexicons, rules, union)
+    rewrites = tuple((compile_patterns([k], by_words), v) for k, v in pack.rewrites.items())
+    return LanguagePack(pack.language, fillers, rewrites, terms, lexicons, rules, union)
 
 
 def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:

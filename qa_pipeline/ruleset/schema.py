@@ -184,6 +184,9 @@ class LanguageFile(Strict):
     word_boundaries: bool
     negation: NegationSpec
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
+    rewrites: dict[str, str] = Field(
+        default_factory=dict, description="spelling variants made canonical (regex -> text)"
+    )
     asr_terms: list[AsrTermsSpec] = Field(default_factory=list)
     lexicons: dict[str, LexiconSpec]
 

@@ -57,6 +57,7 @@ _EN_MONEY = re.compile(
     rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
     rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
+    rf"|\b(?P<p>\d{{1,3}}\.\d{{2}})(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
     rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})"
     rf"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
 )
@@ -95,6 +96,10 @@ def _en_amount(m: re.Match[str]) -> float:
         return 1 + int(m.group("ac")) / 100
     if m.group("cents") is not None:
         return int(m.group("cents")) / 100
+    if m.group("p") is not None:
+        return float(m.group("p"))
+    if m.group("p") is not None:
+        return float(m.group("p"))
     return int(m.group("w")) + int(m.group("wc")) / 100
 
 

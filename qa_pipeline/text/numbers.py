@@ -28,7 +28,7 @@ _CN_RUN = re.compile(
 )
 # Words whose numeral is not a number ("一下" = briefly): never converted.
 _CN_IDIOMS = re.compile(
-    r"一两|两三|三五|三四|一(?:下|点儿|些|直|起|样|般|定|会|边|共|切|旦|致|向)|万一|十分"
+    r"一个(?!月|多月|星期|礼拜|小时|周)|一两|两三|三五|三四|一(?:下|点儿|些|直|起|样|般|定|会|边|共|切|旦|致|向)|万一|十分"
 )
 
 

@@ -56,6 +56,15 @@ class Cleaner:
         covered = sum(len(_PUNCT.sub("", m.group(0))) for m in self.hallucination.finditer(view))
         return bool(bare) and covered >= 0.6 * len(bare)
 
+    def _strip_hallucinations(self, text: str) -> str:
+        view = surface(text)
+        if self.hallucination.search(view) is None:
+            return text
+        for match in reversed(list(self.hallucination.finditer(view))):
+            # surface() keeps positions, so the span cuts the original text
+            text = text[: match.start()] + text[match.end() :]
+        return text.strip()
+
     def _collapse(self, text: str) -> str:
         def one(match: re.Match[str]) -> str:
             return match.group("unit") or match.group("char")
@@ -78,6 +87,10 @@ class Cleaner:
             if self._hallucinated(text):
                 dropped.append(self._change(segment, self.asr.hallucinations.reason))
                 continue
+            stripped = self._strip_hallucinations(text)
+            if stripped != text:  # a hallucination fused into real speech
+                collapsed.append(self._change(segment, self.asr.hallucinations.reason))
+                text = stripped
             looped = self._collapse(text)
             if looped != text:
                 collapsed.append(self._change(segment, self.asr.loops.reason))
