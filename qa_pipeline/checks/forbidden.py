@@ -28,11 +28,13 @@ def _applies(rule: CompiledForbiddenRule, clause: str, paid: bool) -> bool:
 def _sentence_findings(
     sentence: Sentence, rules: tuple[CompiledForbiddenRule, ...], paid: bool
 ) -> list[ForbiddenFinding]:
+    # Clause positions come from the verbatim text (spans are quoted as said); each clause is
+    # matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分).
     text, view = sentence.text, sentence.surface
     clauses = _clauses(view)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, (start, end) in enumerate(clauses):
-        clause = view[start:end]
+        clause = sentence.pack.view(text[start:end])
         rule = next(
             (r for r in rules if r.pattern.search(clause) and _applies(r, clause, paid)), None
         )
@@ -83,6 +85,6 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
         finding
         for turn in ctx.agent_turns()
         for sentence in turn.sentences
-        if screen.search(sentence.surface)
+        if screen.search(sentence.norm)
         for finding in _sentence_findings(sentence, rules, paid)
     )
