@@ -86,6 +86,8 @@ def test_loops_collapsed_but_speech_repetition_kept(ruleset: Ruleset) -> None:
     assert len(report.collapsed) == 1
     english = _call([["agent", "thank you thank you thank you thank you thank you"]], "en")
     assert cleaner.clean(english)[0].segments[0].text.strip() == "thank you"
+    tight = _call([["agent", "好的好的好的好的"], ["customer", "嗯嗯嗯嗯嗯嗯嗯"]], "zh")
+    assert [s.text for s in cleaner.clean(tight)[0].segments] == ["好的", "嗯"]
 
 
 def test_duplicate_segment_dropped(ruleset: Ruleset) -> None:

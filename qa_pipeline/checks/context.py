@@ -39,8 +39,8 @@ class Sentence:
     lexicon hits and entities."""
 
     __slots__ = (
-        "_dates", "_durations", "_hits", "_money", "language", "norm", "pack", "segments",
-        "surface", "text",
+        "_dates", "_durations", "_hits", "_money", "_surface", "language", "norm", "pack",
+        "segments", "text",
     )  # fmt: skip
 
     def __init__(
@@ -50,12 +50,19 @@ class Sentence:
         self.segments = segments
         self.pack = pack
         self.language = language
-        self.surface = surface(text)
+        self._surface: str | None = None
         self.norm = pack.view(text)
         self._hits: dict[str, tuple[Hit, ...]] = {}
         self._money: list[Money] | None = None
         self._dates: list[DateMention] | None = None
         self._durations: list[Duration] | None = None
+
+    @property
+    def surface(self) -> str:
+        """Half-width lower case with the original's positions (for verbatim spans)."""
+        if self._surface is None:
+            self._surface = surface(self.text)
+        return self._surface
 
     def hits(self, lexicon: str) -> tuple[Hit, ...]:
         try:

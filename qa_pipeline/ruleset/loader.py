@@ -55,19 +55,23 @@ class CompiledForbiddenRule:
 class LanguagePack:
     language: str
     fillers: re.Pattern[str] | None
-    rewrites: tuple[tuple[re.Pattern[str], str], ...]
+    rewrites: re.Pattern[str] | None  # all rewrites in one alternation, group i -> replacement i
+    replacements: tuple[str, ...]
     terms: TermCanonicalizer
     lexicons: Mapping[str, Lexicon]
     forbidden: tuple[CompiledForbiddenRule, ...]
     forbidden_any: re.Pattern[str]  # union of all forbidden patterns: one scan rules most text out
+
+    def _replacement(self, match: re.Match[str]) -> str:
+        return self.replacements[int((match.lastgroup or "r0")[1:])]
 
     def view(self, text: str) -> str:
         """The text lexicons match: normalized, fillers out, ASR-mangled key words restored."""
         view = normalized(text, self.language)
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
-        for pattern, replacement in self.rewrites:
-            view = pattern.sub(replacement, view)
+        if self.rewrites is not None:
+            view = self.rewrites.sub(self._replacement, view)
         return self.terms.apply(view)
 
 
@@ -208,8 +212,12 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     union = compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words)
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
     terms = TermCanonicalizer(pack.asr_terms)
-    rewrites = tuple((compile_patterns([k], by_words), v) for k, v in pack.rewrites.items())
-    return LanguagePack(pack.language, fillers, rewrites, terms, lexicons, rules, union)
+    named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]
+    rewrites = compile_patterns(named, by_words) if named else None
+    replacements = tuple(pack.rewrites.values())
+    return LanguagePack(
+        pack.language, fillers, rewrites, replacements, terms, lexicons, rules, union
+    )
 
 
 def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:

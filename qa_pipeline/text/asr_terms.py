@@ -11,96 +11,92 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
 
 from qa_pipeline.ruleset.schema import AsrTermsSpec
 from qa_pipeline.text.fuzzy import similarity
-from qa_pipeline.text.pinyin import syllable, syllables
+from qa_pipeline.text.pinyin import syllable
 
 _WORD = re.compile(r"[a-z0-9']+")
 _NOTHING = re.compile(r"(?!)")
-
-
-_END = ""  # trie key under which a node stores the term ending there
+_PREFIX = 3  # letters an ASR error rarely touches at the start of a name
 
 
 @dataclass
 class PinyinTerms:
-    # syllable trie: ji -> zhu -> {"": "机主"}; a walk fails at the second character for
-    # almost every candidate, so no window is built or compared.
-    trie: dict[str, Any] = field(default_factory=dict)
-    first_sounds: set[str] = field(default_factory=set)
+    """Text is translated character by character into syllable codes (same length: 机 and 鸡
+    both become the code of "ji"), so a key word's homophones are one literal string, found by
+    a small character class and a dictionary lookup."""
+
+    by_code: dict[str, str] = field(default_factory=dict)  # coded term -> term
+    first_codes: set[str] = field(default_factory=set)
+    lengths: list[int] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)
     starts: re.Pattern[str] | None = None
 
     def add(self, spec: AsrTermsSpec) -> None:
+        table = _syllable_codes()
         for term in spec.terms:
-            node = self.trie
-            for sound in syllables(term):
-                node = node.setdefault(sound, {})
-            node[_END] = term
-            self.first_sounds.add(syllable(term[0]))
+            coded = term.translate(table)
+            self.by_code[coded] = term
+            self.first_codes.add(coded[0])
+        self.lengths = sorted({len(c) for c in self.by_code}, reverse=True)
         self.keep |= set(spec.keep)
-        self.starts = None
-
-    def _starts(self) -> re.Pattern[str]:
-        """Every common CJK character whose reading can begin a key word, as one character
-        class, computed once: text is scanned in C, and windows are built only there."""
-        if self.starts is None:
-            chars = "".join(
-                chr(c) for c in range(0x4E00, 0x9FA6) if syllable(chr(c)) in self.first_sounds
-            )
-            self.starts = re.compile(f"[{chars}]") if chars else _NOTHING
-        return self.starts
+        self.starts = re.compile("[" + "".join(sorted(self.first_codes)) + "]")
 
     def _kept(self, text: str, at: int, window: str) -> bool:
         nearby = text[max(0, at - 3) : at + len(window) + 3]
         return any(window in word and word in nearby for word in self.keep)
 
-    def _longest(self, text: str, i: int) -> str | None:
-        node, found, j = self.trie, None, i
-        while j < len(text):
-            child = node.get(syllable(text[j]))
-            if child is None:
-                break
-            node, j = child, j + 1
-            found = node.get(_END, found)
-        return found
-
     def apply(self, text: str) -> str:
-        if not self.trie:
+        if self.starts is None:
             return text
+        coded = text.translate(_syllable_codes())
         out: list[str] = []
         cursor = 0
-        for match in self._starts().finditer(text):
+        for match in self.starts.finditer(coded):
             i = match.start()
             if i < cursor:
                 continue
-            term = self._longest(text, i)
-            if term is None:
-                continue
-            window = text[i : i + len(term)]
-            if term != window and not self._kept(text, i, window):
-                out += [text[cursor:i], term]
-                cursor = i + len(term)
+            for length in self.lengths:
+                term = self.by_code.get(coded[i : i + length])
+                if term is None:
+                    continue
+                window = text[i : i + length]
+                if term != window and not self._kept(text, i, window):
+                    out += [text[cursor:i], term]
+                    cursor = i + length
+                break
         out.append(text[cursor:])
         return "".join(out)
 
 
+@cache
+def _syllable_codes() -> dict[int, str]:
+    """Every common CJK character -> a private-use character standing for its toneless
+    reading (computed once per process)."""
+    codes: dict[str, str] = {}
+    table: dict[int, str] = {}
+    for code in range(0x4E00, 0x9FA6):
+        sound = syllable(chr(code))
+        table[code] = codes.setdefault(sound, chr(0xE000 + len(codes)))
+    return table
+
+
 @dataclass
 class SpelledTerms:
-    # first letter -> (term without spaces, minimum similarity): only words that could begin
-    # a term are compared at all.
-    by_letter: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # first three letters -> (term without spaces, minimum similarity): only words that could
+    # begin a term are compared at all.
+    by_prefix: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
     def add(self, spec: AsrTermsSpec) -> None:
         minimum = spec.min_similarity if spec.min_similarity is not None else 1.0
         for term in spec.terms:
             bare = term.replace(" ", "")
-            self.by_letter.setdefault(bare[0], []).append((bare, minimum))
+            self.by_prefix.setdefault(bare[:_PREFIX], []).append((bare, minimum))
 
     def apply(self, text: str) -> str:
-        if not self.by_letter:
+        if not self.by_prefix:
             return text
         words = list(_WORD.finditer(text))
         pieces: list[str] = []
@@ -119,7 +115,7 @@ class SpelledTerms:
         return "".join(pieces)
 
     def _match(self, words: Sequence[re.Match[str]], i: int) -> tuple[str, int] | None:
-        terms = self.by_letter.get(words[i].group(0)[0])
+        terms = self.by_prefix.get(words[i].group(0)[:_PREFIX])
         if not terms:
             return None
         for span in (3, 2, 1):

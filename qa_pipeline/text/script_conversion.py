@@ -33,8 +33,8 @@ def _traditional_chars() -> frozenset[str]:
 
 
 def has_traditional(text: str) -> bool:
-    table = _traditional_chars()
-    return any(c in table for c in text)
+    # A set test in C; a regex class of 4,000 CJK characters is ten times slower.
+    return not _traditional_chars().isdisjoint(text)
 
 
 def to_simplified(text: str) -> str:

@@ -5,6 +5,7 @@ traditional characters converted."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -42,30 +43,34 @@ class Cleaner:
         loops = asr.loops
         # A unit repeated min_repeats times (separated by spaces/punctuation), or one
         # character repeated single_char_repeats times.
+        self._min_repeated_pairs = min(
+            (loops.min_repeats - 1) * loops.min_unit_chars - 1, loops.single_char_repeats - 2
+        )
         self.loop = re.compile(
-            rf"(?P<unit>[^\s，,。.！!？?][^，,。.！!？?]{{{loops.min_unit_chars - 1},24}}?)"
+            rf"(?P<unit>[^\s，,。.！!？?][^，,。.！!？?]{{{loops.min_unit_chars - 1},15}}?)"
             rf"(?:[\s，,。.！!？?、]*(?P=unit)){{{loops.min_repeats - 1},}}"
             rf"|(?P<char>[^\s，,。.！!？?])(?P=char){{{loops.single_char_repeats - 1},}}"
         )
 
-    def _hallucinated(self, text: str) -> bool:
-        view = surface(text)
-        if self.hallucination.search(view) is None:  # the common case, one scan
-            return False
+    def _hallucinated(self, view: str) -> bool:
         bare = _PUNCT.sub("", view)
         covered = sum(len(_PUNCT.sub("", m.group(0))) for m in self.hallucination.finditer(view))
         return bool(bare) and covered >= 0.6 * len(bare)
 
-    def _strip_hallucinations(self, text: str) -> str:
-        view = surface(text)
-        if self.hallucination.search(view) is None:
-            return text
+    def _strip_hallucinations(self, text: str, view: str) -> str:
         for match in reversed(list(self.hallucination.finditer(view))):
             # surface() keeps positions, so the span cuts the original text
             text = text[: match.start()] + text[match.end() :]
         return text.strip()
 
     def _collapse(self, text: str) -> str:
+        # A loop repeats its unit, so character pairs recur: a unit of u characters said k
+        # times has at least (k-1)*u - 1 repeated pairs, one character said n times n - 2.
+        # Counting distinct pairs is a cheap necessary condition before the back-referencing
+        # pattern runs.
+        if len(text) - 1 - len(set(itertools.pairwise(text))) < self._min_repeated_pairs:
+            return text
+
         def one(match: re.Match[str]) -> str:
             return match.group("unit") or match.group("char")
 
@@ -84,13 +89,14 @@ class Cleaner:
             if not _PUNCT.sub("", text):
                 dropped.append(self._change(segment, "empty text"))
                 continue
-            if self._hallucinated(text):
-                dropped.append(self._change(segment, self.asr.hallucinations.reason))
-                continue
-            stripped = self._strip_hallucinations(text)
-            if stripped != text:  # a hallucination fused into real speech
+            view = surface(text)
+            if self.hallucination.search(view) is not None:  # rare: one scan rules it out
+                if self._hallucinated(view):
+                    dropped.append(self._change(segment, self.asr.hallucinations.reason))
+                    continue
+                # a hallucination fused into real speech
                 collapsed.append(self._change(segment, self.asr.hallucinations.reason))
-                text = stripped
+                text = self._strip_hallucinations(text, view)
             looped = self._collapse(text)
             if looped != text:
                 collapsed.append(self._change(segment, self.asr.loops.reason))
@@ -99,7 +105,9 @@ class Cleaner:
             if previous and previous.speaker == segment.speaker and previous.text == text:
                 dropped.append(self._change(segment, "repeats the previous segment (ASR loop)"))
                 continue
-            kept.append(dataclasses.replace(segment, text=text))
+            kept.append(
+                segment if text == segment.text else dataclasses.replace(segment, text=text)
+            )
         report = CleanupReport(tuple(dropped), tuple(collapsed), converted)
         return dataclasses.replace(call, segments=tuple(kept)), report
 
