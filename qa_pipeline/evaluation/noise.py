@@ -187,16 +187,19 @@ def _merge(
 
 
 def _loop(segments: list[dict[str, Any]], rng: random.Random, language: str) -> None:
+    """Whisper loops on what was said: repeat the segment, or its last few characters/words."""
     index = rng.randrange(len(segments))
     segment = segments[index]
     if rng.random() < 0.5:  # the same segment again
         segments.insert(index + 1, dict(segment))
         return
-    phrase = "好的" if language == "zh" else "okay"
-    repeat = (phrase + ("" if language == "zh" else " ")) * rng.randint(5, 9)
-    segments[index] = segment | {
-        "text": segment["text"] + (" " if language == "en" else "") + repeat.strip()
-    }
+    text = segment["text"].rstrip("。！？，.!?, ")
+    units = list(text) if language == "zh" else text.split(" ")
+    if len(units) < 2:
+        return
+    joiner = "" if language == "zh" else " "
+    tail = joiner.join(units[-rng.randint(2, min(4, len(units))) :])
+    segments[index] = segment | {"text": text + (joiner + tail) * rng.randint(4, 8)}
 
 
 def make_noisy(call: Call, seed: int, options: NoiseOptions | None = None) -> Call:
