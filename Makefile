@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rules_throughput.py
 
 eval: $(STAMP)
-	$(BIN)/qa-pipeline eval ../shared/dev-calls
+	$(BIN)/qa-pipeline eval ../shared/dev-calls --noisy
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache
