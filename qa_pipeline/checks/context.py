@@ -34,7 +34,28 @@ _CLAUSE = re.compile(r"[，,。.！!；;]")
 _QUESTION_REACH = {"zh": 6, "en": 14}
 
 
-class Sentence:
+class _Spanned:
+    """Something made of consecutive segments of one speaker: its times and its evidence."""
+
+    __slots__ = ()
+    segments: tuple[Segment, ...]
+    language: str
+
+    @property
+    def start(self) -> float:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> float:
+        return self.segments[-1].end
+
+    def span_evidence(self, match: str | None = None) -> Evidence:
+        joiner = "" if self.language == "zh" else " "
+        text = joiner.join(s.text for s in self.segments)
+        return Evidence(self.start, self.end, self.segments[0].speaker, text, match)
+
+
+class Sentence(_Spanned):
     """A sentence of one turn (it may span segments, when ASR cut it), with lazily computed
     lexicon hits and entities."""
 
@@ -108,41 +129,24 @@ class Sentence:
         return False
 
     @property
-    def start(self) -> float:
-        return self.segments[0].start
-
-    @property
-    def end(self) -> float:
-        return self.segments[-1].end
-
-    @property
     def speaker(self) -> str:
         return self.segments[0].speaker
 
     def evidence(self, match: str | None = None) -> Evidence:
-        joiner = "" if self.language == "zh" else " "
-        text = joiner.join(s.text for s in self.segments)
-        return Evidence(self.start, self.end, self.speaker, text, match)
+        return self.span_evidence(match)
 
 
-class Turn:
+class Turn(_Spanned):
     """Consecutive segments of one speaker."""
 
-    __slots__ = ("index", "segments", "sentences", "speaker")
+    __slots__ = ("index", "language", "segments", "sentences", "speaker")
 
     def __init__(self, index: int, speaker: Role, sentences: list[Sentence]) -> None:
         self.index = index
         self.speaker = speaker
         self.sentences = tuple(sentences)
         self.segments = tuple(dict.fromkeys(seg for s in sentences for seg in s.segments))
-
-    @property
-    def start(self) -> float:
-        return self.segments[0].start
-
-    @property
-    def end(self) -> float:
-        return self.segments[-1].end
+        self.language = sentences[0].language
 
     @property
     def text(self) -> str:
@@ -160,12 +164,7 @@ class Turn:
 
     def evidence(self, lexicon: str | None = None) -> Evidence:
         found = self.first(lexicon) if lexicon else None
-        if found:
-            return found[0].evidence(found[1].text)
-        segment = self.segments[0] if len(self.segments) == 1 else None
-        if segment:
-            return Evidence(segment.start, segment.end, segment.speaker, segment.text)
-        return Evidence(self.start, self.end, self.speaker, self.text)
+        return found[0].evidence(found[1].text) if found else self.span_evidence()
 
 
 def split_sentences(text: str, language: str) -> list[str]:
