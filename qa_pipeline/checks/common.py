@@ -8,15 +8,10 @@ from qa_pipeline.checks.context import Sentence, Turn
 from qa_pipeline.text.lexicon import Hit
 
 
-def first_hit(
-    turns: Iterable[Turn], lexicon: str, *, skip_questions: bool = False
-) -> tuple[Turn, Sentence, Hit] | None:
-    """The first hit of `lexicon` in `turns`, optionally ignoring question sentences
-    ("那我要是不想要了呢？" asks about cancelling, it does not refuse)."""
+def first_hit(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit] | None:
+    """The first hit of `lexicon` in `turns`, with its turn and sentence."""
     for turn in turns:
         for sentence in turn.sentences:
-            if skip_questions and sentence.is_question:
-                continue
             hits = sentence.hits(lexicon)
             if hits:
                 return turn, sentence, hits[0]
