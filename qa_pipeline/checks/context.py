@@ -29,9 +29,6 @@ _SENTENCE_END = {
 }
 _TERMINAL = tuple("。！？!?；;.…")
 _CLAUSE = re.compile(r"[，,。.！!；;]")
-# Characters from a statement to a question marker that still asks it ("开通了好吗",
-# "add it, okay?"); further on, the marker belongs to a new question.
-_QUESTION_REACH = {"zh": 6, "en": 14}
 
 
 class _Spanned:
@@ -98,7 +95,7 @@ class Sentence(_Spanned):
     @property
     def money(self) -> list[Money]:
         if self._money is None:
-            self._money = find_money(self.norm, self.language)
+            self._money = find_money(self.norm, self.language, self.pack.period_reach)
         return self._money
 
     @property
@@ -121,7 +118,7 @@ class Sentence(_Spanned):
         """Whether `hit` is asked rather than said: a question marker closes its clause soon
         after it. Works without punctuation, where a whole segment is one sentence
         ("给您开通天气预报了稍后您会收到短信您还有别的问题吗" states the sale)."""
-        window = _QUESTION_REACH[self.language]
+        window = self.pack.question_reach
         for question in self.hits("question"):
             gap = self.norm[hit.end : question.start]
             if question.start >= hit.start and len(gap) <= window and not _CLAUSE.search(gap):

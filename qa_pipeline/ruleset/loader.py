@@ -54,6 +54,8 @@ class CompiledForbiddenRule:
 @dataclass(frozen=True)
 class LanguagePack:
     language: str
+    question_reach: int
+    period_reach: int
     fillers: re.Pattern[str] | None
     rewrites: re.Pattern[str] | None  # all rewrites in one alternation, group i -> replacement i
     replacements: tuple[str, ...]
@@ -216,7 +218,16 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     rewrites = compile_patterns(named, by_words) if named else None
     replacements = tuple(pack.rewrites.values())
     return LanguagePack(
-        pack.language, fillers, rewrites, replacements, terms, lexicons, rules, union
+        pack.language,
+        pack.question_reach,
+        pack.period_reach,
+        fillers,
+        rewrites,
+        replacements,
+        terms,
+        lexicons,
+        rules,
+        union,
     )
 
 

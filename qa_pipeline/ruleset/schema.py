@@ -183,6 +183,12 @@ class LanguageFile(Strict):
     language: str
     word_boundaries: bool
     negation: NegationSpec
+    question_reach: int = Field(
+        gt=0, description="characters from a statement to a question marker that still asks it"
+    )
+    period_reach: int = Field(
+        gt=0, description="characters from an amount to the period marker that prices it"
+    )
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
     rewrites: dict[str, str] = Field(
         default_factory=dict, description="spelling variants made canonical (regex -> text)"

@@ -109,34 +109,31 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right_match.start() if right_match else len(text)
 
 
-# How far a period marker may stand from its amount: without punctuation a clause can be a
-# whole segment, and "每天早上七点 ... 一分钱" must not become a daily price.
-_PERIOD_REACH = {"zh": 6, "en": 14}
+# Default reach of a period marker from its amount, in characters; language packs set their
+# own (`period_reach`). Without punctuation a clause can be a whole segment, and
+# "每天早上七点 ... 一分钱" must not become a daily price.
+DEFAULT_PERIOD_REACH = 10
 
 
-def _period_near(text: str, start: int, end: int, language: str) -> Period | None:
+def _period_near(text: str, start: int, end: int, language: str, reach: int) -> Period | None:
     """The period marker nearest the amount inside its clause, within reach."""
     left, right = _clause_bounds(text, start, end)
-    left, right = (
-        max(left, start - _PERIOD_REACH[language]),
-        min(right, end + _PERIOD_REACH[language]),
-    )
     best: tuple[int, Period] | None = None
     for period, pattern in _PERIODS[language].items():
         for m in pattern.finditer(text, left, right):
             if m.start() < end and m.end() > start:
                 continue
             distance = start - m.end() if m.end() <= start else m.start() - end
-            if best is None or distance < best[0]:
+            if distance <= reach and (best is None or distance < best[0]):
                 best = (distance, period)
     return best[1] if best else None
 
 
-def find_money(text: str, language: str) -> list[Money]:
+def find_money(text: str, language: str, reach: int = DEFAULT_PERIOD_REACH) -> list[Money]:
     pattern, amount = (_ZH_MONEY, _zh_amount) if language == "zh" else (_EN_MONEY, _en_amount)
     found = []
     for m in pattern.finditer(text):
-        period = _period_near(text, m.start(), m.end(), language)
+        period = _period_near(text, m.start(), m.end(), language, reach)
         found.append(Money(round(amount(m), 2), period, m.start(), m.end(), m.group(0)))
     return found
 
