@@ -14,8 +14,10 @@ from qa_pipeline.errors import QAPipelineError, RulesetError
 from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
 from qa_pipeline.evaluation.noise import write_noisy_batch
-from qa_pipeline.pipeline import run_batch
+from qa_pipeline.pipeline import rejudge, run_batch
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
+from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.repository import Store
 from qa_pipeline.verdict.summary import summary_lines
 
 
@@ -35,7 +37,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             row: Any = artifact
             print(f"{row.call_id}: {row.status} {row.error or ''}", file=sys.stderr)
 
-    summary = run_batch(args.input_dir, args.out, ruleset, hook)
+    store = Store(connect(args.db))
+    summary = run_batch(args.input_dir, args.out, ruleset, hook, store)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         print("\n".join(summary_lines(_read_results(summary.results_path))))
@@ -43,6 +46,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(
         f"{summary.calls} calls ({summary.failed} failed; {outcomes}) in {elapsed:.2f}s "
         f"-> {summary.results_path}  [rules {ruleset.version}]"
+    )
+    return 0
+
+
+def _cmd_rejudge(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args)
+    summary = rejudge(ruleset, Store(connect(args.db)))
+    print(
+        f"{summary.calls} stored calls: {summary.judged} judged under rules {ruleset.version}, "
+        f"{summary.already} already were"
     )
     return 0
 
@@ -118,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     rules_help = "rules folder (default: the bundled rules/)"
+    db_help = "database URL (default: SQLite file under QA_PIPELINE_DATA_DIR or ./data)"
 
     run = sub.add_parser("run", help="judge a folder of call files, write results.jsonl")
     run.add_argument("input_dir", type=Path)
@@ -125,7 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", type=Path, help=rules_help)
     run.add_argument("-v", "--verbose", action="store_true", help="one line per call on stderr")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-call summary table")
+    run.add_argument("--db", help=db_help)
     run.set_defaults(func=_cmd_run)
+
+    again = sub.add_parser("rejudge", help="judge stored transcripts under the current rules")
+    again.add_argument("--db", help=db_help)
+    again.add_argument("--rules", type=Path, help=rules_help)
+    again.set_defaults(func=_cmd_rejudge)
 
     ev = sub.add_parser("eval", help="score results against the folder's labels.jsonl")
     ev.add_argument("input_dir", type=Path)

@@ -14,11 +14,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.ingest.batch import discover
-from qa_pipeline.ingest.call_file import load_call
+from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.storage.repository import Store, stored_calls
 from qa_pipeline.transcript.model import Call
 from qa_pipeline.verdict.engine import Engine
 from qa_pipeline.verdict.model import CallResult, CallVerdict
@@ -39,21 +41,29 @@ class BatchSummary:
     outcomes: dict[str, int]
 
 
-def judge_file(engine: Engine, path: Path, hook: Hook = _no_hook) -> CallResult:
+def judge_file(
+    engine: Engine, path: Path, hook: Hook = _no_hook
+) -> tuple[CallResult, str, Call | None]:
+    """The result for one file, its content hash, and the call when it could be read."""
     version = engine.ruleset.version
     try:
-        call = load_call(path)
+        data = read_bytes(path)
+    except QAPipelineError as exc:
+        return CallResult(path.stem, "failed", exc.message, str(path), version), "", None
+    digest = content_hash(data)
+    try:
+        call = parse_bytes(data, str(path))
         hook("load", call)
     except QAPipelineError as exc:
-        return CallResult(path.stem, "failed", exc.message, str(path), version)
+        return CallResult(path.stem, "failed", exc.message, str(path), version), digest, None
     try:
         verdict = engine.judge(call)
     except QAPipelineError as exc:
-        return _result(call, version, exc.message, None)
+        return _result(call, version, exc.message, None), digest, call
     except Exception as exc:  # a bug must not cost the rest of the batch
         error = f"internal error while judging: {exc.__class__.__name__}: {exc}"
-        return _result(call, version, error, None)
-    return _result(call, version, None, verdict)
+        return _result(call, version, error, None), digest, call
+    return _result(call, version, None, verdict), digest, call
 
 
 def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | None) -> CallResult:
@@ -73,8 +83,39 @@ def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | 
     )
 
 
+def _row(
+    engine: Engine, path: Path, store: Store | None, seen: dict[str, str], hook: Hook
+) -> dict[str, Any]:
+    """One results row: reused from the store when this content was judged under these rules,
+    else judged now (and stored)."""
+    version = engine.ruleset.version
+    if store is not None:
+        try:
+            stored = store.stored_result(path.stem, content_hash(read_bytes(path)), version)
+        except QAPipelineError:
+            stored = None
+        if stored is not None and stored["call_id"] not in seen:
+            seen[stored["call_id"]] = str(path)
+            hook("reuse", stored)
+            return stored
+    result, digest, call = judge_file(engine, path, hook)
+    if result.call_id in seen:
+        error = f"duplicate call_id: also in {seen[result.call_id]}"
+        result, call = CallResult(result.call_id, "failed", error, str(path), version), None
+    seen.setdefault(result.call_id, str(path))
+    hook("judge", result)
+    row = to_dict(result)
+    if store is not None:
+        store.save(row, digest, call)
+    return row
+
+
 def run_batch(
-    input_dir: Path, out_dir: Path, ruleset: Ruleset, hook: Hook = _no_hook
+    input_dir: Path,
+    out_dir: Path,
+    ruleset: Ruleset,
+    hook: Hook = _no_hook,
+    store: Store | None = None,
 ) -> BatchSummary:
     engine = Engine(ruleset)
     paths = discover(input_dir)
@@ -87,20 +128,37 @@ def run_batch(
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
         for path in paths:
-            result = judge_file(engine, path, hook)
-            if result.call_id in seen:
-                result = CallResult(
-                    result.call_id, "failed", f"duplicate call_id: also in {seen[result.call_id]}",
-                    str(path), ruleset.version,
-                )  # fmt: skip
-            seen.setdefault(result.call_id, str(path))
-            hook("judge", result)
-            failed += result.status == "failed"
-            if result.verdict:
-                outcomes[result.verdict.outcome.value] += 1
-            out.write(json.dumps(to_dict(result), ensure_ascii=False) + "\n")
+            row = _row(engine, path, store, seen, hook)
+            failed += row["status"] == "failed"
+            if row.get("outcome"):
+                outcomes[row["outcome"]] += 1
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
         out.flush()
         os.fsync(out.fileno())
     partial.replace(final)
     hook("write", final)
     return BatchSummary(final, len(paths), failed, dict(outcomes))
+
+
+@dataclass(frozen=True)
+class RejudgeSummary:
+    calls: int
+    judged: int
+    already: int
+
+
+def rejudge(ruleset: Ruleset, store: Store, hook: Hook = _no_hook) -> RejudgeSummary:
+    """Judge every stored transcript under `ruleset`; verdicts under other rule versions stay."""
+    engine = Engine(ruleset)
+    calls = judged = 0
+    for call, digest in stored_calls(store.engine):
+        calls += 1
+        if store.stored_result(call.call_id, digest, ruleset.version) is not None:
+            continue
+        try:
+            result = _result(call, ruleset.version, None, engine.judge(call))
+        except QAPipelineError as exc:
+            result = _result(call, ruleset.version, exc.message, None)
+        hook("judge", result)
+        judged += store.save(to_dict(result), digest, call)
+    return RejudgeSummary(calls, judged, calls - judged)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import uuid
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -58,3 +60,43 @@ def make_call(
         hangup_by=hangup_by,  # type: ignore[arg-type]
         segments=tuple(segments),
     )
+
+
+PG_URL = os.environ.get("QA_PIPELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        with create_engine(PG_URL).connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as exc:  # any driver or network failure means "not here"
+        return f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind: a SQLite file, or a Postgres schema of its own.
+    Without PostgreSQL the Postgres cases skip, except in CI (CI=true), where they fail."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'qa.db'}"
+        return
+    problem = _postgres_reachable()
+    if problem:
+        message = f"PostgreSQL not reachable at {PG_URL}: {problem}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"create schema {schema}"))
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"drop schema {schema} cascade"))
+    admin.dispose()

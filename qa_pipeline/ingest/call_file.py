@@ -3,6 +3,7 @@ and reports every problem in a file at once."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -88,8 +89,8 @@ def parse_call(data: object, source: str) -> Call:
     )
 
 
-def load_call(path: Path) -> Call:
-    """Read and validate one call file; every failure is a CallFileError naming the file."""
+def read_bytes(path: Path) -> bytes:
+    """A call file's bytes, refusing empty and oversized files (CallFileError names the file)."""
     source = str(path)
     try:
         size = path.stat().st_size
@@ -97,11 +98,25 @@ def load_call(path: Path) -> Call:
             raise CallFileError(source, ["the file is empty"])
         if size > MAX_FILE_BYTES:
             raise CallFileError(source, [f"{size} bytes is over the {MAX_FILE_BYTES}-byte limit"])
-        raw = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CallFileError(source, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+        return path.read_bytes()
     except OSError as exc:
         raise CallFileError(source, [f"cannot read: {exc.strerror}"]) from exc
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_call(path: Path) -> Call:
+    """Read and validate one call file; every failure is a CallFileError naming the file."""
+    return parse_bytes(read_bytes(path), str(path))
+
+
+def parse_bytes(data: bytes, source: str) -> Call:
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CallFileError(source, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:

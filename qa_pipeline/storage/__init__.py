@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy 2 models, Alembic migrations, idempotent persistence."""

@@ -1,0 +1,144 @@
+"""Tables. A verdict is keyed by (call id, transcript content hash, rules version): re-running a
+batch adds nothing, a changed rule set adds new verdicts next to the old ones, and unique
+constraints (not luck) keep concurrent runs from creating duplicates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), unique=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    team: Mapped[str] = mapped_column(String(64), index=True)
+    customer_number: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The local time with its offset as said in the call file: SQLite keeps no time zone, and
+    # the call's local date decides the trial end and the scorecard day.
+    started_local: Mapped[str] = mapped_column(String(40))
+    local_date: Mapped[str] = mapped_column(String(10), index=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    hangup_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class RecordingRow(Base):
+    __tablename__ = "recordings"
+    __table_args__ = (UniqueConstraint("call_id", "content_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id"))
+    path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class TranscriptRow(Base):
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("call_id", "content_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    segments: Mapped[list[Any]]
+
+
+class VerdictRow(Base):
+    __tablename__ = "verdicts"
+    __table_args__ = (UniqueConstraint("call_id", "content_hash", "rules_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    rules_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    valid_sale: Mapped[bool | None]
+    revisit_required: Mapped[bool]
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FindingRow(Base):
+    """One failed criterion item, forbidden phrase or hang-up finding of a verdict."""
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    verdict_id: Mapped[int] = mapped_column(
+        ForeignKey("verdicts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # criterion | forbidden | hangup | review_flag
+    code: Mapped[str] = mapped_column(String(64))  # e.g. disclosures.fees, forbidden.arguing
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[Any]]
+
+
+class TaskRow(Base):
+    """A revisit (failed sale) or confirmation (trial sale) callback."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("call_id", "kind"),
+        Index("ix_tasks_status_due", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # revisit | confirm_1 | confirm_2 | confirm_3
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # open | closed
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    reason_codes: Mapped[list[Any]]
+    summary: Mapped[str] = mapped_column(Text)
+    customer_number: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str] = mapped_column(String(64))
+    campaign: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ScorecardRow(Base):
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("level", "key", "period", "period_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))  # agent | team | center
+    key: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(8))  # day | week | month
+    period_start: Mapped[str] = mapped_column(String(16))
+    metrics: Mapped[dict[str, Any]]
+
+
+class ReviewRow(Base):
+    """A QA lead's decision on a finding (the review workbench writes these)."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    verdict_id: Mapped[int] = mapped_column(
+        ForeignKey("verdicts.id", ondelete="CASCADE"), index=True
+    )
+    finding_code: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # confirm | overturn | dispute
+    reviewer: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,159 @@
+"""Writing results: one transaction per call, inserts that ignore what is already there (by
+unique key), so re-runs, killed runs and concurrent runs all converge on the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from qa_pipeline.storage.models import Base, CallRow, FindingRow, TranscriptRow, VerdictRow
+from qa_pipeline.transcript.model import Call
+
+
+def _insert(connection: Connection, model: type[Base]) -> Any:
+    """An INSERT that supports ON CONFLICT on both databases."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def findings_of(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The failed items, forbidden phrases, hang-up and review flags of a result row."""
+    for name, node in (row.get("criteria") or {}).items():
+        items = node.get("items") or {name: node}
+        for item_name, item in items.items():
+            if item.get("passed") is False:
+                code = name if item_name == name else f"{name}.{item_name}"
+                yield {
+                    "kind": "criterion",
+                    "code": code,
+                    "reason": item["reason"],
+                    "evidence": item["evidence"],
+                }
+    for phrase in row.get("forbidden_phrases") or []:
+        evidence = [{k: phrase[k] for k in ("start", "end", "speaker", "text")}]
+        yield {
+            "kind": "forbidden",
+            "code": f"forbidden.{phrase['category']}",
+            "reason": phrase["rule_id"],
+            "evidence": evidence,
+        }
+    hangup = row.get("agent_hung_up_first") or {}
+    if hangup.get("value"):
+        yield {
+            "kind": "hangup",
+            "code": "agent_hung_up_first",
+            "reason": hangup["reason"],
+            "evidence": hangup["evidence"],
+        }
+    for flag in row.get("review_flags") or []:
+        yield {"kind": "review_flag", "code": flag, "reason": flag, "evidence": []}
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def stored_result(
+        self, call_id: str, content_hash: str, rules_version: str
+    ) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            result = connection.execute(
+                select(VerdictRow.result).where(
+                    VerdictRow.call_id == call_id,
+                    VerdictRow.content_hash == content_hash,
+                    VerdictRow.rules_version == rules_version,
+                )
+            ).scalar_one_or_none()
+        return result
+
+    def save(self, row: dict[str, Any], content_hash: str, call: Call | None) -> bool:
+        """Store a result row (and its call and transcript); False when it was already there."""
+        with self.engine.begin() as connection:
+            if call is not None:
+                self._save_call(connection, call, content_hash)
+            inserted = connection.execute(
+                _insert(connection, VerdictRow)
+                .values(
+                    call_id=row["call_id"],
+                    content_hash=content_hash,
+                    rules_version=row["rules_version"],
+                    status=row["status"],
+                    error=row["error"],
+                    outcome=row.get("outcome"),
+                    valid_sale=row.get("valid_sale"),
+                    revisit_required=bool(row.get("revisit_required")),
+                    result=row,
+                    created_at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing(index_elements=["call_id", "content_hash", "rules_version"])
+                .returning(VerdictRow.id)
+            ).scalar_one_or_none()
+            if inserted is None:
+                return False
+            findings = [f | {"verdict_id": inserted} for f in findings_of(row)]
+            if findings:
+                connection.execute(insert(FindingRow), findings)
+            return True
+
+    @staticmethod
+    def _save_call(connection: Connection, call: Call, content_hash: str) -> None:
+        fields = ("call_id", "campaign", "language", "agent_id", "team", "customer_number")
+        values: dict[str, Any] = {name: getattr(call, name) for name in fields}
+        values |= {"started_at": call.started_at, "duration_s": call.duration_s}
+        values |= {
+            "started_local": call.started_at.isoformat(),
+            "local_date": call.started_at.date().isoformat(),
+        }
+        values["hangup_by"] = call.hangup_by
+        upsert = _insert(connection, CallRow).values(values)
+        connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["call_id"], set_={k: v for k, v in values.items() if k != "call_id"}
+            )
+        )
+        segments = [
+            {"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text}
+            for s in call.segments
+        ]
+        connection.execute(
+            _insert(connection, TranscriptRow)
+            .values(
+                call_id=call.call_id,
+                content_hash=content_hash,
+                source=call.source,
+                segments=segments,
+            )
+            .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
+        )
+
+
+def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:
+    """Every stored call with its latest transcript (rebuilt for re-judging) and that
+    transcript's content hash."""
+    from qa_pipeline.transcript.model import Segment
+
+    with Session(engine) as session:
+        latest = (
+            select(TranscriptRow.call_id, func.max(TranscriptRow.id).label("id"))
+            .group_by(TranscriptRow.call_id)
+            .subquery()
+        )
+        query = (
+            select(CallRow, TranscriptRow)
+            .join(latest, latest.c.call_id == CallRow.call_id)
+            .join(TranscriptRow, TranscriptRow.id == latest.c.id)
+            .order_by(CallRow.call_id)
+        )
+        for call, transcript in session.execute(query):
+            segments = tuple(Segment(**s) for s in transcript.segments)
+            rebuilt = Call(
+                call.call_id, call.campaign, call.language, call.agent_id, call.team,
+                call.customer_number, datetime.fromisoformat(call.started_local), call.duration_s,
+                call.hangup_by, segments, transcript.source,  # type: ignore[arg-type]
+            )  # fmt: skip
+            yield rebuilt, transcript.content_hash

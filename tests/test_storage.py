@@ -1,0 +1,129 @@
+"""The database, on SQLite and PostgreSQL: idempotent runs, re-judging stored transcripts,
+findings, failed calls, a run killed midway, and two runs at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from qa_pipeline.pipeline import rejudge, run_batch
+from qa_pipeline.ruleset import Ruleset, load_ruleset
+from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.models import CallRow, FindingRow, VerdictRow
+from qa_pipeline.storage.repository import Store
+from tests.conftest import ROOT
+
+SAMPLES = ROOT / "samples" / "calls"
+
+
+def _count(store: Store, column: object) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(column)).scalar_one())  # type: ignore[arg-type]
+
+
+def _batch(folder: Path, copies: int) -> Path:
+    """`copies` distinct calls made from the samples (new call ids, same content shape)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.glob("*.json"))]
+    for i in range(copies):
+        call = dict(samples[i % len(samples)])
+        call["call_id"] = f"{call['call_id']}-{i:05d}"
+        (folder / f"{call['call_id']}.json").write_text(json.dumps(call, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def test_rerun_adds_nothing(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+    store = Store(connect(db_url))
+    first = run_batch(SAMPLES, tmp_path / "a", ruleset, store=store).results_path.read_text(encoding="utf-8")
+    second = run_batch(SAMPLES, tmp_path / "b", ruleset, store=store).results_path.read_text(encoding="utf-8")
+    assert first == second
+    assert _count(store, VerdictRow) == 10 and _count(store, CallRow) == 10
+    assert _count(store, FindingRow) > 0
+
+
+def test_findings_and_local_time(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+    store = Store(connect(db_url))
+    run_batch(SAMPLES, tmp_path / "a", ruleset, store=store)
+    with store.engine.connect() as connection:
+        codes = set(connection.execute(select(FindingRow.code)).scalars())
+        local = connection.execute(select(CallRow.started_local).where(CallRow.call_id == "zh-s-001")).scalar_one()
+    assert {"disclosures.trial_end", "forbidden.misleading", "agent_hung_up_first"} <= codes
+    assert local.endswith("+08:00")
+
+
+def test_failed_files_are_recorded(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+    folder = tmp_path / "calls"
+    shutil.copytree(SAMPLES, folder)
+    (folder / "broken.json").write_text('{"call_id": ', encoding="utf-8")
+    store = Store(connect(db_url))
+    run_batch(folder, tmp_path / "a", ruleset, store=store)
+    with store.engine.connect() as connection:
+        status, error = connection.execute(select(VerdictRow.status, VerdictRow.error).where(VerdictRow.call_id == "broken")).one()
+    assert status == "failed" and "broken.json" in error
+
+
+def test_changed_rules_rejudge_without_rereading(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+    store = Store(connect(db_url))
+    run_batch(SAMPLES, tmp_path / "a", ruleset, store=store)
+    assert rejudge(ruleset, store).judged == 0  # same rules: nothing to do
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "criteria.yaml").write_text((rules / "criteria.yaml").read_text(encoding="utf-8") + "\n# v2\n", encoding="utf-8")
+    changed = load_ruleset(rules)
+    summary = rejudge(changed, store)
+    assert (summary.calls, summary.judged) == (10, 10)
+    assert rejudge(changed, store).judged == 0
+    assert _count(store, VerdictRow) == 20
+    # a run under the new rules finds the re-judged verdicts instead of judging again
+    steps: list[str] = []
+    run_batch(SAMPLES, tmp_path / "b", changed, lambda step, _: steps.append(step), store)
+    assert steps.count("reuse") == 10 and _count(store, VerdictRow) == 20
+
+
+def _run(batch: Path, out: Path, db_url: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "qa_pipeline.cli", "run", str(batch), "--out", str(out), "--db", db_url, "-q"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_killed_run_finishes_on_rerun(db_url: str, tmp_path: Path) -> None:
+    batch = _batch(tmp_path / "calls", 600)
+    store = Store(connect(db_url))
+    process = _run(batch, tmp_path / "out", db_url)
+    deadline = time.monotonic() + 60
+    while _count(store, VerdictRow) < 50 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = _count(store, VerdictRow)
+    assert 0 < killed_at < 600, "the run should have been killed midway"
+    rerun = _run(batch, tmp_path / "out", db_url)
+    assert rerun.wait(timeout=300) == 0, rerun.stderr.read() if rerun.stderr else ""
+    assert _count(store, VerdictRow) == 600
+    rows = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 600 and len({json.loads(r)["call_id"] for r in rows}) == 600
+
+
+def test_two_runs_at_once_make_no_duplicates(db_url: str, tmp_path: Path) -> None:
+    batch = _batch(tmp_path / "calls", 200)
+    connect(db_url)  # migrate once, as a deployment does before starting workers
+    first, second = _run(batch, tmp_path / "a", db_url), _run(batch, tmp_path / "b", db_url)
+    for process in (first, second):
+        assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
+    store = Store(connect(db_url))
+    assert _count(store, VerdictRow) == 200 and _count(store, CallRow) == 200
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{tmp}/nested/dir/qa.db"])
+def test_default_sqlite_creates_its_folder(url: str, tmp_path: Path) -> None:
+    connect(url.format(tmp=tmp_path))
+    assert (tmp_path / "nested" / "dir" / "qa.db").is_file()
