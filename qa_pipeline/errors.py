@@ -101,6 +101,10 @@ class CampaignMismatchError(QAPipelineError):
         )
 
 
+class TaskError(QAPipelineError):
+    code = "E050"
+
+
 class LabelsFileError(QAPipelineError):
     code = "E030"
 

@@ -79,6 +79,7 @@ def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | 
         team=call.team,
         customer_number=call.customer_number,
         started_at=call.started_at.isoformat(),
+        revisit_of=call.revisit_of,
         verdict=verdict,
     )
 

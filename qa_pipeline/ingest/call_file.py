@@ -55,6 +55,9 @@ class CallSchema(BaseModel):
     duration_s: float = Field(ge=0)
     hangup_by: Literal["agent", "customer"] | None
     segments: list[SegmentSchema]
+    revisit_of: str | None = Field(
+        None, description="for a revisit callback: the call it re-confirms"
+    )
 
     @model_validator(mode="after")
     def _aware(self) -> CallSchema:
@@ -86,6 +89,7 @@ def parse_call(data: object, source: str) -> Call:
         hangup_by=parsed.hangup_by,
         segments=tuple(Segment(s.start, s.end, s.speaker, s.text) for s in parsed.segments),
         source=source,
+        revisit_of=parsed.revisit_of,
     )
 
 

@@ -25,6 +25,7 @@ from qa_pipeline.ruleset.schema import (
     ForbiddenFile,
     ForbiddenRule,
     LanguageFile,
+    TasksFile,
 )
 from qa_pipeline.text.asr_terms import TermCanonicalizer
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
@@ -83,6 +84,7 @@ class Ruleset:
     version: str
     criteria: CriteriaFile
     asr: AsrFile
+    tasks: TasksFile
     campaigns: Mapping[str, CampaignFile]
     languages: Mapping[str, LanguagePack]
     broken_campaigns: Mapping[str, RuleFileError] = field(default_factory=dict)
@@ -270,6 +272,13 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
         asr = _load_asr(asr_path)
     except RuleFileError as exc:
         shared.append(exc)
+    tasks_path = root / "tasks.yaml"
+    try:
+        if not tasks_path.is_file():
+            raise RuleFileError(str(tasks_path), ["missing: no tasks.yaml"])
+        tasks = _parse(tasks_path, TasksFile)
+    except RuleFileError as exc:
+        shared.append(exc)
     if shared:
         raise RulesetError(shared)
 
@@ -296,6 +305,7 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
         _version(root),
         criteria,
         asr,
+        tasks,
         campaigns,
         languages,
         broken_campaigns,

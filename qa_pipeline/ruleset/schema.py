@@ -265,3 +265,22 @@ class AsrFile(Strict):
     hallucinations: HallucinationSpec
     loops: LoopSpec
     roles: RolesSpec
+
+
+# --- tasks.yaml --------------------------------------------------------------------------------
+
+
+class RevisitPolicy(Strict):
+    due_hours: int = Field(gt=0)
+    urgent_codes: list[str] = Field(default_factory=list)
+
+
+class ConfirmationPolicy(Strict):
+    first_after_days: int = Field(gt=0)
+    second_before_end_days: int = Field(ge=0)
+    extend_when_unreachable: bool = True
+
+
+class TasksFile(Strict):
+    revisit: RevisitPolicy
+    confirmation: ConfirmationPolicy

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,6 +117,10 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
+    trial_end: Mapped[str | None] = mapped_column(String(10))  # confirmations: ISO date
+    extended: Mapped[bool] = mapped_column(default=False, server_default=false())
+    linked_call_id: Mapped[str | None] = mapped_column(String(128))  # the revisit's own call
+    linked_valid: Mapped[bool | None]
 
 
 class ScorecardRow(Base):

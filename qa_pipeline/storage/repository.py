@@ -3,9 +3,9 @@ unique key), so re-runs, killed runs and concurrent runs all converge on the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,11 +14,21 @@ from sqlalchemy.orm import Session
 from qa_pipeline.storage.models import Base, CallRow, FindingRow, TranscriptRow, VerdictRow
 from qa_pipeline.transcript.model import Call
 
+if TYPE_CHECKING:
+    from qa_pipeline.callbacks.plan import PlannedTask
+
 
 def _insert(connection: Connection, model: type[Base]) -> Any:
     """An INSERT that supports ON CONFLICT on both databases."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
+
+
+def upsert_ignore(
+    connection: Connection, model: type[Base], values: dict[str, Any], keys: list[str]
+) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, on either database."""
+    return _insert(connection, model).values(values).on_conflict_do_nothing(index_elements=keys)
 
 
 def findings_of(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -71,8 +81,17 @@ class Store:
             ).scalar_one_or_none()
         return result
 
-    def save(self, row: dict[str, Any], content_hash: str, call: Call | None) -> bool:
-        """Store a result row (and its call and transcript); False when it was already there."""
+    def save(
+        self,
+        row: dict[str, Any],
+        content_hash: str,
+        call: Call | None,
+        tasks: Sequence[PlannedTask] = (),
+    ) -> bool:
+        """Store a result row with its call, transcript and callback tasks, in one
+        transaction; False when it was already there."""
+        from qa_pipeline.storage.tasks import insert_tasks
+
         with self.engine.begin() as connection:
             if call is not None:
                 self._save_call(connection, call, content_hash)
@@ -98,6 +117,7 @@ class Store:
             findings = [f | {"verdict_id": inserted} for f in findings_of(row)]
             if findings:
                 connection.execute(insert(FindingRow), findings)
+            insert_tasks(connection, row, tasks)
             return True
 
     @staticmethod

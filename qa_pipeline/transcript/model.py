@@ -35,3 +35,4 @@ class Call:
     hangup_by: HangupBy
     segments: tuple[Segment, ...]
     source: str = ""
+    revisit_of: str | None = None  # a revisit callback names the call it re-confirms

@@ -107,4 +107,5 @@ class CallResult:
     team: str | None = None
     customer_number: str | None = None
     started_at: str | None = None
+    revisit_of: str | None = None
     verdict: CallVerdict | None = field(default=None)

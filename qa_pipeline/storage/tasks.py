@@ -1,0 +1,111 @@
+"""Callback tasks in the database: created with their verdict, listed, closed, exported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.orm import Session
+
+from qa_pipeline.callbacks.plan import CONFIRM_OUTCOMES, REVISIT_OUTCOMES, PlannedTask
+from qa_pipeline.errors import TaskError
+from qa_pipeline.ruleset.schema import TasksFile
+from qa_pipeline.storage.models import TaskRow
+from qa_pipeline.storage.repository import upsert_ignore
+
+_CALL_FIELDS = ("customer_number", "agent_id", "team", "campaign")
+
+
+def insert_tasks(
+    connection: Connection, row: dict[str, Any], planned: Sequence[PlannedTask]
+) -> None:
+    """Inside the verdict's transaction; a unique (call, kind) makes concurrent runs safe."""
+    now = datetime.now(UTC)
+    for task in planned:
+        values: dict[str, Any] = {k: row.get(k) or "" for k in _CALL_FIELDS}
+        values |= {
+            "call_id": task.call_id, "kind": task.kind, "priority": task.priority, "status": "open",
+            "reason_codes": list(task.reason_codes), "summary": task.summary,
+            "due_at": task.due_at, "created_at": now,
+            "trial_end": task.trial_end.isoformat() if task.trial_end else None,
+        }  # fmt: skip
+        connection.execute(upsert_ignore(connection, TaskRow, values, ["call_id", "kind"]))
+    if row.get("revisit_of"):
+        connection.execute(
+            update(TaskRow)
+            .where(TaskRow.call_id == row["revisit_of"], TaskRow.kind == "revisit")
+            .values(linked_call_id=row["call_id"], linked_valid=row.get("valid_sale"))
+        )
+
+
+def list_tasks(engine: Engine, status: str = "open", kind: str | None = None) -> list[TaskRow]:
+    query = select(TaskRow).order_by(TaskRow.due_at, TaskRow.id)
+    if status != "all":
+        query = query.where(TaskRow.status == status)
+    if kind:
+        query = query.where(TaskRow.kind == kind)
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.scalars(query))
+
+
+def get_task(engine: Engine, task_id: int) -> TaskRow:
+    with Session(engine, expire_on_commit=False) as session:
+        task = session.get(TaskRow, task_id)
+    if task is None:
+        raise TaskError(f"no task {task_id}")
+    return task
+
+
+def close_task(
+    engine: Engine,
+    task_id: int,
+    outcome: str,
+    policy: TasksFile,
+    trial_days: int | None,
+    note: str | None = None,
+) -> list[TaskRow]:
+    """Close a task with its outcome; returns the tasks this created (an unreachable trial
+    customer gets the trial extended once and one more confirmation before the new end)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        task = session.get(TaskRow, task_id, with_for_update=True)
+        if task is None:
+            raise TaskError(f"no task {task_id}")
+        valid = REVISIT_OUTCOMES if task.kind == "revisit" else CONFIRM_OUTCOMES
+        if outcome not in valid:
+            raise TaskError(
+                f"outcome {outcome!r} is not one of {list(valid)} for a {task.kind} task"
+            )
+        if task.status == "closed":
+            raise TaskError(f"task {task_id} is already closed ({task.outcome})")
+        task.status, task.outcome, task.note = "closed", outcome, note
+        task.closed_at = datetime.now(UTC)
+        created: list[TaskRow] = []
+        extend = policy.confirmation.extend_when_unreachable and trial_days
+        if outcome == "unreachable" and task.kind != "revisit" and extend and task.trial_end:
+            already = session.scalar(
+                select(TaskRow).where(
+                    TaskRow.call_id == task.call_id, TaskRow.kind == "confirm_extended"
+                )
+            )
+            if already is None:
+                created.append(_extension(task, trial_days or 0, policy))
+                session.add_all(created)
+        return created
+
+
+def _extension(task: TaskRow, trial_days: int, policy: TasksFile) -> TaskRow:
+    new_end = date.fromisoformat(task.trial_end or "") + timedelta(days=trial_days)
+    before = new_end - timedelta(days=policy.confirmation.second_before_end_days)
+    due = task.due_at.replace(year=before.year, month=before.month, day=before.day)
+    fields = {c.name: getattr(task, c.name) for c in TaskRow.__table__.columns if c.name != "id"}
+    fields |= {"outcome": None, "closed_at": None, "note": None, "status": "open"}
+    fields |= {"kind": "confirm_extended", "trial_end": new_end.isoformat(), "extended": True}
+    fields |= {"due_at": due, "created_at": datetime.now(UTC)}
+    fields["summary"] = f"trial extended once to {new_end} (customer unreachable); confirm first"
+    return TaskRow(**fields)
+
+
+def as_dict(task: TaskRow) -> dict[str, Any]:
+    return {c.name: getattr(task, c.name) for c in TaskRow.__table__.columns}
