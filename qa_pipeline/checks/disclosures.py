@@ -98,10 +98,16 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
                     f"(call date + {days} days)",
                 )
             wrong.append((sentence, f"{mention.text} ({when.isoformat()})"))
+    reach = ctx.pack.anchor_reach
     for sentence in sentences:
-        if not sentence.has("anchor_today"):
-            continue
+        anchors = sentence.hits("anchor_today")
         for duration in sentence.durations:
+            near = any(
+                abs(a.start - duration.start) <= reach or abs(duration.end - a.end) <= reach
+                for a in anchors
+            )
+            if not near:
+                continue
             if duration.days == days:
                 return Item(
                     True,

@@ -15,6 +15,14 @@ _CONDITION = re.compile(r"(?:的话|^\s*(?:如果|要是|假如))|^\s*(?:if|unle
 _TRIM = " \t.。!！?？,，"
 
 
+_ATTITUDE = frozenset({"arguing", "dismissive"})
+
+
+def _family(rule: CompiledForbiddenRule) -> str:
+    category = rule.spec.category
+    return "attitude" if category in _ATTITUDE else category
+
+
 def _clauses(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group(0).strip()]
 
@@ -45,14 +53,17 @@ def _sentence_findings(
     while i < len(matched):
         first, rule = matched[i]
         last = first
-        # Adjacent clauses of the same category are one phrase ("永久免费的，不收任何费用").
+        # Adjacent clauses of one category are one phrase ("永久免费的，不收任何费用"); so are
+        # impatience and blame, and blame decides ("我都说了三遍了，您到底有没有在听").
         while (
             i + 1 < len(matched)
             and matched[i + 1][0] == last + 1
-            and matched[i + 1][1].spec.category == rule.spec.category
+            and _family(matched[i + 1][1]) == _family(rule)
         ):
             i += 1
             last = matched[i][0]
+            if matched[i][1].spec.category == "arguing":
+                rule = matched[i][1]
         if (
             first > 0
             and rule.spec.category == "threat"

@@ -29,7 +29,7 @@ from qa_pipeline.ruleset.schema import (
 )
 from qa_pipeline.text.asr_terms import TermCanonicalizer
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
-from qa_pipeline.text.normalize import normalized
+from qa_pipeline.text.normalize import digitize, surface
 
 _SPACES = re.compile(r"\s{2,}")
 
@@ -57,6 +57,7 @@ class LanguagePack:
     language: str
     question_reach: int
     period_reach: int
+    anchor_reach: int
     fillers: re.Pattern[str] | None
     rewrites: re.Pattern[str] | None  # all rewrites in one alternation, group i -> replacement i
     replacements: tuple[str, ...]
@@ -69,10 +70,13 @@ class LanguagePack:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
 
     def view(self, text: str) -> str:
-        """The text lexicons match: normalized, fillers out, ASR-mangled key words restored."""
-        view = normalized(text, self.language)
+        """The text lexicons match: half-width lower case, fillers out (before numbers are
+        read: "six hundred um eleven"), numbers as digits, canonical spellings, ASR-mangled
+        key words restored."""
+        view = surface(text)
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
+        view = digitize(view, self.language)
         if self.rewrites is not None:
             view = self.rewrites.sub(self._replacement, view)
         return self.terms.apply(view)
@@ -223,6 +227,7 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         pack.language,
         pack.question_reach,
         pack.period_reach,
+        pack.anchor_reach,
         fillers,
         rewrites,
         replacements,

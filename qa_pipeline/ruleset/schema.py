@@ -189,6 +189,9 @@ class LanguageFile(Strict):
     period_reach: int = Field(
         gt=0, description="characters from an amount to the period marker that prices it"
     )
+    anchor_reach: int = Field(
+        gt=0, description="characters from a trial length to the word anchoring it to today"
+    )
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
     rewrites: dict[str, str] = Field(
         default_factory=dict, description="spelling variants made canonical (regex -> text)"

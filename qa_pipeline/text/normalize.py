@@ -19,6 +19,9 @@ def surface(text: str) -> str:
     return lowered if len(lowered) == len(converted) else converted
 
 
+def digitize(text: str, language: str) -> str:
+    return digitize_zh(text) if language == "zh" else digitize_en(text)
+
+
 def normalized(text: str, language: str) -> str:
-    view = surface(text)
-    return digitize_zh(view) if language == "zh" else digitize_en(view)
+    return digitize(surface(text), language)
