@@ -164,9 +164,23 @@ class Turn(_Spanned):
         return found[0].evidence(found[1].text) if found else self.span_evidence()
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def split_sentences(text: str, language: str) -> list[str]:
     parts = [p.strip() for p in _SENTENCE_END[language].findall(text)]
-    return [p for p in parts if p] or [text]
+    parts = [p for p in parts if p] or [text]
+    if language != "zh":
+        return parts
+    # ASR puts stray full stops inside words ("弄。吧。"); a one-character fragment joins its
+    # neighbour (a lone 嗯。 or 好。 reads the same either way).
+    merged: list[str] = []
+    for part in parts:
+        if merged and min(len(_CJK.findall(merged[-1])), len(_CJK.findall(part))) <= 1:
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return merged
 
 
 def _sentences(segments: list[Segment], pack: LanguagePack, language: str) -> list[Sentence]:

@@ -115,21 +115,24 @@ class SpelledTerms:
         return "".join(pieces)
 
     def _match(self, words: Sequence[re.Match[str]], i: int) -> tuple[str, int] | None:
-        terms = self.by_prefix.get(words[i].group(0)[:_PREFIX])
-        if not terms:
-            return None
-        for span in (3, 2, 1):
-            if i + span > len(words):
-                continue
-            joined = "".join(w.group(0) for w in words[i : i + span])
+        """The term that words i.. spell (best of one to three words), if any."""
+        first = words[i].group(0)
+        terms = self.by_prefix.get(first[:_PREFIX])
+        if not terms or any(first == term for term, _ in terms):
+            return None  # nothing to repair, and never swallow the words after it
+        best: tuple[float, str, int] | None = None
+        for span in (1, 2, 3):
+            parts = [w.group(0) for w in words[i : i + span]]
+            if len(parts) < span or any(not p.isalpha() for p in parts):
+                break
+            joined = "".join(parts)
             for term, minimum in terms:
                 if abs(len(joined) - len(term)) > 2:
                     continue
-                if joined == term and span == 1:
-                    return None
-                if similarity(joined, term) >= minimum:
-                    return term, span
-        return None
+                score = similarity(joined, term)
+                if score >= minimum and (best is None or score > best[0]):
+                    best = (score, term, span)
+        return (best[1], best[2]) if best else None
 
 
 class TermCanonicalizer:
