@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from qa_pipeline import __version__
-from qa_pipeline.errors import QAPipelineError, RulesetError
+from qa_pipeline.callbacks.lists import dialer_csv, read_do_not_call
+from qa_pipeline.errors import QAPipelineError, RulesetError, TaskError
 from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
 from qa_pipeline.evaluation.noise import write_noisy_batch
 from qa_pipeline.pipeline import rejudge, run_batch
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
-from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.db import connect, data_dir
 from qa_pipeline.storage.repository import Store
+from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
 from qa_pipeline.verdict.summary import summary_lines
 
 
@@ -38,7 +40,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"{row.call_id}: {row.status} {row.error or ''}", file=sys.stderr)
 
     store = Store(connect(args.db))
-    summary = run_batch(args.input_dir, args.out, ruleset, hook, store)
+    summary = run_batch(args.input_dir, args.out, ruleset, hook, store, _do_not_call(args))
     elapsed = time.perf_counter() - started
     if not args.quiet:
         print("\n".join(summary_lines(_read_results(summary.results_path))))
@@ -52,12 +54,60 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_rejudge(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args)
-    summary = rejudge(ruleset, Store(connect(args.db)))
+    summary = rejudge(ruleset, Store(connect(args.db)), do_not_call=_do_not_call(args))
     print(
         f"{summary.calls} stored calls: {summary.judged} judged under rules {ruleset.version}, "
         f"{summary.already} already were"
     )
     return 0
+
+
+def _do_not_call(args: argparse.Namespace) -> frozenset[str]:
+    path = args.do_not_call
+    if path is None and (data_dir() / "do-not-call.txt").is_file():
+        path = data_dir() / "do-not-call.txt"
+    return read_do_not_call(path)
+
+
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    engine = connect(args.db)
+    if args.action == "list":
+        rows = list_tasks(engine, args.status, args.kind)
+        print(
+            f"{'id':>5} {'kind':16} {'priority':8} {'due':25} {'call':22} {'customer':14} outcome"
+        )
+        for t in rows:
+            print(
+                f"{t.id:>5} {t.kind:16} {t.priority:8} {t.due_at.isoformat():25} "
+                f"{t.call_id:22} {t.customer_number:14} {t.outcome or ''}"
+            )
+        print(f"{len(rows)} {args.status} tasks")
+    elif args.action == "show":
+        for key, value in as_dict(get_task(engine, _task_id(args))).items():
+            print(f"{key:16} {value}")
+    elif args.action == "close":
+        task = get_task(engine, _task_id(args))
+        campaign = _ruleset(args).campaigns.get(task.campaign)
+        trial_days = campaign.trial_days if campaign else None
+        policy = _ruleset(args).tasks
+        created = close_task(engine, task.id, args.outcome, policy, trial_days, args.note)
+        print(f"task {task.id} closed: {args.outcome}")
+        for new in created:
+            print(f"created task {new.id}: {new.kind} due {new.due_at.isoformat()} ({new.summary})")
+    else:
+        text = dialer_csv(list_tasks(engine, "open"), _do_not_call(args))
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+            print(f"{text.count(chr(10)) - 1} open tasks -> {args.out}")
+        else:
+            print(text, end="")
+    return 0
+
+
+def _task_id(args: argparse.Namespace) -> int:
+    if args.task_id is None:
+        raise TaskError(f"tasks {args.action} needs a task id")
+    return int(args.task_id)
 
 
 def _read_results(path: Path) -> list[dict[str, Any]]:
@@ -132,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     rules_help = "rules folder (default: the bundled rules/)"
     db_help = "database URL (default: SQLite file under QA_PIPELINE_DATA_DIR or ./data)"
+    dnc_help = "do-not-call list, one number per line (default: DATA_DIR/do-not-call.txt)"
 
     run = sub.add_parser("run", help="judge a folder of call files, write results.jsonl")
     run.add_argument("input_dir", type=Path)
@@ -140,12 +191,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="one line per call on stderr")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-call summary table")
     run.add_argument("--db", help=db_help)
+    run.add_argument("--do-not-call", type=Path, help=dnc_help)
     run.set_defaults(func=_cmd_run)
 
     again = sub.add_parser("rejudge", help="judge stored transcripts under the current rules")
     again.add_argument("--db", help=db_help)
     again.add_argument("--rules", type=Path, help=rules_help)
+    again.add_argument("--do-not-call", type=Path, help=dnc_help)
     again.set_defaults(func=_cmd_rejudge)
+
+    tasks = sub.add_parser("tasks", help="revisit and confirmation callbacks")
+    tasks.add_argument("action", choices=["list", "show", "close", "export"])
+    tasks.add_argument("task_id", nargs="?", help="for show and close")
+    tasks.add_argument("--db", help=db_help)
+    tasks.add_argument("--rules", type=Path, help=rules_help)
+    tasks.add_argument("--status", default="open", choices=["open", "closed", "all"])
+    tasks.add_argument("--kind", help="revisit, confirm_1, confirm_2 or confirm_extended")
+    tasks.add_argument(
+        "--outcome", help="close: confirmed, cancelled, unreachable, will_cancel_self"
+    )
+    tasks.add_argument("--note", help="close: what the customer said")
+    tasks.add_argument("--format", default="csv", choices=["csv"], help="export format")
+    tasks.add_argument("--out", type=Path, help="export: write to this file")
+    tasks.add_argument("--do-not-call", type=Path, help=dnc_help)
+    tasks.set_defaults(func=_cmd_tasks)
 
     ev = sub.add_parser("eval", help="score results against the folder's labels.jsonl")
     ev.add_argument("input_dir", type=Path)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
@@ -84,8 +86,33 @@ def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | 
     )
 
 
+def _store(
+    store: Store,
+    ruleset: Ruleset,
+    row: dict[str, Any],
+    digest: str,
+    call: Call | None,
+    do_not_call: Collection[str],
+) -> bool:
+    """Save a fresh result with the callbacks it needs, in one transaction."""
+    campaign = ruleset.campaigns.get(row.get("campaign") or "")
+    planned = plan_tasks(row, campaign, ruleset.tasks, datetime.now(UTC), do_not_call)
+    return store.save(row, digest, call, planned)
+
+
+def _flag_do_not_call(row: dict[str, Any], do_not_call: Collection[str]) -> dict[str, Any]:
+    if row.get("customer_number") in do_not_call and row["status"] == "ok":
+        return row | {"review_flags": [*row.get("review_flags", []), "do_not_call"]}
+    return row
+
+
 def _row(
-    engine: Engine, path: Path, store: Store | None, seen: dict[str, str], hook: Hook
+    engine: Engine,
+    path: Path,
+    store: Store | None,
+    seen: dict[str, str],
+    hook: Hook,
+    do_not_call: Collection[str],
 ) -> dict[str, Any]:
     """One results row: reused from the store when this content was judged under these rules,
     else judged now (and stored)."""
@@ -105,9 +132,9 @@ def _row(
         result, call = CallResult(result.call_id, "failed", error, str(path), version), None
     seen.setdefault(result.call_id, str(path))
     hook("judge", result)
-    row = to_dict(result)
+    row = _flag_do_not_call(to_dict(result), do_not_call)
     if store is not None:
-        store.save(row, digest, call)
+        _store(store, engine.ruleset, row, digest, call, do_not_call)
     return row
 
 
@@ -117,6 +144,7 @@ def run_batch(
     ruleset: Ruleset,
     hook: Hook = _no_hook,
     store: Store | None = None,
+    do_not_call: Collection[str] = frozenset(),
 ) -> BatchSummary:
     engine = Engine(ruleset)
     paths = discover(input_dir)
@@ -129,7 +157,7 @@ def run_batch(
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
         for path in paths:
-            row = _row(engine, path, store, seen, hook)
+            row = _row(engine, path, store, seen, hook, do_not_call)
             failed += row["status"] == "failed"
             if row.get("outcome"):
                 outcomes[row["outcome"]] += 1
@@ -148,7 +176,12 @@ class RejudgeSummary:
     already: int
 
 
-def rejudge(ruleset: Ruleset, store: Store, hook: Hook = _no_hook) -> RejudgeSummary:
+def rejudge(
+    ruleset: Ruleset,
+    store: Store,
+    hook: Hook = _no_hook,
+    do_not_call: Collection[str] = frozenset(),
+) -> RejudgeSummary:
     """Judge every stored transcript under `ruleset`; verdicts under other rule versions stay."""
     engine = Engine(ruleset)
     calls = judged = 0
@@ -161,5 +194,6 @@ def rejudge(ruleset: Ruleset, store: Store, hook: Hook = _no_hook) -> RejudgeSum
         except QAPipelineError as exc:
             result = _result(call, ruleset.version, exc.message, None)
         hook("judge", result)
-        judged += store.save(to_dict(result), digest, call)
+        row = _flag_do_not_call(to_dict(result), do_not_call)
+        judged += _store(store, ruleset, row, digest, call, do_not_call)
     return RejudgeSummary(calls, judged, calls - judged)

@@ -10,13 +10,16 @@ from qa_pipeline.ruleset.schema import (
     AsrTermsSpec,
     CampaignFile,
     CancelMethod,
+    ConfirmationPolicy,
     ForbiddenRule,
     HallucinationSpec,
     LanguageFile,
     LoopSpec,
     NegationSpec,
+    RevisitPolicy,
     RolesSpec,
     ScriptSection,
+    TasksFile,
 )
 from tests.conftest import ROOT
 
@@ -46,7 +49,8 @@ def test_every_lexicon_documented() -> None:
 def test_every_rule_file_key_documented() -> None:
     models = (
         CampaignFile, CancelMethod, ScriptSection, ForbiddenRule, AsrFile, AsrTermsSpec,
-        HallucinationSpec, LoopSpec, RolesSpec, LanguageFile, NegationSpec,
+        HallucinationSpec, LoopSpec, RolesSpec, LanguageFile, NegationSpec, TasksFile,
+        RevisitPolicy, ConfirmationPolicy,
     )  # fmt: skip
     missing = [
         f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from qa_pipeline.pipeline import rejudge, run_batch
 from qa_pipeline.ruleset import Ruleset, load_ruleset
 from qa_pipeline.storage.db import connect
-from qa_pipeline.storage.models import CallRow, FindingRow, VerdictRow
+from qa_pipeline.storage.models import CallRow, FindingRow, TaskRow, VerdictRow
 from qa_pipeline.storage.repository import Store
 from tests.conftest import ROOT
 
@@ -37,14 +37,20 @@ def _batch(folder: Path, copies: int) -> Path:
     for i in range(copies):
         call = dict(samples[i % len(samples)])
         call["call_id"] = f"{call['call_id']}-{i:05d}"
-        (folder / f"{call['call_id']}.json").write_text(json.dumps(call, ensure_ascii=False), encoding="utf-8")
+        (folder / f"{call['call_id']}.json").write_text(
+            json.dumps(call, ensure_ascii=False), encoding="utf-8"
+        )
     return folder
 
 
 def test_rerun_adds_nothing(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
     store = Store(connect(db_url))
-    first = run_batch(SAMPLES, tmp_path / "a", ruleset, store=store).results_path.read_text(encoding="utf-8")
-    second = run_batch(SAMPLES, tmp_path / "b", ruleset, store=store).results_path.read_text(encoding="utf-8")
+    first = run_batch(SAMPLES, tmp_path / "a", ruleset, store=store).results_path.read_text(
+        encoding="utf-8"
+    )
+    second = run_batch(SAMPLES, tmp_path / "b", ruleset, store=store).results_path.read_text(
+        encoding="utf-8"
+    )
     assert first == second
     assert _count(store, VerdictRow) == 10 and _count(store, CallRow) == 10
     assert _count(store, FindingRow) > 0
@@ -55,7 +61,9 @@ def test_findings_and_local_time(db_url: str, tmp_path: Path, ruleset: Ruleset) 
     run_batch(SAMPLES, tmp_path / "a", ruleset, store=store)
     with store.engine.connect() as connection:
         codes = set(connection.execute(select(FindingRow.code)).scalars())
-        local = connection.execute(select(CallRow.started_local).where(CallRow.call_id == "zh-s-001")).scalar_one()
+        local = connection.execute(
+            select(CallRow.started_local).where(CallRow.call_id == "zh-s-001")
+        ).scalar_one()
     assert {"disclosures.trial_end", "forbidden.misleading", "agent_hung_up_first"} <= codes
     assert local.endswith("+08:00")
 
@@ -67,17 +75,23 @@ def test_failed_files_are_recorded(db_url: str, tmp_path: Path, ruleset: Ruleset
     store = Store(connect(db_url))
     run_batch(folder, tmp_path / "a", ruleset, store=store)
     with store.engine.connect() as connection:
-        status, error = connection.execute(select(VerdictRow.status, VerdictRow.error).where(VerdictRow.call_id == "broken")).one()
+        status, error = connection.execute(
+            select(VerdictRow.status, VerdictRow.error).where(VerdictRow.call_id == "broken")
+        ).one()
     assert status == "failed" and "broken.json" in error
 
 
-def test_changed_rules_rejudge_without_rereading(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+def test_changed_rules_rejudge_without_rereading(
+    db_url: str, tmp_path: Path, ruleset: Ruleset
+) -> None:
     store = Store(connect(db_url))
     run_batch(SAMPLES, tmp_path / "a", ruleset, store=store)
     assert rejudge(ruleset, store).judged == 0  # same rules: nothing to do
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
-    (rules / "criteria.yaml").write_text((rules / "criteria.yaml").read_text(encoding="utf-8") + "\n# v2\n", encoding="utf-8")
+    (rules / "criteria.yaml").write_text(
+        (rules / "criteria.yaml").read_text(encoding="utf-8") + "\n# v2\n", encoding="utf-8"
+    )
     changed = load_ruleset(rules)
     summary = rejudge(changed, store)
     assert (summary.calls, summary.judged) == (10, 10)
@@ -91,7 +105,18 @@ def test_changed_rules_rejudge_without_rereading(db_url: str, tmp_path: Path, ru
 
 def _run(batch: Path, out: Path, db_url: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "qa_pipeline.cli", "run", str(batch), "--out", str(out), "--db", db_url, "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "qa_pipeline.cli",
+        "run",
+        str(batch),
+        "--out",
+        str(out),
+        "--db",
+        db_url,
+        "-q",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -121,6 +146,9 @@ def test_two_runs_at_once_make_no_duplicates(db_url: str, tmp_path: Path) -> Non
         assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
     store = Store(connect(db_url))
     assert _count(store, VerdictRow) == 200 and _count(store, CallRow) == 200
+    with store.engine.connect() as connection:
+        tasks = connection.execute(select(TaskRow.call_id, TaskRow.kind)).all()
+    assert len(tasks) == len(set(tasks)) > 0
 
 
 @pytest.mark.parametrize("url", ["sqlite:///{tmp}/nested/dir/qa.db"])

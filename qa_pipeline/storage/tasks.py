@@ -28,7 +28,7 @@ def insert_tasks(
         values |= {
             "call_id": task.call_id, "kind": task.kind, "priority": task.priority, "status": "open",
             "reason_codes": list(task.reason_codes), "summary": task.summary,
-            "due_at": task.due_at, "created_at": now,
+            "due_at": task.due_at.astimezone(UTC), "created_at": now,
             "trial_end": task.trial_end.isoformat() if task.trial_end else None,
         }  # fmt: skip
         connection.execute(upsert_ignore(connection, TaskRow, values, ["call_id", "kind"]))
@@ -40,6 +40,19 @@ def insert_tasks(
         )
 
 
+def utc(moment: datetime) -> datetime:
+    """Times are stored in UTC; SQLite hands them back without a zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _in_utc(task: TaskRow) -> TaskRow:
+    for name in ("due_at", "created_at", "closed_at"):
+        value = getattr(task, name)
+        if value is not None:
+            setattr(task, name, utc(value))
+    return task
+
+
 def list_tasks(engine: Engine, status: str = "open", kind: str | None = None) -> list[TaskRow]:
     query = select(TaskRow).order_by(TaskRow.due_at, TaskRow.id)
     if status != "all":
@@ -47,7 +60,7 @@ def list_tasks(engine: Engine, status: str = "open", kind: str | None = None) ->
     if kind:
         query = query.where(TaskRow.kind == kind)
     with Session(engine, expire_on_commit=False) as session:
-        return list(session.scalars(query))
+        return [_in_utc(t) for t in session.scalars(query)]
 
 
 def get_task(engine: Engine, task_id: int) -> TaskRow:
@@ -55,7 +68,7 @@ def get_task(engine: Engine, task_id: int) -> TaskRow:
         task = session.get(TaskRow, task_id)
     if task is None:
         raise TaskError(f"no task {task_id}")
-    return task
+    return _in_utc(task)
 
 
 def close_task(
@@ -98,7 +111,7 @@ def close_task(
 def _extension(task: TaskRow, trial_days: int, policy: TasksFile) -> TaskRow:
     new_end = date.fromisoformat(task.trial_end or "") + timedelta(days=trial_days)
     before = new_end - timedelta(days=policy.confirmation.second_before_end_days)
-    due = task.due_at.replace(year=before.year, month=before.month, day=before.day)
+    due = utc(task.due_at).replace(year=before.year, month=before.month, day=before.day)
     fields = {c.name: getattr(task, c.name) for c in TaskRow.__table__.columns if c.name != "id"}
     fields |= {"outcome": None, "closed_at": None, "note": None, "status": "open"}
     fields |= {"kind": "confirm_extended", "trial_end": new_end.isoformat(), "extended": True}

@@ -1,0 +1,45 @@
+"""The do-not-call list (one number per line, # comments) and the dialer export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from qa_pipeline.errors import InputDirError
+from qa_pipeline.storage.models import TaskRow
+
+EXPORT_COLUMNS = (
+    "task_id", "customer_number", "priority", "due_at", "kind", "campaign", "agent_id", "team",
+    "call_id", "reason_codes", "summary",
+)  # fmt: skip
+
+
+def read_do_not_call(path: Path | None) -> frozenset[str]:
+    if path is None:
+        return frozenset()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputDirError(str(path), f"cannot read the do-not-call list: {exc.strerror}") from exc
+    numbers = (line.split("#", 1)[0].strip().replace(" ", "").replace("-", "") for line in lines)
+    return frozenset(n for n in numbers if n)
+
+
+def dialer_csv(tasks: Iterable[TaskRow], do_not_call: frozenset[str] = frozenset()) -> str:
+    """Open tasks as a dialer-ready CSV, most urgent and earliest first; numbers added to the
+    do-not-call list since the task was created are left out."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    ordered = sorted(tasks, key=lambda t: (t.priority != "urgent", t.due_at, t.id))
+    for task in ordered:
+        if task.status != "open" or task.customer_number in do_not_call:
+            continue
+        writer.writerow([
+            task.id, task.customer_number, task.priority, task.due_at.isoformat(), task.kind,
+            task.campaign, task.agent_id, task.team, task.call_id, " ".join(task.reason_codes),
+            task.summary,
+        ])  # fmt: skip
+    return out.getvalue()
