@@ -17,6 +17,11 @@ from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_r
 from qa_pipeline.evaluation.noise import write_noisy_batch
 from qa_pipeline.pipeline import rejudge, run_batch
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
+from qa_pipeline.scorecards.compute import language_ranking, scorecard
+from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
+from qa_pipeline.scorecards.frame import load_frame
+from qa_pipeline.scorecards.persist import rebuild as rebuild_scorecards
+from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_csv, weekly_report
 from qa_pipeline.storage.db import connect, data_dir
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
@@ -41,14 +46,56 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     store = Store(connect(args.db))
     summary = run_batch(args.input_dir, args.out, ruleset, hook, store, _do_not_call(args))
+    dates = {
+        row["started_at"][:10]
+        for row in _read_results(summary.results_path)
+        if row.get("started_at")
+    }
+    rebuilt = rebuild_scorecards(store.engine, load_frame(store.engine), dates)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         print("\n".join(summary_lines(_read_results(summary.results_path))))
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items())) or "none"
     print(
         f"{summary.calls} calls ({summary.failed} failed; {outcomes}) in {elapsed:.2f}s "
-        f"-> {summary.results_path}  [rules {ruleset.version}]"
+        f"-> {summary.results_path}  [rules {ruleset.version}; {rebuilt} scorecard rows updated]"
     )
+    return 0
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> int:
+    card = scorecard(load_frame(connect(args.db)), args.by, args.period)
+    for column, value in (("agent", args.agent), ("team", args.team)):
+        if value and column in card:
+            card = card[card[column] == value]
+    wanted = args.week or args.month or args.day
+    if wanted:
+        card = card[card["period"] == wanted]
+    if args.chart:
+        key = args.agent or args.team or "center"
+        trend_chart(
+            scorecard(load_frame(connect(args.db)), args.by, args.period), args.by, key, args.chart
+        )
+        print(f"chart -> {args.chart}")
+    return _emit(card, args)
+
+
+def _cmd_ranking(args: argparse.Namespace) -> int:
+    return _emit(language_ranking(load_frame(connect(args.db)), args.month, args.min_calls), args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    cdr = read_csv(args.cdr, CDR_COLUMNS) if args.cdr else None
+    complaints = read_csv(args.complaints, COMPLAINT_COLUMNS) if args.complaints else None
+    return _emit(weekly_report(load_frame(connect(args.db)), args.week, cdr, complaints), args)
+
+
+def _emit(table: Any, args: argparse.Namespace) -> int:
+    if args.out:
+        write_table(table, args.format, args.out)
+        print(f"{len(table)} rows -> {args.out}")
+    else:
+        print(table.to_markdown(index=False) if len(table) else "(no rows)")
     return 0
 
 
@@ -176,6 +223,12 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return 1 if ruleset.errors else 0
 
 
+def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
+    parser.add_argument("--db", help=db_help)
+    parser.add_argument("--format", default="csv", choices=list(FORMATS))
+    parser.add_argument("--out", type=Path, help="write the table here (default: print markdown)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa-pipeline", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -215,6 +268,34 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--out", type=Path, help="export: write to this file")
     tasks.add_argument("--do-not-call", type=Path, help=dnc_help)
     tasks.set_defaults(func=_cmd_tasks)
+
+    card = sub.add_parser("scorecard", help="agent, team or center scorecards")
+    card.add_argument("--by", default="agent", choices=["agent", "team", "center"])
+    card.add_argument("--period", default="week", choices=["day", "week", "month"])
+    card.add_argument("--agent", help="only this agent")
+    card.add_argument("--team", help="only this team")
+    card.add_argument("--day", help="only this day, e.g. 2026-11-20")
+    card.add_argument("--week", help="only this ISO week, e.g. 2026-W47")
+    card.add_argument("--month", help="only this month, e.g. 2026-11")
+    card.add_argument("--chart", type=Path, help="also draw the trend of --agent/--team as PNG")
+    _table_options(card, db_help)
+    card.set_defaults(func=_cmd_scorecard)
+
+    rank = sub.add_parser("ranking", help="monthly best/worst service language by agent")
+    rank.add_argument("--month", required=True, help="e.g. 2026-11")
+    rank.add_argument(
+        "--min-calls", type=int, default=20, help="agents with fewer calls are left out"
+    )
+    _table_options(rank, db_help)
+    rank.set_defaults(func=_cmd_ranking)
+
+    report = sub.add_parser("report", help="the weekly report (dials, connect rate, complaints)")
+    report.add_argument("kind", choices=["weekly"])
+    report.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
+    report.add_argument("--cdr", type=Path, help="call-detail records CSV (unanswered dials too)")
+    report.add_argument("--complaints", type=Path, help="complaints CSV: number, date, reason")
+    _table_options(report, db_help)
+    report.set_defaults(func=_cmd_report)
 
     ev = sub.add_parser("eval", help="score results against the folder's labels.jsonl")
     ev.add_argument("input_dir", type=Path)

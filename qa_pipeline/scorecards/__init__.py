@@ -1,0 +1,1 @@
+"""Agent, team and center scorecards (pandas), the service-language ranking, weekly report."""

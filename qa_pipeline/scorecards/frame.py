@@ -1,0 +1,64 @@
+"""One row per judged call (its latest verdict), the table every scorecard is computed from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from qa_pipeline.ruleset.schema import CATEGORIES
+from qa_pipeline.storage.models import CallRow, TaskRow, VerdictRow
+
+CRITERIA = ("account_holder_verified", "caller_competent", "disclosures", "explicit_consent")
+COLUMNS = (
+    "call_id", "agent_id", "team", "local_date", "customer_number", "outcome", "valid_sale",
+    *CRITERIA, *(f"forbidden_{c}" for c in CATEGORIES), "agent_hung_up_first",
+    "script_adherence", "revisits_open", "revisits_closed",
+)  # fmt: skip
+
+
+def call_row(result: dict[str, Any], local_date: str) -> dict[str, Any]:
+    """The scorecard's view of one results row."""
+    criteria = result.get("criteria") or {}
+    forbidden = [f["category"] for f in result.get("forbidden_phrases") or []]
+    return {
+        "call_id": result["call_id"],
+        "agent_id": result.get("agent_id"),
+        "team": result.get("team"),
+        "local_date": local_date,
+        "customer_number": result.get("customer_number"),
+        "outcome": result.get("outcome"),
+        "valid_sale": result.get("valid_sale"),
+        **{c: (criteria.get(c) or {}).get("passed") for c in CRITERIA},
+        **{f"forbidden_{c}": forbidden.count(c) for c in CATEGORIES},
+        "agent_hung_up_first": bool((result.get("agent_hung_up_first") or {}).get("value")),
+        "script_adherence": (result.get("script") or {}).get("adherence"),
+        "revisits_open": 0,
+        "revisits_closed": 0,
+    }
+
+
+def load_frame(engine: Engine) -> pd.DataFrame:
+    """Judged calls with their latest verdict and their revisit tasks' status."""
+    latest: dict[str, tuple[Any, dict[str, Any]]] = {}
+    with engine.connect() as connection:
+        dates = {
+            cid: day for cid, day in connection.execute(select(CallRow.call_id, CallRow.local_date))
+        }
+        query = select(
+            VerdictRow.call_id, VerdictRow.created_at, VerdictRow.id, VerdictRow.result
+        ).where(VerdictRow.status == "ok")
+        for call_id, created, verdict_id, result in connection.execute(query):
+            key = (created, verdict_id)
+            if call_id not in latest or key > latest[call_id][0]:
+                latest[call_id] = (key, result)
+        revisits = connection.execute(
+            select(TaskRow.call_id, TaskRow.status).where(TaskRow.kind == "revisit")
+        ).all()
+    rows = [call_row(result, dates.get(cid, "")) for cid, (_, result) in latest.items()]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    status = {cid: s for cid, s in revisits}
+    frame["revisits_open"] = frame["call_id"].map(lambda c: int(status.get(c) == "open"))
+    frame["revisits_closed"] = frame["call_id"].map(lambda c: int(status.get(c) == "closed"))
+    return frame
