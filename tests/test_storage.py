@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from qa_pipeline.pipeline import rejudge, run_batch
 from qa_pipeline.ruleset import Ruleset, load_ruleset
 from qa_pipeline.storage.db import connect
-from qa_pipeline.storage.models import CallRow, FindingRow, TaskRow, VerdictRow
+from qa_pipeline.storage.models import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
 from qa_pipeline.storage.repository import Store
 from tests.conftest import ROOT
 
@@ -149,6 +149,7 @@ def test_two_runs_at_once_make_no_duplicates(db_url: str, tmp_path: Path) -> Non
     with store.engine.connect() as connection:
         tasks = connection.execute(select(TaskRow.call_id, TaskRow.kind)).all()
     assert len(tasks) == len(set(tasks)) > 0
+    assert _count(store, ScorecardRow) > 0
 
 
 @pytest.mark.parametrize("url", ["sqlite:///{tmp}/nested/dir/qa.db"])

@@ -27,7 +27,10 @@ def rebuild(engine: Engine, frame: pd.DataFrame, dates: Collection[str]) -> int:
             periods = set(period_of(touched, period))
             for level in LEVELS:
                 card = scorecard(frame, level, period)
-                for record in card[card["period"].isin(periods)].to_dict("records"):
+                rows = card[card["period"].isin(periods)]
+                # NaN (a rate with nothing to divide by) is not JSON: store null
+                rows = rows.astype(object).where(rows.notna(), None)
+                for record in rows.to_dict("records"):
                     metrics = json.loads(json.dumps(record, default=float))
                     values = {
                         "level": level, "key": str(record[level]), "period": period,
