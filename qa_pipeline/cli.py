@@ -15,7 +15,7 @@ from qa_pipeline.errors import QAPipelineError, RulesetError, TaskError
 from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
 from qa_pipeline.evaluation.noise import write_noisy_batch
-from qa_pipeline.pipeline import rejudge, run_batch
+from qa_pipeline.pipeline import rejudge, run_batch, touched_dates
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
 from qa_pipeline.scorecards.compute import language_ranking, scorecard
 from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
@@ -46,11 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     store = Store(connect(args.db))
     summary = run_batch(args.input_dir, args.out, ruleset, hook, store, _do_not_call(args))
-    dates = {
-        row["started_at"][:10]
-        for row in _read_results(summary.results_path)
-        if row.get("started_at")
-    }
+    dates = touched_dates(summary.results_path)
     rebuilt = rebuild_scorecards(store.engine, load_frame(store.engine), dates)
     elapsed = time.perf_counter() - started
     if not args.quiet:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,12 +146,25 @@ def run_batch(
     store: Store | None = None,
     do_not_call: Collection[str] = frozenset(),
 ) -> BatchSummary:
-    engine = Engine(ruleset)
     paths = discover(input_dir)
     hook("discover", paths)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / "results.jsonl"
-    partial = out_dir / "results.jsonl.partial"
+    return judge_paths(paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call)
+
+
+def judge_paths(
+    paths: Sequence[Path],
+    results_path: Path,
+    ruleset: Ruleset,
+    hook: Hook = _no_hook,
+    store: Store | None = None,
+    do_not_call: Collection[str] = frozenset(),
+) -> BatchSummary:
+    """Judge `paths` into `results_path` (and the store): the one code path behind
+    `qa-pipeline run` and each chunk of the nightly flow."""
+    engine = Engine(ruleset)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    final = results_path
+    partial = results_path.with_name(results_path.name + ".partial")
     seen: dict[str, str] = {}
     outcomes: Counter[str] = Counter()
     failed = 0
@@ -197,3 +210,14 @@ def rejudge(
         row = _flag_do_not_call(to_dict(result), do_not_call)
         judged += _store(store, ruleset, row, digest, call, do_not_call)
     return RejudgeSummary(calls, judged, calls - judged)
+
+
+def touched_dates(results_path: Path) -> set[str]:
+    """The local call dates in a results file: the scorecard periods a run changed."""
+    dates = set()
+    with results_path.open(encoding="utf-8") as rows:
+        for line in rows:
+            started = json.loads(line).get("started_at")
+            if started:
+                dates.add(started[:10])
+    return dates

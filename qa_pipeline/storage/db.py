@@ -4,12 +4,15 @@ directory (QA_PIPELINE_DATA_DIR, else ./data), so `make demo` needs nothing else
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -45,9 +48,33 @@ def connect(url: str | None = None) -> Engine:
     return engine
 
 
+_LOCK = threading.Lock()
+_MIGRATED: set[str] = set()
+_PG_MIGRATION_LOCK = 7_274_727  # advisory lock id: one migrator at a time across processes
+
+
 def migrate(engine: Engine) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    """Upgrade the schema to head, once per process and URL, safe against concurrent runs."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _LOCK:
+        if key in _MIGRATED:
+            return
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        for attempt in range(3):
+            try:
+                with engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(
+                            text(f"select pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+                        )
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                break
+            except OperationalError as exc:
+                # SQLite: another process created the tables first; its version row is
+                # committed by now, so the next upgrade finds nothing to do.
+                if "already exists" not in str(exc) or attempt == 2:
+                    raise
+                time.sleep(0.2)
+        _MIGRATED.add(key)

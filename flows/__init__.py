@@ -1,0 +1,1 @@
+"""Prefect flows: the scheduled form of `qa-pipeline run`."""

@@ -1,0 +1,38 @@
+"""Serve the nightly flow on its schedule: 02:00 Asia/Shanghai by default.
+
+    python -m flows.deploy --input-root /data/calls [--cron "0 2 * * *"] [--timezone Asia/Shanghai]
+        [--db URL] [--rules rules/]
+
+This long-running process registers the deployment with the Prefect server it points at
+(PREFECT_API_URL) and runs each scheduled flow run; `prefect.yaml` describes the same
+deployment for `prefect deploy`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from prefect.schedules import Cron
+
+from flows.nightly_qa import nightly_qa
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input-root", required=True)
+    parser.add_argument("--cron", default="0 2 * * *")
+    parser.add_argument("--timezone", default="Asia/Shanghai")
+    parser.add_argument("--db")
+    parser.add_argument("--rules")
+    parser.add_argument("--name", default="nightly")
+    args = parser.parse_args()
+    parameters = {"input_root": args.input_root, "db_url": args.db, "rules_dir": args.rules}
+    nightly_qa.serve(
+        name=args.name,
+        schedules=[Cron(args.cron, timezone=args.timezone)],
+        parameters={k: v for k, v in parameters.items() if v is not None},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The nightly flow under prefect_test_harness, and its tasks' logic through `.fn()`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
+
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.nightly_qa import discover_batch, judge_chunk, nightly_qa, publish
+from qa_pipeline.errors import InputDirError
+from tests.conftest import ROOT
+
+SAMPLES = ROOT / "samples" / "calls"
+DAY = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def input_root(tmp_path: Path) -> Path:
+    shutil.copytree(SAMPLES, tmp_path / "calls" / DAY)
+    (tmp_path / "calls" / DAY / "broken.json").write_text("{", encoding="utf-8")
+    return tmp_path / "calls"
+
+
+def test_discover_needs_the_day_folder(input_root: Path) -> None:
+    assert len(discover_batch.fn(str(input_root), DAY)) == 11
+    with pytest.raises(InputDirError, match="2026-11-21"):
+        discover_batch.fn(str(input_root), "2026-11-21")
+
+
+def test_judge_chunk_is_the_run_code_path(input_root: Path, tmp_path: Path) -> None:
+    paths = discover_batch.fn(str(input_root), DAY)
+    db = f"sqlite:///{tmp_path / 'qa.db'}"
+    first = judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, db, None)
+    again = judge_chunk.fn(paths, str(tmp_path / "d.jsonl"), None, db, None)
+    assert (first["calls"], first["failed"]) == (11, 1)
+    assert (tmp_path / "c.jsonl").read_text(encoding="utf-8") == (tmp_path / "d.jsonl").read_text(
+        encoding="utf-8"
+    )
+    assert again["outcomes"] == first["outcomes"]
+
+
+def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'qa.db'}"
+    result = nightly_qa(str(input_root), DAY, None, db, str(tmp_path / "out"), chunk_size=4)
+    assert (result["calls"], result["failed"], result["chunks"]) == (11, 1, 3)
+    rows = [json.loads(x) for x in Path(result["results"]).read_text(encoding="utf-8").splitlines()]
+    assert len({r["call_id"] for r in rows}) == 11
+    again = nightly_qa(str(input_root), DAY, None, db, str(tmp_path / "out2"), chunk_size=4)
+    assert Path(again["results"]).read_text(encoding="utf-8") == Path(result["results"]).read_text(
+        encoding="utf-8"
+    )
+
+
+def test_publish_summary(harness: None, tmp_path: Path) -> None:
+    rows = [{"call_id": "a", "status": "ok", "outcome": "sale", "valid_sale": False, "agent_id": "A1", "team": "T1",
+             "criteria": {"explicit_consent": {"passed": False}}, "forbidden_phrases": [], "review_flags": []}]  # fmt: skip
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    from prefect import flow
+
+    @flow
+    def wrapper() -> str:
+        return publish(DAY, str(path), 3)
+
+    markdown = wrapper()
+    assert "explicit_consent failed on 1 sales" in markdown and "0% valid" in markdown
