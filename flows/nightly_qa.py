@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,11 @@ from qa_pipeline.callbacks.lists import read_do_not_call
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.pipeline import judge_paths, touched_dates
-from qa_pipeline.ruleset import load_ruleset
+from qa_pipeline.ruleset.loader import load_ruleset_cached
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
-from qa_pipeline.verdict.summary import summary_lines
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -53,7 +53,7 @@ def discover_batch(input_root: str, day: str) -> list[str]:
 def judge_chunk(
     paths: list[str], results_path: str, rules_dir: str | None, db_url: str | None, dnc: str | None
 ) -> dict[str, Any]:
-    ruleset = load_ruleset(Path(rules_dir) if rules_dir else None)
+    ruleset = load_ruleset_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
     do_not_call = read_do_not_call(Path(dnc)) if dnc else frozenset()
     summary = judge_paths(
@@ -72,49 +72,53 @@ def rebuild_scorecards(db_url: str | None, results: list[str]) -> int:
     return rebuild(engine, load_frame(engine), dates)
 
 
-def _flagged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    flagged = [
-        r
-        for r in rows
-        if r["status"] == "failed" or r.get("valid_sale") is False or r.get("forbidden_phrases")
-    ]
-    return [
-        {"call_id": r["call_id"], "agent": r.get("agent_id"), "team": r.get("team"),
-         "outcome": r.get("outcome"), "valid_sale": r.get("valid_sale"),
-         "forbidden": len(r.get("forbidden_phrases") or []), "error": r.get("error")}
-        for r in flagged
-    ]  # fmt: skip
+def _flag(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "call_id": row["call_id"], "agent": row.get("agent_id"), "team": row.get("team"),
+        "outcome": row.get("outcome"), "valid_sale": row.get("valid_sale"),
+        "forbidden": len(row.get("forbidden_phrases") or []), "error": row.get("error"),
+    }  # fmt: skip
+
+
+def _is_flagged(row: dict[str, Any]) -> bool:
+    return (
+        row["status"] == "failed"
+        or row.get("valid_sale") is False
+        or bool(row.get("forbidden_phrases"))
+    )
 
 
 @task
-def publish(day: str, results_path: str, scorecard_rows: int) -> str:
-    rows = [
-        json.loads(line) for line in Path(results_path).read_text(encoding="utf-8").splitlines()
-    ]
-    ok = [r for r in rows if r["status"] == "ok"]
-    sales = [r for r in ok if r.get("outcome") == "sale"]
-    valid = sum(1 for r in sales if r.get("valid_sale"))
+def publish(day: str, results_path: str, scorecard_rows: int, table_rows: int = 200) -> str:
+    """Summary and flagged-calls artifacts, reading the results once as a stream (memory stays
+    flat however many calls the night had)."""
+    calls = failed = sales = valid = 0
     failures: dict[str, int] = {}
-    for row in sales:
-        for name, node in (row.get("criteria") or {}).items():
-            failures[name] = failures.get(name, 0) + (node.get("passed") is False)
+    flagged: list[dict[str, Any]] = []
+    with Path(results_path).open(encoding="utf-8") as rows:
+        for line in rows:
+            row = json.loads(line)
+            calls += 1
+            failed += row["status"] == "failed"
+            if row.get("outcome") == "sale":
+                sales += 1
+                valid += bool(row.get("valid_sale"))
+                for name, node in (row.get("criteria") or {}).items():
+                    failures[name] = failures.get(name, 0) + (node.get("passed") is False)
+            if _is_flagged(row) and len(flagged) < table_rows:
+                flagged.append(_flag(row))
     lines = [
         f"# Nightly QA {day}",
         "",
-        f"- calls: {len(rows)} ({len(rows) - len(ok)} failed to process)",
-        f"- sales: {len(sales)}, valid: {valid} ({valid / len(sales):.0%} valid)"
-        if sales
-        else "- sales: 0",
+        f"- calls: {calls} ({failed} failed to process)",
+        f"- sales: {sales}, valid: {valid} ({valid / sales:.0%} valid)" if sales else "- sales: 0",
         *(f"- {name} failed on {count} sales" for name, count in failures.items()),
         f"- scorecard rows rebuilt: {scorecard_rows}",
-        "",
-        "```",
-        *summary_lines(rows)[:41],
-        "```",
+        f"- flagged calls (first {table_rows}): see the nightly-qa-flagged table",
     ]
     markdown = "\n".join(lines)
     create_markdown_artifact(markdown, key="nightly-qa-summary", description=f"QA summary {day}")
-    create_table_artifact(_flagged(rows) or [{"call_id": "none flagged"}], key="nightly-qa-flagged",
+    create_table_artifact(flagged or [{"call_id": "none flagged"}], key="nightly-qa-flagged",
                           description=f"flagged calls {day}")  # fmt: skip
     return markdown
 
@@ -142,7 +146,8 @@ def nightly_qa(
     merged = out / "results.jsonl"
     with merged.open("w", encoding="utf-8") as target:
         for path in chunk_files:
-            target.write(Path(path).read_text(encoding="utf-8"))
+            with Path(path).open(encoding="utf-8") as chunk:
+                shutil.copyfileobj(chunk, target)
     cards = rebuild_scorecards(db_url, chunk_files)
     publish(day, str(merged), cards)
     calls = sum(s["calls"] for s in summaries)

@@ -316,3 +316,16 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
         broken_campaigns,
         broken_languages,
     )
+
+
+_CACHE: dict[tuple[Path, str], Ruleset] = {}
+
+
+def load_ruleset_cached(root: Path | None = None) -> Ruleset:
+    """`load_ruleset`, once per process for each content version of the folder: long-running
+    workers judge chunk after chunk without re-validating unchanged rules, and pick up edits."""
+    root = (root or default_rules_dir()).resolve()
+    key = (root, _version(root))
+    if key not in _CACHE:
+        _CACHE[key] = load_ruleset(root)
+    return _CACHE[key]

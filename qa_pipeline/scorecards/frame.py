@@ -40,7 +40,9 @@ def call_row(result: dict[str, Any], local_date: str) -> dict[str, Any]:
 
 
 def load_frame(engine: Engine) -> pd.DataFrame:
-    """Judged calls with their latest verdict and their revisit tasks' status."""
+    """Judged calls with their latest verdict and their revisit tasks' status. Verdicts are
+    streamed and reduced to a compact row at once, newest per call winning: memory grows with
+    the number of calls, not with the size of their results."""
     latest: dict[str, tuple[Any, dict[str, Any]]] = {}
     with engine.connect() as connection:
         dates = {
@@ -49,14 +51,15 @@ def load_frame(engine: Engine) -> pd.DataFrame:
         query = select(
             VerdictRow.call_id, VerdictRow.created_at, VerdictRow.id, VerdictRow.result
         ).where(VerdictRow.status == "ok")
-        for call_id, created, verdict_id, result in connection.execute(query):
+        streamed = connection.execution_options(stream_results=True, yield_per=500).execute(query)
+        for call_id, created, verdict_id, result in streamed:
             key = (created, verdict_id)
             if call_id not in latest or key > latest[call_id][0]:
-                latest[call_id] = (key, result)
+                latest[call_id] = (key, call_row(result, dates.get(call_id, "")))
         revisits = connection.execute(
             select(TaskRow.call_id, TaskRow.status).where(TaskRow.kind == "revisit")
         ).all()
-    rows = [call_row(result, dates.get(cid, "")) for cid, (_, result) in latest.items()]
+    rows = [row for _, row in latest.values()]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     status = {cid: s for cid, s in revisits}
     frame["revisits_open"] = frame["call_id"].map(lambda c: int(status.get(c) == "open"))
