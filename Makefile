@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/rules_throughput.py
+	$(BIN)/python bench/flow_overhead.py
 
 eval: $(STAMP)
 	$(BIN)/qa-pipeline eval ../shared/dev-calls --noisy
