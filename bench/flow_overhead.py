@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -31,18 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_batch(root: Path, count: int) -> Path:
-    folder = root / DAY
-    folder.mkdir(parents=True, exist_ok=True)
-    samples = [
-        json.loads(p.read_text(encoding="utf-8"))
-        for p in sorted((ROOT / "samples" / "calls").glob("*.json"))
-    ]
-    for i in range(count):
-        call = dict(samples[i % len(samples)])
-        call["call_id"] = f"{call['call_id']}-{i:06d}"
-        (folder / f"{call['call_id']}.json").write_text(
-            json.dumps(call, ensure_ascii=False), encoding="utf-8"
-        )
+    from qa_pipeline.evaluation.synthetic import replicate
+
+    replicate(ROOT / "samples" / "calls", root / DAY, count)
     return root
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from qa_pipeline.evaluation.synthetic import replicate
 from qa_pipeline.pipeline import rejudge, run_batch
 from qa_pipeline.ruleset import Ruleset, load_ruleset
 from qa_pipeline.storage.db import connect
@@ -32,15 +33,7 @@ def _count(store: Store, column: object) -> int:
 
 def _batch(folder: Path, copies: int) -> Path:
     """`copies` distinct calls made from the samples (new call ids, same content shape)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    samples = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.glob("*.json"))]
-    for i in range(copies):
-        call = dict(samples[i % len(samples)])
-        call["call_id"] = f"{call['call_id']}-{i:05d}"
-        (folder / f"{call['call_id']}.json").write_text(
-            json.dumps(call, ensure_ascii=False), encoding="utf-8"
-        )
-    return folder
+    return replicate(SAMPLES, folder, copies)
 
 
 def test_rerun_adds_nothing(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
