@@ -222,6 +222,10 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     terms = TermCanonicalizer(pack.asr_terms)
     named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]
     rewrites = compile_patterns(named, by_words) if named else None
+    if rewrites is not None and by_words:
+        # Only try the alternatives where a word starts: the regex engine has no such shortcut
+        # for an alternation, and this makes the pass several times faster.
+        rewrites = re.compile(r"(?<![a-z0-9])(?=[a-z'])" + rewrites.pattern)
     replacements = tuple(pack.rewrites.values())
     return LanguagePack(
         pack.language,

@@ -63,12 +63,22 @@ class Cleaner:
             text = text[: match.start()] + text[match.end() :]
         return text.strip()
 
-    def _collapse(self, text: str) -> str:
-        # A loop repeats its unit, so character pairs recur: a unit of u characters said k
-        # times has at least (k-1)*u - 1 repeated pairs, one character said n times n - 2.
-        # Counting distinct pairs is a cheap necessary condition before the back-referencing
-        # pattern runs.
-        if len(text) - 1 - len(set(itertools.pairwise(text))) < self._min_repeated_pairs:
+    def _may_loop(self, text: str, spaced: bool) -> bool:
+        """A cheap necessary condition before the back-referencing pattern runs. A loop repeats
+        its unit, so pairs recur: in Chinese, a unit of u characters said k times leaves at
+        least (k-1)*u - 1 repeated character pairs (one character said n times, n - 2); in
+        English, where common letter pairs recur in any sentence, a loop of words leaves at
+        least k - 2 repeated word pairs."""
+        if spaced:
+            words = text.split()
+            return (
+                len(words) - 1 - len(set(itertools.pairwise(words)))
+                >= self.asr.loops.min_repeats - 2
+            )
+        return len(text) - 1 - len(set(itertools.pairwise(text))) >= self._min_repeated_pairs
+
+    def _collapse(self, text: str, spaced: bool = False) -> str:
+        if not self._may_loop(text, spaced):
             return text
 
         def one(match: re.Match[str]) -> str:
@@ -97,7 +107,7 @@ class Cleaner:
                 # a hallucination fused into real speech
                 collapsed.append(self._change(segment, self.asr.hallucinations.reason))
                 text = self._strip_hallucinations(text, view)
-            looped = self._collapse(text)
+            looped = self._collapse(text, spaced=call.language != "zh")
             if looped != text:
                 collapsed.append(self._change(segment, self.asr.loops.reason))
                 text = looped
