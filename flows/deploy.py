@@ -11,10 +11,30 @@ deployment for `prefect deploy`.
 from __future__ import annotations
 
 import argparse
+from typing import cast
 
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from flows.nightly_qa import nightly_qa
+
+
+def build(
+    input_root: str,
+    cron: str = "0 2 * * *",
+    timezone: str = "Asia/Shanghai",
+    db_url: str | None = None,
+    rules_dir: str | None = None,
+    name: str = "nightly",
+) -> RunnerDeployment:
+    parameters = {"input_root": input_root, "db_url": db_url, "rules_dir": rules_dir}
+    deployment = nightly_qa.to_deployment(
+        name=name,
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters={k: v for k, v in parameters.items() if v is not None},
+    )
+    return cast(RunnerDeployment, deployment)  # the sync form (no running event loop here)
 
 
 def main() -> None:
@@ -26,12 +46,7 @@ def main() -> None:
     parser.add_argument("--rules")
     parser.add_argument("--name", default="nightly")
     args = parser.parse_args()
-    parameters = {"input_root": args.input_root, "db_url": args.db, "rules_dir": args.rules}
-    nightly_qa.serve(
-        name=args.name,
-        schedules=[Cron(args.cron, timezone=args.timezone)],
-        parameters={k: v for k, v in parameters.items() if v is not None},
-    )
+    serve(build(args.input_root, args.cron, args.timezone, args.db, args.rules, args.name))
 
 
 if __name__ == "__main__":

@@ -167,12 +167,12 @@ def nightly_qa(
 def with_dask(address: str | None, local_workers: int | None) -> Any:
     """The flow on a Dask cluster (an address, or a local cluster of N processes)."""
     try:
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
     except ImportError as exc:
         raise SystemExit(
             "the Dask task runner needs the extra: pip install 'qa-pipeline[dask]'"
         ) from exc
-    runner = DaskTaskRunner(address=address) if address else DaskTaskRunner(
+    runner: Any = DaskTaskRunner(address=address) if address else DaskTaskRunner(
         cluster_kwargs={"n_workers": local_workers, "threads_per_worker": 1}
     )  # fmt: skip
     return nightly_qa.with_options(task_runner=runner)

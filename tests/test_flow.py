@@ -80,3 +80,12 @@ def test_publish_summary(harness: None, tmp_path: Path) -> None:
 
     markdown = wrapper()
     assert "explicit_consent failed on 1 sales" in markdown and "0% valid" in markdown
+
+
+def test_deployment_schedule() -> None:
+    from flows.deploy import build
+
+    deployment = build("/data/calls", db_url="sqlite:///qa.db")
+    (schedule,) = deployment.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
+    assert deployment.parameters == {"input_root": "/data/calls", "db_url": "sqlite:///qa.db"}
