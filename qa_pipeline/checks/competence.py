@@ -50,11 +50,6 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
         found = _first_own(customer, lexicon)
         if found:
             return Item(False, (found[1].evidence(found[2].text),), f"{reason}: {quote(found)}")
-    child_cue = first_hit(ctx.agent_turns(), "child_cue")
-    if child_cue:
-        return Item(
-            False, (child_cue[1].evidence(child_cue[2].text),), "the agent is speaking to a child"
-        )
     for lexicon, reason in RESOLVABLE.items():
         hits = [t for t in customer if _first_own([t], lexicon)]
         if not hits:

@@ -269,15 +269,18 @@ class CallContext:
                 return earlier
         return None
 
-    @staticmethod
-    def asks_permission(turn: Turn) -> bool:
+    def asks_permission(self, turn: Turn) -> bool:
         """A permission question, or a small time request plus a question in the same turn
         ("I'd like two minutes to tell you about it. Is that alright?")."""
         if turn.speaker != "agent":
             return False
         if turn.has("permission_question"):
             return True
-        return turn.has("time_request") and any(s.is_question for s in turn.sentences)
+        return (
+            turn.has("time_request")
+            and any(s.is_question for s in turn.sentences)
+            and not self.states_price(turn)  # "七分钱一分钟" prices a minute, asks for none
+        )
 
     @cached_property
     def pitch_terms(self) -> re.Pattern[str]:

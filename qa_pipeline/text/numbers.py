@@ -105,6 +105,9 @@ _SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 _EN_MONTH_BEFORE = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:the\s+)?$"
 )
+_EN_OF_MONTH = re.compile(
+    r"\s+of\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
+)
 _EN_UNIT_AFTER = re.compile(
     r"[\s-]+(?:dollars?|bucks?|cents?|days?|weeks?|months?|minutes?|years?)\b"
 )
@@ -148,10 +151,17 @@ def _en_number(words: list[str]) -> str:
     return str(value)
 
 
-def _en_words_value(words: list[str]) -> str:
+def _en_words_value(words: list[str], in_date: bool = True) -> str:
     if len(words) > 1 and all(w in _EN_SMALL and _EN_SMALL[w] < 10 for w in words):
         return "".join(str(_EN_SMALL[w]) for w in words)  # six one one -> 611
-    return " ".join(_en_number(group) for group in _en_groups(words))
+    # A lone ordinal is a number only in a date ("november seventh", "the fifth of may"):
+    # "the first thirty days" keeps its "first".
+    return " ".join(
+        group[0]
+        if len(group) == 1 and group[0] in _EN_ORDINAL and not in_date
+        else _en_number(group)
+        for group in _en_groups(words)
+    )
 
 
 def digitize_en(text: str) -> str:
@@ -164,10 +174,9 @@ def digitize_en(text: str) -> str:
         # dollar"); "second" is a unit of time, "oh" an interjection.
         unit_follows = _EN_UNIT_AFTER.match(match.string, match.end()) is not None
         after_month = _EN_MONTH_BEFORE.search(match.string, 0, match.start()) is not None
-        if (words == ["second"] and not after_month) or words == ["oh"]:
+        in_date = after_month or _EN_OF_MONTH.match(match.string, match.end()) is not None
+        if words == ["oh"] or (words == ["one"] and not unit_follows):
             return match.group(0)
-        if words == ["one"] and not unit_follows:
-            return match.group(0)
-        return _en_words_value(words)
+        return _en_words_value(words, in_date)
 
     return _EN_RUN.sub(repl, text)
