@@ -60,7 +60,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
-    card = scorecard(load_frame(connect(args.db)), args.by, args.period)
+    full = scorecard(load_frame(connect(args.db)), args.by, args.period)
+    card = full
     for column, value in (("agent", args.agent), ("team", args.team)):
         if value and column in card:
             card = card[card[column] == value]
@@ -69,9 +70,7 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
         card = card[card["period"] == wanted]
     if args.chart:
         key = args.agent or args.team or "center"
-        trend_chart(
-            scorecard(load_frame(connect(args.db)), args.by, args.period), args.by, key, args.chart
-        )
+        trend_chart(full, args.by, key, args.chart)
         print(f"chart -> {args.chart}")
     return _emit(card, args)
 
@@ -130,9 +129,10 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
             print(f"{key:16} {value}")
     elif args.action == "close":
         task = get_task(engine, _task_id(args))
-        campaign = _ruleset(args).campaigns.get(task.campaign)
+        ruleset = _ruleset(args)
+        campaign = ruleset.campaigns.get(task.campaign)
         trial_days = campaign.trial_days if campaign else None
-        policy = _ruleset(args).tasks
+        policy = ruleset.tasks
         created = close_task(engine, task.id, args.outcome, policy, trial_days, args.note)
         print(f"task {task.id} closed: {args.outcome}")
         for new in created:

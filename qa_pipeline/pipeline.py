@@ -43,29 +43,21 @@ class BatchSummary:
     outcomes: dict[str, int]
 
 
-def judge_file(
-    engine: Engine, path: Path, hook: Hook = _no_hook
-) -> tuple[CallResult, str, Call | None]:
-    """The result for one file, its content hash, and the call when it could be read."""
+def _judge(engine: Engine, path: Path, data: bytes, hook: Hook) -> tuple[CallResult, Call | None]:
+    """Parse and judge one file's bytes; every failure is a failed result, never a raise."""
     version = engine.ruleset.version
-    try:
-        data = read_bytes(path)
-    except QAPipelineError as exc:
-        return CallResult(path.stem, "failed", exc.message, str(path), version), "", None
-    digest = content_hash(data)
     try:
         call = parse_bytes(data, str(path))
         hook("load", call)
     except QAPipelineError as exc:
-        return CallResult(path.stem, "failed", exc.message, str(path), version), digest, None
+        return CallResult(path.stem, "failed", exc.message, str(path), version), None
     try:
-        verdict = engine.judge(call)
+        return _result(call, version, None, engine.judge(call)), call
     except QAPipelineError as exc:
-        return _result(call, version, exc.message, None), digest, call
+        return _result(call, version, exc.message, None), call
     except Exception as exc:  # a bug must not cost the rest of the batch
         error = f"internal error while judging: {exc.__class__.__name__}: {exc}"
-        return _result(call, version, error, None), digest, call
-    return _result(call, version, None, verdict), digest, call
+        return _result(call, version, error, None), call
 
 
 def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | None) -> CallResult:
@@ -117,16 +109,19 @@ def _row(
     """One results row: reused from the store when this content was judged under these rules,
     else judged now (and stored)."""
     version = engine.ruleset.version
-    if store is not None:
-        try:
-            stored = store.stored_result(path.stem, content_hash(read_bytes(path)), version)
-        except QAPipelineError:
-            stored = None
+    call: Call | None = None
+    try:
+        data = read_bytes(path)  # read and hashed once, for the lookup and the judging
+    except QAPipelineError as exc:
+        result, digest = CallResult(path.stem, "failed", exc.message, str(path), version), ""
+    else:
+        digest = content_hash(data)
+        stored = store.stored_result(digest, version) if store is not None else None
         if stored is not None and stored["call_id"] not in seen:
             seen[stored["call_id"]] = str(path)
             hook("reuse", stored)
             return stored
-    result, digest, call = judge_file(engine, path, hook)
+        result, call = _judge(engine, path, data, hook)
     if result.call_id in seen:
         error = f"duplicate call_id: also in {seen[result.call_id]}"
         result, call = CallResult(result.call_id, "failed", error, str(path), version), None
@@ -200,7 +195,7 @@ def rejudge(
     calls = judged = 0
     for call, digest in stored_calls(store.engine):
         calls += 1
-        if store.stored_result(call.call_id, digest, ruleset.version) is not None:
+        if store.stored_result(digest, ruleset.version) is not None:
             continue
         try:
             result = _result(call, ruleset.version, None, engine.judge(call))

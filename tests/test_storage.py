@@ -149,3 +149,14 @@ def test_two_runs_at_once_make_no_duplicates(db_url: str, tmp_path: Path) -> Non
 def test_default_sqlite_creates_its_folder(url: str, tmp_path: Path) -> None:
     connect(url.format(tmp=tmp_path))
     assert (tmp_path / "nested" / "dir" / "qa.db").is_file()
+
+
+def test_reuse_does_not_depend_on_file_names(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "zh-s-001.json", folder / "recording-0001.json")  # name != call id
+    store = Store(connect(db_url))
+    run_batch(folder, tmp_path / "a", ruleset, store=store)
+    steps: list[str] = []
+    run_batch(folder, tmp_path / "b", ruleset, lambda step, _: steps.append(step), store)
+    assert steps.count("reuse") == 1 and "judge" not in steps

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from qa_pipeline.ruleset.schema import CampaignFile, TasksFile
-from qa_pipeline.storage.repository import findings_of
+from qa_pipeline.verdict.findings import findings_of
 
 REVISIT_OUTCOMES = ("confirmed", "cancelled", "unreachable")
 CONFIRM_OUTCOMES = ("confirmed", "cancelled", "unreachable", "will_cancel_self")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from qa_pipeline.checks.common import first_hit, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import register
-from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.text.lexicon import CLAUSE_END, Hit
 from qa_pipeline.verdict.model import Item
-
-_CLAUSE_BREAK = re.compile(r"[，,。！？!?；;]")
 
 # Signals that last the whole call, and signals the agent can resolve by explaining again.
 PERSISTENT = {
@@ -28,7 +25,7 @@ RESOLVABLE = {
 
 def _own_signal(sentence: Sentence, hit: Hit) -> bool:
     """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
-    clause = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence.norm, 0, hit.start)), default=0)
+    clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
     return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
 
 

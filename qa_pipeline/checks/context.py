@@ -298,11 +298,16 @@ class CallContext:
     def pitch_start(self) -> Turn | None:
         return next((t for t in self.turns if self.is_pitch(t)), None)
 
+    @cached_property
+    def _fees(self) -> frozenset[float]:
+        return frozenset(
+            {self.campaign.price.amount, *(f.amount for f in self.campaign.extra_fees)}
+        )
+
     def states_price(self, turn: Turn) -> bool:
         """An amount with a period, or one of the campaign's fees ("不扣您一分钱" is no price)."""
-        fees = {self.campaign.price.amount, *(f.amount for f in self.campaign.extra_fees)}
         return any(
-            m.period is not None or any(abs(m.amount - fee) < 0.005 for fee in fees)
+            m.period is not None or any(abs(m.amount - fee) < 0.005 for fee in self._fees)
             for s in turn.sentences
             for m in s.money
         )

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from qa_pipeline.scorecards.compute import Level, PeriodKind, period_of, scorecard
 from qa_pipeline.storage.models import ScorecardRow
-from qa_pipeline.storage.repository import _insert
+from qa_pipeline.storage.upsert import insert_for
 
 LEVELS: tuple[Level, ...] = ("agent", "team", "center")
 PERIODS: tuple[PeriodKind, ...] = ("day", "week", "month")
@@ -36,7 +36,7 @@ def rebuild(engine: Engine, frame: pd.DataFrame, dates: Collection[str]) -> int:
                         "level": level, "key": str(record[level]), "period": period,
                         "period_start": record["period"], "metrics": metrics,
                     }  # fmt: skip
-                    statement = _insert(connection, ScorecardRow).values(values)
+                    statement = insert_for(connection, ScorecardRow).values(values)
                     connection.execute(
                         statement.on_conflict_do_update(
                             index_elements=["level", "key", "period", "period_start"],

@@ -65,7 +65,10 @@ class TranscriptRow(Base):
 
 class VerdictRow(Base):
     __tablename__ = "verdicts"
-    __table_args__ = (UniqueConstraint("call_id", "content_hash", "rules_version"),)
+    __table_args__ = (
+        UniqueConstraint("call_id", "content_hash", "rules_version"),
+        Index("ix_verdicts_content_rules", "content_hash", "rules_version"),  # reuse lookups
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(String(128), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))

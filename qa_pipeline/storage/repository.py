@@ -5,81 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from qa_pipeline.storage.models import Base, CallRow, FindingRow, TranscriptRow, VerdictRow
+from qa_pipeline.callbacks.plan import PlannedTask
+from qa_pipeline.storage.models import CallRow, FindingRow, TranscriptRow, VerdictRow
+from qa_pipeline.storage.tasks import insert_tasks
+from qa_pipeline.storage.upsert import insert_for
 from qa_pipeline.transcript.model import Call
-
-if TYPE_CHECKING:
-    from qa_pipeline.callbacks.plan import PlannedTask
-
-
-def _insert(connection: Connection, model: type[Base]) -> Any:
-    """An INSERT that supports ON CONFLICT on both databases."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
-
-
-def upsert_ignore(
-    connection: Connection, model: type[Base], values: dict[str, Any], keys: list[str]
-) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING, on either database."""
-    return _insert(connection, model).values(values).on_conflict_do_nothing(index_elements=keys)
-
-
-def findings_of(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The failed items, forbidden phrases, hang-up and review flags of a result row."""
-    for name, node in (row.get("criteria") or {}).items():
-        items = node.get("items") or {name: node}
-        for item_name, item in items.items():
-            if item.get("passed") is False:
-                code = name if item_name == name else f"{name}.{item_name}"
-                yield {
-                    "kind": "criterion",
-                    "code": code,
-                    "reason": item["reason"],
-                    "evidence": item["evidence"],
-                }
-    for phrase in row.get("forbidden_phrases") or []:
-        evidence = [{k: phrase[k] for k in ("start", "end", "speaker", "text")}]
-        yield {
-            "kind": "forbidden",
-            "code": f"forbidden.{phrase['category']}",
-            "reason": phrase["rule_id"],
-            "evidence": evidence,
-        }
-    hangup = row.get("agent_hung_up_first") or {}
-    if hangup.get("value"):
-        yield {
-            "kind": "hangup",
-            "code": "agent_hung_up_first",
-            "reason": hangup["reason"],
-            "evidence": hangup["evidence"],
-        }
-    for flag in row.get("review_flags") or []:
-        yield {"kind": "review_flag", "code": flag, "reason": flag, "evidence": []}
+from qa_pipeline.verdict.findings import findings_of
 
 
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def stored_result(
-        self, call_id: str, content_hash: str, rules_version: str
-    ) -> dict[str, Any] | None:
+    def stored_result(self, content_hash: str, rules_version: str) -> dict[str, Any] | None:
+        """The stored row for this exact content under these rules, if judged before. The
+        content hash alone names the call (its id is in the content), whatever the file name."""
         with self.engine.connect() as connection:
-            result = connection.execute(
-                select(VerdictRow.result).where(
-                    VerdictRow.call_id == call_id,
-                    VerdictRow.content_hash == content_hash,
-                    VerdictRow.rules_version == rules_version,
-                )
+            return connection.execute(
+                select(VerdictRow.result)
+                .where(VerdictRow.content_hash == content_hash)
+                .where(VerdictRow.rules_version == rules_version)
+                .limit(1)
             ).scalar_one_or_none()
-        return result
 
     def save(
         self,
@@ -90,13 +42,11 @@ class Store:
     ) -> bool:
         """Store a result row with its call, transcript and callback tasks, in one
         transaction; False when it was already there."""
-        from qa_pipeline.storage.tasks import insert_tasks
-
         with self.engine.begin() as connection:
             if call is not None:
                 self._save_call(connection, call, content_hash)
             inserted = connection.execute(
-                _insert(connection, VerdictRow)
+                insert_for(connection, VerdictRow)
                 .values(
                     call_id=row["call_id"],
                     content_hash=content_hash,
@@ -130,7 +80,7 @@ class Store:
             "local_date": call.started_at.date().isoformat(),
         }
         values["hangup_by"] = call.hangup_by
-        upsert = _insert(connection, CallRow).values(values)
+        upsert = insert_for(connection, CallRow).values(values)
         connection.execute(
             upsert.on_conflict_do_update(
                 index_elements=["call_id"], set_={k: v for k, v in values.items() if k != "call_id"}
@@ -141,7 +91,7 @@ class Store:
             for s in call.segments
         ]
         connection.execute(
-            _insert(connection, TranscriptRow)
+            insert_for(connection, TranscriptRow)
             .values(
                 call_id=call.call_id,
                 content_hash=content_hash,

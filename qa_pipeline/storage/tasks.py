@@ -13,7 +13,7 @@ from qa_pipeline.callbacks.plan import CONFIRM_OUTCOMES, REVISIT_OUTCOMES, Plann
 from qa_pipeline.errors import TaskError
 from qa_pipeline.ruleset.schema import TasksFile
 from qa_pipeline.storage.models import TaskRow
-from qa_pipeline.storage.repository import upsert_ignore
+from qa_pipeline.storage.upsert import insert_ignore
 
 _CALL_FIELDS = ("customer_number", "agent_id", "team", "campaign")
 
@@ -31,7 +31,7 @@ def insert_tasks(
             "due_at": task.due_at.astimezone(UTC), "created_at": now,
             "trial_end": task.trial_end.isoformat() if task.trial_end else None,
         }  # fmt: skip
-        connection.execute(upsert_ignore(connection, TaskRow, values, ["call_id", "kind"]))
+        connection.execute(insert_ignore(connection, TaskRow, values, ["call_id", "kind"]))
     if row.get("revisit_of"):
         connection.execute(
             update(TaskRow)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-_CLAUSE_END = re.compile(r"[，,。！？!?；;:：…—]|\.\s")
+CLAUSE_END = re.compile(r"[，,。！？!?；;:：…—]|\.\s")  # ". " ends a clause, "2.99" does not
 _WORD = re.compile(r"[a-z']+")
 
 
@@ -35,7 +35,7 @@ class Negation:
 
     def negates(self, text: str, start: int) -> bool:
         prefix = text[:start]
-        boundary = max((m.end() for m in _CLAUSE_END.finditer(prefix)), default=0)
+        boundary = max((m.end() for m in CLAUSE_END.finditer(prefix)), default=0)
         prefix = prefix[boundary:]
         for expression in self.exceptions:
             prefix = prefix.replace(expression, " ")

@@ -12,7 +12,3 @@ from pypinyin import Style, lazy_pinyin
 def syllable(char: str) -> str:
     """The character's default reading without tone; non-Chinese characters map to themselves."""
     return lazy_pinyin(char, style=Style.NORMAL, errors="default")[0]
-
-
-def syllables(text: str) -> tuple[str, ...]:
-    return tuple(syllable(c) for c in text)
