@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from qa_pipeline.ingest.batch import discover
+from qa_pipeline.ingest.batch import transcript_files
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ruleset import load_ruleset
 from qa_pipeline.transcript.model import Call, Segment
@@ -51,7 +51,9 @@ def main() -> None:
     args = parser.parse_args()
 
     engine = Engine(load_ruleset())
-    base = [stretch(load_call(p), args.seconds) for p in discover(ROOT / "samples" / "calls")]
+    base = [
+        stretch(load_call(p), args.seconds) for p in transcript_files(ROOT / "samples" / "calls")
+    ]
     calls = [base[i % len(base)] for i in range(args.calls)]
     segments = sum(len(c.segments) for c in base) / len(base)
     minutes = sum(c.duration_s for c in base) / len(base) / 60

@@ -9,7 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa_pipeline import __version__
+from qa_pipeline.asr.models import fetch, load_models_config, locate_asr, model_statuses
+from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.callbacks.lists import dialer_csv, read_do_not_call
 from qa_pipeline.errors import QAPipelineError, RulesetError, TaskError
 from qa_pipeline.evaluation.labels import load_labels, predicted
@@ -25,6 +29,7 @@ from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_c
 from qa_pipeline.storage.db import connect, data_dir
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
+from qa_pipeline.transcript.from_recording import Listener
 from qa_pipeline.verdict.summary import summary_lines
 
 
@@ -45,7 +50,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"{row.call_id}: {row.status} {row.error or ''}", file=sys.stderr)
 
     store = Store(connect(args.db))
-    summary = run_batch(args.input_dir, args.out, ruleset, hook, store, _do_not_call(args))
+    listener = Listener(
+        ruleset,
+        _asr_options(args),
+        load_models_config(args.models_config),
+        args.diarization,
+    )
+    summary = run_batch(
+        args.input_dir, args.out, ruleset, hook, store, _do_not_call(args), listener
+    )
     dates = touched_dates(summary.results_path)
     rebuilt = rebuild_scorecards(store.engine, load_frame(store.engine), dates)
     elapsed = time.perf_counter() - started
@@ -55,6 +68,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(
         f"{summary.calls} calls ({summary.failed} failed; {outcomes}) in {elapsed:.2f}s "
         f"-> {summary.results_path}  [rules {ruleset.version}; {rebuilt} scorecard rows updated]"
+    )
+    return 0
+
+
+def _asr_options(args: argparse.Namespace) -> AsrOptions:
+    return AsrOptions(
+        model=args.asr_model,
+        device=args.asr_device,
+        compute_type=args.asr_compute_type,
+        batch_size=args.asr_batch_size,
+    )
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    config = load_models_config(args.models_config)
+    if args.action == "list":
+        for status in model_statuses(config):
+            where = str(status.path) if status.path else f"not on disk (hub: {status.hub_id})"
+            mark = "*" if status.default else " "
+            print(f"{mark} {status.name:16} {where}")
+        return 0
+    name = args.name or config.file.asr.default
+    location = locate_asr(name, config)
+    if args.action == "download":
+        print(f"{name} -> {fetch(location, config)}")
+        return 0
+    transcriber = Transcriber(AsrOptions(model=name, device=args.asr_device), config)
+    words = transcriber.transcribe(np.zeros(16000, np.float32), [(0.0, 1.0)], "en", None, None)
+    print(
+        f"{name}: loads on {transcriber.device}/{transcriber.compute_type} and transcribes "
+        f"({len(words)} words from 1 s of silence)"
     )
     return 0
 
@@ -225,6 +269,14 @@ def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
     parser.add_argument("--out", type=Path, help="write the table here (default: print markdown)")
 
 
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--asr-model", help="Whisper model: a name from models/models.yaml, a hub id or a folder"
+    )
+    parser.add_argument("--asr-device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--models-config", type=Path, help="default: the bundled models.yaml")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa-pipeline", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -241,7 +293,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no per-call summary table")
     run.add_argument("--db", help=db_help)
     run.add_argument("--do-not-call", type=Path, help=dnc_help)
+    _add_model_options(run)
+    run.add_argument(
+        "--asr-compute-type", default="auto", help="auto: float16 on cuda, int8 on cpu"
+    )
+    run.add_argument("--asr-batch-size", type=int, default=8, help="windows per encoder batch")
+    run.add_argument(
+        "--diarization", help="mono recordings: pyannote pipeline folder or hub id (optional extra)"
+    )
     run.set_defaults(func=_cmd_run)
+
+    models = sub.add_parser("models", help="list, check or download the ASR models")
+    models.add_argument("action", choices=["list", "check", "download"])
+    models.add_argument("name", nargs="?", help="model name or folder (default: the configured)")
+    _add_model_options(models)
+    models.set_defaults(func=_cmd_models)
 
     again = sub.add_parser("rejudge", help="judge stored transcripts under the current rules")
     again.add_argument("--db", help=db_help)

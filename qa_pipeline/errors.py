@@ -118,3 +118,46 @@ class InputDirError(QAPipelineError):
 
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
+
+
+class AudioFileError(QAPipelineError):
+    """A recording cannot be decoded, is empty or silent, or is not what the call needs."""
+
+    code = "E060"
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}")
+
+
+class CdrFileError(QAPipelineError):
+    """A call-detail-record CSV is malformed; every bad row and column is listed."""
+
+    code = "E061"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class ModelNotFoundError(QAPipelineError):
+    """An ASR or diarization model is not on disk and cannot be downloaded."""
+
+    code = "E070"
+
+    def __init__(self, model: str, problem: str, how: str) -> None:
+        super().__init__(f"model {model!r}: {problem}. {how}")
+
+
+class DiarizationUnavailableError(QAPipelineError):
+    """A mono recording needs speaker diarization, which is an optional extra."""
+
+    code = "E071"
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"mono recording needs speaker diarization: {problem}. Install it with "
+            "`pip install 'qa-pipeline[diarization]'` (pyannote.audio) and give the pipeline "
+            "with --diarization PATH_OR_HUB_ID; mono calls are never split by guesswork"
+        )

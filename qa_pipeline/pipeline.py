@@ -8,6 +8,7 @@ an interrupted run leaves the previous results intact.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections import Counter
@@ -21,8 +22,10 @@ from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
+from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.storage.repository import Store, stored_calls
+from qa_pipeline.transcript.from_recording import Listener, audio_row
 from qa_pipeline.transcript.model import Call
 from qa_pipeline.verdict.engine import Engine
 from qa_pipeline.verdict.model import CallResult, CallVerdict
@@ -51,6 +54,11 @@ def _judge(engine: Engine, path: Path, data: bytes, hook: Hook) -> tuple[CallRes
         hook("load", call)
     except QAPipelineError as exc:
         return CallResult(path.stem, "failed", exc.message, str(path), version), None
+    return _judge_call(engine, call)
+
+
+def _judge_call(engine: Engine, call: Call) -> tuple[CallResult, Call]:
+    version = engine.ruleset.version
     try:
         return _result(call, version, None, engine.judge(call)), call
     except QAPipelineError as exc:
@@ -98,16 +106,31 @@ def _flag_do_not_call(row: dict[str, Any], do_not_call: Collection[str]) -> dict
     return row
 
 
+def _reused(
+    store: Store | None, digest: str, version: str, seen: dict[str, str], source: str, hook: Hook
+) -> dict[str, Any] | None:
+    stored = store.stored_result(digest, version) if store is not None else None
+    if stored is not None and stored["call_id"] not in seen:
+        seen[stored["call_id"]] = source
+        hook("reuse", stored)
+        return stored
+    return None
+
+
 def _row(
     engine: Engine,
-    path: Path,
+    item: Source,
     store: Store | None,
     seen: dict[str, str],
     hook: Hook,
     do_not_call: Collection[str],
+    listener: Listener | None,
 ) -> dict[str, Any]:
     """One results row: reused from the store when this content was judged under these rules,
     else judged now (and stored)."""
+    if isinstance(item, RecordingCall):
+        return _recording_row(engine, item, store, seen, hook, do_not_call, listener)
+    path = item
     version = engine.ruleset.version
     call: Call | None = None
     try:
@@ -116,21 +139,78 @@ def _row(
         result, digest = CallResult(path.stem, "failed", exc.message, str(path), version), ""
     else:
         digest = content_hash(data)
-        stored = store.stored_result(digest, version) if store is not None else None
-        if stored is not None and stored["call_id"] not in seen:
-            seen[stored["call_id"]] = str(path)
-            hook("reuse", stored)
-            return stored
+        reused = _reused(store, digest, version, seen, str(path), hook)
+        if reused is not None:
+            return reused
         result, call = _judge(engine, path, data, hook)
+    return _finish(engine, result, call, digest, store, seen, hook, do_not_call)
+
+
+def _finish(
+    engine: Engine,
+    result: CallResult,
+    call: Call | None,
+    digest: str,
+    store: Store | None,
+    seen: dict[str, str],
+    hook: Hook,
+    do_not_call: Collection[str],
+    flags: Sequence[str] = (),
+) -> dict[str, Any]:
+    version = engine.ruleset.version
     if result.call_id in seen:
         error = f"duplicate call_id: also in {seen[result.call_id]}"
-        result, call = CallResult(result.call_id, "failed", error, str(path), version), None
-    seen.setdefault(result.call_id, str(path))
+        result, call = CallResult(result.call_id, "failed", error, result.source, version), None
+    seen.setdefault(result.call_id, result.source)
     hook("judge", result)
     row = _flag_do_not_call(to_dict(result), do_not_call)
+    if flags and row["status"] == "ok":
+        row = row | {"review_flags": [*row.get("review_flags", []), *flags]}
     if store is not None:
         _store(store, engine.ruleset, row, digest, call, do_not_call)
     return row
+
+
+def _recording_row(
+    engine: Engine,
+    item: RecordingCall,
+    store: Store | None,
+    seen: dict[str, str],
+    hook: Hook,
+    do_not_call: Collection[str],
+    listener: Listener | None,
+) -> dict[str, Any]:
+    """Hear and judge a recording call; a failure anywhere is this call's failed row."""
+    version = engine.ruleset.version
+    listener = listener or Listener(engine.ruleset)
+    try:
+        digest = content_hash(
+            (recording_hash(item) + "|asr:" + listener.asr_fingerprint()).encode()
+        )
+    except OSError as exc:
+        failed = CallResult(item.call_id, "failed", f"{item.source}: {exc}", item.source, version)
+        return _finish(engine, failed, None, "", store, seen, hook, do_not_call)
+    reused = _reused(store, digest, version, seen, item.source, hook)
+    if reused is not None:
+        return reused
+    try:
+        heard = listener.hear(item)
+        hook("hear", heard)
+    except QAPipelineError as exc:
+        failed = CallResult(item.call_id, "failed", exc.message, item.source, version)
+        return _finish(engine, failed, None, digest, store, seen, hook, do_not_call)
+    except Exception as exc:  # a bug or a model crash must not cost the rest of the batch
+        error = f"internal error while hearing: {exc.__class__.__name__}: {exc}"
+        failed = CallResult(item.call_id, "failed", error, item.source, version)
+        return _finish(engine, failed, None, digest, store, seen, hook, do_not_call)
+    result, call = _judge_call(engine, heard.call)
+    result = dataclasses.replace(
+        result,
+        asr=dataclasses.asdict(heard.asr) if heard.asr else None,
+        audio=audio_row(heard.audio, result.verdict),
+        recordings=heard.recordings,
+    )
+    return _finish(engine, result, call, digest, store, seen, hook, do_not_call, heard.review_flags)
 
 
 def run_batch(
@@ -140,23 +220,30 @@ def run_batch(
     hook: Hook = _no_hook,
     store: Store | None = None,
     do_not_call: Collection[str] = frozenset(),
+    listener: Listener | None = None,
 ) -> BatchSummary:
     paths = discover(input_dir)
     hook("discover", paths)
-    return judge_paths(paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call)
+    return judge_paths(
+        paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call, listener
+    )
 
 
 def judge_paths(
-    paths: Sequence[Path],
+    paths: Sequence[Source],
     results_path: Path,
     ruleset: Ruleset,
     hook: Hook = _no_hook,
     store: Store | None = None,
     do_not_call: Collection[str] = frozenset(),
+    listener: Listener | None = None,
 ) -> BatchSummary:
-    """Judge `paths` into `results_path` (and the store): the one code path behind
-    `qa-pipeline run` and each chunk of the nightly flow."""
+    """Judge `paths` (transcript files and recording calls) into `results_path` (and the
+    store): the one code path behind `qa-pipeline run` and each chunk of the nightly flow.
+    `listener` hears recordings (its models load on the first recording)."""
     engine = Engine(ruleset)
+    if listener is None and any(isinstance(p, RecordingCall) for p in paths):
+        listener = Listener(ruleset)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     final = results_path
     partial = results_path.with_name(results_path.name + ".partial")
@@ -165,7 +252,7 @@ def judge_paths(
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
         for path in paths:
-            row = _row(engine, path, store, seen, hook, do_not_call)
+            row = _row(engine, path, store, seen, hook, do_not_call, listener)
             failed += row["status"] == "failed"
             if row.get("outcome"):
                 outcomes[row["outcome"]] += 1

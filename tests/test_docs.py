@@ -10,6 +10,7 @@ from qa_pipeline.ruleset.schema import (
     AsrTermsSpec,
     CampaignFile,
     CancelMethod,
+    ChannelsSpec,
     ConfirmationPolicy,
     ForbiddenRule,
     HallucinationSpec,
@@ -19,6 +20,7 @@ from qa_pipeline.ruleset.schema import (
     RevisitPolicy,
     RolesSpec,
     ScriptSection,
+    SignalsSpec,
     TasksFile,
 )
 from tests.conftest import ROOT
@@ -50,7 +52,7 @@ def test_every_rule_file_key_documented() -> None:
     models = (
         CampaignFile, CancelMethod, ScriptSection, ForbiddenRule, AsrFile, AsrTermsSpec,
         HallucinationSpec, LoopSpec, RolesSpec, LanguageFile, NegationSpec, TasksFile,
-        RevisitPolicy, ConfirmationPolicy,
+        RevisitPolicy, ConfirmationPolicy, ChannelsSpec, SignalsSpec,
     )  # fmt: skip
     missing = [
         f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC

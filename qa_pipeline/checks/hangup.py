@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.checks.registry import register
-from qa_pipeline.verdict.model import HangupResult
+from qa_pipeline.verdict.model import Evidence, HangupResult
 
 
 class HangupParams(BaseModel):
@@ -30,21 +32,55 @@ def _unfinished(ctx: CallContext, text: str) -> bool:
 
 @register("agent_hung_up_first.v1", "hangup", HangupParams)
 def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
-    """True when the agent ended the call before the customer was done: the CDR's hangup_by,
-    else a transcript that ends while the customer is mid-sentence or waiting for an answer,
-    or right after the agent's goodbye with no goodbye from the customer."""
-    call = ctx.call
+    """True when the agent ended the call before the customer was done. The CDR's hangup_by
+    decides when present, else the audio (only the customer still talking at the end), else
+    the transcript (ends while the customer is mid-sentence or waiting for an answer, or right
+    after the agent's goodbye with no goodbye from the customer). Sources that disagree with
+    the deciding one are listed in `disagreements`."""
     if not ctx.turns:
         return HangupResult(None, "transcript", (), "the transcript is empty")
+    evidence = (ctx.turns[-1].evidence(),)
+    found = [
+        r
+        for r in (_from_metadata(ctx, evidence), _from_audio(ctx, evidence))
+        if r is not None and r.value is not None
+    ]
+    found.append(_from_transcript(ctx, params))
+    decided = found[0]
+    disagreements = tuple(
+        f"{r.source}: {r.reason}"
+        for r in found[1:]
+        if r.value is not None and r.value != decided.value
+    )
+    return replace(decided, disagreements=disagreements) if disagreements else decided
+
+
+def _from_metadata(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupResult | None:
+    by = ctx.call.hangup_by
+    if by is None:
+        return None
+    return HangupResult(
+        by == "agent", "metadata", evidence, f"the call record says the {by} hung up"
+    )
+
+
+def _from_audio(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupResult | None:
+    ended = ctx.call.talking_at_end
+    if not ended or len(ended) != 1:
+        return None  # no audio, nobody or both talking: the audio cannot tell
+    if ended[0] == "customer":
+        return HangupResult(
+            True, "audio", evidence, "the recording ended while only the customer was talking"
+        )
+    return HangupResult(
+        False, "audio", evidence, "the recording ended while only the agent was talking"
+    )
+
+
+def _from_transcript(ctx: CallContext, params: HangupParams) -> HangupResult:
+    call = ctx.call
     last = ctx.turns[-1]
     evidence = (last.evidence(),)
-    if call.hangup_by is not None:
-        return HangupResult(
-            call.hangup_by == "agent",
-            "metadata",
-            evidence,
-            f"the call record says the {call.hangup_by} hung up",
-        )
     if last.speaker == "customer":
         if last.has("goodbye"):
             return HangupResult(False, "transcript", evidence, "the customer said the last goodbye")

@@ -1,16 +1,28 @@
-"""A batch is a folder of `<call_id>.json` files; other files are ignored."""
+"""A batch folder: transcript call files (`<call_id>.json`), recordings with optional sidecars
+and `calls.csv` (see recordings.py); other files are ignored."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from qa_pipeline.audio.decode import EXTENSIONS
 from qa_pipeline.errors import InputDirError
+from qa_pipeline.ingest.recordings import Source, discover_sources
 
 
-def discover(input_dir: Path) -> list[Path]:
-    """The call files of a batch folder, in name order (labels.jsonl and the rest are ignored)."""
+def discover(input_dir: Path) -> list[Source]:
+    """The calls of a batch folder in call-id order: transcript files as paths, recordings as
+    RecordingCall (labels.jsonl and other files are ignored)."""
     if not input_dir.exists():
         raise InputDirError(str(input_dir), "does not exist")
     if not input_dir.is_dir():
         raise InputDirError(str(input_dir), "is not a folder")
-    return sorted(p for p in input_dir.glob("*.json") if p.is_file())
+    files = sorted(p for p in input_dir.iterdir() if p.is_file())
+    jsons = [p for p in files if p.suffix.lower() == ".json"]
+    audio = [p for p in files if p.suffix.lower() in EXTENSIONS]
+    return discover_sources(input_dir, audio, jsons)
+
+
+def transcript_files(input_dir: Path) -> list[Path]:
+    """Only the transcript call files of a batch folder."""
+    return [s for s in discover(input_dir) if isinstance(s, Path)]

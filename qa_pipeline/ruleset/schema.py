@@ -264,10 +264,27 @@ class RolesSpec(Strict):
         return self
 
 
+class ChannelsSpec(Strict):
+    agent_channel: Literal["left", "right"]
+    contradiction_confidence: float = Field(
+        ge=0, le=1, description="content confidence that flags a contradicted channel map"
+    )
+
+
+class SignalsSpec(Strict):
+    min_silence_s: float = Field(gt=0)
+    min_overlap_s: float = Field(gt=0)
+    interruption_s: float = Field(gt=0)
+    fast_rate: dict[str, float] = Field(min_length=1)
+    end_window_s: float = Field(gt=0)
+
+
 class AsrFile(Strict):
     hallucinations: HallucinationSpec
     loops: LoopSpec
     roles: RolesSpec
+    channels: ChannelsSpec
+    signals: SignalsSpec
 
 
 # --- tasks.yaml --------------------------------------------------------------------------------

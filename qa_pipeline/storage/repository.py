@@ -3,6 +3,7 @@ unique key), so re-runs, killed runs and concurrent runs all converge on the sam
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,13 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from qa_pipeline.callbacks.plan import PlannedTask
-from qa_pipeline.storage.models import CallRow, FindingRow, TranscriptRow, VerdictRow
+from qa_pipeline.storage.models import (
+    CallRow,
+    FindingRow,
+    RecordingRow,
+    TranscriptRow,
+    VerdictRow,
+)
 from qa_pipeline.storage.tasks import insert_tasks
 from qa_pipeline.storage.upsert import insert_for
 from qa_pipeline.transcript.model import Call
@@ -45,6 +52,14 @@ class Store:
         with self.engine.begin() as connection:
             if call is not None:
                 self._save_call(connection, call, content_hash)
+                # One row per leg, keyed by the call's content hash and the leg's place.
+                for leg, path in enumerate(row.get("recordings") or ()):
+                    key = hashlib.sha256(f"{content_hash}:{leg}".encode()).hexdigest()
+                    connection.execute(
+                        insert_for(connection, RecordingRow)
+                        .values(call_id=call.call_id, path=path, content_hash=key)
+                        .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
+                    )
             inserted = connection.execute(
                 insert_for(connection, VerdictRow)
                 .values(

@@ -36,3 +36,6 @@ class Call:
     segments: tuple[Segment, ...]
     source: str = ""
     revisit_of: str | None = None  # a revisit callback names the call it re-confirms
+    # Who was still talking when the recording ended (speaker labels or roles); None when the
+    # call came as a transcript and there is no audio to tell.
+    talking_at_end: tuple[str, ...] | None = None

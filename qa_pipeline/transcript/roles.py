@@ -59,4 +59,7 @@ def assign_roles(call: Call, pack: LanguagePack, spec: RolesSpec) -> tuple[Call,
     assignment = RoleAssignment(
         "content", confidence, mapping, scores, confidence < spec.min_confidence
     )
-    return dataclasses.replace(call, segments=relabeled), assignment
+    ended = call.talking_at_end
+    if ended is not None:
+        ended = tuple(sorted(mapping.get(label, label) for label in ended))
+    return dataclasses.replace(call, segments=relabeled, talking_at_end=ended), assignment

@@ -27,6 +27,7 @@ from qa_pipeline.verdict.model import (
     OutcomeResult,
     ScriptResult,
     SectionResult,
+    TranscriptLine,
 )
 
 Bound = Callable[..., Any]
@@ -131,6 +132,9 @@ class Engine:
             roles=roles,
             normalization=cleanup,
             review_flags=("low_role_confidence",) if roles.low_confidence else (),
+            transcript=tuple(
+                TranscriptLine(s.start, s.end, s.speaker, s.text) for s in ctx.call.segments
+            ),
         )
 
     def _script(self, ctx: CallContext, items: Mapping[str, Item]) -> ScriptResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from qa_pipeline.transcript.cleanup import CleanupReport
@@ -52,6 +52,8 @@ class HangupResult:
     source: Literal["metadata", "transcript", "audio"]
     evidence: tuple[Evidence, ...]
     reason: str
+    # Other sources that disagree with the deciding one, e.g. "audio: ... (agent hung up)".
+    disagreements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,16 @@ class ScriptResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    """A segment as judged: after cleanup, with its role."""
+
+    start: float
+    end: float
+    role: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallVerdict:
     outcome: OutcomeResult
     criteria: Mapping[str, Criterion | Item]
@@ -90,6 +102,7 @@ class CallVerdict:
     roles: RoleAssignment
     normalization: CleanupReport
     review_flags: tuple[str, ...] = ()
+    transcript: tuple[TranscriptLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +122,8 @@ class CallResult:
     started_at: str | None = None
     revisit_of: str | None = None
     verdict: CallVerdict | None = field(default=None)
+    # From recordings: the ASR run (None when a sidecar gave the transcript) and the audio
+    # signals per role (None for transcript-only calls). Plain dicts, as serialized.
+    asr: Mapping[str, Any] | None = None
+    audio: Mapping[str, Any] | None = None
+    recordings: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""Speech recognition helpers built on faster-whisper (CTranslate2)."""

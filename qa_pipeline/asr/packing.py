@@ -1,0 +1,120 @@
+"""Pack a call's speech (both channels) into full 30-second Whisper windows.
+
+Encoder work is one window per 30 s of *speech*, not of call: regions are laid end to end with a
+short silent gap, in time order across channels (so the decoder reads the dialogue in order),
+and a region that does not fit is split at its quietest point near the window's edge. Each
+packed piece remembers where it came from, so words map back to their channel and time.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa_pipeline.audio.vad import SpeechRegion
+
+WINDOW_S = 30.0
+
+# (channel, start, end) -> a time in [start, end] where cutting harms least
+QuietPoint = Callable[[int, float, float], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    channel: int
+    start: float  # in the recording
+    end: float
+    packed_start: float  # in the packed audio
+
+    @property
+    def packed_end(self) -> float:
+        return self.packed_start + (self.end - self.start)
+
+    def to_recording(self, packed_t: float) -> float:
+        offset = min(max(packed_t - self.packed_start, 0.0), self.end - self.start)
+        return round(self.start + offset, 3)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: float  # in the packed audio
+    end: float
+    pieces: tuple[Piece, ...]
+
+
+@dataclass(frozen=True)
+class Packing:
+    windows: tuple[Window, ...]
+    speech_s: float
+
+    def pieces(self) -> tuple[Piece, ...]:
+        return tuple(p for w in self.windows for p in w.pieces)
+
+    def locate(self, packed_t: float) -> Piece | None:
+        """The piece a packed time falls in, else the nearest piece of the same window."""
+        pieces = self.pieces()
+        if not pieces:
+            return None
+        starts = [p.packed_start for p in pieces]
+        i = max(0, bisect.bisect_right(starts, packed_t) - 1)
+        candidates = pieces[max(0, i - 1) : i + 2]
+        return min(candidates, key=lambda p: _distance(p, packed_t))
+
+
+def _distance(piece: Piece, t: float) -> float:
+    if piece.packed_start <= t <= piece.packed_end:
+        return 0.0
+    return min(abs(t - piece.packed_start), abs(t - piece.packed_end))
+
+
+def _at_edge(channel: int, start: float, end: float) -> float:
+    return end
+
+
+def pack(
+    regions: Sequence[tuple[int, SpeechRegion]],
+    window_s: float = WINDOW_S,
+    gap_s: float = 0.3,
+    min_split_s: float = 3.0,
+    quiet_point: QuietPoint = _at_edge,
+) -> Packing:
+    """Lay `(channel, region)` pairs into windows of at most `window_s` seconds."""
+    windows: list[Window] = []
+    current: list[Piece] = []
+    used = 0.0
+    origin = 0.0  # packed time where the current window starts
+
+    def close() -> None:
+        nonlocal current, used, origin
+        if current:
+            windows.append(Window(origin, origin + used, tuple(current)))
+            origin += used
+        current, used = [], 0.0
+
+    queue = sorted(regions, key=lambda cr: (cr[1].start, cr[0]))
+    speech = sum(r.duration for _, r in queue)
+    pending = [(c, r.start, r.end) for c, r in queue]
+    pending.reverse()
+    while pending:
+        channel, start, end = pending.pop()
+        lead = gap_s if current else 0.0
+        room = window_s - used - lead
+        if end - start <= room:
+            current.append(Piece(channel, start, end, origin + used + lead))
+            used += lead + end - start
+            continue
+        if room >= min_split_s:
+            cut = quiet_point(channel, start + max(room - 2.0, room / 2), start + room)
+            current.append(Piece(channel, start, cut, origin + used + lead))
+            used += lead + cut - start
+            pending.append((channel, cut, end))
+        elif not current:  # cannot happen with window_s > min_split_s, kept for safety
+            pending.append((channel, start + window_s, end))
+            current.append(Piece(channel, start, start + window_s, origin))
+            used = window_s
+        else:
+            pending.append((channel, start, end))
+        close()
+    close()
+    return Packing(tuple(windows), round(speech, 3))

@@ -1,0 +1,1 @@
+"""Recordings: decoding, voice activity and the audio signals of a call."""

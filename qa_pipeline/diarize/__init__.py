@@ -1,0 +1,1 @@
+"""Who spoke when: stereo channels by configuration, mono recordings by pyannote.audio."""

@@ -1,0 +1,200 @@
+"""A recording call heard: decode and join its legs, find speech per channel, transcribe
+(unless a sidecar gives the segments), split speakers by channel or diarization, and measure
+the audio signals. Models load lazily, once per Listener (one per batch)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa_pipeline.asr.models import ModelsConfig, load_models_config
+from qa_pipeline.asr.prompt import build_prompt
+from qa_pipeline.asr.transcribe import transcribe_channels
+from qa_pipeline.asr.whisper import AsrOptions, Transcriber
+from qa_pipeline.audio.decode import Audio, decode
+from qa_pipeline.audio.signals import AudioSignals, audio_signals
+from qa_pipeline.audio.vad import SpeechRegion, VadSettings, speech_regions
+from qa_pipeline.diarize.turns import (
+    CHANNEL_NAMES,
+    SpeakerTurn,
+    channel_segments,
+    diarized_segments,
+    speaker_activity,
+)
+from qa_pipeline.errors import AudioFileError, UnknownCampaignError
+from qa_pipeline.ingest.recordings import RecordingCall, call_metadata
+from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.transcript.model import Call, Segment
+from qa_pipeline.transcript.roles import assign_roles
+from qa_pipeline.verdict.model import CallVerdict
+
+Diarize = Callable[[Audio], Sequence[SpeakerTurn]]
+
+
+@dataclass(frozen=True)
+class AsrInfo:
+    model: str
+    language: str
+    encoder_windows: int
+    speech_s: float
+    device: str
+    compute_type: str
+
+
+@dataclass(frozen=True)
+class Heard:
+    call: Call
+    asr: AsrInfo | None
+    audio: AudioSignals
+    review_flags: tuple[str, ...]
+    recordings: tuple[str, ...]
+
+
+def join_legs(legs: Sequence[Audio]) -> Audio:
+    """The legs of a transferred call, end to end in time order."""
+    if len(legs) == 1:
+        return legs[0]
+    counts = {len(leg.channels) for leg in legs}
+    if len(counts) > 1:
+        raise AudioFileError(legs[0].path, "the call's legs mix mono and stereo recordings")
+    channels = tuple(np.concatenate([leg.channels[c] for leg in legs]) for c in range(counts.pop()))
+    return Audio(legs[0].path, legs[0].sample_rate, channels, legs[0].source_rate)
+
+
+class Listener:
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        asr: AsrOptions | None = None,
+        models: ModelsConfig | None = None,
+        diarization: str | None = None,
+        vad: VadSettings | None = None,
+    ) -> None:
+        self.ruleset = ruleset
+        self.asr_options = asr or AsrOptions()
+        self.models = models or load_models_config()
+        self.diarization = diarization or self.models.file.diarization.pipeline
+        self.vad = vad or VadSettings()
+        self._transcriber: Transcriber | None = None
+        self._diarizer: Diarize | None = None
+
+    def asr_fingerprint(self) -> str:
+        """What, besides the audio, decides the transcript: a changed model re-hears calls."""
+        return self.asr_options.model or self.models.file.asr.default
+
+    def transcriber(self) -> Transcriber:
+        if self._transcriber is None:
+            self._transcriber = Transcriber(self.asr_options, self.models)
+        return self._transcriber
+
+    def diarizer(self) -> Diarize:
+        if self._diarizer is None:
+            from qa_pipeline.diarize.pyannote import Diarizer
+
+            self._diarizer = Diarizer(self.diarization, self.models.diarization_dir)
+        return self._diarizer
+
+    def hear(self, recording: RecordingCall) -> Heard:
+        audio = join_legs([decode(leg) for leg in recording.legs])
+        languages = {cid: c.language for cid, c in self.ruleset.campaigns.items()}
+        call, has_segments = call_metadata(recording, audio.duration_s, languages)
+        regions = tuple(speech_regions(audio, c, self.vad) for c in range(len(audio.channels)))
+        if not has_segments and not any(regions):
+            raise AudioFileError(audio.path, "no speech found in any channel (silent recording)")
+        stereo = len(audio.channels) == 2
+        spec = self.ruleset.asr
+        speakers = (
+            ("agent", "customer")
+            if spec.channels.agent_channel == "left"
+            else ("customer", "agent")
+        )
+        asr: AsrInfo | None = None
+        turns: Sequence[SpeakerTurn] = ()
+        if has_segments:
+            segments = call.segments
+        else:
+            if not stereo:
+                turns = self.diarizer()(audio)
+            segments, asr = self._transcribe(call, audio, regions, speakers, turns)
+        if stereo:
+            activity = {speakers[c]: list(regions[c]) for c in range(2)}
+        else:
+            activity = speaker_activity(turns) if turns else _segment_activity(segments)
+        texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
+        signals = audio_signals(activity, texts, audio.duration_s, call.language, spec.signals)
+        flags = self._channel_check(call, segments, speakers) if stereo and not has_segments else ()
+        heard = dataclasses.replace(
+            call, segments=segments, source=recording.source,
+            talking_at_end=signals.talking_at_end,
+        )  # fmt: skip
+        return Heard(heard, asr, signals, flags, tuple(str(p) for p in recording.legs))
+
+    def _transcribe(
+        self,
+        call: Call,
+        audio: Audio,
+        regions: Sequence[Sequence[SpeechRegion]],
+        speakers: Sequence[str],
+        turns: Sequence[SpeakerTurn],
+    ) -> tuple[tuple[Segment, ...], AsrInfo]:
+        campaign = self.ruleset.campaigns.get(call.campaign)
+        if campaign is None:
+            raise UnknownCampaignError(call.campaign, self.ruleset.campaigns)
+        prompt = build_prompt(campaign, self.models.file.asr.prompts.get(campaign.language))
+        model = self.transcriber()
+        run = transcribe_channels(audio, regions, model, campaign.language, prompt)
+        if turns:
+            segments = diarized_segments(run.words, turns)
+        else:
+            segments = channel_segments(run.words, regions, speakers)
+        info = AsrInfo(
+            model.name, campaign.language, run.windows, run.speech_s, model.device,
+            model.compute_type,
+        )  # fmt: skip
+        return segments, info
+
+    def _channel_check(
+        self, call: Call, segments: Sequence[Segment], speakers: Sequence[str]
+    ) -> tuple[str, ...]:
+        """Warn when what each channel says contradicts the configured channel map."""
+        pack = self.ruleset.languages.get(call.language)
+        if pack is None or len({s.speaker for s in segments}) < 2:
+            return ()
+        by_channel = {speakers[0]: CHANNEL_NAMES[0], speakers[1]: CHANNEL_NAMES[1]}
+        anonymous = dataclasses.replace(
+            call,
+            segments=tuple(dataclasses.replace(s, speaker=by_channel[s.speaker]) for s in segments),
+        )
+        _, roles = assign_roles(anonymous, pack, self.ruleset.asr.roles)
+        configured_agent = CHANNEL_NAMES[speakers.index("agent")]
+        content_agent = next(label for label, role in roles.mapping.items() if role == "agent")
+        contradicted = content_agent != configured_agent
+        if contradicted and roles.confidence >= self.ruleset.asr.channels.contradiction_confidence:
+            return ("channel_map_contradicted",)
+        return ()
+
+
+def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:
+    activity: dict[str, list[SpeechRegion]] = {}
+    for s in segments:
+        activity.setdefault(s.speaker, []).append(SpeechRegion(s.start, s.end))
+    return activity
+
+
+def audio_row(signals: AudioSignals, verdict: CallVerdict | None) -> dict[str, Any]:
+    """The signals as a results-row dict, speaker labels renamed to the roles the verdict
+    assigned (mono calls are measured before roles are known)."""
+    mapping = dict(verdict.roles.mapping) if verdict is not None else {}
+
+    def role(label: str) -> str:
+        return mapping.get(label, label)
+
+    row = dataclasses.asdict(signals)
+    row["roles"] = {role(k): v for k, v in row["roles"].items()}
+    row["overlaps"] = [o | {"by": role(o["by"]), "over": role(o["over"])} for o in row["overlaps"]]
+    row["talking_at_end"] = sorted(role(x) for x in row["talking_at_end"])
+    return row
