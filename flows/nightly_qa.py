@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,23 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.concurrency.sync import concurrency
 
+from qa_pipeline.asr.whisper import AsrOptions
 from qa_pipeline.callbacks.lists import read_do_not_call
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.ingest.batch import discover
+from qa_pipeline.ingest.recordings import RecordingCall, Source
 from qa_pipeline.pipeline import judge_paths, touched_dates
 from qa_pipeline.ruleset.loader import load_ruleset_cached
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
+from qa_pipeline.transcript.from_recording import Listener
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")
+ASR_LIMIT = "asr"
 
 
 def yesterday() -> str:
@@ -42,23 +48,37 @@ def yesterday() -> str:
 
 
 @task(retries=2, retry_delay_seconds=10)  # listing a network share can fail for a moment
-def discover_batch(input_root: str, day: str) -> list[str]:
+def discover_batch(input_root: str, day: str) -> list[Source]:
     folder = Path(input_root) / day
     if not folder.is_dir():
         raise InputDirError(str(folder), f"no batch folder for {day} under {input_root}")
-    return [str(p) for p in discover(folder)]
+    return discover(folder)
 
 
-@task(retries=2, retry_delay_seconds=10)  # database and file I/O; idempotent, so safe to retry
+# Database, file I/O and model loading (the model loads inside, on the first recording);
+# judging is idempotent, so a retry is safe.
+@task(retries=2, retry_delay_seconds=10)
 def judge_chunk(
-    paths: list[str], results_path: str, rules_dir: str | None, db_url: str | None, dnc: str | None
+    sources: list[Source],
+    results_path: str,
+    rules_dir: str | None,
+    db_url: str | None,
+    dnc: str | None,
+    asr_model: str | None = None,
+    diarization: str | None = None,
 ) -> dict[str, Any]:
     ruleset = load_ruleset_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
     do_not_call = read_do_not_call(Path(dnc)) if dnc else frozenset()
-    summary = judge_paths(
-        [Path(p) for p in paths], Path(results_path), ruleset, store=store, do_not_call=do_not_call
-    )
+    listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization)
+    hearing = any(isinstance(s, RecordingCall) for s in sources)
+    # A chunk with recordings takes a slot of the "asr" global concurrency limit (create it
+    # with `prefect gcl create asr --limit N`, N = GPUs); transcript-only chunks never wait.
+    with concurrency(ASR_LIMIT, occupy=1) if hearing else nullcontext():
+        summary = judge_paths(
+            sources, Path(results_path), ruleset, store=store, do_not_call=do_not_call,
+            listener=listener,
+        )  # fmt: skip
     return {"results": str(summary.results_path), "calls": summary.calls, "failed": summary.failed,
             "outcomes": summary.outcomes}  # fmt: skip
 
@@ -132,6 +152,8 @@ def nightly_qa(
     out_root: str = "out/nightly",
     chunk_size: int = 500,
     do_not_call: str | None = None,
+    asr_model: str | None = None,
+    diarization: str | None = None,
 ) -> dict[str, Any]:
     day = date or yesterday()
     logger = get_run_logger()
@@ -140,8 +162,9 @@ def nightly_qa(
     out = Path(out_root) / day
     chunk_files = [str(out / "chunks" / f"chunk-{n:04d}.jsonl") for n in range(len(chunks))]
     futures = judge_chunk.map(
-        chunks, chunk_files, unmapped(rules_dir), unmapped(db_url), unmapped(do_not_call)
-    )
+        chunks, chunk_files, unmapped(rules_dir), unmapped(db_url), unmapped(do_not_call),
+        unmapped(asr_model), unmapped(diarization),
+    )  # fmt: skip
     summaries = [f.result() for f in futures]
     merged = out / "results.jsonl"
     with merged.open("w", encoding="utf-8") as target:
@@ -187,6 +210,8 @@ def main() -> None:
     parser.add_argument("--out-root", default="out/nightly")
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--do-not-call")
+    parser.add_argument("--asr-model", help="Whisper model name or folder for recordings")
+    parser.add_argument("--diarization", help="pyannote pipeline for mono recordings")
     parser.add_argument("--dask-address", help="tcp://scheduler:8786")
     parser.add_argument("--dask-local", type=int, help="start a local Dask cluster of N workers")
     args = parser.parse_args()
@@ -201,6 +226,8 @@ def main() -> None:
         args.out_root,
         args.chunk_size,
         args.do_not_call,
+        args.asr_model,
+        args.diarization,
     )
     print(json.dumps(result))
 

@@ -75,8 +75,8 @@ def _at_edge(channel: int, start: float, end: float) -> float:
 def pack(
     regions: Sequence[tuple[int, SpeechRegion]],
     window_s: float = WINDOW_S,
-    gap_s: float = 0.3,
-    min_split_s: float = 3.0,
+    gap_s: float = 0.15,
+    min_split_s: float = 1.5,
     quiet_point: QuietPoint = _at_edge,
 ) -> Packing:
     """Lay `(channel, region)` pairs into windows of at most `window_s` seconds."""

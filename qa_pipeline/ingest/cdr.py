@@ -97,7 +97,7 @@ def read_cdr(path: Path) -> CdrTable:
         for raw in reader:
             line = reader.line_num
             if None in raw:  # more cells than header columns: a broken row
-                errors.setdefault(raw.get("call_id") or f"line {line}", []).append(
+                errors.setdefault((raw.get("call_id") or "").strip() or f"line {line}", []).append(
                     f"line {line}: more cells than the header has columns"
                 )
                 continue

@@ -79,8 +79,14 @@ def _recording_call(
     problems = cdr.errors.get(call_id, ())
     if cdr.file_error:
         problems = (cdr.file_error,)
-    rows = tuple(sorted(cdr.rows.get(call_id, ()), key=lambda r: (r.started_at is None, r.line)))
+    rows = tuple(sorted(cdr.rows.get(call_id, ()), key=_leg_order))
     return RecordingCall(call_id, legs, sidecar, rows, problems, cdr.path)
+
+
+def _leg_order(row: CdrRow) -> tuple[bool, float, int]:
+    """Legs in start-time order (rows without a start last), then in file order."""
+    started = row.started_at.timestamp() if row.started_at is not None else 0.0
+    return (row.started_at is None, started, row.line)
 
 
 def recording_hash(call: RecordingCall) -> str:

@@ -62,7 +62,8 @@ def join_legs(legs: Sequence[Audio]) -> Audio:
     if len(counts) > 1:
         raise AudioFileError(legs[0].path, "the call's legs mix mono and stereo recordings")
     channels = tuple(np.concatenate([leg.channels[c] for leg in legs]) for c in range(counts.pop()))
-    return Audio(legs[0].path, legs[0].sample_rate, channels, legs[0].source_rate)
+    truncated = any(leg.truncated for leg in legs)
+    return Audio(legs[0].path, legs[0].sample_rate, channels, legs[0].source_rate, truncated)
 
 
 class Listener:
@@ -127,9 +128,11 @@ class Listener:
         texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
         signals = audio_signals(activity, texts, audio.duration_s, call.language, spec.signals)
         flags = self._channel_check(call, segments, speakers) if stereo and not has_segments else ()
+        if audio.truncated:  # a cut-off upload sounds like a cut-off customer: do not use it
+            flags = (*flags, "truncated_recording")
         heard = dataclasses.replace(
             call, segments=segments, source=recording.source,
-            talking_at_end=signals.talking_at_end,
+            talking_at_end=None if audio.truncated else signals.talking_at_end,
         )  # fmt: skip
         return Heard(heard, asr, signals, flags, tuple(str(p) for p in recording.legs))
 

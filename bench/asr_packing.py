@@ -1,0 +1,177 @@
+"""ASR stage, one run on the same calls: speech-only windows packed across both channels and
+decoded by the batched pipeline, against a naive per-channel, full-length
+`WhisperModel.transcribe` loop. Both use one random-initialised Whisper of the real `small`
+shape (CTranslate2 int8 on CPU, float16 on GPU) and a fixed decode length per window, so the
+ratio measures the work saved, not what random weights happen to emit.
+
+Also: encoder windows per call against 1.15 x (speech seconds / 30), and peak memory of
+decode + VAD + packing + ASR (tiny model) on a 10-minute vs a 2-hour stereo recording.
+
+    python bench/asr_packing.py [--calls 6] [--shape small] [--tokens 32] [--skip-memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa_pipeline.asr.prompt import Prompt  # noqa: E402
+from qa_pipeline.asr.random_model import build_random_whisper, fixed_decode_options  # noqa: E402
+from qa_pipeline.asr.transcribe import transcribe_channels  # noqa: E402
+from qa_pipeline.asr.whisper import AsrOptions, Transcriber, pick_device  # noqa: E402
+from qa_pipeline.audio.decode import decode  # noqa: E402
+from qa_pipeline.audio.vad import speech_regions  # noqa: E402
+from qa_pipeline.evaluation.audio_synth import synthesize_call, write_long_recording  # noqa: E402
+from qa_pipeline.ingest.batch import transcript_files  # noqa: E402
+from qa_pipeline.ingest.call_file import load_call  # noqa: E402
+
+
+def _naive(model_dir: Path, paths: list[Path], languages: list[str], tokens: int) -> float:
+    from faster_whisper import WhisperModel
+
+    device, compute = pick_device("auto", "auto")
+    model = WhisperModel(str(model_dir), device=device, compute_type=compute)
+    options = fixed_decode_options(model_dir, tokens)
+    started = time.perf_counter()
+    for path, language in zip(paths, languages, strict=True):
+        audio = decode(path)
+        for channel in range(len(audio.channels)):
+            segments, _ = model.transcribe(
+                audio.floats(channel), language=language, vad_filter=False, **options
+            )
+            list(segments)
+    return time.perf_counter() - started
+
+
+def _packed(
+    model_dir: Path, paths: list[Path], languages: list[str], tokens: int
+) -> tuple[float, list[tuple[int, float]]]:
+    options = AsrOptions(model=str(model_dir), extra=fixed_decode_options(model_dir, tokens))
+    transcriber = Transcriber(options)
+    per_call = []
+    started = time.perf_counter()
+    for path, language in zip(paths, languages, strict=True):
+        audio = decode(path)
+        regions = [speech_regions(audio, c) for c in range(len(audio.channels))]
+        run = transcribe_channels(audio, regions, transcriber, language, Prompt("", ""))
+        per_call.append((run.windows, run.speech_s))
+    return time.perf_counter() - started, per_call
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def _memory_child(path: str, model: str) -> None:
+    """Peak resident memory above a baseline taken once the model is loaded and warm,
+    sampled every 10 ms (ru_maxrss would include the import and load peaks)."""
+    transcriber = Transcriber(AsrOptions(model=model, extra=fixed_decode_options(model, 8)))
+    transcriber.transcribe(np.zeros(16000 * 30, np.float32), [(0.0, 30.0)], "en", None, None)
+    base, peak, done = _rss(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss())
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    audio = decode(Path(path))
+    regions = [speech_regions(audio, c) for c in range(len(audio.channels))]
+    run = transcribe_channels(audio, regions, transcriber, "en", Prompt("", ""))
+    done.set()
+    sampler.join()
+    pcm = sum(c.nbytes for c in audio.channels)
+    print(f"{audio.duration_s} {pcm} {peak[0] - base} {run.windows}")
+
+
+def _memory(work: Path) -> None:
+    print("\npeak memory (decode + VAD + packing + ASR with a tiny model), one process each:")
+    model = build_random_whisper(work / "tiny", "test-tiny")
+    rows = []
+    for seconds in (600, 7200):
+        path = write_long_recording(work / f"long-{seconds}.wav", seconds, 8000).path
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(path), "--model", str(model)],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()  # fmt: skip
+        duration, pcm, grown, windows = float(out[0]), int(out[1]), int(out[2]), int(out[3])
+        rows.append((duration, pcm, grown))
+        print(
+            f"  {duration / 60:5.0f} min: int16 audio {pcm / 2**20:6.1f} MiB, peak growth "
+            f"{grown / 2**20:6.1f} MiB ({grown / pcm:.2f} x the audio), {windows} windows"
+        )
+    (_, pcm_a, grown_a), (_, pcm_b, grown_b) = rows
+    extra_a, extra_b = grown_a - pcm_a, grown_b - pcm_b
+    print(
+        f"  beyond the audio itself: {extra_a / 2**20:.1f} MiB vs {extra_b / 2**20:.1f} MiB "
+        f"for 12x the length (flat is the target)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=6)
+    parser.add_argument("--shape", default="small")
+    parser.add_argument("--tokens", type=int, default=32, help="decoded tokens per window")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        _memory_child(args.memory_child, args.model)
+        return
+    if args.memory_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            _memory(Path(tmp))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        model = build_random_whisper(work / "model", args.shape)
+        print(f"random {args.shape} model built in {time.perf_counter() - started:.1f}s")
+        samples = transcript_files(ROOT / "samples" / "calls")[: args.calls]
+        paths, languages = [], []
+        for sample in samples:
+            call = load_call(sample)
+            paths.append(synthesize_call(call, work / f"{call.call_id}.wav").path)
+            languages.append(call.language)
+        seconds = sum(decode(p).duration_s for p in paths)
+        naive = _naive(model, paths, languages, args.tokens)
+        packed, per_call = _packed(model, paths, languages, args.tokens)
+        speech = sum(s for _, s in per_call)
+        windows = sum(w for w, _ in per_call)
+        naive_windows = sum(
+            math.ceil(decode(p).duration_s / 30) * len(decode(p).channels) for p in paths
+        )
+        print(f"{len(paths)} stereo calls, {seconds:.0f} s of calls, {speech:.0f} s of speech")
+        print(f"naive per-channel full-length loop: {naive:6.1f}s  ({naive_windows} windows)")
+        print(f"packed speech windows, batched:     {packed:6.1f}s  ({windows} windows)")
+        print(f"speed-up {naive / packed:.2f}x (target >= 2x)")
+        print("encoder windows per call vs 1.15 x speech/30:")
+        for (w, s), path in zip(per_call, paths, strict=True):
+            bound = 1.15 * s / 30
+            verdict = "ok" if w <= bound else "over"
+            print(f"  {path.stem:10} {w:3d} windows, speech {s:5.1f}s, bound {bound:4.2f} "
+                  f"{verdict} (fewest possible {math.ceil(s / 30)})")  # fmt: skip
+        print(f"  all calls: {windows} windows vs bound {1.15 * speech / 30:.2f}")
+        if not args.skip_memory:
+            _memory(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,641 @@
+"""Units of the recordings path: decoding, packing, audio signals, CDR and hang-up mapping,
+batch discovery, speaker turns and model location. Nothing here runs a speech model."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import os
+import random
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_pipeline.asr.models import load_models_config, locate_asr
+from qa_pipeline.asr.packing import Packing, Piece, pack
+from qa_pipeline.asr.transcribe import ChannelWord
+from qa_pipeline.audio.decode import ASR_RATE, decode
+from qa_pipeline.audio.signals import Overlap, audio_signals
+from qa_pipeline.audio.vad import SpeechRegion, speech_regions
+from qa_pipeline.diarize.pyannote import annotation_to_turns
+from qa_pipeline.diarize.turns import (
+    SpeakerTurn,
+    channel_segments,
+    diarized_segments,
+    speaker_activity,
+)
+from qa_pipeline.errors import AudioFileError, CallFileError, ModelNotFoundError
+from qa_pipeline.evaluation import audio_synth as synth
+from qa_pipeline.ingest.batch import discover
+from qa_pipeline.ingest.call_file import load_call
+from qa_pipeline.ingest.cdr import read_cdr
+from qa_pipeline.ingest.hangup import HangupValueError, hangup_from
+from qa_pipeline.ingest.recordings import RecordingCall, call_metadata
+from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.ruleset.schema import SignalsSpec
+from qa_pipeline.verdict.engine import Engine
+from tests.conftest import ROOT
+
+SAMPLE = ROOT / "samples" / "calls" / "en-s-002.json"
+
+
+def _require(available: bool, tool: str) -> None:
+    if available:
+        return
+    message = f"{tool} is not installed (apt-get install {tool})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must run the audio tests")
+    pytest.skip(message)
+
+
+# --- decode -----------------------------------------------------------------------------------
+
+
+def _tone(seconds: float, rate: int, freq: float = 440.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def _write_wav(path: Path, channels: list[np.ndarray], rate: int) -> Path:
+    frames = np.stack(channels, axis=1)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(len(channels))
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(frames, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def _stereo(path: Path, rate: int) -> Path:
+    """Left: a tone in the first second only; right: a tone in the second second only."""
+    tone, quiet = _tone(1.0, rate), np.zeros(rate, np.float32)
+    return _write_wav(path, [np.concatenate([tone, quiet]), np.concatenate([quiet, tone])], rate)
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples.astype(np.float64)))))
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_decode_stereo_wav_keeps_channels_apart(tmp_path: Path, rate: int) -> None:
+    audio = decode(_stereo(tmp_path / "c.wav", rate))
+    assert len(audio.channels) == 2 and audio.sample_rate == ASR_RATE
+    assert audio.source_rate == rate and not audio.truncated
+    assert audio.duration_s == pytest.approx(2.0, abs=0.01)
+    assert all(c.dtype == np.int16 for c in audio.channels)
+    left, right = audio.floats(0), audio.floats(1)
+    half = ASR_RATE  # one second
+    assert _rms(left[: half - 400]) > 0.1 and _rms(left[half + 400 :]) < 1e-3
+    assert _rms(right[half + 400 :]) > 0.1 and _rms(right[: half - 400]) < 1e-3
+    assert len(audio.floats(0, 0.5, 1.0)) == half // 2
+
+
+def test_decode_mono(tmp_path: Path) -> None:
+    audio = decode(_write_wav(tmp_path / "m.wav", [_tone(1.5, 8000)], 8000))
+    assert len(audio.channels) == 1 and audio.duration_s == pytest.approx(1.5, abs=0.01)
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "ogg"])
+def test_decode_compressed(tmp_path: Path, fmt: str) -> None:
+    _require(synth.ffmpeg_available(), "ffmpeg")
+    encoded = synth.encode(_stereo(tmp_path / "c.wav", 8000), fmt)
+    audio = decode(encoded)
+    assert len(audio.channels) == 2 and audio.sample_rate == ASR_RATE
+    assert audio.duration_s == pytest.approx(2.0, abs=0.15)
+    left, right = audio.floats(0), audio.floats(1)
+    middle = slice(ASR_RATE // 4, 3 * ASR_RATE // 4)
+    assert _rms(left[middle]) > 0.05 and _rms(right[middle]) < 0.01
+
+
+def test_truncated_mp3_keeps_what_decoded(tmp_path: Path) -> None:
+    _require(synth.ffmpeg_available(), "ffmpeg")
+    tone = _tone(10.0, 8000)
+    mp3 = synth.encode(_write_wav(tmp_path / "long.wav", [tone, tone], 8000), "mp3")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 2])
+    audio = decode(cut)
+    assert audio.truncated
+    assert 3.0 < audio.duration_s < 7.0
+
+
+def _bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    corrupt = folder / "corrupt.wav"
+    corrupt.write_bytes(np.random.default_rng(0).bytes(50_000))
+    empty = folder / "empty.mp3"
+    empty.write_bytes(b"")
+    text = folder / "notes.wav"
+    text.write_text("not audio at all\n" * 200, encoding="utf-8")
+    header = folder / "header-only.wav"
+    header.write_bytes(_stereo(folder / "ok.wav", 8000).read_bytes()[:30])
+    return {
+        "corrupt": (corrupt, "not a readable audio file"),
+        "empty": (empty, "empty"),
+        "text": (text, "not a readable audio file"),
+        "header": (header, "not a readable audio file"),
+        "missing": (folder / "absent.wav", "no such file"),
+    }
+
+
+@pytest.mark.parametrize("case", ["corrupt", "empty", "text", "header", "missing"])
+def test_decode_errors_name_the_file(tmp_path: Path, case: str) -> None:
+    path, problem = _bad_files(tmp_path)[case]
+    with pytest.raises(AudioFileError) as info:
+        decode(path)
+    assert str(path) in info.value.message and problem in info.value.message
+    assert info.value.code == "E060"
+
+
+def test_decode_refuses_overlong(tmp_path: Path) -> None:
+    path = _stereo(tmp_path / "c.wav", 8000)
+    with pytest.raises(AudioFileError, match="longer than the 1 s limit") as info:
+        decode(path, max_seconds=1.0)
+    assert str(path) in info.value.message
+    assert decode(path, max_seconds=3.0).duration_s == pytest.approx(2.0, abs=0.01)
+
+
+def test_silence_has_no_speech_regions(tmp_path: Path) -> None:
+    silent = np.zeros(3 * 8000, np.float32)
+    audio = decode(_write_wav(tmp_path / "s.wav", [silent, silent], 8000))
+    assert speech_regions(audio, 0) == () and speech_regions(audio, 1) == ()
+
+
+# --- packing ----------------------------------------------------------------------------------
+
+
+def _regions(*spans: tuple[int, float, float]) -> list[tuple[int, SpeechRegion]]:
+    return [(c, SpeechRegion(a, b)) for c, a, b in spans]
+
+
+def _check_packing(regions: list[tuple[int, SpeechRegion]], packing: Packing) -> None:
+    """Windows of at most 30 s; each region's speech packed once, in order, nowhere twice."""
+    assert packing.speech_s == pytest.approx(sum(r.duration for _, r in regions), abs=1e-3)
+    previous_end = 0.0
+    for window in packing.windows:
+        assert window.end - window.start <= 30.0 + 1e-9
+        assert window.start == pytest.approx(previous_end)
+        previous_end = window.end
+        for a, b in zip(window.pieces, window.pieces[1:], strict=False):
+            assert a.packed_end <= b.packed_start + 1e-9  # no packed audio shared
+        for piece in window.pieces:
+            assert (
+                window.start - 1e-9 <= piece.packed_start <= piece.packed_end <= window.end + 1e-9
+            )
+    for channel, region in regions:
+        parts = sorted(
+            (p for p in packing.pieces() if p.channel == channel and region.start <= p.start
+             and p.end <= region.end),
+            key=lambda p: p.start,
+        )  # fmt: skip
+        assert parts and parts[0].start == region.start and parts[-1].end == region.end
+        for a, b in itertools.pairwise(parts):
+            assert a.end == b.start  # contiguous: every second once
+    total = sum(p.end - p.start for p in packing.pieces())
+    assert total == pytest.approx(packing.speech_s, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("spans", "windows"),
+    [
+        ([(0, 0.0, 10.0), (1, 11.0, 15.0)], 1),  # 14.3 s with the gap
+        ([(0, 0.0, 75.0)], 3),  # a monologue: 30 + 30 + 15
+        ([(i % 2, 3.0 * i, 3.0 * i + 2.0) for i in range(20)], 2),  # 40 s + gaps = 45.7 s
+        ([(i % 2, 6.0 * i, 6.0 * i + 5.0) for i in range(7)], 2),  # 35 s, one region split
+        ([(0, 0.0, 29.0), (1, 30.0, 31.0)], 2),  # 29 + 0.3 + 1 does not fit, too short to split
+        ([], 0),
+    ],
+)
+def test_pack_windows(spans: list[tuple[int, float, float]], windows: int) -> None:
+    regions = _regions(*spans)
+    packing = pack(regions)
+    assert len(packing.windows) == windows
+    _check_packing(regions, packing)
+    speech = sum(r.duration for _, r in regions)
+    assert math.ceil(speech / 30) <= windows <= math.ceil((speech + 0.3 * len(regions)) / 30) + 1
+
+
+def test_pack_random_region_sets() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        regions = []
+        for channel in (0, 1):
+            clock = rng.uniform(0, 3)
+            for _ in range(rng.randint(0, 25)):
+                length = rng.choice([rng.uniform(0.2, 3), rng.uniform(3, 15), rng.uniform(15, 70)])
+                regions.append((channel, SpeechRegion(round(clock, 3), round(clock + length, 3))))
+                clock += length + rng.uniform(0.2, 8)
+        packing = pack(regions)
+        _check_packing(regions, packing)
+        speech = packing.speech_s
+        assert len(packing.windows) >= math.ceil(speech / 30 - 1e-9)
+        # Splitting keeps windows full: never more than one window's slack per region boundary.
+        gaps = 0.3 * max(len(regions) - 1, 0)
+        assert len(packing.windows) <= math.ceil((speech + gaps) / 30) * 2 + 1
+
+
+def test_pack_cuts_inside_the_region_where_asked() -> None:
+    asked: list[tuple[int, float, float]] = []
+
+    def quiet(channel: int, lo: float, hi: float) -> float:
+        asked.append((channel, lo, hi))
+        return round((lo + hi) / 2, 3)
+
+    regions = _regions((0, 0.0, 20.0), (1, 21.0, 60.0))
+    packing = pack(regions, quiet_point=quiet)
+    _check_packing(regions, packing)
+    assert asked
+    for channel, lo, hi in asked:
+        region = next(r for c, r in regions if c == channel and r.start <= lo < r.end)
+        assert region.start < lo < hi <= region.end
+    cuts = {round((lo + hi) / 2, 3) for _, lo, hi in asked}
+    pieces = [p for p in packing.pieces() if p.channel == 1]
+    assert {p.end for p in pieces[:-1]} == cuts  # the pieces end where quiet_point said
+    assert all(p.end - p.start > 0 for p in packing.pieces())
+
+
+def test_locate_maps_packed_time_back() -> None:
+    packing = pack(_regions((0, 1.0, 4.0), (1, 10.0, 12.0), (0, 40.0, 75.0)))
+    for piece in packing.pieces():
+        middle = (piece.packed_start + piece.packed_end) / 2
+        assert packing.locate(middle) == piece
+        assert piece.to_recording(middle) == pytest.approx((piece.start + piece.end) / 2, abs=1e-3)
+        assert piece.to_recording(piece.packed_start) == piece.start
+    first, second = packing.pieces()[:2]
+    # In the gap between two pieces: the nearer one.
+    assert packing.locate(first.packed_end + 0.05) == first
+    assert packing.locate(second.packed_start - 0.05) == second
+    # Past the end: the last piece, clamped to its end.
+    last = packing.pieces()[-1]
+    assert packing.locate(last.packed_end + 5) == last
+    assert last.to_recording(last.packed_end + 5) == last.end
+    assert Packing((), 0.0).locate(1.0) is None
+    assert Piece(1, 10.0, 12.0, 3.0).to_recording(4.5) == 11.5
+
+
+# --- audio signals ----------------------------------------------------------------------------
+
+SPEC = SignalsSpec(
+    min_silence_s=1.0,
+    min_overlap_s=0.3,
+    interruption_s=0.8,
+    fast_rate={"zh": 330, "en": 190},
+    end_window_s=0.5,
+)
+
+
+def _activity() -> dict[str, list[SpeechRegion]]:
+    regions = {
+        "agent": [(0.5, 10.0), (12.5, 20.0), (21.0, 23.0), (25.0, 29.0)],
+        "customer": [(9.5, 11.0), (19.0, 22.0), (28.9, 30.0)],
+    }
+    return {role: [SpeechRegion(a, b) for a, b in spans] for role, spans in regions.items()}
+
+
+def test_signals_overlaps_and_interruptions() -> None:
+    signals = audio_signals(_activity(), {}, 30.2, "en", SPEC)
+    assert signals.overlaps == (
+        Overlap(9.5, 10.0, "customer", "agent", False),  # 0.5 s: an overlap, not an interruption
+        Overlap(19.0, 20.0, "customer", "agent", True),
+        Overlap(21.0, 22.0, "agent", "customer", True),  # the agent started second
+    )  # 28.9-29.0 is under min_overlap_s: a backchannel, not listed
+    assert signals.roles["customer"].interruptions == 1
+    assert signals.roles["agent"].interruptions == 1
+
+
+def test_signals_silences_talk_and_end() -> None:
+    signals = audio_signals(_activity(), {}, 30.2, "en", SPEC)
+    assert signals.silences == ((11.0, 12.5), (23.0, 25.0))  # 0.5 s before speech is not counted
+    assert signals.longest_silence_s == 2.0 and signals.longest_silence_at == 23.0
+    assert signals.total_silence_s == 3.5
+    agent, customer = signals.roles["agent"], signals.roles["customer"]
+    assert agent.talk_s == 23.0 and customer.talk_s == 5.6
+    assert agent.talk_share == round(23.0 / 28.6, 3) and customer.talk_share == round(5.6 / 28.6, 3)
+    assert (agent.turns, customer.turns) == (4, 3)
+    assert signals.first_agent_word_s == 0.5
+    assert signals.talking_at_end == ("customer",)
+    assert signals.duration_s == 30.2
+
+
+def test_signals_talking_at_end_window() -> None:
+    signals = audio_signals(_activity(), {}, 29.4, "en", SPEC)
+    assert signals.talking_at_end == ("agent", "customer")  # both spoke in the last 0.5 s
+    nobody = audio_signals(_activity(), {}, 40.0, "en", SPEC)
+    assert nobody.talking_at_end == ()
+
+
+def test_signals_speech_rate() -> None:
+    activity = _activity()
+    en = audio_signals(
+        activity, {"agent": " ".join(["word"] * 92), "customer": "one two three " * 3 + "four"},
+        30.2, "en", SPEC,
+    )  # fmt: skip
+    assert en.roles["agent"].rate_unit == "words/min"
+    assert en.roles["agent"].speech_rate == pytest.approx(240.0)  # 92 words in 23 s
+    assert en.roles["agent"].too_fast  # over 190
+    assert en.roles["customer"].speech_rate == pytest.approx(round(10 / (5.6 / 60), 1))
+    assert not en.roles["customer"].too_fast
+    zh = audio_signals(activity, {"agent": "好" * 100 + " OK 123"}, 30.2, "zh", SPEC)
+    assert zh.roles["agent"].rate_unit == "chars/min"
+    assert zh.roles["agent"].speech_rate == pytest.approx(round(100 / (23 / 60), 1))  # Han only
+    assert not zh.roles["agent"].too_fast  # 260.9 < 330
+    fast = audio_signals(activity, {"agent": "好" * 140}, 30.2, "zh", SPEC)
+    assert fast.roles["agent"].too_fast
+    assert zh.roles["customer"].speech_rate is None  # said nothing
+    short = {"agent": [SpeechRegion(0.0, 4.0)], "customer": [SpeechRegion(5.0, 9.0)]}
+    quick = audio_signals(short, {"agent": "word " * 50}, 10.0, "en", SPEC)
+    assert quick.roles["agent"].speech_rate is None  # under 5 s of talk: no rate
+    assert quick.roles["agent"].talk_s == 4.0
+
+
+def test_signals_without_agent_or_speech() -> None:
+    signals = audio_signals({"SPEAKER_00": [SpeechRegion(1.0, 2.0)]}, {}, 3.0, "en", SPEC)
+    assert signals.first_agent_word_s is None and signals.overlaps == ()
+    empty = audio_signals({"agent": [], "customer": []}, {}, 3.0, "en", SPEC)
+    assert empty.silences == () and empty.longest_silence_s == 0.0
+    assert empty.longest_silence_at is None and empty.talking_at_end == ()
+    assert empty.roles["agent"].talk_s == 0.0 and empty.roles["agent"].talk_share == 0.0
+
+
+# --- CDR and hang-up mapping -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"hangup_by": "Agent"}, "agent"),
+        ({"hangup_by": "customer"}, "customer"),
+        ({"sip_hangup_disposition": "send_bye"}, "agent"),  # outbound is the default
+        ({"sip_hangup_disposition": "recv_bye", "direction": "outbound"}, "customer"),
+        ({"sip_hangup_disposition": "send_bye", "direction": "inbound"}, "customer"),
+        ({"sip_hangup_disposition": "recv_bye", "direction": "inbound"}, "agent"),
+        ({"sip_hangup_disposition": "send_cancel"}, "agent"),
+        ({"DisconnectReason": "AGENT_DISCONNECT"}, "agent"),
+        ({"DisconnectReason": "customer_disconnect"}, "customer"),
+        ({"DisconnectReason": "TELECOM_PROBLEM"}, None),
+        ({"callRelDirection": "1"}, "agent"),
+        ({"callRelDirection": "2"}, "customer"),
+        ({"HangupRole": "0"}, "agent"),
+        ({"HangupRole": "1"}, "customer"),
+        ({"HangupRole": "2"}, None),
+        ({"hangup_by": "", "HangupRole": " 1 "}, "customer"),
+        ({}, None),
+    ],
+)
+def test_hangup_mapping(row: dict[str, str], expected: str | None) -> None:
+    assert hangup_from(row) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "valid"),
+    [
+        ({"hangup_by": "nobody"}, "agent, customer"),
+        ({"sip_hangup_disposition": "bye"}, "send_bye"),
+        ({"sip_hangup_disposition": "send_bye", "direction": "sideways"}, "outbound, inbound"),
+        ({"DisconnectReason": "HUNG_UP"}, "AGENT_DISCONNECT, CUSTOMER_DISCONNECT"),
+        ({"callRelDirection": "3"}, "valid are 1, 2"),
+        ({"HangupRole": "9"}, "valid are 0, 1, 2"),
+    ],
+)
+def test_hangup_bad_values_list_the_valid_ones(row: dict[str, str], valid: str) -> None:
+    with pytest.raises(HangupValueError, match=valid):
+        hangup_from(row)
+
+
+def _csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_read_cdr_rows_and_bad_rows(tmp_path: Path) -> None:
+    cdr = read_cdr(_csv(tmp_path / "calls.csv", (
+        "call_id,agent_id,started_at,duration_s,recording,sip_hangup_disposition,direction\n"
+        "ok,A1,2026-11-02T10:00:00+08:00,61.5,ok.wav,recv_bye,outbound\n"
+        "bad-time,A1,yesterday,61.5,,,\n"
+        "naive,A1,2026-11-02T10:00:00,1,,,\n"
+        "bad-duration,A1,2026-11-02T10:00:00+08:00,long,,,\n"
+        "bad-hangup,A1,2026-11-02T10:00:00+08:00,1,,hung_up,\n"
+        "extra,A1,2026-11-02T10:00:00+08:00,1,,,,surplus\n"
+        " spaced ,A1,2026-11-02T10:00:00+08:00,1,,,,surplus\n"
+        ",A1,,,,,\n"
+        "short,A2\n"
+    )))  # fmt: skip
+    assert cdr.file_error is None
+    assert set(cdr.rows) == {"ok", "short"}
+    (ok,) = cdr.rows["ok"]
+    assert ok.hangup_by == "customer" and ok.duration_s == 61.5 and ok.recording == "ok.wav"
+    assert ok.started_at is not None and ok.started_at.utcoffset() is not None
+    assert ok.fields["agent_id"] == "A1" and "direction" not in ok.fields
+    assert cdr.rows["short"][0].fields == {"call_id": "short", "agent_id": "A2"}
+    assert cdr.by_recording() == {"ok.wav": "ok"}
+    assert set(cdr.errors) == {
+        "bad-time", "naive", "bad-duration", "bad-hangup", "extra", "spaced",
+    }  # fmt: skip
+    assert "started_at 'yesterday' is not an ISO 8601 time" in cdr.errors["bad-time"][0]
+    assert "time zone" in cdr.errors["naive"][0]
+    assert "duration_s 'long' is not a number" in cdr.errors["bad-duration"][0]
+    assert "valid are send_bye" in cdr.errors["bad-hangup"][0]
+    assert "more cells than the header" in cdr.errors["extra"][0]
+    assert all(e.startswith("line ") for problems in cdr.errors.values() for e in problems)
+
+
+def test_read_cdr_file_errors(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("call_id,agent_id\nc1,Jos\xe9\n".encode("latin-1"))
+    assert "not UTF-8" in (read_cdr(latin).file_error or "")
+    no_id = _csv(tmp_path / "no-id.csv", "id,agent_id\nc1,A1\n")
+    assert "no call_id column" in (read_cdr(no_id).file_error or "")
+    empty = _csv(tmp_path / "empty.csv", "")
+    assert read_cdr(empty).file_error
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfcall_id,agent_id\nc1,A1\n")
+    assert read_cdr(bom).rows["c1"][0].fields["agent_id"] == "A1"
+    assert "cannot read" in (read_cdr(tmp_path / "absent.csv").file_error or "")
+
+
+def test_cdr_hangup_wins_over_audio_and_disagreement_is_kept(engine: Engine) -> None:
+    call = dataclasses.replace(load_call(SAMPLE), talking_at_end=("customer",))
+    verdict = engine.judge(call)  # the record says the customer hung up; the audio disagrees
+    hangup = verdict.agent_hung_up_first
+    assert hangup.source == "metadata" and hangup.value is False
+    assert any(d.startswith("audio: ") for d in hangup.disagreements)
+    by_audio = engine.judge(dataclasses.replace(call, hangup_by=None)).agent_hung_up_first
+    assert by_audio.source == "audio" and by_audio.value is True
+    assert not any(d.startswith("audio") for d in by_audio.disagreements)
+    unsure = dataclasses.replace(call, hangup_by=None, talking_at_end=("agent", "customer"))
+    assert engine.judge(unsure).agent_hung_up_first.source == "transcript"
+    agent_last = dataclasses.replace(call, hangup_by=None, talking_at_end=("agent",))
+    result = engine.judge(agent_last).agent_hung_up_first
+    assert result.source == "audio" and result.value is False
+
+
+# --- batch discovery and metadata ------------------------------------------------------------
+
+
+def _metadata(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    for key in ("segments", "hangup_by", "duration_s"):
+        data.pop(key)
+    return data | changes
+
+
+def test_discover_recordings_sidecars_and_legs(tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("a.wav", "c.leg2.wav", "c.leg10.wav", "c.leg1.mp3", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    (folder / "a.json").write_text(json.dumps(_metadata(call_id="a")), encoding="utf-8")
+    (folder / "b.json").write_text("{}", encoding="utf-8")  # a transcript call file
+    sources = discover(folder)
+    assert [s.call_id if isinstance(s, RecordingCall) else s.name for s in sources] == [
+        "a", "b.json", "c",
+    ]  # fmt: skip
+    a, b, c = sources
+    assert isinstance(a, RecordingCall) and a.sidecar == folder / "a.json"
+    assert a.legs == (folder / "a.wav",) and a.source == str(folder / "a.wav")
+    assert b == folder / "b.json"
+    assert isinstance(c, RecordingCall) and c.sidecar is None
+    assert [p.name for p in c.legs] == ["c.leg1.mp3", "c.leg2.wav", "c.leg10.wav"]
+
+
+def test_discover_by_cdr_recording_and_start_order(tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("rec-a.wav", "rec-b.wav", "x.wav"):
+        (folder / name).write_bytes(b"x")
+    _csv(folder / "calls.csv", (
+        "call_id,agent_id,team,campaign,customer_number,started_at,recording,HangupRole\n"
+        "c7,A9,T,ringback-plus,2125550000,2026-11-02T10:05:00-05:00,rec-a.wav,1\n"
+        "c7,A9,T,ringback-plus,2125550000,2026-11-02T10:00:00-05:00,rec-b.wav,0\n"
+    ))  # fmt: skip
+    sources = discover(folder)
+    assert [s.call_id for s in sources if isinstance(s, RecordingCall)] == ["c7", "x"]
+    c7 = sources[0]
+    assert isinstance(c7, RecordingCall)
+    assert [p.name for p in c7.legs] == ["rec-b.wav", "rec-a.wav"]  # by started_at, not lines
+    assert [r.recording for r in c7.cdr_rows] == ["rec-b.wav", "rec-a.wav"]
+    call, has_segments = call_metadata(c7, 95.5, {"ringback-plus": "en"})
+    assert not has_segments and call.segments == () and call.language == "en"
+    assert call.started_at.isoformat() == "2026-11-02T10:00:00-05:00"  # the first leg
+    assert call.hangup_by == "customer"  # the last leg's end is the call's end
+    assert call.duration_s == 95.5 and call.agent_id == "A9"
+    x = sources[1]
+    assert isinstance(x, RecordingCall) and x.cdr_rows == () and x.cdr_path is not None
+
+
+def test_call_metadata_sidecar_over_cdr_and_missing_fields(tmp_path: Path) -> None:
+    leg = tmp_path / "c1.wav"
+    leg.write_bytes(b"x")
+    sidecar = tmp_path / "c1.json"
+    sidecar.write_text(json.dumps(_metadata(call_id="c1", agent_id="S999")), encoding="utf-8")
+    cdr = read_cdr(_csv(tmp_path / "calls.csv", "call_id,agent_id,hangup_by\nc1,A1,agent\n"))
+    recording = RecordingCall("c1", (leg,), sidecar, cdr.rows["c1"], (), cdr.path)
+    call, _ = call_metadata(recording, 12.0, {})
+    assert call.agent_id == "S999" and call.hangup_by == "agent" and call.language == "en"
+
+    partial = tmp_path / "c2.json"
+    partial.write_text(json.dumps({"call_id": "c2", "campaign": "ringback-plus"}), "utf-8")
+    missing = RecordingCall("c2", (leg,), partial, (), (), None)
+    with pytest.raises(CallFileError) as info:
+        call_metadata(missing, 12.0, {"ringback-plus": "en"})
+    assert "agent_id" in info.value.message and str(partial) in info.value.message
+
+    broken = RecordingCall("c3", (leg,), None, (), ("not UTF-8 text",), str(tmp_path / "c.csv"))
+    with pytest.raises(CallFileError, match="not UTF-8 text"):
+        call_metadata(broken, 12.0, {})
+
+
+# --- speaker turns ----------------------------------------------------------------------------
+
+
+def _word(start: float, end: float, text: str, channel: int = 0) -> ChannelWord:
+    return ChannelWord(channel, start, end, text, 0.9)
+
+
+def test_annotation_to_turns() -> None:
+    core = pytest.importorskip("pyannote.core")
+    annotation = core.Annotation()
+    annotation[core.Segment(3.0, 5.5)] = "SPEAKER_01"
+    annotation[core.Segment(0.25, 3.2)] = "SPEAKER_00"
+    annotation[core.Segment(6.0, 7.0), "second"] = "SPEAKER_00"
+    expected = (
+        SpeakerTurn("SPEAKER_00", 0.25, 3.2),
+        SpeakerTurn("SPEAKER_01", 3.0, 5.5),
+        SpeakerTurn("SPEAKER_00", 6.0, 7.0),
+    )
+    assert annotation_to_turns(annotation) == expected
+
+    @dataclasses.dataclass
+    class Output:  # pyannote.audio 4 returns an object holding the annotation
+        speaker_diarization: object
+
+    assert annotation_to_turns(Output(annotation)) == expected
+    activity = speaker_activity(expected)
+    assert activity["SPEAKER_00"] == [SpeechRegion(0.25, 3.2), SpeechRegion(6.0, 7.0)]
+
+
+def test_diarized_segments_by_overlap() -> None:
+    turns = [SpeakerTurn("A", 0.0, 5.0), SpeakerTurn("B", 4.5, 9.0), SpeakerTurn("A", 12.0, 14.0)]
+    words = [
+        _word(3.8, 4.2, " hello"),
+        _word(4.4, 4.8, " there"),  # 0.4 s in A, 0.3 s in B
+        _word(4.7, 5.3, " yes"),  # 0.3 s in A, 0.6 s in B
+        _word(6.0, 7.5, " sure"),
+        _word(8.0, 8.4, " ok"),
+        _word(10.4, 10.6, " um"),  # in no turn: the nearest (B ends at 9, A starts at 12)
+        _word(12.5, 13.0, " bye"),
+        _word(13.2, 13.4, "  "),  # blank words make no segment text
+    ]
+    segments = diarized_segments(words, turns)
+    assert [(s.speaker, s.text) for s in segments] == [
+        ("A", "hello there"),
+        ("B", "yes sure ok"),
+        ("B", "um"),  # more than 1 s after "ok": a new segment
+        ("A", "bye"),
+    ]
+    assert (segments[0].start, segments[0].end) == (3.8, 4.8)
+    assert diarized_segments(words, []) == ()
+
+
+def test_channel_segments_one_per_region() -> None:
+    regions = [
+        [SpeechRegion(0.0, 3.0), SpeechRegion(6.0, 8.0)],
+        [SpeechRegion(3.2, 5.0)],
+    ]
+    words = [
+        _word(0.2, 0.6, "您好", 0),
+        _word(0.7, 1.2, "先生", 0),
+        _word(3.3, 3.9, " yes", 1),
+        _word(6.1, 6.4, "再见", 0),
+        _word(4.0, 4.4, " ghost", 0),  # channel 0 but in no channel-0 region
+    ]
+    segments = channel_segments(words, regions, ("agent", "customer"))
+    assert [(s.start, s.end, s.speaker, s.text) for s in segments] == [
+        (0.2, 1.2, "agent", "您好先生"),
+        (3.3, 3.9, "customer", "yes"),
+        (6.1, 6.4, "agent", "再见"),
+    ]
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def test_locate_asr(tmp_path: Path) -> None:
+    config = load_models_config()
+    default = locate_asr(None, config)
+    assert default.name == config.file.asr.default and default.hub_id
+    not_a_model = tmp_path / "folder"
+    not_a_model.mkdir()
+    with pytest.raises(ModelNotFoundError, match=r"model\.bin") as info:
+        locate_asr(str(not_a_model), config)
+    assert info.value.code == "E070"
+    with pytest.raises(ModelNotFoundError, match=r"Choose one of: .*tiny"):
+        locate_asr("no-such-model", config)
+    assert locate_asr("org/some-ct2-model", config).hub_id == "org/some-ct2-model"
+
+
+def test_ruleset_channels_and_signals(ruleset: Ruleset) -> None:
+    assert ruleset.asr.channels.agent_channel in ("left", "right")
+    assert ruleset.asr.signals.interruption_s >= ruleset.asr.signals.min_overlap_s
