@@ -49,26 +49,27 @@ class Audio:
 
 
 class _Buffer:
-    """Interleaved int16 samples appended frame by frame into one growing array."""
+    """Planar int16 samples (one row a channel) appended frame by frame into one array, so
+    the channels come out as views: no second copy of the audio is ever made."""
 
     def __init__(self, channels: int, estimate: int) -> None:
         self.channels = channels
-        self.data = np.zeros((max(estimate, ASR_RATE), channels), dtype=np.int16)
+        self.data = np.zeros((channels, max(estimate, ASR_RATE)), dtype=np.int16)
         self.size = 0
 
     def append(self, frames: Pcm) -> None:
-        block = frames.reshape(-1, self.channels)
-        needed = self.size + len(block)
-        if needed > len(self.data):  # the container's duration was an underestimate
-            grown = np.zeros((max(needed, int(len(self.data) * 1.25)), self.channels), np.int16)
-            grown[: self.size] = self.data[: self.size]
+        block = frames.reshape(self.channels, -1)
+        needed = self.size + block.shape[1]
+        if needed > self.data.shape[1]:  # the container's duration was an underestimate
+            width = max(needed, int(self.data.shape[1] * 1.25))
+            grown = np.zeros((self.channels, width), np.int16)
+            grown[:, : self.size] = self.data[:, : self.size]
             self.data = grown
-        self.data[self.size : needed] = block
+        self.data[:, self.size : needed] = block
         self.size = needed
 
     def split(self) -> tuple[Pcm, ...]:
-        used = self.data[: self.size]
-        return tuple(np.ascontiguousarray(used[:, c]) for c in range(self.channels))
+        return tuple(self.data[c, : self.size] for c in range(self.channels))
 
 
 def _estimate(container: av.container.InputContainer, stream: av.AudioStream, rate: int) -> int:
@@ -98,7 +99,7 @@ def decode(path: Path, sample_rate: int = ASR_RATE, max_seconds: float = MAX_SEC
         if _estimate(container, stream, 1) > max_seconds * 1.02:
             raise AudioFileError(source, f"longer than the {max_seconds:.0f} s limit")
         resampler = av.AudioResampler(
-            format="s16", layout="stereo" if count == 2 else "mono", rate=sample_rate
+            format="s16p", layout="stereo" if count == 2 else "mono", rate=sample_rate
         )
         expected = _estimate(container, stream, sample_rate)
         buffer = _Buffer(count, expected)
