@@ -118,3 +118,25 @@ class InputDirError(QAPipelineError):
 
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
+
+
+class ReviewError(QAPipelineError):
+    """A review action that cannot be applied (unknown finding, wrong state, not allowed)."""
+
+    code = "E060"
+
+
+class UserError(QAPipelineError):
+    """A user that cannot be created or changed (bad role, missing team, weak password)."""
+
+    code = "E061"
+
+
+class ReviewSettingsError(QAPipelineError):
+    """A review settings file with unknown keys or values of the wrong type."""
+
+    code = "E062"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        super().__init__(f"{path}: " + "; ".join(problems))
