@@ -102,10 +102,9 @@ def sync_queue(engine: Engine, settings: ReviewSettings, now: datetime) -> int:
             else:
                 continue
             values["engine_valid_sale"] = valid[verdict_id]
-            result = connection.execute(
-                insert_ignore(connection, ReviewItemRow, values, ["call_id"])
-            )
-            added += result.rowcount or 0
+            statement = insert_ignore(connection, ReviewItemRow, values, ["call_id"])
+            inserted = connection.execute(statement.returning(ReviewItemRow.id)).scalar()
+            added += inserted is not None  # None: another process queued it first
     return added
 
 
