@@ -79,7 +79,19 @@ def seeded(db_url: str, tmp_path: Path, ruleset: Ruleset) -> tuple[str, Engine]:
     return db_url, seed(db_url, tmp_path, ruleset)
 
 
+@pytest.fixture(scope="session")
+def _seeded_template(tmp_path_factory: pytest.TempPathFactory, ruleset: Ruleset) -> Path:
+    """Seeded once per session (judging, scorecards and password hashes take seconds)."""
+    folder = tmp_path_factory.mktemp("seeded")
+    url = f"sqlite:///{folder / 'review.db'}"
+    seed(url, folder, ruleset).dispose()
+    return folder / "review.db"
+
+
 @pytest.fixture
-def seeded_sqlite(tmp_path: Path, ruleset: Ruleset) -> tuple[str, Engine]:
-    url = f"sqlite:///{tmp_path / 'review.db'}"
-    return url, seed(url, tmp_path, ruleset)
+def seeded_sqlite(tmp_path: Path, _seeded_template: Path) -> tuple[str, Engine]:
+    """A copy of the seeded SQLite database of its own (the WAV stays shared, read-only)."""
+    path = tmp_path / "review.db"
+    shutil.copy(_seeded_template, path)
+    url = f"sqlite:///{path}"
+    return url, connect(url)
