@@ -210,3 +210,77 @@ def test_admin_manages_users_and_english_interface(client: TestClient, tmp_path:
     assert "复核队列" in client.get("/queue").text
     client.get("/lang/en?next=/queue")
     assert "Review queue" in client.get("/queue").text
+
+
+def test_blind_calibration_call_hides_the_engine_until_judged(app_url: str) -> None:
+    everything = ReviewSettings(calibration_share=1.0, calibration_share_recent_failures=1.0)
+    with _client(app_url, everything) as client:
+        login(client, "lead")
+        queue = client.get("/queue?severity=blind").text
+        assert "zh-s-001" in queue and "zh-s-004" not in queue
+        page = client.get("/calls/zh-s-001").text
+        assert "盲测校准通话" in page and 'id="engine-valid"' not in page
+        token = csrf(client, "/calls/zh-s-001")
+        judged = {"account_holder_verified": "pass", "caller_competent": "pass",
+                  "disclosures": "fail", "explicit_consent": "pass"}  # fmt: skip
+        answer = client.post("/calls/zh-s-001/calibration", data={"csrf_token": token, **judged})
+        assert answer.status_code == 303
+        assert 'id="engine-valid"' in client.get("/calls/zh-s-001").text
+        report = client.get("/calibration").text
+        assert re.search(r'data-rule="disclosures">.*?<td>1</td>\s*<td>0.0</td>', report, re.S)
+
+
+def test_overdue_calls_are_marked_and_escalated(app_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC)
+    times = iter([start, start + timedelta(minutes=45)])
+    with _client(app_url, SETTINGS) as client:  # queued now
+        login(client, "lead")
+        assert "已超时" not in client.get("/queue").text
+    late = ReviewSettings(calibration_share=0.0, queue_sync_seconds=0)
+    app = create_app(app_url, late, clock=lambda: next(times, start + timedelta(minutes=45)))
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "lead")
+        rows = re.findall(r'<tr class="sev-[a-z]+( overdue)?" data-call="([^"]+)"',
+                          client.get("/queue").text)  # fmt: skip
+        overdue = {call for flag, call in rows if flag}
+        assert overdue == {"en-s-002", "en-s-003", "en-s-004", "zh-s-004", "zh-x-001"}
+        assert "已升级" in client.get("/queue").text
+        assert "escalate" in client.get("/audit").text
+
+
+def test_audio_signals_and_recognised_transcript_render_generically(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    from sqlalchemy import update
+
+    engine = seeded_sqlite[1]
+    with Session(engine) as session:
+        verdict = session.scalars(select(VerdictRow).where(VerdictRow.call_id == "zh-s-002")).one()
+        result = dict(verdict.result) | {
+            "transcript": [{"start": 0.5, "end": 2.0, "role": "agent", "text": "您好，识别文本"}],
+            "audio": {"roles": {"agent": {"speech_rate": 4.2, "interruptions": 3}},
+                      "events": [{"kind": "silence", "start": 12.0, "end": 19.5}]},
+        }  # fmt: skip
+        session.execute(update(VerdictRow).where(VerdictRow.id == verdict.id).values(result=result))
+        session.commit()
+    login(client, "lead")
+    page = client.get("/calls/zh-s-002").text
+    assert "您好，识别文本" in page and "speech_rate" in page and "4.2" in page
+    assert "silence" in page and "end=19.5" in page and "无音频特征" not in page
+    assert "无音频特征" in client.get("/calls/zh-s-001").text
+
+
+def test_xlsx_export_holds_the_table_on_screen(client: TestClient, tmp_path: Path) -> None:
+    import pandas as pd
+
+    login(client, "lead")
+    answer = client.get("/scorecards/export?format=xlsx&level=team&period=month&key=T2")
+    assert answer.status_code == 200 and answer.content[:2] == b"PK"
+    assert 'filename="scorecard-team-month.xlsx"' in answer.headers["content-disposition"]
+    path = tmp_path / "card.xlsx"
+    path.write_bytes(answer.content)
+    table = pd.read_excel(path)
+    assert list(table["team"]) == ["T2"] and int(table["calls"].iloc[0]) == 3
+    assert client.get("/scorecards/export?format=exe").status_code == 400
