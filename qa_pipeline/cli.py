@@ -375,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("action", choices=["check", "types"])
     rules.add_argument("--rules", type=Path, help=rules_help)
     rules.set_defaults(func=_cmd_rules)
+
+    from qa_pipeline.review.cli import register as register_review
+
+    register_review(sub)  # serve, users
     return parser
 
 

@@ -161,3 +161,23 @@ class DiarizationUnavailableError(QAPipelineError):
             "`pip install 'qa-pipeline[diarization]'` (pyannote.audio) and give the pipeline "
             "with --diarization PATH_OR_HUB_ID; mono calls are never split by guesswork"
         )
+class ReviewError(QAPipelineError):
+    """A review action that cannot be applied (unknown finding, wrong state, not allowed)."""
+
+    code = "E080"
+
+
+class UserError(QAPipelineError):
+    """A user that cannot be created or changed (bad role, missing team, weak password)."""
+
+    code = "E081"
+
+
+class ReviewSettingsError(QAPipelineError):
+    """A review settings file with unknown keys or values of the wrong type."""
+
+    code = "E082"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        super().__init__(f"{path}: " + "; ".join(problems))

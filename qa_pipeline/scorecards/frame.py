@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from qa_pipeline.ruleset.schema import CATEGORIES
-from qa_pipeline.storage.models import CallRow, TaskRow, VerdictRow
+from qa_pipeline.storage.models import CallRow, ReviewItemRow, TaskRow, VerdictRow
 
 CRITERIA = ("account_holder_verified", "caller_competent", "disclosures", "explicit_consent")
 COLUMNS = (
@@ -39,6 +39,19 @@ def call_row(result: dict[str, Any], local_date: str) -> dict[str, Any]:
     }
 
 
+def reviewed(row: dict[str, Any], final: dict[str, Any] | None) -> dict[str, Any]:
+    """A call's row as its review left it (the workbench's final verdict), if reviewed."""
+    if not final:
+        return row
+    forbidden = final["forbidden"]
+    return row | {
+        "valid_sale": final["valid_sale"],
+        "agent_hung_up_first": final["agent_hung_up_first"],
+        **{c: final["criteria"].get(c) for c in CRITERIA},
+        **{f"forbidden_{c}": forbidden.get(c, 0) for c in CATEGORIES},
+    }
+
+
 def load_frame(engine: Engine) -> pd.DataFrame:
     """Judged calls with their latest verdict and their revisit tasks' status. Verdicts are
     streamed and reduced to a compact row at once, newest per call winning: memory grows with
@@ -56,10 +69,17 @@ def load_frame(engine: Engine) -> pd.DataFrame:
             key = (created, verdict_id)
             if call_id not in latest or key > latest[call_id][0]:
                 latest[call_id] = (key, call_row(result, dates.get(call_id, "")))
+        # A review's final verdict counts for the verdict it reviewed, not a later rejudging.
+        finals = {
+            (verdict_id, call_id): final
+            for call_id, verdict_id, final in connection.execute(
+                select(ReviewItemRow.call_id, ReviewItemRow.verdict_id, ReviewItemRow.final)
+            )
+        }
         revisits = connection.execute(
             select(TaskRow.call_id, TaskRow.status).where(TaskRow.kind == "revisit")
         ).all()
-    rows = [row for _, row in latest.values()]
+    rows = [reviewed(row, finals.get((key[1], cid))) for cid, (key, row) in latest.items()]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     status = {cid: s for cid, s in revisits}
     frame["revisits_open"] = frame["call_id"].map(lambda c: int(status.get(c) == "open"))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -146,7 +147,93 @@ class ReviewRow(Base):
         ForeignKey("verdicts.id", ondelete="CASCADE"), index=True
     )
     finding_code: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(16))  # confirm | overturn | dispute
+    # Two findings of a verdict can share a code (two forbidden phrases of one category).
+    finding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))  # confirm | overturn
     reviewer: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserRow(Base):
+    """A workbench user: qa_lead (all teams), supervisor (one team) or admin (users too)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewItemRow(Base):
+    """A call in the review queue: flagged by the engine, or drawn blind for calibration.
+    `final` holds what the review changed (criteria passes, overturned findings)."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (Index("ix_review_items_status_severity", "status", "severity"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), unique=True)
+    verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))  # flagged | calibration
+    blind: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16))  # pending | reviewed
+    severity: Mapped[int]
+    sla_minutes: Mapped[int]
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    engine_valid_sale: Mapped[bool | None]
+    final_valid_sale: Mapped[bool | None]
+    final: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DisputeRow(Base):
+    """A supervisor's dispute of a confirmed finding, and the QA lead's decision."""
+
+    __tablename__ = "disputes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    raised_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # open | upheld | rejected
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CalibrationJudgmentRow(Base):
+    """A reviewer's blind pass/fail on one criterion of a calibration call, next to the
+    engine's: the agreement rate per rule is computed from these."""
+
+    __tablename__ = "calibration_judgments"
+    __table_args__ = (UniqueConstraint("item_id", "criterion"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    criterion: Mapped[str] = mapped_column(String(64))
+    reviewer_passed: Mapped[bool]
+    engine_passed: Mapped[bool | None]
+    reviewer: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Every workbench action: who, when, what, and the state before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    target: Mapped[str | None] = mapped_column(String(128))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

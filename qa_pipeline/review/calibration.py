@@ -1,0 +1,88 @@
+"""Calibration: a random share of passed calls enters the queue blind (a larger share for agents
+with recent failures); reviewers' decisions are compared with the engine's per rule."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from qa_pipeline.review.settings import ReviewSettings
+from qa_pipeline.storage.models import CalibrationJudgmentRow, FindingRow, ReviewRow
+
+
+def drawn(call_id: str, share: float, seed: str) -> bool:
+    """A stable draw: the same call is drawn (or not) on every sync, without stored state."""
+    digest = hashlib.sha256(f"{seed}:{call_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def share_for(local_date: str, failure_dates: list[str], settings: ReviewSettings) -> float:
+    """The larger share when the agent had a flagged call in the days before this one."""
+    day = date.fromisoformat(local_date)
+    since = (day - timedelta(days=settings.calibration_recent_days)).isoformat()
+    recent = any(since <= d < local_date for d in failure_dates)
+    return settings.calibration_share_recent_failures if recent else settings.calibration_share
+
+
+@dataclass(frozen=True)
+class RuleAgreement:
+    """How often reviewers agreed with one rule: on flagged calls (confirmed vs overturned,
+    the rule's measured precision) and on blind calibration calls."""
+
+    rule: str
+    confirmed: int
+    overturned: int
+    blind_agreed: int
+    blind_total: int
+
+    @property
+    def precision(self) -> float | None:
+        decided = self.confirmed + self.overturned
+        return round(self.confirmed / decided, 3) if decided else None
+
+    @property
+    def blind_agreement(self) -> float | None:
+        return round(self.blind_agreed / self.blind_total, 3) if self.blind_total else None
+
+
+def agreement(engine: Engine) -> list[RuleAgreement]:
+    """Per rule (finding code), from each finding's latest review and each blind judgment."""
+    with engine.connect() as connection:
+        latest = (
+            select(func.max(ReviewRow.id))
+            .where(ReviewRow.finding_id.is_not(None))
+            .group_by(ReviewRow.finding_id)
+        )
+        decisions = connection.execute(
+            select(FindingRow.code, ReviewRow.action)
+            .join(FindingRow, FindingRow.id == ReviewRow.finding_id)
+            .where(ReviewRow.id.in_(latest))
+        ).all()
+        blind = connection.execute(
+            select(
+                CalibrationJudgmentRow.criterion,
+                CalibrationJudgmentRow.reviewer_passed,
+                CalibrationJudgmentRow.engine_passed,
+            )
+        ).all()
+    counts: Counter[tuple[str, str]] = Counter()
+    for code, action in decisions:
+        counts[(code, action)] += 1
+    for criterion, reviewer, engine_passed in blind:
+        counts[(criterion, "blind")] += 1
+        counts[(criterion, "agreed")] += reviewer == bool(engine_passed)
+    rules = sorted({rule for rule, _ in counts})
+    return [
+        RuleAgreement(
+            rule,
+            counts[(rule, "confirm")],
+            counts[(rule, "overturn")],
+            counts[(rule, "agreed")],
+            counts[(rule, "blind")],
+        )
+        for rule in rules
+    ]

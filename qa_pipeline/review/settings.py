@@ -1,0 +1,97 @@
+"""Workbench settings as data, with defaults (docs/review.md documents every one; a test fails
+when one is not). A YAML file given to `serve --settings` overrides any of them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qa_pipeline.errors import ReviewSettingsError
+
+ROLES = ("qa_lead", "supervisor", "admin")
+
+
+def _severity() -> dict[str, int]:
+    # 3 high: the sale may not stand at all; 2 medium: a disclosure or the agent's language;
+    # 1 low: worth a look. The longest matching code prefix wins.
+    return {
+        "explicit_consent": 3,
+        "account_holder_verified": 3,
+        "caller_competent": 3,
+        "disclosures": 2,
+        "forbidden": 2,
+        "forbidden.threat": 3,
+        "forbidden.insult": 3,
+        "agent_hung_up_first": 1,
+        "low_role_confidence": 1,
+    }
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    sla_dissatisfaction_minutes: int = 30
+    sla_default_minutes: int = 240
+    dissatisfaction_codes: tuple[str, ...] = ("forbidden", "agent_hung_up_first")
+    severity: dict[str, int] = field(default_factory=_severity)
+    review_flags: tuple[str, ...] = ("low_role_confidence",)
+    calibration_share: float = 0.05
+    calibration_share_recent_failures: float = 0.20
+    calibration_recent_days: int = 7
+    calibration_seed: str = "qa-review"
+    unmask_roles: tuple[str, ...] = ("qa_lead", "admin")
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    session_max_age_seconds: int = 8 * 3600
+    secure_cookies: bool = False
+    secret_key: str = ""
+    default_language: str = "zh"
+    queue_sync_seconds: int = 60
+    ranking_min_calls: int = 20
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(ReviewSettings)]
+
+
+def load_settings(path: Path | None) -> ReviewSettings:
+    """Defaults, overridden by the YAML mapping at `path`; every problem reported at once."""
+    if path is None:
+        return ReviewSettings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ReviewSettingsError(str(path), [f"cannot read: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise ReviewSettingsError(str(path), ["expected a mapping of setting: value"])
+    defaults = ReviewSettings()
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in setting_names():
+            problems.append(f"unknown setting {key!r}; valid: {', '.join(setting_names())}")
+            continue
+        default = getattr(defaults, key)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            problems.append(f"{key}: expected {type(default).__name__}, got {value!r}")
+            continue
+        values[key] = value
+    if problems:
+        raise ReviewSettingsError(str(path), problems)
+    return dataclasses.replace(defaults, **values)
+
+
+def severity_of(code: str, settings: ReviewSettings) -> int:
+    """The severity of a finding code: its longest configured prefix's, else 1."""
+    best, level = -1, 1
+    for key, value in settings.severity.items():
+        if (code == key or code.startswith(key + ".")) and len(key) > best:
+            best, level = len(key), value
+    return level

@@ -1,0 +1,236 @@
+"""The workbench in a real browser: Playwright driving the system Chromium against the app served
+by uvicorn on a free loopback port, with its own seeded database. Screenshots of the main pages go
+to test-output/screenshots/. Without Chromium or Playwright these tests skip, except in CI
+(CI=true), where that is a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa_pipeline.review.app import create_app
+from qa_pipeline.review.settings import ReviewSettings
+from tests.conftest import ROOT
+from tests.review.conftest import PASSWORD, XSS
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
+SHOTS = ROOT / "test-output" / "screenshots"
+SETTINGS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0)
+
+
+def _unavailable() -> str | None:
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium fonts-wqy-microhei)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright; no `playwright install`)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path) -> Iterator[str]:
+    import uvicorn
+
+    path = tmp_path_factory.mktemp("browser") / "review.db"
+    shutil.copy(_seeded_template, path)
+    port = _free_port()
+    app = create_app(f"sqlite:///{path}", SETTINGS)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    problem = _unavailable()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {problem}")
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _page(browser: Any, base_url: str, name: str) -> Any:
+    """A fresh browser context (its own cookies) logged in as `name`."""
+    context = browser.new_context(base_url=base_url, accept_downloads=True,
+                                  viewport={"width": 1400, "height": 1000})  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/queue")
+    return page
+
+
+def _finding(page: Any, code: str) -> Any:
+    return page.locator(f'article.finding[data-code="{code}"]')
+
+
+def test_login_queue_and_filter(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, "lead")
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == 8
+    assert rows.first.locator(".badge").first.inner_text() == "高"  # severity first
+    page.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
+    page.select_option("select[name=team]", "T2")
+    page.select_option("select[name=criterion]", "explicit_consent")
+    page.click("#queue-filter button[type=submit]")
+    page.wait_for_url("**team=T2**")
+    calls = page.locator("table.queue tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.call)"
+    )
+    assert calls == ["zh-s-004", "zh-s-006"]
+    page.screenshot(path=str(SHOTS / "queue-filtered.png"), full_page=True)
+    # CJK renders as glyphs: two different characters draw differently (missing-glyph boxes
+    # would be identical)
+    distinct = page.evaluate(
+        """() => {
+          const font = getComputedStyle(document.body).fontFamily;
+          const draw = (ch) => { const c = document.createElement('canvas'); c.width = 40;
+            c.height = 40; const x = c.getContext('2d'); x.font = '32px ' + font;
+            x.fillText(ch, 2, 32); return c.toDataURL(); };
+          return draw('质') !== draw('检');
+        }"""
+    )
+    assert distinct
+    page.context.close()
+
+
+def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, "lead")
+    page.goto("/calls/zh-s-004")
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    assert page.evaluate("() => document.getElementById('player').duration") > 60
+    assert page.locator(".timeline .marker").count() == 4
+    assert page.locator("mark.forbidden").first.inner_text() == "您怎么这么啰嗦"
+    assert page.locator(".no-signals").is_visible()
+    page.click('#transcript li[data-seek="25.9"]')
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 25.9) < 1"
+    )
+    page.wait_for_function("() => document.getElementById('player').currentTime > 26")  # playing
+    page.locator('.timeline .marker[title^="explicit_consent"]').click()
+    page.wait_for_function("() => Math.abs(document.getElementById('player').currentTime - 62) < 1")
+    page.screenshot(path=str(SHOTS / "call.png"), full_page=True)
+    page.goto("/calls/zh-s-001")  # transcript only
+    assert page.locator(".no-audio").is_visible()
+    assert page.locator("#transcript li").count() > 5
+    page.context.close()
+
+
+def test_confirm_one_finding_and_overturn_another(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, "lead")
+    page.goto("/calls/zh-s-006")
+    consent = _finding(page, "explicit_consent")
+    consent.locator("input[name=note]").fill("客户没有同意")
+    consent.locator("button[value=confirm]").click()
+    page.wait_for_load_state()
+    assert _finding(page, "explicit_consent").locator(".state").inner_text() == "已确认"
+    page.goto("/calls/zh-s-003")
+    assert page.locator("#engine-valid").inner_text() == "否"
+    trial = _finding(page, "disclosures.trial_end")
+    trial.locator("input[name=note]").fill("日期核对无误")
+    trial.locator("button[value=overturn]").click()
+    page.wait_for_load_state()
+    assert _finding(page, "disclosures.trial_end").locator(".state").inner_text() == "已推翻"
+    assert page.locator("#final-valid").inner_text() == "是"
+    assert "overturn" in page.locator("table.audit-log").inner_text()
+    page.screenshot(path=str(SHOTS / "call-reviewed.png"), full_page=True)
+    page.context.close()
+
+
+def test_dispute_raised_and_decided(browser: Any, base_url: str) -> None:
+    lead = _page(browser, base_url, "lead")
+    lead.goto("/calls/zh-s-004")
+    _finding(lead, "forbidden.arguing").locator("button[value=confirm]").click()
+    lead.wait_for_load_state()
+    supervisor = _page(browser, base_url, "sup2")
+    supervisor.goto("/calls/zh-s-004")
+    arguing = _finding(supervisor, "forbidden.arguing")
+    arguing.locator("input[name=reason]").fill("语气正常，不算争辩")
+    arguing.locator(".dispute-form button").click()
+    supervisor.wait_for_load_state()
+    assert "待处理" in _finding(supervisor, "forbidden.arguing").locator(".dispute").inner_text()
+    lead.goto("/disputes")
+    row = lead.locator("table.disputes tbody tr").first
+    row.locator("input[name=note]").fill("录音里确实在争辩")
+    row.locator("button[value=rejected]").click()
+    lead.wait_for_load_state()
+    assert "驳回" in lead.locator("table.disputes tbody tr").first.inner_text()
+    lead.screenshot(path=str(SHOTS / "disputes.png"), full_page=True)
+    supervisor.goto("/calls/zh-s-004")
+    assert _finding(supervisor, "forbidden.arguing").locator(".state").inner_text() == "已确认"
+    lead.context.close()
+    supervisor.context.close()
+
+
+def test_scorecards_chart_and_export(browser: Any, base_url: str, tmp_path: Path) -> None:
+    page = _page(browser, base_url, "lead")
+    page.goto("/scorecards?level=agent&period=month&min_calls=1")
+    page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+    assert page.locator("table.card tbody tr").count() == 11
+    assert page.locator("table.ranking tbody tr").count() == 11
+    page.screenshot(path=str(SHOTS / "scorecards.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    saved = tmp_path / "card.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("agent,period,calls,sales,valid_sales,valid_rate")
+    assert len(lines) == 12 and any(line.startswith("S101,2026-11") for line in lines)
+    page.context.close()
+
+
+def test_security_in_the_browser(browser: Any, base_url: str) -> None:
+    page = _page(browser, base_url, "sup1")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto("/calls/zh-x-001")
+    assert XSS in page.locator("#transcript").inner_text()  # shown as text
+    assert page.evaluate("() => window.__xss") is None and dialogs == []
+    assert page.locator("#customer-number").inner_text() == "138****1234"
+    other_team = page.goto("/calls/zh-s-004")
+    assert other_team is not None and other_team.status == 404
+    assert page.goto("/calls/zh-s-004/audio").status == 404  # type: ignore[union-attr]
+    page.screenshot(path=str(SHOTS / "supervisor-404.png"))
+    page.context.clear_cookies()
+    page.goto("/queue")
+    assert "/login" in page.url
+    page.screenshot(path=str(SHOTS / "login.png"))
+    page.context.close()

@@ -1,0 +1,286 @@
+"""The security cases over HTTP (FastAPI's test client): sessions on every route, CSRF on every
+form, team scope (404), escaping, masking, login rate limit, cookie flags, audio by call id with
+Range, and the review flow through the forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from qa_pipeline.review.app import create_app
+from qa_pipeline.review.settings import ReviewSettings
+from qa_pipeline.storage.models import FindingRow, VerdictRow
+from tests.review.conftest import PASSWORD, XSS
+
+SETTINGS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0)
+
+
+def _client(url: str, settings: ReviewSettings = SETTINGS) -> TestClient:
+    return TestClient(create_app(url, settings), follow_redirects=False)
+
+
+@pytest.fixture
+def app_url(seeded_sqlite: tuple[str, Engine]) -> str:
+    return seeded_sqlite[0]
+
+
+@pytest.fixture
+def client(app_url: str) -> Iterator[TestClient]:
+    with _client(app_url) as test_client:
+        yield test_client
+
+
+def csrf(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> int:
+    token = csrf(client)
+    answer = client.post(
+        "/login", data={"csrf_token": token, "username": name, "password": password}
+    )
+    return answer.status_code
+
+
+def _finding(engine: Engine, call_id: str, code: str) -> int:
+    with Session(engine) as session:
+        found = session.scalars(
+            select(FindingRow.id)
+            .join(VerdictRow, VerdictRow.id == FindingRow.verdict_id)
+            .where(VerdictRow.call_id == call_id, FindingRow.code == code)
+        ).first()
+    assert found is not None
+    return found
+
+
+def test_every_route_but_login_needs_a_session(client: TestClient) -> None:
+    routes = [r for r in client.app.routes if isinstance(r, APIRoute)]  # type: ignore[attr-defined]
+    checked = 0
+    for route in routes:
+        path = re.sub(r"\{[^}]+\}", "1", route.path)
+        for method in route.methods:
+            answer = client.request(method, path)
+            if route.path in ("/login", "/logout"):
+                # open (nothing to protect without a session), but a POST still needs CSRF
+                assert answer.status_code in ((200, 403) if method == "GET" else (403,)), path
+                continue
+            assert answer.status_code == 303, (method, path)
+            assert answer.headers["location"].startswith("/login?next="), (method, path)
+            checked += 1
+    assert checked >= 18
+
+
+def test_login_sets_a_hardened_cookie(app_url: str) -> None:
+    with _client(app_url) as client:
+        token = csrf(client)
+        answer = client.post(
+            "/login", data={"csrf_token": token, "username": "lead", "password": PASSWORD}
+        )
+        assert answer.status_code == 303
+        cookie = answer.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+        assert "content-security-policy" in answer.headers
+    secure = ReviewSettings(secure_cookies=True, calibration_share=0.0)
+    with _client(app_url, secure) as client:
+        token = csrf(client)
+        answer = client.post(
+            "/login", data={"csrf_token": token, "username": "lead", "password": PASSWORD}
+        )
+        assert "; secure" in answer.headers["set-cookie"].lower()
+
+
+def test_forms_need_the_csrf_token(client: TestClient, seeded_sqlite: tuple[str, Engine]) -> None:
+    assert client.post("/login", data={"username": "lead", "password": PASSWORD}).status_code == 403
+    assert login(client, "lead") == 303
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "explicit_consent")
+    target = f"/calls/zh-s-004/findings/{finding}/review"
+    for data in ({"action": "confirm"}, {"action": "confirm", "csrf_token": "forged"}):
+        answer = client.post(target, data=data)
+        assert answer.status_code == 403 and "CSRF" in answer.text
+    assert client.post("/logout", data={}).status_code == 403
+    token = csrf(client, "/calls/zh-s-004")
+    answer = client.post(target, data={"action": "confirm", "csrf_token": token, "note": "ok"})
+    assert answer.status_code == 303
+    assert "已确认" in client.get("/calls/zh-s-004").text
+
+
+def test_supervisor_sees_only_their_team(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    assert login(client, "sup1") == 303
+    queue = client.get("/queue").text
+    assert "zh-s-005" in queue and "zh-s-004" not in queue and "en-s-002" not in queue
+    assert client.get("/calls/zh-s-005").status_code == 200
+    for path in ("/calls/zh-s-004", "/calls/zh-s-004/audio", "/calls/en-s-002"):
+        assert client.get(path).status_code == 404, path
+    token = csrf(client, "/queue")
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "explicit_consent")
+    posted = client.post(f"/calls/zh-s-004/findings/{finding}/dispute",
+                         data={"csrf_token": token, "reason": "x"})  # fmt: skip
+    assert posted.status_code == 404
+    export = client.get("/scorecards/export?format=csv&level=agent&period=month").text
+    assert "S101" in export and "S103" not in export and "S107" not in export
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/audit").status_code == 403
+    own = _finding(seeded_sqlite[1], "zh-s-005", "caller_competent")
+    review = client.post(f"/calls/zh-s-005/findings/{own}/review",
+                         data={"csrf_token": token, "action": "overturn"})  # fmt: skip
+    assert review.status_code == 403
+
+
+def test_transcript_and_notes_are_escaped(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    assert login(client, "lead") == 303
+    page = client.get("/calls/zh-x-001").text
+    assert XSS not in page
+    assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in page
+    finding = _finding(seeded_sqlite[1], "zh-x-001", "explicit_consent")
+    token = csrf(client, "/calls/zh-x-001")
+    note = '<img src=x onerror="alert(1)">'
+    client.post(f"/calls/zh-x-001/findings/{finding}/review",
+                data={"csrf_token": token, "action": "confirm", "note": note})  # fmt: skip
+    page = client.get("/calls/zh-x-001").text
+    assert note not in page and "&lt;img src=x onerror=" in page
+
+
+def test_customer_numbers_are_masked_by_role(app_url: str) -> None:
+    with _client(app_url) as client:
+        login(client, "sup1")
+        page = client.get("/calls/zh-s-001").text
+        assert "139****8836" in page and "13912408836" not in page
+    with _client(app_url) as client:
+        login(client, "lead")
+        assert "13912408836" in client.get("/calls/zh-s-001").text
+    nobody = ReviewSettings(unmask_roles=(), calibration_share=0.0)
+    with _client(app_url, nobody) as client:
+        login(client, "admin")
+        assert "13912408836" not in client.get("/calls/zh-s-001").text
+
+
+def test_logins_are_rate_limited(app_url: str) -> None:
+    settings = ReviewSettings(login_max_failures=3, login_window_seconds=60)
+    with _client(app_url, settings) as client:
+        for _ in range(3):
+            assert login(client, "lead", "wrong-password") == 401
+        assert login(client, "lead") == 429  # blocked even with the right password
+        assert login(client, "sup1") == 429  # and from the same address for other names
+
+
+def test_audio_streams_by_call_id_with_ranges(client: TestClient) -> None:
+    login(client, "lead")
+    whole = client.get("/calls/zh-s-004/audio")
+    assert whole.status_code == 200 and whole.content[:4] == b"RIFF"
+    part = client.get("/calls/zh-s-004/audio", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and len(part.content) == 100
+    assert part.headers["content-range"].startswith("bytes 100-199/")
+    assert client.get("/calls/zh-s-001/audio").status_code == 404  # transcript only
+    assert "无录音" in client.get("/calls/zh-s-001").text
+    for probe in ("/calls/..%2F..%2Fetc%2Fpasswd/audio", "/calls/zh-s-004/audio/../../x"):
+        assert client.get(probe).status_code == 404
+
+
+def test_login_redirects_only_to_local_paths(client: TestClient) -> None:
+    token = csrf(client, "/login?next=//evil.example/x")
+    answer = client.post("/login", data={"csrf_token": token, "username": "lead",
+                                          "password": PASSWORD, "next": "//evil.example/x"})  # fmt: skip
+    assert answer.headers["location"] == "/queue"
+
+
+def test_admin_manages_users_and_english_interface(client: TestClient, tmp_path: Path) -> None:
+    login(client, "admin")
+    token = csrf(client, "/admin/users")
+    added = client.post("/admin/users", data={"csrf_token": token, "name": "sup3",
+                                              "role": "supervisor", "team": "T3",
+                                              "password": "long-enough-1"})  # fmt: skip
+    assert added.status_code == 303 and "sup3" in client.get("/admin/users").text
+    weak = client.post("/admin/users", data={"csrf_token": token, "name": "x", "role": "qa_lead",
+                                             "password": "short"})  # fmt: skip
+    assert weak.status_code == 400 and "E081" not in weak.text and "8 characters" in weak.text
+    assert "复核队列" in client.get("/queue").text
+    client.get("/lang/en?next=/queue")
+    assert "Review queue" in client.get("/queue").text
+
+
+def test_blind_calibration_call_hides_the_engine_until_judged(app_url: str) -> None:
+    everything = ReviewSettings(calibration_share=1.0, calibration_share_recent_failures=1.0)
+    with _client(app_url, everything) as client:
+        login(client, "lead")
+        queue = client.get("/queue?severity=blind").text
+        assert "zh-s-001" in queue and "zh-s-004" not in queue
+        page = client.get("/calls/zh-s-001").text
+        assert "盲测校准通话" in page and 'id="engine-valid"' not in page
+        token = csrf(client, "/calls/zh-s-001")
+        judged = {"account_holder_verified": "pass", "caller_competent": "pass",
+                  "disclosures": "fail", "explicit_consent": "pass"}  # fmt: skip
+        answer = client.post("/calls/zh-s-001/calibration", data={"csrf_token": token, **judged})
+        assert answer.status_code == 303
+        assert 'id="engine-valid"' in client.get("/calls/zh-s-001").text
+        report = client.get("/calibration").text
+        assert re.search(r'data-rule="disclosures">.*?<td>1</td>\s*<td>0.0</td>', report, re.S)
+
+
+def test_overdue_calls_are_marked_and_escalated(app_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC)
+    times = iter([start, start + timedelta(minutes=45)])
+    with _client(app_url, SETTINGS) as client:  # queued now
+        login(client, "lead")
+        assert "已超时" not in client.get("/queue").text
+    late = ReviewSettings(calibration_share=0.0, queue_sync_seconds=0)
+    app = create_app(app_url, late, clock=lambda: next(times, start + timedelta(minutes=45)))
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "lead")
+        rows = re.findall(r'<tr class="sev-[a-z]+( overdue)?" data-call="([^"]+)"',
+                          client.get("/queue").text)  # fmt: skip
+        overdue = {call for flag, call in rows if flag}
+        assert overdue == {"en-s-002", "en-s-003", "en-s-004", "zh-s-004", "zh-x-001"}
+        assert "已升级" in client.get("/queue").text
+        assert "escalate" in client.get("/audit").text
+
+
+def test_audio_signals_and_recognised_transcript_render_generically(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    from sqlalchemy import update
+
+    engine = seeded_sqlite[1]
+    with Session(engine) as session:
+        verdict = session.scalars(select(VerdictRow).where(VerdictRow.call_id == "zh-s-002")).one()
+        result = dict(verdict.result) | {
+            "transcript": [{"start": 0.5, "end": 2.0, "role": "agent", "text": "您好，识别文本"}],
+            "audio": {"roles": {"agent": {"speech_rate": 4.2, "interruptions": 3}},
+                      "events": [{"kind": "silence", "start": 12.0, "end": 19.5}]},
+        }  # fmt: skip
+        session.execute(update(VerdictRow).where(VerdictRow.id == verdict.id).values(result=result))
+        session.commit()
+    login(client, "lead")
+    page = client.get("/calls/zh-s-002").text
+    assert "您好，识别文本" in page and "speech_rate" in page and "4.2" in page
+    assert "silence" in page and "end=19.5" in page and "无音频特征" not in page
+    assert "无音频特征" in client.get("/calls/zh-s-001").text
+
+
+def test_xlsx_export_holds_the_table_on_screen(client: TestClient, tmp_path: Path) -> None:
+    import pandas as pd
+
+    login(client, "lead")
+    answer = client.get("/scorecards/export?format=xlsx&level=team&period=month&key=T2")
+    assert answer.status_code == 200 and answer.content[:2] == b"PK"
+    assert 'filename="scorecard-team-month.xlsx"' in answer.headers["content-disposition"]
+    path = tmp_path / "card.xlsx"
+    path.write_bytes(answer.content)
+    table = pd.read_excel(path)
+    assert list(table["team"]) == ["T2"] and int(table["calls"].iloc[0]) == 3
+    assert client.get("/scorecards/export?format=exe").status_code == 400

@@ -1,0 +1,141 @@
+"""The workbench's data and small parts: settings documented and validated, zh/en text complete,
+the migration up and down on both databases, the users command, the final verdict matching the
+engine's when nothing is overturned, masking and highlighting."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from qa_pipeline.cli import main
+from qa_pipeline.errors import ReviewSettingsError, UserError
+from qa_pipeline.pipeline import run_batch
+from qa_pipeline.review.auth import add_user, authenticate, list_users, mask_number
+from qa_pipeline.review.final import final_verdict
+from qa_pipeline.review.i18n import LANGUAGES, strings
+from qa_pipeline.review.settings import load_settings, setting_names, severity_of
+from qa_pipeline.review.views import highlight
+from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.storage.db import MIGRATIONS, connect
+from qa_pipeline.storage.models import Base
+from tests.conftest import ROOT
+
+DOC = (ROOT / "docs" / "review.md").read_text(encoding="utf-8")
+TEMPLATES = ROOT / "qa_pipeline" / "review" / "templates"
+
+
+def test_every_setting_documented() -> None:
+    missing = [name for name in setting_names() if f"`{name}`" not in DOC]
+    assert not missing, f"document these settings in docs/review.md: {missing}"
+
+
+def test_settings_file_overrides_and_rejects(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("sla_dissatisfaction_minutes: 15\ncalibration_share: 1\n"
+                    "unmask_roles: [admin]\n", encoding="utf-8")  # fmt: skip
+    settings = load_settings(good)
+    assert settings.sla_dissatisfaction_minutes == 15 and settings.calibration_share == 1.0
+    assert settings.unmask_roles == ("admin",) and settings.sla_default_minutes == 240
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sla_minutes: 5\ncalibration_share: lots\n", encoding="utf-8")
+    with pytest.raises(ReviewSettingsError) as raised:
+        load_settings(bad)
+    assert "unknown setting 'sla_minutes'" in str(raised.value)
+    assert "calibration_share: expected float" in str(raised.value)
+    assert raised.value.code == "E082"
+
+
+def test_severity_takes_the_longest_prefix() -> None:
+    settings = load_settings(None)
+    assert severity_of("forbidden.insult", settings) == 3
+    assert severity_of("forbidden.dismissive", settings) == 2
+    assert severity_of("disclosures.fees", settings) == 2
+    assert severity_of("explicit_consent", settings) == 3
+    assert severity_of("something_new", settings) == 1
+
+
+def test_interface_text_is_complete_in_both_languages() -> None:
+    zh, en = (strings(language) for language in LANGUAGES)
+    assert set(zh) == set(en)
+    used = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"t\('([a-z_]+)'\)", template.read_text(encoding="utf-8")))
+    assert used and not used - set(zh), f"missing text: {sorted(used - set(zh))}"
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for key, text in zh.items() if key != "language")
+
+
+@pytest.mark.parametrize("steps", [("head", "0003", "head")])
+def test_migration_up_down_matches_models(db_url: str, steps: tuple[str, ...]) -> None:
+    engine = create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    for target in steps:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if target == "head":
+                command.upgrade(config, target)
+            else:
+                command.downgrade(config, target)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()
+
+
+def test_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-password\n"))
+    assert main(["users", "add", "wang", "--role", "supervisor", "--team", "T1",
+                 "--password-stdin", "--db", url]) == 0  # fmt: skip
+    assert "user wang added (supervisor, team T1)" in capsys.readouterr().out
+    engine = connect(url)
+    assert authenticate(engine, "wang", "s3cret-password") is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-password\n"))
+    assert main(["users", "add", "li", "--role", "supervisor", "--password-stdin",
+                 "--db", url]) == 2  # fmt: skip
+    assert "a supervisor needs --team" in capsys.readouterr().err
+    assert main(["users", "disable", "wang", "--db", url]) == 0
+    assert authenticate(engine, "wang", "s3cret-password") is None
+    assert [u.active for u in list_users(engine)] == [False]
+    with pytest.raises(UserError, match="already exists"):
+        add_user(engine, "wang", "qa_lead", None, "long-password", "test")
+    with pytest.raises(UserError, match="role 'boss'"):
+        add_user(engine, "x", "boss", None, "long-password", "test")
+
+
+def test_final_verdict_is_the_engines_when_nothing_is_overturned(
+    tmp_path: Path, ruleset: Ruleset
+) -> None:
+    path = run_batch(ROOT / "samples" / "calls", tmp_path, ruleset).results_path
+    rows = {r["call_id"]: r for r in map(json.loads, path.read_text("utf-8").splitlines())}
+    for call_id, row in rows.items():
+        final = final_verdict(row, [])
+        assert final.valid_sale == row["valid_sale"], call_id
+        assert final.revisit_required == row["revisit_required"], call_id
+    sale = rows["zh-s-004"]  # a sale failing the permission and consent items
+    failed = ["account_holder_verified.permission", "explicit_consent"]
+    assert final_verdict(sale, failed[:1]).valid_sale is False
+    assert final_verdict(sale, failed).valid_sale is True
+    assert final_verdict(sale, ["forbidden.arguing"]).forbidden == {}
+    assert final_verdict(sale, ["agent_hung_up_first"]).agent_hung_up_first is False
+    assert final_verdict(rows["zh-s-006"], []).valid_sale is None  # not a sale
+
+
+def test_mask_and_highlight() -> None:
+    assert mask_number("13812341234") == "138****1234"
+    assert mask_number("2125550183") == "212***0183"
+    assert mask_number("12345") == "***45"
+    parts = highlight("您怎么这么啰嗦，打10000就能退", [("打10000", "evidence"),
+                                                   ("您怎么这么啰嗦", "forbidden")])  # fmt: skip
+    assert parts == (("您怎么这么啰嗦", "forbidden"), ("，", None), ("打10000", "evidence"),
+                     ("就能退", None))  # fmt: skip
+    assert highlight("abc", [("zzz", "evidence")]) == (("abc", None),)
