@@ -150,14 +150,13 @@ def main() -> None:
             call = load_call(sample)
             paths.append(synthesize_call(call, work / f"{call.call_id}.wav").path)
             languages.append(call.language)
-        seconds = sum(decode(p).duration_s for p in paths)
+        shapes = [(a.duration_s, len(a.channels)) for a in map(decode, paths)]
+        seconds = sum(duration for duration, _ in shapes)
         naive = _naive(model, paths, languages, args.tokens)
         packed, per_call = _packed(model, paths, languages, args.tokens)
         speech = sum(s for _, s in per_call)
         windows = sum(w for w, _ in per_call)
-        naive_windows = sum(
-            math.ceil(decode(p).duration_s / 30) * len(decode(p).channels) for p in paths
-        )
+        naive_windows = sum(math.ceil(duration / 30) * count for duration, count in shapes)
         print(f"{len(paths)} stereo calls, {seconds:.0f} s of calls, {speech:.0f} s of speech")
         print(f"naive per-channel full-length loop: {naive:6.1f}s  ({naive_windows} windows)")
         print(f"packed speech windows, batched:     {packed:6.1f}s  ({windows} windows)")

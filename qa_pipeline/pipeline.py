@@ -13,7 +13,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
 from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.storage.repository import Store, stored_calls
-from qa_pipeline.transcript.from_recording import Listener, audio_row
+from qa_pipeline.transcript.from_recording import Heard, Listener, audio_row
 from qa_pipeline.transcript.model import Call
 from qa_pipeline.verdict.engine import Engine
 from qa_pipeline.verdict.model import CallResult, CallVerdict
@@ -106,111 +106,101 @@ def _flag_do_not_call(row: dict[str, Any], do_not_call: Collection[str]) -> dict
     return row
 
 
-def _reused(
-    store: Store | None, digest: str, version: str, seen: dict[str, str], source: str, hook: Hook
-) -> dict[str, Any] | None:
-    stored = store.stored_result(digest, version) if store is not None else None
-    if stored is not None and stored["call_id"] not in seen:
-        seen[stored["call_id"]] = source
-        hook("reuse", stored)
-        return stored
-    return None
+@dataclass
+class _Batch:
+    """What every call of one batch is judged with, and the call ids seen so far."""
+
+    engine: Engine
+    store: Store | None
+    hook: Hook
+    do_not_call: Collection[str]
+    listener: Listener | None
+    seen: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.engine.ruleset.version
+
+    def reused(self, digest: str, source: str) -> dict[str, Any] | None:
+        """The stored row of this content under these rules, unless its call id is taken."""
+        stored = self.store.stored_result(digest, self.version) if self.store else None
+        if stored is not None and stored["call_id"] not in self.seen:
+            self.seen[stored["call_id"]] = source
+            self.hook("reuse", stored)
+            return stored
+        return None
+
+    def failed(self, call_id: str, error: str, source: str, digest: str) -> dict[str, Any]:
+        return self.finish(CallResult(call_id, "failed", error, source, self.version), None, digest)
+
+    def finish(
+        self, result: CallResult, call: Call | None, digest: str, flags: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The row of a fresh result: duplicate ids refused, flags added, stored."""
+        if result.call_id in self.seen:
+            error = f"duplicate call_id: also in {self.seen[result.call_id]}"
+            result = CallResult(result.call_id, "failed", error, result.source, self.version)
+            call = None
+        self.seen.setdefault(result.call_id, result.source)
+        self.hook("judge", result)
+        row = _flag_do_not_call(to_dict(result), self.do_not_call)
+        if flags and row["status"] == "ok":
+            row = row | {"review_flags": [*row.get("review_flags", []), *flags]}
+        if self.store is not None:
+            _store(self.store, self.engine.ruleset, row, digest, call, self.do_not_call)
+        return row
 
 
-def _row(
-    engine: Engine,
-    item: Source,
-    store: Store | None,
-    seen: dict[str, str],
-    hook: Hook,
-    do_not_call: Collection[str],
-    listener: Listener | None,
-) -> dict[str, Any]:
+def _row(batch: _Batch, item: Source) -> dict[str, Any]:
     """One results row: reused from the store when this content was judged under these rules,
     else judged now (and stored)."""
     if isinstance(item, RecordingCall):
-        return _recording_row(engine, item, store, seen, hook, do_not_call, listener)
-    path = item
-    version = engine.ruleset.version
-    call: Call | None = None
+        return _recording_row(batch, item)
     try:
-        data = read_bytes(path)  # read and hashed once, for the lookup and the judging
+        data = read_bytes(item)  # read and hashed once, for the lookup and the judging
     except QAPipelineError as exc:
-        result, digest = CallResult(path.stem, "failed", exc.message, str(path), version), ""
-    else:
-        digest = content_hash(data)
-        reused = _reused(store, digest, version, seen, str(path), hook)
-        if reused is not None:
-            return reused
-        result, call = _judge(engine, path, data, hook)
-    return _finish(engine, result, call, digest, store, seen, hook, do_not_call)
-
-
-def _finish(
-    engine: Engine,
-    result: CallResult,
-    call: Call | None,
-    digest: str,
-    store: Store | None,
-    seen: dict[str, str],
-    hook: Hook,
-    do_not_call: Collection[str],
-    flags: Sequence[str] = (),
-) -> dict[str, Any]:
-    version = engine.ruleset.version
-    if result.call_id in seen:
-        error = f"duplicate call_id: also in {seen[result.call_id]}"
-        result, call = CallResult(result.call_id, "failed", error, result.source, version), None
-    seen.setdefault(result.call_id, result.source)
-    hook("judge", result)
-    row = _flag_do_not_call(to_dict(result), do_not_call)
-    if flags and row["status"] == "ok":
-        row = row | {"review_flags": [*row.get("review_flags", []), *flags]}
-    if store is not None:
-        _store(store, engine.ruleset, row, digest, call, do_not_call)
-    return row
-
-
-def _recording_row(
-    engine: Engine,
-    item: RecordingCall,
-    store: Store | None,
-    seen: dict[str, str],
-    hook: Hook,
-    do_not_call: Collection[str],
-    listener: Listener | None,
-) -> dict[str, Any]:
-    """Hear and judge a recording call; a failure anywhere is this call's failed row."""
-    version = engine.ruleset.version
-    listener = listener or Listener(engine.ruleset)
-    try:
-        digest = content_hash(
-            (recording_hash(item) + "|asr:" + listener.asr_fingerprint()).encode()
-        )
-    except OSError as exc:
-        failed = CallResult(item.call_id, "failed", f"{item.source}: {exc}", item.source, version)
-        return _finish(engine, failed, None, "", store, seen, hook, do_not_call)
-    reused = _reused(store, digest, version, seen, item.source, hook)
+        return batch.failed(item.stem, exc.message, str(item), "")
+    digest = content_hash(data)
+    reused = batch.reused(digest, str(item))
     if reused is not None:
         return reused
+    result, call = _judge(batch.engine, item, data, batch.hook)
+    return batch.finish(result, call, digest)
+
+
+def _hear(listener: Listener, item: RecordingCall) -> Heard | str:
+    """The heard call, or why it could not be heard (never a raise)."""
     try:
-        heard = listener.hear(item)
-        hook("hear", heard)
+        return listener.hear(item)
     except QAPipelineError as exc:
-        failed = CallResult(item.call_id, "failed", exc.message, item.source, version)
-        return _finish(engine, failed, None, digest, store, seen, hook, do_not_call)
+        return exc.message
     except Exception as exc:  # a bug or a model crash must not cost the rest of the batch
-        error = f"internal error while hearing: {exc.__class__.__name__}: {exc}"
-        failed = CallResult(item.call_id, "failed", error, item.source, version)
-        return _finish(engine, failed, None, digest, store, seen, hook, do_not_call)
-    result, call = _judge_call(engine, heard.call)
+        return f"internal error while hearing: {exc.__class__.__name__}: {exc}"
+
+
+def _recording_row(batch: _Batch, item: RecordingCall) -> dict[str, Any]:
+    """Hear and judge a recording call; a failure anywhere is this call's failed row."""
+    listener = batch.listener or Listener(batch.engine.ruleset)
+    try:
+        fingerprint = recording_hash(item) + "|asr:" + listener.asr_fingerprint()
+    except OSError as exc:
+        return batch.failed(item.call_id, f"{item.source}: {exc}", item.source, "")
+    digest = content_hash(fingerprint.encode())
+    reused = batch.reused(digest, item.source)
+    if reused is not None:
+        return reused
+    heard = _hear(listener, item)
+    if isinstance(heard, str):
+        return batch.failed(item.call_id, heard, item.source, digest)
+    batch.hook("hear", heard)
+    result, call = _judge_call(batch.engine, heard.call)
     result = dataclasses.replace(
         result,
         asr=dataclasses.asdict(heard.asr) if heard.asr else None,
         audio=audio_row(heard.audio, result.verdict),
         recordings=heard.recordings,
     )
-    return _finish(engine, result, call, digest, store, seen, hook, do_not_call, heard.review_flags)
+    return batch.finish(result, call, digest, heard.review_flags)
 
 
 def run_batch(
@@ -243,16 +233,16 @@ def judge_paths(
     `listener` hears recordings (its models load on the first recording)."""
     engine = Engine(ruleset)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
-        listener = Listener(ruleset)
+        listener = Listener(ruleset)  # one per batch: models load once
+    batch = _Batch(engine, store, hook, do_not_call, listener)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     final = results_path
     partial = results_path.with_name(results_path.name + ".partial")
-    seen: dict[str, str] = {}
     outcomes: Counter[str] = Counter()
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
         for path in paths:
-            row = _row(engine, path, store, seen, hook, do_not_call, listener)
+            row = _row(batch, path)
             failed += row["status"] == "failed"
             if row.get("outcome"):
                 outcomes[row["outcome"]] += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from qa_pipeline.audio.vad import SpeechRegion
 
@@ -49,15 +50,22 @@ class Packing:
     speech_s: float
 
     def pieces(self) -> tuple[Piece, ...]:
+        return self._pieces
+
+    @cached_property
+    def _pieces(self) -> tuple[Piece, ...]:
         return tuple(p for w in self.windows for p in w.pieces)
 
+    @cached_property
+    def _starts(self) -> list[float]:
+        return [p.packed_start for p in self._pieces]
+
     def locate(self, packed_t: float) -> Piece | None:
-        """The piece a packed time falls in, else the nearest piece of the same window."""
-        pieces = self.pieces()
+        """The piece a packed time falls in, else the nearest one (bisect: words are many)."""
+        pieces = self._pieces
         if not pieces:
             return None
-        starts = [p.packed_start for p in pieces]
-        i = max(0, bisect.bisect_right(starts, packed_t) - 1)
+        i = max(0, bisect.bisect_right(self._starts, packed_t) - 1)
         candidates = pieces[max(0, i - 1) : i + 2]
         return min(candidates, key=lambda p: _distance(p, packed_t))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa_pipeline.asr.packing import Packing, Piece, Window, pack
+from qa_pipeline.asr.packing import Packing, Piece, QuietPoint, Window, pack
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.whisper import Transcriber, Word
 from qa_pipeline.audio.decode import Audio
@@ -35,7 +35,7 @@ class AsrRun:
     speech_s: float
 
 
-def quiet_point(audio: Audio) -> object:
+def quiet_point(audio: Audio) -> QuietPoint:
     """The time of least energy in [lo, hi] on a channel: where a long region is cut."""
 
     def find(channel: int, lo: float, hi: float) -> float:
@@ -85,7 +85,7 @@ def transcribe_channels(
     """Words of every channel; `regions[c]` is channel c's speech."""
     packing = pack(
         [(c, r) for c, channel in enumerate(regions) for r in channel],
-        quiet_point=quiet_point(audio),  # type: ignore[arg-type]
+        quiet_point=quiet_point(audio),
     )
     words: list[ChannelWord] = []
     for first in range(0, len(packing.windows), WINDOWS_PER_CALL):

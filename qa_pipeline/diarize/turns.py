@@ -3,6 +3,7 @@ mono. Roles are decided later (transcript.roles), from the configured channel ma
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ class SpeakerTurn:
     end: float
 
 
+def _middle(word: ChannelWord) -> float:
+    return (word.start + word.end) / 2
+
+
 def _text(words: Sequence[ChannelWord]) -> str:
     return "".join(w.text for w in words).strip()
 
@@ -35,9 +40,11 @@ def channel_segments(
     """One segment per speech region of each channel (a region is one utterance)."""
     segments: list[Segment] = []
     for channel, channel_regions in enumerate(regions):
-        own = [w for w in words if w.channel == channel]
-        for region in channel_regions:
-            inside = [w for w in own if region.start <= (w.start + w.end) / 2 <= region.end]
+        own = sorted((w for w in words if w.channel == channel), key=_middle)
+        middles = [_middle(w) for w in own]
+        for region in channel_regions:  # bisect: a two-hour call has thousands of regions
+            first = bisect.bisect_left(middles, region.start)
+            inside = own[first : bisect.bisect_right(middles, region.end)]
             if inside and _text(inside):
                 segments.append(_segment(inside, speakers[channel]))
     return tuple(sorted(segments, key=lambda s: (s.start, s.end)))

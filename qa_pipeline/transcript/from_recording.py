@@ -80,6 +80,7 @@ class Listener:
         self.models = models or load_models_config()
         self.diarization = diarization or self.models.file.diarization.pipeline
         self.vad = vad or VadSettings()
+        self._languages = {cid: c.language for cid, c in ruleset.campaigns.items()}
         self._transcriber: Transcriber | None = None
         self._diarizer: Diarize | None = None
 
@@ -101,8 +102,7 @@ class Listener:
 
     def hear(self, recording: RecordingCall) -> Heard:
         audio = join_legs([decode(leg) for leg in recording.legs])
-        languages = {cid: c.language for cid, c in self.ruleset.campaigns.items()}
-        call, has_segments = call_metadata(recording, audio.duration_s, languages)
+        call, has_segments = call_metadata(recording, audio.duration_s, self._languages)
         regions = tuple(speech_regions(audio, c, self.vad) for c in range(len(audio.channels)))
         if not has_segments and not any(regions):
             raise AudioFileError(audio.path, "no speech found in any channel (silent recording)")
@@ -182,10 +182,9 @@ class Listener:
 
 
 def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:
-    activity: dict[str, list[SpeechRegion]] = {}
-    for s in segments:
-        activity.setdefault(s.speaker, []).append(SpeechRegion(s.start, s.end))
-    return activity
+    """Who spoke when, from a sidecar's segments (mono calls that came with a transcript)."""
+    return speaker_activity([SpeakerTurn(s.speaker, s.start, s.end) for s in segments])
+
 
 
 def audio_row(signals: AudioSignals, verdict: CallVerdict | None) -> dict[str, Any]:
