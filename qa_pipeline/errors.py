@@ -161,6 +161,8 @@ class DiarizationUnavailableError(QAPipelineError):
             "`pip install 'qa-pipeline[diarization]'` (pyannote.audio) and give the pipeline "
             "with --diarization PATH_OR_HUB_ID; mono calls are never split by guesswork"
         )
+
+
 class ReviewError(QAPipelineError):
     """A review action that cannot be applied (unknown finding, wrong state, not allowed)."""
 

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,9 @@ from qa_pipeline.verdict.model import CallResult, CallVerdict
 from qa_pipeline.verdict.serialize import to_dict
 
 Hook = Callable[[str, object], None]
+
+GROUP_CALLS = 16  # recordings heard together, their speech packed into shared windows
+GROUP_BYTES = 64 * 2**20  # and at most this much recording file: bounds the audio held
 
 
 def _no_hook(step: str, artifact: object) -> None:
@@ -151,11 +154,9 @@ class _Batch:
         return row
 
 
-def _row(batch: _Batch, item: Source) -> dict[str, Any]:
-    """One results row: reused from the store when this content was judged under these rules,
-    else judged now (and stored)."""
-    if isinstance(item, RecordingCall):
-        return _recording_row(batch, item)
+def _row(batch: _Batch, item: Path) -> dict[str, Any]:
+    """A transcript file's row: reused from the store when this content was judged under
+    these rules, else judged now (and stored)."""
     try:
         data = read_bytes(item)  # read and hashed once, for the lookup and the judging
     except QAPipelineError as exc:
@@ -168,30 +169,71 @@ def _row(batch: _Batch, item: Source) -> dict[str, Any]:
     return batch.finish(result, call, digest)
 
 
-def _hear(listener: Listener, item: RecordingCall) -> Heard | str:
-    """The heard call, or why it could not be heard (never a raise)."""
-    try:
-        return listener.hear(item)
-    except QAPipelineError as exc:
-        return exc.message
-    except Exception as exc:  # a bug or a model crash must not cost the rest of the batch
-        return f"internal error while hearing: {exc.__class__.__name__}: {exc}"
+def _blocks(paths: Sequence[Source]) -> Iterator[Sequence[Source]]:
+    """Transcript files one at a time; consecutive recordings in groups heard together (their
+    speech shares encoder windows), bounded so the decoded audio held stays small."""
+    group: list[RecordingCall] = []
+    size = 0
+    for item in paths:
+        if not isinstance(item, RecordingCall):
+            if group:
+                yield group
+                group, size = [], 0
+            yield (item,)
+            continue
+        group.append(item)
+        size += _file_bytes(item)
+        if len(group) >= GROUP_CALLS or size >= GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
-def _recording_row(batch: _Batch, item: RecordingCall) -> dict[str, Any]:
-    """Hear and judge a recording call; a failure anywhere is this call's failed row."""
+def _file_bytes(item: RecordingCall) -> int:
+    return sum(leg.stat().st_size for leg in item.legs if leg.is_file())
+
+
+def _block_rows(batch: _Batch, block: Sequence[Source]) -> list[dict[str, Any]]:
+    first = block[0]
+    if not isinstance(first, RecordingCall):
+        return [_row(batch, first)]
+    return _recording_rows(batch, [b for b in block if isinstance(b, RecordingCall)])
+
+
+def _recording_rows(batch: _Batch, items: Sequence[RecordingCall]) -> list[dict[str, Any]]:
+    """Rows of a group of recordings: stored ones reused, the rest heard together and judged;
+    a failure anywhere is that call's failed row."""
     listener = batch.listener or Listener(batch.engine.ruleset)
+    known = [_known_recording(batch, listener, item) for item in items]
+    to_hear = [item for item, (_, row) in zip(items, known, strict=True) if row is None]
+    heard = iter(listener.hear_group(to_hear))
+    return [
+        row if row is not None else _heard_row(batch, item, digest, next(heard))
+        for item, (digest, row) in zip(items, known, strict=True)
+    ]
+
+
+def _known_recording(
+    batch: _Batch, listener: Listener, item: RecordingCall
+) -> tuple[str, dict[str, Any] | None]:
+    """The recording's digest and, when no hearing is needed, its row (reused or failed)."""
     try:
         fingerprint = recording_hash(item) + "|asr:" + listener.asr_fingerprint()
     except OSError as exc:
-        return batch.failed(item.call_id, f"{item.source}: {exc}", item.source, "")
+        return "", batch.failed(item.call_id, f"{item.source}: {exc}", item.source, "")
     digest = content_hash(fingerprint.encode())
-    reused = batch.reused(digest, item.source)
-    if reused is not None:
-        return reused
-    heard = _hear(listener, item)
-    if isinstance(heard, str):
-        return batch.failed(item.call_id, heard, item.source, digest)
+    return digest, batch.reused(digest, item.source)
+
+
+def _heard_row(
+    batch: _Batch, item: RecordingCall, digest: str, heard: Heard | Exception
+) -> dict[str, Any]:
+    if isinstance(heard, QAPipelineError):
+        return batch.failed(item.call_id, heard.message, item.source, digest)
+    if isinstance(heard, Exception):  # a bug or a model crash must not cost the batch
+        error = f"internal error while hearing: {heard.__class__.__name__}: {heard}"
+        return batch.failed(item.call_id, error, item.source, digest)
     batch.hook("hear", heard)
     result, call = _judge_call(batch.engine, heard.call)
     result = dataclasses.replace(
@@ -241,12 +283,12 @@ def judge_paths(
     outcomes: Counter[str] = Counter()
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
-        for path in paths:
-            row = _row(batch, path)
-            failed += row["status"] == "failed"
-            if row.get("outcome"):
-                outcomes[row["outcome"]] += 1
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for block in _blocks(paths):
+            for row in _block_rows(batch, block):
+                failed += row["status"] == "failed"
+                if row.get("outcome"):
+                    outcomes[row["outcome"]] += 1
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
         out.flush()
         os.fsync(out.fileno())
     partial.replace(final)

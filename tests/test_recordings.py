@@ -417,6 +417,34 @@ def test_mono_without_pyannote_fails_alone(
     assert rows["given"]["status"] == "ok"
 
 
+def test_calls_of_a_batch_share_windows(
+    ruleset: Ruleset, listener: Listener, clean_en: SynthCall, tmp_path: Path
+) -> None:
+    """Three English calls heard in one batch share windows: together they take fewer than
+    heard one by one, each is charged by its speech, and each keeps its own words."""
+    calls = [
+        _recording(tmp_path, clean_en.path, f"en-{n}", "en-s-002", agent_id=f"A{n}")
+        for n in range(3)
+    ]
+    alone = listener.hear(calls[0]).asr
+    assert alone is not None and alone.packed_calls == 1
+    judge_paths(calls, tmp_path / "results.jsonl", ruleset, listener=listener)
+    rows = _rows(tmp_path / "results.jsonl")
+    assert [rows[c.call_id]["status"] for c in calls] == ["ok"] * 3
+    asr = [rows[c.call_id]["asr"] for c in calls]
+    assert {a["packed_calls"] for a in asr} == {3}
+    speech = sum(a["speech_s"] for a in asr)
+    shared = sum(a["encoder_windows"] for a in asr)
+    assert shared == pytest.approx(round(shared), abs=0.01)  # whole windows in all
+    assert math.ceil(speech / 30) <= round(shared) < 3 * alone.encoder_windows
+    for a in asr:
+        assert a["encoder_windows"] == pytest.approx(shared * a["speech_s"] / speech, abs=0.01)
+        assert a["speech_s"] == pytest.approx(alone.speech_s, abs=0.01)
+    for call in calls:  # each call's transcript lies within its own recording
+        transcript = rows[call.call_id]["transcript"]
+        assert transcript and transcript[-1]["end"] <= clean_en.duration_s + 0.05
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 

@@ -17,8 +17,10 @@ import pytest
 
 from qa_pipeline.asr.models import load_models_config, locate_asr
 from qa_pipeline.asr.packing import Packing, Piece, pack
-from qa_pipeline.asr.transcribe import ChannelWord
-from qa_pipeline.audio.decode import ASR_RATE, decode
+from qa_pipeline.asr.prompt import Prompt
+from qa_pipeline.asr.transcribe import CallAudio, ChannelWord, transcribe_calls
+from qa_pipeline.asr.whisper import Word
+from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
 from qa_pipeline.diarize.pyannote import annotation_to_turns
@@ -273,6 +275,78 @@ def test_locate_maps_packed_time_back() -> None:
     assert last.to_recording(last.packed_end + 5) == last.end
     assert Packing((), 0.0).locate(1.0) is None
     assert Piece(1, 10.0, 12.0, 3.0).to_recording(4.5) == 11.5
+
+
+def _coded_call(codes: tuple[int, int], spans: list[tuple[int, float, float]]) -> CallAudio:
+    """A 2-channel call whose speech regions hold a constant sample value: `codes[c]` on
+    channel c, so packed audio says which call and channel each second came from."""
+    length = int(max(b for _, _, b in spans) * ASR_RATE) + ASR_RATE
+    channels = [np.zeros(length, np.int16), np.zeros(length, np.int16)]
+    for channel, a, b in spans:
+        channels[channel][int(a * ASR_RATE) : int(b * ASR_RATE)] = codes[channel]
+    audio = Audio("coded.wav", ASR_RATE, tuple(channels), ASR_RATE)
+    regions = [[SpeechRegion(a, b) for c, a, b in spans if c == ch] for ch in (0, 1)]
+    return CallAudio(audio, regions)
+
+
+class _CodeReader:
+    """Stands in for Whisper: one word per second of packed speech, its text the sample value
+    found there, so the test can check where each word was mapped back to."""
+
+    name, device, compute_type = "code-reader", "cpu", "none"
+
+    def __init__(self) -> None:
+        self.windows: list[tuple[float, float]] = []
+
+    def transcribe(
+        self, audio: np.ndarray, windows: list[tuple[float, float]], *_: object
+    ) -> list[Word]:
+        self.windows.extend(windows)
+        words = []
+        for start, end in windows:
+            t = start + 0.5
+            while t < end:
+                value = round(float(audio[int(t * ASR_RATE)]) * 32768)
+                if value:
+                    words.append(Word(t - 0.2, t + 0.2, str(value), 1.0))
+                t += 1.0
+        return words
+
+
+def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
+    calls = [
+        _coded_call((101, 102), [(0, 0.5, 9.0), (1, 9.5, 14.0), (0, 15.0, 40.0)]),
+        _coded_call((201, 202), [(1, 1.0, 6.0), (0, 7.0, 12.5)]),
+        _coded_call((301, 302), [(0, 0.0, 20.0), (1, 21.0, 33.0)]),
+    ]
+    reader = _CodeReader()
+    runs = transcribe_calls(calls, reader, "en", Prompt("", ""))  # type: ignore[arg-type]
+    assert [r.packed_calls for r in runs] == [3, 3, 3]
+    for n, (call, run) in enumerate(zip(calls, runs, strict=True)):
+        assert run.words, f"call {n} got no words"
+        for word in run.words:
+            assert word.text == str(100 * (n + 1) + word.channel + 1)  # its own call and channel
+            region = [r for r in call.regions[word.channel] if r.start <= word.start <= r.end]
+            assert region, f"{word} is outside channel {word.channel}'s speech"
+        assert run.speech_s == pytest.approx(sum(r.duration for c in call.regions for r in c))
+    speech = sum(r.speech_s for r in runs)
+    alone = sum(math.ceil(r.speech_s / 30) for r in runs)
+    assert len(reader.windows) == math.ceil(speech / 30) < alone  # the calls share windows
+    assert sum(r.windows for r in runs) == pytest.approx(len(reader.windows), abs=0.01)
+    for run in runs:  # windows charged in proportion to speech
+        assert run.windows == pytest.approx(len(reader.windows) * run.speech_s / speech, abs=0.01)
+
+
+def test_pack_order_keeps_calls_apart() -> None:
+    """Packed call by call: a call's speech is never interleaved with another call's."""
+    owner = {0: 0, 1: 0, 2: 1, 3: 1}
+    regions = _regions((0, 0.0, 5.0), (2, 1.0, 4.0), (1, 6.0, 9.0), (3, 2.0, 8.0), (2, 10.0, 12.0))
+    packing = pack(regions, order=lambda tr: (owner[tr[0]], tr[1].start, tr[0]))
+    _check_packing(regions, packing)
+    calls = [owner[p.channel] for p in packing.pieces()]
+    assert calls == sorted(calls)
+    starts = [p.start for p in packing.pieces() if owner[p.channel] == 1]
+    assert starts == sorted(starts)
 
 
 # --- audio signals ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Pack a call's speech (both channels) into full 30-second Whisper windows.
+"""Pack speech (both channels of one call, or of several calls) into full 30-second Whisper
+windows.
 
 Encoder work is one window per 30 s of *speech*, not of call: regions are laid end to end with a
 short silent gap, in time order across channels (so the decoder reads the dialogue in order),
 and a region that does not fit is split at its quietest point near the window's edge. Each
-packed piece remembers where it came from, so words map back to their channel and time.
+packed piece remembers its track (a channel of a call) and time, so words map back to it.
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from qa_pipeline.audio.vad import SpeechRegion
 
 WINDOW_S = 30.0
 
-# (channel, start, end) -> a time in [start, end] where cutting harms least
+# (track, start, end) -> a time in [start, end] where cutting harms least
 QuietPoint = Callable[[int, float, float], float]
+# The order regions are laid in: time order within a call, channels interleaved
+Order = Callable[[tuple[int, SpeechRegion]], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    channel: int
+    channel: int  # the track: a channel of the call, or of one call of several
     start: float  # in the recording
     end: float
     packed_start: float  # in the packed audio
@@ -80,14 +84,20 @@ def _at_edge(channel: int, start: float, end: float) -> float:
     return end
 
 
+def time_order(region: tuple[int, SpeechRegion]) -> tuple[float, int]:
+    return region[1].start, region[0]
+
+
 def pack(
     regions: Sequence[tuple[int, SpeechRegion]],
     window_s: float = WINDOW_S,
     gap_s: float = 0.15,
     min_split_s: float = 1.5,
     quiet_point: QuietPoint = _at_edge,
+    order: Order = time_order,
 ) -> Packing:
-    """Lay `(channel, region)` pairs into windows of at most `window_s` seconds."""
+    """Lay `(track, region)` pairs, sorted by `order`, into windows of at most `window_s`
+    seconds."""
     windows: list[Window] = []
     current: list[Piece] = []
     used = 0.0
@@ -100,7 +110,7 @@ def pack(
             origin += used
         current, used = [], 0.0
 
-    queue = sorted(regions, key=lambda cr: (cr[1].start, cr[0]))
+    queue = sorted(regions, key=order)
     speech = sum(r.duration for _, r in queue)
     pending = [(c, r.start, r.end) for c, r in queue]
     pending.reverse()

@@ -1,6 +1,10 @@
-"""Transcribe a decoded recording: pack each channel's speech into shared 30-second windows,
-run Whisper over a few windows at a time (memory stays flat however long the call), and map
-every word back to its channel and recording time."""
+"""Transcribe decoded recordings: pack the speech of every channel of one or several calls into
+shared 30-second windows, run Whisper over a few windows at a time (memory stays flat however
+long the call), and map every word back to its call, channel and recording time.
+
+Packing several calls together is what makes encoder work follow speech seconds: one call's
+last window is rarely full, and the next call's speech fills it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import numpy as np
 from qa_pipeline.asr.packing import Packing, Piece, QuietPoint, Window, pack
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.whisper import Transcriber, Word
-from qa_pipeline.audio.decode import Audio
+from qa_pipeline.audio.decode import ASR_RATE, Audio
 from qa_pipeline.audio.vad import SpeechRegion
 
 WINDOWS_PER_CALL = 16  # windows decoded per model call: bounds packed audio and features
@@ -30,16 +34,37 @@ class ChannelWord:
 
 @dataclass(frozen=True)
 class AsrRun:
+    """One call's words. `windows` is its share of the encoder windows of the calls decoded
+    together: their windows in proportion to its seconds of speech, so the one part-filled
+    window of a group is shared, not charged to whichever call ended up in it."""
+
     words: tuple[ChannelWord, ...]
-    windows: int
+    windows: float
     speech_s: float
+    packed_calls: int  # calls whose speech shared this call's windows, itself included
 
 
-def quiet_point(audio: Audio) -> QuietPoint:
-    """The time of least energy in [lo, hi] on a channel: where a long region is cut."""
+@dataclass(frozen=True)
+class CallAudio:
+    """A decoded call and its speech, `regions[c]` for channel c."""
 
-    def find(channel: int, lo: float, hi: float) -> float:
-        samples = audio.floats(channel, lo, hi)
+    audio: Audio
+    regions: Sequence[Sequence[SpeechRegion]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Track:
+    call: int
+    channel: int
+    audio: Audio
+
+
+def quiet_point(tracks: Sequence[_Track]) -> QuietPoint:
+    """The time of least energy in [lo, hi] on a track: where a long region is cut."""
+
+    def find(track: int, lo: float, hi: float) -> float:
+        audio = tracks[track].audio
+        samples = audio.floats(tracks[track].channel, lo, hi)
         frame = max(1, int(_FRAME_S * audio.sample_rate))
         count = len(samples) // frame
         if count < 2:
@@ -50,28 +75,73 @@ def quiet_point(audio: Audio) -> QuietPoint:
     return find
 
 
-def _packed_audio(audio: Audio, windows: Sequence[Window]) -> np.ndarray:
+def _packed_audio(tracks: Sequence[_Track], windows: Sequence[Window]) -> np.ndarray:
     origin = windows[0].start
-    out = np.zeros(round((windows[-1].end - origin) * audio.sample_rate) + 1, np.float32)
+    out = np.zeros(round((windows[-1].end - origin) * ASR_RATE) + 1, np.float32)
     for window in windows:
         for piece in window.pieces:
-            samples = audio.floats(piece.channel, piece.start, piece.end)
-            at = round((piece.packed_start - origin) * audio.sample_rate)
+            track = tracks[piece.channel]
+            samples = track.audio.floats(track.channel, piece.start, piece.end)
+            at = round((piece.packed_start - origin) * ASR_RATE)
             out[at : at + len(samples)] = samples[: len(out) - at]
     return out
 
 
-def _place(word: Word, origin: float, packing: Packing) -> ChannelWord | None:
+def _place(
+    word: Word, origin: float, packing: Packing, tracks: Sequence[_Track]
+) -> tuple[int, ChannelWord] | None:
     middle = origin + (word.start + word.end) / 2
     piece: Piece | None = packing.locate(middle)
     if piece is None or not word.text.strip():
         return None
-    return ChannelWord(
-        piece.channel,
+    track = tracks[piece.channel]
+    return track.call, ChannelWord(
+        track.channel,
         piece.to_recording(origin + word.start),
         piece.to_recording(origin + word.end),
         word.text,
         word.probability,
+    )
+
+
+def transcribe_calls(
+    calls: Sequence[CallAudio], transcriber: Transcriber, language: str, prompt: Prompt
+) -> tuple[AsrRun, ...]:
+    """Words of every channel of every call, decoded in windows the calls share (one language
+    and prompt: the decode options are per model call)."""
+    if any(c.audio.sample_rate != ASR_RATE for c in calls):
+        raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
+    tracks = [
+        _Track(n, c, call.audio) for n, call in enumerate(calls) for c in range(len(call.regions))
+    ]
+    regions = [(t, r) for t, k in enumerate(tracks) for r in calls[k.call].regions[k.channel]]
+    packing = pack(
+        regions,
+        quiet_point=quiet_point(tracks),
+        order=lambda tr: (tracks[tr[0]].call, tr[1].start, tr[0]),  # call by call, in time
+    )
+    words: list[list[ChannelWord]] = [[] for _ in calls]
+    for first in range(0, len(packing.windows), WINDOWS_PER_CALL):
+        batch = packing.windows[first : first + WINDOWS_PER_CALL]
+        origin = batch[0].start
+        spans = [(w.start - origin, w.end - origin) for w in batch]
+        found = transcriber.transcribe(
+            _packed_audio(tracks, batch), spans, language, prompt.initial or None,
+            prompt.hotwords or None,
+        )  # fmt: skip
+        for placed in (_place(word, origin, packing, tracks) for word in found):
+            if placed:
+                words[placed[0]].append(placed[1])
+    speech = [sum(r.duration for channel in c.regions for r in channel) for c in calls]
+    per_second = len(packing.windows) / (sum(speech) or 1.0)
+    return tuple(
+        AsrRun(
+            tuple(sorted(words[n], key=lambda w: (w.start, w.channel))),
+            round(speech[n] * per_second, 3),
+            round(speech[n], 3),
+            len(calls),
+        )
+        for n in range(len(calls))
     )
 
 
@@ -82,20 +152,5 @@ def transcribe_channels(
     language: str,
     prompt: Prompt,
 ) -> AsrRun:
-    """Words of every channel; `regions[c]` is channel c's speech."""
-    packing = pack(
-        [(c, r) for c, channel in enumerate(regions) for r in channel],
-        quiet_point=quiet_point(audio),
-    )
-    words: list[ChannelWord] = []
-    for first in range(0, len(packing.windows), WINDOWS_PER_CALL):
-        batch = packing.windows[first : first + WINDOWS_PER_CALL]
-        origin = batch[0].start
-        spans = [(w.start - origin, w.end - origin) for w in batch]
-        found = transcriber.transcribe(
-            _packed_audio(audio, batch), spans, language, prompt.initial or None,
-            prompt.hotwords or None,
-        )  # fmt: skip
-        words.extend(w for w in (_place(word, origin, packing) for word in found) if w)
-    words.sort(key=lambda w: (w.start, w.channel))
-    return AsrRun(tuple(words), len(packing.windows), packing.speech_s)
+    """Words of every channel of one call; `regions[c]` is channel c's speech."""
+    return transcribe_calls([CallAudio(audio, regions)], transcriber, language, prompt)[0]

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from qa_pipeline.asr.models import ModelsConfig, load_models_config
-from qa_pipeline.asr.prompt import build_prompt
-from qa_pipeline.asr.transcribe import transcribe_channels
+from qa_pipeline.asr.prompt import Prompt, build_prompt
+from qa_pipeline.asr.transcribe import AsrRun, CallAudio, transcribe_calls
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.audio.decode import Audio, decode
 from qa_pipeline.audio.signals import AudioSignals, audio_signals
@@ -39,10 +39,11 @@ Diarize = Callable[[Audio], Sequence[SpeakerTurn]]
 class AsrInfo:
     model: str
     language: str
-    encoder_windows: int
+    encoder_windows: float  # this call's share of the windows it was decoded in
     speech_s: float
     device: str
     compute_type: str
+    packed_calls: int  # calls decoded together in shared windows, this one included
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,26 @@ class Heard:
     audio: AudioSignals
     review_flags: tuple[str, ...]
     recordings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A recording decoded and its speech found: what hearing it needs before ASR."""
+
+    recording: RecordingCall
+    audio: Audio
+    call: Call
+    regions: tuple[tuple[SpeechRegion, ...], ...]
+    decoding: tuple[str, Prompt] | None  # language and prompt; None: a sidecar transcript
+    turns: tuple[SpeakerTurn, ...]  # diarized speakers of a mono call
+
+
+def _attempt(step: Callable[..., Heard | _Opened], *args: Any) -> Any:
+    """`step(*args)`, or the exception it raised: one call's failure stays its own."""
+    try:
+        return step(*args)
+    except Exception as exc:
+        return exc
 
 
 def join_legs(legs: Sequence[Audio]) -> Audio:
@@ -101,64 +122,111 @@ class Listener:
         return self._diarizer
 
     def hear(self, recording: RecordingCall) -> Heard:
+        heard = self.hear_group([recording])[0]
+        if isinstance(heard, Exception):
+            raise heard
+        return heard
+
+    def hear_group(self, recordings: Sequence[RecordingCall]) -> list[Heard | Exception]:
+        """Hear several calls, their speech decoded in shared windows (calls of one language
+        and prompt together). A call that cannot be heard gets its exception, in its place;
+        the others go on."""
+        opened: list[_Opened | Exception] = [_attempt(self._open, r) for r in recordings]
+        runs: dict[int, tuple[AsrRun, AsrInfo] | Exception] = {}
+        for (language, prompt), group in self._asr_groups(opened).items():
+            runs |= self._transcribe(group, language, prompt)
+        return [
+            o if isinstance(o, Exception) else _attempt(self._finish, o, runs.get(n))
+            for n, o in enumerate(opened)
+        ]
+
+    def _open(self, recording: RecordingCall) -> _Opened:
+        """Decoded, with its speech found (and, for a mono call to transcribe, its speakers)."""
         audio = join_legs([decode(leg) for leg in recording.legs])
         call, has_segments = call_metadata(recording, audio.duration_s, self._languages)
         regions = tuple(speech_regions(audio, c, self.vad) for c in range(len(audio.channels)))
         if not has_segments and not any(regions):
             raise AudioFileError(audio.path, "no speech found in any channel (silent recording)")
-        stereo = len(audio.channels) == 2
-        spec = self.ruleset.asr
-        speakers = (
-            ("agent", "customer")
-            if spec.channels.agent_channel == "left"
-            else ("customer", "agent")
-        )
-        asr: AsrInfo | None = None
-        turns: Sequence[SpeakerTurn] = ()
         if has_segments:
+            return _Opened(recording, audio, call, regions, None, ())
+        decoding = self._decoding(call)
+        turns = self.diarizer()(audio) if len(audio.channels) == 1 else ()
+        return _Opened(recording, audio, call, regions, decoding, tuple(turns))
+
+    def _decoding(self, call: Call) -> tuple[str, Prompt]:
+        """The language and prompt a call is decoded with (its campaign's)."""
+        campaign = self.ruleset.campaigns.get(call.campaign)
+        if campaign is None:
+            raise UnknownCampaignError(call.campaign, self.ruleset.campaigns)
+        prompt = build_prompt(campaign, self.models.file.asr.prompts.get(campaign.language))
+        return campaign.language, prompt
+
+    @staticmethod
+    def _asr_groups(
+        opened: Sequence[_Opened | Exception],
+    ) -> dict[tuple[str, Prompt], list[tuple[int, _Opened]]]:
+        """Calls to transcribe, by the decode options they share."""
+        groups: dict[tuple[str, Prompt], list[tuple[int, _Opened]]] = {}
+        for n, o in enumerate(opened):
+            if not isinstance(o, Exception) and o.decoding is not None:
+                groups.setdefault(o.decoding, []).append((n, o))
+        return groups
+
+    def _transcribe(
+        self, group: Sequence[tuple[int, _Opened]], language: str, prompt: Prompt
+    ) -> dict[int, tuple[AsrRun, AsrInfo] | Exception]:
+        try:
+            model = self.transcriber()
+            runs = transcribe_calls(
+                [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt
+            )
+        except Exception as exc:  # the model failed: every call of the group says why
+            return {n: exc for n, _ in group}
+        return {
+            n: (run, AsrInfo(model.name, language, run.windows, run.speech_s, model.device,
+                             model.compute_type, run.packed_calls))
+            for (n, _), run in zip(group, runs, strict=True)
+        }  # fmt: skip
+
+    def _finish(
+        self, opened: _Opened, transcribed: tuple[AsrRun, AsrInfo] | Exception | None
+    ) -> Heard:
+        if isinstance(transcribed, Exception):
+            raise transcribed
+        call, audio, regions, turns = opened.call, opened.audio, opened.regions, opened.turns
+        stereo = len(audio.channels) == 2
+        speakers = self._speakers()
+        asr: AsrInfo | None = None
+        if transcribed is None:
             segments = call.segments
         else:
-            if not stereo:
-                turns = self.diarizer()(audio)
-            segments, asr = self._transcribe(call, audio, regions, speakers, turns)
+            run, asr = transcribed
+            if turns:
+                segments = diarized_segments(run.words, turns)
+            else:
+                segments = channel_segments(run.words, regions, speakers)
         if stereo:
             activity = {speakers[c]: list(regions[c]) for c in range(2)}
         else:
             activity = speaker_activity(turns) if turns else _segment_activity(segments)
         texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
+        spec = self.ruleset.asr
         signals = audio_signals(activity, texts, audio.duration_s, call.language, spec.signals)
-        flags = self._channel_check(call, segments, speakers) if stereo and not has_segments else ()
+        flags = self._channel_check(call, segments, speakers) if stereo and asr else ()
         if audio.truncated:  # a cut-off upload sounds like a cut-off customer: do not use it
             flags = (*flags, "truncated_recording")
         heard = dataclasses.replace(
-            call, segments=segments, source=recording.source,
+            call, segments=segments, source=opened.recording.source,
             talking_at_end=None if audio.truncated else signals.talking_at_end,
         )  # fmt: skip
-        return Heard(heard, asr, signals, flags, tuple(str(p) for p in recording.legs))
+        legs = tuple(str(p) for p in opened.recording.legs)
+        return Heard(heard, asr, signals, flags, legs)
 
-    def _transcribe(
-        self,
-        call: Call,
-        audio: Audio,
-        regions: Sequence[Sequence[SpeechRegion]],
-        speakers: Sequence[str],
-        turns: Sequence[SpeakerTurn],
-    ) -> tuple[tuple[Segment, ...], AsrInfo]:
-        campaign = self.ruleset.campaigns.get(call.campaign)
-        if campaign is None:
-            raise UnknownCampaignError(call.campaign, self.ruleset.campaigns)
-        prompt = build_prompt(campaign, self.models.file.asr.prompts.get(campaign.language))
-        model = self.transcriber()
-        run = transcribe_channels(audio, regions, model, campaign.language, prompt)
-        if turns:
-            segments = diarized_segments(run.words, turns)
-        else:
-            segments = channel_segments(run.words, regions, speakers)
-        info = AsrInfo(
-            model.name, campaign.language, run.windows, run.speech_s, model.device,
-            model.compute_type,
-        )  # fmt: skip
-        return segments, info
+    def _speakers(self) -> tuple[str, str]:
+        """Channel 0's and channel 1's role, as configured."""
+        if self.ruleset.asr.channels.agent_channel == "left":
+            return ("agent", "customer")
+        return ("customer", "agent")
 
     def _channel_check(
         self, call: Call, segments: Sequence[Segment], speakers: Sequence[str]
@@ -184,7 +252,6 @@ class Listener:
 def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:
     """Who spoke when, from a sidecar's segments (mono calls that came with a transcript)."""
     return speaker_activity([SpeakerTurn(s.speaker, s.start, s.end) for s in segments])
-
 
 
 def audio_row(signals: AudioSignals, verdict: CallVerdict | None) -> dict[str, Any]:
