@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from qa_pipeline.checks.context import Sentence, Turn
 from qa_pipeline.text.lexicon import Hit
 
+Found = tuple[Turn, Sentence, Hit]
 
-def first_hit(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit] | None:
+
+def first_hit(turns: Iterable[Turn], lexicon: str) -> Found | None:
     """The first hit of `lexicon` in `turns`, with its turn and sentence."""
     for turn in turns:
         for sentence in turn.sentences:
@@ -18,5 +20,5 @@ def first_hit(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit]
     return None
 
 
-def quote(found: tuple[Turn, Sentence, Hit]) -> str:
+def quote(found: Found) -> str:
     return f"“{found[1].text}”"

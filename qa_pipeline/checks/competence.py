@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from qa_pipeline.checks.common import first_hit, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import register
@@ -62,3 +64,33 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
                 f"{reason} and it was never resolved: {quote(found)}",
             )
     return Item(True, (), "no sign that the customer could not follow the call")
+
+
+class CompetenceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    repeats: int = Field(
+        3, ge=2, description="customer turns asking to repeat or who is calling that show the "
+        "customer cannot follow (one or two are normal on a phone line)",
+    )  # fmt: skip
+
+
+@register("caller_competent.v2", "item", CompetenceParams)
+def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
+    """As caller_competent.v1, and a customer who keeps asking the agent to repeat, or who is
+    calling, cannot follow the call (a hard-of-hearing or confused caller rarely says so)."""
+    found: Item = caller_competent(ctx, params)
+    if not found.passed:
+        return found
+    asking = [
+        hit for turn in ctx.customer_turns() if (hit := _first_own([turn], "clarify")) is not None
+    ]
+    if len(asking) < params.repeats:
+        return found
+    evidence = tuple(f[1].evidence(f[2].text) for f in asking[:4])
+    said = ", ".join(f"“{f[2].text}”" for f in asking[:4])
+    return Item(
+        False,
+        evidence,
+        f"the customer asked {len(asking)} times what was said or who called: {said}",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from qa_pipeline.checks.context import CallContext, Sentence
@@ -10,6 +11,14 @@ from qa_pipeline.ruleset.loader import CompiledForbiddenRule
 from qa_pipeline.verdict.model import ForbiddenFinding
 
 _CLAUSE = re.compile(r"[^，,。！？!?；;:：]+")
+# Unpunctuated ASR text reads as one long clause; a span quoting all of it says little. Such a
+# clause is cut again where speech turns: a space between Chinese phrases, an English "and",
+# "but", "so" ... (the cue word starts the next piece).
+_SOFT = {
+    "zh": re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"),
+    "en": re.compile(r"\s+(?=(?:and|but|so|because|honestly|anyway|plus|okay|look)\b)"),
+}
+_LONG = {"zh": 14, "en": 60}  # characters: a clause this long is cut at soft boundaries
 # A conditional clause just before a threat belongs to it ("您不开的话，号码会被限制").
 _CONDITION = re.compile(r"(?:的话|^\s*(?:如果|要是|假如))|^\s*(?:if|unless)\b")
 _TRIM = " \t.。!！?？,，"
@@ -23,8 +32,19 @@ def _family(rule: CompiledForbiddenRule) -> str:
     return "attitude" if category in _ATTITUDE else category
 
 
-def _clauses(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group(0).strip()]
+def _clauses(text: str, language: str) -> list[tuple[int, int]]:
+    clauses = []
+    soft, long = _SOFT.get(language), _LONG.get(language, 10**6)
+    for match in _CLAUSE.finditer(text):
+        if not match.group(0).strip():
+            continue
+        start, end = match.span()
+        if soft is None or end - start < long:
+            clauses.append((start, end))
+            continue
+        cuts = [start, *(m.start() for m in soft.finditer(text, start, end)), end]
+        clauses += [(a, b) for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
+    return clauses
 
 
 def _applies(rule: CompiledForbiddenRule, clause: str, paid: bool) -> bool:
@@ -39,7 +59,7 @@ def _sentence_findings(
     # Clause positions come from the verbatim text (spans are quoted as said); each clause is
     # matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分).
     text, view = sentence.text, sentence.surface
-    clauses = _clauses(view)
+    clauses = _clauses(view, sentence.language)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, (start, end) in enumerate(clauses):
         clause = sentence.pack.view(text[start:end])

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from qa_pipeline.checks.common import first_hit, quote
-from qa_pipeline.checks.context import CallContext
+from collections.abc import Iterable
+
+from qa_pipeline.checks.common import Found, first_hit, quote
+from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import register
 from qa_pipeline.verdict.model import Item
+
+
+def _said_relation(answers: Iterable[Turn], lexicon: str) -> Found | None:
+    """A relation the person gives as who they are, not one they mention after saying the line
+    is theirs ("是我的，我儿子给我办的卡" vs "是，我是他儿子")."""
+    for turn in answers:
+        for sentence in turn.sentences:
+            holder = sentence.hits("holder_yes")
+            for hit in sentence.hits(lexicon):
+                mentioned = any(h.end <= hit.start for h in holder)
+                if not mentioned or sentence.has("relation_self"):
+                    return turn, sentence, hit
+    return None
 
 
 @register("identity_confirmed.v1", "item")
@@ -34,8 +49,9 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
     if child:
         return Item(False, (asked, child[1].evidence(child[2].text)), "a child answered the call")
-    relation = first_hit(answers, "family_relation") or first_hit(answers, "other_relation")
-    not_holder = first_hit(answers, "holder_no") or relation or first_hit(later, "holder_no")
+    family = _said_relation(answers, "family_relation")
+    other = _said_relation(answers, "other_relation")
+    not_holder = first_hit(answers, "holder_no") or family or other or first_hit(later, "holder_no")
     if not_holder:
         said = not_holder[1].evidence(not_holder[2].text)
         cannot = first_hit(later, "cannot_decide")
@@ -45,14 +61,12 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
                 (asked, said, cannot[1].evidence(cannot[2].text)),
                 f"not the account holder, and cannot decide for the line: {quote(cannot)}",
             )
-        other = first_hit(answers, "other_relation")
         if other:
             return Item(
                 False,
                 (asked, other[1].evidence(other[2].text)),
                 f"the person is not the holder or family ({other[2].text}): {quote(other)}",
             )
-        family = first_hit(answers, "family_relation")
         can = first_hit(later, "can_decide")
         if family and can:
             return Item(

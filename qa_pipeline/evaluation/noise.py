@@ -232,7 +232,7 @@ def make_noisy(call: Call, seed: int, options: NoiseOptions | None = None) -> Ca
         # Whisper hallucinates in silence: put it in the longest pause.
         at = max(range(1, len(noisy)), key=lambda i: noisy[i]["start"] - noisy[i - 1]["end"])
         gap_start = noisy[at - 1]["end"]
-        speaker = rng.choice(["agent", "customer"])
+        speaker = rng.choice(sorted({s["speaker"] for s in noisy}))  # labels may be anonymous
         text = rng.choice(HALLUCINATIONS[language])
         end = max(gap_start, noisy[at]["start"])
         noisy.insert(at, {"start": gap_start, "end": end, "speaker": speaker, "text": text})
@@ -240,7 +240,8 @@ def make_noisy(call: Call, seed: int, options: NoiseOptions | None = None) -> Ca
         agent_first = rng.random() < 0.5
         names = {"agent": "SPEAKER_00" if agent_first else "SPEAKER_01"}
         names["customer"] = "SPEAKER_01" if agent_first else "SPEAKER_00"
-        noisy = [s | {"speaker": names[s["speaker"]]} for s in noisy]
+        # A call that is already anonymous (ASR-style) keeps its labels.
+        noisy = [s | {"speaker": names.get(s["speaker"], s["speaker"])} for s in noisy]
     duration = max(call["duration_s"], noisy[-1]["end"])
     return call | {"segments": noisy, "duration_s": duration}
 

@@ -126,6 +126,7 @@ LEXICON_NAMES: dict[str, str] = {
     "holder_no": "customer says the line is not theirs",
     "family_relation": "an adult family member of the holder (wife, son, ...)",
     "other_relation": "a person who is not family (friend, neighbour, roommate, ...)",
+    "relation_self": "the person names themselves by a relation, or the line as a relative's",
     "can_decide": "customer says they can decide for the line",
     "cannot_decide": "customer says they cannot decide for the line",
     "affirm": "plain yes",
@@ -143,6 +144,7 @@ LEXICON_NAMES: dict[str, str] = {
     "not_understand": "competence: does not understand",
     "child": "competence: a child",
     "language_barrier": "competence: does not speak the language well",
+    "clarify": "competence: asks the agent to repeat or who is calling (counted, not one-off)",
     # either side
     "goodbye": "a goodbye",
     "question": "marks a sentence as a question",
