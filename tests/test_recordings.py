@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import sys
 import wave
 from pathlib import Path
@@ -27,8 +28,10 @@ from qa_pipeline.evaluation.audio_synth import SynthCall, SynthOptions
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ingest.recordings import RecordingCall
-from qa_pipeline.pipeline import judge_paths
-from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.pipeline import judge_paths, rejudge
+from qa_pipeline.ruleset import Ruleset, load_ruleset
+from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.repository import Store
 from qa_pipeline.transcript.from_recording import Heard, Listener, join_legs
 from qa_pipeline.transcript.model import Call
 from tests.conftest import ROOT
@@ -443,6 +446,33 @@ def test_calls_of_a_batch_share_windows(
     for call in calls:  # each call's transcript lies within its own recording
         transcript = rows[call.call_id]["transcript"]
         assert transcript and transcript[-1]["end"] <= clean_en.duration_s + 0.05
+
+
+def test_rejudge_keeps_the_audio_evidence(
+    ruleset: Ruleset, listener: Listener, scenario_call: RecordingCall, tmp_path: Path
+) -> None:
+    """Re-judging a stored recording call under new rules still knows the customer was
+    talking when the recording ended (it is stored with the transcript)."""
+    store = Store(connect(f"sqlite:///{tmp_path / 'qa.db'}"))
+    judge_paths([scenario_call], tmp_path / "results.jsonl", ruleset, store=store,
+                listener=listener)  # fmt: skip
+    first = _rows(tmp_path / "results.jsonl")["scenario"]["agent_hung_up_first"]
+    assert (first["value"], first["source"]) == (True, "audio")
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    with (rules / "criteria.yaml").open("a", encoding="utf-8") as criteria:
+        criteria.write("\n# changed\n")
+    changed = load_ruleset(rules)
+    assert rejudge(changed, store).judged == 1
+    again = store.stored_result(_stored_digest(store), changed.version)
+    assert again is not None
+    hangup = again["agent_hung_up_first"]
+    assert (hangup["value"], hangup["source"]) == (True, "audio")
+
+
+def _stored_digest(store: Store) -> str:
+    with store.engine.connect() as connection:
+        return connection.execute(text("select content_hash from transcripts")).scalar_one()
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -96,6 +96,28 @@ def test_changed_rules_rejudge_without_rereading(
     assert steps.count("reuse") == 10 and _count(store, VerdictRow) == 20
 
 
+def test_rejudged_revisit_stays_linked(db_url: str, tmp_path: Path, ruleset: Ruleset) -> None:
+    """A revisit call re-judged under new rules still names the call it re-confirms."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    sample = json.loads((SAMPLES / "zh-s-001.json").read_text(encoding="utf-8"))
+    revisit = sample | {"call_id": "zh-s-001-r", "revisit_of": "zh-s-001"}
+    (batch / "zh-s-001-r.json").write_text(json.dumps(revisit, ensure_ascii=False), "utf-8")
+    store = Store(connect(db_url))
+    run_batch(batch, tmp_path / "out", ruleset, store=store)
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    with (rules / "criteria.yaml").open("a", encoding="utf-8") as criteria:
+        criteria.write("\n# changed\n")
+    changed = load_ruleset(rules)
+    assert rejudge(changed, store).judged == 1
+    with store.engine.connect() as connection:
+        results = connection.execute(
+            select(VerdictRow.result).where(VerdictRow.rules_version == changed.version)
+        ).scalars()
+        assert [r["revisit_of"] for r in results] == ["zh-s-001"]
+
+
 def _run(batch: Path, out: Path, db_url: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = [

@@ -24,7 +24,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON, list[Any]: JSON, list[Any] | None: JSON
+    }  # fmt: skip
 
 
 class CallRow(Base):
@@ -62,6 +64,10 @@ class TranscriptRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     segments: Mapped[list[Any]]
+    # What re-judging needs besides the words: who was still talking when the recording ended
+    # (None: no audio to tell) and the call a revisit re-confirms.
+    talking_at_end: Mapped[list[Any] | None]
+    revisit_of: Mapped[str | None] = mapped_column(String(128))
 
 
 class VerdictRow(Base):

@@ -112,6 +112,8 @@ class Store:
                 content_hash=content_hash,
                 source=call.source,
                 segments=segments,
+                talking_at_end=None if call.talking_at_end is None else list(call.talking_at_end),
+                revisit_of=call.revisit_of,
             )
             .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
         )
@@ -136,9 +138,11 @@ def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:
         )
         for call, transcript in session.execute(query):
             segments = tuple(Segment(**s) for s in transcript.segments)
+            ended = transcript.talking_at_end
             rebuilt = Call(
                 call.call_id, call.campaign, call.language, call.agent_id, call.team,
                 call.customer_number, datetime.fromisoformat(call.started_local), call.duration_s,
                 call.hangup_by, segments, transcript.source,  # type: ignore[arg-type]
+                transcript.revisit_of, None if ended is None else tuple(ended),
             )  # fmt: skip
             yield rebuilt, transcript.content_hash
