@@ -241,6 +241,7 @@ def _heard_row(
         asr=dataclasses.asdict(heard.asr) if heard.asr else None,
         audio=audio_row(heard.audio, result.verdict),
         recordings=heard.recordings,
+        input_warnings=heard.warnings,
     )
     return batch.finish(result, call, digest, heard.review_flags)
 

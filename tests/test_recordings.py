@@ -475,6 +475,33 @@ def _stored_digest(store: Store) -> str:
         return connection.execute(text("select content_hash from transcripts")).scalar_one()
 
 
+def test_bad_cdr_row_beside_a_sidecar_is_said(
+    ruleset: Ruleset, listener: Listener, clean_en: SynthCall, tmp_path: Path
+) -> None:
+    """A bad CDR row does not fail a call whose sidecar gives the metadata, but the row says so
+    (a review flag and the problem); where the sidecar lacks a field, the error names both."""
+    (tmp_path / "full.wav").write_bytes(clean_en.path.read_bytes())
+    (tmp_path / "thin.wav").write_bytes(clean_en.path.read_bytes())
+    _write_sidecar(tmp_path / "full.json", "en-s-002", call_id="full")
+    _write_sidecar(tmp_path / "thin.json", "en-s-002", call_id="thin", agent_id=None)
+    (tmp_path / "calls.csv").write_text(
+        "call_id,agent_id,started_at,duration_s,hangup_by\n"
+        "full,A1,2026-11-02T10:00:00+08:00,long,agent\n"
+        "thin,A1,2026-11-02T10:00:00+08:00,12,nobody\n",
+        encoding="utf-8",
+    )
+    judge_paths(discover(tmp_path), tmp_path / "out" / "results.jsonl", ruleset,
+                listener=listener)  # fmt: skip
+    rows = _rows(tmp_path / "out" / "results.jsonl")
+    full, thin = rows["full"], rows["thin"]
+    assert full["status"] == "ok", full["error"]
+    assert "cdr_row_invalid" in full["review_flags"]
+    assert any("calls.csv" in w and "duration_s 'long'" in w for w in full["input_warnings"])
+    assert full["agent_hung_up_first"]["source"] != "cdr"  # the bad row decides nothing
+    assert thin["status"] == "failed"
+    assert "agent_id" in thin["error"] and "calls.csv" in thin["error"]
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 

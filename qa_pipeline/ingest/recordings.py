@@ -137,4 +137,17 @@ def call_metadata(
     if "language" not in merged:  # recordings rarely say; the campaign does
         merged["language"] = languages.get(str(merged.get("campaign")), "")
     where = call.sidecar or (call.cdr_path and Path(call.cdr_path)) or call.legs[0]
-    return parse_call(merged, str(where)), has_segments
+    try:
+        return parse_call(merged, str(where)), has_segments
+    except CallFileError as exc:  # the CDR row may be why a field is missing: say both
+        if not call.cdr_problems:
+            raise
+        cdr = [f"{call.cdr_path}: {p}" for p in call.cdr_problems]
+        raise CallFileError(exc.path, [*exc.problems, *cdr]) from exc
+
+
+def cdr_warnings(call: RecordingCall) -> tuple[str, ...]:
+    """The call's CDR problems when its sidecar made them harmless: judged, but said."""
+    if not call.sidecar:
+        return ()
+    return tuple(f"{call.cdr_path}: {p}" for p in call.cdr_problems)

@@ -26,7 +26,7 @@ from qa_pipeline.diarize.turns import (
     speaker_activity,
 )
 from qa_pipeline.errors import AudioFileError, UnknownCampaignError
-from qa_pipeline.ingest.recordings import RecordingCall, call_metadata
+from qa_pipeline.ingest.recordings import RecordingCall, call_metadata, cdr_warnings
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.transcript.model import Call, Segment
 from qa_pipeline.transcript.roles import assign_roles
@@ -53,6 +53,7 @@ class Heard:
     audio: AudioSignals
     review_flags: tuple[str, ...]
     recordings: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # input problems that did not stop judging
 
 
 @dataclass(frozen=True)
@@ -215,12 +216,15 @@ class Listener:
         flags = self._channel_check(call, segments, speakers) if stereo and asr else ()
         if audio.truncated:  # a cut-off upload sounds like a cut-off customer: do not use it
             flags = (*flags, "truncated_recording")
+        warnings = cdr_warnings(opened.recording)
+        if warnings:
+            flags = (*flags, "cdr_row_invalid")
         heard = dataclasses.replace(
             call, segments=segments, source=opened.recording.source,
             talking_at_end=None if audio.truncated else signals.talking_at_end,
         )  # fmt: skip
         legs = tuple(str(p) for p in opened.recording.legs)
-        return Heard(heard, asr, signals, flags, legs)
+        return Heard(heard, asr, signals, flags, legs, warnings)
 
     def _speakers(self) -> tuple[str, str]:
         """Channel 0's and channel 1's role, as configured."""

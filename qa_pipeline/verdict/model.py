@@ -127,3 +127,5 @@ class CallResult:
     asr: Mapping[str, Any] | None = None
     audio: Mapping[str, Any] | None = None
     recordings: tuple[str, ...] = ()
+    # Input problems that did not stop judging (a bad CDR row whose fields the sidecar gave).
+    input_warnings: tuple[str, ...] = ()
