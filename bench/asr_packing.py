@@ -29,7 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 from qa_pipeline.asr.prompt import Prompt  # noqa: E402
 from qa_pipeline.asr.random_model import build_random_whisper, fixed_decode_options  # noqa: E402
-from qa_pipeline.asr.transcribe import AsrRun, CallAudio, transcribe_calls, transcribe_channels  # noqa: E402
+from qa_pipeline.asr.transcribe import (  # noqa: E402
+    AsrRun,
+    CallAudio,
+    plan_windows,
+    transcribe_calls,
+    transcribe_channels,
+)
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber, pick_device  # noqa: E402
 from qa_pipeline.audio.decode import decode  # noqa: E402
 from qa_pipeline.audio.vad import speech_regions  # noqa: E402
@@ -77,6 +83,25 @@ def _packed(
         found = transcribe_calls(calls, transcriber, language, Prompt("", ""))
         runs.update(zip(group, found, strict=True))
     return time.perf_counter() - started, [runs[p] for p in paths]
+
+
+def _group_windows(paths: list[Path], languages: list[str], size: int = 16) -> None:
+    """Windows per call when a batch is large enough to fill `run`'s groups (16 calls of one
+    language): planned by the same packing `run` uses, no model needed. The calls are the bench
+    calls repeated, so the figure is about packing, not about new speech."""
+    print(f"encoder windows per call in groups of {size} calls of one language (packing only):")
+    for language in sorted(set(languages)):
+        mine = [p for p, lang in zip(paths, languages, strict=True) if lang == language]
+        opened = []
+        for path in mine:
+            audio = decode(path)
+            opened.append(CallAudio(audio, [speech_regions(audio, c) for c in (0, 1)]))
+        group = [opened[n % len(opened)] for n in range(size)]
+        packing, _ = plan_windows(group)
+        speech = packing.speech_s
+        ratio = len(packing.windows) / (speech / 30)
+        print(f"  {language}: {len(packing.windows)} windows for {speech:.0f} s of speech: "
+              f"{ratio:.3f} x speech/30 for every call (target <= 1.15)")  # fmt: skip
 
 
 def _rss() -> int:
@@ -181,6 +206,7 @@ def main() -> None:
             print(f"  {path.stem:10} {run.windows:5.2f} windows, speech {run.speech_s:5.1f}s, "
                   f"bound {bound:4.2f} {verdict}")  # fmt: skip
         print(f"  all calls: {windows:.2f} windows vs bound {1.15 * speech / 30:.2f}")
+        _group_windows(paths, languages)
         if not args.skip_memory:
             _memory(work)
 

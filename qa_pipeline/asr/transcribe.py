@@ -104,13 +104,9 @@ def _place(
     )
 
 
-def transcribe_calls(
-    calls: Sequence[CallAudio], transcriber: Transcriber, language: str, prompt: Prompt
-) -> tuple[AsrRun, ...]:
-    """Words of every channel of every call, decoded in windows the calls share (one language
-    and prompt: the decode options are per model call)."""
-    if any(c.audio.sample_rate != ASR_RATE for c in calls):
-        raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
+def plan_windows(calls: Sequence[CallAudio]) -> tuple[Packing, list[_Track]]:
+    """The shared windows of `calls` (call by call, each in time order) and the tracks their
+    pieces name: the encoder work, known before any model runs."""
     tracks = [
         _Track(n, c, call.audio) for n, call in enumerate(calls) for c in range(len(call.regions))
     ]
@@ -118,8 +114,19 @@ def transcribe_calls(
     packing = pack(
         regions,
         quiet_point=quiet_point(tracks),
-        order=lambda tr: (tracks[tr[0]].call, tr[1].start, tr[0]),  # call by call, in time
+        order=lambda tr: (tracks[tr[0]].call, tr[1].start, tr[0]),
     )
+    return packing, tracks
+
+
+def transcribe_calls(
+    calls: Sequence[CallAudio], transcriber: Transcriber, language: str, prompt: Prompt
+) -> tuple[AsrRun, ...]:
+    """Words of every channel of every call, decoded in windows the calls share (one language
+    and prompt: the decode options are per model call)."""
+    if any(c.audio.sample_rate != ASR_RATE for c in calls):
+        raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
+    packing, tracks = plan_windows(calls)
     words: list[list[ChannelWord]] = [[] for _ in calls]
     for first in range(0, len(packing.windows), WINDOWS_PER_CALL):
         batch = packing.windows[first : first + WINDOWS_PER_CALL]
