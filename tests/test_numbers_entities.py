@@ -80,6 +80,14 @@ def test_find_money(text: str, language: str, amount: float, period: str) -> Non
     assert (money.amount, money.period) == (amount, period)
 
 
+def test_repeated_amount_is_not_yuan_and_jiao() -> None:
+    """ "五块五块钱" (a filler between two 五块 removed) is 5 said twice, not 5.5."""
+    found = find_money(normalized("五块五块钱一个月", "zh"), "zh")
+    assert [m.amount for m in found] == [5.0, 5.0]
+    (half,) = find_money(normalized("五块五一个月", "zh"), "zh")
+    assert half.amount == 5.5
+
+
 def test_money_period_is_per_clause() -> None:
     found = find_money(normalized("每个月10块钱，包含300分钟，超出每分钟0.07元", "zh"), "zh")
     assert [(m.amount, m.period) for m in found] == [(10.0, "month"), (0.07, "minute")]

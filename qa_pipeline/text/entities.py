@@ -50,7 +50,7 @@ class Duration:
 
 _NUM = r"\d+(?:\.\d+)?"
 _ZH_MONEY = re.compile(
-    rf"(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周]))?|(?P<s>毛钱|毛|角|分钱))"
+    rf"(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周块元]))?|(?P<s>毛钱|毛|角|分钱))"
 )
 _EN_MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
