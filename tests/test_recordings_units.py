@@ -39,6 +39,7 @@ from qa_pipeline.ingest.hangup import HangupValueError, hangup_from
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import SignalsSpec
+from qa_pipeline.transcript.from_recording import channel_map_contradicted
 from qa_pipeline.verdict.engine import Engine
 from tests.conftest import ROOT
 
@@ -347,6 +348,22 @@ def test_pack_order_keeps_calls_apart() -> None:
     assert calls == sorted(calls)
     starts = [p.start for p in packing.pieces() if owner[p.channel] == 1]
     assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("sample", ["zh-s-001", "en-s-001"])
+def test_channel_map_contradicted_by_content(ruleset: Ruleset, sample: str) -> None:
+    """The words of a real call checked against the channel map: the agent on the configured
+    channel passes; the channels the other way round are flagged."""
+    call = load_call(ROOT / "samples" / "calls" / f"{sample}.json")
+    segments = call.segments  # speakers are roles, as channel_segments labels them
+    assert not channel_map_contradicted(ruleset, call, segments, ("agent", "customer"))
+    swapped = tuple(
+        dataclasses.replace(s, speaker="customer" if s.speaker == "agent" else "agent")
+        for s in segments
+    )
+    assert channel_map_contradicted(ruleset, call, swapped, ("agent", "customer"))
+    one_side = tuple(s for s in segments if s.speaker == "agent")
+    assert not channel_map_contradicted(ruleset, call, one_side, ("agent", "customer"))
 
 
 # --- audio signals ----------------------------------------------------------------------------

@@ -213,7 +213,10 @@ class Listener:
         texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
         spec = self.ruleset.asr
         signals = audio_signals(activity, texts, audio.duration_s, call.language, spec.signals)
-        flags = self._channel_check(call, segments, speakers) if stereo and asr else ()
+        contradicted = (
+            stereo and asr and channel_map_contradicted(self.ruleset, call, segments, speakers)
+        )
+        flags: tuple[str, ...] = ("channel_map_contradicted",) if contradicted else ()
         if audio.truncated:  # a cut-off upload sounds like a cut-off customer: do not use it
             flags = (*flags, "truncated_recording")
         warnings = cdr_warnings(opened.recording)
@@ -232,25 +235,25 @@ class Listener:
             return ("agent", "customer")
         return ("customer", "agent")
 
-    def _channel_check(
-        self, call: Call, segments: Sequence[Segment], speakers: Sequence[str]
-    ) -> tuple[str, ...]:
-        """Warn when what each channel says contradicts the configured channel map."""
-        pack = self.ruleset.languages.get(call.language)
-        if pack is None or len({s.speaker for s in segments}) < 2:
-            return ()
-        by_channel = {speakers[0]: CHANNEL_NAMES[0], speakers[1]: CHANNEL_NAMES[1]}
-        anonymous = dataclasses.replace(
-            call,
-            segments=tuple(dataclasses.replace(s, speaker=by_channel[s.speaker]) for s in segments),
-        )
-        _, roles = assign_roles(anonymous, pack, self.ruleset.asr.roles)
-        configured_agent = CHANNEL_NAMES[speakers.index("agent")]
-        content_agent = next(label for label, role in roles.mapping.items() if role == "agent")
-        contradicted = content_agent != configured_agent
-        if contradicted and roles.confidence >= self.ruleset.asr.channels.contradiction_confidence:
-            return ("channel_map_contradicted",)
-        return ()
+
+def channel_map_contradicted(
+    ruleset: Ruleset, call: Call, segments: Sequence[Segment], speakers: Sequence[str]
+) -> bool:
+    """Whether what each channel says contradicts the configured channel map: roles assigned
+    from content alone put the agent on the other channel, confidently."""
+    pack = ruleset.languages.get(call.language)
+    if pack is None or len({s.speaker for s in segments}) < 2:
+        return False
+    by_channel = {speakers[0]: CHANNEL_NAMES[0], speakers[1]: CHANNEL_NAMES[1]}
+    anonymous = dataclasses.replace(
+        call,
+        segments=tuple(dataclasses.replace(s, speaker=by_channel[s.speaker]) for s in segments),
+    )
+    _, roles = assign_roles(anonymous, pack, ruleset.asr.roles)
+    configured_agent = CHANNEL_NAMES[speakers.index("agent")]
+    content_agent = next(label for label, role in roles.mapping.items() if role == "agent")
+    sure = roles.confidence >= ruleset.asr.channels.contradiction_confidence
+    return content_agent != configured_agent and sure
 
 
 def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:
