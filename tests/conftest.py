@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -27,6 +28,15 @@ def ruleset() -> Ruleset:
 @pytest.fixture(scope="session")
 def engine(ruleset: Ruleset) -> Engine:
     return Engine(ruleset)
+
+
+def changed_rules(folder: Path) -> Ruleset:
+    """The bundled rules copied to `folder` with a comment added: a new rules version that
+    judges exactly as before (what re-judging tests need)."""
+    shutil.copytree(ROOT / "rules", folder)
+    with (folder / "criteria.yaml").open("a", encoding="utf-8") as criteria:
+        criteria.write("\n# changed\n")
+    return load_ruleset(folder)
 
 
 def make_call(

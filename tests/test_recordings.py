@@ -8,7 +8,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 import sys
 import wave
 from pathlib import Path
@@ -29,12 +28,12 @@ from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ingest.recordings import RecordingCall
 from qa_pipeline.pipeline import judge_paths, rejudge
-from qa_pipeline.ruleset import Ruleset, load_ruleset
+from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.transcript.from_recording import Heard, Listener, join_legs
 from qa_pipeline.transcript.model import Call
-from tests.conftest import ROOT
+from tests.conftest import ROOT, changed_rules
 
 CALLS = ROOT / "samples" / "calls"
 TOLERANCE_S = 0.3
@@ -458,11 +457,7 @@ def test_rejudge_keeps_the_audio_evidence(
                 listener=listener)  # fmt: skip
     first = _rows(tmp_path / "results.jsonl")["scenario"]["agent_hung_up_first"]
     assert (first["value"], first["source"]) == (True, "audio")
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", rules)
-    with (rules / "criteria.yaml").open("a", encoding="utf-8") as criteria:
-        criteria.write("\n# changed\n")
-    changed = load_ruleset(rules)
+    changed = changed_rules(tmp_path / "rules")
     assert rejudge(changed, store).judged == 1
     again = store.stored_result(_stored_digest(store), changed.version)
     assert again is not None

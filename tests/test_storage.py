@@ -21,7 +21,7 @@ from qa_pipeline.ruleset import Ruleset, load_ruleset
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.models import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
 from qa_pipeline.storage.repository import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, changed_rules
 
 SAMPLES = ROOT / "samples" / "calls"
 
@@ -105,11 +105,7 @@ def test_rejudged_revisit_stays_linked(db_url: str, tmp_path: Path, ruleset: Rul
     (batch / "zh-s-001-r.json").write_text(json.dumps(revisit, ensure_ascii=False), "utf-8")
     store = Store(connect(db_url))
     run_batch(batch, tmp_path / "out", ruleset, store=store)
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", rules)
-    with (rules / "criteria.yaml").open("a", encoding="utf-8") as criteria:
-        criteria.write("\n# changed\n")
-    changed = load_ruleset(rules)
+    changed = changed_rules(tmp_path / "rules")
     assert rejudge(changed, store).judged == 1
     with store.engine.connect() as connection:
         results = connection.execute(
