@@ -16,28 +16,23 @@ import argparse
 import json
 import sys
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from qa_pipeline.evaluation.excerpts import excerpt_call  # noqa: E402
 from qa_pipeline.evaluation.metrics import spans_match  # noqa: E402
 from qa_pipeline.ruleset import load_ruleset  # noqa: E402
-from qa_pipeline.transcript.model import Call, Segment  # noqa: E402
+from qa_pipeline.transcript.model import Call  # noqa: E402
 from qa_pipeline.verdict.engine import Engine  # noqa: E402
 
 
 def _call(line: dict[str, Any], language: str) -> Call:
-    words = len(line["text"]) / 4.5 if language == "zh" else len(line["text"].split()) / 2.5
-    end = round(1.0 + max(words, 1.0), 2)
-    return Call(
-        line["id"], line["campaign"], language, "B001", "T", "13800000000",
-        datetime.fromisoformat("2026-11-02T10:00:00+08:00"), end + 1.0, "customer",
-        (Segment(0.0, 0.8, "customer", "hello" if language == "en" else "喂"),
-         Segment(1.0, end, "agent", line["text"])),
-    )  # fmt: skip
+    hello = "hello" if language == "en" else "喂"
+    turns = [("customer", hello), ("agent", line["text"])]
+    return excerpt_call(turns, campaign=line["campaign"], language=language, call_id=line["id"])
 
 
 def main() -> None:

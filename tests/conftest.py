@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from qa_pipeline.evaluation.excerpts import excerpt_call
 from qa_pipeline.ruleset import Ruleset, load_ruleset
-from qa_pipeline.transcript.model import Call, Segment
 from qa_pipeline.verdict.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DEV_CALLS = ROOT.parent / "shared" / "dev-calls"
-ZONES = {"zh": "+08:00", "en": "-05:00"}
 
 
 @pytest.fixture(scope="session")
@@ -39,37 +37,7 @@ def changed_rules(folder: Path) -> Ruleset:
     return load_ruleset(folder)
 
 
-def make_call(
-    turns: Sequence[Sequence[str]],
-    *,
-    campaign: str,
-    language: str,
-    started_at: str | None = None,
-    hangup_by: str | None = None,
-    call_id: str = "test-call",
-) -> Call:
-    """A call from [speaker, text] pairs, timed at a realistic pace (zh 4.5 chars/s, en 2.5
-    words/s, 0.5 s between turns); the recording ends 0.5 s after the last word."""
-    segments = []
-    clock = 0.3
-    for speaker, text in turns:
-        length = len(text) / 4.5 if language == "zh" else len(text.split()) / 2.5
-        end = clock + max(length, 0.6)
-        segments.append(Segment(round(clock, 2), round(end, 2), speaker, text))  # type: ignore[arg-type]
-        clock = end + 0.5
-    start = datetime.fromisoformat(started_at or f"2026-11-02T10:00:00{ZONES[language]}")
-    return Call(
-        call_id=call_id,
-        campaign=campaign,
-        language=language,
-        agent_id="T001",
-        team="T",
-        customer_number="13800000000",
-        started_at=start,
-        duration_s=round(clock, 2),
-        hangup_by=hangup_by,  # type: ignore[arg-type]
-        segments=tuple(segments),
-    )
+make_call = excerpt_call  # the fixtures' name for it
 
 
 PG_URL = os.environ.get("QA_PIPELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
