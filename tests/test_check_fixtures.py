@@ -34,6 +34,7 @@ def _item(verdict: CallVerdict, criterion: str, item: str | None = None) -> Any:
 READERS: dict[str, Callable[[CallVerdict], tuple[Any, str]]] = {
     "identity_confirmed.v1": lambda v: _passed(_item(v, "account_holder_verified", "identity")),
     "permission_granted.v1": lambda v: _passed(_item(v, "account_holder_verified", "permission")),
+    "permission_granted.v2": lambda v: _passed(_item(v, "account_holder_verified", "permission")),
     "caller_competent.v1": lambda v: _passed(_item(v, "caller_competent")),
     "caller_competent.v2": lambda v: _passed(_item(v, "caller_competent")),
     "fee_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "fees")),

@@ -18,7 +18,10 @@ _LEXICON = {"consent": "consent_strong"}
 
 def classify(turn: Turn) -> tuple[Reply, Sentence, str] | None:
     """The strongest dialogue act of a customer turn, ignoring what is asked, not said
-    ("那我要是不想要了呢？")."""
+    ("那我要是不想要了呢？"); sarcasm is a hedge, asked or not ("好啊，你咋不直接扣我卡呢？")."""
+    for sentence in turn.sentences:
+        for hit in sentence.hits("sarcasm"):
+            return "hedge", sentence, hit.text
     for reply in _ORDER:
         lexicon = _LEXICON.get(reply, reply)
         for sentence in turn.sentences:

@@ -134,3 +134,67 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
     if not replies:
         return Item(False, (asked,), "the agent went on without waiting for an answer")
     return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
+
+
+_AGREE, _REFUSE = True, False
+
+
+def _reply_signals(reply: Turn, inverted: bool) -> list[tuple[tuple[int, int], bool, Found]]:
+    """Each agreeing or refusing cue of a reply, by position. A go-ahead ("你说", "go ahead")
+    always agrees and no time always refuses; a bare yes or no answers the question as asked,
+    so after an inverted one ("Is this a bad time?", "打扰到您了吗") it means the opposite. A
+    cue inside a longer one counts once, as the longer ("回头再说吧" is later, not "说吧")."""
+    signals = []
+    for n, sentence in enumerate(reply.sentences):
+        taken: list[tuple[int, int]] = []
+        cues = (("busy", _REFUSE), ("go_ahead", _AGREE), ("affirm", _AGREE), ("deny", _REFUSE))
+        for lexicon, meaning in cues:
+            for hit in sentence.hits(lexicon):
+                if any(a <= hit.start < b for a, b in taken):
+                    continue
+                taken.append((hit.start, hit.end))
+                plain = lexicon in ("affirm", "deny")
+                agrees = meaning != inverted if plain else meaning
+                signals.append(((n, hit.start), agrees, (reply, sentence, hit)))
+    return sorted(signals, key=lambda s: s[0])
+
+
+@register("permission_granted.v2", "item")
+def permission_granted_v2(ctx: CallContext, params: object) -> Item:
+    """Before the pitch the agent asked whether the customer has time, and the answer was yes:
+    the customer's last word before the pitch decides, and within a reply the last cue ("我在开车，
+    不过你说吧" agrees; "行你说——哎不行，领导来了" refuses); a yes or no to an inverted question
+    ("Is this a bad time?" "Nope") is read the other way round."""
+    pitch = ctx.pitch_start
+    limit = pitch.index if pitch else len(ctx.turns)
+    questions = [t for t in ctx.agent_turns() if t.index < limit and ctx.asks_permission(t)]
+    if not questions:
+        if pitch:
+            return Item(
+                False,
+                (pitch.evidence(),),
+                "the agent started the pitch without asking whether the customer has time",
+            )
+        return Item(False, (), "the agent never asked for permission to present the offer")
+    question = questions[-1]
+    asked = question.evidence("permission_question")
+    inverted = question.has("permission_inverted")
+    replies = ctx.exchange(question, pitch) if pitch else ctx.replies_to(question)
+    for reply in reversed(replies):
+        signals = _reply_signals(reply, inverted)
+        if not signals:
+            continue
+        _, agreed, found = signals[-1]
+        said = found[1].evidence(found[2].text)
+        if agreed:
+            return Item(True, (asked, said), "the customer agreed to listen")
+        if pitch:
+            return Item(
+                False,
+                (asked, said, pitch.evidence()),
+                f"the customer had no time ({quote(found)}) and the agent pitched anyway",
+            )
+        return Item(False, (asked, said), f"the customer declined to listen: {quote(found)}")
+    if not replies:
+        return Item(False, (asked,), "the agent went on without waiting for an answer")
+    return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
