@@ -14,12 +14,14 @@ def _said_relation(answers: Iterable[Turn], lexicon: str) -> Found | None:
     """A relation the person gives as who they are, not one they mention after saying the line
     is theirs ("是我的，我儿子给我办的卡" vs "是，我是他儿子")."""
     for turn in answers:
+        said_holder = False  # earlier in this turn: "Yes, that's me. My husband moans about it."
         for sentence in turn.sentences:
             holder = sentence.hits("holder_yes")
             for hit in sentence.hits(lexicon):
-                mentioned = any(h.end <= hit.start for h in holder)
+                mentioned = said_holder or any(h.end <= hit.start for h in holder)
                 if not mentioned or sentence.has("relation_self"):
                     return turn, sentence, hit
+            said_holder = said_holder or bool(holder)
     return None
 
 
