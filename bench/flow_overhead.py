@@ -47,7 +47,6 @@ def plain(root: Path, db: str, out: Path) -> float:
     from qa_pipeline.ingest.batch import discover
     from qa_pipeline.pipeline import judge_paths
     from qa_pipeline.ruleset.loader import load_ruleset_cached
-    from qa_pipeline.scorecards.frame import load_frame
     from qa_pipeline.scorecards.persist import rebuild
     from qa_pipeline.storage.db import connect
     from qa_pipeline.storage.repository import Store
@@ -57,7 +56,7 @@ def plain(root: Path, db: str, out: Path) -> float:
     store = Store(connect(db))
     summary = judge_paths(discover(root / DAY), out, load_ruleset_cached(), store=store)
     night = digest(summary.results_path)
-    cards = rebuild(store.engine, load_frame(store.engine), night.dates)
+    cards = rebuild(store.engine, night.dates)
     markdown(DAY, night, cards)
     return time.perf_counter() - started
 

@@ -38,7 +38,6 @@ from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.recordings import RecordingCall, Source
 from qa_pipeline.pipeline import judge_paths
 from qa_pipeline.ruleset.loader import load_ruleset_cached
-from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
@@ -112,8 +111,7 @@ def judge_chunk(
 
 @task(persist_result=False)
 def rebuild_scorecards(db_url: str | None, dates: list[str]) -> int:
-    engine = connect(db_url)
-    return rebuild(engine, load_frame(engine), dates)
+    return rebuild(connect(db_url), dates)
 
 
 @task(persist_result=False)

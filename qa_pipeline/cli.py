@@ -60,7 +60,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.input_dir, args.out, ruleset, hook, store, _do_not_call(args), listener
     )
     dates = touched_dates(summary.results_path)
-    rebuilt = rebuild_scorecards(store.engine, load_frame(store.engine), dates)
+    rebuilt = rebuild_scorecards(store.engine, dates)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         print("\n".join(summary_lines(_read_results(summary.results_path))))
