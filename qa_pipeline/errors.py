@@ -161,6 +161,8 @@ class DiarizationUnavailableError(QAPipelineError):
             "`pip install 'qa-pipeline[diarization]'` (pyannote.audio) and give the pipeline "
             "with --diarization PATH_OR_HUB_ID; mono calls are never split by guesswork"
         )
+
+
 class ReviewError(QAPipelineError):
     """A review action that cannot be applied (unknown finding, wrong state, not allowed)."""
 
@@ -181,3 +183,9 @@ class ReviewSettingsError(QAPipelineError):
     def __init__(self, path: str, problems: Sequence[str]) -> None:
         self.path = path
         super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class OptionsError(QAPipelineError):
+    """Command-line options that do not go together; the message says which and why."""
+
+    code = "E090"
