@@ -8,7 +8,9 @@ The batch of a day is the folder INPUT_ROOT/YYYY-MM-DD. Each chunk is one Prefec
 the same code path as `qa-pipeline run` (`qa_pipeline.pipeline.judge_paths`): per-task overhead is
 real, so a task judges hundreds of calls, not one. Only I/O steps retry; judging is idempotent
 (verdicts are keyed by call, content hash and rules version), so a retried or re-run chunk adds
-nothing twice.
+nothing twice. A chunk digests its own results as it finishes (dates touched, counts, flagged
+calls), so the scorecard rebuild and the summary never read the results again; task results
+stay in memory (nothing here is worth persisting: a re-run recomputes from the database).
 """
 
 from __future__ import annotations
@@ -17,27 +19,30 @@ import argparse
 import json
 import shutil
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from qa_pipeline.asr.whisper import AsrOptions
 from qa_pipeline.callbacks.lists import read_do_not_call
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.recordings import RecordingCall, Source
-from qa_pipeline.pipeline import judge_paths, touched_dates
+from qa_pipeline.pipeline import judge_paths
 from qa_pipeline.ruleset.loader import load_ruleset_cached
-from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.transcript.from_recording import Listener
+from qa_pipeline.verdict.digest import Digest, digest, markdown, merge
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")
 ASR_LIMIT = "asr"
@@ -47,7 +52,27 @@ def yesterday() -> str:
     return (datetime.now(CENTER_TZ) - timedelta(days=1)).date().isoformat()
 
 
-@task(retries=2, retry_delay_seconds=10)  # listing a network share can fail for a moment
+@dataclass(frozen=True)
+class ChunkResult:
+    """A judged chunk: where its rows are, and what the rest of the flow needs of them."""
+
+    results: str
+    outcomes: dict[str, int]
+    digest: Digest
+
+    @property
+    def calls(self) -> int:
+        return self.digest.calls
+
+    @property
+    def failed(self) -> int:
+        return self.digest.failed
+
+
+# Results live in memory only: persisting them would write every chunk's digest to storage for
+# nothing (a re-run recomputes from the database), and persistence off also skips hashing the
+# inputs for a cache key.
+@task(retries=2, retry_delay_seconds=10, persist_result=False)  # a network share can blink
 def discover_batch(input_root: str, day: str) -> list[Source]:
     folder = Path(input_root) / day
     if not folder.is_dir():
@@ -57,7 +82,7 @@ def discover_batch(input_root: str, day: str) -> list[Source]:
 
 # Database, file I/O and model loading (the model loads inside, on the first recording);
 # judging is idempotent, so a retry is safe.
-@task(retries=2, retry_delay_seconds=10)
+@task(retries=2, retry_delay_seconds=10, persist_result=False)
 def judge_chunk(
     sources: list[Source],
     results_path: str,
@@ -66,7 +91,7 @@ def judge_chunk(
     dnc: str | None,
     asr_model: str | None = None,
     diarization: str | None = None,
-) -> dict[str, Any]:
+) -> ChunkResult:
     ruleset = load_ruleset_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
     do_not_call = read_do_not_call(Path(dnc)) if dnc else frozenset()
@@ -79,71 +104,44 @@ def judge_chunk(
             sources, Path(results_path), ruleset, store=store, do_not_call=do_not_call,
             listener=listener,
         )  # fmt: skip
-    return {"results": str(summary.results_path), "calls": summary.calls, "failed": summary.failed,
-            "outcomes": summary.outcomes}  # fmt: skip
+    # Read back once here, while the file is warm in the page cache, instead of once for the
+    # scorecard dates and once more for the summary.
+    return ChunkResult(str(summary.results_path), summary.outcomes, digest(summary.results_path))
 
 
-@task
-def rebuild_scorecards(db_url: str | None, results: list[str]) -> int:
-    dates: set[str] = set()
-    for path in results:
-        dates |= touched_dates(Path(path))
-    engine = connect(db_url)
-    return rebuild(engine, load_frame(engine), dates)
+@task(persist_result=False)
+def rebuild_scorecards(db_url: str | None, dates: list[str]) -> int:
+    return rebuild(connect(db_url), dates)
 
 
-def _flag(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "call_id": row["call_id"], "agent": row.get("agent_id"), "team": row.get("team"),
-        "outcome": row.get("outcome"), "valid_sale": row.get("valid_sale"),
-        "forbidden": len(row.get("forbidden_phrases") or []), "error": row.get("error"),
-    }  # fmt: skip
-
-
-def _is_flagged(row: dict[str, Any]) -> bool:
-    return (
-        row["status"] == "failed"
-        or row.get("valid_sale") is False
-        or bool(row.get("forbidden_phrases"))
+@task(persist_result=False)
+def publish(day: str, night: Digest, scorecard_rows: int) -> str:
+    """Summary and flagged-calls artifacts from the chunks' merged digest."""
+    summary = markdown(day, night, scorecard_rows)
+    create_markdown_artifact(summary, key="nightly-qa-summary", description=f"QA summary {day}")
+    create_table_artifact(
+        [dict(row) for row in night.flagged] or [{"call_id": "none flagged"}],
+        key="nightly-qa-flagged",
+        description=f"flagged calls {day}",
     )
+    return summary
 
 
-@task
-def publish(day: str, results_path: str, scorecard_rows: int, table_rows: int = 200) -> str:
-    """Summary and flagged-calls artifacts, reading the results once as a stream (memory stays
-    flat however many calls the night had)."""
-    calls = failed = sales = valid = 0
-    failures: dict[str, int] = {}
-    flagged: list[dict[str, Any]] = []
-    with Path(results_path).open(encoding="utf-8") as rows:
-        for line in rows:
-            row = json.loads(line)
-            calls += 1
-            failed += row["status"] == "failed"
-            if row.get("outcome") == "sale":
-                sales += 1
-                valid += bool(row.get("valid_sale"))
-                for name, node in (row.get("criteria") or {}).items():
-                    failures[name] = failures.get(name, 0) + (node.get("passed") is False)
-            if _is_flagged(row) and len(flagged) < table_rows:
-                flagged.append(_flag(row))
-    lines = [
-        f"# Nightly QA {day}",
-        "",
-        f"- calls: {calls} ({failed} failed to process)",
-        f"- sales: {sales}, valid: {valid} ({valid / sales:.0%} valid)" if sales else "- sales: 0",
-        *(f"- {name} failed on {count} sales" for name, count in failures.items()),
-        f"- scorecard rows rebuilt: {scorecard_rows}",
-        f"- flagged calls (first {table_rows}): see the nightly-qa-flagged table",
-    ]
-    markdown = "\n".join(lines)
-    create_markdown_artifact(markdown, key="nightly-qa-summary", description=f"QA summary {day}")
-    create_table_artifact(flagged or [{"call_id": "none flagged"}], key="nightly-qa-flagged",
-                          description=f"flagged calls {day}")  # fmt: skip
-    return markdown
+def _concatenate(parts: list[str], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)  # an empty day has no chunk folder
+    with target.open("w", encoding="utf-8") as out:
+        for path in parts:
+            with Path(path).open(encoding="utf-8") as chunk:
+                shutil.copyfileobj(chunk, out)
 
 
-@flow(name="nightly-qa", log_prints=True)
+# Chunks run one after another unless a Dask runner is given (`with_dask`): on one machine the
+# judging is CPU-bound under one GIL and SQLite takes one writer at a time, so chunks in
+# parallel threads only contend. (The cast: Prefect types TaskRunner as invariant.)
+IN_SEQUENCE = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=1))
+
+
+@flow(name="nightly-qa", log_prints=True, task_runner=IN_SEQUENCE)
 def nightly_qa(
     input_root: str,
     date: str | None = None,
@@ -165,23 +163,20 @@ def nightly_qa(
         chunks, chunk_files, unmapped(rules_dir), unmapped(db_url), unmapped(do_not_call),
         unmapped(asr_model), unmapped(diarization),
     )  # fmt: skip
-    summaries = [f.result() for f in futures]
+    judged = [f.result() for f in futures]
     merged = out / "results.jsonl"
-    with merged.open("w", encoding="utf-8") as target:
-        for path in chunk_files:
-            with Path(path).open(encoding="utf-8") as chunk:
-                shutil.copyfileobj(chunk, target)
-    cards = rebuild_scorecards(db_url, chunk_files)
-    publish(day, str(merged), cards)
-    calls = sum(s["calls"] for s in summaries)
-    failed = sum(s["failed"] for s in summaries)
+    _concatenate(chunk_files, merged)
+    night = merge(c.digest for c in judged)
+    cards = rebuild_scorecards(db_url, sorted(night.dates))
+    publish(day, night, cards)
     logger.info(
-        "%s: %d calls in %d chunks, %d failed -> %s", day, calls, len(chunks), failed, merged
-    )
+        "%s: %d calls in %d chunks, %d failed -> %s",
+        day, night.calls, len(chunks), night.failed, merged,
+    )  # fmt: skip
     return {
         "date": day,
-        "calls": calls,
-        "failed": failed,
+        "calls": night.calls,
+        "failed": night.failed,
         "chunks": len(chunks),
         "results": str(merged),
     }

@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Engine
 
 from qa_pipeline import __version__
 from qa_pipeline.asr.models import fetch, load_models_config, locate_asr, model_statuses
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.callbacks.lists import dialer_csv, read_do_not_call
-from qa_pipeline.errors import QAPipelineError, RulesetError, TaskError
+from qa_pipeline.errors import OptionsError, QAPipelineError, RulesetError, TaskError
 from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
 from qa_pipeline.evaluation.noise import write_noisy_batch
-from qa_pipeline.pipeline import rejudge, run_batch, touched_dates
+from qa_pipeline.pipeline import BatchSummary, Hook, rejudge, run_batch, touched_dates
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
 from qa_pipeline.scorecards.compute import language_ranking, scorecard
 from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
@@ -27,7 +28,7 @@ from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild as rebuild_scorecards
 from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_csv, weekly_report
 from qa_pipeline.storage.db import connect, data_dir
-from qa_pipeline.storage.repository import Store
+from qa_pipeline.storage.repository import Store, rejudge_backlog
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
 from qa_pipeline.transcript.from_recording import Listener
 from qa_pipeline.verdict.summary import summary_lines
@@ -49,18 +50,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             row: Any = artifact
             print(f"{row.call_id}: {row.status} {row.error or ''}", file=sys.stderr)
 
-    store = Store(connect(args.db))
     listener = Listener(
         ruleset,
         _asr_options(args),
         load_models_config(args.models_config),
         args.diarization,
     )
-    summary = run_batch(
-        args.input_dir, args.out, ruleset, hook, store, _do_not_call(args), listener
-    )
-    dates = touched_dates(summary.results_path)
-    rebuilt = rebuild_scorecards(store.engine, load_frame(store.engine), dates)
+    summary, rebuilt = _run_stored(args, ruleset, connect(args.db), hook, listener)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         print("\n".join(summary_lines(_read_results(summary.results_path))))
@@ -70,6 +66,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"-> {summary.results_path}  [rules {ruleset.version}; {rebuilt} scorecard rows updated]"
     )
     return 0
+
+
+def _silent(step: str, artifact: object) -> None:
+    return None
+
+
+def _run_stored(
+    args: argparse.Namespace,
+    ruleset: Ruleset,
+    engine: Engine,
+    hook: Hook | None = None,
+    listener: Listener | None = None,
+) -> tuple[BatchSummary, int]:
+    """`run`'s batch: judged into the database with callbacks, scorecards rebuilt for the
+    dates it touched; `eval --db` stores its fresh run the same way."""
+    store = Store(engine)
+    summary = run_batch(
+        args.input_dir, args.out, ruleset, hook or _silent, store, _do_not_call(args), listener
+    )
+    return summary, rebuild_scorecards(engine, touched_dates(summary.results_path))
 
 
 def _asr_options(args: argparse.Namespace) -> AsrOptions:
@@ -212,14 +228,27 @@ def _score(
     return preds, failed
 
 
+def _eval_run(args: argparse.Namespace, ruleset: Ruleset) -> Path:
+    """The labelled set judged now; stored as `run --db` stores it only when --db is given
+    (a measurement should not land in the production database by default)."""
+    if not args.db:
+        return run_batch(args.input_dir, args.out, ruleset).results_path
+    summary, _ = _run_stored(args, ruleset, connect(args.db))
+    return summary.results_path
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     labels_path = args.labels or args.input_dir / "labels.jsonl"
     gold = load_labels(labels_path)
     results_path = args.results
+    if args.db and results_path is not None:
+        raise OptionsError(
+            "eval --db stores the verdicts of a fresh run; with --results nothing is judged"
+        )
     ruleset = _ruleset(args) if results_path is None or args.noisy else None
     if results_path is None:
         assert ruleset is not None
-        results_path = run_batch(args.input_dir, args.out, ruleset).results_path
+        results_path = _eval_run(args, ruleset)
     preds, failed = _score(gold, results_path)
     report = evaluate(gold, preds, failed)
     if not args.noisy:
@@ -250,6 +279,8 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     from qa_pipeline.checks.registry import REGISTRY
 
     if args.action == "types":
+        if args.db:
+            raise OptionsError("rules types lists the registered check types; it reads no database")
         for name, check in sorted(REGISTRY.items()):
             print(f"{name:28} {check.kind:9} {check.doc}")
         return 0
@@ -260,6 +291,12 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         f"rules {ruleset.version}: {len(ruleset.campaigns)} campaigns, "
         f"languages {sorted(ruleset.languages)}, {len(ruleset.errors)} broken files"
     )
+    if args.db:
+        backlog = rejudge_backlog(connect(args.db), ruleset.version)
+        print(
+            f"database: {backlog.pending} of {backlog.calls} stored calls have no verdict under "
+            f"rules {ruleset.version} (`qa-pipeline rejudge` would judge them)"
+        )
     return 1 if ruleset.errors else 0
 
 
@@ -275,6 +312,14 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--asr-device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--models-config", type=Path, help="default: the bundled models.yaml")
+
+
+# Commands without --db, and why ("Every command takes --db URL" otherwise; a test walks the
+# parser and fails on any other command without it).
+NO_DATABASE = {
+    "models": "lists, checks and downloads ASR model files on disk; it never reads or writes "
+    "calls, verdicts or anything else stored",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,11 +414,22 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--noisy", action="store_true", help="also score ASR-like noisy variants")
     ev.add_argument("--variants", type=int, default=3, help="noisy variants per call")
     ev.add_argument("--seed", type=int, default=0, help="first noise seed")
+    ev.add_argument(
+        "--db",
+        help="also store the fresh run here as `run --db` does (verdicts, callbacks, scorecards); "
+        "default: nothing stored. Noisy variants are never stored",
+    )
+    ev.add_argument("--do-not-call", type=Path, help=dnc_help + "; with --db")
     ev.set_defaults(func=_cmd_eval)
 
     rules = sub.add_parser("rules", help="validate rule files, or list check types")
     rules.add_argument("action", choices=["check", "types"])
     rules.add_argument("--rules", type=Path, help=rules_help)
+    rules.add_argument(
+        "--db",
+        help="check: also count the stored calls with no verdict under these rules (what "
+        "`rejudge` would judge); default: no database is read",
+    )
     rules.set_defaults(func=_cmd_rules)
 
     from qa_pipeline.review.cli import register as register_review

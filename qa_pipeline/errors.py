@@ -183,3 +183,9 @@ class ReviewSettingsError(QAPipelineError):
     def __init__(self, path: str, problems: Sequence[str]) -> None:
         self.path = path
         super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class OptionsError(QAPipelineError):
+    """Command-line options that do not go together; the message says which and why."""
+
+    code = "E090"

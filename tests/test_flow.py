@@ -18,6 +18,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly_qa import discover_batch, judge_chunk, nightly_qa, publish
 from qa_pipeline.errors import InputDirError
+from qa_pipeline.verdict.digest import digest, merge
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "samples" / "calls"
@@ -48,11 +49,33 @@ def test_judge_chunk_is_the_run_code_path(input_root: Path, tmp_path: Path) -> N
     db = f"sqlite:///{tmp_path / 'qa.db'}"
     first = judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, db, None)
     again = judge_chunk.fn(paths, str(tmp_path / "d.jsonl"), None, db, None)
-    assert (first["calls"], first["failed"]) == (11, 1)
+    assert (first.calls, first.failed) == (11, 1)
     assert (tmp_path / "c.jsonl").read_text(encoding="utf-8") == (tmp_path / "d.jsonl").read_text(
         encoding="utf-8"
     )
-    assert again["outcomes"] == first["outcomes"]
+    assert again.outcomes == first.outcomes
+    assert first.digest == digest(tmp_path / "c.jsonl")  # what the flow gets, no second read
+
+
+def _artifact(key: str) -> str:
+    """The latest artifact's data. Every filter is given: Prefect 3.8's `Artifact.get` sends
+    null flow-run and task-run filters, which its own server refuses (HTTP 422)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterKey,
+        FlowRunFilter,
+        TaskRunFilter,
+    )
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            flow_run_filter=FlowRunFilter(), task_run_filter=TaskRunFilter(),
+            sort=ArtifactSort.UPDATED_DESC, limit=1, offset=0,
+        )  # fmt: skip
+    return str(artifact.data)
 
 
 def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
@@ -61,6 +84,9 @@ def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
     assert (result["calls"], result["failed"], result["chunks"]) == (11, 1, 3)
     rows = [json.loads(x) for x in Path(result["results"]).read_text(encoding="utf-8").splitlines()]
     assert len({r["call_id"] for r in rows}) == 11
+    # the artifacts come from the chunks' digests, not a second read of the results
+    assert "- calls: 11 (1 failed to process)" in _artifact("nightly-qa-summary")
+    assert "broken" in _artifact("nightly-qa-flagged")
     again = nightly_qa(str(input_root), DAY, None, db, str(tmp_path / "out2"), chunk_size=4)
     assert Path(again["results"]).read_text(encoding="utf-8") == Path(result["results"]).read_text(
         encoding="utf-8"
@@ -76,10 +102,22 @@ def test_publish_summary(harness: None, tmp_path: Path) -> None:
 
     @flow
     def wrapper() -> str:
-        return publish(DAY, str(path), 3)
+        return publish(DAY, digest(path), 3)
 
     markdown = wrapper()
     assert "explicit_consent failed on 1 sales" in markdown and "0% valid" in markdown
+
+
+def test_chunk_digests_merge_to_the_whole(input_root: Path, tmp_path: Path) -> None:
+    paths = discover_batch.fn(str(input_root), DAY)
+    db = f"sqlite:///{tmp_path / 'qa.db'}"
+    parts = [
+        judge_chunk.fn(paths[i : i + 4], str(tmp_path / f"c{i}.jsonl"), None, db, None).digest
+        for i in range(0, len(paths), 4)
+    ]
+    whole = judge_chunk.fn(paths, str(tmp_path / "all.jsonl"), None, db, None).digest
+    assert merge(parts) == whole and whole.calls == 11 and whole.dates
+    assert merge(parts, table_rows=2).flagged == whole.flagged[:2]
 
 
 def test_deployment_schedule() -> None:

@@ -1,5 +1,5 @@
 """The database, on SQLite and PostgreSQL: idempotent runs, re-judging stored transcripts,
-findings, failed calls, a run killed midway, and two runs at once."""
+findings, failed calls, a run killed midway, two runs at once, and scorecard rebuilds at once."""
 
 from __future__ import annotations
 
@@ -9,16 +9,21 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from qa_pipeline.evaluation.synthetic import replicate
-from qa_pipeline.pipeline import rejudge, run_batch
+from qa_pipeline.pipeline import rejudge, run_batch, touched_dates
 from qa_pipeline.ruleset import Ruleset, load_ruleset
+from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
 from qa_pipeline.storage.models import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
 from qa_pipeline.storage.repository import Store
 from tests.conftest import ROOT, changed_rules
@@ -161,6 +166,9 @@ def test_two_runs_at_once_make_no_duplicates(db_url: str, tmp_path: Path) -> Non
         tasks = connection.execute(select(TaskRow.call_id, TaskRow.kind)).all()
     assert len(tasks) == len(set(tasks)) > 0
     assert _count(store, ScorecardRow) > 0
+    cards = _scorecards(store)  # what the two runs left: what one rebuild of the data gives
+    rebuild(store.engine, touched_dates(tmp_path / "a" / "results.jsonl"))
+    assert _scorecards(store) == cards
 
 
 @pytest.mark.parametrize("url", ["sqlite:///{tmp}/nested/dir/qa.db"])
@@ -178,3 +186,112 @@ def test_reuse_does_not_depend_on_file_names(db_url: str, tmp_path: Path, rulese
     steps: list[str] = []
     run_batch(folder, tmp_path / "b", ruleset, lambda step, _: steps.append(step), store)
     assert steps.count("reuse") == 1 and "judge" not in steps
+
+
+def _scorecards(store: Store) -> dict[tuple[str, str, str, str], Any]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                ScorecardRow.level, ScorecardRow.key, ScorecardRow.period,
+                ScorecardRow.period_start, ScorecardRow.metrics,
+            )
+        ).all()  # fmt: skip
+    cards = {(r.level, r.key, r.period, r.period_start): r.metrics for r in rows}
+    assert len(cards) == len(rows)  # the unique key holds
+    return cards
+
+
+def _in_threads(jobs: list[Callable[[], object]], timeout: float = 120) -> None:
+    """Start `jobs` together; fail with the first error, or if one has not finished in time
+    (a deadlock PostgreSQL did not break, or a lock never released)."""
+    start = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,), daemon=True) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not [t for t in threads if t.is_alive()], "a concurrent job did not finish"
+    if errors:
+        raise errors[0]
+
+
+def test_a_rebuild_waits_for_the_scorecard_lock(db_url: str) -> None:
+    engine = connect(db_url)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (rebuild(connect(db_url), {"2026-11-20"}), done.set()))
+    with engine.begin() as holder:
+        hold_for_transaction(holder, SCORECARDS)
+        worker.start()
+        assert not done.wait(0.5), "a rebuild ran while another held the scorecard lock"
+    worker.join(30)
+    assert done.is_set(), "the rebuild did not go on once the lock was released"
+
+
+def _halves(tmp_path: Path, count: int) -> tuple[Path, Path]:
+    """`count` distinct calls over the samples' ten days, split in two folders."""
+    first = _batch(tmp_path / "first", count)
+    later = tmp_path / "later"
+    later.mkdir()
+    for path in sorted(first.glob("*.json"))[::2]:
+        path.rename(later / path.name)
+    return first, later
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_rebuild_counts_what_was_stored_while_it_waited(
+    db_url: str, tmp_path: Path, ruleset: Ruleset
+) -> None:
+    """The frame is read under the lock, so the rebuild that writes last has read last. (On
+    PostgreSQL only: SQLite's lock is its one write lock, so nothing is stored meanwhile.)"""
+    first, later = _halves(tmp_path, 40)
+    store = Store(connect(db_url))
+    dates = touched_dates(run_batch(first, tmp_path / "a", ruleset, store=store).results_path)
+    worker = threading.Thread(target=rebuild, args=(connect(db_url), dates))
+    with store.engine.begin() as holder:
+        hold_for_transaction(holder, SCORECARDS)
+        worker.start()
+        run_batch(later, tmp_path / "b", ruleset, store=store)  # commits while the lock is held
+    worker.join(30)
+    assert not worker.is_alive()
+    assert _scorecards(store)[("center", "center", "month", "2026-11")]["calls"] == 40
+
+
+def test_rebuilds_at_once_finish_with_the_right_rows(
+    db_url: str, tmp_path: Path, ruleset: Ruleset
+) -> None:
+    """A run storing new calls and rebuilding races three rebuilds of every date, each on its
+    own engine (as separate runs are): all finish, rows are unique, and they hold what one
+    uncontended rebuild of the final data gives (no rebuild wrote numbers from a stale read)."""
+    first, later = _halves(tmp_path, 80)  # the later half arrives during the race
+    store = Store(connect(db_url))
+    dates = touched_dates(run_batch(first, tmp_path / "a", ruleset, store=store).results_path)
+    assert len(dates) == 10
+
+    def late_run() -> None:
+        late = Store(connect(db_url))
+        summary = run_batch(later, tmp_path / "b", ruleset, store=late)
+        rebuild(late.engine, touched_dates(summary.results_path))
+
+    def rebuilds(days: list[str]) -> Callable[[], None]:
+        def job() -> None:
+            engine = connect(db_url)
+            for _ in range(3):
+                rebuild(engine, days)
+
+        return job
+
+    ordered = sorted(dates)
+    _in_threads([late_run, rebuilds(ordered), rebuilds(ordered[::-1]), rebuilds(ordered[3:])])
+    cards = _scorecards(store)
+    assert cards[("center", "center", "month", "2026-11")]["calls"] == 80  # both halves counted
+    rebuild(store.engine, dates)
+    assert _scorecards(store) == cards

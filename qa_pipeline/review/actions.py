@@ -20,7 +20,7 @@ from qa_pipeline.review.final import FinalVerdict, final_verdict
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.scorecards.frame import CRITERIA, load_frame
+from qa_pipeline.scorecards.frame import CRITERIA
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.models import (
     CalibrationJudgmentRow,
@@ -203,7 +203,7 @@ def _rebuild_day(engine: Engine, call_id: str) -> None:
     with engine.connect() as connection:
         day = connection.scalar(select(CallRow.local_date).where(CallRow.call_id == call_id))
     if day:
-        rebuild(engine, load_frame(engine), {day})
+        rebuild(engine, {day})
 
 
 def raise_dispute(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.storage.models import CallRow, ReviewItemRow, TaskRow, VerdictRow
@@ -52,19 +53,25 @@ def reviewed(row: dict[str, Any], final: dict[str, Any] | None) -> dict[str, Any
     }
 
 
-def load_frame(engine: Engine) -> pd.DataFrame:
+def _connected(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+
+
+def load_frame(bind: Engine | Connection) -> pd.DataFrame:
     """Judged calls with their latest verdict and their revisit tasks' status. Verdicts are
     streamed and reduced to a compact row at once, newest per call winning: memory grows with
-    the number of calls, not with the size of their results."""
+    the number of calls, not with the size of their results. Given a connection, it reads in
+    that connection's transaction (a scorecard rebuild reads under its lock)."""
     latest: dict[str, tuple[Any, dict[str, Any]]] = {}
-    with engine.connect() as connection:
+    with _connected(bind) as connection:
         dates = {
             cid: day for cid, day in connection.execute(select(CallRow.call_id, CallRow.local_date))
         }
         query = select(
             VerdictRow.call_id, VerdictRow.created_at, VerdictRow.id, VerdictRow.result
         ).where(VerdictRow.status == "ok")
-        streamed = connection.execution_options(stream_results=True, yield_per=500).execute(query)
+        # Options on the statement, not the connection: they would stick to a caller's connection.
+        streamed = connection.execute(query.execution_options(stream_results=True, yield_per=500))
         for call_id, created, verdict_id, result in streamed:
             key = (created, verdict_id)
             if call_id not in latest or key > latest[call_id][0]:

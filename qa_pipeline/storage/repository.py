@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from qa_pipeline.callbacks.plan import PlannedTask
@@ -125,11 +126,7 @@ def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:
     from qa_pipeline.transcript.model import Segment
 
     with Session(engine) as session:
-        latest = (
-            select(TranscriptRow.call_id, func.max(TranscriptRow.id).label("id"))
-            .group_by(TranscriptRow.call_id)
-            .subquery()
-        )
+        latest = _latest_transcripts()
         query = (
             select(CallRow, TranscriptRow)
             .join(latest, latest.c.call_id == CallRow.call_id)
@@ -146,3 +143,39 @@ def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:
                 transcript.revisit_of, None if ended is None else tuple(ended),
             )  # fmt: skip
             yield rebuilt, transcript.content_hash
+
+
+def _latest_transcripts() -> Any:
+    """Each stored call's latest transcript id (what `stored_calls` rebuilds and re-judges)."""
+    return (
+        select(TranscriptRow.call_id, func.max(TranscriptRow.id).label("id"))
+        .group_by(TranscriptRow.call_id)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True)
+class RejudgeBacklog:
+    calls: int  # stored calls with a transcript
+    pending: int  # of those, with no verdict under the rules version: `rejudge` would judge them
+
+
+def rejudge_backlog(engine: Engine, rules_version: str) -> RejudgeBacklog:
+    """How many stored calls a `rejudge` under `rules_version` would judge, counted in SQL (no
+    transcript is loaded): the same test as `rejudge`, a verdict for the latest transcript's
+    content hash under that version."""
+    latest = _latest_transcripts()
+    transcripts = (
+        select(TranscriptRow.content_hash)
+        .join(latest, TranscriptRow.id == latest.c.id)
+        .join(CallRow, CallRow.call_id == latest.c.call_id)
+        .subquery()
+    )
+    judged = exists().where(
+        VerdictRow.content_hash == transcripts.c.content_hash,
+        VerdictRow.rules_version == rules_version,
+    )
+    with engine.connect() as connection:
+        calls = connection.scalar(select(func.count()).select_from(transcripts))
+        pending = connection.scalar(select(func.count()).select_from(transcripts).where(~judged))
+    return RejudgeBacklog(int(calls or 0), int(pending or 0))

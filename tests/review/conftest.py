@@ -59,8 +59,7 @@ def seed(url: str, folder: Path, ruleset: Ruleset) -> Engine:
     (calls / "zh-x-001.json").write_text(json.dumps(hostile, ensure_ascii=False), "utf-8")
     store = Store(connect(url))
     run_batch(calls, folder / "out", ruleset, store=store)
-    frame = load_frame(store.engine)
-    rebuild(store.engine, frame, set(frame["local_date"]))
+    rebuild(store.engine, set(load_frame(store.engine)["local_date"]))
     wav = folder / "zh-s-004.wav"
     write_tone(wav, 70)
     digest = hashlib.sha256(wav.read_bytes()).hexdigest()
