@@ -6,6 +6,7 @@ file's errors); a broken criteria file stops the run, since nothing can be judge
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -50,6 +51,8 @@ class CompiledForbiddenRule:
     spec: ForbiddenRule
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None
+    unless_trial: re.Pattern[str] | None
+    negation: Negation | None  # with the rule's window: a cue just before a match cancels it
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,21 @@ def _regex_problems(key: str, patterns: list[str]) -> list[str]:
     return problems
 
 
+def _forbidden_patterns(rule: ForbiddenRule) -> tuple[tuple[str, list[str]], ...]:
+    return (
+        ("patterns", rule.patterns),
+        ("unless", rule.unless),
+        ("unless_trial", rule.unless_trial),
+    )
+
+
+def _groups(pattern: str) -> int:
+    try:
+        return re.compile(pattern).groups
+    except re.error:
+        return 0  # reported as a bad regular expression
+
+
 def _check_spec_problems(key: str, spec: CheckSpec) -> list[str]:
     from qa_pipeline.checks.registry import REGISTRY
 
@@ -191,9 +209,17 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         )
     forbidden = _parse(forbidden_path, ForbiddenFile)
     problems = [
+        f"rules.{index}.{key}.{number}: use (?:...), not a capturing group: the patterns are "
+        "joined into one alternation, where group numbers and backreferences are not their own"
+        for index, rule in enumerate(forbidden.rules)
+        for key, patterns in _forbidden_patterns(rule)
+        for number, pattern in enumerate(patterns)
+        if _groups(pattern)
+    ]
+    problems += [
         problem
         for index, rule in enumerate(forbidden.rules)
-        for key, patterns in (("patterns", rule.patterns), ("unless", rule.unless))
+        for key, patterns in _forbidden_patterns(rule)
         for problem in _regex_problems(f"rules.{index}.{key}", patterns)
     ]
     if forbidden.language != pack.language:
@@ -214,6 +240,10 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
             rule,
             compile_patterns(rule.patterns, by_words),
             compile_patterns(rule.unless, by_words) if rule.unless else None,
+            compile_patterns(rule.unless_trial, by_words) if rule.unless_trial else None,
+            dataclasses.replace(negation, window=rule.negation_window)
+            if rule.negation_window
+            else None,
         )
         for rule in forbidden.rules
     )
