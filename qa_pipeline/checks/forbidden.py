@@ -24,6 +24,8 @@ _LONG = {"zh": 14, "en": 60}  # characters: a clause this long is cut at soft bo
 # A conditional clause just before a threat belongs to it ("您不开的话，号码会被限制").
 _CONDITION = re.compile(r"(?:的话|^\s*(?:如果|要是|假如))|^\s*(?:if|unless)\b")
 _TRIM = " \t.。!！?？,，"
+# A word said twice is one beat of impatience, not two clauses: "行了，行了", "fine, fine".
+_REPEAT = re.compile(r"(?<![a-z0-9])(\w{1,6})[,，](?=\s*\1(?![a-z0-9]))")
 # Quoted words are mentioned, not said: the customer's "你们就是骗钱", the agent's own wrong
 # "three months free" being corrected. Masked before matching (spans stay verbatim).
 _QUOTE = re.compile(
@@ -137,7 +139,7 @@ def _sentence_findings(
     text = sentence.text
     masked = _mask_quotes(text)
     view = sentence.surface if masked == text else surface(masked)
-    clauses = _clauses(view, sentence.language)
+    clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), sentence.language)
     views = [sentence.pack.view(masked[start:end]) for start, end in clauses]
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
