@@ -13,6 +13,8 @@ from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import ForbiddenFinding
 
 _CLAUSE = re.compile(r"[^，,。！？!?；;:：]+")
+# The sentence as the screen reads it: one clause a line, so a rule's ^ and $ hold there too.
+_CLAUSE_BREAK = re.compile(r"\s*(?:[，,。！？!?；;:：]+|\.(?:\s+|$))\s*")
 # Unpunctuated ASR text reads as one long clause; a span quoting all of it says little. Such a
 # clause is cut again where speech turns: a space between Chinese phrases, an English "and",
 # "but", "so" ... (the cue word starts the next piece).
@@ -140,7 +142,8 @@ def _sentence_findings(
     masked = _mask_quotes(text)
     view = sentence.surface if masked == text else surface(masked)
     clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), sentence.language)
-    views = [sentence.pack.view(masked[start:end]) for start, end in clauses]
+    # A clause's view ends where its words do ("less." -> "less"), so a rule's $ is its end.
+    views = [sentence.pack.view(masked[start:end]).rstrip(" .…") for start, end in clauses]
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
         rule = next(
@@ -198,6 +201,6 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
         finding
         for turn in ctx.agent_turns()
         for sentence in turn.sentences
-        if screen.search(sentence.norm)
+        if screen.search(_CLAUSE_BREAK.sub("\n", sentence.norm))
         for finding in _sentence_findings(sentence, rules, offer)
     )

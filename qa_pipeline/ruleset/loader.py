@@ -67,7 +67,9 @@ class LanguagePack:
     terms: TermCanonicalizer
     lexicons: Mapping[str, Lexicon]
     forbidden: tuple[CompiledForbiddenRule, ...]
-    forbidden_any: re.Pattern[str]  # union of all forbidden patterns: one scan rules most text out
+    # Union of all forbidden patterns: one scan rules most text out. Multi-line, so ^ and $ (a
+    # clause's edges in a rule) match at the clause breaks of a sentence written one per line.
+    forbidden_any: re.Pattern[str]
 
     def _replacement(self, match: re.Match[str]) -> str:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
@@ -247,7 +249,10 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         )
         for rule in forbidden.rules
     )
-    union = compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words)
+    union = re.compile(
+        compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words).pattern,
+        re.MULTILINE,
+    )
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
     terms = TermCanonicalizer(pack.asr_terms)
     named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]
