@@ -133,9 +133,33 @@ def _applies(rule: CompiledForbiddenRule, views: list[str], index: int, offer: _
     )
 
 
-def _sentence_findings(
-    sentence: Sentence, rules: tuple[CompiledForbiddenRule, ...], offer: _Offer
-) -> list[ForbiddenFinding]:
+_MEMO_SIZE = 20_000  # sentences remembered per language pack (a few MB at most)
+Phrase = tuple[str, str, str]  # category, verbatim span, rule id
+
+
+def _sentence_phrases(sentence: Sentence, offer: _Offer) -> tuple[Phrase, ...]:
+    """The forbidden phrases of one sentence, remembered per text and offer: the same sentence
+    said in another call (the script) gives the same phrases."""
+    pack = sentence.pack
+    key = ("forbidden", sentence.text, offer)
+    found: tuple[Phrase, ...] | None = pack.memo.get(key)
+    if found is None:
+        screen = pack.forbidden_any
+        found = ()
+        if screen.search(_CLAUSE_BREAK.sub("\n", sentence.norm)):
+            found = tuple(_phrases(sentence, pack.forbidden, screen, offer))
+        if len(pack.memo) >= _MEMO_SIZE:
+            pack.memo.clear()
+        pack.memo[key] = found
+    return found
+
+
+def _phrases(
+    sentence: Sentence,
+    rules: tuple[CompiledForbiddenRule, ...],
+    screen: re.Pattern[str],
+    offer: _Offer,
+) -> list[Phrase]:
     # Clause positions come from the verbatim text (spans are quoted as said); each clause is
     # matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分), quotes masked.
     text = sentence.text
@@ -146,13 +170,15 @@ def _sentence_findings(
     views = [sentence.pack.view(masked[start:end]).rstrip(" .…") for start, end in clauses]
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
+        if not screen.search(clause):  # one scan instead of one per rule
+            continue
         rule = next(
             (r for r in rules if _matches(r, clause) and _applies(r, views, index, offer)),
             None,
         )
         if rule is not None:
             matched.append((index, rule))
-    findings: list[ForbiddenFinding] = []
+    phrases: list[Phrase] = []
     i = 0
     while i < len(matched):
         first, rule = matched[i]
@@ -175,18 +201,9 @@ def _sentence_findings(
         ):
             first -= 1
         span = text[clauses[first][0] : clauses[last][1]].strip(_TRIM)
-        findings.append(
-            ForbiddenFinding(
-                rule.spec.category,
-                span,
-                sentence.start,
-                sentence.end,
-                sentence.speaker,
-                rule.spec.id,
-            )
-        )
+        phrases.append((rule.spec.category, span, rule.spec.id))
         i += 1
-    return findings
+    return phrases
 
 
 @register("forbidden_phrases.v1", "forbidden")
@@ -195,12 +212,9 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
     may apply only to paid products (a "free" claim is misleading only when it is not)."""
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.language)
-    rules = ctx.pack.forbidden
-    screen = ctx.pack.forbidden_any
     return tuple(
-        finding
+        ForbiddenFinding(category, span, sentence.start, sentence.end, sentence.speaker, rule)
         for turn in ctx.agent_turns()
         for sentence in turn.sentences
-        if screen.search(_CLAUSE_BREAK.sub("\n", sentence.norm))
-        for finding in _sentence_findings(sentence, rules, offer)
+        for category, span, rule in _sentence_phrases(sentence, offer)
     )

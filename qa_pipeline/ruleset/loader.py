@@ -70,6 +70,9 @@ class LanguagePack:
     # Union of all forbidden patterns: one scan rules most text out. Multi-line, so ^ and $ (a
     # clause's edges in a rule) match at the clause breaks of a sentence written one per line.
     forbidden_any: re.Pattern[str]
+    # Results of checks on a text, kept for this pack's life: telesales speech repeats its
+    # script word for word across calls ("每月3元，前30天免费。"), so most sentences recur.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def _replacement(self, match: re.Match[str]) -> str:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
