@@ -30,6 +30,27 @@ def test_bundled_rules_are_valid() -> None:
     assert set(ruleset.languages) == {"zh", "en"}
 
 
+def test_forbidden_screen_skips_positions() -> None:
+    """Every forbidden pattern starts with a character the one-scan screen can see (a literal or
+    a short set, not \\w or .), so the union keeps its look-ahead and most text costs one scan."""
+    from qa_pipeline.text.lexicon import first_chars
+
+    ruleset = load_ruleset(ROOT / "rules")
+    for language, pack in ruleset.languages.items():
+        blind = [p for r in pack.forbidden for p in r.spec.patterns if first_chars(p) is None]
+        assert not blind, f"{language}: patterns the screen cannot skip by: {blind}"
+        assert "(?=[" in pack.forbidden_any.pattern
+
+
+def test_forbidden_patterns_reject_capturing_groups(rules_copy: Path) -> None:
+    path = rules_copy / "forbidden" / "zh.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("'拉倒'", "'爱(.)不\\1'"), encoding="utf-8")
+    ruleset = load_ruleset(rules_copy)
+    assert "zh" in ruleset.broken_languages
+    assert "not a capturing group" in str(ruleset.broken_languages["zh"])
+
+
 def test_campaign_facts_match_spec() -> None:
     campaigns = load_ruleset(ROOT / "rules").campaigns
     facts = {cid: (c.price.amount, c.trial_days) for cid, c in campaigns.items()}

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import NamedTuple
 
 from qa_pipeline.checks.context import CallContext, Sentence
 from qa_pipeline.checks.registry import register
 from qa_pipeline.ruleset.loader import CompiledForbiddenRule
+from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import ForbiddenFinding
 
 _CLAUSE = re.compile(r"[^，,。！？!?；;:：]+")
+# The sentence as the screen reads it: one clause a line, so a rule's ^ and $ hold there too.
+_CLAUSE_BREAK = re.compile(r"\s*(?:[，,。！？!?；;:：]+|\.(?:\s+|$))\s*")
 # Unpunctuated ASR text reads as one long clause; a span quoting all of it says little. Such a
 # clause is cut again where speech turns: a space between Chinese phrases, an English "and",
 # "but", "so" ... (the cue word starts the next piece).
@@ -22,9 +26,39 @@ _LONG = {"zh": 14, "en": 60}  # characters: a clause this long is cut at soft bo
 # A conditional clause just before a threat belongs to it ("您不开的话，号码会被限制").
 _CONDITION = re.compile(r"(?:的话|^\s*(?:如果|要是|假如))|^\s*(?:if|unless)\b")
 _TRIM = " \t.。!！?？,，"
-
+# A word said twice is one beat of impatience, not two clauses: "行了，行了", "fine, fine".
+_REPEAT = re.compile(r"(?<![a-z0-9])(\w{1,6})[,，](?=\s*\1(?![a-z0-9]))")
+# Quoted words are mentioned, not said: the customer's "你们就是骗钱", the agent's own wrong
+# "three months free" being corrected. Masked before matching (spans stay verbatim).
+_QUOTE = re.compile(
+    r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
+    r"|(?<![\w'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![\w'])"
+)
+# A length the clause states: 30天, 三个月 (as 3个月), 半年, "14 days", "first month". A price's
+# period ("3元一个月", "$1.99 a month"), an ordinal day ("第31天") and a date (11月21日, 2026年)
+# are not lengths.
+_LENGTH = {
+    "zh": re.compile(
+        r"(?<![第元块钱毛角月\d])(?P<n>\d{1,3}|半)\s*(?:(?P<day>天|日)|(?P<week>个?(?:周|星期|礼拜))"
+        r"|(?P<month>个月|月(?![\d份]))|(?P<year>年))"
+    ),
+    "en": re.compile(
+        r"\b(?P<n>\d+|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
+        r"|(?P<month>months?)|(?P<year>years?))\b"
+    ),
+}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_WORD_COUNTS = {"半": 0.5, "half a": 0.5, "first": 1.0, "one": 1.0}
 
 _ATTITUDE = frozenset({"arguing", "dismissive"})
+
+
+class _Offer(NamedTuple):
+    """What a claim is judged against: whether the product costs money, its trial length."""
+
+    paid: bool
+    trial_days: int | None
+    language: str
 
 
 def _family(rule: CompiledForbiddenRule) -> str:
@@ -47,28 +81,104 @@ def _clauses(text: str, language: str) -> list[tuple[int, int]]:
     return clauses
 
 
-def _applies(rule: CompiledForbiddenRule, clause: str, paid: bool) -> bool:
-    if rule.spec.when == "paid_product" and not paid:
+def _mask_quotes(text: str) -> str:
+    return _QUOTE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _lengths(clause: str, language: str) -> list[float]:
+    """Days of every length stated in `clause` (a normalized view)."""
+    pattern = _LENGTH.get(language)
+    if pattern is None:
+        return []
+    found = []
+    for m in pattern.finditer(clause):
+        count = _WORD_COUNTS.get(m["n"]) or int(m["n"])
+        unit = next(u for u in _UNIT_DAYS if m[u])
+        found.append(count * _UNIT_DAYS[unit])
+    return found
+
+
+def _within_trial(clause: str, language: str, trial_days: int | None) -> bool:
+    """A trial qualifier is a disclosure only for a product with a trial, and only when every
+    length stated is within it: "前30天免费" on a 30-day trial; not "头半年不要钱", not "first
+    month's free" for a product without one."""
+    if not trial_days:
         return False
-    return not (rule.unless and rule.unless.search(clause))
+    return all(days <= trial_days + 1 for days in _lengths(clause, language))
 
 
-def _sentence_findings(
-    sentence: Sentence, rules: tuple[CompiledForbiddenRule, ...], paid: bool
-) -> list[ForbiddenFinding]:
+def _matches(rule: CompiledForbiddenRule, clause: str) -> bool:
+    if rule.negation is None:
+        return rule.pattern.search(clause) is not None
+    # A negated match is a denial ("不会停机", "you won't lose your number"); another match of
+    # the rule in the clause may still stand. The window is the rule's, usually one: the cue
+    # of a condition a little before ("不开就停机", "if you don't, your line ...") negates nothing.
+    return any(not rule.negation.negates(clause, m.start()) for m in rule.pattern.finditer(clause))
+
+
+def _applies(rule: CompiledForbiddenRule, views: list[str], index: int, offer: _Offer) -> bool:
+    """Whether `rule`, matched in clause `index`, applies. Its exemptions are read with the
+    neighbouring clauses, where speech puts them: a qualifier before ("如果您在试用期内退订，不会
+    收取任何费用", "if you cancel within the 14 days, you won't be charged"), a way forward
+    after ("没法帮您退，但可以帮您提交"); a trial qualifier only before or in the clause itself."""
+    if rule.spec.when == "paid_product" and not offer.paid:
+        return False
+    before = ",".join(views[max(index - 1, 0) : index + 1])
+    if rule.unless and rule.unless.search(",".join(views[max(index - 1, 0) : index + 2])):
+        return False
+    return not (
+        rule.unless_trial
+        and rule.unless_trial.search(before)
+        and _within_trial(before, offer.language, offer.trial_days)
+    )
+
+
+_MEMO_SIZE = 20_000  # sentences remembered per language pack (a few MB at most)
+Phrase = tuple[str, str, str]  # category, verbatim span, rule id
+
+
+def _sentence_phrases(sentence: Sentence, offer: _Offer) -> tuple[Phrase, ...]:
+    """The forbidden phrases of one sentence, remembered per text and offer: the same sentence
+    said in another call (the script) gives the same phrases."""
+    pack = sentence.pack
+    key = ("forbidden", sentence.text, offer)
+    found: tuple[Phrase, ...] | None = pack.memo.get(key)
+    if found is None:
+        screen = pack.forbidden_any
+        found = ()
+        if screen.search(_CLAUSE_BREAK.sub("\n", sentence.norm)):
+            found = tuple(_phrases(sentence, pack.forbidden, screen, offer))
+        if len(pack.memo) >= _MEMO_SIZE:
+            pack.memo.clear()
+        pack.memo[key] = found
+    return found
+
+
+def _phrases(
+    sentence: Sentence,
+    rules: tuple[CompiledForbiddenRule, ...],
+    screen: re.Pattern[str],
+    offer: _Offer,
+) -> list[Phrase]:
     # Clause positions come from the verbatim text (spans are quoted as said); each clause is
-    # matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分).
-    text, view = sentence.text, sentence.surface
-    clauses = _clauses(view, sentence.language)
+    # matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分), quotes masked.
+    text = sentence.text
+    masked = _mask_quotes(text)
+    view = sentence.surface if masked == text else surface(masked)
+    clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), sentence.language)
+    # A clause's view ends where its words do ("less." -> "less"), so a rule's $ is its end.
+    views = [sentence.pack.view(masked[start:end]).rstrip(" .…") for start, end in clauses]
     matched: list[tuple[int, CompiledForbiddenRule]] = []
-    for index, (start, end) in enumerate(clauses):
-        clause = sentence.pack.view(text[start:end])
+    for index, clause in enumerate(views):
+        if not screen.search(clause):  # one scan instead of one per rule
+            continue
         rule = next(
-            (r for r in rules if r.pattern.search(clause) and _applies(r, clause, paid)), None
+            (r for r in rules if _matches(r, clause) and _applies(r, views, index, offer)),
+            None,
         )
         if rule is not None:
             matched.append((index, rule))
-    findings: list[ForbiddenFinding] = []
+    phrases: list[Phrase] = []
     i = 0
     while i < len(matched):
         first, rule = matched[i]
@@ -91,31 +201,20 @@ def _sentence_findings(
         ):
             first -= 1
         span = text[clauses[first][0] : clauses[last][1]].strip(_TRIM)
-        findings.append(
-            ForbiddenFinding(
-                rule.spec.category,
-                span,
-                sentence.start,
-                sentence.end,
-                sentence.speaker,
-                rule.spec.id,
-            )
-        )
+        phrases.append((rule.spec.category, span, rule.spec.id))
         i += 1
-    return findings
+    return phrases
 
 
 @register("forbidden_phrases.v1", "forbidden")
 def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFinding, ...]:
     """Agent speech only; a rule may be exempt in some clauses (a trial-qualified "free") and
     may apply only to paid products (a "free" claim is misleading only when it is not)."""
-    paid = ctx.campaign.price.amount > 0
-    rules = ctx.pack.forbidden
-    screen = ctx.pack.forbidden_any
+    campaign = ctx.campaign
+    offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.language)
     return tuple(
-        finding
+        ForbiddenFinding(category, span, sentence.start, sentence.end, sentence.speaker, rule)
         for turn in ctx.agent_turns()
         for sentence in turn.sentences
-        if screen.search(sentence.norm)
-        for finding in _sentence_findings(sentence, rules, paid)
+        for category, span, rule in _sentence_phrases(sentence, offer)
     )

@@ -6,6 +6,7 @@ file's errors); a broken criteria file stops the run, since nothing can be judge
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -50,6 +51,8 @@ class CompiledForbiddenRule:
     spec: ForbiddenRule
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None
+    unless_trial: re.Pattern[str] | None
+    negation: Negation | None  # with the rule's window: a cue just before a match cancels it
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,12 @@ class LanguagePack:
     terms: TermCanonicalizer
     lexicons: Mapping[str, Lexicon]
     forbidden: tuple[CompiledForbiddenRule, ...]
-    forbidden_any: re.Pattern[str]  # union of all forbidden patterns: one scan rules most text out
+    # Union of all forbidden patterns: one scan rules most text out. Multi-line, so ^ and $ (a
+    # clause's edges in a rule) match at the clause breaks of a sentence written one per line.
+    forbidden_any: re.Pattern[str]
+    # Results of checks on a text, kept for this pack's life: telesales speech repeats its
+    # script word for word across calls ("每月3元，前30天免费。"), so most sentences recur.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def _replacement(self, match: re.Match[str]) -> str:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
@@ -135,6 +143,21 @@ def _regex_problems(key: str, patterns: list[str]) -> list[str]:
     return problems
 
 
+def _forbidden_patterns(rule: ForbiddenRule) -> tuple[tuple[str, list[str]], ...]:
+    return (
+        ("patterns", rule.patterns),
+        ("unless", rule.unless),
+        ("unless_trial", rule.unless_trial),
+    )
+
+
+def _groups(pattern: str) -> int:
+    try:
+        return re.compile(pattern).groups
+    except re.error:
+        return 0  # reported as a bad regular expression
+
+
 def _check_spec_problems(key: str, spec: CheckSpec) -> list[str]:
     from qa_pipeline.checks.registry import REGISTRY
 
@@ -191,9 +214,17 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         )
     forbidden = _parse(forbidden_path, ForbiddenFile)
     problems = [
+        f"rules.{index}.{key}.{number}: use (?:...), not a capturing group: the patterns are "
+        "joined into one alternation, where group numbers and backreferences are not their own"
+        for index, rule in enumerate(forbidden.rules)
+        for key, patterns in _forbidden_patterns(rule)
+        for number, pattern in enumerate(patterns)
+        if _groups(pattern)
+    ]
+    problems += [
         problem
         for index, rule in enumerate(forbidden.rules)
-        for key, patterns in (("patterns", rule.patterns), ("unless", rule.unless))
+        for key, patterns in _forbidden_patterns(rule)
         for problem in _regex_problems(f"rules.{index}.{key}", patterns)
     ]
     if forbidden.language != pack.language:
@@ -214,10 +245,17 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
             rule,
             compile_patterns(rule.patterns, by_words),
             compile_patterns(rule.unless, by_words) if rule.unless else None,
+            compile_patterns(rule.unless_trial, by_words) if rule.unless_trial else None,
+            dataclasses.replace(negation, window=rule.negation_window)
+            if rule.negation_window
+            else None,
         )
         for rule in forbidden.rules
     )
-    union = compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words)
+    union = re.compile(
+        compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words).pattern,
+        re.MULTILINE,
+    )
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
     terms = TermCanonicalizer(pack.asr_terms)
     named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]

@@ -222,6 +222,21 @@ class ForbiddenRule(Strict):
     unless: list[str] = Field(
         default_factory=list, description="a clause matching any of these is exempt (regex)"
     )
+    unless_trial: list[str] = Field(
+        default_factory=list,
+        description=(
+            "a clause matching any of these is exempt only when the campaign has a free trial "
+            "and every length the clause states is within it (regex)"
+        ),
+    )
+    negation_window: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "a negation cue of the language pack this many characters (zh) or words (en) "
+            "before a match cancels it"
+        ),
+    )
     when: Literal["always", "paid_product"] = "always"
     note: str = ""
 
