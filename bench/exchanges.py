@@ -26,22 +26,12 @@ sys.path.insert(0, str(ROOT))
 from qa_pipeline.evaluation.excerpts import excerpt_call  # noqa: E402
 from qa_pipeline.ruleset import load_ruleset  # noqa: E402
 from qa_pipeline.verdict.engine import Engine  # noqa: E402
-from qa_pipeline.verdict.model import CallVerdict, Criterion, Item  # noqa: E402
-
-
-def _item(verdict: CallVerdict, criterion: str, name: str | None = None) -> Item:
-    node = verdict.criteria[criterion]
-    if name is not None:
-        assert isinstance(node, Criterion)
-        node = node.items[name]
-    assert isinstance(node, Item)
-    return node
-
+from qa_pipeline.verdict.model import CallVerdict, Item  # noqa: E402
 
 READ: dict[str, Callable[[CallVerdict], tuple[bool, str]]] = {
-    "identity": lambda v: _said(_item(v, "account_holder_verified", "identity")),
-    "permission": lambda v: _said(_item(v, "account_holder_verified", "permission")),
-    "consent": lambda v: _said(_item(v, "explicit_consent")),
+    "identity": lambda v: _said(v.item("account_holder_verified", "identity")),
+    "permission": lambda v: _said(v.item("account_holder_verified", "permission")),
+    "consent": lambda v: _said(v.item("explicit_consent")),
     "booked": lambda v: (v.outcome.value == "sale", v.outcome.reason),
 }
 

@@ -15,32 +15,23 @@ from qa_pipeline.evaluation.metrics import spans_match
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import CheckSpec
 from qa_pipeline.verdict.engine import Engine
-from qa_pipeline.verdict.model import CallVerdict, Criterion, Item
+from qa_pipeline.verdict.model import CallVerdict, Item
 from tests.conftest import make_call
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 PASS = {"pass": True, "fail": False, "na": None}
 
 
-def _item(verdict: CallVerdict, criterion: str, item: str | None = None) -> Any:
-    node = verdict.criteria[criterion]
-    if item is not None:
-        assert isinstance(node, Criterion)
-        node = node.items[item]
-    assert isinstance(node, Item)
-    return node
-
-
 READERS: dict[str, Callable[[CallVerdict], tuple[Any, str]]] = {
-    "identity_confirmed.v1": lambda v: _passed(_item(v, "account_holder_verified", "identity")),
-    "permission_granted.v1": lambda v: _passed(_item(v, "account_holder_verified", "permission")),
-    "permission_granted.v2": lambda v: _passed(_item(v, "account_holder_verified", "permission")),
-    "caller_competent.v1": lambda v: _passed(_item(v, "caller_competent")),
-    "caller_competent.v2": lambda v: _passed(_item(v, "caller_competent")),
-    "fee_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "fees")),
-    "trial_end_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "trial_end")),
-    "cancel_method_disclosed.v1": lambda v: _passed(_item(v, "disclosures", "cancel_method")),
-    "explicit_consent.v1": lambda v: _passed(_item(v, "explicit_consent")),
+    "identity_confirmed.v1": lambda v: _passed(v.item("account_holder_verified", "identity")),
+    "permission_granted.v1": lambda v: _passed(v.item("account_holder_verified", "permission")),
+    "permission_granted.v2": lambda v: _passed(v.item("account_holder_verified", "permission")),
+    "caller_competent.v1": lambda v: _passed(v.item("caller_competent")),
+    "caller_competent.v2": lambda v: _passed(v.item("caller_competent")),
+    "fee_disclosed.v1": lambda v: _passed(v.item("disclosures", "fees")),
+    "trial_end_disclosed.v1": lambda v: _passed(v.item("disclosures", "trial_end")),
+    "cancel_method_disclosed.v1": lambda v: _passed(v.item("disclosures", "cancel_method")),
+    "explicit_consent.v1": lambda v: _passed(v.item("explicit_consent")),
     "agent_hung_up_first.v1": lambda v: (v.agent_hung_up_first.value, v.agent_hung_up_first.reason),
     "call_outcome.v1": lambda v: (v.outcome.value, v.outcome.reason),
 }

@@ -15,9 +15,8 @@ from tests.conftest import ROOT, SHARED_DEV_CALLS
 
 # Sets fixed against after their first contact: regression guards. firstcontact7 is not here:
 # it has never been fixed against and only measures (README, "Measured").
-HELDOUT_SETS = sorted((ROOT / "tests" / "data").glob("heldout*")) + [
-    ROOT / "tests" / "data" / "firstcontact6"
-]
+DATA = ROOT / "tests" / "data"
+HELDOUT_SETS = [*sorted(DATA.glob("heldout*")), DATA / "firstcontact6"]
 
 
 def _score(folder: Path, out: Path, ruleset: Ruleset) -> tuple[float, float, str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from qa_pipeline.checks.common import Found, first_hit, quote
 from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import register
-from qa_pipeline.verdict.model import Item
+from qa_pipeline.verdict.model import Evidence, Item
 
 
 def _said_relation(answers: Iterable[Turn], lexicon: str) -> Found | None:
@@ -95,9 +95,9 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     return Item(False, (asked,), "no clear answer to whether the person is the account holder")
 
 
-@register("permission_granted.v1", "item")
-def permission_granted(ctx: CallContext, params: object) -> Item:
-    """Before the pitch the agent asked whether the customer has time, and the answer was yes."""
+def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[Turn]]:
+    """The last permission question before the pitch, as evidence, and the customer's replies
+    to it; or the failed item when nothing was asked."""
     pitch = ctx.pitch_start
     limit = pitch.index if pitch else len(ctx.turns)
     questions = [t for t in ctx.agent_turns() if t.index < limit and ctx.asks_permission(t)]
@@ -110,9 +110,36 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
             )
         return Item(False, (), "the agent never asked for permission to present the offer")
     question = questions[-1]
-    asked = question.evidence("permission_question")
     # Without a pitch only the immediate answer counts (a later "好，再见" is not a yes).
     replies = ctx.exchange(question, pitch) if pitch else ctx.replies_to(question)
+    return question, question.evidence("permission_question"), replies
+
+
+def _refused(ctx: CallContext, asked: Evidence, found: Found) -> Item:
+    said = found[1].evidence(found[2].text)
+    pitch = ctx.pitch_start
+    if pitch:
+        return Item(
+            False,
+            (asked, said, pitch.evidence()),
+            f"the customer had no time ({quote(found)}) and the agent pitched anyway",
+        )
+    return Item(False, (asked, said), f"the customer declined to listen: {quote(found)}")
+
+
+def _unanswered(asked: Evidence, replies: list[Turn]) -> Item:
+    if not replies:
+        return Item(False, (asked,), "the agent went on without waiting for an answer")
+    return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
+
+
+@register("permission_granted.v1", "item")
+def permission_granted(ctx: CallContext, params: object) -> Item:
+    """Before the pitch the agent asked whether the customer has time, and the answer was yes."""
+    exchange = _permission_exchange(ctx)
+    if isinstance(exchange, Item):
+        return exchange
+    _, asked, replies = exchange
     # The customer's last word before the pitch decides ("多久？" "一分钟" "那行，你讲吧").
     # Within a reply: no time beats yes ("好，但我在开车"), and yes beats a bare no, which may
     # answer an inverted question ("Is this a bad time?" "No, go ahead").
@@ -120,22 +147,13 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
         busy = first_hit([reply], "busy")
         refusal = busy or (None if reply.has("affirm") else first_hit([reply], "deny"))
         if refusal:
-            said = refusal[1].evidence(refusal[2].text)
-            if pitch:
-                return Item(
-                    False,
-                    (asked, said, pitch.evidence()),
-                    f"the customer had no time ({quote(refusal)}) and the agent pitched anyway",
-                )
-            return Item(False, (asked, said), f"the customer declined to listen: {quote(refusal)}")
+            return _refused(ctx, asked, refusal)
         agreed = first_hit([reply], "affirm")
         if agreed:
             return Item(
                 True, (asked, agreed[1].evidence(agreed[2].text)), "the customer agreed to listen"
             )
-    if not replies:
-        return Item(False, (asked,), "the agent went on without waiting for an answer")
-    return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
+    return _unanswered(asked, replies)
 
 
 _AGREE, _REFUSE = True, False
@@ -167,36 +185,19 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     the customer's last word before the pitch decides, and within a reply the last cue ("我在开车，
     不过你说吧" agrees; "行你说——哎不行，领导来了" refuses); a yes or no to an inverted question
     ("Is this a bad time?" "Nope") is read the other way round."""
-    pitch = ctx.pitch_start
-    limit = pitch.index if pitch else len(ctx.turns)
-    questions = [t for t in ctx.agent_turns() if t.index < limit and ctx.asks_permission(t)]
-    if not questions:
-        if pitch:
-            return Item(
-                False,
-                (pitch.evidence(),),
-                "the agent started the pitch without asking whether the customer has time",
-            )
-        return Item(False, (), "the agent never asked for permission to present the offer")
-    question = questions[-1]
-    asked = question.evidence("permission_question")
+    exchange = _permission_exchange(ctx)
+    if isinstance(exchange, Item):
+        return exchange
+    question, asked, replies = exchange
     inverted = question.has("permission_inverted")
-    replies = ctx.exchange(question, pitch) if pitch else ctx.replies_to(question)
     for reply in reversed(replies):
         signals = _reply_signals(reply, inverted)
         if not signals:
             continue
         _, agreed, found = signals[-1]
-        said = found[1].evidence(found[2].text)
-        if agreed:
-            return Item(True, (asked, said), "the customer agreed to listen")
-        if pitch:
-            return Item(
-                False,
-                (asked, said, pitch.evidence()),
-                f"the customer had no time ({quote(found)}) and the agent pitched anyway",
-            )
-        return Item(False, (asked, said), f"the customer declined to listen: {quote(found)}")
-    if not replies:
-        return Item(False, (asked,), "the agent went on without waiting for an answer")
-    return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
+        if not agreed:
+            return _refused(ctx, asked, found)
+        return Item(
+            True, (asked, found[1].evidence(found[2].text)), "the customer agreed to listen"
+        )
+    return _unanswered(asked, replies)

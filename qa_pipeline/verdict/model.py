@@ -104,6 +104,15 @@ class CallVerdict:
     review_flags: tuple[str, ...] = ()
     transcript: tuple[TranscriptLine, ...] = ()
 
+    def item(self, criterion: str, name: str | None = None) -> Item:
+        """One judged item: a criterion that is a single item, or `name` within one."""
+        node = self.criteria[criterion]
+        if name is not None:
+            assert isinstance(node, Criterion), f"{criterion} has no items"
+            node = node.items[name]
+        assert isinstance(node, Item), f"{criterion} is not a single item"
+        return node
+
 
 @dataclass(frozen=True, slots=True)
 class CallResult:
