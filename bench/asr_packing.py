@@ -74,29 +74,26 @@ def _packed(
     for path, language in zip(paths, languages, strict=True):
         groups.setdefault(language if across else str(path), []).append(path)
     for group in groups.values():
-        calls = []
-        for path in group:
-            audio = decode(path)
-            regions = [speech_regions(audio, c) for c in range(len(audio.channels))]
-            calls.append(CallAudio(audio, regions))
+        calls = [_opened(path) for path in group]
         language = languages[paths.index(group[0])]
         found = transcribe_calls(calls, transcriber, language, Prompt("", ""))
         runs.update(zip(group, found, strict=True))
     return time.perf_counter() - started, [runs[p] for p in paths]
 
 
-def _group_windows(paths: list[Path], languages: list[str], size: int = 16) -> None:
+def _opened(path: Path) -> CallAudio:
+    audio = decode(path)
+    return CallAudio(audio, [speech_regions(audio, c) for c in range(len(audio.channels))])
+
+
+def _group_windows(opened: list[CallAudio], languages: list[str], size: int = 16) -> None:
     """Windows per call when a batch is large enough to fill `run`'s groups (16 calls of one
     language): planned by the same packing `run` uses, no model needed. The calls are the bench
     calls repeated, so the figure is about packing, not about new speech."""
     print(f"encoder windows per call in groups of {size} calls of one language (packing only):")
     for language in sorted(set(languages)):
-        mine = [p for p, lang in zip(paths, languages, strict=True) if lang == language]
-        opened = []
-        for path in mine:
-            audio = decode(path)
-            opened.append(CallAudio(audio, [speech_regions(audio, c) for c in (0, 1)]))
-        group = [opened[n % len(opened)] for n in range(size)]
+        mine = [c for c, lang in zip(opened, languages, strict=True) if lang == language]
+        group = [mine[n % len(mine)] for n in range(size)]
         packing, _ = plan_windows(group)
         speech = packing.speech_s
         ratio = len(packing.windows) / (speech / 30)
@@ -184,7 +181,8 @@ def main() -> None:
             call = load_call(sample)
             paths.append(synthesize_call(call, work / f"{call.call_id}.wav").path)
             languages.append(call.language)
-        shapes = [(a.duration_s, len(a.channels)) for a in map(decode, paths)]
+        opened = [_opened(path) for path in paths]  # untimed: shapes and group windows
+        shapes = [(c.audio.duration_s, len(c.audio.channels)) for c in opened]
         seconds = sum(duration for duration, _ in shapes)
         naive = _naive(model, paths, languages, args.tokens)
         alone, alone_runs = _packed(model, paths, languages, args.tokens, across=False)
@@ -206,7 +204,7 @@ def main() -> None:
             print(f"  {path.stem:10} {run.windows:5.2f} windows, speech {run.speech_s:5.1f}s, "
                   f"bound {bound:4.2f} {verdict}")  # fmt: skip
         print(f"  all calls: {windows:.2f} windows vs bound {1.15 * speech / 30:.2f}")
-        _group_windows(paths, languages)
+        _group_windows(opened, languages)
         if not args.skip_memory:
             _memory(work)
 

@@ -13,17 +13,15 @@ fixed against, the `test` halves measure.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_pipeline.evaluation.excerpts import excerpt_call  # noqa: E402
+from qa_pipeline.evaluation.excerpts import excerpt_call, read_bank  # noqa: E402
 from qa_pipeline.ruleset import load_ruleset  # noqa: E402
 from qa_pipeline.verdict.engine import Engine  # noqa: E402
 from qa_pipeline.verdict.model import CallVerdict, Item  # noqa: E402
@@ -47,11 +45,10 @@ def main() -> None:
     args = parser.parse_args()
     engine = Engine(load_ruleset())
     for bank in args.banks:
-        language = bank.name.split(".")[0]
+        language, lines = read_bank(bank)
         right, total = Counter[str](), Counter[str]()
         wrong_by: Counter[tuple[str, bool]] = Counter()
-        for raw in bank.read_text(encoding="utf-8").splitlines():
-            line: dict[str, Any] = json.loads(raw)
+        for line in lines:
             call = excerpt_call(
                 line["turns"], campaign=line["campaign"], language=language, call_id=line["id"]
             )

@@ -13,7 +13,6 @@ measure.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_pipeline.evaluation.excerpts import excerpt_call  # noqa: E402
+from qa_pipeline.evaluation.excerpts import excerpt_call, read_bank  # noqa: E402
 from qa_pipeline.evaluation.metrics import spans_match  # noqa: E402
 from qa_pipeline.ruleset import load_ruleset  # noqa: E402
 from qa_pipeline.transcript.model import Call  # noqa: E402
@@ -42,8 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = Engine(load_ruleset())
     for bank in args.banks:
-        language = bank.name.split(".")[0]
-        lines = [json.loads(x) for x in bank.read_text(encoding="utf-8").splitlines() if x]
+        language, lines = read_bank(bank)
         found, missed, gold_by = Counter[str](), Counter[str](), Counter[str]()
         false_alarms = wrong_category = 0
         negatives = sum(not line["forbidden"] for line in lines)

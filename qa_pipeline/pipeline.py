@@ -169,7 +169,7 @@ def _row(batch: _Batch, item: Path) -> dict[str, Any]:
     return batch.finish(result, call, digest)
 
 
-def _blocks(paths: Sequence[Source]) -> Iterator[Sequence[Source]]:
+def _blocks(paths: Sequence[Source]) -> Iterator[Path | list[RecordingCall]]:
     """Transcript files one at a time; consecutive recordings in groups heard together (their
     speech shares encoder windows), bounded so the decoded audio held stays small."""
     group: list[RecordingCall] = []
@@ -179,7 +179,7 @@ def _blocks(paths: Sequence[Source]) -> Iterator[Sequence[Source]]:
             if group:
                 yield group
                 group, size = [], 0
-            yield (item,)
+            yield item
             continue
         group.append(item)
         size += _file_bytes(item)
@@ -194,17 +194,17 @@ def _file_bytes(item: RecordingCall) -> int:
     return sum(leg.stat().st_size for leg in item.legs if leg.is_file())
 
 
-def _block_rows(batch: _Batch, block: Sequence[Source]) -> list[dict[str, Any]]:
-    first = block[0]
-    if not isinstance(first, RecordingCall):
-        return [_row(batch, first)]
-    return _recording_rows(batch, [b for b in block if isinstance(b, RecordingCall)])
+def _block_rows(batch: _Batch, block: Path | list[RecordingCall]) -> list[dict[str, Any]]:
+    if isinstance(block, Path):
+        return [_row(batch, block)]
+    return _recording_rows(batch, block)
 
 
 def _recording_rows(batch: _Batch, items: Sequence[RecordingCall]) -> list[dict[str, Any]]:
     """Rows of a group of recordings: stored ones reused, the rest heard together and judged;
     a failure anywhere is that call's failed row."""
-    listener = batch.listener or Listener(batch.engine.ruleset)
+    listener = batch.listener
+    assert listener is not None, "judge_paths makes a listener for any batch with recordings"
     known = [_known_recording(batch, listener, item) for item in items]
     to_hear = [item for item, (_, row) in zip(items, known, strict=True) if row is None]
     heard = iter(listener.hear_group(to_hear))

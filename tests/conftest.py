@@ -28,6 +28,17 @@ def engine(ruleset: Ruleset) -> Engine:
     return Engine(ruleset)
 
 
+def require_tool(available: bool, tool: str) -> None:
+    """Skip a test whose system tool (espeak-ng, ffmpeg) is missing; fail in CI, which must
+    install it (.ci/run does)."""
+    if available:
+        return
+    message = f"{tool} is not installed (apt-get install {tool})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must run the audio tests")
+    pytest.skip(message)
+
+
 def changed_rules(folder: Path) -> Ruleset:
     """The bundled rules copied to `folder` with a comment added: a new rules version that
     judges exactly as before (what re-judging tests need)."""

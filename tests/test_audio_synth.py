@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tracemalloc
 import wave
@@ -15,25 +14,16 @@ from qa_pipeline.evaluation import audio_synth as synth
 from qa_pipeline.evaluation.audio_synth import SynthCall, SynthOptions, TimedTurn
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.transcript.model import Call, Role, Segment
+from tests.conftest import ROOT, require_tool
 
-ROOT = Path(__file__).resolve().parent.parent
 CALLS = {"en": ROOT / "samples/calls/en-s-002.json", "zh": ROOT / "samples/calls/zh-s-006.json"}
 SPEECH_DBFS = -35.0  # a turn's channel during the turn is louder than this
 QUIET_DBFS = -80.0  # a channel nobody speaks on (digital silence reads as -inf)
 
 
-def _require(available: bool, tool: str) -> None:
-    if available:
-        return
-    message = f"{tool} is not installed (apt-get install {tool})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI must run the audio synthesis tests")
-    pytest.skip(message)
-
-
 @pytest.fixture(autouse=True)
 def _espeak() -> None:
-    _require(synth.espeak_available(), "espeak-ng")
+    require_tool(synth.espeak_available(), "espeak-ng")
 
 
 def _call(language: str) -> Call:
@@ -201,12 +191,12 @@ def test_long_recording_is_streamed(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def short_call(tmp_path_factory: pytest.TempPathFactory) -> SynthCall:
-    _require(synth.espeak_available(), "espeak-ng")
+    require_tool(synth.espeak_available(), "espeak-ng")
     return synth.synthesize_call(_call("zh"), tmp_path_factory.mktemp("enc") / "c.wav")
 
 
 def test_encode_what_ffmpeg_can_write(short_call: SynthCall) -> None:
-    _require(synth.ffmpeg_available(), "ffmpeg")
+    require_tool(synth.ffmpeg_available(), "ffmpeg")
     formats = synth.encodable_formats()
     assert {"mp3", "m4a", "ogg"} <= set(formats)
     for fmt in formats:
@@ -228,7 +218,7 @@ def test_encode_what_ffmpeg_can_write(short_call: SynthCall) -> None:
 
 
 def test_encode_refuses_what_it_cannot_write(short_call: SynthCall) -> None:
-    _require(synth.ffmpeg_available(), "ffmpeg")
+    require_tool(synth.ffmpeg_available(), "ffmpeg")
     with pytest.raises(synth.UnsupportedFormatError, match="unknown format"):
         synth.encode(short_call.path, "wma")
     if "amr" not in synth.encodable_formats():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import sys
 import wave
 from pathlib import Path
@@ -33,19 +32,10 @@ from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.transcript.from_recording import Heard, Listener, join_legs
 from qa_pipeline.transcript.model import Call
-from tests.conftest import ROOT, changed_rules
+from tests.conftest import ROOT, changed_rules, require_tool
 
 CALLS = ROOT / "samples" / "calls"
 TOLERANCE_S = 0.3
-
-
-def _require(available: bool, tool: str) -> None:
-    if available:
-        return
-    message = f"{tool} is not installed (apt-get install {tool})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI must run the recordings tests")
-    pytest.skip(message)
 
 
 def _sample(name: str) -> Call:
@@ -80,7 +70,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require(synth.espeak_available(), "espeak-ng")
+    require_tool(synth.espeak_available(), "espeak-ng")
     return tmp_path_factory.mktemp("audio")
 
 
@@ -170,7 +160,7 @@ def test_vad_regions_match_the_truth(clean_zh: SynthCall) -> None:
 
 @pytest.mark.parametrize("fmt", ["mp3", "m4a", "ogg"])
 def test_compressed_speech_keeps_its_regions(clean_zh: SynthCall, fmt: str) -> None:
-    _require(synth.ffmpeg_available(), "ffmpeg")
+    require_tool(synth.ffmpeg_available(), "ffmpeg")
     encoded = synth.encode(clean_zh.path, fmt, clean_zh.path.with_name(f"zh.{fmt}"))
     audio = decode(encoded)
     assert len(audio.channels) == 2

@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import json
 import math
-import os
 import random
 import wave
 from pathlib import Path
@@ -41,18 +40,9 @@ from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import SignalsSpec
 from qa_pipeline.transcript.from_recording import channel_map_contradicted
 from qa_pipeline.verdict.engine import Engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_tool
 
 SAMPLE = ROOT / "samples" / "calls" / "en-s-002.json"
-
-
-def _require(available: bool, tool: str) -> None:
-    if available:
-        return
-    message = f"{tool} is not installed (apt-get install {tool})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI must run the audio tests")
-    pytest.skip(message)
 
 
 # --- decode -----------------------------------------------------------------------------------
@@ -104,7 +94,7 @@ def test_decode_mono(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["mp3", "m4a", "ogg"])
 def test_decode_compressed(tmp_path: Path, fmt: str) -> None:
-    _require(synth.ffmpeg_available(), "ffmpeg")
+    require_tool(synth.ffmpeg_available(), "ffmpeg")
     encoded = synth.encode(_stereo(tmp_path / "c.wav", 8000), fmt)
     audio = decode(encoded)
     assert len(audio.channels) == 2 and audio.sample_rate == ASR_RATE
@@ -115,7 +105,7 @@ def test_decode_compressed(tmp_path: Path, fmt: str) -> None:
 
 
 def test_truncated_mp3_keeps_what_decoded(tmp_path: Path) -> None:
-    _require(synth.ffmpeg_available(), "ffmpeg")
+    require_tool(synth.ffmpeg_available(), "ffmpeg")
     tone = _tone(10.0, 8000)
     mp3 = synth.encode(_write_wav(tmp_path / "long.wav", [tone, tone], 8000), "mp3")
     cut = tmp_path / "cut.mp3"

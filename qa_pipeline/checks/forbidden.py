@@ -8,21 +8,13 @@ from typing import NamedTuple
 
 from qa_pipeline.checks.context import CallContext, Sentence
 from qa_pipeline.checks.registry import register
-from qa_pipeline.ruleset.loader import CompiledForbiddenRule
+from qa_pipeline.ruleset.loader import CompiledForbiddenRule, LanguagePack
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import ForbiddenFinding
 
 _CLAUSE = re.compile(r"[^，,。！？!?；;:：]+")
 # The sentence as the screen reads it: one clause a line, so a rule's ^ and $ hold there too.
 _CLAUSE_BREAK = re.compile(r"\s*(?:[，,。！？!?；;:：]+|\.(?:\s+|$))\s*")
-# Unpunctuated ASR text reads as one long clause; a span quoting all of it says little. Such a
-# clause is cut again where speech turns: a space between Chinese phrases, an English "and",
-# "but", "so" ... (the cue word starts the next piece).
-_SOFT = {
-    "zh": re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"),
-    "en": re.compile(r"\s+(?=(?:and|but|so|because|honestly|anyway|plus|okay|look)\b)"),
-}
-_LONG = {"zh": 14, "en": 60}  # characters: a clause this long is cut at soft boundaries
 # A conditional clause just before a threat belongs to it ("您不开的话，号码会被限制").
 _CONDITION = re.compile(r"(?:的话|^\s*(?:如果|要是|假如))|^\s*(?:if|unless)\b")
 _TRIM = " \t.。!！?？,，"
@@ -66,14 +58,17 @@ def _family(rule: CompiledForbiddenRule) -> str:
     return "attitude" if category in _ATTITUDE else category
 
 
-def _clauses(text: str, language: str) -> list[tuple[int, int]]:
+def _clauses(text: str, pack: LanguagePack) -> list[tuple[int, int]]:
+    """Clauses by punctuation. Unpunctuated ASR text reads as one long clause and a span quoting
+    all of it says little, so a long one is cut again at the pack's soft breaks (a space between
+    Chinese phrases; before an English "and", "but", "so" ...)."""
     clauses = []
-    soft, long = _SOFT.get(language), _LONG.get(language, 10**6)
+    soft, long = pack.soft_break, pack.soft_break_after
     for match in _CLAUSE.finditer(text):
         if not match.group(0).strip():
             continue
         start, end = match.span()
-        if soft is None or end - start < long:
+        if end - start < long:
             clauses.append((start, end))
             continue
         cuts = [start, *(m.start() for m in soft.finditer(text, start, end)), end]
@@ -165,7 +160,7 @@ def _phrases(
     text = sentence.text
     masked = _mask_quotes(text)
     view = sentence.surface if masked == text else surface(masked)
-    clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), sentence.language)
+    clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), sentence.pack)
     # A clause's view ends where its words do ("less." -> "less"), so a rule's $ is its end.
     views = [sentence.pack.view(masked[start:end]).rstrip(" .…") for start, end in clauses]
     matched: list[tuple[int, CompiledForbiddenRule]] = []

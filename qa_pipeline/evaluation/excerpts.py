@@ -3,8 +3,11 @@ and exchange banks, and anything else that judges dialogue written as text."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from qa_pipeline.transcript.model import Call, Segment
 
@@ -42,3 +45,9 @@ def excerpt_call(
         hangup_by=hangup_by,  # type: ignore[arg-type]
         segments=tuple(segments),
     )
+
+
+def read_bank(path: Path) -> tuple[str, list[dict[str, Any]]]:
+    """A bank of excerpts (JSONL, one a line) and its language, from its name (`zh.test.jsonl`)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return path.name.split(".")[0], [json.loads(line) for line in lines if line.strip()]

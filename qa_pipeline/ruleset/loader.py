@@ -61,6 +61,8 @@ class LanguagePack:
     question_reach: int
     period_reach: int
     anchor_reach: int
+    soft_break: re.Pattern[str]  # where a long unpunctuated clause is cut for a quoted span
+    soft_break_after: int
     fillers: re.Pattern[str] | None
     rewrites: re.Pattern[str] | None  # all rewrites in one alternation, group i -> replacement i
     replacements: tuple[str, ...]
@@ -205,6 +207,7 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         for problem in _regex_problems(f"lexicons.{name}.patterns", spec.patterns)
     ]
     problems += _regex_problems("fillers", pack.fillers)
+    problems += _regex_problems("soft_break", [pack.soft_break])
     problems += _regex_problems("rewrites", list(pack.rewrites))
     if problems:
         raise RuleFileError(str(path), problems)
@@ -270,6 +273,8 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         pack.question_reach,
         pack.period_reach,
         pack.anchor_reach,
+        re.compile(pack.soft_break),
+        pack.soft_break_after,
         fillers,
         rewrites,
         replacements,

@@ -197,6 +197,12 @@ class LanguageFile(Strict):
     anchor_reach: int = Field(
         gt=0, description="characters from a trial length to the word anchoring it to today"
     )
+    soft_break: str = Field(
+        description="where a long unpunctuated clause may be cut to quote a span (regex)"
+    )
+    soft_break_after: int = Field(
+        gt=0, description="characters a clause must have before it is cut at soft breaks"
+    )
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
     rewrites: dict[str, str] = Field(
         default_factory=dict, description="spelling variants made canonical (regex -> text)"
