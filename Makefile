@@ -17,13 +17,13 @@ demo: $(STAMP)
 	$(BIN)/qa-pipeline eval samples/calls --results out/demo/results.jsonl
 
 test: $(STAMP)
-	$(BIN)/ruff check qa_pipeline tests bench flows
+	$(BIN)/ruff check qa_pipeline tests bench flows testing
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check qa_pipeline tests bench flows
-	$(BIN)/ruff format --check qa_pipeline tests bench flows
+	$(BIN)/ruff check qa_pipeline tests bench flows testing
+	$(BIN)/ruff format --check qa_pipeline tests bench flows testing
 	$(BIN)/mypy
 
 bench: $(STAMP)

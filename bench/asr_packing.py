@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa_pipeline.asr.prompt import Prompt  # noqa: E402
-from qa_pipeline.asr.random_model import build_random_whisper, fixed_decode_options  # noqa: E402
 from qa_pipeline.asr.transcribe import (  # noqa: E402
     AsrRun,
     CallAudio,
@@ -39,9 +38,10 @@ from qa_pipeline.asr.transcribe import (  # noqa: E402
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber, pick_device  # noqa: E402
 from qa_pipeline.audio.decode import decode  # noqa: E402
 from qa_pipeline.audio.vad import speech_regions  # noqa: E402
-from qa_pipeline.evaluation.audio_synth import synthesize_call, write_long_recording  # noqa: E402
 from qa_pipeline.ingest.batch import transcript_files  # noqa: E402
 from qa_pipeline.ingest.call_file import load_call  # noqa: E402
+from testing.audio_synth import synthesize_call, write_long_recording  # noqa: E402
+from testing.random_model import build_random_whisper, fixed_decode_options  # noqa: E402
 
 
 def _naive(model_dir: Path, paths: list[Path], languages: list[str], tokens: int) -> float:

@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_pipeline.evaluation.excerpts import excerpt_call, read_bank  # noqa: E402
+from qa_pipeline.judging.judge import Judge  # noqa: E402
 from qa_pipeline.ruleset import load_ruleset  # noqa: E402
-from qa_pipeline.verdict.engine import Engine  # noqa: E402
 from qa_pipeline.verdict.model import CallVerdict, Item  # noqa: E402
+from testing.excerpts import excerpt_call, read_bank  # noqa: E402
 
 READ: dict[str, Callable[[CallVerdict], tuple[bool, str]]] = {
     "identity": lambda v: _said(v.item("account_holder_verified", "identity")),
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("banks", nargs="+", type=Path)
     parser.add_argument("--show", action="store_true", help="print every wrong excerpt")
     args = parser.parse_args()
-    engine = Engine(load_ruleset())
+    engine = Judge(load_ruleset())
     for bank in args.banks:
         language, lines = read_bank(bank)
         right, total = Counter[str](), Counter[str]()

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_batch(root: Path, count: int) -> Path:
-    from qa_pipeline.evaluation.synthetic import replicate
+    from testing.synthetic import replicate
 
     replicate(ROOT / "samples" / "calls", root / DAY, count)
     return root
@@ -44,8 +44,8 @@ def make_batch(root: Path, count: int) -> Path:
 
 def plain(root: Path, db: str, out: Path) -> float:
     """The flow's useful work without Prefect: judge, digest, rebuild, summarise."""
+    from qa_pipeline.batch.run import judge_paths
     from qa_pipeline.ingest.batch import discover
-    from qa_pipeline.pipeline import judge_paths
     from qa_pipeline.ruleset.loader import load_ruleset_cached
     from qa_pipeline.scorecards.persist import rebuild
     from qa_pipeline.storage.db import connect

@@ -21,11 +21,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_pipeline.evaluation.excerpts import excerpt_call, read_bank  # noqa: E402
 from qa_pipeline.evaluation.metrics import spans_match  # noqa: E402
+from qa_pipeline.ingest.model import Call  # noqa: E402
+from qa_pipeline.judging.judge import Judge  # noqa: E402
 from qa_pipeline.ruleset import load_ruleset  # noqa: E402
-from qa_pipeline.transcript.model import Call  # noqa: E402
-from qa_pipeline.verdict.engine import Engine  # noqa: E402
+from testing.excerpts import excerpt_call, read_bank  # noqa: E402
 
 
 def _call(line: dict[str, Any], language: str) -> Call:
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("banks", nargs="+", type=Path)
     parser.add_argument("--show", action="store_true", help="print every miss and false alarm")
     args = parser.parse_args()
-    engine = Engine(load_ruleset())
+    engine = Judge(load_ruleset())
     for bank in args.banks:
         language, lines = read_bank(bank)
         found, missed, gold_by = Counter[str](), Counter[str](), Counter[str]()

@@ -5,7 +5,7 @@ callbacks created, and a summary published as Prefect artifacts.
         [--rules rules/] [--chunk-size 500] [--dask-address tcp://host:8786 | --dask-local N]
 
 The batch of a day is the folder INPUT_ROOT/YYYY-MM-DD. Each chunk is one Prefect task running
-the same code path as `qa-pipeline run` (`qa_pipeline.pipeline.judge_paths`): per-task overhead is
+the same code path as `qa-pipeline run` (`qa_pipeline.batch.run.judge_paths`): per-task overhead is
 real, so a task judges hundreds of calls, not one. Only I/O steps retry; judging is idempotent
 (verdicts are keyed by call, content hash and rules version), so a retried or re-run chunk adds
 nothing twice. A chunk digests its own results as it finishes (dates touched, counts, flagged
@@ -32,16 +32,16 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from qa_pipeline.asr.whisper import AsrOptions
-from qa_pipeline.callbacks.lists import read_do_not_call
+from qa_pipeline.batch.run import judge_paths
 from qa_pipeline.errors import InputDirError
+from qa_pipeline.hearing.listener import Listener
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.recordings import RecordingCall, Source
-from qa_pipeline.pipeline import judge_paths
 from qa_pipeline.ruleset.loader import load_ruleset_cached
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
-from qa_pipeline.transcript.from_recording import Listener
+from qa_pipeline.tasks.lists import read_do_not_call
 from qa_pipeline.verdict.digest import Digest, digest, markdown, merge
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")

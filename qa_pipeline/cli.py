@@ -13,14 +13,14 @@ import numpy as np
 from sqlalchemy import Engine
 
 from qa_pipeline import __version__
-from qa_pipeline.asr.models import fetch, load_models_config, locate_asr, model_statuses
+from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
-from qa_pipeline.callbacks.lists import dialer_csv, read_do_not_call
+from qa_pipeline.batch.run import BatchSummary, Hook, rejudge, run_batch, touched_dates
 from qa_pipeline.errors import OptionsError, QAPipelineError, RulesetError, TaskError
 from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
 from qa_pipeline.evaluation.noise import write_noisy_batch
-from qa_pipeline.pipeline import BatchSummary, Hook, rejudge, run_batch, touched_dates
+from qa_pipeline.hearing.listener import Listener
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
 from qa_pipeline.scorecards.compute import language_ranking, scorecard
 from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
@@ -30,7 +30,7 @@ from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_c
 from qa_pipeline.storage.db import connect, data_dir
 from qa_pipeline.storage.repository import Store, rejudge_backlog
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
-from qa_pipeline.transcript.from_recording import Listener
+from qa_pipeline.tasks.lists import dialer_csv, read_do_not_call
 from qa_pipeline.verdict.summary import summary_lines
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.evaluation.excerpts import excerpt_call
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset, load_ruleset
-from qa_pipeline.verdict.engine import Engine
+from testing.excerpts import excerpt_call
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DEV_CALLS = ROOT.parent / "shared" / "dev-calls"
@@ -24,8 +24,8 @@ def ruleset() -> Ruleset:
 
 
 @pytest.fixture(scope="session")
-def engine(ruleset: Ruleset) -> Engine:
-    return Engine(ruleset)
+def engine(ruleset: Ruleset) -> Judge:
+    return Judge(ruleset)
 
 
 def require_tool(available: bool, tool: str) -> None:

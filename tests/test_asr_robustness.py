@@ -8,12 +8,12 @@ import dataclasses
 import pytest
 
 from qa_pipeline.errors import RoleAssignmentError
+from qa_pipeline.ingest.model import Call, Segment
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.text.entities import find_dates, find_money
 from qa_pipeline.transcript.cleanup import Cleaner
-from qa_pipeline.transcript.model import Call, Segment
 from qa_pipeline.transcript.roles import assign_roles
-from qa_pipeline.verdict.engine import Engine
 from tests.conftest import make_call
 
 ZH_SALE = [
@@ -49,7 +49,7 @@ def _relabel(call: Call, agent: str, customer: str) -> Call:
     return dataclasses.replace(call, segments=segments)
 
 
-def _labels(engine: Engine, call: Call) -> dict[str, object]:
+def _labels(engine: Judge, call: Call) -> dict[str, object]:
     v = engine.judge(call)
     return {
         "outcome": v.outcome.value,
@@ -98,7 +98,7 @@ def test_duplicate_segment_dropped(ruleset: Ruleset) -> None:
     assert len(cleaned.segments) == 2 and "repeats" in report.dropped[0].reason
 
 
-def test_traditional_converted(ruleset: Ruleset, engine: Engine) -> None:
+def test_traditional_converted(ruleset: Ruleset, engine: Judge) -> None:
     from qa_pipeline.text.script_conversion import to_traditional
 
     traditional = [[who, to_traditional(text)] for who, text in ZH_SALE]
@@ -159,7 +159,7 @@ def test_amount_far_from_a_period_is_no_price(ruleset: Ruleset) -> None:
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("agent_label", ["SPEAKER_00", "SPEAKER_01"])
 def test_roles_from_content(
-    ruleset: Ruleset, engine: Engine, language: str, agent_label: str
+    ruleset: Ruleset, engine: Judge, language: str, agent_label: str
 ) -> None:
     clean = _call(ZH_SALE if language == "zh" else EN_SALE, language)
     other = "SPEAKER_01" if agent_label == "SPEAKER_00" else "SPEAKER_00"
@@ -181,7 +181,7 @@ def test_low_confidence_is_flagged(ruleset: Ruleset) -> None:
     assert roles.low_confidence
 
 
-def test_low_confidence_becomes_a_review_flag(engine: Engine) -> None:
+def test_low_confidence_becomes_a_review_flag(engine: Judge) -> None:
     call = _call([["A", "喂？"], ["B", "喂，你好。"], ["A", "嗯。"]], "zh")
     assert engine.judge(call).review_flags == ("low_role_confidence",)
 
@@ -213,7 +213,7 @@ def _split_segment(call: Call, index: int, at: int) -> Call:
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_verdict_independent_of_segment_boundaries(engine: Engine, language: str) -> None:
+def test_verdict_independent_of_segment_boundaries(engine: Judge, language: str) -> None:
     clean = _call(ZH_SALE if language == "zh" else EN_SALE, language)
     expected = _labels(engine, clean)
     for index, segment in enumerate(clean.segments):
@@ -221,7 +221,7 @@ def test_verdict_independent_of_segment_boundaries(engine: Engine, language: str
             assert _labels(engine, _split_segment(clean, index, at)) == expected, (index, at)
 
 
-def test_merged_segments_of_one_speaker(engine: Engine) -> None:
+def test_merged_segments_of_one_speaker(engine: Judge) -> None:
     clean = _call(ZH_SALE, "zh")
     segments = list(clean.segments)
     first, second = segments[0], segments[1]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.evaluation import audio_synth as synth
-from qa_pipeline.evaluation.audio_synth import SynthCall, SynthOptions, TimedTurn
 from qa_pipeline.ingest.call_file import load_call
-from qa_pipeline.transcript.model import Call, Role, Segment
+from qa_pipeline.ingest.model import Call, Role, Segment
+from testing import audio_synth as synth
+from testing.audio_synth import SynthCall, SynthOptions, TimedTurn
 from tests.conftest import ROOT, require_tool
 
 CALLS = {"en": ROOT / "samples/calls/en-s-002.json", "zh": ROOT / "samples/calls/zh-s-006.json"}

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from qa_pipeline.evaluation.metrics import spans_match
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import CheckSpec
-from qa_pipeline.verdict.engine import Engine
 from qa_pipeline.verdict.model import CallVerdict, Item
 from tests.conftest import make_call
 
@@ -62,10 +62,10 @@ def test_every_check_type_has_fixtures_in_both_languages() -> None:
     assert all(langs == {"zh", "en"} for langs in by_type.values()), by_type
 
 
-_ENGINES: dict[str, Engine] = {}
+_ENGINES: dict[str, Judge] = {}
 
 
-def _engine_for(ruleset: Ruleset, check: str) -> Engine:
+def _engine_for(ruleset: Ruleset, check: str) -> Judge:
     """The rules with `check` judging its item, so an older version is tested as itself even
     after criteria.yaml moved on (caller_competent.v1 beside .v2)."""
     if check not in _ENGINES:
@@ -75,7 +75,7 @@ def _engine_for(ruleset: Ruleset, check: str) -> Engine:
             for name, spec in ruleset.criteria.items.items()
         }
         criteria = ruleset.criteria.model_copy(update={"items": items})
-        _ENGINES[check] = Engine(dataclasses.replace(ruleset, criteria=criteria))
+        _ENGINES[check] = Judge(dataclasses.replace(ruleset, criteria=criteria))
     return _ENGINES[check]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from qa_pipeline.cli import NO_DATABASE, build_parser, main
 from qa_pipeline.storage.db import connect
-from qa_pipeline.storage.models import ScorecardRow, VerdictRow
+from qa_pipeline.storage.tables import ScorecardRow, VerdictRow
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "samples" / "calls"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.errors import CallFileError, InputDirError
 from qa_pipeline.ingest.call_file import load_call
-from qa_pipeline.pipeline import run_batch
 from qa_pipeline.ruleset import Ruleset
 from tests.conftest import ROOT
 

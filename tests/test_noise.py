@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.evaluation.labels import load_labels, predicted
 from qa_pipeline.evaluation.metrics import evaluate, format_report
 from qa_pipeline.evaluation.noise import make_noisy, write_noisy_batch
-from qa_pipeline.pipeline import run_batch
 from qa_pipeline.ruleset import Ruleset
 from tests.conftest import ROOT, SHARED_DEV_CALLS
 

@@ -13,7 +13,7 @@ import pytest
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.tokenizer import _LANGUAGE_CODES
 
-from qa_pipeline.asr.random_model import (
+from testing.random_model import (
     SHAPES,
     WHISPER_LANGUAGES,
     build_random_whisper,

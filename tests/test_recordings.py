@@ -16,22 +16,22 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from qa_pipeline.asr.random_model import build_random_whisper
 from qa_pipeline.asr.whisper import AsrOptions
 from qa_pipeline.audio.decode import decode
 from qa_pipeline.audio.vad import speech_regions
+from qa_pipeline.batch.run import judge_paths, rejudge
 from qa_pipeline.cli import main
-from qa_pipeline.evaluation import audio_synth as synth
-from qa_pipeline.evaluation.audio_synth import SynthCall, SynthOptions
+from qa_pipeline.hearing.listener import Heard, Listener, join_legs
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
+from qa_pipeline.ingest.model import Call
 from qa_pipeline.ingest.recordings import RecordingCall
-from qa_pipeline.pipeline import judge_paths, rejudge
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
-from qa_pipeline.transcript.from_recording import Heard, Listener, join_legs
-from qa_pipeline.transcript.model import Call
+from testing import audio_synth as synth
+from testing.audio_synth import SynthCall, SynthOptions
+from testing.random_model import build_random_whisper
 from tests.conftest import ROOT, changed_rules, require_tool
 
 CALLS = ROOT / "samples" / "calls"

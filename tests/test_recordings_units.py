@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_pipeline.asr.models import load_models_config, locate_asr
+from qa_pipeline.asr.model_config import load_models_config, locate_asr
 from qa_pipeline.asr.packing import Packing, Piece, pack
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.transcribe import CallAudio, ChannelWord, transcribe_calls
@@ -30,16 +30,16 @@ from qa_pipeline.diarize.turns import (
     speaker_activity,
 )
 from qa_pipeline.errors import AudioFileError, CallFileError, ModelNotFoundError
-from qa_pipeline.evaluation import audio_synth as synth
+from qa_pipeline.hearing.listener import channel_map_contradicted
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ingest.cdr import read_cdr
-from qa_pipeline.ingest.hangup import HangupValueError, hangup_from
+from qa_pipeline.ingest.hangup_fields import HangupValueError, hangup_from
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import SignalsSpec
-from qa_pipeline.transcript.from_recording import channel_map_contradicted
-from qa_pipeline.verdict.engine import Engine
+from testing import audio_synth as synth
 from tests.conftest import ROOT, require_tool
 
 SAMPLE = ROOT / "samples" / "calls" / "en-s-002.json"
@@ -536,7 +536,7 @@ def test_read_cdr_file_errors(tmp_path: Path) -> None:
     assert "cannot read" in (read_cdr(tmp_path / "absent.csv").file_error or "")
 
 
-def test_cdr_hangup_wins_over_audio_and_disagreement_is_kept(engine: Engine) -> None:
+def test_cdr_hangup_wins_over_audio_and_disagreement_is_kept(engine: Judge) -> None:
     call = dataclasses.replace(load_call(SAMPLE), talking_at_end=("customer",))
     verdict = engine.judge(call)  # the record says the customer hung up; the audio disagrees
     hangup = verdict.agent_hung_up_first

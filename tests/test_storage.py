@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from qa_pipeline.evaluation.synthetic import replicate
-from qa_pipeline.pipeline import rejudge, run_batch, touched_dates
+from qa_pipeline.batch.run import rejudge, run_batch, touched_dates
 from qa_pipeline.ruleset import Ruleset, load_ruleset
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
-from qa_pipeline.storage.models import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
 from qa_pipeline.storage.repository import Store
+from qa_pipeline.storage.tables import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
+from testing.synthetic import replicate
 from tests.conftest import ROOT, changed_rules
 
 SAMPLES = ROOT / "samples" / "calls"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.callbacks.lists import EXPORT_COLUMNS, dialer_csv, read_do_not_call
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.errors import TaskError
-from qa_pipeline.pipeline import run_batch
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.storage.tasks import close_task, list_tasks
+from qa_pipeline.tasks.lists import EXPORT_COLUMNS, dialer_csv, read_do_not_call
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "samples" / "calls"

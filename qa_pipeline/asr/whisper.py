@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qa_pipeline.asr.models import ModelsConfig, fetch, load_models_config, locate_asr
+from qa_pipeline.asr.model_config import ModelsConfig, fetch, load_models_config, locate_asr
 from qa_pipeline.errors import ModelNotFoundError
 
 

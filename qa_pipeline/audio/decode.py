@@ -19,7 +19,6 @@ from qa_pipeline.errors import AudioFileError
 
 ASR_RATE = 16000
 MAX_SECONDS = 4 * 3600  # longer "calls" are export mistakes (a day's trunk dump)
-EXTENSIONS = (".wav", ".mp3", ".m4a", ".amr", ".ogg", ".opus", ".flac")
 
 Pcm = npt.NDArray[np.int16]
 

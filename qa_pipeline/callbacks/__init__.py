@@ -1,1 +1,1 @@
-"""Revisit and confirmation callbacks: which calls need one, when, and what closing one does."""
+"""Planning revisit and confirmation callbacks from a verdict (pure; storage saves them)."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from functools import cached_property
 
+from qa_pipeline.ingest.model import ROLES, Call, Role, Segment
 from qa_pipeline.ruleset.loader import LanguagePack
 from qa_pipeline.ruleset.schema import CampaignFile
 from qa_pipeline.text.entities import (
@@ -20,7 +21,6 @@ from qa_pipeline.text.entities import (
 )
 from qa_pipeline.text.lexicon import Hit, compile_patterns
 from qa_pipeline.text.normalize import surface
-from qa_pipeline.transcript.model import ROLES, Call, Role, Segment
 from qa_pipeline.verdict.model import Evidence
 
 _SENTENCE_END = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from qa_pipeline.asr.transcribe import ChannelWord
 from qa_pipeline.audio.vad import SpeechRegion
-from qa_pipeline.transcript.model import Segment
+from qa_pipeline.ingest.model import Segment
 
 CHANNEL_NAMES = ("left", "right")
 MAX_GAP_S = 1.0  # a longer pause between one speaker's words starts a new segment

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa_pipeline.audio.decode import EXTENSIONS
 from qa_pipeline.errors import InputDirError
-from qa_pipeline.ingest.recordings import Source, discover_sources
+from qa_pipeline.ingest.recordings import EXTENSIONS, Source, discover_sources
 
 
 def discover(input_dir: Path) -> list[Source]:

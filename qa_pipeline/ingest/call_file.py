@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from qa_pipeline.errors import CallFileError
-from qa_pipeline.transcript.model import Call, Segment
+from qa_pipeline.ingest.model import Call, Segment
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 

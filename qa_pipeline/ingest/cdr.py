@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from qa_pipeline.ingest.hangup import HangupValueError, hangup_from
-from qa_pipeline.transcript.model import HangupBy
+from qa_pipeline.ingest.hangup_fields import HangupValueError, hangup_from
+from qa_pipeline.ingest.model import HangupBy
 
 COLUMNS = (
     "call_id", "agent_id", "team", "campaign", "customer_number", "started_at", "duration_s",

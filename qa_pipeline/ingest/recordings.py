@@ -20,9 +20,11 @@ from typing import Any
 from qa_pipeline.errors import CallFileError
 from qa_pipeline.ingest.call_file import parse_call, read_bytes
 from qa_pipeline.ingest.cdr import CdrRow, CdrTable, read_cdr
-from qa_pipeline.transcript.model import Call
+from qa_pipeline.ingest.model import Call
 
 CDR_NAME = "calls.csv"
+# Recording formats a batch folder may hold (PyAV decodes each).
+EXTENSIONS = (".wav", ".mp3", ".m4a", ".amr", ".ogg", ".opus", ".flac")
 _LEG = re.compile(r"^(?P<call>.+)\.leg(?P<n>\d+)$")
 _HASH_CHUNK = 1 << 20
 

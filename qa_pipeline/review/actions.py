@@ -22,7 +22,7 @@ from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.scorecards.frame import CRITERIA
 from qa_pipeline.scorecards.persist import rebuild
-from qa_pipeline.storage.models import (
+from qa_pipeline.storage.tables import (
     CalibrationJudgmentRow,
     CallRow,
     DisputeRow,

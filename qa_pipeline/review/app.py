@@ -49,7 +49,7 @@ from qa_pipeline.review.views import call_page, recording_path, visible_call
 from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
 from qa_pipeline.scorecards.frame import CRITERIA
 from qa_pipeline.storage.db import connect
-from qa_pipeline.storage.models import CallRow, DisputeRow
+from qa_pipeline.storage.tables import CallRow, DisputeRow
 
 HERE = Path(__file__).resolve().parent
 Clock = Callable[[], datetime]

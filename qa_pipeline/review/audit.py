@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.orm import Session
 
-from qa_pipeline.storage.models import AuditRow
+from qa_pipeline.storage.tables import AuditRow
 
 
 def record(

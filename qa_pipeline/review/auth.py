@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from qa_pipeline.errors import UserError
 from qa_pipeline.review.audit import record
 from qa_pipeline.review.settings import ROLES
-from qa_pipeline.storage.models import UserRow
+from qa_pipeline.storage.tables import UserRow
 
 _HASHER = PasswordHasher()
 # Verified when the name is unknown, so a wrong name costs as long as a wrong password.

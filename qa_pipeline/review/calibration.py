@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, func, select
 
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.models import CalibrationJudgmentRow, FindingRow, ReviewRow
+from qa_pipeline.storage.tables import CalibrationJudgmentRow, FindingRow, ReviewRow
 
 
 def drawn(call_id: str, share: float, seed: str) -> bool:

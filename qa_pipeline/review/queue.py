@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from qa_pipeline.review.calibration import drawn, share_for
 from qa_pipeline.review.settings import ReviewSettings, severity_of
 from qa_pipeline.review.sla import is_overdue, sla_minutes
-from qa_pipeline.storage.models import CallRow, FindingRow, ReviewItemRow, VerdictRow
+from qa_pipeline.storage.tables import CallRow, FindingRow, ReviewItemRow, VerdictRow
 from qa_pipeline.storage.tasks import utc
 from qa_pipeline.storage.upsert import insert_ignore
 

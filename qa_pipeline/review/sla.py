@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from qa_pipeline.review.audit import record
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.models import ReviewItemRow
+from qa_pipeline.storage.tables import ReviewItemRow
 from qa_pipeline.storage.tasks import utc
 
 

@@ -15,7 +15,7 @@ from qa_pipeline.review.audit import entries
 from qa_pipeline.review.auth import User, mask_number
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.models import (
+from qa_pipeline.storage.tables import (
     AuditRow,
     CallRow,
     DisputeRow,

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from qa_pipeline.ruleset.schema import CATEGORIES
-from qa_pipeline.storage.models import CallRow, ReviewItemRow, TaskRow, VerdictRow
+from qa_pipeline.storage.tables import CallRow, ReviewItemRow, TaskRow, VerdictRow
 
 CRITERIA = ("account_holder_verified", "caller_competent", "disclosures", "explicit_consent")
 COLUMNS = (

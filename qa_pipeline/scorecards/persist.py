@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from qa_pipeline.scorecards.compute import Level, PeriodKind, period_of, scorecard
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
-from qa_pipeline.storage.models import ScorecardRow
+from qa_pipeline.storage.tables import ScorecardRow
 from qa_pipeline.storage.upsert import insert_for
 
 LEVELS: tuple[Level, ...] = ("agent", "team", "center")

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, Engine, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from qa_pipeline.callbacks.plan import PlannedTask
-from qa_pipeline.storage.models import (
+from qa_pipeline.ingest.model import Call
+from qa_pipeline.storage.tables import (
     CallRow,
     FindingRow,
     RecordingRow,
@@ -22,7 +23,6 @@ from qa_pipeline.storage.models import (
 )
 from qa_pipeline.storage.tasks import insert_tasks
 from qa_pipeline.storage.upsert import insert_for
-from qa_pipeline.transcript.model import Call
 from qa_pipeline.verdict.findings import findings_of
 
 
@@ -123,7 +123,7 @@ class Store:
 def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:
     """Every stored call with its latest transcript (rebuilt for re-judging) and that
     transcript's content hash."""
-    from qa_pipeline.transcript.model import Segment
+    from qa_pipeline.ingest.model import Segment
 
     with Session(engine) as session:
         latest = _latest_transcripts()

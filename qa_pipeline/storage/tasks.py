@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from qa_pipeline.callbacks.plan import CONFIRM_OUTCOMES, REVISIT_OUTCOMES, PlannedTask
 from qa_pipeline.errors import TaskError
 from qa_pipeline.ruleset.schema import TasksFile
-from qa_pipeline.storage.models import TaskRow
+from qa_pipeline.storage.tables import TaskRow
 from qa_pipeline.storage.upsert import insert_ignore
 
 _CALL_FIELDS = ("customer_number", "agent_id", "team", "campaign")

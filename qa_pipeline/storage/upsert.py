@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from qa_pipeline.storage.models import Base
+from qa_pipeline.storage.tables import Base
 
 
 def insert_for(connection: Connection, model: type[Base]) -> Any:

@@ -1,1 +1,2 @@
-"""Calls and their segments, turns and clauses: the text the checks read."""
+"""A transcript made ready for the checks: ASR cleanup (hallucinations, loops, script) and
+speaker roles."""

@@ -9,11 +9,11 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.ruleset.schema import AsrFile
 from qa_pipeline.text.lexicon import compile_patterns
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.text.script_conversion import to_simplified
-from qa_pipeline.transcript.model import Call, Segment
 
 _PUNCT = re.compile(r"[\s，,。.！!？?、…~\-—:：;；\"'“”‘’]+")
 

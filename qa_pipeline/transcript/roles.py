@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa_pipeline.errors import RoleAssignmentError
+from qa_pipeline.ingest.model import ROLES, Call
 from qa_pipeline.ruleset.loader import LanguagePack
 from qa_pipeline.ruleset.schema import RolesSpec
-from qa_pipeline.transcript.model import ROLES, Call
 
 
 @dataclass(frozen=True, slots=True)

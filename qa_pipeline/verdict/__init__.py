@@ -1,1 +1,2 @@
-"""Verdict objects and the engine that produces them."""
+"""The verdict of a call as typed, frozen results, and what is derived from them: findings,
+serialization at the edges (results.jsonl, the database), digests and summaries."""

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert
 
-from qa_pipeline.pipeline import run_batch
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.review.auth import add_user
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
-from qa_pipeline.storage.models import RecordingRow
 from qa_pipeline.storage.repository import Store
+from qa_pipeline.storage.tables import RecordingRow
 from tests.conftest import ROOT
 
 PASSWORD = "correct-horse-1"

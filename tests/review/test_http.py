@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from qa_pipeline.review.app import create_app
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.models import FindingRow, VerdictRow
+from qa_pipeline.storage.tables import FindingRow, VerdictRow
 from tests.review.conftest import PASSWORD, XSS
 
 SETTINGS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0)

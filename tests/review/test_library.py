@@ -18,7 +18,7 @@ from qa_pipeline.review.queue import QueueFilter, build_queue, sync_queue
 from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.review.sla import escalate_overdue, sla_minutes
 from qa_pipeline.ruleset import Ruleset
-from qa_pipeline.storage.models import (
+from qa_pipeline.storage.tables import (
     FindingRow,
     ReviewItemRow,
     ScorecardRow,

@@ -16,9 +16,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.cli import main
 from qa_pipeline.errors import ReviewSettingsError, UserError
-from qa_pipeline.pipeline import run_batch
 from qa_pipeline.review.auth import add_user, authenticate, list_users, mask_number
 from qa_pipeline.review.final import final_verdict
 from qa_pipeline.review.i18n import LANGUAGES, strings
@@ -26,7 +26,7 @@ from qa_pipeline.review.settings import load_settings, setting_names, severity_o
 from qa_pipeline.review.views import highlight
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.db import MIGRATIONS, connect
-from qa_pipeline.storage.models import Base
+from qa_pipeline.storage.tables import Base
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "review.md").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from qa_pipeline.storage.models import Base
+from qa_pipeline.storage.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` on the command line: QA_PIPELINE_DB or the default file

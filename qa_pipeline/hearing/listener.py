@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_pipeline.asr.models import ModelsConfig, load_models_config
+from qa_pipeline.asr.model_config import ModelsConfig, load_models_config
 from qa_pipeline.asr.prompt import Prompt, build_prompt
 from qa_pipeline.asr.transcribe import AsrRun, CallAudio, transcribe_calls
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
@@ -26,9 +26,9 @@ from qa_pipeline.diarize.turns import (
     speaker_activity,
 )
 from qa_pipeline.errors import AudioFileError, UnknownCampaignError
+from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata, cdr_warnings
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.transcript.model import Call, Segment
 from qa_pipeline.transcript.roles import assign_roles
 from qa_pipeline.verdict.model import CallVerdict
 

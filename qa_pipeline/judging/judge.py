@@ -12,10 +12,10 @@ from typing import Any
 from qa_pipeline.checks import registry
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.errors import CampaignMismatchError, UnknownCampaignError, UnsupportedLanguageError
+from qa_pipeline.ingest.model import Call
 from qa_pipeline.ruleset.loader import LanguagePack, Ruleset
 from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec
 from qa_pipeline.transcript.cleanup import Cleaner, CleanupReport
-from qa_pipeline.transcript.model import Call
 from qa_pipeline.transcript.roles import RoleAssignment, assign_roles
 from qa_pipeline.verdict.model import (
     CallVerdict,
@@ -56,7 +56,7 @@ def _criterion(items: Mapping[str, Item]) -> Criterion:
     return Criterion(passed, dict(items), evidence, reason)
 
 
-class Engine:
+class Judge:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         criteria = ruleset.criteria

@@ -20,14 +20,14 @@ from typing import Any
 
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.hearing.listener import Heard, Listener, audio_row
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
+from qa_pipeline.ingest.model import Call
 from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
+from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.storage.repository import Store, stored_calls
-from qa_pipeline.transcript.from_recording import Heard, Listener, audio_row
-from qa_pipeline.transcript.model import Call
-from qa_pipeline.verdict.engine import Engine
 from qa_pipeline.verdict.model import CallResult, CallVerdict
 from qa_pipeline.verdict.serialize import to_dict
 
@@ -49,21 +49,23 @@ class BatchSummary:
     outcomes: dict[str, int]
 
 
-def _judge(engine: Engine, path: Path, data: bytes, hook: Hook) -> tuple[CallResult, Call | None]:
+def _judge_file(
+    judge: Judge, path: Path, data: bytes, hook: Hook
+) -> tuple[CallResult, Call | None]:
     """Parse and judge one file's bytes; every failure is a failed result, never a raise."""
-    version = engine.ruleset.version
+    version = judge.ruleset.version
     try:
         call = parse_bytes(data, str(path))
         hook("load", call)
     except QAPipelineError as exc:
         return CallResult(path.stem, "failed", exc.message, str(path), version), None
-    return _judge_call(engine, call)
+    return _judge_call(judge, call)
 
 
-def _judge_call(engine: Engine, call: Call) -> tuple[CallResult, Call]:
-    version = engine.ruleset.version
+def _judge_call(judge: Judge, call: Call) -> tuple[CallResult, Call]:
+    version = judge.ruleset.version
     try:
-        return _result(call, version, None, engine.judge(call)), call
+        return _result(call, version, None, judge.judge(call)), call
     except QAPipelineError as exc:
         return _result(call, version, exc.message, None), call
     except Exception as exc:  # a bug must not cost the rest of the batch
@@ -113,7 +115,7 @@ def _flag_do_not_call(row: dict[str, Any], do_not_call: Collection[str]) -> dict
 class _Batch:
     """What every call of one batch is judged with, and the call ids seen so far."""
 
-    engine: Engine
+    judge: Judge
     store: Store | None
     hook: Hook
     do_not_call: Collection[str]
@@ -122,7 +124,7 @@ class _Batch:
 
     @property
     def version(self) -> str:
-        return self.engine.ruleset.version
+        return self.judge.ruleset.version
 
     def reused(self, digest: str, source: str) -> dict[str, Any] | None:
         """The stored row of this content under these rules, unless its call id is taken."""
@@ -150,7 +152,7 @@ class _Batch:
         if flags and row["status"] == "ok":
             row = row | {"review_flags": [*row.get("review_flags", []), *flags]}
         if self.store is not None:
-            _store(self.store, self.engine.ruleset, row, digest, call, self.do_not_call)
+            _store(self.store, self.judge.ruleset, row, digest, call, self.do_not_call)
         return row
 
 
@@ -165,7 +167,7 @@ def _row(batch: _Batch, item: Path) -> dict[str, Any]:
     reused = batch.reused(digest, str(item))
     if reused is not None:
         return reused
-    result, call = _judge(batch.engine, item, data, batch.hook)
+    result, call = _judge_file(batch.judge, item, data, batch.hook)
     return batch.finish(result, call, digest)
 
 
@@ -235,7 +237,7 @@ def _heard_row(
         error = f"internal error while hearing: {heard.__class__.__name__}: {heard}"
         return batch.failed(item.call_id, error, item.source, digest)
     batch.hook("hear", heard)
-    result, call = _judge_call(batch.engine, heard.call)
+    result, call = _judge_call(batch.judge, heard.call)
     result = dataclasses.replace(
         result,
         asr=dataclasses.asdict(heard.asr) if heard.asr else None,
@@ -274,10 +276,10 @@ def judge_paths(
     """Judge `paths` (transcript files and recording calls) into `results_path` (and the
     store): the one code path behind `qa-pipeline run` and each chunk of the nightly flow.
     `listener` hears recordings (its models load on the first recording)."""
-    engine = Engine(ruleset)
+    judge = Judge(ruleset)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
         listener = Listener(ruleset)  # one per batch: models load once
-    batch = _Batch(engine, store, hook, do_not_call, listener)
+    batch = _Batch(judge, store, hook, do_not_call, listener)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     final = results_path
     partial = results_path.with_name(results_path.name + ".partial")
@@ -311,14 +313,14 @@ def rejudge(
     do_not_call: Collection[str] = frozenset(),
 ) -> RejudgeSummary:
     """Judge every stored transcript under `ruleset`; verdicts under other rule versions stay."""
-    engine = Engine(ruleset)
+    judge = Judge(ruleset)
     calls = judged = 0
     for call, digest in stored_calls(store.engine):
         calls += 1
         if store.stored_result(digest, ruleset.version) is not None:
             continue
         try:
-            result = _result(call, ruleset.version, None, engine.judge(call))
+            result = _result(call, ruleset.version, None, judge.judge(call))
         except QAPipelineError as exc:
             result = _result(call, ruleset.version, exc.message, None)
         hook("judge", result)

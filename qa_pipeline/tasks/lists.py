@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qa_pipeline.errors import InputDirError
-from qa_pipeline.storage.models import TaskRow
+from qa_pipeline.storage.tables import TaskRow
 
 EXPORT_COLUMNS = (
     "task_id", "customer_number", "priority", "due_at", "kind", "campaign", "agent_id", "team",

@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from qa_pipeline.transcript.model import ROLES, Call, Role
+from qa_pipeline.ingest.model import ROLES, Call, Role
 
 Channel = Literal["left", "right"]
 Audio = npt.NDArray[np.float32]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from qa_pipeline.transcript.model import HangupBy
+from qa_pipeline.ingest.model import HangupBy
 
 _SIDES = ("send_bye", "send_cancel", "send_refuse", "recv_bye", "recv_cancel", "recv_refuse")
 _CONNECT = {"AGENT_DISCONNECT": "agent", "CUSTOMER_DISCONNECT": "customer"}

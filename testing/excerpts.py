@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qa_pipeline.transcript.model import Call, Segment
+from qa_pipeline.ingest.model import Call, Segment
 
 ZONES = {"zh": "+08:00", "en": "-05:00"}
 

@@ -1,0 +1,1 @@
+"""Hearing: a recording becomes a transcript (decode, voice activity, ASR, speakers, signals)."""

@@ -1,0 +1,1 @@
+"""Judging: a transcript becomes a verdict (cleanup, roles, turns, every check)."""

@@ -1,0 +1,1 @@
+"""Callback tasks after storage: the do-not-call list and the dialer export."""
