@@ -21,8 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa_pipeline.judging.judge import Judge  # noqa: E402
-from qa_pipeline.ruleset import load_ruleset  # noqa: E402
+from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
 from qa_pipeline.verdict.model import CallVerdict, Item  # noqa: E402
 from testing.excerpts import excerpt_call, read_bank  # noqa: E402
 
@@ -43,7 +42,7 @@ def main() -> None:
     parser.add_argument("banks", nargs="+", type=Path)
     parser.add_argument("--show", action="store_true", help="print every wrong excerpt")
     args = parser.parse_args()
-    engine = Judge(load_ruleset())
+    engine = Judge(load_rules())
     for bank in args.banks:
         language, lines = read_bank(bank)
         right, total = Counter[str](), Counter[str]()

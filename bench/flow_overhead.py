@@ -46,7 +46,7 @@ def plain(root: Path, db: str, out: Path) -> float:
     """The flow's useful work without Prefect: judge, digest, rebuild, summarise."""
     from qa_pipeline.batch.run import judge_paths
     from qa_pipeline.ingest.batch import discover
-    from qa_pipeline.ruleset.loader import load_ruleset_cached
+    from qa_pipeline.judging.judge import load_rules_cached
     from qa_pipeline.scorecards.persist import rebuild
     from qa_pipeline.storage.db import connect
     from qa_pipeline.storage.repository import Store
@@ -54,7 +54,7 @@ def plain(root: Path, db: str, out: Path) -> float:
 
     started = time.perf_counter()
     store = Store(connect(db))
-    summary = judge_paths(discover(root / DAY), out, load_ruleset_cached(), store=store)
+    summary = judge_paths(discover(root / DAY), out, load_rules_cached(), store=store)
     night = digest(summary.results_path)
     cards = rebuild(store.engine, night.dates)
     markdown(DAY, night, cards)

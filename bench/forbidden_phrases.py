@@ -23,8 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa_pipeline.evaluation.metrics import spans_match  # noqa: E402
 from qa_pipeline.ingest.model import Call  # noqa: E402
-from qa_pipeline.judging.judge import Judge  # noqa: E402
-from qa_pipeline.ruleset import load_ruleset  # noqa: E402
+from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
 from testing.excerpts import excerpt_call, read_bank  # noqa: E402
 
 
@@ -39,7 +38,7 @@ def main() -> None:
     parser.add_argument("banks", nargs="+", type=Path)
     parser.add_argument("--show", action="store_true", help="print every miss and false alarm")
     args = parser.parse_args()
-    engine = Judge(load_ruleset())
+    engine = Judge(load_rules())
     for bank in args.banks:
         language, lines = read_bank(bank)
         found, missed, gold_by = Counter[str](), Counter[str](), Counter[str]()

@@ -18,8 +18,7 @@ from pathlib import Path
 from qa_pipeline.ingest.batch import transcript_files
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ingest.model import Call, Segment
-from qa_pipeline.judging.judge import Judge
-from qa_pipeline.ruleset import load_ruleset
+from qa_pipeline.judging.judge import Judge, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 300.0
@@ -50,7 +49,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    engine = Judge(load_ruleset())
+    engine = Judge(load_rules())
     base = [
         stretch(load_call(p), args.seconds) for p in transcript_files(ROOT / "samples" / "calls")
     ]

@@ -16,6 +16,7 @@ stay in memory (nothing here is worth persisting: a re-run recomputes from the d
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 from contextlib import nullcontext
@@ -37,7 +38,7 @@ from qa_pipeline.errors import InputDirError
 from qa_pipeline.hearing.listener import Listener
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.recordings import RecordingCall, Source
-from qa_pipeline.ruleset.loader import load_ruleset_cached
+from qa_pipeline.judging.judge import load_rules_cached
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
@@ -92,7 +93,7 @@ def judge_chunk(
     asr_model: str | None = None,
     diarization: str | None = None,
 ) -> ChunkResult:
-    ruleset = load_ruleset_cached(Path(rules_dir) if rules_dir else None)
+    ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
     do_not_call = read_do_not_call(Path(dnc)) if dnc else frozenset()
     listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization)
@@ -120,7 +121,7 @@ def publish(day: str, night: Digest, scorecard_rows: int) -> str:
     summary = markdown(day, night, scorecard_rows)
     create_markdown_artifact(summary, key="nightly-qa-summary", description=f"QA summary {day}")
     create_table_artifact(
-        [dict(row) for row in night.flagged] or [{"call_id": "none flagged"}],
+        [dataclasses.asdict(row) for row in night.flagged] or [{"call_id": "none flagged"}],
         key="nightly-qa-flagged",
         description=f"flagged calls {day}",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,11 +16,12 @@ from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, 
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.batch.run import BatchSummary, Hook, rejudge, run_batch, touched_dates
 from qa_pipeline.errors import OptionsError, QAPipelineError, RulesetError, TaskError
-from qa_pipeline.evaluation.labels import load_labels, predicted
+from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
 from qa_pipeline.evaluation.noise import write_noisy_batch
 from qa_pipeline.hearing.listener import Listener
-from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
+from qa_pipeline.judging.judge import load_rules
+from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.scorecards.compute import language_ranking, scorecard
 from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
 from qa_pipeline.scorecards.frame import load_frame
@@ -31,11 +31,12 @@ from qa_pipeline.storage.db import connect, data_dir
 from qa_pipeline.storage.repository import Store, rejudge_backlog
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
 from qa_pipeline.tasks.lists import dialer_csv, read_do_not_call
+from qa_pipeline.verdict.serialize import read_results
 from qa_pipeline.verdict.summary import summary_lines
 
 
 def _ruleset(args: argparse.Namespace) -> Ruleset:
-    ruleset = load_ruleset(args.rules)
+    ruleset = load_rules(args.rules)
     for error in ruleset.errors:
         print(f"warning: {error.message}", file=sys.stderr)
     return ruleset
@@ -59,7 +60,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summary, rebuilt = _run_stored(args, ruleset, connect(args.db), hook, listener)
     elapsed = time.perf_counter() - started
     if not args.quiet:
-        print("\n".join(summary_lines(_read_results(summary.results_path))))
+        short = {name: c.short for name, c in ruleset.criteria.criteria.items()}
+        print("\n".join(summary_lines(read_results(summary.results_path), short)))
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items())) or "none"
     print(
         f"{summary.calls} calls ({summary.failed} failed; {outcomes}) in {elapsed:.2f}s "
@@ -213,18 +215,12 @@ def _task_id(args: argparse.Namespace) -> int:
     return int(args.task_id)
 
 
-def _read_results(path: Path) -> list[dict[str, Any]]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-
-
 def _score(
-    gold: dict[str, Any], results_path: Path, suffix: str = ""
+    labels: LabelSet, results_path: Path, suffix: str = ""
 ) -> tuple[dict[str, Any], list[str]]:
-    rows = _read_results(results_path)
-    failed = [f"{r['call_id']}{suffix}: {r['error']}" for r in rows if r["status"] == "failed"]
-    preds = {r["call_id"] + suffix: predicted(r) for r in rows if r["status"] == "ok"}
+    results = list(read_results(results_path))
+    failed = [f"{r.call_id}{suffix}: {r.error}" for r in results if not r.ok]
+    preds = {r.call_id + suffix: labels.predicted(r) for r in results if r.ok}
     return preds, failed
 
 
@@ -238,23 +234,21 @@ def _eval_run(args: argparse.Namespace, ruleset: Ruleset) -> Path:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    labels_path = args.labels or args.input_dir / "labels.jsonl"
-    gold = load_labels(labels_path)
     results_path = args.results
     if args.db and results_path is not None:
         raise OptionsError(
             "eval --db stores the verdicts of a fresh run; with --results nothing is judged"
         )
-    ruleset = _ruleset(args) if results_path is None or args.noisy else None
+    ruleset = _ruleset(args)
+    labels = LabelSet(ruleset.criteria)
+    gold = labels.load(args.labels or args.input_dir / "labels.jsonl")
     if results_path is None:
-        assert ruleset is not None
         results_path = _eval_run(args, ruleset)
-    preds, failed = _score(gold, results_path)
-    report = evaluate(gold, preds, failed)
+    preds, failed = _score(labels, results_path)
+    report = evaluate(gold, preds, failed, labels.names)
     if not args.noisy:
         print(format_report(report))
         return 1 if args.min_accuracy is not None and report.min_accuracy < args.min_accuracy else 0
-    assert ruleset is not None
     noisy_gold: dict[str, Any] = {}
     noisy_preds: dict[str, Any] = {}
     noisy_failed: list[str] = []
@@ -264,10 +258,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         path = run_batch(batch, args.out / f"noisy-{seed}", ruleset).results_path
         suffix = f"~noisy{seed}"
         noisy_gold.update({k + suffix: v for k, v in gold.items()})
-        p, f = _score(gold, path, suffix)
+        p, f = _score(labels, path, suffix)
         noisy_preds.update(p)
         noisy_failed += f
-    noisy = evaluate(noisy_gold, noisy_preds, noisy_failed)
+    noisy = evaluate(noisy_gold, noisy_preds, noisy_failed, labels.names)
     print(format_report(noisy))
     print()
     print(format_comparison(report, noisy, args.variants))
@@ -284,7 +278,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         for name, check in sorted(REGISTRY.items()):
             print(f"{name:28} {check.kind:9} {check.doc}")
         return 0
-    ruleset = load_ruleset(args.rules)
+    ruleset = load_rules(args.rules)
     for error in ruleset.errors:
         print(error.message, file=sys.stderr)
     print(

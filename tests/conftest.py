@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.judging.judge import Judge
-from qa_pipeline.ruleset import Ruleset, load_ruleset
+from qa_pipeline.judging.judge import Judge, load_rules
+from qa_pipeline.ruleset import Ruleset
 from testing.excerpts import excerpt_call
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ SHARED_DEV_CALLS = ROOT.parent / "shared" / "dev-calls"
 
 @pytest.fixture(scope="session")
 def ruleset() -> Ruleset:
-    return load_ruleset(ROOT / "rules")
+    return load_rules(ROOT / "rules")
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,7 @@ def changed_rules(folder: Path) -> Ruleset:
     shutil.copytree(ROOT / "rules", folder)
     with (folder / "criteria.yaml").open("a", encoding="utf-8") as criteria:
         criteria.write("\n# changed\n")
-    return load_ruleset(folder)
+    return load_rules(folder)
 
 
 make_call = excerpt_call  # the fixtures' name for it

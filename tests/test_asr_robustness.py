@@ -68,14 +68,14 @@ def _labels(engine: Judge, call: Call) -> dict[str, object]:
 )  # fmt: skip
 def test_hallucinations_dropped_and_recorded(ruleset: Ruleset, text: str, language: str) -> None:
     turns = [*(ZH_SALE if language == "zh" else EN_SALE), ["customer", text]]
-    cleaned, report = Cleaner(ruleset.asr).clean(_call(turns, language))
+    cleaned, report = Cleaner(ruleset.cleanup).clean(_call(turns, language))
     assert all(s.text != text for s in cleaned.segments)
     assert [c.text for c in report.dropped] == [text]
     assert "silence" in report.dropped[0].reason
 
 
 def test_loops_collapsed_but_speech_repetition_kept(ruleset: Ruleset) -> None:
-    cleaner = Cleaner(ruleset.asr)
+    cleaner = Cleaner(ruleset.cleanup)
     looped = _call(
         [["agent", "好的好的好的好的好的好的好的，给您开通了。"], ["customer", "行行行，开吧。"]],
         "zh",
@@ -94,7 +94,7 @@ def test_duplicate_segment_dropped(ruleset: Ruleset) -> None:
     call = _call(
         [["agent", "请问您是机主吗？"], ["agent", "请问您是机主吗？"], ["customer", "是。"]], "zh"
     )
-    cleaned, report = Cleaner(ruleset.asr).clean(call)
+    cleaned, report = Cleaner(ruleset.cleanup).clean(call)
     assert len(cleaned.segments) == 2 and "repeats" in report.dropped[0].reason
 
 
@@ -103,7 +103,7 @@ def test_traditional_converted(ruleset: Ruleset, engine: Judge) -> None:
 
     traditional = [[who, to_traditional(text)] for who, text in ZH_SALE]
     call = _call(traditional, "zh")
-    _, report = Cleaner(ruleset.asr).clean(call)
+    _, report = Cleaner(ruleset.cleanup).clean(call)
     assert report.traditional_converted > 0
     assert _labels(engine, call) == _labels(engine, _call(ZH_SALE, "zh"))
 
@@ -164,20 +164,20 @@ def test_roles_from_content(
     clean = _call(ZH_SALE if language == "zh" else EN_SALE, language)
     other = "SPEAKER_01" if agent_label == "SPEAKER_00" else "SPEAKER_00"
     anonymous = _relabel(clean, agent_label, other)
-    _, roles = assign_roles(anonymous, ruleset.languages[language], ruleset.asr.roles)
+    _, roles = assign_roles(anonymous, ruleset.languages[language], ruleset.roles)
     assert roles.source == "content" and roles.mapping == {agent_label: "agent", other: "customer"}
     assert roles.confidence >= 0.9 and not roles.low_confidence
     assert _labels(engine, anonymous) == _labels(engine, clean)
 
 
 def test_roles_from_labels(ruleset: Ruleset) -> None:
-    _, roles = assign_roles(_call(ZH_SALE, "zh"), ruleset.languages["zh"], ruleset.asr.roles)
+    _, roles = assign_roles(_call(ZH_SALE, "zh"), ruleset.languages["zh"], ruleset.roles)
     assert (roles.source, roles.confidence) == ("labels", 1.0)
 
 
 def test_low_confidence_is_flagged(ruleset: Ruleset) -> None:
     call = _call([["A", "喂？"], ["B", "喂，你好。"], ["A", "嗯。"]], "zh")
-    _, roles = assign_roles(call, ruleset.languages["zh"], ruleset.asr.roles)
+    _, roles = assign_roles(call, ruleset.languages["zh"], ruleset.roles)
     assert roles.low_confidence
 
 
@@ -189,7 +189,7 @@ def test_low_confidence_becomes_a_review_flag(engine: Judge) -> None:
 def test_one_speaker_cannot_be_assigned(ruleset: Ruleset) -> None:
     call = _call([["SPEAKER_00", "您好。"], ["SPEAKER_00", "请问是机主吗？"]], "zh")
     with pytest.raises(RoleAssignmentError):
-        assign_roles(call, ruleset.languages["zh"], ruleset.asr.roles)
+        assign_roles(call, ruleset.languages["zh"], ruleset.roles)
 
 
 # --- turn repair -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from qa_pipeline.checks.registry import REGISTRY
 from qa_pipeline.evaluation.metrics import spans_match
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
@@ -22,23 +23,31 @@ FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 PASS = {"pass": True, "fail": False, "na": None}
 
 
-READERS: dict[str, Callable[[CallVerdict], tuple[Any, str]]] = {
-    "identity_confirmed.v1": lambda v: _passed(v.item("account_holder_verified", "identity")),
-    "permission_granted.v1": lambda v: _passed(v.item("account_holder_verified", "permission")),
-    "permission_granted.v2": lambda v: _passed(v.item("account_holder_verified", "permission")),
-    "caller_competent.v1": lambda v: _passed(v.item("caller_competent")),
-    "caller_competent.v2": lambda v: _passed(v.item("caller_competent")),
-    "fee_disclosed.v1": lambda v: _passed(v.item("disclosures", "fees")),
-    "trial_end_disclosed.v1": lambda v: _passed(v.item("disclosures", "trial_end")),
-    "cancel_method_disclosed.v1": lambda v: _passed(v.item("disclosures", "cancel_method")),
-    "explicit_consent.v1": lambda v: _passed(v.item("explicit_consent")),
-    "agent_hung_up_first.v1": lambda v: (v.agent_hung_up_first.value, v.agent_hung_up_first.reason),
-    "call_outcome.v1": lambda v: (v.outcome.value, v.outcome.reason),
-}
-
-
 def _passed(item: Item) -> tuple[Any, str]:
     return item.passed, item.reason
+
+
+def _reader(ruleset: Ruleset, check: str, case: dict[str, Any]) -> Callable[[CallVerdict], Any]:
+    """What a fixture of `check` reads from the verdict: the item it judges (found through
+    criteria.yaml by the check's family, so an older version is read where the current one
+    sits), the outcome or hang-up, or the script section the case names."""
+    kind = REGISTRY[check].kind
+    family = check.rsplit(".", 1)[0]
+    if kind == "item":
+        code = next(
+            code
+            for (name, spec), code in zip(
+                ruleset.criteria.item_specs(), ruleset.criteria.item_codes().values(), strict=True
+            )
+            if spec.type.rsplit(".", 1)[0] == family
+        )
+        return lambda v: _passed(v.item(*code.split(".")))
+    if kind == "outcome":
+        return lambda v: (v.outcome.value, v.outcome.reason)
+    if kind == "hangup":
+        return lambda v: (v.agent_hung_up_first.value, v.agent_hung_up_first.reason)
+    section = case["section"]
+    return lambda v: (v.script.sections[section].present, f"section {section}")
 
 
 def _cases() -> list[Any]:
@@ -58,7 +67,7 @@ def test_every_check_type_has_fixtures_in_both_languages() -> None:
     for param in CASES:
         check, case = param.values
         by_type.setdefault(check, set()).add(case["language"])
-    assert set(by_type) == set(READERS) | {"forbidden_phrases.v1"}
+    assert set(by_type) == set(REGISTRY), set(REGISTRY) ^ set(by_type)
     assert all(langs == {"zh", "en"} for langs in by_type.values()), by_type
 
 
@@ -70,12 +79,27 @@ def _engine_for(ruleset: Ruleset, check: str) -> Judge:
     after criteria.yaml moved on (caller_competent.v1 beside .v2)."""
     if check not in _ENGINES:
         family = check.rsplit(".", 1)[0]
-        items = {
-            name: CheckSpec(type=check) if spec.type.rsplit(".", 1)[0] == family else spec
-            for name, spec in ruleset.criteria.items.items()
+
+        def swap(spec: CheckSpec) -> CheckSpec:
+            # Another version of the family, with its own defaults (params differ by version).
+            same = spec.type.rsplit(".", 1)[0] == family and spec.type != check
+            return CheckSpec(type=check) if same else spec
+
+        criteria = {
+            name: c.model_copy(
+                update={
+                    "check": swap(c.check) if c.check else None,
+                    "items": {
+                        k: i.model_copy(update={"check": swap(i.check)})
+                        for k, i in (c.items or {}).items()
+                    }
+                    or None,
+                }
+            )
+            for name, c in ruleset.criteria.criteria.items()
         }
-        criteria = ruleset.criteria.model_copy(update={"items": items})
-        _ENGINES[check] = Judge(dataclasses.replace(ruleset, criteria=criteria))
+        changed = ruleset.criteria.model_copy(update={"criteria": criteria})
+        _ENGINES[check] = Judge(dataclasses.replace(ruleset, criteria=changed))
     return _ENGINES[check]
 
 
@@ -98,7 +122,7 @@ def test_fixture(ruleset: Ruleset, check: str, case: dict[str, Any]) -> None:
         extra = [p for p in got if not any(spans_match(g, p) for g in expected)]
         assert not unmatched and not extra, f"missed {unmatched}, extra {extra} ({case['why']})"
         return
-    value, reason = READERS[check](verdict)
+    value, reason = _reader(ruleset, check, case)(verdict)
     expected = (
         PASS.get(case["expect"], case["expect"])
         if isinstance(case["expect"], str)

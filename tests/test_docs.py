@@ -6,21 +6,25 @@ from __future__ import annotations
 from qa_pipeline.checks.registry import REGISTRY
 from qa_pipeline.ruleset.schema import (
     LEXICON_NAMES,
-    AsrFile,
     AsrTermsSpec,
     CampaignFile,
     CancelMethod,
     ChannelsSpec,
+    CleanupFile,
     ConfirmationPolicy,
+    CriteriaFile,
+    CriterionSpec,
+    FindingCheckSpec,
     ForbiddenRule,
     HallucinationSpec,
+    ItemSpec,
     LanguageFile,
     LoopSpec,
     NegationSpec,
     RevisitPolicy,
-    RolesSpec,
+    RolesFile,
     ScriptSection,
-    SignalsSpec,
+    SignalsFile,
     TasksFile,
 )
 from tests.conftest import ROOT
@@ -50,9 +54,10 @@ def test_every_lexicon_documented() -> None:
 
 def test_every_rule_file_key_documented() -> None:
     models = (
-        CampaignFile, CancelMethod, ScriptSection, ForbiddenRule, AsrFile, AsrTermsSpec,
-        HallucinationSpec, LoopSpec, RolesSpec, LanguageFile, NegationSpec, TasksFile,
-        RevisitPolicy, ConfirmationPolicy, ChannelsSpec, SignalsSpec,
+        CampaignFile, CancelMethod, ScriptSection, ForbiddenRule, CleanupFile, AsrTermsSpec,
+        HallucinationSpec, LoopSpec, RolesFile, LanguageFile, NegationSpec, TasksFile,
+        RevisitPolicy, ConfirmationPolicy, ChannelsSpec, SignalsFile, CriteriaFile,
+        CriterionSpec, ItemSpec, FindingCheckSpec,
     )  # fmt: skip
     missing = [
         f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC

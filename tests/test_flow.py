@@ -17,8 +17,11 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.nightly_qa import discover_batch, judge_chunk, nightly_qa, publish
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.errors import InputDirError
+from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.verdict.digest import digest, merge
+from qa_pipeline.verdict.serialize import read_results, to_json
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "samples" / "calls"
@@ -94,10 +97,10 @@ def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
 
 
 def test_publish_summary(harness: None, tmp_path: Path) -> None:
-    rows = [{"call_id": "a", "status": "ok", "outcome": "sale", "valid_sale": False, "agent_id": "A1", "team": "T1",
-             "criteria": {"explicit_consent": {"passed": False}}, "forbidden_phrases": [], "review_flags": []}]  # fmt: skip
     path = tmp_path / "r.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    run_batch(SAMPLES, tmp_path, load_rules(ROOT / "rules"))  # zh-s-004 fails consent
+    rows = [r for r in read_results(tmp_path / "results.jsonl") if r.call_id == "zh-s-004"]
+    path.write_text("\n".join(to_json(r) for r in rows), encoding="utf-8")
     from prefect import flow
 
     @flow

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from qa_pipeline.batch.run import run_batch
-from qa_pipeline.evaluation.labels import load_labels, predicted
+from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.evaluation.metrics import evaluate, format_report
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.verdict.serialize import read_results
 from tests.conftest import ROOT, SHARED_DEV_CALLS
 
 # Sets fixed against after their first contact: regression guards. firstcontact7 is not here:
@@ -20,17 +21,11 @@ HELDOUT_SETS = [*sorted(DATA.glob("heldout*")), DATA / "firstcontact6"]
 
 
 def _score(folder: Path, out: Path, ruleset: Ruleset) -> tuple[float, float, str]:
-    import json
-
-    rows = [
-        json.loads(x)
-        for x in run_batch(folder, out, ruleset)
-        .results_path.read_text(encoding="utf-8")
-        .splitlines()
-    ]
-    preds = {r["call_id"]: predicted(r) for r in rows if r["status"] == "ok"}
-    failed = [r["call_id"] for r in rows if r["status"] == "failed"]
-    report = evaluate(load_labels(folder / "labels.jsonl"), preds, failed)
+    labels = LabelSet(ruleset.criteria)
+    results = list(read_results(run_batch(folder, out, ruleset).results_path))
+    preds = {r.call_id: labels.predicted(r) for r in results if r.ok}
+    failed = [r.call_id for r in results if not r.ok]
+    report = evaluate(labels.load(folder / "labels.jsonl"), preds, failed, labels.names)
     return report.min_accuracy, report.min_recall, format_report(report)
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa_pipeline.evaluation.labels import LABELS
+from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.evaluation.metrics import evaluate, spans_match
+from qa_pipeline.judging.judge import load_rules
+from tests.conftest import ROOT
+
+LABELS = LabelSet(load_rules(ROOT / "rules").criteria).names
 
 GOLD: dict[str, Any] = {name: False for name in LABELS} | {
     "outcome": "sale",
@@ -17,20 +21,20 @@ GOLD: dict[str, Any] = {name: False for name in LABELS} | {
 
 
 def test_missing_call_is_wrong_on_every_label() -> None:
-    report = evaluate({"a": GOLD}, {}, failed=["a: broken"])
+    report = evaluate({"a": GOLD}, {}, failed=["a: broken"], labels=LABELS)
     assert report.missing == ["a"]
     assert all(score.correct == 0 and score.total == 1 for score in report.labels.values())
     assert report.span_fn == 1
 
 
 def test_perfect_prediction() -> None:
-    report = evaluate({"a": GOLD}, {"a": dict(GOLD)}, failed=[])
+    report = evaluate({"a": GOLD}, {"a": dict(GOLD)}, failed=[], labels=LABELS)
     assert report.min_accuracy == 1.0 and report.span_tp == 1 and not report.wrong
 
 
 def test_violation_recall_counts_misses() -> None:
     pred = dict(GOLD, revisit_required=False)
-    report = evaluate({"a": GOLD}, {"a": pred}, failed=[])
+    report = evaluate({"a": GOLD}, {"a": pred}, failed=[], labels=LABELS)
     assert report.labels["revisit_required"].recall == 0.0
 
 

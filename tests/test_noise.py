@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from qa_pipeline.batch.run import run_batch
-from qa_pipeline.evaluation.labels import load_labels, predicted
+from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.evaluation.metrics import evaluate, format_report
 from qa_pipeline.evaluation.noise import make_noisy, write_noisy_batch
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.verdict.serialize import read_results
 from tests.conftest import ROOT, SHARED_DEV_CALLS
 
 SAMPLES = ROOT / "samples" / "calls"
@@ -39,21 +40,15 @@ def _noisy_score(
     folder: Path, tmp_path: Path, ruleset: Ruleset, seeds: range
 ) -> tuple[float, float, str]:
     gold_all, pred_all, failed_all = {}, {}, []
-    gold = load_labels(folder / "labels.jsonl")
+    labels = LabelSet(ruleset.criteria)
+    gold = labels.load(folder / "labels.jsonl")
     for seed in seeds:
         batch = write_noisy_batch(folder, tmp_path / f"n{seed}", seed)
-        rows = [
-            json.loads(x)
-            for x in run_batch(batch, tmp_path / f"o{seed}", ruleset)
-            .results_path.read_text(encoding="utf-8")
-            .splitlines()
-        ]
+        results = list(read_results(run_batch(batch, tmp_path / f"o{seed}", ruleset).results_path))
         gold_all.update({f"{k}~{seed}": v for k, v in gold.items()})
-        pred_all.update(
-            {f"{r['call_id']}~{seed}": predicted(r) for r in rows if r["status"] == "ok"}
-        )
-        failed_all += [r["call_id"] for r in rows if r["status"] == "failed"]
-    report = evaluate(gold_all, pred_all, failed_all)
+        pred_all.update({f"{r.call_id}~{seed}": labels.predicted(r) for r in results if r.ok})
+        failed_all += [r.call_id for r in results if not r.ok]
+    report = evaluate(gold_all, pred_all, failed_all, labels.names)
     return report.min_accuracy, report.min_recall, format_report(report)
 
 

@@ -245,9 +245,9 @@ def test_agent_channel_right_swaps_roles(
     scenario: SynthCall,
     scenario_call: RecordingCall,
 ) -> None:
-    channels = ruleset.asr.channels.model_copy(update={"agent_channel": "right"})
+    channels = ruleset.roles.channels.model_copy(update={"agent_channel": "right"})
     swapped = dataclasses.replace(
-        ruleset, asr=ruleset.asr.model_copy(update={"channels": channels})
+        ruleset, roles=ruleset.roles.model_copy(update={"channels": channels})
     )
     right = Listener(swapped, AsrOptions(model=str(model_dir))).hear(scenario_call)
     other = {"agent": "customer", "customer": "agent"}
@@ -274,9 +274,9 @@ def test_agent_channel_right_file(
     call = _sample("zh-s-006")
     call = dataclasses.replace(call, segments=call.segments[:3])
     made = synth.synthesize_call(call, audio_dir / "right.wav", SynthOptions(agent_channel="right"))
-    channels = ruleset.asr.channels.model_copy(update={"agent_channel": "right"})
+    channels = ruleset.roles.channels.model_copy(update={"agent_channel": "right"})
     swapped = dataclasses.replace(
-        ruleset, asr=ruleset.asr.model_copy(update={"channels": channels})
+        ruleset, roles=ruleset.roles.model_copy(update={"channels": channels})
     )
     recording = _recording(audio_dir, made.path, "right", "zh-s-006")
     heard = Listener(swapped, AsrOptions(model=str(model_dir))).hear(recording)
@@ -451,8 +451,9 @@ def test_rejudge_keeps_the_audio_evidence(
     assert rejudge(changed, store).judged == 1
     again = store.stored_result(_stored_digest(store), changed.version)
     assert again is not None
-    hangup = again["agent_hung_up_first"]
-    assert (hangup["value"], hangup["source"]) == (True, "audio")
+    assert again.verdict is not None
+    hangup = again.verdict.agent_hung_up_first
+    assert (hangup.value, hangup.source) == (True, "audio")
 
 
 def _stored_digest(store: Store) -> str:

@@ -38,7 +38,7 @@ from qa_pipeline.ingest.hangup_fields import HangupValueError, hangup_from
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
-from qa_pipeline.ruleset.schema import SignalsSpec
+from qa_pipeline.ruleset.schema import SignalsFile
 from testing import audio_synth as synth
 from tests.conftest import ROOT, require_tool
 
@@ -358,7 +358,7 @@ def test_channel_map_contradicted_by_content(ruleset: Ruleset, sample: str) -> N
 
 # --- audio signals ----------------------------------------------------------------------------
 
-SPEC = SignalsSpec(
+SPEC = SignalsFile(
     min_silence_s=1.0,
     min_overlap_s=0.3,
     interruption_s=0.8,
@@ -718,5 +718,5 @@ def test_locate_asr(tmp_path: Path) -> None:
 
 
 def test_ruleset_channels_and_signals(ruleset: Ruleset) -> None:
-    assert ruleset.asr.channels.agent_channel in ("left", "right")
-    assert ruleset.asr.signals.interruption_s >= ruleset.asr.signals.min_overlap_s
+    assert ruleset.roles.channels.agent_channel in ("left", "right")
+    assert ruleset.signals.interruption_s >= ruleset.signals.min_overlap_s

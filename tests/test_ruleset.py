@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa_pipeline.errors import RulesetError
-from qa_pipeline.ruleset import load_ruleset
+from qa_pipeline.judging.judge import load_rules
 from tests.conftest import ROOT
 
 
@@ -21,7 +21,7 @@ def rules_copy(tmp_path: Path) -> Path:
 
 
 def test_bundled_rules_are_valid() -> None:
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = load_rules(ROOT / "rules")
     assert not ruleset.errors
     assert set(ruleset.campaigns) == {
         "weather-12121", "radio-118971", "ld-96688", "crbt",
@@ -35,7 +35,7 @@ def test_forbidden_screen_skips_positions() -> None:
     a short set, not \\w or .), so the union keeps its look-ahead and most text costs one scan."""
     from qa_pipeline.text.lexicon import first_chars
 
-    ruleset = load_ruleset(ROOT / "rules")
+    ruleset = load_rules(ROOT / "rules")
     for language, pack in ruleset.languages.items():
         blind = [p for r in pack.forbidden for p in r.spec.patterns if first_chars(p) is None]
         assert not blind, f"{language}: patterns the screen cannot skip by: {blind}"
@@ -46,13 +46,13 @@ def test_forbidden_patterns_reject_capturing_groups(rules_copy: Path) -> None:
     path = rules_copy / "forbidden" / "zh.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("'拉倒'", "'爱(.)不\\1'"), encoding="utf-8")
-    ruleset = load_ruleset(rules_copy)
+    ruleset = load_rules(rules_copy)
     assert "zh" in ruleset.broken_languages
     assert "not a capturing group" in str(ruleset.broken_languages["zh"])
 
 
 def test_campaign_facts_match_spec() -> None:
-    campaigns = load_ruleset(ROOT / "rules").campaigns
+    campaigns = load_rules(ROOT / "rules").campaigns
     facts = {cid: (c.price.amount, c.trial_days) for cid, c in campaigns.items()}
     assert facts == {
         "weather-12121": (3, 30), "radio-118971": (5, 30), "ld-96688": (10, None),
@@ -74,7 +74,7 @@ def test_all_problems_in_a_campaign_reported_at_once(rules_copy: Path) -> None:
     text = text.replace("trial_days: 30", "trial_days: -3\nbonus: yes")
     text = text.replace("type: acts_present.v1", "type: acts_present.v9", 1)
     path.write_text(text, encoding="utf-8")
-    ruleset = load_ruleset(rules_copy)
+    ruleset = load_rules(rules_copy)
     error = ruleset.broken_campaigns["crbt"]
     joined = "\n".join(error.problems)
     assert "crbt.yaml" in error.message
@@ -88,15 +88,15 @@ def test_unknown_check_type_lists_valid_choices(rules_copy: Path) -> None:
         path.read_text(encoding="utf-8").replace("acts_present.v1", "acts_present.v9", 1),
         encoding="utf-8",
     )
-    error = load_ruleset(rules_copy).broken_campaigns["crbt"]
-    assert "acts_present.v9" in error.message and "identity_confirmed.v1" in error.message
+    error = load_rules(rules_copy).broken_campaigns["crbt"]
+    assert "acts_present.v9" in error.message and "terms_present.v1" in error.message
 
 
 def test_bad_regex_and_missing_lexicon_in_language_pack(rules_copy: Path) -> None:
     path = rules_copy / "languages" / "en.yaml"
     text = path.read_text(encoding="utf-8").replace("- 'nope'", "- 'nope('")
     path.write_text(text, encoding="utf-8")
-    ruleset = load_ruleset(rules_copy)
+    ruleset = load_rules(rules_copy)
     error = ruleset.broken_languages["en"]
     assert "lexicons.deny.patterns" in error.message and "nope(" in error.message
     assert "zh" in ruleset.languages
@@ -104,7 +104,7 @@ def test_bad_regex_and_missing_lexicon_in_language_pack(rules_copy: Path) -> Non
 
 def test_yaml_syntax_error_names_line(rules_copy: Path) -> None:
     (rules_copy / "campaigns" / "stormwatch.yaml").write_text("id: [unclosed\n", encoding="utf-8")
-    error = load_ruleset(rules_copy).broken_campaigns["stormwatch"]
+    error = load_rules(rules_copy).broken_campaigns["stormwatch"]
     assert "line 2" in error.message or "line 1" in error.message
 
 
@@ -112,18 +112,18 @@ def test_broken_criteria_stops_everything(rules_copy: Path) -> None:
     path = rules_copy / "criteria.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace(
-            "tolerance_days: 1", "tolerance_days: -1\n      typo: 2"
+            "tolerance_days: 1", "tolerance_days: -1\n            typo: 2"
         ),
         encoding="utf-8",
     )
     with pytest.raises(RulesetError) as info:
-        load_ruleset(rules_copy)
+        load_rules(rules_copy)
     message = str(info.value)
-    assert "items.trial_end.params.tolerance_days" in message and "typo" in message
+    assert "items.trial_end.check.params.tolerance_days" in message and "typo" in message
 
 
 def test_version_changes_with_content(rules_copy: Path) -> None:
-    before = load_ruleset(rules_copy).version
+    before = load_rules(rules_copy).version
     path = rules_copy / "forbidden" / "en.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n# note\n", encoding="utf-8")
-    assert load_ruleset(rules_copy).version != before
+    assert load_rules(rules_copy).version != before

@@ -12,30 +12,28 @@ from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecar
 from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
 from qa_pipeline.scorecards.frame import call_row
 from qa_pipeline.scorecards.report import weekly_report
+from qa_pipeline.verdict.facts import VerdictFacts
 from tests.conftest import ROOT
+
+CRITERIA = ("account_holder_verified", "caller_competent", "disclosures", "explicit_consent")
 
 
 def _result(call_id: str, agent: str, team: str, outcome: str, valid: bool | None, *, consent: bool = True,
             forbidden: tuple[str, ...] = (), hung_up: bool = False, adherence: float = 1.0,
-            number: str = "1") -> dict[str, object]:  # fmt: skip
-    passed = {"passed": True}
-    return {
-        "call_id": call_id, "agent_id": agent, "team": team, "outcome": outcome, "valid_sale": valid,
-        "customer_number": number,
-        "criteria": {"account_holder_verified": passed, "caller_competent": passed, "disclosures": passed,
-                     "explicit_consent": {"passed": consent}},
-        "forbidden_phrases": [{"category": c} for c in forbidden],
-        "agent_hung_up_first": {"value": hung_up}, "script": {"adherence": adherence},
-    }  # fmt: skip
+            number: str = "1") -> VerdictFacts:  # fmt: skip
+    criteria = {"account_holder_verified": True, "caller_competent": True, "disclosures": True,
+                "explicit_consent": consent}  # fmt: skip
+    return VerdictFacts(call_id, agent, team, number, outcome, valid, criteria, forbidden, hung_up,
+                        adherence)  # fmt: skip
 
 
 # Agent A1 (team T1): 2 sales on 2026-11-16 (W47, one invalid for consent), a decline on
 # 2026-11-17 with an arguing phrase; agent A2 (team T1): a no-pitch call on 2026-11-23 (W48).
 FRAME = pd.DataFrame([
-    call_row(_result("c1", "A1", "T1", "sale", True, adherence=1.0), "2026-11-16"),
-    call_row(_result("c2", "A1", "T1", "sale", False, consent=False, hung_up=True, adherence=0.5, number="9"), "2026-11-16"),
-    call_row(_result("c3", "A1", "T1", "declined", None, forbidden=("arguing",), adherence=0.75), "2026-11-17"),
-    call_row(_result("c4", "A2", "T1", "no_pitch", None, forbidden=("insult", "insult"), adherence=0.25), "2026-11-23"),
+    call_row(_result("c1", "A1", "T1", "sale", True, adherence=1.0), "2026-11-16", CRITERIA),
+    call_row(_result("c2", "A1", "T1", "sale", False, consent=False, hung_up=True, adherence=0.5, number="9"), "2026-11-16", CRITERIA),
+    call_row(_result("c3", "A1", "T1", "declined", None, forbidden=("arguing",), adherence=0.75), "2026-11-17", CRITERIA),
+    call_row(_result("c4", "A2", "T1", "no_pitch", None, forbidden=("insult", "insult"), adherence=0.25), "2026-11-23", CRITERIA),
 ])  # fmt: skip
 
 

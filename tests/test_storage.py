@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import func, select
 
 from qa_pipeline.batch.run import rejudge, run_batch, touched_dates
-from qa_pipeline.ruleset import Ruleset, load_ruleset
+from qa_pipeline.judging.judge import load_rules
+from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
@@ -90,7 +91,7 @@ def test_changed_rules_rejudge_without_rereading(
     (rules / "criteria.yaml").write_text(
         (rules / "criteria.yaml").read_text(encoding="utf-8") + "\n# v2\n", encoding="utf-8"
     )
-    changed = load_ruleset(rules)
+    changed = load_rules(rules)
     summary = rejudge(changed, store)
     assert (summary.calls, summary.judged) == (10, 10)
     assert rejudge(changed, store).judged == 0

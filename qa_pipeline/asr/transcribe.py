@@ -45,6 +45,17 @@ class AsrRun:
 
 
 @dataclass(frozen=True)
+class AsrInfo:
+    model: str
+    language: str
+    encoder_windows: float  # this call's share of the windows it was decoded in
+    speech_s: float
+    device: str
+    compute_type: str
+    packed_calls: int  # calls decoded together in shared windows, this one included
+
+
+@dataclass(frozen=True)
 class CallAudio:
     """A decoded call and its speech, `regions[c]` for channel c."""
 

@@ -2,18 +2,19 @@
 speech rate, time to the agent's first word and who was still talking when the recording ended.
 
 Activity comes from voice activity per channel (stereo) or diarization turns (mono); speech
-rate from the transcribed text over talk time. Thresholds are data (`signals` in asr.yaml).
+rate from the transcribed text over talk time. Thresholds are data (rules/signals.yaml).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from qa_pipeline.audio.vad import SpeechRegion
-from qa_pipeline.ruleset.schema import SignalsSpec
+from qa_pipeline.ruleset.schema import SignalsFile
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -51,6 +52,22 @@ class AudioSignals:
     first_agent_word_s: float | None
     talking_at_end: tuple[str, ...]
 
+    def with_roles(self, mapping: Mapping[str, str]) -> AudioSignals:
+        """The same signals with speaker labels renamed to roles (a mono call is measured
+        before its roles are known)."""
+
+        def role(label: str) -> str:
+            return mapping.get(label, label)
+
+        return dataclasses.replace(
+            self,
+            roles={role(k): v for k, v in self.roles.items()},
+            overlaps=tuple(
+                dataclasses.replace(o, by=role(o.by), over=role(o.over)) for o in self.overlaps
+            ),
+            talking_at_end=tuple(sorted(role(x) for x in self.talking_at_end)),
+        )
+
 
 def _merge(regions: Sequence[SpeechRegion]) -> list[tuple[float, float]]:
     merged: list[tuple[float, float]] = []
@@ -74,7 +91,7 @@ def _silences(
     ]
 
 
-def _overlaps(activity: Mapping[str, Sequence[SpeechRegion]], spec: SignalsSpec) -> list[Overlap]:
+def _overlaps(activity: Mapping[str, Sequence[SpeechRegion]], spec: SignalsFile) -> list[Overlap]:
     roles = sorted(activity)
     found: list[Overlap] = []
     for i, first in enumerate(roles):
@@ -101,7 +118,7 @@ def audio_signals(
     texts: Mapping[str, str],
     duration_s: float,
     language: str,
-    spec: SignalsSpec,
+    spec: SignalsFile,
 ) -> AudioSignals:
     """`activity`: speech regions per role; `texts`: everything each role said."""
     silences = _silences(activity, spec.min_silence_s)
@@ -127,7 +144,7 @@ def audio_signals(
     return AudioSignals(
         duration_s=round(duration_s, 3),
         roles=roles,
-        total_silence_s=round(sum(b - a for a, b in silences), 2),
+        total_silence_s=round(float(sum(b - a for a, b in silences)), 2),
         longest_silence_s=round(longest[1] - longest[0], 2) if longest else 0.0,
         longest_silence_at=longest[0] if longest else None,
         silences=tuple(silences),

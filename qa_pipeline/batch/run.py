@@ -9,18 +9,16 @@ an interrupted run leaves the previous results intact.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
-from qa_pipeline.hearing.listener import Heard, Listener, audio_row
+from qa_pipeline.hearing.listener import Heard, Listener
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
 from qa_pipeline.ingest.model import Call
@@ -29,7 +27,7 @@ from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.storage.repository import Store, stored_calls
 from qa_pipeline.verdict.model import CallResult, CallVerdict
-from qa_pipeline.verdict.serialize import to_dict
+from qa_pipeline.verdict.serialize import read_results, to_json
 
 Hook = Callable[[str, object], None]
 
@@ -94,21 +92,21 @@ def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | 
 def _store(
     store: Store,
     ruleset: Ruleset,
-    row: dict[str, Any],
+    result: CallResult,
     digest: str,
     call: Call | None,
     do_not_call: Collection[str],
 ) -> bool:
     """Save a fresh result with the callbacks it needs, in one transaction."""
-    campaign = ruleset.campaigns.get(row.get("campaign") or "")
-    planned = plan_tasks(row, campaign, ruleset.tasks, datetime.now(UTC), do_not_call)
-    return store.save(row, digest, call, planned)
+    campaign = ruleset.campaigns.get(result.campaign or "")
+    planned = plan_tasks(result, campaign, ruleset.tasks, datetime.now(UTC), do_not_call)
+    return store.save(result, digest, call, planned)
 
 
-def _flag_do_not_call(row: dict[str, Any], do_not_call: Collection[str]) -> dict[str, Any]:
-    if row.get("customer_number") in do_not_call and row["status"] == "ok":
-        return row | {"review_flags": [*row.get("review_flags", []), "do_not_call"]}
-    return row
+def _flag_do_not_call(result: CallResult, do_not_call: Collection[str]) -> CallResult:
+    if result.customer_number in do_not_call:
+        return result.flagged("do_not_call")
+    return result
 
 
 @dataclass
@@ -126,38 +124,36 @@ class _Batch:
     def version(self) -> str:
         return self.judge.ruleset.version
 
-    def reused(self, digest: str, source: str) -> dict[str, Any] | None:
-        """The stored row of this content under these rules, unless its call id is taken."""
+    def reused(self, digest: str, source: str) -> CallResult | None:
+        """The stored result of this content under these rules, unless its call id is taken."""
         stored = self.store.stored_result(digest, self.version) if self.store else None
-        if stored is not None and stored["call_id"] not in self.seen:
-            self.seen[stored["call_id"]] = source
+        if stored is not None and stored.call_id not in self.seen:
+            self.seen[stored.call_id] = source
             self.hook("reuse", stored)
             return stored
         return None
 
-    def failed(self, call_id: str, error: str, source: str, digest: str) -> dict[str, Any]:
+    def failed(self, call_id: str, error: str, source: str, digest: str) -> CallResult:
         return self.finish(CallResult(call_id, "failed", error, source, self.version), None, digest)
 
     def finish(
         self, result: CallResult, call: Call | None, digest: str, flags: Sequence[str] = ()
-    ) -> dict[str, Any]:
-        """The row of a fresh result: duplicate ids refused, flags added, stored."""
+    ) -> CallResult:
+        """A fresh result: duplicate ids refused, flags added, stored."""
         if result.call_id in self.seen:
             error = f"duplicate call_id: also in {self.seen[result.call_id]}"
             result = CallResult(result.call_id, "failed", error, result.source, self.version)
             call = None
         self.seen.setdefault(result.call_id, result.source)
         self.hook("judge", result)
-        row = _flag_do_not_call(to_dict(result), self.do_not_call)
-        if flags and row["status"] == "ok":
-            row = row | {"review_flags": [*row.get("review_flags", []), *flags]}
+        result = _flag_do_not_call(result, self.do_not_call).flagged(*flags)
         if self.store is not None:
-            _store(self.store, self.judge.ruleset, row, digest, call, self.do_not_call)
-        return row
+            _store(self.store, self.judge.ruleset, result, digest, call, self.do_not_call)
+        return result
 
 
-def _row(batch: _Batch, item: Path) -> dict[str, Any]:
-    """A transcript file's row: reused from the store when this content was judged under
+def _file_result(batch: _Batch, item: Path) -> CallResult:
+    """A transcript file's result: reused from the store when this content was judged under
     these rules, else judged now (and stored)."""
     try:
         data = read_bytes(item)  # read and hashed once, for the lookup and the judging
@@ -196,30 +192,30 @@ def _file_bytes(item: RecordingCall) -> int:
     return sum(leg.stat().st_size for leg in item.legs if leg.is_file())
 
 
-def _block_rows(batch: _Batch, block: Path | list[RecordingCall]) -> list[dict[str, Any]]:
+def _block_results(batch: _Batch, block: Path | list[RecordingCall]) -> list[CallResult]:
     if isinstance(block, Path):
-        return [_row(batch, block)]
-    return _recording_rows(batch, block)
+        return [_file_result(batch, block)]
+    return _recording_results(batch, block)
 
 
-def _recording_rows(batch: _Batch, items: Sequence[RecordingCall]) -> list[dict[str, Any]]:
-    """Rows of a group of recordings: stored ones reused, the rest heard together and judged;
-    a failure anywhere is that call's failed row."""
+def _recording_results(batch: _Batch, items: Sequence[RecordingCall]) -> list[CallResult]:
+    """Results of a group of recordings: stored ones reused, the rest heard together and
+    judged; a failure anywhere is that call's failed result."""
     listener = batch.listener
     assert listener is not None, "judge_paths makes a listener for any batch with recordings"
     known = [_known_recording(batch, listener, item) for item in items]
-    to_hear = [item for item, (_, row) in zip(items, known, strict=True) if row is None]
+    to_hear = [item for item, (_, done) in zip(items, known, strict=True) if done is None]
     heard = iter(listener.hear_group(to_hear))
     return [
-        row if row is not None else _heard_row(batch, item, digest, next(heard))
-        for item, (digest, row) in zip(items, known, strict=True)
+        done if done is not None else _heard_result(batch, item, digest, next(heard))
+        for item, (digest, done) in zip(items, known, strict=True)
     ]
 
 
 def _known_recording(
     batch: _Batch, listener: Listener, item: RecordingCall
-) -> tuple[str, dict[str, Any] | None]:
-    """The recording's digest and, when no hearing is needed, its row (reused or failed)."""
+) -> tuple[str, CallResult | None]:
+    """The recording's digest and, when no hearing is needed, its result (reused or failed)."""
     try:
         fingerprint = recording_hash(item) + "|asr:" + listener.asr_fingerprint()
     except OSError as exc:
@@ -228,9 +224,9 @@ def _known_recording(
     return digest, batch.reused(digest, item.source)
 
 
-def _heard_row(
+def _heard_result(
     batch: _Batch, item: RecordingCall, digest: str, heard: Heard | Exception
-) -> dict[str, Any]:
+) -> CallResult:
     if isinstance(heard, QAPipelineError):
         return batch.failed(item.call_id, heard.message, item.source, digest)
     if isinstance(heard, Exception):  # a bug or a model crash must not cost the batch
@@ -238,10 +234,11 @@ def _heard_row(
         return batch.failed(item.call_id, error, item.source, digest)
     batch.hook("hear", heard)
     result, call = _judge_call(batch.judge, heard.call)
+    roles = result.verdict.roles.mapping if result.verdict is not None else {}
     result = dataclasses.replace(
         result,
-        asr=dataclasses.asdict(heard.asr) if heard.asr else None,
-        audio=audio_row(heard.audio, result.verdict),
+        asr=heard.asr,
+        audio=heard.audio.with_roles(roles),
         recordings=heard.recordings,
         input_warnings=heard.warnings,
     )
@@ -276,9 +273,9 @@ def judge_paths(
     """Judge `paths` (transcript files and recording calls) into `results_path` (and the
     store): the one code path behind `qa-pipeline run` and each chunk of the nightly flow.
     `listener` hears recordings (its models load on the first recording)."""
-    judge = Judge(ruleset)
+    judge = Judge(ruleset, hook)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
-        listener = Listener(ruleset)  # one per batch: models load once
+        listener = Listener(ruleset, hook=hook)  # one per batch: models load once
     batch = _Batch(judge, store, hook, do_not_call, listener)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     final = results_path
@@ -287,11 +284,11 @@ def judge_paths(
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
         for block in _blocks(paths):
-            for row in _block_rows(batch, block):
-                failed += row["status"] == "failed"
-                if row.get("outcome"):
-                    outcomes[row["outcome"]] += 1
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for result in _block_results(batch, block):
+                failed += not result.ok
+                if result.outcome:
+                    outcomes[result.outcome] += 1
+                out.write(to_json(result) + "\n")
         out.flush()
         os.fsync(out.fileno())
     partial.replace(final)
@@ -313,7 +310,7 @@ def rejudge(
     do_not_call: Collection[str] = frozenset(),
 ) -> RejudgeSummary:
     """Judge every stored transcript under `ruleset`; verdicts under other rule versions stay."""
-    judge = Judge(ruleset)
+    judge = Judge(ruleset, hook)
     calls = judged = 0
     for call, digest in stored_calls(store.engine):
         calls += 1
@@ -324,17 +321,11 @@ def rejudge(
         except QAPipelineError as exc:
             result = _result(call, ruleset.version, exc.message, None)
         hook("judge", result)
-        row = _flag_do_not_call(to_dict(result), do_not_call)
-        judged += _store(store, ruleset, row, digest, call, do_not_call)
+        result = _flag_do_not_call(result, do_not_call)
+        judged += _store(store, ruleset, result, digest, call, do_not_call)
     return RejudgeSummary(calls, judged, calls - judged)
 
 
 def touched_dates(results_path: Path) -> set[str]:
     """The local call dates in a results file: the scorecard periods a run changed."""
-    dates = set()
-    with results_path.open(encoding="utf-8") as rows:
-        for line in rows:
-            started = json.loads(line).get("started_at")
-            if started:
-                dates.add(started[:10])
-    return dates
+    return {r.started_at[:10] for r in read_results(results_path) if r.started_at}

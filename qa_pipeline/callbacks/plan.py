@@ -1,4 +1,4 @@
-"""Planning callbacks from a result row (pure: no database here).
+"""Planning callbacks from a result (pure: no database here).
 
 Every invalid sale gets a revisit (urgent when consent or the holder is in doubt); every valid
 sale of a trial product gets two confirmations before charging. A number on the do-not-call
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from qa_pipeline.ruleset.schema import CampaignFile, TasksFile
 from qa_pipeline.verdict.findings import findings_of
+from qa_pipeline.verdict.model import CallResult
 
 REVISIT_OUTCOMES = ("confirmed", "cancelled", "unreachable")
 CONFIRM_OUTCOMES = ("confirmed", "cancelled", "unreachable", "will_cancel_self")
@@ -36,26 +36,26 @@ def _at_ten(day: date, like: datetime) -> datetime:
 
 
 def plan_tasks(
-    row: dict[str, Any],
+    result: CallResult,
     campaign: CampaignFile | None,
     policy: TasksFile,
     now: datetime,
     do_not_call: Collection[str] = (),
 ) -> list[PlannedTask]:
-    if row["status"] != "ok" or row.get("customer_number") in do_not_call:
+    if not result.ok or result.customer_number in do_not_call:
         return []
-    call_id = row["call_id"]
-    if row.get("revisit_required"):
-        failed = [f for f in findings_of(row) if f["kind"] == "criterion"]
-        codes = tuple(f["code"] for f in failed)
+    call_id = result.call_id
+    if result.revisit_required:
+        failed = [f for f in findings_of(result) if f.kind == "criterion"]
+        codes = tuple(f.code for f in failed)
         urgent = any(code.startswith(u) for code in codes for u in policy.revisit.urgent_codes)
-        summary = "; ".join(f"{f['code']}: {f['reason']}" for f in failed)
+        summary = "; ".join(f"{f.code}: {f.reason}" for f in failed)
         due = now + timedelta(hours=policy.revisit.due_hours)
         return [
             PlannedTask(call_id, "revisit", "urgent" if urgent else "normal", codes, summary, due)
         ]
-    if row.get("valid_sale") and campaign is not None and campaign.trial_days:
-        started = datetime.fromisoformat(row["started_at"])
+    if result.valid_sale and campaign is not None and campaign.trial_days and result.started_at:
+        started = datetime.fromisoformat(result.started_at)
         trial_end = started.date() + timedelta(days=campaign.trial_days)
         rule = policy.confirmation
         first = _at_ten(started.date() + timedelta(days=rule.first_after_days), started)

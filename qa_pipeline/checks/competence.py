@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.common import first_hit, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import CLAUSE_END, Hit
 from qa_pipeline.verdict.model import Item
 
@@ -23,6 +23,7 @@ RESOLVABLE = {
     "cannot_hear": "the customer cannot hear the agent",
     "not_understand": "the customer does not understand",
 }
+_SIGNALS = (*PERSISTENT, *RESOLVABLE, "understood", "third_person")
 
 
 def _own_signal(sentence: Sentence, hit: Hit) -> bool:
@@ -40,7 +41,7 @@ def _first_own(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit
     return None
 
 
-@register("caller_competent.v1", "item")
+@item_check("caller_competent.v1", lexicons=_SIGNALS)
 def caller_competent(ctx: CallContext, params: object) -> Item:
     """No sign that the customer is drunk, half-asleep, a child, cannot hear, or does not
     understand without the agent resolving it."""
@@ -75,7 +76,7 @@ class CompetenceParams(BaseModel):
     )  # fmt: skip
 
 
-@register("caller_competent.v2", "item", CompetenceParams)
+@item_check("caller_competent.v2", CompetenceParams, lexicons=(*_SIGNALS, "clarify"))
 def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
     """As caller_competent.v1, and a customer who keeps asking the agent to repeat, or who is
     calling, cannot follow the call (a hard-of-hearing or confused caller rarely says so)."""

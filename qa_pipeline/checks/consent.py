@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import item_check
 from qa_pipeline.verdict.model import Evidence, Item
 
 Reply = Literal["withdrawal", "hedge", "consent", "deny", "affirm", "backchannel"]
@@ -36,7 +36,10 @@ def _answers_consent_question(ctx: CallContext, turn: Turn) -> bool:
     return asked is not None and asked.index == turn.index - 1 and asked.has("consent_question")
 
 
-@register("explicit_consent.v1", "item")
+@item_check(
+    "explicit_consent.v1",
+    lexicons=(*(_LEXICON.get(r, r) for r in _ORDER), "sarcasm", "consent_question"),
+)
 def explicit_consent(ctx: CallContext, params: object) -> Item:
     """The customer clearly says yes to opening the service after hearing the price, and does
     not take it back; 嗯 / 随便 / 你看着办 / "I guess" / a yes to another question do not count."""

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import item_check
 from qa_pipeline.ruleset.schema import CancelMethod, Fee
 from qa_pipeline.text.entities import Money
 from qa_pipeline.verdict.model import Evidence, Item
@@ -38,7 +38,7 @@ def _period(ctx: CallContext, turn: Turn, money: Money) -> str | None:
     return periods.pop() if len(periods) == 1 else None
 
 
-@register("fee_disclosed.v1", "item")
+@item_check("fee_disclosed.v1")
 def fee_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent states the campaign's price with its period; any wrong amount fails."""
     campaign = ctx.campaign
@@ -75,7 +75,7 @@ def _trial_sentences(ctx: CallContext) -> list[Sentence]:
     return [s for t in ctx.agent_turns() if t.has("trial_context") for s in t.sentences]
 
 
-@register("trial_end_disclosed.v1", "item", TrialParams)
+@item_check("trial_end_disclosed.v1", TrialParams, lexicons=("trial_context", "anchor_today"))
 def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
     """For trial products: the agent gives the trial's end as a date (call date + trial
     length) or as a duration anchored to today."""
@@ -163,7 +163,7 @@ def _code_like(method: CancelMethod) -> re.Pattern[str] | None:
     return re.compile(rf"{prefix.group(0).lower()}[0-9a-z]+")
 
 
-@register("cancel_method_disclosed.v1", "item")
+@item_check("cancel_method_disclosed.v1", lexicons=("cancel_context",))
 def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent tells the customer how to cancel, using one of the campaign's methods."""
     methods = ctx.campaign.cancel_methods

@@ -7,7 +7,7 @@ import re
 from typing import NamedTuple
 
 from qa_pipeline.checks.context import CallContext, Sentence
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import forbidden_check
 from qa_pipeline.ruleset.loader import CompiledForbiddenRule, LanguagePack
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import ForbiddenFinding
@@ -201,7 +201,7 @@ def _phrases(
     return phrases
 
 
-@register("forbidden_phrases.v1", "forbidden")
+@forbidden_check("forbidden_phrases.v1")
 def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFinding, ...]:
     """Agent speech only; a rule may be exempt in some clauses (a trial-qualified "free") and
     may apply only to paid products (a "free" claim is misleading only when it is not)."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.context import CallContext
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import hangup_check
 from qa_pipeline.verdict.model import Evidence, HangupResult
 
 
@@ -30,7 +30,7 @@ def _unfinished(ctx: CallContext, text: str) -> bool:
     return punctuated and not text.endswith(_TERMINAL)
 
 
-@register("agent_hung_up_first.v1", "hangup", HangupParams)
+@hangup_check("agent_hung_up_first.v1", HangupParams, lexicons=("goodbye",))
 def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
     """True when the agent ended the call before the customer was done. The CDR's hangup_by
     decides when present, else the audio (only the customer still talking at the end), else

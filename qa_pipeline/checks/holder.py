@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from qa_pipeline.checks.common import Found, first_hit, quote
 from qa_pipeline.checks.context import CallContext, Turn
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import item_check
 from qa_pipeline.verdict.model import Evidence, Item
 
 
@@ -25,7 +25,13 @@ def _said_relation(answers: Iterable[Turn], lexicon: str) -> Found | None:
     return None
 
 
-@register("identity_confirmed.v1", "item")
+@item_check(
+    "identity_confirmed.v1",
+    lexicons=(
+        "identity_question", "child", "child_cue", "family_relation", "other_relation",
+        "holder_no", "cannot_decide", "can_decide", "holder_yes", "relation_self",
+    ),
+)  # fmt: skip
 def identity_confirmed(ctx: CallContext, params: object) -> Item:
     """The agent asked for the account holder; the person is the holder, or an adult family
     member who says they can decide for the line."""
@@ -133,7 +139,7 @@ def _unanswered(asked: Evidence, replies: list[Turn]) -> Item:
     return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
 
 
-@register("permission_granted.v1", "item")
+@item_check("permission_granted.v1", lexicons=("busy", "affirm", "deny"))
 def permission_granted(ctx: CallContext, params: object) -> Item:
     """Before the pitch the agent asked whether the customer has time, and the answer was yes."""
     exchange = _permission_exchange(ctx)
@@ -179,7 +185,10 @@ def _reply_signals(reply: Turn, inverted: bool) -> list[tuple[tuple[int, int], b
     return sorted(signals, key=lambda s: s[0])
 
 
-@register("permission_granted.v2", "item")
+@item_check(
+    "permission_granted.v2",
+    lexicons=("busy", "go_ahead", "affirm", "deny", "permission_inverted"),
+)
 def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     """Before the pitch the agent asked whether the customer has time, and the answer was yes:
     the customer's last word before the pitch decides, and within a reply the last cue ("我在开车，

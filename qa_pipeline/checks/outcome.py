@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from qa_pipeline.checks.context import CallContext
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.verdict.model import OutcomeResult
 
 
-@register("call_outcome.v1", "outcome")
+@outcome_check("call_outcome.v1", lexicons=("sale_confirmed",))
 def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
     """sale when the agent says the service has been or will be opened (a statement, not a
     question); declined when a pitch was made without that; no_pitch otherwise."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from qa_pipeline.checks.context import CallContext
-from qa_pipeline.checks.registry import register
+from qa_pipeline.checks.registry import SectionFound, section_check
 from qa_pipeline.ruleset.schema import LEXICON_NAMES
 from qa_pipeline.text.lexicon import compile_patterns
-from qa_pipeline.verdict.model import Evidence, Item
+from qa_pipeline.verdict.model import Item
 
 
 class ActsParams(BaseModel):
@@ -31,16 +31,20 @@ class TermsParams(BaseModel):
 
 class ItemParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    item: str = Field(
-        pattern="^(identity|permission|fees|trial_end|cancel_method|explicit_consent)$"
-    )
+    item: str = Field(description="a criterion item named in criteria.yaml")
+
+    @field_validator("item")
+    @classmethod
+    def _known(cls, item: str, info: ValidationInfo) -> str:
+        # The loader passes the loaded criteria's item names as validation context.
+        known = (info.context or {}).get("items")
+        if known is not None and item not in known:
+            raise ValueError(f"unknown item {item!r}; criteria.yaml has {sorted(known)}")
+        return item
 
 
-SectionResult = tuple[bool, tuple[Evidence, ...]]
-
-
-@register("acts_present.v1", "section", ActsParams)
-def acts_present(ctx: CallContext, params: ActsParams, items: Mapping[str, Item]) -> SectionResult:
+@section_check("acts_present.v1", ActsParams)
+def acts_present(ctx: CallContext, params: ActsParams, items: Mapping[str, Item]) -> SectionFound:
     """The agent performs the named dialogue acts (all of them, or any)."""
     evidence = []
     for act in params.acts:
@@ -51,12 +55,10 @@ def acts_present(ctx: CallContext, params: ActsParams, items: Mapping[str, Item]
     return present, tuple(evidence)
 
 
-@register("terms_present.v1", "section", TermsParams)
-def terms_present(
-    ctx: CallContext, params: TermsParams, items: Mapping[str, Item]
-) -> SectionResult:
+@section_check("terms_present.v1", TermsParams)
+def terms_present(ctx: CallContext, params: TermsParams, items: Mapping[str, Item]) -> SectionFound:
     """The agent says at least one of the campaign's terms (features, usage)."""
-    pattern = compile_patterns(params.terms, ctx.language == "en")
+    pattern = compile_patterns(params.terms, ctx.pack.word_boundaries)
     for turn in ctx.agent_turns():
         for sentence in turn.sentences:
             m = pattern.search(sentence.norm)
@@ -65,8 +67,8 @@ def terms_present(
     return False, ()
 
 
-@register("item_passed.v1", "section", ItemParams)
-def item_passed(ctx: CallContext, params: ItemParams, items: Mapping[str, Item]) -> SectionResult:
+@section_check("item_passed.v1", ItemParams)
+def item_passed(ctx: CallContext, params: ItemParams, items: Mapping[str, Item]) -> SectionFound:
     """The section is present when a criterion item passed (or does not apply)."""
     item = items[params.item]
     return item.passed is not False, item.evidence

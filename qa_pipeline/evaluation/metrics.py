@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa_pipeline.evaluation.labels import LABELS
+from qa_pipeline.evaluation.labels import Violation
 from qa_pipeline.text.fuzzy import partial_ratio
 from qa_pipeline.text.numbers import digitize_en, digitize_zh
 from qa_pipeline.text.script_conversion import to_simplified
@@ -92,15 +92,19 @@ def _match_spans(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> tupl
 
 
 def evaluate(
-    gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, Any]], failed: list[str]
+    gold: dict[str, dict[str, Any]],
+    pred: dict[str, dict[str, Any]],
+    failed: list[str],
+    labels: dict[str, Violation],
 ) -> Report:
-    report = Report({name: LabelScore(name) for name in LABELS}, failed=list(failed))
+    """`labels`: each graded label and the value that is a violation (`LabelSet.names`)."""
+    report = Report({name: LabelScore(name) for name in labels}, failed=list(failed))
     for call_id, expected in sorted(gold.items()):
         got = pred.get(call_id)
         if got is None:  # a failed or missing call is wrong on every label
             report.missing.append(call_id)
-            got = {name: None for name in LABELS} | {"forbidden": []}
-        for name, violation in LABELS.items():
+            got = {name: None for name in labels} | {"forbidden": []}
+        for name, violation in labels.items():
             score = report.labels[name]
             score.total += 1
             if got[name] == expected[name]:

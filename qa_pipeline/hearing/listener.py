@@ -13,7 +13,7 @@ import numpy as np
 
 from qa_pipeline.asr.model_config import ModelsConfig, load_models_config
 from qa_pipeline.asr.prompt import Prompt, build_prompt
-from qa_pipeline.asr.transcribe import AsrRun, CallAudio, transcribe_calls
+from qa_pipeline.asr.transcribe import AsrInfo, AsrRun, CallAudio, transcribe_calls
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.audio.decode import Audio, decode
 from qa_pipeline.audio.signals import AudioSignals, audio_signals
@@ -30,20 +30,13 @@ from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata, cdr_warnings
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.transcript.roles import assign_roles
-from qa_pipeline.verdict.model import CallVerdict
 
 Diarize = Callable[[Audio], Sequence[SpeakerTurn]]
+Hook = Callable[[str, object], None]
 
 
-@dataclass(frozen=True)
-class AsrInfo:
-    model: str
-    language: str
-    encoder_windows: float  # this call's share of the windows it was decoded in
-    speech_s: float
-    device: str
-    compute_type: str
-    packed_calls: int  # calls decoded together in shared windows, this one included
+def _no_hook(step: str, artifact: object) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,6 +82,10 @@ def join_legs(legs: Sequence[Audio]) -> Audio:
 
 
 class Listener:
+    """Recording -> transcript. Steps report through `hook(step, artifact)`: "decode" (the
+    audio), "vad" (speech regions per channel), "diarize" (mono speaker turns), "asr" (the words
+    of a group of calls), "signals" (the audio signals)."""
+
     def __init__(
         self,
         ruleset: Ruleset,
@@ -96,8 +93,10 @@ class Listener:
         models: ModelsConfig | None = None,
         diarization: str | None = None,
         vad: VadSettings | None = None,
+        hook: Hook | None = None,
     ) -> None:
         self.ruleset = ruleset
+        self.hook: Hook = hook or _no_hook
         self.asr_options = asr or AsrOptions()
         self.models = models or load_models_config()
         self.diarization = diarization or self.models.file.diarization.pipeline
@@ -144,15 +143,19 @@ class Listener:
     def _open(self, recording: RecordingCall) -> _Opened:
         """Decoded, with its speech found (and, for a mono call to transcribe, its speakers)."""
         audio = join_legs([decode(leg) for leg in recording.legs])
+        self.hook("decode", audio)
         call, has_segments = call_metadata(recording, audio.duration_s, self._languages)
         regions = tuple(speech_regions(audio, c, self.vad) for c in range(len(audio.channels)))
+        self.hook("vad", regions)
         if not has_segments and not any(regions):
             raise AudioFileError(audio.path, "no speech found in any channel (silent recording)")
         if has_segments:
             return _Opened(recording, audio, call, regions, None, ())
         decoding = self._decoding(call)
-        turns = self.diarizer()(audio) if len(audio.channels) == 1 else ()
-        return _Opened(recording, audio, call, regions, decoding, tuple(turns))
+        turns = tuple(self.diarizer()(audio)) if len(audio.channels) == 1 else ()
+        if turns:
+            self.hook("diarize", turns)
+        return _Opened(recording, audio, call, regions, decoding, turns)
 
     def _decoding(self, call: Call) -> tuple[str, Prompt]:
         """The language and prompt a call is decoded with (its campaign's)."""
@@ -183,6 +186,7 @@ class Listener:
             )
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}
+        self.hook("asr", runs)
         return {
             n: (run, AsrInfo(model.name, language, run.windows, run.speech_s, model.device,
                              model.compute_type, run.packed_calls))
@@ -211,8 +215,10 @@ class Listener:
         else:
             activity = speaker_activity(turns) if turns else _segment_activity(segments)
         texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
-        spec = self.ruleset.asr
-        signals = audio_signals(activity, texts, audio.duration_s, call.language, spec.signals)
+        signals = audio_signals(
+            activity, texts, audio.duration_s, call.language, self.ruleset.signals
+        )
+        self.hook("signals", signals)
         contradicted = (
             stereo and asr and channel_map_contradicted(self.ruleset, call, segments, speakers)
         )
@@ -231,7 +237,7 @@ class Listener:
 
     def _speakers(self) -> tuple[str, str]:
         """Channel 0's and channel 1's role, as configured."""
-        if self.ruleset.asr.channels.agent_channel == "left":
+        if self.ruleset.roles.channels.agent_channel == "left":
             return ("agent", "customer")
         return ("customer", "agent")
 
@@ -249,28 +255,13 @@ def channel_map_contradicted(
         call,
         segments=tuple(dataclasses.replace(s, speaker=by_channel[s.speaker]) for s in segments),
     )
-    _, roles = assign_roles(anonymous, pack, ruleset.asr.roles)
+    _, roles = assign_roles(anonymous, pack, ruleset.roles)
     configured_agent = CHANNEL_NAMES[speakers.index("agent")]
     content_agent = next(label for label, role in roles.mapping.items() if role == "agent")
-    sure = roles.confidence >= ruleset.asr.channels.contradiction_confidence
+    sure = roles.confidence >= ruleset.roles.channels.contradiction_confidence
     return content_agent != configured_agent and sure
 
 
 def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:
     """Who spoke when, from a sidecar's segments (mono calls that came with a transcript)."""
     return speaker_activity([SpeakerTurn(s.speaker, s.start, s.end) for s in segments])
-
-
-def audio_row(signals: AudioSignals, verdict: CallVerdict | None) -> dict[str, Any]:
-    """The signals as a results-row dict, speaker labels renamed to the roles the verdict
-    assigned (mono calls are measured before roles are known)."""
-    mapping = dict(verdict.roles.mapping) if verdict is not None else {}
-
-    def role(label: str) -> str:
-        return mapping.get(label, label)
-
-    row = dataclasses.asdict(signals)
-    row["roles"] = {role(k): v for k, v in row["roles"].items()}
-    row["overlaps"] = [o | {"by": role(o["by"]), "over": role(o["over"])} for o in row["overlaps"]]
-    row["talking_at_end"] = sorted(role(x) for x in row["talking_at_end"])
-    return row

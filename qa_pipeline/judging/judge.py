@@ -1,19 +1,30 @@
-"""Judge one call against its campaign and the four criteria.
+"""Judge one call against its campaign and the validity criteria of criteria.yaml.
 
-The engine binds every check named in the rule files to its validated parameters once, at
-construction; `judge` then only runs checks (no per-call setup).
+The judge binds every check named in the rule files to its validated parameters once, at
+construction; `judge` then only runs checks (no per-call setup). Criteria, their items and
+their order come from the loaded criteria definition, never from code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from qa_pipeline.checks import registry
 from qa_pipeline.checks.context import CallContext
+from qa_pipeline.checks.registry import (
+    ForbiddenCheck,
+    HangupCheck,
+    ItemCheck,
+    OutcomeCheck,
+    SectionCheck,
+    SectionFound,
+)
 from qa_pipeline.errors import CampaignMismatchError, UnknownCampaignError, UnsupportedLanguageError
 from qa_pipeline.ingest.model import Call
-from qa_pipeline.ruleset.loader import LanguagePack, Ruleset
+from qa_pipeline.ruleset.loader import LanguagePack, Ruleset, load_ruleset, load_ruleset_cached
 from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec
 from qa_pipeline.transcript.cleanup import Cleaner, CleanupReport
 from qa_pipeline.transcript.roles import RoleAssignment, assign_roles
@@ -21,26 +32,44 @@ from qa_pipeline.verdict.model import (
     CallVerdict,
     Criterion,
     Evidence,
-    ForbiddenFinding,
-    HangupResult,
     Item,
-    OutcomeResult,
     ScriptResult,
     SectionResult,
     TranscriptLine,
 )
 
-Bound = Callable[..., Any]
+Hook = Callable[[str, object], None]
+C = TypeVar("C")
 
 
-def _bind(spec: CheckSpec) -> Bound:
+def load_rules(root: Path | None = None) -> Ruleset:
+    """The rules folder validated against the registered check types."""
+    return load_ruleset(registry.registered(), root)
+
+
+def load_rules_cached(root: Path | None = None) -> Ruleset:
+    """`load_rules`, once per process for each content version of the folder."""
+    return load_ruleset_cached(registry.registered(), root)
+
+
+def _no_hook(step: str, artifact: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Bound(Generic[C]):
+    """A check with its parameters validated once."""
+
+    check: C
+    params: Any
+
+
+def _bind(spec: CheckSpec, kind: str, items: frozenset[str]) -> Bound[Any]:
     check = registry.get(spec.type)
-    params = check.params_model.model_validate(spec.params)
-
-    def run(ctx: CallContext, *extra: Any) -> Any:
-        return check.func(ctx, params, *extra)
-
-    return run
+    if check.kind != kind:
+        raise ValueError(f"{spec.type} is a {check.kind} check, not a {kind} check")
+    params = check.params_model.model_validate(spec.params, context={"items": items})
+    return Bound(check.func, params)
 
 
 def _criterion(items: Mapping[str, Item]) -> Criterion:
@@ -56,25 +85,41 @@ def _criterion(items: Mapping[str, Item]) -> Criterion:
     return Criterion(passed, dict(items), evidence, reason)
 
 
+@dataclass(frozen=True)
+class _Section:
+    name: str
+    required: bool
+    weight: float
+    checks: tuple[Bound[SectionCheck], ...]
+
+
 class Judge:
-    def __init__(self, ruleset: Ruleset) -> None:
+    """Transcript -> verdict. Steps report through `hook(step, artifact)`: "cleanup" (the
+    report), "roles" (the assignment), "context" (the call as the checks read it), "items",
+    "verdict"."""
+
+    def __init__(self, ruleset: Ruleset, hook: Hook = _no_hook) -> None:
         self.ruleset = ruleset
+        self.hook = hook
         criteria = ruleset.criteria
-        self._items = {name: _bind(spec) for name, spec in criteria.items.items()}
-        self._outcome = _bind(criteria.outcome)
-        self._hangup = _bind(criteria.hangup)
-        self._forbidden = _bind(criteria.forbidden)
-        self._cleaner = Cleaner(ruleset.asr)
+        names = frozenset(name for name, _ in criteria.item_specs())
+        self._items: dict[str, Bound[ItemCheck]] = {
+            name: _bind(spec, "item", names) for name, spec in criteria.item_specs()
+        }
+        self._outcome: Bound[OutcomeCheck] = _bind(criteria.outcome, "outcome", names)
+        self._hangup: Bound[HangupCheck] = _bind(criteria.hangup, "hangup", names)
+        self._forbidden: Bound[ForbiddenCheck] = _bind(criteria.forbidden, "forbidden", names)
+        self._cleaner = Cleaner(ruleset.cleanup)
         self._sections = {
-            campaign_id: [
-                (
+            campaign_id: tuple(
+                _Section(
                     section.section,
                     section.required,
                     section.weight,
-                    [_bind(s) for s in section.checks],
+                    tuple(_bind(s, "section", names) for s in section.checks),
                 )
                 for section in campaign.script
-            ]
+            )
             for campaign_id, campaign in ruleset.campaigns.items()
         }
 
@@ -82,8 +127,12 @@ class Judge:
         """Cleanup, role assignment and turns: the call as the checks will read it."""
         campaign, pack = self._rules_for(call)
         cleaned, report = self._cleaner.clean(call)
-        roled, roles = assign_roles(cleaned, pack, self.ruleset.asr.roles)
-        return CallContext(roled, campaign, pack), report, roles
+        self.hook("cleanup", report)
+        roled, roles = assign_roles(cleaned, pack, self.ruleset.roles)
+        self.hook("roles", roles)
+        context = CallContext(roled, campaign, pack)
+        self.hook("context", context)
+        return context, report, roles
 
     def context(self, call: Call) -> CallContext:
         return self.prepare(call)[0]
@@ -105,23 +154,20 @@ class Judge:
 
     def judge(self, call: Call) -> CallVerdict:
         ctx, cleanup, roles = self.prepare(call)
-        items: dict[str, Item] = {name: check(ctx) for name, check in self._items.items()}
-        outcome: OutcomeResult = self._outcome(ctx)
+        items = {name: b.check(ctx, b.params) for name, b in self._items.items()}
+        self.hook("items", items)
+        outcome = self._outcome.check(ctx, self._outcome.params)
         criteria: dict[str, Criterion | Item] = {
-            "account_holder_verified": _criterion(
-                {"identity": items["identity"], "permission": items["permission"]}
-            ),
-            "caller_competent": items["caller_competent"],
-            "disclosures": _criterion(
-                {k: items[k] for k in ("fees", "trial_end", "cancel_method")}
-            ),
-            "explicit_consent": items["explicit_consent"],
+            name: items[name]
+            if spec.check is not None
+            else _criterion({item: items[item] for item in spec.items or {}})
+            for name, spec in self.ruleset.criteria.criteria.items()
         }
         all_pass = all(c.passed for c in criteria.values())
         valid_sale = all_pass if outcome.value == "sale" else None
-        forbidden: tuple[ForbiddenFinding, ...] = self._forbidden(ctx)
-        hangup: HangupResult = self._hangup(ctx)
-        return CallVerdict(
+        forbidden = self._forbidden.check(ctx, self._forbidden.params)
+        hangup = self._hangup.check(ctx, self._hangup.params)
+        verdict = CallVerdict(
             outcome=outcome,
             criteria=criteria,
             script=self._script(ctx, items),
@@ -136,19 +182,21 @@ class Judge:
                 TranscriptLine(s.start, s.end, s.speaker, s.text) for s in ctx.call.segments
             ),
         )
+        self.hook("verdict", verdict)
+        return verdict
 
     def _script(self, ctx: CallContext, items: Mapping[str, Item]) -> ScriptResult:
         sections: dict[str, SectionResult] = {}
         score = total = 0.0
-        for name, required, weight, checks in self._sections[ctx.campaign.id]:
+        for section in self._sections[ctx.campaign.id]:
             evidence: list[Evidence] = []
             present = True
-            for check in checks:
-                ok, found = check(ctx, items)
-                present = present and ok
-                evidence.extend(found)
-            sections[name] = SectionResult(present, required, tuple(evidence))
-            total += weight
-            score += weight if present else 0.0
+            for bound in section.checks:
+                found: SectionFound = bound.check(ctx, bound.params, items)
+                present = present and found[0]
+                evidence.extend(found[1])
+            sections[section.name] = SectionResult(present, section.required, tuple(evidence))
+            total += section.weight
+            score += section.weight if present else 0.0
         missing = tuple(n for n, s in sections.items() if s.required and not s.present)
         return ScriptResult(round(score / total, 3) if total else 1.0, sections, missing)

@@ -4,7 +4,8 @@ scorecards of its day follow; every action is in the audit log with the state be
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,11 +17,9 @@ from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import ReviewError
 from qa_pipeline.review.audit import record
 from qa_pipeline.review.auth import User
-from qa_pipeline.review.final import FinalVerdict, final_verdict
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.scorecards.frame import CRITERIA
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.tables import (
     CalibrationJudgmentRow,
@@ -33,6 +32,9 @@ from qa_pipeline.storage.tables import (
     VerdictRow,
 )
 from qa_pipeline.storage.tasks import insert_tasks
+from qa_pipeline.verdict.final import FinalVerdict, final_verdict
+from qa_pipeline.verdict.model import CallResult
+from qa_pipeline.verdict.serialize import from_row
 
 ACTIONS = ("confirm", "overturn")
 DECISIONS = ("upheld", "rejected")
@@ -145,13 +147,14 @@ def _review(
     findings = session.scalars(select(FindingRow).where(FindingRow.verdict_id == verdict.id))
     by_id = {f.id: f for f in findings}
     overturned = [by_id[i].code for i, r in states.items() if r.action == "overturn"]
-    final = final_verdict(verdict.result, overturned)
+    result = from_row(verdict.result)
+    final = final_verdict(result, overturned)
     item.final = final.as_dict()
     item.final_valid_sale = final.valid_sale
     flagged = [f.id for f in by_id.values() if flagged_codes([(f.kind, f.code)], settings)]
     if all(i in states for i in flagged) and item.status == "pending":
         item.status, item.reviewed_at = "reviewed", now
-    _follow_tasks(connection, verdict.result, final, ruleset, now)
+    _follow_tasks(connection, result, final, ruleset, now)
     session.flush()
     after = _snapshot(connection, item, action)
     target = f"finding {finding_id} {finding.code}"
@@ -161,16 +164,16 @@ def _review(
 
 def _follow_tasks(
     connection: Connection,
-    result: dict[str, Any],
+    result: CallResult,
     final: FinalVerdict,
     ruleset: Ruleset,
     now: datetime,
 ) -> None:
     """A sale made valid by review closes its revisit (and gets its trial confirmations); made
     invalid again, the revisit reopens and open confirmations close."""
-    if result.get("outcome") != "sale":
+    if result.outcome != "sale" or result.verdict is None:
         return
-    call_id = result["call_id"]
+    call_id = result.call_id
     by_review = TaskRow.outcome.in_([CLOSED_BY_REVIEW, INVALID_IN_REVIEW])
     tasks = TaskRow.call_id == call_id
     if final.valid_sale:
@@ -189,14 +192,14 @@ def _follow_tasks(
         .where(tasks, reopening, TaskRow.status == "closed", by_review)
         .values(status="open", outcome=None, closed_at=None, note=None)
     )
-    if "do_not_call" in (result.get("review_flags") or []):
+    if "do_not_call" in result.review_flags:
         return
-    row = result | {
-        "valid_sale": final.valid_sale, "revisit_required": final.revisit_required,
-        "revisit_of": None,
-    }  # fmt: skip
-    campaign = ruleset.campaigns.get(result.get("campaign") or "")
-    insert_tasks(connection, row, plan_tasks(row, campaign, ruleset.tasks, now))
+    verdict = dataclasses.replace(
+        result.verdict, valid_sale=final.valid_sale, revisit_required=final.revisit_required
+    )
+    reviewed = dataclasses.replace(result, verdict=verdict, revisit_of=None)
+    campaign = ruleset.campaigns.get(result.campaign or "")
+    insert_tasks(connection, reviewed, plan_tasks(reviewed, campaign, ruleset.tasks, now))
 
 
 def _rebuild_day(engine: Engine, call_id: str) -> None:
@@ -278,13 +281,19 @@ def decide_dispute(
 
 
 def judge_blind(
-    engine: Engine, user: User, call_id: str, passed: Mapping[str, bool], note: str, now: datetime
+    engine: Engine,
+    user: User,
+    call_id: str,
+    passed: Mapping[str, bool],
+    note: str,
+    now: datetime,
+    criteria: Sequence[str],
 ) -> ActionResult:
-    """A reviewer's own pass/fail per criterion on a blind calibration call, kept next to the
-    engine's for the agreement report."""
+    """A reviewer's own pass/fail per criterion (`criteria`: criteria.yaml's) on a blind
+    calibration call, kept next to the engine's for the agreement report."""
     if not user.can_review:
         raise ReviewError(f"{user.role} may not judge calibration calls")
-    missing = [c for c in CRITERIA if c not in passed]
+    missing = [c for c in criteria if c not in passed]
     if missing:
         raise ReviewError(f"judge every criterion; missing {missing}")
     with Session(engine) as session, session.begin():
@@ -293,9 +302,10 @@ def judge_blind(
             raise ReviewError(f"call {call_id} is not a pending calibration call")
         verdict = session.get(VerdictRow, item.verdict_id)
         assert verdict is not None
-        engine_criteria = verdict.result.get("criteria") or {}
-        for criterion in CRITERIA:
-            engine_passed = (engine_criteria.get(criterion) or {}).get("passed")
+        judged = from_row(verdict.result).verdict
+        for criterion in criteria:
+            node = judged.criteria.get(criterion) if judged else None
+            engine_passed = node.passed if node is not None else None
             session.add(
                 CalibrationJudgmentRow(
                     item_id=item.id,

@@ -31,6 +31,7 @@ from starlette.datastructures import FormData
 from starlette.middleware.sessions import SessionMiddleware
 
 from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.audit import entries
 from qa_pipeline.review.calibration import agreement
@@ -46,8 +47,7 @@ from qa_pipeline.review.scorecard_views import card_table, chart_png, ranking_ta
 from qa_pipeline.review.settings import ROLES, ReviewSettings
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page, recording_path, visible_call
-from qa_pipeline.ruleset.loader import Ruleset, load_ruleset
-from qa_pipeline.scorecards.frame import CRITERIA
+from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.tables import CallRow, DisputeRow
 
@@ -81,13 +81,14 @@ def create_app(
     rules: Path | None = None,
     clock: Clock = _utc_now,
 ) -> FastAPI:
-    settings = settings or ReviewSettings()
+    ruleset = load_rules(rules)
+    settings = (settings or ReviewSettings()).with_rules(ruleset.criteria)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
     state = AppState(
         engine=connect(db_url),
-        ruleset=load_ruleset(rules),
+        ruleset=ruleset,
         settings=settings,
         clock=clock,
         limiter=auth.LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
@@ -302,7 +303,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
     def call(request: Request, call_id: str) -> Response:
         user = _user(request)
         page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
-        return render(request, "call.html", _context(request, user, page=page, criteria=CRITERIA))
+        criteria = list(state.ruleset.criteria.criteria)
+        return render(request, "call.html", _context(request, user, page=page, criteria=criteria))
 
     @app.get("/calls/{call_id}/audio")
     def audio(request: Request, call_id: str) -> Response:
@@ -346,9 +348,10 @@ def _routes(app: FastAPI, state: AppState) -> None:
         _call_or_404(state, user, call_id)
         if not user.can_review:
             raise HTTPException(403, "only QA leads and admins")
-        passed = {c: form.get(c) == "pass" for c in CRITERIA if form.get(c) in ("pass", "fail")}
+        criteria = list(state.ruleset.criteria.criteria)
+        passed = {c: form.get(c) == "pass" for c in criteria if form.get(c) in ("pass", "fail")}
         _apply(lambda: actions.judge_blind(
-            state.engine, user, call_id, passed, _text(form, "note"), state.clock()
+            state.engine, user, call_id, passed, _text(form, "note"), state.clock(), criteria
         ))  # fmt: skip
         return RedirectResponse(f"/calls/{quote(call_id)}", status_code=303)
 

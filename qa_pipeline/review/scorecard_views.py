@@ -11,13 +11,16 @@ from sqlalchemy import Engine
 from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
 from qa_pipeline.scorecards.export import trend_chart
-from qa_pipeline.scorecards.frame import CRITERIA, load_frame
+from qa_pipeline.scorecards.frame import load_frame
 
-SHOWN = (
-    "calls", "sales", "valid_sales", "valid_rate",
-    *(f"{c}_pass_rate" for c in CRITERIA), "forbidden_per_100", "agent_hung_up_first",
-    "script_adherence", "revisits_open",
-)  # fmt: skip
+HEAD = ("calls", "sales", "valid_sales", "valid_rate")
+TAIL = ("forbidden_per_100", "agent_hung_up_first", "script_adherence", "revisits_open")
+
+
+def _shown(card: pd.DataFrame) -> list[str]:
+    """The columns on screen: volumes, each criterion's pass rate, language, hang-ups."""
+    rates = [c for c in card.columns if c.endswith("_pass_rate")]
+    return [*HEAD, *rates, *TAIL]
 
 
 def scoped_frame(engine: Engine, scope_team: str | None) -> pd.DataFrame:
@@ -28,7 +31,7 @@ def scoped_frame(engine: Engine, scope_team: str | None) -> pd.DataFrame:
 def _full(engine: Engine, scope_team: str | None, params: dict[str, str]) -> pd.DataFrame:
     frame = scoped_frame(engine, scope_team)
     if frame.empty:
-        return pd.DataFrame(columns=[params["level"], "period", *SHOWN])
+        return pd.DataFrame(columns=[params["level"], "period", *HEAD, *TAIL])
     card = scorecard(frame, params["level"], params["period"])  # type: ignore[arg-type]
     card["forbidden_per_100"] = card[[f"forbidden_{c}_per_100" for c in CATEGORIES]].sum(axis=1)
     return card
@@ -40,7 +43,7 @@ def card_table(engine: Engine, scope_team: str | None, params: dict[str, str]) -
     level = params["level"]
     if params.get("key"):
         card = card[card[level].astype(str) == params["key"]]
-    return card[[level, "period", *SHOWN]].reset_index(drop=True)
+    return card[[level, "period", *_shown(card)]].reset_index(drop=True)
 
 
 def chart_png(engine: Engine, scope_team: str | None, params: dict[str, str]) -> bytes | None:

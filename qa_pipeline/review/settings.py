@@ -11,24 +11,15 @@ from typing import Any
 import yaml
 
 from qa_pipeline.errors import ReviewSettingsError
+from qa_pipeline.ruleset.schema import CriteriaFile
 
 ROLES = ("qa_lead", "supervisor", "admin")
 
 
 def _severity() -> dict[str, int]:
-    # 3 high: the sale may not stand at all; 2 medium: a disclosure or the agent's language;
-    # 1 low: worth a look. The longest matching code prefix wins.
-    return {
-        "explicit_consent": 3,
-        "account_holder_verified": 3,
-        "caller_competent": 3,
-        "disclosures": 2,
-        "forbidden": 2,
-        "forbidden.threat": 3,
-        "forbidden.insult": 3,
-        "agent_hung_up_first": 1,
-        "low_role_confidence": 1,
-    }
+    # Over criteria.yaml's severities (criteria, forbidden phrases, hang-up): 3 high, the sale
+    # may not stand; 2 medium; 1 low, worth a look. The longest matching code prefix wins.
+    return {"low_role_confidence": 1}
 
 
 @dataclass(frozen=True)
@@ -51,10 +42,16 @@ class ReviewSettings:
     default_language: str = "zh"
     queue_sync_seconds: int = 60
     ranking_min_calls: int = 20
+    # Filled by `with_rules` from criteria.yaml (not a setting): severities `severity` overrides.
+    rule_severity: dict[str, int] = field(default_factory=dict)
+
+    def with_rules(self, criteria: CriteriaFile) -> ReviewSettings:
+        """These settings over the severities the loaded criteria declare."""
+        return dataclasses.replace(self, rule_severity=criteria.severities())
 
 
 def setting_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(ReviewSettings)]
+    return [f.name for f in dataclasses.fields(ReviewSettings) if f.name != "rule_severity"]
 
 
 def load_settings(path: Path | None) -> ReviewSettings:
@@ -91,7 +88,7 @@ def load_settings(path: Path | None) -> ReviewSettings:
 def severity_of(code: str, settings: ReviewSettings) -> int:
     """The severity of a finding code: its longest configured prefix's, else 1."""
     best, level = -1, 1
-    for key, value in settings.severity.items():
+    for key, value in (settings.rule_severity | settings.severity).items():
         if (code == key or code.startswith(key + ".")) and len(key) > best:
             best, level = len(key), value
     return level

@@ -12,29 +12,55 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from qa_pipeline.errors import RuleFileError, RulesetError
 from qa_pipeline.ruleset.schema import (
-    AsrFile,
     CampaignFile,
     CheckSpec,
+    CleanupFile,
     CriteriaFile,
     ForbiddenFile,
     ForbiddenRule,
     LanguageFile,
+    RolesFile,
+    SignalsFile,
     TasksFile,
 )
-from qa_pipeline.text.asr_terms import TermCanonicalizer
+from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
 from qa_pipeline.text.normalize import digitize, surface
 
 _SPACES = re.compile(r"\s{2,}")
 
 M = TypeVar("M", bound=BaseModel)
+
+# Lexicons every call's context reads (questions; asking for time), whatever checks are set.
+CONTEXT_LEXICONS = frozenset({"question", "permission_question", "time_request"})
+
+
+class CheckTypeInfo(Protocol):
+    """What the loader needs of a registered check type (checks.registry.CheckType)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def params_model(self) -> type[BaseModel]: ...
+    @property
+    def requires_lexicons(self) -> frozenset[str]: ...
+
+
+CheckCatalog = Mapping[str, CheckTypeInfo]
+
+
+@runtime_checkable
+class NamesLexicons(Protocol):
+    """Check parameters that name lexicons (acts_present's `acts`)."""
+
+    def lexicons(self) -> frozenset[str]: ...
 
 
 def default_rules_dir() -> Path:
@@ -58,6 +84,7 @@ class CompiledForbiddenRule:
 @dataclass(frozen=True)
 class LanguagePack:
     language: str
+    word_boundaries: bool  # patterns match whole words (English), not characters
     question_reach: int
     period_reach: int
     anchor_reach: int
@@ -97,7 +124,9 @@ class Ruleset:
     root: Path
     version: str
     criteria: CriteriaFile
-    asr: AsrFile
+    cleanup: CleanupFile
+    roles: RolesFile
+    signals: SignalsFile
     tasks: TasksFile
     campaigns: Mapping[str, CampaignFile]
     languages: Mapping[str, LanguagePack]
@@ -160,43 +189,77 @@ def _groups(pattern: str) -> int:
         return 0  # reported as a bad regular expression
 
 
-def _check_spec_problems(key: str, spec: CheckSpec) -> list[str]:
-    from qa_pipeline.checks.registry import REGISTRY
+@dataclass(frozen=True)
+class _Checks:
+    """Check specs validated against the registered check types (passed in by the caller, so
+    the rules need not import the checks), with the criteria's item names as context."""
 
-    if spec.type not in REGISTRY:
-        return [f"{key}.type: unknown check type {spec.type!r}; registered: {sorted(REGISTRY)}"]
-    try:
-        REGISTRY[spec.type].params_model.model_validate(spec.params)
-    except ValidationError as exc:
-        return [f"{key}.params.{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return []
+    catalog: CheckCatalog
+    items: frozenset[str] = frozenset()
+
+    def problems(self, key: str, spec: CheckSpec, kind: str) -> list[str]:
+        found = self.catalog.get(spec.type)
+        if found is None:
+            valid = sorted(n for n, c in self.catalog.items() if c.kind == kind)
+            return [f"{key}.type: unknown check type {spec.type!r}; registered {kind}s: {valid}"]
+        if found.kind != kind:
+            return [f"{key}.type: {spec.type!r} is a {found.kind} check, not a {kind} check"]
+        try:
+            found.params_model.model_validate(spec.params, context={"items": self.items})
+        except ValidationError as exc:
+            return [f"{key}.params.{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return []
+
+    def lexicons(self, spec: CheckSpec) -> frozenset[str]:
+        """The lexicons a valid spec reads: its type's, and any its parameters name."""
+        check = self.catalog[spec.type]
+        params = check.params_model.model_validate(spec.params, context={"items": self.items})
+        named = params.lexicons() if isinstance(params, NamesLexicons) else frozenset()
+        return check.requires_lexicons | named
 
 
-def _load_criteria(path: Path) -> CriteriaFile:
+def _criteria_specs(criteria: CriteriaFile) -> list[tuple[str, CheckSpec, str]]:
+    """(key path, spec, kind) of every check criteria.yaml names."""
+    specs: list[tuple[str, CheckSpec, str]] = []
+    for name, c in criteria.criteria.items():
+        if c.check is not None:
+            specs.append((f"criteria.{name}.check", c.check, "item"))
+        for item, spec in (c.items or {}).items():
+            specs.append((f"criteria.{name}.items.{item}.check", spec.check, "item"))
+    specs += [
+        ("outcome", criteria.outcome, "outcome"),
+        ("hangup", criteria.hangup, "hangup"),
+        ("forbidden", criteria.forbidden, "forbidden"),
+    ]
+    return specs
+
+
+def _load_criteria(path: Path, catalog: CheckCatalog) -> tuple[CriteriaFile, _Checks]:
     criteria = _parse(path, CriteriaFile)
+    checks = _Checks(catalog, frozenset(name for name, _ in criteria.item_specs()))
     problems = [
         problem
-        for key, spec in [
-            *((f"items.{name}", s) for name, s in criteria.items.items()),
-            ("outcome", criteria.outcome),
-            ("hangup", criteria.hangup),
-            ("forbidden", criteria.forbidden),
-        ]
-        for problem in _check_spec_problems(key, spec)
+        for key, spec, kind in _criteria_specs(criteria)
+        for problem in checks.problems(key, spec, kind)
     ]
     if problems:
         raise RuleFileError(str(path), problems)
-    return criteria
+    return criteria, checks
 
 
-def _load_asr(path: Path) -> AsrFile:
+def _load_shared(path: Path, model: type[M]) -> M:
+    """One of the files every call needs (criteria, cleanup, roles, signals, tasks)."""
     if not path.is_file():
-        raise RuleFileError(str(path), ["missing: no asr.yaml"])
-    asr = _parse(path, AsrFile)
-    problems = _regex_problems("hallucinations.patterns", asr.hallucinations.patterns)
+        raise RuleFileError(str(path), [f"missing: no {path.name}"])
+    return _parse(path, model)
+
+
+def _load_cleanup(path: Path) -> CleanupFile:
+    cleanup = _load_shared(path, CleanupFile)
+    problems = _regex_problems("hallucinations.patterns", cleanup.hallucinations.patterns)
     if problems:
         raise RuleFileError(str(path), problems)
-    return asr
+    return cleanup
 
 
 def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
@@ -260,7 +323,9 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
         re.MULTILINE,
     )
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
-    terms = TermCanonicalizer(pack.asr_terms)
+    terms = TermCanonicalizer(
+        [TermList(s.match, tuple(s.terms), s.min_similarity, tuple(s.keep)) for s in pack.asr_terms]
+    )
     named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]
     rewrites = compile_patterns(named, by_words) if named else None
     if rewrites is not None and by_words:
@@ -270,6 +335,7 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     replacements = tuple(pack.rewrites.values())
     return LanguagePack(
         pack.language,
+        by_words,
         pack.question_reach,
         pack.period_reach,
         pack.anchor_reach,
@@ -285,7 +351,7 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     )
 
 
-def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:
+def _load_campaign(path: Path, languages: Mapping[str, object], checks: _Checks) -> CampaignFile:
     campaign = _parse(path, CampaignFile)
     problems = []
     if campaign.id != path.stem:
@@ -295,7 +361,7 @@ def _load_campaign(path: Path, languages: Mapping[str, object]) -> CampaignFile:
     problems += _regex_problems("pitch_terms", campaign.pitch_terms)
     for i, section in enumerate(campaign.script):
         for j, spec in enumerate(section.checks):
-            problems += _check_spec_problems(f"script.{i}.checks.{j}", spec)
+            problems += checks.problems(f"script.{i}.checks.{j}", spec, "section")
     if problems:
         raise RuleFileError(str(path), problems)
     return campaign
@@ -309,36 +375,73 @@ def _version(root: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_ruleset(root: Path | None = None) -> Ruleset:
+def _lexicon_problems(
+    pack: LanguagePack, needs: Mapping[str, frozenset[str]]
+) -> list[str]:
+    """What the configured checks read that the pack lacks, by who needs it."""
+    return [
+        f"lexicons: missing {sorted(needed - set(pack.lexicons))}, read by {who}"
+        for who, needed in needs.items()
+        if needed - set(pack.lexicons)
+    ]
+
+
+def _needs(
+    criteria: CriteriaFile, roles: RolesFile, checks: _Checks
+) -> dict[str, frozenset[str]]:
+    """The lexicons each consumer reads from every language pack."""
+    needs = {"every call's context": CONTEXT_LEXICONS}
+    needs["roles.yaml"] = frozenset(roles.agent_acts) | frozenset(roles.customer_acts)
+    for key, spec, _ in _criteria_specs(criteria):
+        needs[f"criteria.yaml {key} ({spec.type})"] = checks.lexicons(spec)
+    return needs
+
+
+def _campaign_needs(campaign: CampaignFile, checks: _Checks) -> dict[str, frozenset[str]]:
+    return {
+        f"campaign {campaign.id} script.{i}.checks.{j} ({spec.type})": checks.lexicons(spec)
+        for i, section in enumerate(campaign.script)
+        for j, spec in enumerate(section.checks)
+    }
+
+
+def load_ruleset(check_types: CheckCatalog, root: Path | None = None) -> Ruleset:
+    """The rules folder, validated against the registered `check_types` (the judging layer
+    passes its registry: `qa_pipeline.judging.load_rules`)."""
     root = (root or default_rules_dir()).resolve()
     criteria_path = root / "criteria.yaml"
     if not criteria_path.is_file():
         raise RulesetError([RuleFileError(str(criteria_path), ["missing: no criteria.yaml"])])
     shared: list[RuleFileError] = []
+    loaded: dict[str, Any] = {}
+    readers: dict[str, Any] = {
+        "cleanup": _load_cleanup,
+        "roles": lambda path: _load_shared(path, RolesFile),
+        "signals": lambda path: _load_shared(path, SignalsFile),
+        "tasks": lambda path: _load_shared(path, TasksFile),
+    }
     try:
-        criteria = _load_criteria(criteria_path)
+        criteria, checks = _load_criteria(criteria_path, check_types)
     except RuleFileError as exc:
         shared.append(exc)
-    asr_path = root / "asr.yaml"
-    try:
-        asr = _load_asr(asr_path)
-    except RuleFileError as exc:
-        shared.append(exc)
-    tasks_path = root / "tasks.yaml"
-    try:
-        if not tasks_path.is_file():
-            raise RuleFileError(str(tasks_path), ["missing: no tasks.yaml"])
-        tasks = _parse(tasks_path, TasksFile)
-    except RuleFileError as exc:
-        shared.append(exc)
+    for name, read in readers.items():
+        try:
+            loaded[name] = read(root / f"{name}.yaml")
+        except RuleFileError as exc:
+            shared.append(exc)
     if shared:
         raise RulesetError(shared)
+    needs = _needs(criteria, loaded["roles"], checks)
 
     languages: dict[str, LanguagePack] = {}
     broken_languages: dict[str, RuleFileError] = {}
     for path in sorted((root / "languages").glob("*.yaml")):
         try:
-            languages[path.stem] = _load_language(path, root / "forbidden" / path.name)
+            pack = _load_language(path, root / "forbidden" / path.name)
+            problems = _lexicon_problems(pack, needs)
+            if problems:
+                raise RuleFileError(str(path), problems)
+            languages[path.stem] = pack
         except RuleFileError as exc:
             broken_languages[path.stem] = exc
 
@@ -347,7 +450,13 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
     known_languages = {**languages, **broken_languages}
     for path in sorted((root / "campaigns").glob("*.yaml")):
         try:
-            campaigns[path.stem] = _load_campaign(path, known_languages)
+            campaign = _load_campaign(path, known_languages, checks)
+            own = languages.get(campaign.language)
+            problems = _lexicon_problems(own, _campaign_needs(campaign, checks)) if own else []
+            if problems:
+                pack_problems = [f"language pack {campaign.language}: {p}" for p in problems]
+                raise RuleFileError(str(path), pack_problems)
+            campaigns[path.stem] = campaign
         except RuleFileError as exc:
             broken_campaigns[path.stem] = exc
     if not campaigns and not broken_campaigns:
@@ -356,8 +465,10 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
         root,
         _version(root),
         criteria,
-        asr,
-        tasks,
+        loaded["cleanup"],
+        loaded["roles"],
+        loaded["signals"],
+        loaded["tasks"],
         campaigns,
         languages,
         broken_campaigns,
@@ -368,11 +479,11 @@ def load_ruleset(root: Path | None = None) -> Ruleset:
 _CACHE: dict[tuple[Path, str], Ruleset] = {}
 
 
-def load_ruleset_cached(root: Path | None = None) -> Ruleset:
+def load_ruleset_cached(check_types: CheckCatalog, root: Path | None = None) -> Ruleset:
     """`load_ruleset`, once per process for each content version of the folder: long-running
     workers judge chunk after chunk without re-validating unchanged rules, and pick up edits."""
     root = (root or default_rules_dir()).resolve()
     key = (root, _version(root))
     if key not in _CACHE:
-        _CACHE[key] = load_ruleset(root)
+        _CACHE[key] = load_ruleset(check_types, root)
     return _CACHE[key]

@@ -3,22 +3,9 @@ silently ignored setting."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-
-def require_exactly(kind: str, present: Iterable[str], valid: Iterable[str]) -> None:
-    """Raise one error naming every missing and unknown key, with the valid choices."""
-    present, valid = set(present), set(valid)
-    problems = []
-    if valid - present:
-        problems.append(f"missing {kind} {sorted(valid - present)}")
-    if present - valid:
-        problems.append(f"unknown {kind} {sorted(present - valid)}; valid: {sorted(valid)}")
-    if problems:
-        raise ValueError("; ".join(problems))
 
 
 class Strict(BaseModel):
@@ -33,28 +20,96 @@ class CheckSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-ITEM_NAMES = (
-    "identity",
-    "permission",
-    "caller_competent",
-    "fees",
-    "trial_end",
-    "cancel_method",
-    "explicit_consent",
-)
+Severity = Annotated[int, Field(ge=1, le=3)]
+Scope = Literal["sale", "every_call"]
+
+
+class ItemSpec(Strict):
+    check: CheckSpec
+    label: str | None = Field(None, description="the labels.jsonl key that grades this item")
+
+
+class CriterionSpec(Strict):
+    """A validity criterion: one check (`check`), or several items that must all pass."""
+
+    short: str = Field(description="its name in the one-line terminal summary")
+    label: str | None = Field(None, description="the labels.jsonl key that grades it")
+    severity: Severity = Field(description="review severity of its findings (3 high, 1 low)")
+    scope: Scope = Field("sale", description="sale: judged for validity only on sales")
+    check: CheckSpec | None = None
+    items: dict[str, ItemSpec] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CriterionSpec:
+        if (self.check is None) == (self.items is None):
+            raise ValueError("give either `check` (a one-item criterion) or `items`")
+        if self.items is not None and not self.items:
+            raise ValueError("`items` needs at least one item")
+        return self
+
+
+class FindingCheckSpec(CheckSpec):
+    """The hang-up and forbidden-phrase checks: judged on every call, never part of validity."""
+
+    severity: Severity
+    category_severity: dict[str, Severity] = Field(
+        default_factory=dict, description="forbidden: severity by category, over `severity`"
+    )
 
 
 class CriteriaFile(Strict):
     version: int
-    items: dict[str, CheckSpec]
+    criteria: dict[str, CriterionSpec] = Field(min_length=1)
     outcome: CheckSpec
-    hangup: CheckSpec
-    forbidden: CheckSpec
+    hangup: FindingCheckSpec
+    forbidden: FindingCheckSpec
 
     @model_validator(mode="after")
-    def _all_items(self) -> CriteriaFile:
-        require_exactly("items", self.items, ITEM_NAMES)
+    def _unique_items(self) -> CriteriaFile:
+        seen: list[str] = [name for name, _ in self.item_specs()]
+        dupes = sorted({n for n in seen if seen.count(n) > 1})
+        if dupes:
+            raise ValueError(f"item names must be unique across criteria: {dupes}")
         return self
+
+    def item_specs(self) -> list[tuple[str, CheckSpec]]:
+        """Every judged item in declaration order; a one-check criterion is its own item."""
+        return [
+            (name, spec)
+            for criterion, c in self.criteria.items()
+            for name, spec in (
+                [(criterion, c.check)]
+                if c.check is not None
+                else [(item, i.check) for item, i in (c.items or {}).items()]
+            )
+        ]
+
+    def item_codes(self) -> dict[str, str]:
+        """Item name -> finding code (`criterion.item`, or `criterion` for a one-check one)."""
+        return {
+            name: criterion if c.check is not None else f"{criterion}.{name}"
+            for criterion, c in self.criteria.items()
+            for name in ([criterion] if c.check is not None else list(c.items or {}))
+        }
+
+    def labels(self) -> dict[str, tuple[str, str | None]]:
+        """labels.jsonl key -> (criterion, item or None for the criterion itself)."""
+        found: dict[str, tuple[str, str | None]] = {}
+        for criterion, c in self.criteria.items():
+            for item, spec in (c.items or {}).items():
+                if spec.label:
+                    found[spec.label] = (criterion, item)
+            if c.label:
+                found[c.label] = (criterion, None)
+        return found
+
+    def severities(self) -> dict[str, int]:
+        """Finding code prefix -> review severity, as declared here."""
+        found = {name: c.severity for name, c in self.criteria.items()}
+        found["forbidden"] = self.forbidden.severity
+        found |= {f"forbidden.{k}": v for k, v in self.forbidden.category_severity.items()}
+        found["agent_hung_up_first"] = self.hangup.severity
+        return found
 
 
 # --- campaigns/*.yaml --------------------------------------------------------------------------
@@ -211,8 +266,12 @@ class LanguageFile(Strict):
     lexicons: dict[str, LexiconSpec]
 
     @model_validator(mode="after")
-    def _all_lexicons(self) -> LanguageFile:
-        require_exactly("lexicons", self.lexicons, LEXICON_NAMES)
+    def _known_lexicons(self) -> LanguageFile:
+        # A pack may leave out lexicons no configured check reads: the loader says which
+        # check needs a missing one.
+        unknown = sorted(set(self.lexicons) - set(LEXICON_NAMES))
+        if unknown:
+            raise ValueError(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
         return self
 
 
@@ -260,7 +319,7 @@ class ForbiddenFile(Strict):
         return self
 
 
-# --- asr.yaml ----------------------------------------------------------------------------------
+# --- cleanup.yaml, roles.yaml, signals.yaml -------------------------------------------------------
 
 
 class HallucinationSpec(Strict):
@@ -275,19 +334,11 @@ class LoopSpec(Strict):
     single_char_repeats: int = Field(ge=2)
 
 
-class RolesSpec(Strict):
-    agent_acts: dict[str, float] = Field(min_length=1)
-    customer_acts: dict[str, float] = Field(default_factory=dict)
-    first_speaker_bonus: float = 0.0
-    confidence_scale: float = Field(3.0, gt=0)
-    min_confidence: float = Field(ge=0, le=1)
+class CleanupFile(Strict):
+    """What ASR adds that nobody said: hallucinations and repetition loops."""
 
-    @model_validator(mode="after")
-    def _known_acts(self) -> RolesSpec:
-        unknown = sorted((set(self.agent_acts) | set(self.customer_acts)) - set(LEXICON_NAMES))
-        if unknown:
-            raise ValueError(f"unknown acts {unknown}; valid: {sorted(LEXICON_NAMES)}")
-        return self
+    hallucinations: HallucinationSpec
+    loops: LoopSpec
 
 
 class ChannelsSpec(Strict):
@@ -297,20 +348,30 @@ class ChannelsSpec(Strict):
     )
 
 
-class SignalsSpec(Strict):
+class RolesFile(Strict):
+    """Which speaker is the agent: acts weighed per speaker, and the stereo channel map."""
+
+    agent_acts: dict[str, float] = Field(min_length=1)
+    customer_acts: dict[str, float] = Field(default_factory=dict)
+    first_speaker_bonus: float = 0.0
+    confidence_scale: float = Field(3.0, gt=0)
+    min_confidence: float = Field(ge=0, le=1)
+    channels: ChannelsSpec
+
+    @model_validator(mode="after")
+    def _known_acts(self) -> RolesFile:
+        unknown = sorted((set(self.agent_acts) | set(self.customer_acts)) - set(LEXICON_NAMES))
+        if unknown:
+            raise ValueError(f"unknown acts {unknown}; valid: {sorted(LEXICON_NAMES)}")
+        return self
+
+
+class SignalsFile(Strict):
     min_silence_s: float = Field(gt=0)
     min_overlap_s: float = Field(gt=0)
     interruption_s: float = Field(gt=0)
     fast_rate: dict[str, float] = Field(min_length=1)
     end_window_s: float = Field(gt=0)
-
-
-class AsrFile(Strict):
-    hallucinations: HallucinationSpec
-    loops: LoopSpec
-    roles: RolesSpec
-    channels: ChannelsSpec
-    signals: SignalsSpec
 
 
 # --- tasks.yaml --------------------------------------------------------------------------------

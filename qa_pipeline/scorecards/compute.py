@@ -7,7 +7,7 @@ from typing import Literal
 import pandas as pd
 
 from qa_pipeline.ruleset.schema import CATEGORIES
-from qa_pipeline.scorecards.frame import CRITERIA
+from qa_pipeline.scorecards.frame import criteria_of
 
 Level = Literal["agent", "team", "center"]
 PeriodKind = Literal["day", "week", "month"]
@@ -32,13 +32,14 @@ def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 def scorecard(frame: pd.DataFrame, level: Level, period: PeriodKind) -> pd.DataFrame:
     """One row per (key, period): volumes, validity, criteria pass rates over sales,
     forbidden phrases per 100 calls by category, hang-ups, adherence, revisits."""
+    criteria = criteria_of(frame)
     data = frame.assign(
         key=frame[KEYS[level]] if level in KEYS else "center",
         period=period_of(frame["local_date"], period),
         pitch=frame["outcome"].isin(["sale", "declined"]),
         sale=frame["outcome"].eq("sale"),
         valid=frame["valid_sale"].eq(True),
-        **{f"{c}_pass": frame[c].eq(True) & frame["outcome"].eq("sale") for c in CRITERIA},
+        **{f"{c}_pass": frame[c].eq(True) & frame["outcome"].eq("sale") for c in criteria},
     )
     grouped = data.groupby(["key", "period"], sort=True)
     out = grouped.agg(
@@ -50,12 +51,12 @@ def scorecard(frame: pd.DataFrame, level: Level, period: PeriodKind) -> pd.DataF
         script_adherence=("script_adherence", "mean"),
         revisits_open=("revisits_open", "sum"),
         revisits_closed=("revisits_closed", "sum"),
-        **{f"{c}_passed": (f"{c}_pass", "sum") for c in CRITERIA},
+        **{f"{c}_passed": (f"{c}_pass", "sum") for c in criteria},
         **{f"forbidden_{c}": (f"forbidden_{c}", "sum") for c in CATEGORIES},
     )
     out["valid_rate"] = _rate(out["valid_sales"], out["sales"])
     out["invalid_rate"] = _rate(out["sales"] - out["valid_sales"], out["sales"])
-    for c in CRITERIA:
+    for c in criteria:
         out[f"{c}_pass_rate"] = _rate(out.pop(f"{c}_passed"), out["sales"])
     for c in CATEGORIES:
         out[f"forbidden_{c}_per_100"] = (out.pop(f"forbidden_{c}") * 100 / out["calls"]).round(2)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+__all__ = ["Engine", "connect", "data_dir", "default_url", "migrate"]  # Engine: callers' handle
+
 
 def data_dir() -> Path:
     return Path(os.environ.get("QA_PIPELINE_DATA_DIR", "data"))

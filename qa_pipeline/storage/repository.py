@@ -3,6 +3,7 @@ unique key), so re-runs, killed runs and concurrent runs all converge on the sam
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,38 +24,42 @@ from qa_pipeline.storage.tables import (
 )
 from qa_pipeline.storage.tasks import insert_tasks
 from qa_pipeline.storage.upsert import insert_for
-from qa_pipeline.verdict.findings import findings_of
+from qa_pipeline.verdict.findings import Finding, findings_of
+from qa_pipeline.verdict.model import CallResult
+from qa_pipeline.verdict.serialize import from_row, to_row
 
 
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def stored_result(self, content_hash: str, rules_version: str) -> dict[str, Any] | None:
-        """The stored row for this exact content under these rules, if judged before. The
+    def stored_result(self, content_hash: str, rules_version: str) -> CallResult | None:
+        """The stored result for this exact content under these rules, if judged before. The
         content hash alone names the call (its id is in the content), whatever the file name."""
         with self.engine.connect() as connection:
-            return connection.execute(
+            row = connection.execute(
                 select(VerdictRow.result)
                 .where(VerdictRow.content_hash == content_hash)
                 .where(VerdictRow.rules_version == rules_version)
                 .limit(1)
             ).scalar_one_or_none()
+        return from_row(row) if row is not None else None
 
     def save(
         self,
-        row: dict[str, Any],
+        result: CallResult,
         content_hash: str,
         call: Call | None,
         tasks: Sequence[PlannedTask] = (),
     ) -> bool:
-        """Store a result row with its call, transcript and callback tasks, in one
-        transaction; False when it was already there."""
+        """Store a result with its call, transcript and callback tasks, in one transaction;
+        False when it was already there."""
+        row = to_row(result)
         with self.engine.begin() as connection:
             if call is not None:
                 self._save_call(connection, call, content_hash)
                 # One row per leg, keyed by the call's content hash and the leg's place.
-                for leg, path in enumerate(row.get("recordings") or ()):
+                for leg, path in enumerate(result.recordings):
                     key = hashlib.sha256(f"{content_hash}:{leg}".encode()).hexdigest()
                     connection.execute(
                         insert_for(connection, RecordingRow)
@@ -64,14 +69,14 @@ class Store:
             inserted = connection.execute(
                 insert_for(connection, VerdictRow)
                 .values(
-                    call_id=row["call_id"],
+                    call_id=result.call_id,
                     content_hash=content_hash,
-                    rules_version=row["rules_version"],
-                    status=row["status"],
-                    error=row["error"],
-                    outcome=row.get("outcome"),
-                    valid_sale=row.get("valid_sale"),
-                    revisit_required=bool(row.get("revisit_required")),
+                    rules_version=result.rules_version,
+                    status=result.status,
+                    error=result.error,
+                    outcome=result.outcome,
+                    valid_sale=result.valid_sale,
+                    revisit_required=result.revisit_required,
                     result=row,
                     created_at=datetime.now(UTC),
                 )
@@ -80,10 +85,10 @@ class Store:
             ).scalar_one_or_none()
             if inserted is None:
                 return False
-            findings = [f | {"verdict_id": inserted} for f in findings_of(row)]
+            findings = [_finding_values(f, inserted) for f in findings_of(result)]
             if findings:
                 connection.execute(insert(FindingRow), findings)
-            insert_tasks(connection, row, tasks)
+            insert_tasks(connection, result, tasks)
             return True
 
     @staticmethod
@@ -118,6 +123,12 @@ class Store:
             )
             .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
         )
+
+
+def _finding_values(finding: Finding, verdict_id: int) -> dict[str, Any]:
+    evidence = [dataclasses.asdict(e) for e in finding.evidence]
+    return {"verdict_id": verdict_id, "kind": finding.kind, "code": finding.code,
+            "reason": finding.reason, "evidence": evidence}  # fmt: skip
 
 
 def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:

@@ -14,17 +14,18 @@ from qa_pipeline.errors import TaskError
 from qa_pipeline.ruleset.schema import TasksFile
 from qa_pipeline.storage.tables import TaskRow
 from qa_pipeline.storage.upsert import insert_ignore
+from qa_pipeline.verdict.model import CallResult
 
 _CALL_FIELDS = ("customer_number", "agent_id", "team", "campaign")
 
 
 def insert_tasks(
-    connection: Connection, row: dict[str, Any], planned: Sequence[PlannedTask]
+    connection: Connection, result: CallResult, planned: Sequence[PlannedTask]
 ) -> None:
     """Inside the verdict's transaction; a unique (call, kind) makes concurrent runs safe."""
     now = datetime.now(UTC)
     for task in planned:
-        values: dict[str, Any] = {k: row.get(k) or "" for k in _CALL_FIELDS}
+        values: dict[str, Any] = {k: getattr(result, k) or "" for k in _CALL_FIELDS}
         values |= {
             "call_id": task.call_id, "kind": task.kind, "priority": task.priority, "status": "open",
             "reason_codes": list(task.reason_codes), "summary": task.summary,
@@ -32,11 +33,11 @@ def insert_tasks(
             "trial_end": task.trial_end.isoformat() if task.trial_end else None,
         }  # fmt: skip
         connection.execute(insert_ignore(connection, TaskRow, values, ["call_id", "kind"]))
-    if row.get("revisit_of"):
+    if result.revisit_of:
         connection.execute(
             update(TaskRow)
-            .where(TaskRow.call_id == row["revisit_of"], TaskRow.kind == "revisit")
-            .values(linked_call_id=row["call_id"], linked_valid=row.get("valid_sale"))
+            .where(TaskRow.call_id == result.revisit_of, TaskRow.kind == "revisit")
+            .values(linked_call_id=result.call_id, linked_valid=result.valid_sale)
         )
 
 

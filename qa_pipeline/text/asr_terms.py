@@ -13,13 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from qa_pipeline.ruleset.schema import AsrTermsSpec
 from qa_pipeline.text.fuzzy import similarity
 from qa_pipeline.text.pinyin import syllable
 
 _WORD = re.compile(r"[a-z0-9']+")
-_NOTHING = re.compile(r"(?!)")
 _PREFIX = 3  # letters an ASR error rarely touches at the start of a name
+
+
+@dataclass(frozen=True)
+class TermList:
+    """Key words restored one way: `pinyin` (same syllables) or `edit_distance` (spelled close,
+    within `min_similarity`); words in `keep` are real words never rewritten."""
+
+    match: str
+    terms: tuple[str, ...]
+    min_similarity: float | None = None
+    keep: tuple[str, ...] = ()
 
 
 @dataclass
@@ -34,7 +43,7 @@ class PinyinTerms:
     keep: set[str] = field(default_factory=set)
     starts: re.Pattern[str] | None = None
 
-    def add(self, spec: AsrTermsSpec) -> None:
+    def add(self, spec: TermList) -> None:
         table = _syllable_codes()
         for term in spec.terms:
             coded = term.translate(table)
@@ -89,7 +98,7 @@ class SpelledTerms:
     # begin a term are compared at all.
     by_prefix: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
-    def add(self, spec: AsrTermsSpec) -> None:
+    def add(self, spec: TermList) -> None:
         minimum = spec.min_similarity if spec.min_similarity is not None else 1.0
         for term in spec.terms:
             bare = term.replace(" ", "")
@@ -136,7 +145,7 @@ class SpelledTerms:
 
 
 class TermCanonicalizer:
-    def __init__(self, specs: Sequence[AsrTermsSpec]) -> None:
+    def __init__(self, specs: Sequence[TermList]) -> None:
         self.pinyin = PinyinTerms()
         self.spelled = SpelledTerms()
         for spec in specs:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from qa_pipeline.ingest.model import Call, Segment
-from qa_pipeline.ruleset.schema import AsrFile
+from qa_pipeline.ruleset.schema import CleanupFile
 from qa_pipeline.text.lexicon import compile_patterns
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.text.script_conversion import to_simplified
@@ -37,10 +37,10 @@ class CleanupReport:
 class Cleaner:
     """Compiled once per rule set; `clean` is pure."""
 
-    def __init__(self, asr: AsrFile) -> None:
-        self.asr = asr
-        self.hallucination = compile_patterns(asr.hallucinations.patterns, False)
-        loops = asr.loops
+    def __init__(self, rules: CleanupFile) -> None:
+        self.rules = rules
+        self.hallucination = compile_patterns(rules.hallucinations.patterns, False)
+        loops = rules.loops
         # A unit repeated min_repeats times (separated by spaces/punctuation), or one
         # character repeated single_char_repeats times.
         self._min_repeated_pairs = min(
@@ -73,7 +73,7 @@ class Cleaner:
             words = text.split()
             return (
                 len(words) - 1 - len(set(itertools.pairwise(words)))
-                >= self.asr.loops.min_repeats - 2
+                >= self.rules.loops.min_repeats - 2
             )
         return len(text) - 1 - len(set(itertools.pairwise(text))) >= self._min_repeated_pairs
 
@@ -102,14 +102,14 @@ class Cleaner:
             view = surface(text)
             if self.hallucination.search(view) is not None:  # rare: one scan rules it out
                 if self._hallucinated(view):
-                    dropped.append(self._change(segment, self.asr.hallucinations.reason))
+                    dropped.append(self._change(segment, self.rules.hallucinations.reason))
                     continue
                 # a hallucination fused into real speech
-                collapsed.append(self._change(segment, self.asr.hallucinations.reason))
+                collapsed.append(self._change(segment, self.rules.hallucinations.reason))
                 text = self._strip_hallucinations(text, view)
             looped = self._collapse(text, spaced=call.language != "zh")
             if looped != text:
-                collapsed.append(self._change(segment, self.asr.loops.reason))
+                collapsed.append(self._change(segment, self.rules.loops.reason))
                 text = looped
             previous = kept[-1] if kept else None
             if previous and previous.speaker == segment.speaker and previous.text == text:

@@ -15,7 +15,7 @@ from typing import Literal
 from qa_pipeline.errors import RoleAssignmentError
 from qa_pipeline.ingest.model import ROLES, Call
 from qa_pipeline.ruleset.loader import LanguagePack
-from qa_pipeline.ruleset.schema import RolesSpec
+from qa_pipeline.ruleset.schema import RolesFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class RoleAssignment:
     low_confidence: bool
 
 
-def _scores(call: Call, pack: LanguagePack, spec: RolesSpec) -> dict[str, float]:
+def _scores(call: Call, pack: LanguagePack, spec: RolesFile) -> dict[str, float]:
     scores: dict[str, float] = defaultdict(float)
     for segment in call.segments:
         text = pack.view(segment.text)
@@ -42,7 +42,7 @@ def _scores(call: Call, pack: LanguagePack, spec: RolesSpec) -> dict[str, float]
     return dict(scores)
 
 
-def assign_roles(call: Call, pack: LanguagePack, spec: RolesSpec) -> tuple[Call, RoleAssignment]:
+def assign_roles(call: Call, pack: LanguagePack, spec: RolesFile) -> tuple[Call, RoleAssignment]:
     labels = sorted({s.speaker for s in call.segments})
     if set(labels) <= set(ROLES):
         identity = {label: label for label in labels}

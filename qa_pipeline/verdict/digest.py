@@ -7,13 +7,27 @@ chunks merge, so the night's summary needs no second read of the results.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from qa_pipeline.verdict.model import CallResult
+from qa_pipeline.verdict.serialize import read_results
 
 TABLE_ROWS = 200  # flagged calls kept for the table: memory stays flat however big the night
+
+
+@dataclass(frozen=True)
+class FlaggedCall:
+    """A row of the flagged-calls table."""
+
+    call_id: str
+    agent: str | None
+    team: str | None
+    outcome: str | None
+    valid_sale: bool | None
+    forbidden: int
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -23,50 +37,40 @@ class Digest:
     sales: int = 0
     valid: int = 0
     failures: tuple[tuple[str, int], ...] = ()  # (criterion, failed sales), first seen first
-    flagged: tuple[Mapping[str, Any], ...] = ()  # the first TABLE_ROWS flagged calls
+    flagged: tuple[FlaggedCall, ...] = ()  # the first TABLE_ROWS flagged calls
     dates: frozenset[str] = frozenset()
 
 
-def _is_flagged(row: Mapping[str, Any]) -> bool:
-    return (
-        row["status"] == "failed"
-        or row.get("valid_sale") is False
-        or bool(row.get("forbidden_phrases"))
-    )
+def _is_flagged(result: CallResult) -> bool:
+    forbidden = bool(result.verdict and result.verdict.forbidden_phrases)
+    return not result.ok or result.valid_sale is False or forbidden
 
 
-def _flag(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "call_id": row["call_id"], "agent": row.get("agent_id"), "team": row.get("team"),
-        "outcome": row.get("outcome"), "valid_sale": row.get("valid_sale"),
-        "forbidden": len(row.get("forbidden_phrases") or []), "error": row.get("error"),
-    }  # fmt: skip
+def _flag(result: CallResult) -> FlaggedCall:
+    forbidden = len(result.verdict.forbidden_phrases) if result.verdict else 0
+    return FlaggedCall(
+        result.call_id, result.agent_id, result.team, result.outcome, result.valid_sale,
+        forbidden, result.error,
+    )  # fmt: skip
 
 
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
-
-
-def digest_rows(rows: Iterable[Mapping[str, Any]], table_rows: int = TABLE_ROWS) -> Digest:
+def digest_results(results: Iterable[CallResult], table_rows: int = TABLE_ROWS) -> Digest:
     calls = failed = sales = valid = 0
     failures: dict[str, int] = {}
-    flagged: list[Mapping[str, Any]] = []
+    flagged: list[FlaggedCall] = []
     dates: set[str] = set()
-    for row in rows:
+    for result in results:
         calls += 1
-        failed += row["status"] == "failed"
-        if row.get("started_at"):  # the local date, as `pipeline.touched_dates` reads it
-            dates.add(row["started_at"][:10])
-        if row.get("outcome") == "sale":
+        failed += not result.ok
+        if result.started_at:  # the local date, as `batch.run.touched_dates` reads it
+            dates.add(result.started_at[:10])
+        if result.outcome == "sale" and result.verdict is not None:
             sales += 1
-            valid += bool(row.get("valid_sale"))
-            for name, node in (row.get("criteria") or {}).items():
-                failures[name] = failures.get(name, 0) + (node.get("passed") is False)
-        if len(flagged) < table_rows and _is_flagged(row):
-            flagged.append(_flag(row))
+            valid += bool(result.valid_sale)
+            for name, node in result.verdict.criteria.items():
+                failures[name] = failures.get(name, 0) + (node.passed is False)
+        if len(flagged) < table_rows and _is_flagged(result):
+            flagged.append(_flag(result))
     return Digest(
         calls, failed, sales, valid, tuple(failures.items()), tuple(flagged), frozenset(dates)
     )
@@ -74,14 +78,14 @@ def digest_rows(rows: Iterable[Mapping[str, Any]], table_rows: int = TABLE_ROWS)
 
 def digest(results_path: Path, table_rows: int = TABLE_ROWS) -> Digest:
     """The digest of a results file, streamed (one row in memory at a time)."""
-    return digest_rows(_rows(results_path), table_rows)
+    return digest_results(read_results(results_path), table_rows)
 
 
 def merge(parts: Iterable[Digest], table_rows: int = TABLE_ROWS) -> Digest:
     """One digest of several (chunks in batch order): the same as digesting their rows at once."""
     calls = failed = sales = valid = 0
     failures: dict[str, int] = {}
-    flagged: list[Mapping[str, Any]] = []
+    flagged: list[FlaggedCall] = []
     dates: set[str] = set()
     for part in parts:
         calls, failed = calls + part.calls, failed + part.failed

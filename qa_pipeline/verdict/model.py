@@ -1,14 +1,18 @@
-"""Typed, frozen verdict objects. `to_dict` in serialize.py turns them into results.jsonl rows."""
+"""Typed, frozen verdict objects, kept whole from the judge to storage, scorecards, callbacks,
+review and flows; serialize.py turns them into results.jsonl rows and the database's JSON
+column, and back, at those edges only."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from qa_pipeline.transcript.cleanup import CleanupReport
-    from qa_pipeline.transcript.roles import RoleAssignment
+from qa_pipeline.asr.transcribe import AsrInfo
+from qa_pipeline.audio.signals import AudioSignals
+from qa_pipeline.transcript.cleanup import CleanupReport
+from qa_pipeline.transcript.roles import RoleAssignment
 
 Outcome = Literal["sale", "declined", "no_pitch"]
 
@@ -104,6 +108,16 @@ class CallVerdict:
     review_flags: tuple[str, ...] = ()
     transcript: tuple[TranscriptLine, ...] = ()
 
+    def judged_items(self) -> Iterator[tuple[str, Item]]:
+        """Every judged item with its finding code (`criterion.item`, or `criterion` for a
+        criterion that is one item), in criteria order."""
+        for name, node in self.criteria.items():
+            if isinstance(node, Criterion):
+                for item_name, item in node.items.items():
+                    yield f"{name}.{item_name}", item
+            else:
+                yield name, node
+
     def item(self, criterion: str, name: str | None = None) -> Item:
         """One judged item: a criterion that is a single item, or `name` within one."""
         node = self.criteria[criterion]
@@ -132,9 +146,38 @@ class CallResult:
     revisit_of: str | None = None
     verdict: CallVerdict | None = field(default=None)
     # From recordings: the ASR run (None when a sidecar gave the transcript) and the audio
-    # signals per role (None for transcript-only calls). Plain dicts, as serialized.
-    asr: Mapping[str, Any] | None = None
-    audio: Mapping[str, Any] | None = None
+    # signals per role (None for transcript-only calls).
+    asr: AsrInfo | None = None
+    audio: AudioSignals | None = None
     recordings: tuple[str, ...] = ()
     # Input problems that did not stop judging (a bad CDR row whose fields the sidecar gave).
     input_warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.verdict.outcome.value if self.verdict else None
+
+    @property
+    def valid_sale(self) -> bool | None:
+        return self.verdict.valid_sale if self.verdict else None
+
+    @property
+    def revisit_required(self) -> bool:
+        return self.verdict.revisit_required if self.verdict else False
+
+    @property
+    def review_flags(self) -> tuple[str, ...]:
+        return self.verdict.review_flags if self.verdict else ()
+
+    def flagged(self, *flags: str) -> CallResult:
+        """The result with review flags added (a judged call only: a failed one has none)."""
+        if self.verdict is None or not flags:
+            return self
+        verdict = dataclasses.replace(
+            self.verdict, review_flags=(*self.verdict.review_flags, *flags)
+        )
+        return dataclasses.replace(self, verdict=verdict)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from qa_pipeline.errors import ReviewError
+from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions
 from qa_pipeline.review.audit import entries
 from qa_pipeline.review.auth import User, authenticate
@@ -26,12 +27,17 @@ from qa_pipeline.storage.tables import (
     UserRow,
     VerdictRow,
 )
+from tests.conftest import ROOT
 from tests.review.conftest import PASSWORD
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 LEAD = User(1, "lead", "qa_lead", None)
 SUP2 = User(3, "sup2", "supervisor", "T2")
-NO_DRAWS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0)
+RULES = load_rules(ROOT / "rules")
+CRITERIA = list(RULES.criteria.criteria)
+NO_DRAWS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0).with_rules(
+    RULES.criteria
+)
 
 
 def _finding(engine: Engine, call_id: str, code: str) -> int:
@@ -241,11 +247,11 @@ def test_agreement_per_rule(seeded: tuple[str, Engine], ruleset: Ruleset) -> Non
                            "overturn", "", NOW)  # fmt: skip
     judged = {"account_holder_verified": True, "caller_competent": True,
               "disclosures": False, "explicit_consent": True}  # fmt: skip
-    actions.judge_blind(engine, LEAD, "zh-s-001", judged, "", NOW)
+    actions.judge_blind(engine, LEAD, "zh-s-001", judged, "", NOW, CRITERIA)
     with pytest.raises(ReviewError, match="not a pending calibration call"):
-        actions.judge_blind(engine, LEAD, "zh-s-001", judged, "", NOW)
+        actions.judge_blind(engine, LEAD, "zh-s-001", judged, "", NOW, CRITERIA)
     with pytest.raises(ReviewError, match="missing"):
-        actions.judge_blind(engine, LEAD, "zh-s-002", {"disclosures": True}, "", NOW)
+        actions.judge_blind(engine, LEAD, "zh-s-002", {"disclosures": True}, "", NOW, CRITERIA)
     rules = {a.rule: a for a in agreement(engine)}
     assert rules["explicit_consent"].precision == 0.5
     assert rules["explicit_consent"].blind_agreement == 1.0

@@ -5,7 +5,6 @@ engine's when nothing is overturned, masking and highlighting."""
 from __future__ import annotations
 
 import io
-import json
 import re
 from pathlib import Path
 
@@ -20,13 +19,14 @@ from qa_pipeline.batch.run import run_batch
 from qa_pipeline.cli import main
 from qa_pipeline.errors import ReviewSettingsError, UserError
 from qa_pipeline.review.auth import add_user, authenticate, list_users, mask_number
-from qa_pipeline.review.final import final_verdict
 from qa_pipeline.review.i18n import LANGUAGES, strings
 from qa_pipeline.review.settings import load_settings, setting_names, severity_of
 from qa_pipeline.review.views import highlight
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.db import MIGRATIONS, connect
 from qa_pipeline.storage.tables import Base
+from qa_pipeline.verdict.final import final_verdict
+from qa_pipeline.verdict.serialize import read_results
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "review.md").read_text(encoding="utf-8")
@@ -54,8 +54,8 @@ def test_settings_file_overrides_and_rejects(tmp_path: Path) -> None:
     assert raised.value.code == "E082"
 
 
-def test_severity_takes_the_longest_prefix() -> None:
-    settings = load_settings(None)
+def test_severity_takes_the_longest_prefix(ruleset: Ruleset) -> None:
+    settings = load_settings(None).with_rules(ruleset.criteria)
     assert severity_of("forbidden.insult", settings) == 3
     assert severity_of("forbidden.dismissive", settings) == 2
     assert severity_of("disclosures.fees", settings) == 2
@@ -116,11 +116,11 @@ def test_final_verdict_is_the_engines_when_nothing_is_overturned(
     tmp_path: Path, ruleset: Ruleset
 ) -> None:
     path = run_batch(ROOT / "samples" / "calls", tmp_path, ruleset).results_path
-    rows = {r["call_id"]: r for r in map(json.loads, path.read_text("utf-8").splitlines())}
+    rows = {r.call_id: r for r in read_results(path)}
     for call_id, row in rows.items():
         final = final_verdict(row, [])
-        assert final.valid_sale == row["valid_sale"], call_id
-        assert final.revisit_required == row["revisit_required"], call_id
+        assert final.valid_sale == row.valid_sale, call_id
+        assert final.revisit_required == row.revisit_required, call_id
     sale = rows["zh-s-004"]  # a sale failing the permission and consent items
     failed = ["account_holder_verified.permission", "explicit_consent"]
     assert final_verdict(sale, failed[:1]).valid_sale is False
