@@ -113,7 +113,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
         print(f"{name} -> {fetch(location, config)}")
         return 0
     transcriber = Transcriber(AsrOptions(model=name, device=args.asr_device), config)
-    words = transcriber.transcribe(np.zeros(16000, np.float32), [(0.0, 1.0)], "en", None, None)
+    # Any configured language will do: one second of silence checks the model loads and runs.
+    language = next(iter(config.file.asr.prompts), None)
+    silence = np.zeros(16000, np.float32)
+    words = transcriber.transcribe(silence, [(0.0, 1.0)], language, None, None)
     print(
         f"{name}: loads on {transcriber.device}/{transcriber.compute_type} and transcribes "
         f"({len(words)} words from 1 s of silence)"

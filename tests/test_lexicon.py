@@ -6,9 +6,10 @@ from qa_pipeline.ruleset import Ruleset
 
 
 def _found(ruleset: Ruleset, language: str, lexicon: str, text: str) -> bool:
-    from qa_pipeline.text.normalize import normalized
+    from qa_pipeline.languages import get
+    from qa_pipeline.text.normalize import surface
 
-    return bool(ruleset.languages[language].lexicons[lexicon].find(normalized(text, language)))
+    return bool(ruleset.languages[language].lexicons[lexicon].find(get(language).digitize(surface(text))))
 
 
 def test_negation_cancels_zh(ruleset: Ruleset) -> None:

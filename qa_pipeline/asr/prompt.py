@@ -1,16 +1,13 @@
 """The initial prompt and hotwords that prime Whisper with a campaign's vocabulary (product
-names, prices, codes), in simplified Chinese for zh so the output script matches the rules."""
+names, prices, codes), worded by the campaign's language (simplified Chinese for zh, so the
+output script matches the rules)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset.schema import CampaignFile
-
-_PERIODS = {
-    "zh": {"month": "每月", "day": "每天", "week": "每周", "year": "每年", "once": ""},
-    "en": {"month": " a month", "day": " a day", "week": " a week", "year": " a year", "once": ""},
-}
 
 
 @dataclass(frozen=True)
@@ -19,55 +16,29 @@ class Prompt:
     hotwords: str
 
 
-def _price(campaign: CampaignFile) -> str:
-    amount = f"{campaign.price.amount:g}"
-    period = _PERIODS.get(campaign.language, _PERIODS["en"]).get(campaign.price.period, "")
-    if campaign.language == "zh":
-        return f"{period}{amount}元"
-    return f"${amount}{period}"
-
-
-def _cancel(campaign: CampaignFile) -> str:
-    parts = []
+def _cancel_methods(campaign: CampaignFile) -> list[tuple[str, dict[str, str]]]:
+    methods: list[tuple[str, dict[str, str]]] = []
     for method in campaign.cancel_methods:
         if method.code and method.number:
-            parts.append(
-                f"发送{method.code}到{method.number}"
-                if campaign.language == "zh"
-                else f"text {method.code} to {method.number}"
-            )
+            methods.append(("sms", {"code": method.code, "number": method.number}))
         elif method.name:
-            parts.append(
-                f"在{method.name}里操作" if campaign.language == "zh" else f"use {method.name}"
-            )
+            methods.append(("app", {"name": method.name}))
         elif method.number:
-            parts.append(
-                f"拨打{method.number}" if campaign.language == "zh" else f"call {method.number}"
-            )
-    if not parts:
-        return ""
-    joined = "或".join(parts) if campaign.language == "zh" else " or ".join(parts)
-    return f"取消请{joined}。" if campaign.language == "zh" else f"To cancel, {joined}."
-
-
-def _trial(campaign: CampaignFile) -> str:
-    if not campaign.trial_days:
-        return ""
-    if campaign.language == "zh":
-        return f"免费体验{campaign.trial_days}天。"
-    return f"Free trial for {campaign.trial_days} days. "
+            methods.append(("hotline", {"number": method.number}))
+    return methods
 
 
 def build_prompt(campaign: CampaignFile, template: str | None) -> Prompt:
     """The campaign's prompt from the language's template in models/models.yaml."""
+    lang = get_language(campaign.language)
     initial = ""
     if template:
         initial = template.format(
             company=campaign.company,
             product=campaign.product,
-            price=_price(campaign),
-            trial=_trial(campaign),
-            cancel=_cancel(campaign),
+            price=lang.price_phrase(campaign.price.amount, campaign.price.period),
+            trial=lang.trial_phrase(campaign.trial_days) if campaign.trial_days else "",
+            cancel=lang.cancel_phrase(_cancel_methods(campaign)),
         ).strip()
     codes = [m.code for m in campaign.cancel_methods if m.code]
     numbers = [m.number for m in campaign.cancel_methods if m.number]

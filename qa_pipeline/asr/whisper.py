@@ -79,7 +79,7 @@ class Transcriber:
         self,
         audio: npt.NDArray[np.float32],
         windows: Sequence[tuple[float, float]],
-        language: str,
+        language: str | None,
         prompt: str | None,
         hotwords: str | None,
     ) -> list[Word]:

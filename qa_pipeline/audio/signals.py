@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from qa_pipeline.audio.vad import SpeechRegion
+from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset.schema import SignalsFile
-
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-_WORD = re.compile(r"[A-Za-z0-9']+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +104,6 @@ def _overlaps(activity: Mapping[str, Sequence[SpeechRegion]], spec: SignalsFile)
     return sorted(found, key=lambda o: o.start)
 
 
-def _units(text: str, language: str) -> tuple[int, str]:
-    if language == "zh":
-        return len(_HAN.findall(text)), "chars/min"
-    return len(_WORD.findall(text)), "words/min"
-
-
 def audio_signals(
     activity: Mapping[str, Sequence[SpeechRegion]],
     texts: Mapping[str, str],
@@ -126,9 +117,10 @@ def audio_signals(
     talk = {role: sum(r.duration for r in _as_regions(_merge(rs))) for role, rs in activity.items()}
     total_talk = sum(talk.values()) or 1.0
     limit = spec.fast_rate.get(language)
+    lang = get_language(language)
     roles: dict[str, RoleSignals] = {}
     for role, regions in activity.items():
-        units, unit = _units(texts.get(role, ""), language)
+        units, unit = lang.speech_units(texts.get(role, "")), lang.rate_unit
         rate = round(units / (talk[role] / 60), 1) if talk[role] >= 5 and units else None
         roles[role] = RoleSignals(
             talk_s=round(talk[role], 2),

@@ -11,22 +11,11 @@ from functools import cached_property
 from qa_pipeline.ingest.model import ROLES, Call, Role, Segment
 from qa_pipeline.ruleset.loader import LanguagePack
 from qa_pipeline.ruleset.schema import CampaignFile
-from qa_pipeline.text.entities import (
-    DateMention,
-    Duration,
-    Money,
-    find_dates,
-    find_durations,
-    find_money,
-)
+from qa_pipeline.text.entities import DateMention, Duration, Money
 from qa_pipeline.text.lexicon import Hit, compile_patterns
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import Evidence
 
-_SENTENCE_END = {
-    "zh": re.compile(r"[^。！？!?；;]*(?:[。！？!?；;]+|$)"),
-    "en": re.compile(r".*?(?:[!?;]+|\.(?=\s|$)|$)"),
-}
 _TERMINAL = tuple("。！？!?；;.…")
 _CLAUSE = re.compile(r"[，,。.！!；;]")
 
@@ -36,7 +25,7 @@ class _Spanned:
 
     __slots__ = ()
     segments: tuple[Segment, ...]
-    language: str
+    joiner: str
 
     @property
     def start(self) -> float:
@@ -47,8 +36,7 @@ class _Spanned:
         return self.segments[-1].end
 
     def span_evidence(self, match: str | None = None) -> Evidence:
-        joiner = "" if self.language == "zh" else " "
-        text = joiner.join(s.text for s in self.segments)
+        text = self.joiner.join(s.text for s in self.segments)
         return Evidence(self.start, self.end, self.segments[0].speaker, text, match)
 
 
@@ -57,17 +45,15 @@ class Sentence(_Spanned):
     lexicon hits and entities."""
 
     __slots__ = (
-        "_dates", "_durations", "_hits", "_money", "_surface", "language", "norm", "pack",
+        "_dates", "_durations", "_hits", "_money", "_surface", "joiner", "norm", "pack",
         "segments", "text",
     )  # fmt: skip
 
-    def __init__(
-        self, text: str, segments: tuple[Segment, ...], pack: LanguagePack, language: str
-    ) -> None:
+    def __init__(self, text: str, segments: tuple[Segment, ...], pack: LanguagePack) -> None:
         self.text = text
         self.segments = segments
         self.pack = pack
-        self.language = language
+        self.joiner = pack.lang.joiner
         self._surface: str | None = None
         self.norm = pack.view(text)
         self._hits: dict[str, tuple[Hit, ...]] = {}
@@ -95,19 +81,19 @@ class Sentence(_Spanned):
     @property
     def money(self) -> list[Money]:
         if self._money is None:
-            self._money = find_money(self.norm, self.language, self.pack.period_reach)
+            self._money = self.pack.lang.find_money(self.norm, self.pack.period_reach)
         return self._money
 
     @property
     def dates(self) -> list[DateMention]:
         if self._dates is None:
-            self._dates = find_dates(self.norm, self.language)
+            self._dates = self.pack.lang.find_dates(self.norm)
         return self._dates
 
     @property
     def durations(self) -> list[Duration]:
         if self._durations is None:
-            self._durations = find_durations(self.norm, self.language)
+            self._durations = self.pack.lang.find_durations(self.norm)
         return self._durations
 
     @property
@@ -136,14 +122,14 @@ class Sentence(_Spanned):
 class Turn(_Spanned):
     """Consecutive segments of one speaker."""
 
-    __slots__ = ("index", "language", "segments", "sentences", "speaker")
+    __slots__ = ("index", "joiner", "segments", "sentences", "speaker")
 
     def __init__(self, index: int, speaker: Role, sentences: list[Sentence]) -> None:
         self.index = index
         self.speaker = speaker
         self.sentences = tuple(sentences)
         self.segments = tuple(dict.fromkeys(seg for s in sentences for seg in s.segments))
-        self.language = sentences[0].language
+        self.joiner = sentences[0].joiner
 
     @property
     def text(self) -> str:
@@ -164,29 +150,10 @@ class Turn(_Spanned):
         return found[0].evidence(found[1].text) if found else self.span_evidence()
 
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def split_sentences(text: str, language: str) -> list[str]:
-    parts = [p.strip() for p in _SENTENCE_END[language].findall(text)]
-    parts = [p for p in parts if p] or [text]
-    if language != "zh":
-        return parts
-    # ASR puts stray full stops inside words ("弄。吧。"); a one-character fragment joins its
-    # neighbour (a lone 嗯。 or 好。 reads the same either way).
-    merged: list[str] = []
-    for part in parts:
-        if merged and min(len(_CJK.findall(merged[-1])), len(_CJK.findall(part))) <= 1:
-            merged[-1] += part
-        else:
-            merged.append(part)
-    return merged
-
-
-def _sentences(segments: list[Segment], pack: LanguagePack, language: str) -> list[Sentence]:
+def _sentences(segments: list[Segment], pack: LanguagePack) -> list[Sentence]:
     """Sentences of one turn. A segment that does not end a sentence runs on into the next
     (ASR cut "您现在方便" | "听吗？"), so verdicts do not depend on where a segment ended."""
-    joiner = "" if language == "zh" else " "
+    joiner = pack.lang.joiner
     sentences: list[Sentence] = []
     text = ""
     spans: list[tuple[int, int, Segment]] = []
@@ -200,11 +167,11 @@ def _sentences(segments: list[Segment], pack: LanguagePack, language: str) -> li
         if not (last or piece.endswith(_TERMINAL)):
             continue
         cursor = 0
-        for part in split_sentences(text, language):
+        for part in pack.lang.split_sentences(text):
             begin = text.index(part, cursor)
             cursor = begin + len(part)
             covering = tuple(s for a, b, s in spans if a < cursor and b > begin) or (segment,)
-            sentences.append(Sentence(part, covering, pack, language))
+            sentences.append(Sentence(part, covering, pack))
         text, spans = "", []
     return sentences
 
@@ -214,20 +181,20 @@ def build_turns(call: Call, pack: LanguagePack) -> tuple[Turn, ...]:
     pending: list[Segment] = []
     for segment in sorted(call.segments, key=lambda s: (s.start, s.end)):
         if pending and segment.speaker != pending[-1].speaker:
-            turns.append(_turn(len(turns), pending, pack, call.language))
+            turns.append(_turn(len(turns), pending, pack))
             pending = []
         pending.append(segment)
     if pending:
-        turns.append(_turn(len(turns), pending, pack, call.language))
+        turns.append(_turn(len(turns), pending, pack))
     return tuple(turns)
 
 
-def _turn(index: int, segments: list[Segment], pack: LanguagePack, language: str) -> Turn:
+def _turn(index: int, segments: list[Segment], pack: LanguagePack) -> Turn:
     speaker = segments[0].speaker
     if speaker not in ROLES:
         raise ValueError(f"roles must be assigned before turns are built, got {speaker!r}")
     role: Role = "agent" if speaker == "agent" else "customer"
-    return Turn(index, role, _sentences(segments, pack, language))
+    return Turn(index, role, _sentences(segments, pack))
 
 
 class CallContext:
@@ -284,7 +251,7 @@ class CallContext:
 
     @cached_property
     def pitch_terms(self) -> re.Pattern[str]:
-        return compile_patterns(self.campaign.pitch_terms, self.language == "en")
+        return compile_patterns(self.campaign.pitch_terms, self.pack.word_boundaries)
 
     def is_pitch(self, turn: Turn) -> bool:
         """Agent talks about the product itself (not only naming it while asking for time)."""

@@ -10,20 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
-from qa_pipeline.ruleset.schema import CancelMethod, Fee
+from qa_pipeline.ruleset.schema import CancelMethod
 from qa_pipeline.text.entities import Money
 from qa_pipeline.verdict.model import Evidence, Item
-
-_PERIOD_WORD = {
-    "zh": {"month": "月", "minute": "分钟"},
-    "en": {"month": "month", "minute": "minute"},
-}
-
-
-def _fee_text(fee: Fee, language: str) -> str:
-    unit = "元" if language == "zh" else ""
-    sign = "" if language == "zh" else "$"
-    return f"{sign}{fee.amount:g}{unit}/{_PERIOD_WORD[language][fee.period]}"
 
 
 def _stated_money(ctx: CallContext) -> list[tuple[Turn, Sentence, Money]]:
@@ -43,7 +32,7 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent states the campaign's price with its period; any wrong amount fails."""
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
-    expected = _fee_text(campaign.price, ctx.language)
+    expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
     correct: list[Evidence] = []
     for turn, sentence, money in _stated_money(ctx):
         period = _period(ctx, turn, money)

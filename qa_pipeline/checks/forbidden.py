@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from qa_pipeline.checks.context import CallContext, Sentence
 from qa_pipeline.checks.registry import forbidden_check
+from qa_pipeline.languages import Language
 from qa_pipeline.ruleset.loader import CompiledForbiddenRule, LanguagePack
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import ForbiddenFinding
@@ -26,22 +27,6 @@ _QUOTE = re.compile(
     r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
     r"|(?<![\w'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![\w'])"
 )
-# A length the clause states: 30天, 三个月 (as 3个月), 半年, "14 days", "first month". A price's
-# period ("3元一个月", "$1.99 a month"), an ordinal day ("第31天") and a date (11月21日, 2026年)
-# are not lengths.
-_LENGTH = {
-    "zh": re.compile(
-        r"(?<![第元块钱毛角月\d])(?P<n>\d{1,3}|半)\s*(?:(?P<day>天|日)|(?P<week>个?(?:周|星期|礼拜))"
-        r"|(?P<month>个月|月(?![\d份]))|(?P<year>年))"
-    ),
-    "en": re.compile(
-        r"\b(?P<n>\d+|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
-        r"|(?P<month>months?)|(?P<year>years?))\b"
-    ),
-}
-_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
-_WORD_COUNTS = {"半": 0.5, "half a": 0.5, "first": 1.0, "one": 1.0}
-
 _ATTITUDE = frozenset({"arguing", "dismissive"})
 
 
@@ -50,7 +35,7 @@ class _Offer(NamedTuple):
 
     paid: bool
     trial_days: int | None
-    language: str
+    lang: Language
 
 
 def _family(rule: CompiledForbiddenRule) -> str:
@@ -80,26 +65,13 @@ def _mask_quotes(text: str) -> str:
     return _QUOTE.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def _lengths(clause: str, language: str) -> list[float]:
-    """Days of every length stated in `clause` (a normalized view)."""
-    pattern = _LENGTH.get(language)
-    if pattern is None:
-        return []
-    found = []
-    for m in pattern.finditer(clause):
-        count = _WORD_COUNTS.get(m["n"]) or int(m["n"])
-        unit = next(u for u in _UNIT_DAYS if m[u])
-        found.append(count * _UNIT_DAYS[unit])
-    return found
-
-
-def _within_trial(clause: str, language: str, trial_days: int | None) -> bool:
+def _within_trial(clause: str, lang: Language, trial_days: int | None) -> bool:
     """A trial qualifier is a disclosure only for a product with a trial, and only when every
     length stated is within it: "前30天免费" on a 30-day trial; not "头半年不要钱", not "first
     month's free" for a product without one."""
     if not trial_days:
         return False
-    return all(days <= trial_days + 1 for days in _lengths(clause, language))
+    return all(days <= trial_days + 1 for days in lang.stated_lengths(clause))
 
 
 def _matches(rule: CompiledForbiddenRule, clause: str) -> bool:
@@ -124,7 +96,7 @@ def _applies(rule: CompiledForbiddenRule, views: list[str], index: int, offer: _
     return not (
         rule.unless_trial
         and rule.unless_trial.search(before)
-        and _within_trial(before, offer.language, offer.trial_days)
+        and _within_trial(before, offer.lang, offer.trial_days)
     )
 
 
@@ -206,7 +178,7 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
     """Agent speech only; a rule may be exempt in some clauses (a trial-qualified "free") and
     may apply only to paid products (a "free" claim is misleading only when it is not)."""
     campaign = ctx.campaign
-    offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.language)
+    offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
     return tuple(
         ForbiddenFinding(category, span, sentence.start, sentence.end, sentence.speaker, rule)
         for turn in ctx.agent_turns()

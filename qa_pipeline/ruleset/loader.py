@@ -17,7 +17,9 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from qa_pipeline.errors import RuleFileError, RulesetError
+from qa_pipeline.errors import QAPipelineError, RuleFileError, RulesetError
+from qa_pipeline.languages import Language
+from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset.schema import (
     CampaignFile,
     CheckSpec,
@@ -32,7 +34,7 @@ from qa_pipeline.ruleset.schema import (
 )
 from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
-from qa_pipeline.text.normalize import digitize, surface
+from qa_pipeline.text.normalize import surface
 
 _SPACES = re.compile(r"\s{2,}")
 
@@ -84,6 +86,7 @@ class CompiledForbiddenRule:
 @dataclass(frozen=True)
 class LanguagePack:
     language: str
+    lang: Language  # the registered language: sentences, numbers, entities, wording
     word_boundaries: bool  # patterns match whole words (English), not characters
     question_reach: int
     period_reach: int
@@ -113,7 +116,7 @@ class LanguagePack:
         view = surface(text)
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
-        view = digitize(view, self.language)
+        view = self.lang.digitize(view)
         if self.rewrites is not None:
             view = self.rewrites.sub(self._replacement, view)
         return self.terms.apply(view)
@@ -264,6 +267,10 @@ def _load_cleanup(path: Path) -> CleanupFile:
 
 def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     pack = _parse(path, LanguageFile)
+    try:
+        lang = get_language(pack.language)
+    except QAPipelineError as exc:
+        raise RuleFileError(str(path), [f"language: {exc.message}"]) from exc
     problems = [
         problem
         for name, spec in pack.lexicons.items()
@@ -335,6 +342,7 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     replacements = tuple(pack.rewrites.values())
     return LanguagePack(
         pack.language,
+        lang,
         by_words,
         pack.question_reach,
         pack.period_reach,

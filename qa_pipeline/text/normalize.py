@@ -1,13 +1,11 @@
 """Views of a piece of transcript text.
 
 `surface` keeps every character's position (half-width, lower case) so spans found in it are
-verbatim spans of the original; `normalized` also turns spoken numbers into digits, for entity
-extraction and lexicon matching.
+verbatim spans of the original; a language's `digitize` then turns spoken numbers into digits,
+for entity extraction and lexicon matching (qa_pipeline.languages).
 """
 
 from __future__ import annotations
-
-from qa_pipeline.text.numbers import digitize_en, digitize_zh
 
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
@@ -18,10 +16,3 @@ def surface(text: str) -> str:
     lowered = converted.lower()
     return lowered if len(lowered) == len(converted) else converted
 
-
-def digitize(text: str, language: str) -> str:
-    return digitize_zh(text) if language == "zh" else digitize_en(text)
-
-
-def normalized(text: str, language: str) -> str:
-    return digitize(surface(text), language)

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 from qa_pipeline.ingest.model import Call, Segment
+from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset.schema import CleanupFile
 from qa_pipeline.text.lexicon import compile_patterns
 from qa_pipeline.text.normalize import surface
-from qa_pipeline.text.script_conversion import to_simplified
 
 _PUNCT = re.compile(r"[\s，,。.！!？?、…~\-—:：;；\"'“”‘’]+")
 
@@ -87,13 +87,14 @@ class Cleaner:
         return self.loop.sub(one, text)
 
     def clean(self, call: Call) -> tuple[Call, CleanupReport]:
+        lang = get_language(call.language)
         kept: list[Segment] = []
         dropped: list[Change] = []
         collapsed: list[Change] = []
         converted = 0
         for segment in call.segments:
             text = segment.text
-            simplified = to_simplified(text) if call.language == "zh" else text
+            simplified = lang.canonical_script(text)
             converted += simplified != text
             text = simplified
             if not _PUNCT.sub("", text):
@@ -107,7 +108,7 @@ class Cleaner:
                 # a hallucination fused into real speech
                 collapsed.append(self._change(segment, self.rules.hallucinations.reason))
                 text = self._strip_hallucinations(text, view)
-            looped = self._collapse(text, spaced=call.language != "zh")
+            looped = self._collapse(text, spaced=lang.spaced)
             if looped != text:
                 collapsed.append(self._change(segment, self.rules.loops.reason))
                 text = looped

@@ -1,4 +1,5 @@
-"""Interface text in Chinese and English, as data (zh.json, en.json: the same keys)."""
+"""Interface text as data: one `<language>.json` per interface language (zh.json, en.json),
+all with the same keys; a new file is a new interface language."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-LANGUAGES = ("zh", "en")
 _HERE = Path(__file__).resolve().parent
+LANGUAGES = tuple(sorted(path.stem for path in _HERE.glob("*.json")))
 
 
 @cache

@@ -1,0 +1,171 @@
+"""English (en): space-separated words, US dollars, number words."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import ClassVar
+
+from qa_pipeline.languages.base import AsrNoise, Language
+from qa_pipeline.languages.registry import register
+from qa_pipeline.text import entities
+from qa_pipeline.text.entities import DateMention, Duration, Money, Period
+from qa_pipeline.text.numbers import digitize_en
+
+_NUM = r"\d+(?:\.\d+)?"
+_MONEY = re.compile(
+    rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
+    rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
+    rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
+    rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
+    rf"|\b(?P<p>\d{{1,3}}\.\d{{2}})(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
+    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})"
+    rf"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
+)
+_MONTHS = {
+    name: index
+    for index, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+         ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+         ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+         ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE = re.compile(
+    rf"\b(?P<mn>{_MONTH_NAME})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    rf"|\b(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+(?P<mn2>{_MONTH_NAME})\b"
+    rf"|\b(?P<m3>\d{{1,2}})/(?P<d3>\d{{1,2}})\b"
+)
+_DURATION = re.compile(
+    r"\b(?P<n>\d+|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
+)
+_LENGTH = re.compile(
+    r"\b(?P<n>\d+|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
+    r"|(?P<month>months?)|(?P<year>years?))\b"
+)
+_WORD_COUNTS = {"half a": 0.5, "first": 1.0, "one": 1.0}
+_PROMPT_PERIOD = {"month": " a month", "day": " a day", "week": " a week", "year": " a year"}
+
+
+def _amount(m: re.Match[str]) -> float:
+    if m.group("d") is not None:
+        cents = m.group("dc")
+        return float(m.group("d")) + (int(cents) / 100 if cents else 0.0)
+    if m.group("a") is not None:
+        return float(m.group("a")) + (int(m.group("c")) / 100 if m.group("c") else 0.0)
+    if m.group("ac") is not None:
+        return 1 + int(m.group("ac")) / 100
+    if m.group("cents") is not None:
+        return int(m.group("cents")) / 100
+    if m.group("p") is not None:
+        return float(m.group("p"))
+    return int(m.group("w")) + int(m.group("wc")) / 100
+
+
+@register("en")
+class English(Language):
+    periods: ClassVar[dict[Period, re.Pattern[str]]] = {
+        "month": re.compile(
+            r"\b(?:per|a|each|every|1)\s+month\b|/\s?mo(?:nth)?\b|\bmonthly\b|\ba mo\b"
+        ),
+        "minute": re.compile(r"\b(?:per|a|each|every|1)\s+minute\b|/\s?min(?:ute)?\b"),
+        "day": re.compile(r"\b(?:per|a|each|every|1)\s+day\b|\bdaily\b|/\s?day\b"),
+    }
+
+    def make_noise(self) -> AsrNoise:
+        return EnglishNoise(self)
+
+    def digitize(self, text: str) -> str:
+        return digitize_en(text)
+
+    def find_money(self, text: str, reach: int) -> list[Money]:
+        return entities.find_money(text, _MONEY, _amount, self.periods, reach)
+
+    def find_dates(self, text: str) -> list[DateMention]:
+        found = []
+        for m in _DATE.finditer(text):
+            if m["mn"]:
+                month, day = _MONTHS[m["mn"]], int(m["d"])
+            elif m["mn2"]:
+                month, day = _MONTHS[m["mn2"]], int(m["d2"])
+            else:
+                month, day = int(m["m3"]), int(m["d3"])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                found.append(DateMention(month, day, m.start(), m.end(), m[0]))
+        return found
+
+    def find_durations(self, text: str) -> list[Duration]:
+        return entities.find_durations(text, _DURATION, self.find_dates(text))
+
+    def stated_lengths(self, clause: str) -> list[float]:
+        return entities.stated_lengths(clause, _LENGTH, _WORD_COUNTS)
+
+    def money_text(self, amount: float, period: str) -> str:
+        return f"${amount:g}/{period}"
+
+    def price_phrase(self, amount: float, period: str) -> str:
+        return f"${amount:g}{_PROMPT_PERIOD.get(period, '')}"
+
+
+SPLITS = {"stormwatch": "storm watch", "ringback": "ring back", "northwind": "north wind"}
+FILLERS = ["um", "uh", "uh", "er"]
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+         "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+         "seventeen", "eighteen", "nineteen"]  # fmt: skip
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ORDINALS = {
+    1: "first", 2: "second", 3: "third", 5: "fifth", 8: "eighth", 9: "ninth", 12: "twelfth",
+}  # fmt: skip
+
+
+def number_words(value: int) -> str:
+    if value < 20:
+        return _ONES[value]
+    if value < 100:
+        return _TENS[value // 10] + ("-" + _ONES[value % 10] if value % 10 else "")
+    if value < 1000:
+        rest = value % 100
+        return _ONES[value // 100] + " hundred" + (" " + number_words(rest) if rest else "")
+    return " ".join(_ONES[int(d)] for d in str(value))
+
+
+def ordinal_words(value: int) -> str:
+    if value in _ORDINALS:
+        return _ORDINALS[value]
+    if value % 10 in _ORDINALS and value > 20:
+        return _TENS[value // 10] + "-" + _ORDINALS[value % 10]
+    word = number_words(value)
+    return word[:-1] + "ieth" if word.endswith("y") else word + "th"
+
+
+class EnglishNoise(AsrNoise):
+    hallucinations = (
+        "Thanks for watching!", "Subtitles by the Amara.org community", "Please subscribe.",
+    )  # fmt: skip
+
+    def spell_numbers(self, text: str, rng: random.Random) -> str:
+        def money(m: re.Match[str]) -> str:
+            dollars, cents = m.group(1), m.group(2)
+            if rng.random() < 0.5:
+                return f"{number_words(int(dollars))} {number_words(int(cents))}"
+            return f"{number_words(int(dollars))} dollars and {number_words(int(cents))} cents"
+
+        text = re.sub(r"\$(\d+)\.(\d\d)", money, text)
+        text = re.sub(r"(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal_words(int(m.group(1))), text)
+        text = re.sub(r"\b(\d+)-day\b", lambda m: number_words(int(m.group(1))) + "-day", text)
+        return re.sub(r"\d+", lambda m: number_words(int(m.group(0))), text)
+
+    def mishear(self, text: str, rng: random.Random, chance: float) -> str:
+        text = text.lower()
+        for word, split in SPLITS.items():
+            if rng.random() < 0.5:
+                text = text.replace(word, split)
+        return text
+
+    def filler(self, text: str, rng: random.Random) -> str:
+        words = text.split(" ")
+        at = rng.randrange(len(words))
+        return " ".join([*words[:at], rng.choice(FILLERS), *words[at:]])

@@ -1,0 +1,162 @@
+"""Mandarin Chinese (zh): characters without spaces, simplified script, Chinese numerals."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import ClassVar
+
+from qa_pipeline.languages.base import AsrNoise, CancelWording, Language
+from qa_pipeline.languages.registry import register
+from qa_pipeline.text import entities
+from qa_pipeline.text.entities import DateMention, Duration, Money, Period
+from qa_pipeline.text.numbers import digitize_zh
+from qa_pipeline.text.script_conversion import to_simplified, to_traditional
+
+_NUM = r"\d+(?:\.\d+)?"
+_MONEY = re.compile(
+    rf"(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周块元]))?|(?P<s>毛钱|毛|角|分钱))"
+)
+_DATE = re.compile(r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[号日]")
+_DURATION = re.compile(
+    r"(?P<n>\d+)\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
+)
+# A length the clause states: 30天, 三个月 (as 3个月), 半年. A price's period ("3元一个月"), an
+# ordinal day ("第31天") and a date (11月21日, 2026年) are not lengths.
+_LENGTH = re.compile(
+    r"(?<![第元块钱毛角月\d])(?P<n>\d{1,3}|半)\s*(?:(?P<day>天|日)|(?P<week>个?(?:周|星期|礼拜))"
+    r"|(?P<month>个月|月(?![\d份]))|(?P<year>年))"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_PERIOD_WORD = {"month": "月", "minute": "分钟"}
+_PROMPT_PERIOD = {"month": "每月", "day": "每天", "week": "每周", "year": "每年", "once": ""}
+
+
+def _amount(m: re.Match[str]) -> float:
+    value = float(m.group("a"))
+    small = m.group("s")
+    if small:
+        return value / 100 if small == "分钱" else value / 10
+    return value + (int(m.group("b")) / 10 if m.group("b") else 0.0)
+
+
+@register("zh")
+class Mandarin(Language):
+    joiner = ""
+    spaced = False
+    rate_unit = "chars/min"
+    sentence_end = re.compile(r"[^。！？!?；;]*(?:[。！？!?；;]+|$)")
+    periods: ClassVar[dict[Period, re.Pattern[str]]] = {
+        "month": re.compile(r"每个?月|1个?月|月租|包月|/月|按月|月费|一个月"),
+        "minute": re.compile(r"每分钟|1分钟|/分钟|每分"),
+        "day": re.compile(r"每天|1天|/天|一天|每日|天天"),
+    }
+    cancel_wording = CancelWording(
+        "发送{code}到{number}", "在{name}里操作", "拨打{number}", "或", "取消请{methods}。"
+    )
+
+    def make_noise(self) -> AsrNoise:
+        return MandarinNoise(self)
+
+    def split_sentences(self, text: str) -> list[str]:
+        parts = super().split_sentences(text)
+        # ASR puts stray full stops inside words ("弄。吧。"); a one-character fragment joins its
+        # neighbour (a lone 嗯。 or 好。 reads the same either way).
+        merged: list[str] = []
+        for part in parts:
+            if merged and min(len(_CJK.findall(merged[-1])), len(_CJK.findall(part))) <= 1:
+                merged[-1] += part
+            else:
+                merged.append(part)
+        return merged
+
+    def canonical_script(self, text: str) -> str:
+        return to_simplified(text)
+
+    def digitize(self, text: str) -> str:
+        return digitize_zh(text)
+
+    def speech_units(self, text: str) -> int:
+        return len(_CJK.findall(text))
+
+    def find_money(self, text: str, reach: int) -> list[Money]:
+        return entities.find_money(text, _MONEY, _amount, self.periods, reach)
+
+    def find_dates(self, text: str) -> list[DateMention]:
+        return [
+            DateMention(int(m["m"]), int(m["d"]), m.start(), m.end(), m[0])
+            for m in _DATE.finditer(text)
+        ]
+
+    def find_durations(self, text: str) -> list[Duration]:
+        return entities.find_durations(text, _DURATION, self.find_dates(text))
+
+    def stated_lengths(self, clause: str) -> list[float]:
+        return entities.stated_lengths(clause, _LENGTH, {"半": 0.5})
+
+    def money_text(self, amount: float, period: str) -> str:
+        return f"{amount:g}元/{_PERIOD_WORD.get(period, period)}"
+
+    def price_phrase(self, amount: float, period: str) -> str:
+        return f"{_PROMPT_PERIOD.get(period, '')}{amount:g}元"
+
+    def trial_phrase(self, days: int) -> str:
+        return f"免费体验{days}天。"
+
+
+# Homophone (or near) errors Whisper makes in Mandarin key words.
+HOMOPHONES = {
+    "体验期": "体验七", "退订": "退定", "电信": "典信", "机主": "鸡主", "开通": "开同",
+    "工号": "公号", "试用": "是用", "免费": "免废", "短信": "断信", "彩铃": "菜铃",
+    "取消": "取销", "长途": "常途", "包月": "保月", "收费": "收废", "方便": "方变",
+}  # fmt: skip
+FILLERS = ["嗯", "呃", "那个", "就是"]
+_DIGITS = "零一二三四五六七八九"
+
+
+def number_words(value: int) -> str:
+    """A number as Chinese numerals: 15 -> 十五, 108 -> 一百零八; longer ones digit by digit."""
+    if value < 10:
+        return _DIGITS[value]
+    if value < 20:
+        return "十" + (_DIGITS[value % 10] if value % 10 else "")
+    if value < 100:
+        return _DIGITS[value // 10] + "十" + (_DIGITS[value % 10] if value % 10 else "")
+    if value < 1000:
+        rest = value % 100
+        tail = "" if rest == 0 else ("零" + number_words(rest) if rest < 10 else number_words(rest))
+        return _DIGITS[value // 100] + "百" + tail.replace("零十", "零一十")
+    return "".join(_DIGITS[int(d)] for d in str(value))
+
+
+class MandarinNoise(AsrNoise):
+    hallucinations = (
+        "字幕由Amara.org社群提供", "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", "谢谢观看",
+    )  # fmt: skip
+
+    def spell_numbers(self, text: str, rng: random.Random) -> str:
+        def repl(m: re.Match[str]) -> str:
+            digits = m.group(0)
+            if "." in digits:
+                whole, frac = digits.split(".")
+                return number_words(int(whole)) + "点" + "".join(_DIGITS[int(d)] for d in frac)
+            if len(digits) >= 3:  # codes and phone numbers are read digit by digit
+                return "".join(_DIGITS[int(d)] for d in digits).replace("一", rng.choice("一幺"))
+            word = number_words(int(digits))
+            return word.replace("三", "叁") if rng.random() < 0.15 else word
+
+        return re.sub(r"\d+(?:\.\d+)?", repl, text)
+
+    def mishear(self, text: str, rng: random.Random, chance: float) -> str:
+        if rng.random() < chance:
+            for word, wrong in HOMOPHONES.items():
+                if word in text and rng.random() < 0.6:
+                    text = text.replace(word, wrong, 1)
+        return text
+
+    def filler(self, text: str, rng: random.Random) -> str:
+        filler = rng.choice(FILLERS)
+        return filler + text if rng.random() < 0.5 else re.sub("，", "，" + filler, text, count=1)
+
+    def variant_script(self, text: str) -> str | None:
+        return to_traditional(text)
