@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from qa_pipeline.errors import QAPipelineError, RuleFileError, RulesetError
 from qa_pipeline.languages import Language
 from qa_pipeline.languages import get as get_language
+from qa_pipeline.ruleset.facts import CampaignFacts
 from qa_pipeline.ruleset.schema import (
     CampaignFile,
     CheckSpec,
@@ -265,12 +266,47 @@ def _load_cleanup(path: Path) -> CleanupFile:
     return cleanup
 
 
-def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
+def _pack_with_facts(pack: LanguageFile, facts: CampaignFacts) -> LanguageFile:
+    """The pack with its campaign-fact placeholders filled in."""
+    lexicons = {
+        name: spec.model_copy(update={"patterns": facts.patterns(spec.patterns)})
+        for name, spec in pack.lexicons.items()
+    }
+    terms = [s.model_copy(update={"terms": facts.terms(s.terms)}) for s in pack.asr_terms]
+    return pack.model_copy(update={"lexicons": lexicons, "asr_terms": terms})
+
+
+def _rules_with_facts(forbidden: ForbiddenFile, facts: CampaignFacts) -> ForbiddenFile:
+    rules = [
+        rule.model_copy(update={key: facts.patterns(ps) for key, ps in _forbidden_patterns(rule)})
+        for rule in forbidden.rules
+    ]
+    return forbidden.model_copy(update={"rules": rules})
+
+
+def _fact_problems(pack: LanguageFile, facts: CampaignFacts) -> list[str]:
+    problems = [
+        problem
+        for name, spec in pack.lexicons.items()
+        for problem in facts.problems(f"lexicons.{name}.patterns", spec.patterns)
+    ]
+    return problems + [
+        problem
+        for index, spec in enumerate(pack.asr_terms)
+        for problem in facts.problems(f"asr_terms.{index}.terms", spec.terms)
+    ]
+
+
+def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> LanguagePack:
     pack = _parse(path, LanguageFile)
     try:
         lang = get_language(pack.language)
     except QAPipelineError as exc:
         raise RuleFileError(str(path), [f"language: {exc.message}"]) from exc
+    problems = _fact_problems(pack, facts)
+    if problems:
+        raise RuleFileError(str(path), problems)
+    pack = _pack_with_facts(pack, facts)
     problems = [
         problem
         for name, spec in pack.lexicons.items()
@@ -286,6 +322,15 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
             str(forbidden_path), ["missing: every language needs forbidden phrases"]
         )
     forbidden = _parse(forbidden_path, ForbiddenFile)
+    problems = [
+        problem
+        for index, rule in enumerate(forbidden.rules)
+        for key, patterns in _forbidden_patterns(rule)
+        for problem in facts.problems(f"rules.{index}.{key}", patterns)
+    ]
+    if problems:
+        raise RuleFileError(str(forbidden_path), problems)
+    forbidden = _rules_with_facts(forbidden, facts)
     problems = [
         f"rules.{index}.{key}.{number}: use (?:...), not a capturing group: the patterns are "
         "joined into one alternation, where group numbers and backreferences are not their own"
@@ -359,8 +404,27 @@ def _load_language(path: Path, forbidden_path: Path) -> LanguagePack:
     )
 
 
-def _load_campaign(path: Path, languages: Mapping[str, object], checks: _Checks) -> CampaignFile:
-    campaign = _parse(path, CampaignFile)
+def _parse_campaigns(folder: Path) -> dict[Path, CampaignFile | RuleFileError]:
+    """Every campaign file read against its schema (the language packs need their facts before
+    the campaigns can be checked against the packs)."""
+    parsed: dict[Path, CampaignFile | RuleFileError] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            parsed[path] = _parse(path, CampaignFile)
+        except RuleFileError as exc:
+            parsed[path] = exc
+    return parsed
+
+
+def _check_campaign(
+    path: Path,
+    read: CampaignFile | RuleFileError,
+    languages: Mapping[str, object],
+    checks: _Checks,
+) -> CampaignFile:
+    if isinstance(read, RuleFileError):
+        raise read
+    campaign = read
     problems = []
     if campaign.id != path.stem:
         problems.append(f"id: {campaign.id!r} must match the file name {path.stem!r}")
@@ -383,9 +447,7 @@ def _version(root: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def _lexicon_problems(
-    pack: LanguagePack, needs: Mapping[str, frozenset[str]]
-) -> list[str]:
+def _lexicon_problems(pack: LanguagePack, needs: Mapping[str, frozenset[str]]) -> list[str]:
     """What the configured checks read that the pack lacks, by who needs it."""
     return [
         f"lexicons: missing {sorted(needed - set(pack.lexicons))}, read by {who}"
@@ -394,9 +456,7 @@ def _lexicon_problems(
     ]
 
 
-def _needs(
-    criteria: CriteriaFile, roles: RolesFile, checks: _Checks
-) -> dict[str, frozenset[str]]:
+def _needs(criteria: CriteriaFile, roles: RolesFile, checks: _Checks) -> dict[str, frozenset[str]]:
     """The lexicons each consumer reads from every language pack."""
     needs = {"every call's context": CONTEXT_LEXICONS}
     needs["roles.yaml"] = frozenset(roles.agent_acts) | frozenset(roles.customer_acts)
@@ -441,11 +501,14 @@ def load_ruleset(check_types: CheckCatalog, root: Path | None = None) -> Ruleset
         raise RulesetError(shared)
     needs = _needs(criteria, loaded["roles"], checks)
 
+    parsed = _parse_campaigns(root / "campaigns")
     languages: dict[str, LanguagePack] = {}
     broken_languages: dict[str, RuleFileError] = {}
     for path in sorted((root / "languages").glob("*.yaml")):
+        facts = CampaignFacts.of(c for c in parsed.values() if isinstance(c, CampaignFile)
+                                 and c.language == path.stem)  # fmt: skip
         try:
-            pack = _load_language(path, root / "forbidden" / path.name)
+            pack = _load_language(path, root / "forbidden" / path.name, facts)
             problems = _lexicon_problems(pack, needs)
             if problems:
                 raise RuleFileError(str(path), problems)
@@ -456,9 +519,9 @@ def load_ruleset(check_types: CheckCatalog, root: Path | None = None) -> Ruleset
     campaigns: dict[str, CampaignFile] = {}
     broken_campaigns: dict[str, RuleFileError] = {}
     known_languages = {**languages, **broken_languages}
-    for path in sorted((root / "campaigns").glob("*.yaml")):
+    for path, read in parsed.items():
         try:
-            campaign = _load_campaign(path, known_languages, checks)
+            campaign = _check_campaign(path, read, known_languages, checks)
             own = languages.get(campaign.language)
             problems = _lexicon_problems(own, _campaign_needs(campaign, checks)) if own else []
             if problems:

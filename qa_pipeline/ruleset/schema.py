@@ -147,7 +147,14 @@ class CampaignFile(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     language: str
     company: str
+    company_short: list[str] = Field(
+        default_factory=list, description="short names the agent may use (电信, Northwind)"
+    )
     product: str
+    key_terms: list[str] = Field(
+        default_factory=list,
+        description="product words ASR mishears or splits (彩铃, stormwatch); packs use them",
+    )
     price: Fee
     extra_fees: list[Fee] = Field(default_factory=list)
     trial_days: int | None = Field(None, gt=0)
