@@ -130,17 +130,6 @@ class AudioFileError(QAPipelineError):
         super().__init__(f"{path}: {problem}")
 
 
-class CdrFileError(QAPipelineError):
-    """A call-detail-record CSV is malformed; every bad row and column is listed."""
-
-    code = "E061"
-
-    def __init__(self, path: str, problems: Sequence[str]) -> None:
-        self.path = path
-        self.problems = tuple(problems)
-        super().__init__(f"{path}: " + "; ".join(problems))
-
-
 class ModelNotFoundError(QAPipelineError):
     """An ASR or diarization model is not on disk and cannot be downloaded."""
 

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from qa_pipeline.judging.judge import Judge, load_rules
+from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.text.entities import DEFAULT_PERIOD_REACH, DateMention, Duration, Money
+from qa_pipeline.text.normalize import surface
 from testing.excerpts import excerpt_call
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +52,23 @@ def changed_rules(folder: Path) -> Ruleset:
 
 
 make_call = excerpt_call  # the fixtures' name for it
+
+
+# Entities as a language finds them in a normalized view (what the checks read).
+def find_money(text: str, language: str) -> list[Money]:
+    return get_language(language).find_money(text, DEFAULT_PERIOD_REACH)
+
+
+def find_dates(text: str, language: str) -> list[DateMention]:
+    return get_language(language).find_dates(text)
+
+
+def find_durations(text: str, language: str) -> list[Duration]:
+    return get_language(language).find_durations(text)
+
+
+def normalized(text: str, language: str) -> str:
+    return get_language(language).digitize(surface(text))
 
 
 PG_URL = os.environ.get("QA_PIPELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -10,30 +10,10 @@ import pytest
 from qa_pipeline.errors import RoleAssignmentError
 from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.judging.judge import Judge
-from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset import Ruleset
-from qa_pipeline.text.entities import DEFAULT_PERIOD_REACH, DateMention, Duration, Money
-from qa_pipeline.text.normalize import surface
 from qa_pipeline.transcript.cleanup import Cleaner
 from qa_pipeline.transcript.roles import assign_roles
-from tests.conftest import make_call
-
-
-def find_money(text: str, language: str) -> list[Money]:
-    return get_language(language).find_money(text, DEFAULT_PERIOD_REACH)
-
-
-def find_dates(text: str, language: str) -> list[DateMention]:
-    return get_language(language).find_dates(text)
-
-
-def find_durations(text: str, language: str) -> list[Duration]:
-    return get_language(language).find_durations(text)
-
-
-def normalized(text: str, language: str) -> str:
-    return get_language(language).digitize(surface(text))
-
+from tests.conftest import find_dates, find_money, make_call
 
 ZH_SALE = [
     ["agent", "您好，我是中国电信客服，工号1023。请问您是这个号码的机主吗？"],

@@ -63,3 +63,32 @@ def test_every_rule_file_key_documented() -> None:
         f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC
     ]
     assert not missing, f"document these keys in docs/rules.md: {missing}"
+
+
+def _layout() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    return [line.split()[0] for line in block.splitlines() if line.startswith("  ") and line[2] != " "]
+
+
+def test_readme_layout_lists_every_package_and_nothing_else() -> None:
+    listed = _layout()
+    package = ROOT / "qa_pipeline"
+    present = sorted(
+        [f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").is_file()]
+        + [p.name for p in package.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    )
+    assert sorted(listed) == present, set(listed) ^ set(present)
+
+
+def test_readme_layout_is_the_import_layers_order() -> None:
+    layers = [
+        line.strip().split(".")[1]
+        for line in (ROOT / ".importlinter").read_text(encoding="utf-8").split("layers =")[1]
+        .split("\n\n")[0]
+        .splitlines()
+        for line in line.split("|")
+        if line.strip().startswith("qa_pipeline.")
+    ]
+    listed = [name.rstrip("/").removesuffix(".py") for name in _layout()]
+    assert [n for n in listed if n in layers] == layers

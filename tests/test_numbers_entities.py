@@ -6,26 +6,9 @@ from datetime import date
 
 import pytest
 
-from qa_pipeline.languages import get as get_language
-from qa_pipeline.text.entities import DEFAULT_PERIOD_REACH, DateMention, Duration, Money
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.text.numbers import cn_to_number, digitize_en, digitize_zh
-
-
-def find_money(text: str, language: str) -> list[Money]:
-    return get_language(language).find_money(text, DEFAULT_PERIOD_REACH)
-
-
-def find_dates(text: str, language: str) -> list[DateMention]:
-    return get_language(language).find_dates(text)
-
-
-def find_durations(text: str, language: str) -> list[Duration]:
-    return get_language(language).find_durations(text)
-
-
-def normalized(text: str, language: str) -> str:
-    return get_language(language).digitize(surface(text))
+from tests.conftest import find_dates, find_durations, find_money, normalized
 
 
 @pytest.mark.parametrize(

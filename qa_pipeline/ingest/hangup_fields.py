@@ -26,14 +26,6 @@ _CONNECT_NEITHER = (
 _HUAWEI = {"1": "agent", "2": "customer"}
 _ALIBABA = {"0": "agent", "1": "customer", "2": None}
 
-FIELDS = (
-    "hangup_by",
-    "sip_hangup_disposition",
-    "DisconnectReason",
-    "callRelDirection",
-    "HangupRole",
-)
-
 
 class HangupValueError(ValueError):
     pass

@@ -77,5 +77,6 @@ class CampaignFacts:
         expanded: list[str] = []
         for term in terms:
             whole = PLACEHOLDER.fullmatch(term)
-            expanded += [v.lower() for v in self.values.get(whole.group(1), ())] if whole else [term]
+            facts = self.values.get(whole.group(1), ()) if whole else (term,)
+            expanded += [v.lower() for v in facts] if whole else [term]
         return expanded
