@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine
 
 from qa_pipeline import __version__
 from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
@@ -22,12 +21,12 @@ from qa_pipeline.evaluation.noise import write_noisy_batch
 from qa_pipeline.hearing.listener import Listener
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.scorecards.compute import language_ranking, scorecard
-from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
+from qa_pipeline.scorecards.compute import language_ranking, rows_where, scorecard
+from qa_pipeline.scorecards.export import FORMATS, markdown, trend_chart, write_table
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild as rebuild_scorecards
 from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_csv, weekly_report
-from qa_pipeline.storage.db import connect, data_dir
+from qa_pipeline.storage.db import Engine, connect, data_dir
 from qa_pipeline.storage.repository import Store, rejudge_backlog
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
 from qa_pipeline.tasks.lists import dialer_csv, read_do_not_call
@@ -126,13 +125,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
     full = scorecard(load_frame(connect(args.db)), args.by, args.period)
-    card = full
-    for column, value in (("agent", args.agent), ("team", args.team)):
-        if value and column in card:
-            card = card[card[column] == value]
-    wanted = args.week or args.month or args.day
-    if wanted:
-        card = card[card["period"] == wanted]
+    period = args.week or args.month or args.day
+    card = rows_where(full, agent=args.agent, team=args.team, period=period)
     if args.chart:
         key = args.agent or args.team or "center"
         trend_chart(full, args.by, key, args.chart)
@@ -152,10 +146,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _emit(table: Any, args: argparse.Namespace) -> int:
     if args.out:
-        write_table(table, args.format, args.out)
-        print(f"{len(table)} rows -> {args.out}")
+        rows = write_table(table, args.format, args.out)
+        print(f"{rows} rows -> {args.out}")
     else:
-        print(table.to_markdown(index=False) if len(table) else "(no rows)")
+        print(markdown(table))
     return 0
 
 

@@ -7,9 +7,7 @@ carries the session's CSRF token; templates escape everything."""
 from __future__ import annotations
 
 import hmac
-import io
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -20,20 +18,16 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.middleware.sessions import SessionMiddleware
 
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
-from qa_pipeline.review.audit import entries
 from qa_pipeline.review.calibration import agreement
 from qa_pipeline.review.i18n import LANGUAGES, translator
 from qa_pipeline.review.queue import (
@@ -43,13 +37,21 @@ from qa_pipeline.review.queue import (
     filter_choices,
     sync_queue,
 )
-from qa_pipeline.review.scorecard_views import card_table, chart_png, ranking_table
 from qa_pipeline.review.settings import ROLES, ReviewSettings
 from qa_pipeline.review.sla import escalate_overdue
-from qa_pipeline.review.views import call_page, recording_path, visible_call
+from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.storage.db import connect
-from qa_pipeline.storage.tables import CallRow, DisputeRow
+from qa_pipeline.scorecards.views import (
+    CARD_FORMATS,
+    card_file,
+    card_table,
+    chart_png,
+    ranking_table,
+)
+from qa_pipeline.storage.audit import entries
+from qa_pipeline.storage.db import Engine, connect
+from qa_pipeline.storage.review import CallRecord, disputes_in_scope, recording_path, visible_call
+from qa_pipeline.storage.users import list_users
 
 HERE = Path(__file__).resolve().parent
 Clock = Callable[[], datetime]
@@ -217,7 +219,7 @@ def _sync(state: AppState, force: bool = False) -> None:
         state.last_sync = time.monotonic()
 
 
-def _call_or_404(state: AppState, user: auth.User, call_id: str) -> CallRow:
+def _call_or_404(state: AppState, user: auth.User, call_id: str) -> CallRecord:
     call = visible_call(state.engine, call_id, user.scope_team)
     if call is None:
         raise HTTPException(404, f"no call {call_id}")
@@ -358,13 +360,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
     @app.get("/disputes")
     def disputes(request: Request) -> Response:
         user = _user(request)
-        query = select(DisputeRow, CallRow.team).join(
-            CallRow, CallRow.call_id == DisputeRow.call_id
-        )
-        if user.scope_team:
-            query = query.where(CallRow.team == user.scope_team)
-        with Session(state.engine, expire_on_commit=False) as session:
-            rows = session.execute(query.order_by(DisputeRow.id.desc())).all()
+        rows = disputes_in_scope(state.engine, user.scope_team)
         return render(request, "disputes.html", _context(request, user, rows=rows))
 
     @app.post("/disputes/{dispute_id}/decide")
@@ -419,25 +415,18 @@ def _routes(app: FastAPI, state: AppState) -> None:
         user = _user(request)
         params = card_params(request, user)
         fmt = request.query_params.get("format") or "csv"
-        table = card_table(state.engine, user.scope_team, params)
-        name = f"scorecard-{params['level']}-{params['period']}"
-        if fmt == "xlsx":
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "card.xlsx"
-                table.to_excel(path, index=False)
-                body = path.read_bytes()
-            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        elif fmt == "csv":
-            body, media = _csv(table), "text/csv; charset=utf-8"
-        else:
+        if fmt not in CARD_FORMATS:
             raise HTTPException(400, f"format {fmt!r} is not csv or xlsx")
+        body = card_file(state.engine, user.scope_team, params, fmt)
+        name = f"scorecard-{params['level']}-{params['period']}"
         disposition = f'attachment; filename="{name}.{fmt}"'
-        return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+        headers = {"Content-Disposition": disposition}
+        return Response(body, media_type=CARD_FORMATS[fmt], headers=headers)
 
     @app.get("/admin/users")
     def users(request: Request) -> Response:
         user = _admin(request)
-        rows = auth.list_users(state.engine)
+        rows = list_users(state.engine)
         return render(request, "users.html", _context(request, user, rows=rows, roles=ROLES))
 
     @app.post("/admin/users")
@@ -473,9 +462,3 @@ def _admin(request: Request) -> auth.User:
 
 def _int(value: str | None, default: int) -> int:
     return int(value) if value and value.isdigit() else default
-
-
-def _csv(table: pd.DataFrame) -> bytes:
-    buffer = io.StringIO()
-    table.to_csv(buffer, index=False)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads the CJK right

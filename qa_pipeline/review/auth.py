@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from qa_pipeline.errors import UserError
-from qa_pipeline.review.audit import record
 from qa_pipeline.review.settings import ROLES
-from qa_pipeline.storage.tables import UserRow
+from qa_pipeline.storage import users
+from qa_pipeline.storage.audit import record
+from qa_pipeline.storage.db import Engine
+from qa_pipeline.storage.transaction import transaction
+from qa_pipeline.storage.users import UserRecord
 
 _HASHER = PasswordHasher()
 # Verified when the name is unknown, so a wrong name costs as long as a wrong password.
@@ -39,8 +40,8 @@ class User:
         return self.role in ("qa_lead", "admin")
 
 
-def _user(row: UserRow) -> User:
-    return User(row.id, row.name, row.role, row.team)
+def _user(record: UserRecord) -> User:
+    return User(record.id, record.name, record.role, record.team)
 
 
 def add_user(
@@ -57,51 +58,38 @@ def add_user(
         problems.append("the name must be 1-64 characters")
     if problems:
         raise UserError("; ".join(problems))
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        if session.scalar(select(UserRow).where(UserRow.name == name)) is not None:
+    with transaction(engine) as tx:
+        if users.user_named(tx, name) is not None:
             raise UserError(f"user {name!r} already exists")
-        row = UserRow(
-            name=name, role=role, team=team or None, password_hash=_HASHER.hash(password),
-            active=True, created_at=datetime.now(UTC),
-        )  # fmt: skip
-        session.add(row)
-        session.flush()
+        added = users.add_user(tx, name, role, team or None, _HASHER.hash(password),
+                               datetime.now(UTC))  # fmt: skip
         after = {"name": name, "role": role, "team": team}
-        record(session.connection(), actor, "user_add", None, name, None, after)
-    return _user(row)
+        record(tx, actor, "user_add", None, name, None, after)
+    return _user(added)
 
 
 def set_active(engine: Engine, user_id: int, active: bool, actor: str) -> None:
-    with Session(engine) as session, session.begin():
-        row = session.get(UserRow, user_id)
-        if row is None:
+    with transaction(engine) as tx:
+        user = users.find_user(tx, user_id)
+        if user is None:
             raise UserError(f"no user {user_id}")
-        before = {"active": row.active}
-        row.active = active
-        record(
-            session.connection(), actor, "user_active", None, row.name, before, {"active": active}
-        )
-
-
-def list_users(engine: Engine) -> list[UserRow]:
-    with Session(engine, expire_on_commit=False) as session:
-        return list(session.scalars(select(UserRow).order_by(UserRow.name)))
+        users.set_active(tx, user_id, active)
+        record(tx, actor, "user_active", None, user.name, {"active": user.active},
+               {"active": active})  # fmt: skip
 
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:
-    with Session(engine) as session:
-        row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.active))
+    found = users.credentials(engine, name)
     try:
-        _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
+        _HASHER.verify(found[1] if found else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    return _user(row) if row is not None else None
+    return _user(found[0]) if found is not None else None
 
 
 def active_user(engine: Engine, user_id: int) -> User | None:
-    with Session(engine) as session:
-        row = session.get(UserRow, user_id)
-        return _user(row) if row is not None and row.active else None
+    found = users.find_user(engine, user_id)
+    return _user(found) if found is not None and found.active else None
 
 
 class LoginLimiter:

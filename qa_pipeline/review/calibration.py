@@ -8,10 +8,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, func, select
-
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.tables import CalibrationJudgmentRow, FindingRow, ReviewRow
+from qa_pipeline.storage.db import Engine
+from qa_pipeline.storage.review import blind_judgments, latest_decisions
 
 
 def drawn(call_id: str, share: float, seed: str) -> bool:
@@ -51,30 +50,12 @@ class RuleAgreement:
 
 def agreement(engine: Engine) -> list[RuleAgreement]:
     """Per rule (finding code), from each finding's latest review and each blind judgment."""
-    with engine.connect() as connection:
-        latest = (
-            select(func.max(ReviewRow.id))
-            .where(ReviewRow.finding_id.is_not(None))
-            .group_by(ReviewRow.finding_id)
-        )
-        decisions = connection.execute(
-            select(FindingRow.code, ReviewRow.action)
-            .join(FindingRow, FindingRow.id == ReviewRow.finding_id)
-            .where(ReviewRow.id.in_(latest))
-        ).all()
-        blind = connection.execute(
-            select(
-                CalibrationJudgmentRow.criterion,
-                CalibrationJudgmentRow.reviewer_passed,
-                CalibrationJudgmentRow.engine_passed,
-            )
-        ).all()
     counts: Counter[tuple[str, str]] = Counter()
-    for code, action in decisions:
+    for code, action in latest_decisions(engine):
         counts[(code, action)] += 1
-    for criterion, reviewer, engine_passed in blind:
-        counts[(criterion, "blind")] += 1
-        counts[(criterion, "agreed")] += reviewer == bool(engine_passed)
+    for judged in blind_judgments(engine):
+        counts[(judged.criterion, "blind")] += 1
+        counts[(judged.criterion, "agreed")] += judged.reviewer_passed == bool(judged.engine_passed)
     rules = sorted({rule for rule, _ in counts})
     return [
         RuleAgreement(

@@ -49,10 +49,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_users(args: argparse.Namespace) -> int:
     from qa_pipeline.review import auth
     from qa_pipeline.storage.db import connect
+    from qa_pipeline.storage.users import list_users
 
     engine = connect(args.db)
     if args.action == "list":
-        for user in auth.list_users(engine):
+        for user in list_users(engine):
             state = "active" if user.active else "disabled"
             print(f"{user.name:20} {user.role:10} {user.team or '-':10} {state}")
         return 0
@@ -68,7 +69,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
         team = f", team {added.team}" if added.team else ""
         print(f"user {added.name} added ({added.role}{team})")
         return 0
-    match = [u for u in auth.list_users(engine) if u.name == args.name]
+    match = [u for u in list_users(engine) if u.name == args.name]
     if not match:
         raise UserError(f"no user {args.name!r}")
     auth.set_active(engine, match[0].id, args.action == "enable", "cli")

@@ -3,25 +3,35 @@ role confidence) and blind calibration draws, filtered and sorted by severity, t
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.orm import Session
 
 from qa_pipeline.review.calibration import drawn, share_for
 from qa_pipeline.review.settings import ReviewSettings, severity_of
 from qa_pipeline.review.sla import is_overdue, sla_minutes
-from qa_pipeline.storage.tables import CallRow, FindingRow, ReviewItemRow, VerdictRow
+from qa_pipeline.storage.db import Engine
+from qa_pipeline.storage.review import (
+    NewItem,
+    QueueCandidate,
+    finding_codes,
+    queue_candidates,
+    queue_facets,
+    queue_item,
+    queued_calls,
+    review_items,
+    update_item,
+)
 from qa_pipeline.storage.tasks import utc
-from qa_pipeline.storage.upsert import insert_ignore
+from qa_pipeline.storage.transaction import transaction
 
 FLAG_KINDS = ("criterion", "forbidden", "hangup")
 SEVERITY_NAMES = {3: "high", 2: "medium", 1: "low", 0: "blind"}
 
 
-def flagged_codes(findings: list[tuple[str, str]], settings: ReviewSettings) -> list[str]:
+def flagged_codes(findings: Iterable[tuple[str, str]], settings: ReviewSettings) -> list[str]:
     """The codes among (kind, code) findings that put a call in the queue."""
     return [
         code
@@ -30,98 +40,51 @@ def flagged_codes(findings: list[tuple[str, str]], settings: ReviewSettings) -> 
     ]
 
 
-def latest_verdict_ids(connection: Connection) -> dict[str, int]:
-    """Each call's newest judged (status ok) verdict."""
-    query = (
-        select(VerdictRow.call_id, func.max(VerdictRow.id))
-        .where(VerdictRow.status == "ok")
-        .group_by(VerdictRow.call_id)
-    )
-    return {call_id: verdict_id for call_id, verdict_id in connection.execute(query)}
-
-
-def findings_by_verdict(
-    connection: Connection, verdict_ids: list[int]
-) -> dict[int, list[tuple[str, str]]]:
-    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    if verdict_ids:
-        query = select(FindingRow.verdict_id, FindingRow.kind, FindingRow.code).where(
-            FindingRow.verdict_id.in_(verdict_ids)
-        )
-        for verdict_id, kind, code in connection.execute(query.order_by(FindingRow.id)):
-            found[verdict_id].append((kind, code))
-    return found
-
-
 def sync_queue(engine: Engine, settings: ReviewSettings, now: datetime) -> int:
     """Queue every flagged call and every calibration draw not queued yet; a pending item whose
     call was judged again follows the new verdict. Returns the number of new items."""
     added = 0
-    with Session(engine) as session, session.begin():
-        connection = session.connection()
-        latest = latest_verdict_ids(connection)
-        findings = findings_by_verdict(connection, list(latest.values()))
-        calls = {
-            row.call_id: row
-            for row in connection.execute(
-                select(CallRow.call_id, CallRow.agent_id, CallRow.local_date)
-            )
-        }
-        valid = dict(
-            connection.execute(
-                select(VerdictRow.id, VerdictRow.valid_sale).where(
-                    VerdictRow.id.in_(list(latest.values()))
-                )
-            ).all()
-        )
-        items = {i.call_id: i for i in session.scalars(select(ReviewItemRow))}
+    with transaction(engine) as tx:
+        candidates = queue_candidates(tx)
+        items = {i.call_id: i for i in review_items(tx)}
         failures: dict[str, list[str]] = defaultdict(list)
-        for call_id, verdict_id in latest.items():
-            if call_id in calls and flagged_codes(findings[verdict_id], settings):
-                failures[calls[call_id].agent_id].append(calls[call_id].local_date)
-        for call_id, verdict_id in sorted(latest.items()):
-            codes = flagged_codes(findings[verdict_id], settings)
-            item = items.get(call_id)
+        for c in candidates:
+            if c.call is not None and flagged_codes(c.findings, settings):
+                failures[c.call.agent_id].append(c.call.local_date)
+        for c in candidates:
+            codes = flagged_codes(c.findings, settings)
+            item = items.get(c.call_id)
             if item is not None:
-                if item.verdict_id != verdict_id and item.status == "pending" and codes:
-                    item.verdict_id = verdict_id
-                    item.severity = max(severity_of(c, settings) for c in codes)
-                    item.engine_valid_sale = valid[verdict_id]
+                if item.verdict_id != c.verdict_id and item.status == "pending" and codes:
+                    severity = max(severity_of(code, settings) for code in codes)
+                    update_item(tx, dataclasses.replace(
+                        item, verdict_id=c.verdict_id, severity=severity,
+                        engine_valid_sale=c.valid_sale,
+                    ))  # fmt: skip
                 continue
-            call = calls.get(call_id)
-            if call is None:
-                continue
-            if codes:
-                values = _item(call_id, verdict_id, "flagged", now, codes, settings)
-            elif drawn(
-                call_id,
-                share_for(call.local_date, failures[call.agent_id], settings),
-                settings.calibration_seed,
-            ):
-                values = _item(call_id, verdict_id, "calibration", now, [], settings)
-            else:
-                continue
-            values["engine_valid_sale"] = valid[verdict_id]
-            statement = insert_ignore(connection, ReviewItemRow, values, ["call_id"])
-            inserted = connection.execute(statement.returning(ReviewItemRow.id)).scalar()
-            added += inserted is not None  # None: another process queued it first
+            source = _source(c, codes, failures, settings)
+            if c.call is not None and source is not None:
+                severity = max((severity_of(code, settings) for code in codes), default=0)
+                added += queue_item(tx, NewItem(
+                    c.call_id, c.verdict_id, source, source == "calibration", severity,
+                    sla_minutes(codes, settings), now, c.valid_sale,
+                ))  # fmt: skip
     return added
 
 
-def _item(
-    call_id: str,
-    verdict_id: int,
-    source: str,
-    now: datetime,
+def _source(
+    candidate: QueueCandidate,
     codes: list[str],
+    failures: dict[str, list[str]],
     settings: ReviewSettings,
-) -> dict[str, object]:
-    return {
-        "call_id": call_id, "verdict_id": verdict_id, "source": source,
-        "blind": source == "calibration", "status": "pending",
-        "severity": max((severity_of(c, settings) for c in codes), default=0),
-        "sla_minutes": sla_minutes(codes, settings), "queued_at": now,
-    }  # fmt: skip
+) -> str | None:
+    """Why a stored call enters the queue: flagged, drawn blind for calibration, or not."""
+    if codes:
+        return "flagged"
+    if candidate.call is None:
+        return None
+    share = share_for(candidate.call.local_date, failures[candidate.call.agent_id], settings)
+    return "calibration" if drawn(candidate.call_id, share, settings.calibration_seed) else None
 
 
 @dataclass(frozen=True)
@@ -167,22 +130,11 @@ def build_queue(
     now: datetime,
 ) -> list[QueueEntry]:
     """The queue as this user may see it: a supervisor's scope team is applied in the query."""
-    query = select(ReviewItemRow, CallRow).join(CallRow, CallRow.call_id == ReviewItemRow.call_id)
-    conditions = [
-        (scope_team, CallRow.team == scope_team),
-        (wanted.team, CallRow.team == wanted.team),
-        (wanted.agent, CallRow.agent_id == wanted.agent),
-        (wanted.campaign, CallRow.campaign == wanted.campaign),
-        (wanted.date_from, CallRow.local_date >= (wanted.date_from or "")),
-        (wanted.date_to, CallRow.local_date <= (wanted.date_to or "")),
-        (wanted.state != "all", ReviewItemRow.status == wanted.state),
-    ]
-    for given, condition in conditions:
-        if given:
-            query = query.where(condition)
-    with Session(engine) as session:
-        rows = session.execute(query).all()
-        findings = findings_by_verdict(session.connection(), [i.verdict_id for i, _ in rows])
+    rows = queued_calls(
+        engine, scope_team, None if wanted.state == "all" else wanted.state, wanted.team,
+        wanted.agent, wanted.campaign, wanted.date_from, wanted.date_to,
+    )  # fmt: skip
+    findings = finding_codes(engine, [i.verdict_id for i, _ in rows])
     entries = []
     for item, call in rows:
         codes = tuple(() if item.blind else flagged_codes(findings[item.verdict_id], settings))
@@ -219,15 +171,10 @@ def build_queue(
 
 def filter_choices(engine: Engine, scope_team: str | None) -> dict[str, list[str]]:
     """Values for the queue's filter menus, within the user's scope."""
-    with engine.connect() as connection:
-        query = select(CallRow.team, CallRow.agent_id, CallRow.campaign)
-        if scope_team:
-            query = query.where(CallRow.team == scope_team)
-        rows = connection.execute(query).all()
-        codes = connection.execute(select(FindingRow.code).distinct()).scalars().all()
+    facets = queue_facets(engine, scope_team)
     return {
-        "team": sorted({r.team for r in rows}),
-        "agent": sorted({r.agent_id for r in rows}),
-        "campaign": sorted({r.campaign for r in rows}),
-        "criterion": sorted({c.split(".")[0] for c in codes} | set(codes)),
+        "team": list(facets.teams),
+        "agent": list(facets.agents),
+        "campaign": list(facets.campaigns),
+        "criterion": sorted({c.split(".")[0] for c in facets.codes} | set(facets.codes)),
     }

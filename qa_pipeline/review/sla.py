@@ -3,16 +3,16 @@ overdue and escalated. Customer-dissatisfaction flags get the short window."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from qa_pipeline.review.audit import record
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.tables import ReviewItemRow
+from qa_pipeline.storage.audit import record
+from qa_pipeline.storage.db import Engine
+from qa_pipeline.storage.review import review_items, update_item
 from qa_pipeline.storage.tasks import utc
+from qa_pipeline.storage.transaction import transaction
 
 
 def _matches(code: str, prefix: str) -> bool:
@@ -33,16 +33,11 @@ def escalate_overdue(engine: Engine, now: datetime) -> list[str]:
     """Mark every overdue, not yet escalated pending item escalated (once), with an audit
     entry; returns their call ids."""
     escalated = []
-    with Session(engine) as session, session.begin():
-        pending = session.scalars(
-            select(ReviewItemRow).where(
-                ReviewItemRow.status == "pending", ReviewItemRow.escalated_at.is_(None)
-            )
-        )
-        for item in pending:
+    with transaction(engine) as tx:
+        for item in review_items(tx, pending_unescalated=True):
             if is_overdue(item.queued_at, item.sla_minutes, item.status, now):
-                item.escalated_at = now
+                update_item(tx, dataclasses.replace(item, escalated_at=now))
                 escalated.append(item.call_id)
                 after = {"escalated_at": now.isoformat(), "sla_minutes": item.sla_minutes}
-                record(session.connection(), "system", "escalate", item.call_id, None, None, after)
+                record(tx, "system", "escalate", item.call_id, None, None, after)
     return escalated

@@ -1,32 +1,27 @@
-"""What the call page shows, computed from the database without HTTP: the transcript by role
+"""What the call page shows, computed from stored records without HTTP: the transcript by role
 with highlighted evidence and forbidden phrases, each criterion and finding with its review
 state, player markers, and audio signals when the result carries them."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from qa_pipeline.review.actions import finding_states
-from qa_pipeline.review.audit import entries
+from qa_pipeline.audio.signals import AudioSignals
+from qa_pipeline.ingest.model import Segment
 from qa_pipeline.review.auth import User, mask_number
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
-from qa_pipeline.storage.tables import (
-    AuditRow,
-    CallRow,
-    DisputeRow,
-    FindingRow,
-    RecordingRow,
-    ReviewItemRow,
-    TranscriptRow,
-    VerdictRow,
-)
+from qa_pipeline.storage import review as stored
+from qa_pipeline.storage.audit import AuditEntry, entries
+from qa_pipeline.storage.db import Engine
+from qa_pipeline.storage.review import CallRecord, Dispute, ReviewItem, recording_path
+from qa_pipeline.verdict.model import CallResult, CallVerdict, Criterion, Evidence, TranscriptLine
 
 Part = tuple[str, str | None]  # text, highlight kind (evidence | forbidden | None)
+SignalsByRole = tuple[tuple[str, Mapping[str, object]], ...]  # each role's signals by name
+Events = tuple[Mapping[str, object], ...]  # each with its kind, start and what else it has
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ class FindingView:
     state: str | None  # confirm | overturn | None
     reviewer: str | None
     note: str | None
-    disputes: tuple[DisputeRow, ...]
+    disputes: tuple[Dispute, ...]
 
 
 @dataclass(frozen=True)
@@ -62,37 +57,22 @@ class Marker:
 
 @dataclass(frozen=True)
 class CallPage:
-    call: CallRow
+    call: CallRecord
     number: str
-    result: dict[str, Any]
+    result: CallResult | None  # None: no judged verdict, or a blind call's (hidden)
     lines: tuple[Line, ...]
     findings: tuple[FindingView, ...]
     markers: tuple[Marker, ...]
     has_audio: bool
-    audio_roles: tuple[tuple[str, dict[str, Any]], ...]
-    audio_events: tuple[dict[str, Any], ...]
-    item: ReviewItemRow | None
+    audio_roles: SignalsByRole
+    audio_events: Events  # silences and overlaps, by start
+    item: ReviewItem | None
     blind: bool  # a pending calibration call: the engine's verdict stays hidden
-    audit: tuple[AuditRow, ...]
+    audit: tuple[AuditEntry, ...]
 
-
-def visible_call(engine: Engine, call_id: str, scope_team: str | None) -> CallRow | None:
-    """The call if this scope may see it: another team's call is not found, not forbidden."""
-    query = select(CallRow).where(CallRow.call_id == call_id)
-    if scope_team is not None:
-        query = query.where(CallRow.team == scope_team)
-    with Session(engine, expire_on_commit=False) as session:
-        return session.scalar(query)
-
-
-def recording_path(engine: Engine, call_id: str) -> str | None:
-    with engine.connect() as connection:
-        return connection.scalar(
-            select(RecordingRow.path)
-            .where(RecordingRow.call_id == call_id)
-            .order_by(RecordingRow.id.desc())
-            .limit(1)
-        )
+    @property
+    def verdict(self) -> CallVerdict | None:
+        return self.result.verdict if self.result else None
 
 
 def highlight(text: str, spans: list[tuple[str, str]]) -> tuple[Part, ...]:
@@ -119,100 +99,105 @@ def _same_time(a: float, b: float) -> bool:
     return abs(a - b) < 0.05
 
 
-def _lines(segments: list[dict[str, Any]], result: dict[str, Any], show: bool) -> list[Line]:
-    evidence: list[dict[str, Any]] = []
-    if show:
-        for node in (result.get("criteria") or {}).values():
-            for item in (node.get("items") or {"": node}).values():
-                if item.get("passed") is False:
-                    evidence += item.get("evidence") or []
-    forbidden = (result.get("forbidden_phrases") or []) if show else []
+def _evidence(verdict: CallVerdict) -> list[Evidence]:
+    """The evidence of every failed item (of a criterion that is one item: of its own)."""
+    found: list[Evidence] = []
+    for node in verdict.criteria.values():
+        items = node.items.values() if isinstance(node, Criterion) and node.items else [node]
+        for item in items:
+            if item.passed is False:
+                found += item.evidence
+    return found
+
+
+def _lines(transcript: Sequence[TranscriptLine], verdict: CallVerdict | None) -> list[Line]:
+    evidence = _evidence(verdict) if verdict else []
+    forbidden = verdict.forbidden_phrases if verdict else ()
     lines = []
-    for segment in segments:
-        start = float(segment["start"])
-        spans = [(f["text"], "forbidden") for f in forbidden if _same_time(f["start"], start)]
-        hits = [e for e in evidence if _same_time(e["start"], start)]
-        spans += [(e["match"], "evidence") for e in hits if e.get("match")]
-        role = segment.get("role") or segment.get("speaker") or ""
-        lines.append(
-            Line(start, float(segment["end"]), role, highlight(segment["text"], spans), bool(hits))
-        )
+    for segment in transcript:
+        start = float(segment.start)
+        spans = [(f.text, "forbidden") for f in forbidden if _same_time(f.start, start)]
+        hits = [e for e in evidence if _same_time(e.start, start)]
+        spans += [(e.match, "evidence") for e in hits if e.match]
+        lines.append(Line(start, float(segment.end), segment.role,
+                          highlight(segment.text, spans), bool(hits)))  # fmt: skip
     return lines
 
 
-def _segments(session: Session, call_id: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def _transcript(engine: Engine, call_id: str, result: CallResult | None) -> list[TranscriptLine]:
     """The transcript by role: the result's own (recordings path) or the stored one, with
     diarization labels mapped to roles."""
-    if result.get("transcript"):
-        return list(result["transcript"])
-    stored = session.scalar(
-        select(TranscriptRow.segments)
-        .where(TranscriptRow.call_id == call_id)
-        .order_by(TranscriptRow.id.desc())
-        .limit(1)
-    )
-    mapping = (result.get("roles") or {}).get("mapping") or {}
-    return [s | {"role": mapping.get(s["speaker"], s["speaker"])} for s in stored or []]
+    verdict = result.verdict if result else None
+    if verdict and verdict.transcript:
+        return list(verdict.transcript)
+    mapping = verdict.roles.mapping if verdict else {}
+    return [_line(s, mapping) for s in stored.latest_transcript(engine, call_id)]
 
 
-def call_page(engine: Engine, call: CallRow, user: User, settings: ReviewSettings) -> CallPage:
-    with Session(engine, expire_on_commit=False) as session:
-        item = session.scalar(select(ReviewItemRow).where(ReviewItemRow.call_id == call.call_id))
-        verdict_id = item.verdict_id if item else _latest_verdict(session, call.call_id)
-        verdict = session.get(VerdictRow, verdict_id) if verdict_id else None
-        result = verdict.result if verdict else {}
-        blind = bool(item and item.blind and item.status == "pending")
-        findings: list[FindingView] = []
-        if verdict is not None and not blind:
-            findings = _findings(session, verdict.id, settings)
-        lines = _lines(_segments(session, call.call_id, result), result, not blind)
+def _line(segment: Segment, mapping: Mapping[str, str]) -> TranscriptLine:
+    role = mapping.get(segment.speaker, segment.speaker)
+    return TranscriptLine(segment.start, segment.end, role, segment.text)
+
+
+def _audio(audio: AudioSignals | None) -> tuple[SignalsByRole, Events]:
+    """Each role's signals, and the silences and overlaps on one timeline; none without audio."""
+    if audio is None:
+        return (), ()
+    roles = tuple((role, dataclasses.asdict(signals)) for role, signals in audio.roles.items())
+    timed: list[tuple[float, dict[str, object]]] = [
+        (start, {"kind": "silence", "start": start, "end": end}) for start, end in audio.silences
+    ]
+    for o in audio.overlaps:
+        kind = "interruption" if o.interruption else "overlap"
+        event = {"kind": kind, "start": o.start, "end": o.end, "by": o.by, "over": o.over}
+        timed.append((o.start, event))
+    return roles, tuple(event for _, event in sorted(timed, key=lambda t: t[0]))
+
+
+def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSettings) -> CallPage:
+    item = stored.review_item(engine, call.call_id)
+    verdict_id = item.verdict_id if item else stored.latest_judged(engine, call.call_id)
+    result = stored.verdict_result(engine, verdict_id) if verdict_id else None
+    blind = bool(item and item.blind and item.status == "pending")
+    findings: list[FindingView] = []
+    if verdict_id and result is not None and not blind:
+        findings = _findings(engine, verdict_id, settings)
+    shown = None if blind else result
+    lines = _lines(_transcript(engine, call.call_id, result), shown.verdict if shown else None)
     duration = max([call.duration_s, *(line.end for line in lines)]) or 1.0
     markers = [
         Marker(f.start, round(100 * f.start / duration, 2), f.code, f.kind)
         for f in findings
         if f.start is not None
     ]
-    audio = result.get("audio") or {}
-    shown = user.role in settings.unmask_roles
+    audio_roles, audio_events = _audio(result.audio if result else None)
+    unmasked = user.role in settings.unmask_roles
     return CallPage(
         call=call,
-        number=call.customer_number if shown else mask_number(call.customer_number),
-        result={} if blind else result,
+        number=call.customer_number if unmasked else mask_number(call.customer_number),
+        result=shown,
         lines=tuple(lines),
         findings=tuple(findings),
         markers=tuple(markers),
         has_audio=recording_path(engine, call.call_id) is not None,
-        audio_roles=tuple((audio.get("roles") or {}).items()),
-        audio_events=tuple(audio.get("events") or ()),
+        audio_roles=audio_roles,
+        audio_events=audio_events,
         item=item,
         blind=blind,
         audit=tuple(entries(engine, call.call_id, limit=50)),
     )
 
 
-def _latest_verdict(session: Session, call_id: str) -> int | None:
-    return session.scalar(
-        select(VerdictRow.id)
-        .where(VerdictRow.call_id == call_id, VerdictRow.status == "ok")
-        .order_by(VerdictRow.id.desc())
-        .limit(1)
-    )
-
-
-def _findings(session: Session, verdict_id: int, settings: ReviewSettings) -> list[FindingView]:
-    states = finding_states(session, verdict_id)
-    rows = session.scalars(
-        select(FindingRow).where(FindingRow.verdict_id == verdict_id).order_by(FindingRow.id)
-    ).all()
-    disputes: dict[int, list[DisputeRow]] = {}
-    for dispute in session.scalars(
-        select(DisputeRow).where(DisputeRow.finding_id.in_([f.id for f in rows]))
-    ):
+def _findings(engine: Engine, verdict_id: int, settings: ReviewSettings) -> list[FindingView]:
+    states = stored.finding_states(engine, verdict_id)
+    rows = stored.findings(engine, verdict_id)
+    disputes: dict[int, list[Dispute]] = {}
+    for dispute in stored.disputes_of(engine, [f.id for f in rows]):
         disputes.setdefault(dispute.finding_id, []).append(dispute)
     views = []
     for f in rows:
         state = states.get(f.id)
-        start = min((float(e["start"]) for e in f.evidence), default=None)
+        start = min((float(e.start) for e in f.evidence), default=None)
         views.append(
             FindingView(
                 f.id,

@@ -64,6 +64,15 @@ def scorecard(frame: pd.DataFrame, level: Level, period: PeriodKind) -> pd.DataF
     return out.reset_index().rename(columns={"key": level})
 
 
+def rows_where(frame: pd.DataFrame, **equal: str | None) -> pd.DataFrame:
+    """The rows whose columns hold the values given; a value of None, or a column the frame
+    does not have, sets no condition."""
+    for column, value in equal.items():
+        if value and column in frame:
+            frame = frame[frame[column] == value]
+    return frame
+
+
 def language_ranking(frame: pd.DataFrame, month: str, min_calls: int) -> pd.DataFrame:
     """Agents of one month by forbidden phrases per 100 calls, fewest first (best at the top,
     worst at the bottom), among agents with at least `min_calls` calls."""

@@ -9,7 +9,8 @@ import pandas as pd
 FORMATS = ("csv", "xlsx", "parquet", "md")
 
 
-def write_table(table: pd.DataFrame, fmt: str, path: Path) -> None:
+def write_table(table: pd.DataFrame, fmt: str, path: Path) -> int:
+    """Write the table in `fmt` (one of FORMATS); returns its number of rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         table.to_csv(path, index=False)
@@ -21,6 +22,12 @@ def write_table(table: pd.DataFrame, fmt: str, path: Path) -> None:
         path.write_text(table.to_markdown(index=False) + "\n", encoding="utf-8")
     else:
         raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
+    return len(table)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The table as a markdown table, for a terminal."""
+    return table.to_markdown(index=False) if len(table) else "(no rows)"
 
 
 def trend_chart(card: pd.DataFrame, level: str, key: str, path: Path) -> None:

@@ -1,1 +1,3 @@
-"""The database: SQLAlchemy 2 models, Alembic migrations, idempotent persistence."""
+"""The database: SQLAlchemy 2 tables, Alembic migrations, idempotent persistence, and the
+repositories every other package reads and writes through. Only this package builds queries;
+what leaves it is frozen records (and the `Engine` handle from db.py)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,8 +15,36 @@ from qa_pipeline.callbacks.plan import CONFIRM_OUTCOMES, REVISIT_OUTCOMES, Plann
 from qa_pipeline.errors import TaskError
 from qa_pipeline.ruleset.schema import TasksFile
 from qa_pipeline.storage.tables import TaskRow
+from qa_pipeline.storage.transaction import Bind, Transaction, reading
 from qa_pipeline.storage.upsert import insert_ignore
 from qa_pipeline.verdict.model import CallResult
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A stored callback task, its times in UTC; the fields are the table's, in its order."""
+
+    id: int
+    call_id: str
+    kind: str  # revisit | confirm_1 | confirm_2 | confirm_3 | confirm_extended
+    priority: str
+    status: str  # open | closed
+    outcome: str | None
+    reason_codes: tuple[str, ...]
+    summary: str
+    customer_number: str
+    agent_id: str
+    team: str
+    campaign: str
+    due_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+    note: str | None
+    trial_end: str | None  # confirmations: ISO date
+    extended: bool
+    linked_call_id: str | None  # a revisit's own call
+    linked_valid: bool | None
+
 
 _CALL_FIELDS = ("customer_number", "agent_id", "team", "campaign")
 
@@ -46,30 +76,70 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _in_utc(task: TaskRow) -> TaskRow:
-    for name in ("due_at", "created_at", "closed_at"):
-        value = getattr(task, name)
-        if value is not None:
-            setattr(task, name, utc(value))
-    return task
+def _task(row: TaskRow) -> Task:
+    closed = utc(row.closed_at) if row.closed_at is not None else None
+    return Task(
+        row.id, row.call_id, row.kind, row.priority, row.status, row.outcome,
+        tuple(row.reason_codes), row.summary, row.customer_number, row.agent_id, row.team,
+        row.campaign, utc(row.due_at), utc(row.created_at), closed, row.note, row.trial_end,
+        row.extended, row.linked_call_id, row.linked_valid,
+    )  # fmt: skip
 
 
-def list_tasks(engine: Engine, status: str = "open", kind: str | None = None) -> list[TaskRow]:
+def list_tasks(engine: Engine, status: str = "open", kind: str | None = None) -> list[Task]:
     query = select(TaskRow).order_by(TaskRow.due_at, TaskRow.id)
     if status != "all":
         query = query.where(TaskRow.status == status)
     if kind:
         query = query.where(TaskRow.kind == kind)
-    with Session(engine, expire_on_commit=False) as session:
-        return [_in_utc(t) for t in session.scalars(query)]
+    with reading(engine) as session:
+        return [_task(t) for t in session.scalars(query)]
 
 
-def get_task(engine: Engine, task_id: int) -> TaskRow:
-    with Session(engine, expire_on_commit=False) as session:
+def get_task(engine: Engine, task_id: int) -> Task:
+    with reading(engine) as session:
         task = session.get(TaskRow, task_id)
-    if task is None:
-        raise TaskError(f"no task {task_id}")
-    return _in_utc(task)
+        if task is None:
+            raise TaskError(f"no task {task_id}")
+        return _task(task)
+
+
+def tasks_of(bind: Bind, call_id: str) -> list[Task]:
+    """A call's tasks, oldest first."""
+    query = select(TaskRow).where(TaskRow.call_id == call_id).order_by(TaskRow.id)
+    with reading(bind) as session:
+        return [_task(t) for t in session.scalars(query)]
+
+
+def add_tasks(tx: Transaction, result: CallResult, planned: Sequence[PlannedTask]) -> None:
+    """`insert_tasks` inside a caller's transaction."""
+    insert_tasks(tx.connection(), result, planned)
+
+
+def close_open(
+    tx: Transaction, call_id: str, revisit: bool, outcome: str, note: str, at: datetime
+) -> None:
+    """Close the call's open revisit task (`revisit`) or its open confirmations (not)."""
+    kind = TaskRow.kind == "revisit" if revisit else TaskRow.kind != "revisit"
+    tx.session.execute(
+        update(TaskRow)
+        .where(TaskRow.call_id == call_id, kind, TaskRow.status == "open")
+        .values(status="closed", outcome=outcome, closed_at=at, note=note)
+    )
+
+
+def reopen(tx: Transaction, call_id: str, revisit: bool, outcomes: Collection[str]) -> None:
+    """Reopen the call's revisit task (`revisit`) or its confirmations (not), where they were
+    closed with one of `outcomes`."""
+    kind = TaskRow.kind == "revisit" if revisit else TaskRow.kind != "revisit"
+    tx.session.execute(
+        update(TaskRow)
+        .where(
+            TaskRow.call_id == call_id, kind, TaskRow.status == "closed",
+            TaskRow.outcome.in_(list(outcomes)),
+        )
+        .values(status="open", outcome=None, closed_at=None, note=None)
+    )  # fmt: skip
 
 
 def close_task(
@@ -79,10 +149,10 @@ def close_task(
     policy: TasksFile,
     trial_days: int | None,
     note: str | None = None,
-) -> list[TaskRow]:
+) -> list[Task]:
     """Close a task with its outcome; returns the tasks this created (an unreachable trial
     customer gets the trial extended once and one more confirmation before the new end)."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with Session(engine) as session, session.begin():
         task = session.get(TaskRow, task_id, with_for_update=True)
         if task is None:
             raise TaskError(f"no task {task_id}")
@@ -106,7 +176,8 @@ def close_task(
             if already is None:
                 created.append(_extension(task, trial_days or 0, policy))
                 session.add_all(created)
-        return created
+                session.flush()
+        return [_task(t) for t in created]
 
 
 def _extension(task: TaskRow, trial_days: int, policy: TasksFile) -> TaskRow:
@@ -121,5 +192,6 @@ def _extension(task: TaskRow, trial_days: int, policy: TasksFile) -> TaskRow:
     return TaskRow(**fields)
 
 
-def as_dict(task: TaskRow) -> dict[str, Any]:
-    return {c.name: getattr(task, c.name) for c in TaskRow.__table__.columns}
+def as_dict(task: Task) -> dict[str, Any]:
+    """Every field by name, the reason codes as the list the database holds."""
+    return dataclasses.asdict(task) | {"reason_codes": list(task.reason_codes)}

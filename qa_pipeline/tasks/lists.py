@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qa_pipeline.errors import InputDirError
-from qa_pipeline.storage.tables import TaskRow
+from qa_pipeline.storage.tasks import Task
 
 EXPORT_COLUMNS = (
     "task_id", "customer_number", "priority", "due_at", "kind", "campaign", "agent_id", "team",
@@ -27,7 +27,7 @@ def read_do_not_call(path: Path | None) -> frozenset[str]:
     return frozenset(n for n in numbers if n)
 
 
-def dialer_csv(tasks: Iterable[TaskRow], do_not_call: frozenset[str] = frozenset()) -> str:
+def dialer_csv(tasks: Iterable[Task], do_not_call: frozenset[str] = frozenset()) -> str:
     """Open tasks as a dialer-ready CSV, most urgent and earliest first; numbers added to the
     do-not-call list since the task was created are left out."""
     out = io.StringIO()

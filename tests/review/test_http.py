@@ -253,16 +253,25 @@ def test_overdue_calls_are_marked_and_escalated(app_url: str) -> None:
 def test_audio_signals_and_recognised_transcript_render_generically(
     client: TestClient, seeded_sqlite: tuple[str, Engine]
 ) -> None:
+    import dataclasses
+
     from sqlalchemy import update
 
+    from qa_pipeline.audio.signals import AudioSignals, RoleSignals
+
+    agent = RoleSignals(talk_s=20.0, talk_share=0.6, turns=5, speech_rate=4.2, rate_unit="chars",
+                        too_fast=False, interruptions=3)  # fmt: skip
+    audio = AudioSignals(duration_s=30.0, roles={"agent": agent}, total_silence_s=7.5,
+                         longest_silence_s=7.5, longest_silence_at=12.0,
+                         silences=((12.0, 19.5),), overlaps=(), first_agent_word_s=0.5,
+                         talking_at_end=())  # fmt: skip
     engine = seeded_sqlite[1]
     with Session(engine) as session:
         verdict = session.scalars(select(VerdictRow).where(VerdictRow.call_id == "zh-s-002")).one()
         result = dict(verdict.result) | {
             "transcript": [{"start": 0.5, "end": 2.0, "role": "agent", "text": "您好，识别文本"}],
-            "audio": {"roles": {"agent": {"speech_rate": 4.2, "interruptions": 3}},
-                      "events": [{"kind": "silence", "start": 12.0, "end": 19.5}]},
-        }  # fmt: skip
+            "audio": dataclasses.asdict(audio),
+        }
         session.execute(update(VerdictRow).where(VerdictRow.id == verdict.id).values(result=result))
         session.commit()
     login(client, "lead")

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from qa_pipeline.errors import ReviewError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions
-from qa_pipeline.review.audit import entries
 from qa_pipeline.review.auth import User, authenticate
 from qa_pipeline.review.calibration import agreement, drawn, share_for
 from qa_pipeline.review.queue import QueueFilter, build_queue, sync_queue
 from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.review.sla import escalate_overdue, sla_minutes
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.storage.audit import entries
+from qa_pipeline.storage.review import finding_states
 from qa_pipeline.storage.tables import (
     FindingRow,
     ReviewItemRow,
@@ -225,8 +226,9 @@ def test_dispute_upheld_overturns_and_rejected_keeps(
     actions.decide_dispute(engine, ruleset, NO_DRAWS, LEAD, first, "rejected", "嗯 is not a yes",
                            NOW)  # fmt: skip
     with Session(engine) as session:
-        states = actions.finding_states(session, session.get(FindingRow, consent).verdict_id)  # type: ignore[union-attr]
+        verdict_id = session.get(FindingRow, consent).verdict_id  # type: ignore[union-attr]
         item = session.scalar(select(ReviewItemRow).where(ReviewItemRow.call_id == "zh-s-004"))
+    states = finding_states(engine, verdict_id)
     assert states[consent].action == "confirm"
     assert states[arguing].action == "overturn" and "upheld" in (states[arguing].note or "")
     assert item is not None and item.final is not None and item.final["forbidden"] == {}

@@ -18,13 +18,14 @@ from sqlalchemy import create_engine
 from qa_pipeline.batch.run import run_batch
 from qa_pipeline.cli import main
 from qa_pipeline.errors import ReviewSettingsError, UserError
-from qa_pipeline.review.auth import add_user, authenticate, list_users, mask_number
+from qa_pipeline.review.auth import add_user, authenticate, mask_number
 from qa_pipeline.review.i18n import LANGUAGES, strings
 from qa_pipeline.review.settings import load_settings, setting_names, severity_of
 from qa_pipeline.review.views import highlight
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.db import MIGRATIONS, connect
 from qa_pipeline.storage.tables import Base
+from qa_pipeline.storage.users import list_users
 from qa_pipeline.verdict.final import final_verdict
 from qa_pipeline.verdict.serialize import read_results
 from tests.conftest import ROOT

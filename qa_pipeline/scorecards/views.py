@@ -1,20 +1,43 @@
-"""Scorecard tables and charts as the pages show (and export) them, within a user's scope."""
+"""Scorecard tables and charts as the workbench pages show (and export) them, within a user's
+scope. Pages get a `Table` of plain values, never a DataFrame."""
 
 from __future__ import annotations
 
+import io
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
 from qa_pipeline.scorecards.export import trend_chart
 from qa_pipeline.scorecards.frame import load_frame
+from qa_pipeline.storage.db import Engine
 
 HEAD = ("calls", "sales", "valid_sales", "valid_rate")
 TAIL = ("forbidden_per_100", "agent_hung_up_first", "script_adherence", "revisits_open")
+RANKING = ("rank", "agent_id", "calls", "forbidden_per_100")
+CARD_FORMATS = {  # export format: media type
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+Value = str | int | float | bool | None  # None: nothing to show (a rate over no sales)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of plain values under named columns, in the frame's order."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Value, ...], ...]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Table:
+        plain = frame.astype(object).where(frame.notna(), None)
+        return cls(tuple(frame.columns), tuple(plain.itertuples(index=False, name=None)))
 
 
 def _shown(card: pd.DataFrame) -> list[str]:
@@ -37,13 +60,30 @@ def _full(engine: Engine, scope_team: str | None, params: dict[str, str]) -> pd.
     return card
 
 
-def card_table(engine: Engine, scope_team: str | None, params: dict[str, str]) -> pd.DataFrame:
-    """The scorecard table on screen (and in its export): one row per key and period."""
+def _card(engine: Engine, scope_team: str | None, params: dict[str, str]) -> pd.DataFrame:
     card = _full(engine, scope_team, params)
     level = params["level"]
     if params.get("key"):
         card = card[card[level].astype(str) == params["key"]]
     return card[[level, "period", *_shown(card)]].reset_index(drop=True)
+
+
+def card_table(engine: Engine, scope_team: str | None, params: dict[str, str]) -> Table:
+    """The scorecard table on screen: one row per key and period."""
+    return Table.of(_card(engine, scope_team, params))
+
+
+def card_file(engine: Engine, scope_team: str | None, params: dict[str, str], fmt: str) -> bytes:
+    """The table on screen as a file in one of CARD_FORMATS."""
+    card = _card(engine, scope_team, params)
+    if fmt == "xlsx":
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "card.xlsx"
+            card.to_excel(path, index=False)
+            return path.read_bytes()
+    buffer = io.StringIO()
+    card.to_csv(buffer, index=False)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads the CJK right
 
 
 def chart_png(engine: Engine, scope_team: str | None, params: dict[str, str]) -> bytes | None:
@@ -62,11 +102,11 @@ def chart_png(engine: Engine, scope_team: str | None, params: dict[str, str]) ->
 
 def ranking_table(
     engine: Engine, scope_team: str | None, month: str, min_calls: int
-) -> tuple[pd.DataFrame, str]:
-    """The month's service-language ranking (best first), default the latest month."""
+) -> tuple[Table, str]:
+    """The month's service-language ranking (best first), default the latest month, with that
+    month."""
     frame = scoped_frame(engine, scope_team)
     if frame.empty:
-        return pd.DataFrame(columns=["rank", "agent_id", "calls", "forbidden_per_100"]), month
+        return Table(RANKING, ()), month
     month = month or str(period_of(frame["local_date"], "month").max())
-    ranked = language_ranking(frame, month, min_calls)
-    return ranked[["rank", "agent_id", "calls", "forbidden_per_100"]], month
+    return Table.of(language_ranking(frame, month, min_calls)[list(RANKING)]), month
