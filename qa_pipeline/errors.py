@@ -6,6 +6,7 @@ valid choices where there is a closed set.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 
 
@@ -178,3 +179,23 @@ class OptionsError(QAPipelineError):
     """Command-line options that do not go together; the message says which and why."""
 
     code = "E090"
+
+
+class MissingExtraError(QAPipelineError):
+    """A feature whose packages are an optional extra (parquet, postgres, charts) that is not
+    installed; the message names the extra to install."""
+
+    code = "E091"
+
+    def __init__(self, feature: str, extra: str) -> None:
+        super().__init__(
+            f"{feature} needs the optional extra {extra!r}: pip install 'qa-pipeline[{extra}]'"
+        )
+
+    @classmethod
+    def check(cls, module: str, extra: str, feature: str) -> None:
+        """Raise unless `module` (what the extra installs) can be imported."""
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise cls(feature, extra) from exc

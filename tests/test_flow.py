@@ -81,6 +81,7 @@ def _artifact(key: str) -> str:
     return str(artifact.data)
 
 
+@pytest.mark.slow  # the Prefect test harness starts a server
 def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'qa.db'}"
     result = nightly_qa(str(input_root), DAY, None, db, str(tmp_path / "out"), chunk_size=4)
@@ -96,6 +97,7 @@ def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # the Prefect test harness starts a server
 def test_publish_summary(harness: None, tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     run_batch(SAMPLES, tmp_path, load_rules(ROOT / "rules"))  # zh-s-004 fails consent

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from types import ModuleType, SimpleNamespace
+
+import pytest
+
+from qa_pipeline.ingest.batch import transcript_files
+from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.text import lexicon
+from tests.conftest import ROOT
 
 
 def _found(ruleset: Ruleset, language: str, lexicon: str, text: str) -> bool:
@@ -49,3 +59,51 @@ def test_first_chars_screen_is_a_superset() -> None:
     for text in ("i don't", "]x", "^x", "-x", "真傻"):
         assert pattern.search(text), text
     assert compile_patterns(["a*", "b"], word_boundaries=False).pattern == "(?:a*)|(?:b)"
+
+
+def _lexicon_without_parser(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A fresh copy of the lexicon module, imported where `re._parser` cannot be imported."""
+    monkeypatch.setitem(sys.modules, "re._parser", None)  # None in sys.modules: ImportError
+    spec = importlib.util.spec_from_file_location("lexicon_without_parser", lexicon.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _boom(pattern: str) -> None:
+    raise TypeError("the private parser changed")
+
+
+@pytest.mark.parametrize("failure", ["import", "parse"])
+def test_without_the_private_parser_the_same_matches(
+    ruleset: Ruleset, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """The screen reads patterns with CPython's private `re._parser`. If that cannot be
+    imported, or parsing raises, patterns compile without the screen and match the same."""
+    forbidden = {
+        language: ([p for rule in pack.forbidden for p in rule.spec.patterns], pack)
+        for language, pack in ruleset.languages.items()
+    }
+    screened = {
+        language: lexicon.compile_patterns(patterns, pack.word_boundaries)
+        for language, (patterns, pack) in forbidden.items()
+    }
+    if failure == "import":
+        fallback = _lexicon_without_parser(monkeypatch)
+    else:
+        monkeypatch.setattr(lexicon, "_parser", SimpleNamespace(parse=_boom))
+        monkeypatch.setattr(lexicon, "_compile", lexicon._compile.__wrapped__)  # no stale cache
+        fallback = lexicon
+    calls = [load_call(path) for path in transcript_files(ROOT / "samples" / "calls")]
+    found = 0
+    for language, (patterns, pack) in forbidden.items():
+        plain = fallback.compile_patterns(patterns, pack.word_boundaries)
+        assert "(?=[" in screened[language].pattern and "(?=[" not in plain.pattern
+        for call in (c for c in calls if c.language == language):
+            for text in (pack.view(s.text) for s in call.segments):
+                spans = [m.span() for m in screened[language].finditer(text)]
+                assert spans == [m.span() for m in plain.finditer(text)], text
+                found += len(spans)
+    assert found  # the samples say forbidden phrases: the comparison saw matches

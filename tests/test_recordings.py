@@ -36,6 +36,7 @@ from tests.conftest import ROOT, changed_rules, require_tool
 
 CALLS = ROOT / "samples" / "calls"
 TOLERANCE_S = 0.3
+pytestmark = pytest.mark.slow  # end to end: synthesis, a Whisper model, decoding
 
 
 def _sample(name: str) -> Call:

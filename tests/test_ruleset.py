@@ -3,6 +3,7 @@ a broken campaign or language disables only the calls that need it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from qa_pipeline.errors import RulesetError
 from qa_pipeline.judging.judge import load_rules
+from qa_pipeline.ruleset import loader
 from tests.conftest import ROOT
 
 
@@ -127,3 +129,23 @@ def test_version_changes_with_content(rules_copy: Path) -> None:
     path = rules_copy / "forbidden" / "en.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n# note\n", encoding="utf-8")
     assert load_rules(rules_copy).version != before
+
+
+def test_version_changes_with_a_verdict_library(
+    rules_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgraded opencc, pypinyin or rapidfuzz can change verdicts: a new rules version."""
+    before = load_rules(rules_copy).version
+    real = loader.metadata.version
+    for library in loader.VERDICT_LIBRARIES:
+        monkeypatch.setattr(
+            loader.metadata,
+            "version",
+            lambda name, lib=library: "0.0" if name == lib else real(name),
+        )
+        loader._libraries.cache_clear()
+        try:
+            after = load_rules(rules_copy).version
+        finally:
+            loader._libraries.cache_clear()
+        assert after != before and re.fullmatch("[0-9a-f]{12}", after), library

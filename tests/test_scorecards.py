@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from qa_pipeline.cli import main
+from qa_pipeline.errors import MissingExtraError
+from qa_pipeline.scorecards import export
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
-from qa_pipeline.scorecards.export import FORMATS, trend_chart, write_table
+from qa_pipeline.scorecards.export import (
+    FORMATS,
+    chart_png,
+    font_families,
+    trend_chart,
+    write_table,
+)
 from qa_pipeline.scorecards.frame import call_row
 from qa_pipeline.scorecards.report import weekly_report
+from qa_pipeline.storage.db import connect
 from qa_pipeline.verdict.facts import VerdictFacts
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_tool
 
 CRITERIA = ("account_holder_verified", "caller_competent", "disclosures", "explicit_consent")
 
@@ -101,6 +114,52 @@ def test_trend_chart(tmp_path: Path) -> None:
     path = tmp_path / "trend.png"
     trend_chart(scorecard(FRAME, "agent", "day"), "agent", "A1", path)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def _missing_glyphs(card: pd.DataFrame, key: str) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chart_png(card, "team", key)
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_chart_draws_chinese_names_with_a_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Chinese team name is drawn in a CJK font found among the installed ones, not as boxes
+    (matplotlib warns of each glyph no font in the list has)."""
+    require_tool(len(font_families()) > 1, "fonts-wqy-microhei")
+    card = scorecard(FRAME.assign(team="华南二组"), "team", "day")
+    assert _missing_glyphs(card, "华南二组") == []
+    monkeypatch.setattr(export, "font_families", lambda: ("DejaVu Sans",))
+    assert _missing_glyphs(card, "华南二组")  # the check can fail: DejaVu alone has no hanzi
+
+
+def test_charts_drawn_in_threads_are_the_same() -> None:
+    """Each chart has its own Figure (no pyplot state), so the server's threads can draw at
+    once: charts drawn in parallel are byte for byte the ones drawn alone."""
+    card = scorecard(FRAME, "agent", "day")
+    alone = {key: chart_png(card, "agent", key) for key in ("A1", "A2")}
+    with ThreadPoolExecutor(4) as pool:
+        drawn = list(pool.map(lambda key: (key, chart_png(card, "agent", key)), ["A1", "A2"] * 4))
+    assert all(png == alone[key] for key, png in drawn)
+    assert alone["A1"] != alone["A2"]
+
+
+@pytest.mark.parametrize(
+    ("module", "extra", "act"),
+    [
+        ("pyarrow", "parquet", lambda p: write_table(FRAME, "parquet", p / "c.parquet")),
+        ("matplotlib", "charts", lambda p: trend_chart(FRAME, "agent", "A1", p / "t.png")),
+        ("psycopg", "postgres", lambda p: connect("postgresql+psycopg://qa@127.0.0.1:1/qa")),
+    ],
+)
+def test_a_missing_extra_is_named(
+    module: str, extra: str, act: Callable[[Path], object], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setitem(sys.modules, module, None)  # None in sys.modules: ImportError
+    with pytest.raises(MissingExtraError) as info:
+        act(tmp_path)
+    assert f"qa-pipeline[{extra}]" in str(info.value) and info.value.code == "E091"
 
 
 def test_cli_after_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

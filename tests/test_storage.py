@@ -137,6 +137,7 @@ def _run(batch: Path, out: Path, db_url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_killed_run_finishes_on_rerun(db_url: str, tmp_path: Path) -> None:
     batch = _batch(tmp_path / "calls", 600)
     store = Store(connect(db_url))
@@ -155,6 +156,7 @@ def test_killed_run_finishes_on_rerun(db_url: str, tmp_path: Path) -> None:
     assert len(rows) == 600 and len({json.loads(r)["call_id"] for r in rows}) == 600
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_make_no_duplicates(db_url: str, tmp_path: Path) -> None:
     batch = _batch(tmp_path / "calls", 200)
     connect(db_url)  # migrate once, as a deployment does before starting workers
@@ -266,6 +268,7 @@ def test_a_rebuild_counts_what_was_stored_while_it_waited(
     assert _scorecards(store)[("center", "center", "month", "2026-11")]["calls"] == 40
 
 
+@pytest.mark.slow
 def test_rebuilds_at_once_finish_with_the_right_rows(
     db_url: str, tmp_path: Path, ruleset: Ruleset
 ) -> None:

@@ -13,8 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qa_pipeline.errors import ModelNotFoundError, RuleFileError
+from qa_pipeline.ruleset.bundled import bundled_dir
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "models" / "models.yaml"
 CT2_FILES = ("model.bin", "config.json")
 
 
@@ -57,8 +57,13 @@ class ModelsConfig:
         return self.path.parent / self.file.diarization.dir
 
 
+def default_config() -> Path:
+    """`models/models.yaml` of a source checkout, else the copy installed with the package."""
+    return bundled_dir("models", "models.yaml") / "models.yaml"
+
+
 def load_models_config(path: Path | None = None) -> ModelsConfig:
-    path = path or DEFAULT_CONFIG
+    path = path or default_config()
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
         return ModelsConfig(path, ModelsFile.model_validate(data))

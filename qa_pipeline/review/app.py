@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.middleware.sessions import SessionMiddleware
 
-from qa_pipeline.errors import QAPipelineError
+from qa_pipeline.errors import MissingExtraError, QAPipelineError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.calibration import agreement
@@ -43,9 +43,9 @@ from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.scorecards.views import (
     CARD_FORMATS,
+    card_chart,
     card_file,
     card_table,
-    chart_png,
     ranking_table,
 )
 from qa_pipeline.storage.audit import entries
@@ -405,7 +405,10 @@ def _routes(app: FastAPI, state: AppState) -> None:
     def chart(request: Request) -> Response:
         user = _user(request)
         params = card_params(request, user)
-        png = chart_png(state.engine, user.scope_team, params)
+        try:
+            png = card_chart(state.engine, user.scope_team, params)
+        except MissingExtraError as exc:  # installed without the charts extra
+            raise HTTPException(404, exc.message) from exc
         if png is None:
             raise HTTPException(404, "nothing to chart")
         return Response(png, media_type="image/png")

@@ -11,6 +11,8 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from qa_pipeline.errors import QAPipelineError, RuleFileError, RulesetError
 from qa_pipeline.languages import Language
 from qa_pipeline.languages import get as get_language
+from qa_pipeline.ruleset.bundled import bundled_dir
 from qa_pipeline.ruleset.facts import CampaignFacts
 from qa_pipeline.ruleset.schema import (
     CampaignFile,
@@ -67,12 +70,8 @@ class NamesLexicons(Protocol):
 
 
 def default_rules_dir() -> Path:
-    """`rules/` beside the package (a source checkout), else the one installed with it."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here.parent / "rules", here / "rules"):
-        if (candidate / "criteria.yaml").is_file():
-            return candidate
-    return here.parent / "rules"
+    """`rules/` of a source checkout, else the copy installed with the package."""
+    return bundled_dir("rules", "criteria.yaml")
 
 
 @dataclass(frozen=True)
@@ -439,8 +438,19 @@ def _check_campaign(
     return campaign
 
 
+# The text libraries whose output decides verdicts (script conversion, pinyin matching, fuzzy
+# term matching): an upgrade of one is a new rules version, so stored calls are judged again.
+VERDICT_LIBRARIES = ("opencc", "pypinyin", "rapidfuzz")
+
+
+@cache
+def _libraries() -> bytes:
+    return " ".join(f"{name}=={metadata.version(name)}" for name in VERDICT_LIBRARIES).encode()
+
+
 def _version(root: Path) -> str:
-    digest = hashlib.sha256()
+    """12 hex characters of a hash of every rule file and the verdict libraries' versions."""
+    digest = hashlib.sha256(_libraries())
     for path in sorted(root.rglob("*.yaml")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+import io
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
+from qa_pipeline.errors import MissingExtraError
+
 FORMATS = ("csv", "xlsx", "parquet", "md")
+
+# Fonts with Chinese glyphs, tried after DejaVu Sans (matplotlib falls back glyph by glyph), so a
+# Chinese team or agent name is drawn, not boxes. fonts-wqy-microhei is the Debian package.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+)
 
 
 def write_table(table: pd.DataFrame, fmt: str, path: Path) -> int:
     """Write the table in `fmt` (one of FORMATS); returns its number of rows."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         table.to_csv(path, index=False)
     elif fmt == "xlsx":
         table.to_excel(path, index=False)
     elif fmt == "parquet":
+        MissingExtraError.check("pyarrow", "parquet", "parquet export")
         table.to_parquet(path, index=False)
-    elif fmt == "md":
-        path.write_text(table.to_markdown(index=False) + "\n", encoding="utf-8")
     else:
-        raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
+        path.write_text(table.to_markdown(index=False) + "\n", encoding="utf-8")
     return len(table)
 
 
@@ -30,26 +46,45 @@ def markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(index=False) if len(table) else "(no rows)"
 
 
-def trend_chart(card: pd.DataFrame, level: str, key: str, path: Path) -> None:
-    """Valid rate and forbidden phrases per 100 calls over the card's periods, for one key."""
-    import matplotlib
+@cache
+def font_families() -> tuple[str, ...]:
+    """DejaVu Sans, then every installed font of CJK_FONTS."""
+    from matplotlib import font_manager
 
-    matplotlib.use("Agg")  # no display on servers
-    import matplotlib.pyplot as plt
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", *(name for name in CJK_FONTS if name in installed))
+
+
+def chart_png(card: pd.DataFrame, level: str, key: str) -> bytes:
+    """Valid rate and forbidden phrases per 100 calls over the card's periods, for one key, as
+    PNG. Drawn on its own Figure, not pyplot's global state, so server threads may draw at once."""
+    MissingExtraError.check("matplotlib", "charts", "the trend chart")
+    from matplotlib.figure import Figure
 
     rows = card[card[level] == key].sort_values("period")
     forbidden = rows[
         [c for c in rows.columns if c.startswith("forbidden_") and c.endswith("_per_100")]
     ].sum(axis=1)
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    families = list(font_families())
+    figure = Figure(figsize=(8, 5))
+    top, bottom = figure.subplots(2, 1, sharex=True)
     top.plot(rows["period"], rows["valid_rate"], marker="o")
-    top.set_ylabel("valid rate")
+    top.set_ylabel("valid rate", fontfamily=families)
     top.set_ylim(0, 1.05)
     bottom.bar(rows["period"], forbidden)
-    bottom.set_ylabel("forbidden / 100 calls")
+    bottom.set_ylabel("forbidden / 100 calls", fontfamily=families)
     bottom.set_ylim(bottom=0)
-    figure.suptitle(f"{level} {key}")
+    for axes in (top, bottom):
+        axes.tick_params(labelfontfamily=families)
+    figure.suptitle(f"{level} {key}", fontfamily=families)
     figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def trend_chart(card: pd.DataFrame, level: str, key: str, path: Path) -> None:
+    """`chart_png` written to `path`."""
+    png = chart_png(card, level, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    path.write_bytes(png)

