@@ -149,3 +149,11 @@ def test_version_changes_with_a_verdict_library(
         finally:
             loader._libraries.cache_clear()
         assert after != before and re.fullmatch("[0-9a-f]{12}", after), library
+
+
+def test_version_covers_the_languages_code(rules_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_pipeline.languages import get
+
+    before = load_rules(rules_copy).version
+    monkeypatch.setattr(type(get("zh")), "version", 2)
+    assert load_rules(rules_copy).version != before

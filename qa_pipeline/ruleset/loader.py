@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from qa_pipeline.errors import QAPipelineError, RuleFileError, RulesetError
 from qa_pipeline.languages import Language
 from qa_pipeline.languages import get as get_language
+from qa_pipeline.languages import registered as registered_languages
 from qa_pipeline.ruleset.bundled import bundled_dir
 from qa_pipeline.ruleset.facts import CampaignFacts
 from qa_pipeline.ruleset.schema import (
@@ -448,9 +449,18 @@ def _libraries() -> bytes:
     return " ".join(f"{name}=={metadata.version(name)}" for name in VERDICT_LIBRARIES).encode()
 
 
+def _languages(root: Path) -> bytes:
+    """The registered implementation of each language pack's language (zh.v1): a new version
+    of a language's code can change verdicts as much as a rule file can."""
+    found = registered_languages()
+    names = [found[p.stem].name for p in sorted(root.glob("languages/*.yaml")) if p.stem in found]
+    return ",".join(names).encode()
+
+
 def _version(root: Path) -> str:
-    """12 hex characters of a hash of every rule file and the verdict libraries' versions."""
-    digest = hashlib.sha256(_libraries())
+    """12 hex characters of a hash of every rule file, the languages' code versions and the
+    verdict libraries' versions."""
+    digest = hashlib.sha256(_libraries() + _languages(root))
     for path in sorted(root.rglob("*.yaml")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
