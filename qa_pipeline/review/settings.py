@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from qa_pipeline.errors import ReviewSettingsError
+from qa_pipeline.review.i18n import DEFAULT_LANGUAGE
 from qa_pipeline.ruleset.schema import CriteriaFile
 
 ROLES = ("qa_lead", "supervisor", "admin")
@@ -39,7 +40,7 @@ class ReviewSettings:
     session_max_age_seconds: int = 8 * 3600
     secure_cookies: bool = False
     secret_key: str = ""
-    default_language: str = "zh"
+    default_language: str = DEFAULT_LANGUAGE
     queue_sync_seconds: int = 60
     ranking_min_calls: int = 20
     # Filled by `with_rules` from criteria.yaml (not a setting): severities `severity` overrides.

@@ -10,6 +10,8 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 LANGUAGES = tuple(sorted(path.stem for path in _HERE.glob("*.json")))
+# The interface language a user sees until they switch (review settings may override it).
+DEFAULT_LANGUAGE = (_HERE / "default.txt").read_text(encoding="utf-8").strip()
 
 
 @cache
