@@ -106,6 +106,9 @@ class LanguagePack:
     # Results of checks on a text, kept for this pack's life: telesales speech repeats its
     # script word for word across calls ("每月3元，前30天免费。"), so most sentences recur.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Each lexicon's patterns one by one (campaign facts filled in, examples attached): what
+    # `qa-pipeline rules check` and the pattern tests match alone.
+    lexicon_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def _replacement(self, match: re.Match[str]) -> str:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
@@ -401,6 +404,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         lexicons,
         rules,
         union,
+        lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},
     )
 
 
