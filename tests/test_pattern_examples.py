@@ -19,7 +19,8 @@ PATTERNS = rule_patterns(load_rules_cached(ROOT / "rules"))
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: f"{p.file}:{p.key}")
-def test_pattern_examples_hold(pattern: RulePattern) -> None:
+def test_pattern_has_examples_that_hold(pattern: RulePattern) -> None:
+    assert pattern.examples, f"{pattern.file} {pattern.key}: write it with an example it matches"
     assert not pattern.problems()
 
 
