@@ -270,11 +270,13 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     from qa_pipeline.checks.registry import REGISTRY
 
     if args.action == "types":
-        if args.db:
-            raise OptionsError("rules types lists the registered check types; it reads no database")
+        if args.db or args.calls:
+            raise OptionsError("rules types lists the registered check types; it reads no data")
         for name, check in sorted(REGISTRY.items()):
             print(f"{name:28} {check.kind:9} {check.doc}")
         return 0
+    if args.unmatched and not args.calls:
+        raise OptionsError("--unmatched lists the patterns that match nothing in --calls DIR")
     ruleset = load_rules(args.rules)
     for error in ruleset.errors:
         print(error.message, file=sys.stderr)
@@ -282,13 +284,35 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         f"rules {ruleset.version}: {len(ruleset.campaigns)} campaigns, "
         f"languages {sorted(ruleset.languages)}, {len(ruleset.errors)} broken files"
     )
+    examples_hold = _check_patterns(ruleset, args)
     if args.db:
         backlog = rejudge_backlog(connect(args.db), ruleset.version)
         print(
             f"database: {backlog.pending} of {backlog.calls} stored calls have no verdict under "
             f"rules {ruleset.version} (`qa-pipeline rejudge` would judge them)"
         )
-    return 1 if ruleset.errors else 0
+    return 1 if ruleset.errors or not examples_hold else 0
+
+
+def _check_patterns(ruleset: Ruleset, args: argparse.Namespace) -> bool:
+    """Each pattern's examples, and with --calls what matches nothing there; False when an
+    example fails."""
+    from qa_pipeline.judging.coverage import coverage, report, rule_patterns
+
+    patterns = rule_patterns(ruleset)
+    problems = [problem for pattern in patterns for problem in pattern.problems()]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    found = coverage(ruleset, patterns, args.calls) if args.calls else None
+    print(f"patterns: {len(patterns)}, {len(problems)} failing examples")
+    print("\n".join(report(patterns, found)))
+    if found is not None:
+        for unreadable in found.unreadable:
+            print(f"  not judged: {unreadable}")
+        if args.unmatched:
+            for pattern in found.unmatched:
+                print(f"  matches nothing: {pattern.file} {pattern.key} {pattern.pattern!r}")
+    return not problems
 
 
 def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
@@ -420,6 +444,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         help="check: also count the stored calls with no verdict under these rules (what "
         "`rejudge` would judge); default: no database is read",
+    )
+    rules.add_argument(
+        "--calls",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="check: also count the patterns that match something in this folder's transcript "
+        "call files (repeatable)",
+    )
+    rules.add_argument(
+        "--unmatched",
+        action="store_true",
+        help="check, with --calls: list the patterns that match nothing",
     )
     rules.set_defaults(func=_cmd_rules)
 

@@ -51,6 +51,16 @@ def changed_rules(folder: Path) -> Ruleset:
     return load_rules(folder)
 
 
+def with_first_pattern(rules: Path, language: str, lexicon: str, entry: str) -> None:
+    """Write `entry` (YAML) as the first pattern of a lexicon in the language pack under
+    `rules`."""
+    path = rules / "languages" / f"{language}.yaml"
+    text = path.read_text(encoding="utf-8")
+    head = f"  {lexicon}:\n    patterns:\n"
+    start = text.index(head) + len(head)
+    path.write_text(f"{text[:start]}      - {entry}\n{text[start:]}", encoding="utf-8")
+
+
 make_call = excerpt_call  # the fixtures' name for it
 
 

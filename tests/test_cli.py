@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from qa_pipeline.cli import NO_DATABASE, build_parser, main
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.tables import ScorecardRow, VerdictRow
-from tests.conftest import ROOT
+from tests.conftest import ROOT, with_first_pattern
 
 SAMPLES = ROOT / "samples" / "calls"
 
@@ -133,6 +133,35 @@ def test_rules_check_db_counts_what_rejudge_would_judge(
     assert "10 judged" in capsys.readouterr().out
     assert main(["rules", "check", "--rules", str(rules), "--db", db_url]) == 0
     assert "database: 0 of 10 stored calls" in capsys.readouterr().out
+
+
+def test_rules_check_tests_the_examples_and_counts_what_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rules", "check", "--calls", str(SAMPLES), "--unmatched"]) == 0
+    out = capsys.readouterr().out
+    assert "0 failing examples" in out
+    assert any(
+        line.split()[0] == "languages/zh.yaml" and line.endswith("match in 10 calls")
+        for line in out.splitlines()
+    )
+    assert "matches nothing: " in out
+    entry = "{p: 'i guess', e: ['I guess so'], not: ['I guessed it']}"
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    with_first_pattern(rules, "en", "hedge", entry)
+    assert main(["rules", "check", "--rules", str(rules)]) == 0
+    shutil.rmtree(rules)
+    shutil.copytree(ROOT / "rules", rules)
+    with_first_pattern(rules, "en", "hedge", entry.replace("I guess so", "I suppose"))
+    assert main(["rules", "check", "--rules", str(rules)]) == 1
+    err = capsys.readouterr().err
+    assert "languages/en.yaml lexicons.hedge.patterns.0 'i guess': does not match" in err
+
+
+def test_rules_check_unmatched_needs_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check", "--unmatched"]) == 2
+    assert "--calls" in capsys.readouterr().err
 
 
 def test_rules_types_reads_no_database(capsys: pytest.CaptureFixture[str]) -> None:

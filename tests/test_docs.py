@@ -21,6 +21,7 @@ from qa_pipeline.ruleset.schema import (
     LanguageFile,
     LoopSpec,
     NegationSpec,
+    PatternSpec,
     RevisitPolicy,
     RolesFile,
     ScriptSection,
@@ -65,10 +66,18 @@ def test_every_rule_file_key_documented() -> None:
     assert not missing, f"document these keys in docs/rules.md: {missing}"
 
 
+def test_every_pattern_key_documented() -> None:
+    keys = [field.alias or name for name, field in PatternSpec.model_fields.items()]
+    missing = [key for key in keys if f"| `{key}` |" not in DOC]
+    assert not missing, f"document these pattern keys in docs/rules.md: {missing}"
+
+
 def _layout() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("## Layout", 1)[1].split("```", 2)[1]
-    return [line.split()[0] for line in block.splitlines() if line.startswith("  ") and line[2] != " "]
+    return [
+        line.split()[0] for line in block.splitlines() if line.startswith("  ") and line[2] != " "
+    ]
 
 
 def test_readme_layout_lists_every_package_and_nothing_else() -> None:
@@ -84,7 +93,9 @@ def test_readme_layout_lists_every_package_and_nothing_else() -> None:
 def test_readme_layout_is_the_import_layers_order() -> None:
     layers = [
         line.strip().split(".")[1]
-        for line in (ROOT / ".importlinter").read_text(encoding="utf-8").split("layers =")[1]
+        for line in (ROOT / ".importlinter")
+        .read_text(encoding="utf-8")
+        .split("layers =")[1]
         .split("\n\n")[0]
         .splitlines()
         for line in line.split("|")

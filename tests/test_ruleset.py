@@ -96,7 +96,7 @@ def test_unknown_check_type_lists_valid_choices(rules_copy: Path) -> None:
 
 def test_bad_regex_and_missing_lexicon_in_language_pack(rules_copy: Path) -> None:
     path = rules_copy / "languages" / "en.yaml"
-    text = path.read_text(encoding="utf-8").replace("- 'nope'", "- 'nope('")
+    text = path.read_text(encoding="utf-8").replace("p: 'nope'", "p: 'nope('")
     path.write_text(text, encoding="utf-8")
     ruleset = load_rules(rules_copy)
     error = ruleset.broken_languages["en"]

@@ -74,7 +74,8 @@ def _within_trial(clause: str, lang: Language, trial_days: int | None) -> bool:
     return all(days <= trial_days + 1 for days in lang.stated_lengths(clause))
 
 
-def _matches(rule: CompiledForbiddenRule, clause: str) -> bool:
+def matches(rule: CompiledForbiddenRule, clause: str) -> bool:
+    """Whether `rule`'s patterns match the view of one clause (its exemptions aside)."""
     if rule.negation is None:
         return rule.pattern.search(clause) is not None
     # A negated match is a denial ("不会停机", "you won't lose your number"); another match of
@@ -98,6 +99,24 @@ def _applies(rule: CompiledForbiddenRule, views: list[str], index: int, offer: _
         and rule.unless_trial.search(before)
         and _within_trial(before, offer.lang, offer.trial_days)
     )
+
+
+def _read(
+    text: str, pack: LanguagePack, text_surface: str
+) -> tuple[str, list[tuple[int, int]], list[str]]:
+    """The sentence's surface with quotes masked, its clauses' positions and their views.
+    Clause positions come from the verbatim text (spans are quoted as said); each clause is
+    matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分), quotes masked."""
+    masked = _mask_quotes(text)
+    view = text_surface if masked == text else surface(masked)
+    clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), pack)
+    # A clause's view ends where its words do ("less." -> "less"), so a rule's $ is its end.
+    return view, clauses, [pack.view(masked[start:end]).rstrip(" .…") for start, end in clauses]
+
+
+def clause_views(sentence: str, pack: LanguagePack) -> list[str]:
+    """The clauses of one sentence of agent speech as the rules read them."""
+    return _read(sentence, pack, surface(sentence))[2]
 
 
 _MEMO_SIZE = 20_000  # sentences remembered per language pack (a few MB at most)
@@ -127,20 +146,14 @@ def _phrases(
     screen: re.Pattern[str],
     offer: _Offer,
 ) -> list[Phrase]:
-    # Clause positions come from the verbatim text (spans are quoted as said); each clause is
-    # matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分), quotes masked.
     text = sentence.text
-    masked = _mask_quotes(text)
-    view = sentence.surface if masked == text else surface(masked)
-    clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), sentence.pack)
-    # A clause's view ends where its words do ("less." -> "less"), so a rule's $ is its end.
-    views = [sentence.pack.view(masked[start:end]).rstrip(" .…") for start, end in clauses]
+    view, clauses, views = _read(text, sentence.pack, sentence.surface)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
         if not screen.search(clause):  # one scan instead of one per rule
             continue
         rule = next(
-            (r for r in rules if _matches(r, clause) and _applies(r, views, index, offer)),
+            (r for r in rules if matches(r, clause) and _applies(r, views, index, offer)),
             None,
         )
         if rule is not None:

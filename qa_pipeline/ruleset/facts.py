@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from qa_pipeline.ruleset.schema import CampaignFile
+from qa_pipeline.ruleset.schema import CampaignFile, Pattern
 
 PLACEHOLDER = re.compile(r"\{=(\w+)\}")
 NEVER = "(?!)"  # a fact no campaign has: the pattern cannot match
@@ -58,7 +58,7 @@ class CampaignFacts:
 
     def pattern(self, pattern: str) -> str:
         """A regular expression with each placeholder as an alternation of its facts, written
-        as the normalized view reads them (lower case)."""
+        as the normalized view reads them (lower case); a `Pattern` keeps its examples."""
 
         def alternation(match: re.Match[str]) -> str:
             values = self.values.get(match.group(1), ())
@@ -66,7 +66,8 @@ class CampaignFacts:
                 return NEVER
             return "(?:" + "|".join(re.escape(v.lower()) for v in values) + ")"
 
-        return PLACEHOLDER.sub(alternation, pattern)
+        filled = PLACEHOLDER.sub(alternation, pattern)
+        return pattern.with_regex(filled) if isinstance(pattern, Pattern) else filled
 
     def patterns(self, patterns: Sequence[str]) -> list[str]:
         return [self.pattern(p) for p in patterns]

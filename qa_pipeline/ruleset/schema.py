@@ -5,11 +5,84 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetPydanticSchema,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- patterns ----------------------------------------------------------------------------------
+
+
+class Pattern(str):
+    """A regular expression of a rule file with its examples: texts it must match and texts it
+    must not. A `str`, so everything that compiles patterns reads it unchanged."""
+
+    examples: tuple[str, ...]
+    counterexamples: tuple[str, ...]
+
+    def __new__(
+        cls, regex: str, examples: tuple[str, ...] = (), counterexamples: tuple[str, ...] = ()
+    ) -> Pattern:
+        self = super().__new__(cls, regex)
+        self.examples = examples
+        self.counterexamples = counterexamples
+        return self
+
+    def with_regex(self, regex: str) -> Pattern:
+        """The same examples for the regex rewritten (campaign facts filled in)."""
+        return Pattern(regex, self.examples, self.counterexamples)
+
+
+def examples_of(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(must match, must not match) of a pattern; a plain string has neither."""
+    if isinstance(pattern, Pattern):
+        return pattern.examples, pattern.counterexamples
+    return (), ()
+
+
+Example = Annotated[str, Field(min_length=1)]
+
+
+class PatternSpec(Strict):
+    """A pattern written with its examples: `{p: REGEX, e: [...], not: [...]}`."""
+
+    p: str = Field(description="the regular expression")
+    e: list[Example] = Field(min_length=1, description="texts it must match")
+    not_: list[Example] = Field(default_factory=list, alias="not", description="texts it must not")
+
+
+def _pattern(value: Any, handler: ValidatorFunctionWrapHandler) -> Pattern:
+    if isinstance(value, str):
+        return Pattern(value)
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "pattern", "a pattern is a regular expression or {p: REGEX, e: [EXAMPLE, ...]}"
+        )
+    spec: PatternSpec = handler(value)
+    return Pattern(spec.p, tuple(spec.e), tuple(spec.not_))
+
+
+def _pattern_schema(_source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    return core_schema.no_info_wrap_validator_function(
+        _pattern,
+        handler.generate_schema(PatternSpec),
+        serialization=core_schema.to_string_ser_schema(),
+    )
+
+
+# A regular expression, written plain or with its examples; read as a `Pattern`.
+PatternEntry = Annotated[str, GetPydanticSchema(_pattern_schema)]
 
 
 # --- criteria.yaml -----------------------------------------------------------------------------
@@ -217,7 +290,7 @@ LEXICON_NAMES: dict[str, str] = {
 
 
 class LexiconSpec(Strict):
-    patterns: list[str] = Field(min_length=1, description="regular expressions")
+    patterns: list[PatternEntry] = Field(min_length=1, description="regular expressions")
     negatable: bool = Field(False, description="a negation cue just before a match cancels it")
     note: str = ""
 
@@ -290,11 +363,11 @@ CATEGORIES = ("dismissive", "arguing", "misleading", "threat", "insult")
 class ForbiddenRule(Strict):
     id: str
     category: Literal["dismissive", "arguing", "misleading", "threat", "insult"]
-    patterns: list[str] = Field(min_length=1)
-    unless: list[str] = Field(
+    patterns: list[PatternEntry] = Field(min_length=1)
+    unless: list[PatternEntry] = Field(
         default_factory=list, description="a clause matching any of these is exempt (regex)"
     )
-    unless_trial: list[str] = Field(
+    unless_trial: list[PatternEntry] = Field(
         default_factory=list,
         description=(
             "a clause matching any of these is exempt only when the campaign has a free trial "
@@ -331,7 +404,7 @@ class ForbiddenFile(Strict):
 
 class HallucinationSpec(Strict):
     reason: str
-    patterns: list[str] = Field(min_length=1)
+    patterns: list[PatternEntry] = Field(min_length=1)
 
 
 class LoopSpec(Strict):
