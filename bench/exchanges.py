@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
+from qa_pipeline.judging.understand import configured_reader  # noqa: E402
 from qa_pipeline.verdict.model import CallVerdict, Item  # noqa: E402
 from testing.excerpts import excerpt_call, read_bank  # noqa: E402
 
@@ -40,9 +41,11 @@ def _said(item: Item) -> tuple[bool, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("banks", nargs="+", type=Path)
+    parser.add_argument("--rules-only", action="store_true", help="without the understanding model")
     parser.add_argument("--show", action="store_true", help="print every wrong excerpt")
     args = parser.parse_args()
-    engine = Judge(load_rules())
+    ruleset = load_rules()
+    engine = Judge(ruleset, reader=None if args.rules_only else configured_reader(ruleset))
     for bank in args.banks:
         language, lines = read_bank(bank)
         right, total = Counter[str](), Counter[str]()

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from qa_pipeline.evaluation.metrics import spans_match  # noqa: E402
 from qa_pipeline.ingest.model import Call  # noqa: E402
 from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
+from qa_pipeline.judging.understand import configured_reader  # noqa: E402
 from testing.excerpts import excerpt_call, read_bank  # noqa: E402
 
 
@@ -36,9 +37,11 @@ def _call(line: dict[str, Any], language: str) -> Call:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("banks", nargs="+", type=Path)
+    parser.add_argument("--rules-only", action="store_true", help="without the understanding model")
     parser.add_argument("--show", action="store_true", help="print every miss and false alarm")
     args = parser.parse_args()
-    engine = Judge(load_rules())
+    ruleset = load_rules()
+    engine = Judge(ruleset, reader=None if args.rules_only else configured_reader(ruleset))
     for bank in args.banks:
         language, lines = read_bank(bank)
         found, missed, gold_by = Counter[str](), Counter[str](), Counter[str]()

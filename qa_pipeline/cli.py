@@ -13,7 +13,14 @@ import numpy as np
 from qa_pipeline import __version__
 from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
-from qa_pipeline.batch.run import BatchSummary, Hook, rejudge, run_batch, touched_dates
+from qa_pipeline.batch.run import (
+    BatchSummary,
+    Hook,
+    judging_version,
+    rejudge,
+    run_batch,
+    touched_dates,
+)
 from qa_pipeline.errors import OptionsError, QAPipelineError, RulesetError, TaskError
 from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
@@ -64,7 +71,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items())) or "none"
     print(
         f"{summary.calls} calls ({summary.failed} failed; {outcomes}) in {elapsed:.2f}s "
-        f"-> {summary.results_path}  [rules {ruleset.version}; {rebuilt} scorecard rows updated]"
+        f"-> {summary.results_path}  [rules {judging_version(ruleset)}; {rebuilt} scorecard rows "
+        "updated]"
     )
     return 0
 
@@ -157,7 +165,8 @@ def _cmd_rejudge(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args)
     summary = rejudge(ruleset, Store(connect(args.db)), do_not_call=_do_not_call(args))
     print(
-        f"{summary.calls} stored calls: {summary.judged} judged under rules {ruleset.version}, "
+        f"{summary.calls} stored calls: {summary.judged} judged under rules "
+        f"{judging_version(ruleset)}, "
         f"{summary.already} already were"
     )
     return 0
@@ -286,10 +295,10 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     )
     examples_hold = _check_patterns(ruleset, args)
     if args.db:
-        backlog = rejudge_backlog(connect(args.db), ruleset.version)
+        backlog = rejudge_backlog(connect(args.db), judging_version(ruleset))
         print(
             f"database: {backlog.pending} of {backlog.calls} stored calls have no verdict under "
-            f"rules {ruleset.version} (`qa-pipeline rejudge` would judge them)"
+            f"rules {judging_version(ruleset)} (`qa-pipeline rejudge` would judge them)"
         )
     return 1 if ruleset.errors or not examples_hold else 0
 
@@ -315,6 +324,34 @@ def _check_patterns(ruleset: Ruleset, args: argparse.Namespace) -> bool:
     return not problems
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from qa_pipeline.understanding.encoders import CachedEncoder, load_encoder
+    from qa_pipeline.understanding.heads import save
+    from qa_pipeline.understanding.train import model_card, train
+
+    ruleset = _ruleset(args)
+    models = load_models_config(args.models_config)
+    config = models.file.understanding
+    if config is None:
+        raise OptionsError(f"{models.path} configures no understanding stage to train")
+    out = args.out or models.relative(config.heads)
+
+    def hook(step: str, artifact: object) -> None:
+        if step == "head":
+            found: Any = artifact
+            language, task, metrics = found
+            print(f"{language} {task:24} test accuracy {metrics['test_accuracy']:.3f} "
+                  f"(dev {metrics['dev_accuracy']:.3f}, C={metrics['C']:g})")  # fmt: skip
+
+    encoder = CachedEncoder(load_encoder(config.encoder, config.threads))
+    sets = train(args.corpus, args.splits, ruleset, encoder, args.language or (), hook)
+    for heads in sets:
+        save(heads, out)
+    (out / "MODEL_CARD.md").write_text(model_card(sets), encoding="utf-8")
+    print(f"{len(sets)} languages -> {out}")
+    return 0
+
+
 def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
     parser.add_argument("--db", help=db_help)
     parser.add_argument("--format", default="csv", choices=list(FORMATS))
@@ -334,6 +371,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 NO_DATABASE = {
     "models": "lists, checks and downloads ASR model files on disk; it never reads or writes "
     "calls, verdicts or anything else stored",
+    "train": "fits the understanding heads from the utterance corpus into model files; it "
+    "judges no call and stores nothing",
 }
 
 
@@ -459,6 +498,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="check, with --calls: list the patterns that match nothing",
     )
     rules.set_defaults(func=_cmd_rules)
+
+    learn = sub.add_parser("train", help="rebuild the understanding heads from the corpus")
+    learn.add_argument("--corpus", type=Path, default=Path("corpus/utterances"))
+    learn.add_argument("--splits", type=Path, default=Path("corpus/splits.yaml"))
+    learn.add_argument("--out", type=Path, help="default: models.yaml's understanding heads folder")
+    learn.add_argument("--language", action="append", help="only these languages (repeatable)")
+    learn.add_argument("--rules", type=Path, help=rules_help)
+    learn.add_argument("--models-config", type=Path, help="default: the bundled models.yaml")
+    learn.set_defaults(func=_cmd_train)
 
     from qa_pipeline.review.cli import register as register_review
 

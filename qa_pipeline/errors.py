@@ -131,6 +131,16 @@ class AudioFileError(QAPipelineError):
         super().__init__(f"{path}: {problem}")
 
 
+class CorpusError(QAPipelineError):
+    """The utterance corpus (training data of the understanding heads) is malformed."""
+
+    code = "E075"
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
 class ModelNotFoundError(QAPipelineError):
     """An ASR or diarization model is not on disk and cannot be downloaded."""
 

@@ -14,6 +14,8 @@ from qa_pipeline.ruleset.schema import (
     ConfirmationPolicy,
     CriteriaFile,
     CriterionSpec,
+    DissatisfiedSpec,
+    FamilySpec,
     FindingCheckSpec,
     ForbiddenRule,
     HallucinationSpec,
@@ -27,6 +29,7 @@ from qa_pipeline.ruleset.schema import (
     ScriptSection,
     SignalsFile,
     TasksFile,
+    UnderstandingFile,
 )
 from tests.conftest import ROOT
 
@@ -58,7 +61,8 @@ def test_every_rule_file_key_documented() -> None:
         CampaignFile, CancelMethod, ScriptSection, ForbiddenRule, CleanupFile, AsrTermsSpec,
         HallucinationSpec, LoopSpec, RolesFile, LanguageFile, NegationSpec, TasksFile,
         RevisitPolicy, ConfirmationPolicy, ChannelsSpec, SignalsFile, CriteriaFile,
-        CriterionSpec, ItemSpec, FindingCheckSpec,
+        CriterionSpec, ItemSpec, FindingCheckSpec, UnderstandingFile, FamilySpec,
+        DissatisfiedSpec,
     )  # fmt: skip
     missing = [
         f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"`{key}`" not in DOC

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_pipeline.batch.run import run_batch
+from qa_pipeline.batch.run import judging_version, run_batch
 from qa_pipeline.errors import CallFileError, InputDirError
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ruleset import Ruleset
@@ -82,7 +82,7 @@ def test_duplicate_call_ids_flagged(tmp_path: Path, ruleset: Ruleset) -> None:
 
 def test_result_row_shape(tmp_path: Path, ruleset: Ruleset) -> None:
     row = _rows(run_batch(SAMPLES, tmp_path / "out", ruleset).results_path)["zh-s-001"]
-    assert row["status"] == "ok" and row["rules_version"] == ruleset.version
+    assert row["status"] == "ok" and row["rules_version"] == judging_version(ruleset)
     criteria = row["criteria"]
     assert set(criteria) == {
         "account_holder_verified",

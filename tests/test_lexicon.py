@@ -19,7 +19,9 @@ def _found(ruleset: Ruleset, language: str, lexicon: str, text: str) -> bool:
     from qa_pipeline.languages import get
     from qa_pipeline.text.normalize import surface
 
-    return bool(ruleset.languages[language].lexicons[lexicon].find(get(language).digitize(surface(text))))
+    return bool(
+        ruleset.languages[language].lexicons[lexicon].find(get(language).digitize(surface(text)))
+    )
 
 
 def test_negation_cancels_zh(ruleset: Ruleset) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 from qa_pipeline.asr.whisper import AsrOptions
 from qa_pipeline.audio.decode import decode
 from qa_pipeline.audio.vad import speech_regions
-from qa_pipeline.batch.run import judge_paths, rejudge
+from qa_pipeline.batch.run import judge_paths, judging_version, rejudge
 from qa_pipeline.cli import main
 from qa_pipeline.hearing.listener import Heard, Listener, join_legs
 from qa_pipeline.ingest.batch import discover
@@ -450,7 +450,7 @@ def test_rejudge_keeps_the_audio_evidence(
     assert (first["value"], first["source"]) == (True, "audio")
     changed = changed_rules(tmp_path / "rules")
     assert rejudge(changed, store).judged == 1
-    again = store.stored_result(_stored_digest(store), changed.version)
+    again = store.stored_result(_stored_digest(store), judging_version(changed))
     assert again is not None
     assert again.verdict is not None
     hangup = again.verdict.agent_hung_up_first

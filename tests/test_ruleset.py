@@ -151,7 +151,9 @@ def test_version_changes_with_a_verdict_library(
         assert after != before and re.fullmatch("[0-9a-f]{12}", after), library
 
 
-def test_version_covers_the_languages_code(rules_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_version_covers_the_languages_code(
+    rules_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from qa_pipeline.languages import get
 
     before = load_rules(rules_copy).version

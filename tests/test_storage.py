@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from qa_pipeline.batch.run import rejudge, run_batch, touched_dates
+from qa_pipeline.batch.run import judging_version, rejudge, run_batch, touched_dates
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.scorecards.persist import rebuild
@@ -115,7 +115,7 @@ def test_rejudged_revisit_stays_linked(db_url: str, tmp_path: Path, ruleset: Rul
     assert rejudge(changed, store).judged == 1
     with store.engine.connect() as connection:
         results = connection.execute(
-            select(VerdictRow.result).where(VerdictRow.rules_version == changed.version)
+            select(VerdictRow.result).where(VerdictRow.rules_version == judging_version(changed))
         ).scalars()
         assert [r["revisit_of"] for r in results] == ["zh-s-001"]
 

@@ -38,9 +38,19 @@ class DiarizationConfig(_Strict):
     dir: str
 
 
+class UnderstandingConfig(_Strict):
+    """The understanding stage: a sentence encoder and the heads trained on it."""
+
+    encoder: str  # an encoder kind (qa_pipeline.understanding.encoders.KINDS)
+    threads: int = 1
+    heads: str  # folder of <language>.npz / .json, relative to models.yaml
+    pipeline: str  # the spaCy pipeline config, relative to models.yaml
+
+
 class ModelsFile(_Strict):
     asr: AsrConfig
     diarization: DiarizationConfig
+    understanding: UnderstandingConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,9 @@ class ModelsConfig:
     @property
     def diarization_dir(self) -> Path:
         return self.path.parent / self.file.diarization.dir
+
+    def relative(self, path: str) -> Path:
+        return self.path.parent / path
 
 
 def default_config() -> Path:

@@ -24,6 +24,7 @@ from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
 from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.understand import configured_reader
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.storage.repository import Store, stored_calls
 from qa_pipeline.verdict.model import CallResult, CallVerdict
@@ -51,7 +52,7 @@ def _judge_file(
     judge: Judge, path: Path, data: bytes, hook: Hook
 ) -> tuple[CallResult, Call | None]:
     """Parse and judge one file's bytes; every failure is a failed result, never a raise."""
-    version = judge.ruleset.version
+    version = judge.version
     try:
         call = parse_bytes(data, str(path))
         hook("load", call)
@@ -61,7 +62,7 @@ def _judge_file(
 
 
 def _judge_call(judge: Judge, call: Call) -> tuple[CallResult, Call]:
-    version = judge.ruleset.version
+    version = judge.version
     try:
         return _result(call, version, None, judge.judge(call)), call
     except QAPipelineError as exc:
@@ -122,7 +123,7 @@ class _Batch:
 
     @property
     def version(self) -> str:
-        return self.judge.ruleset.version
+        return self.judge.version
 
     def reused(self, digest: str, source: str) -> CallResult | None:
         """The stored result of this content under these rules, unless its call id is taken."""
@@ -253,12 +254,30 @@ def run_batch(
     store: Store | None = None,
     do_not_call: Collection[str] = frozenset(),
     listener: Listener | None = None,
+    *,
+    understand: bool = True,
 ) -> BatchSummary:
     paths = discover(input_dir)
     hook("discover", paths)
     return judge_paths(
-        paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call, listener
-    )
+        paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call, listener,
+        understand=understand,
+    )  # fmt: skip
+
+
+def judging_version(ruleset: Ruleset, understand: bool = True) -> str:
+    """The version a batch's verdicts are stored under: the rules', and the model's when the
+    understanding stage reads the calls (what `rejudge` and `rules check --db` compare)."""
+    return Judge(ruleset, reader=configured_reader(ruleset) if understand else None).version
+
+
+def _judge_for(ruleset: Ruleset, hook: Hook, store: Store | None, understand: bool) -> Judge:
+    """The judge of a batch: with the configured understanding stage unless told not to, its
+    sentence encodings kept in the store beside the transcripts (a rejudge encodes nothing)."""
+    reader = configured_reader(ruleset) if understand else None
+    if reader is not None:
+        reader.bind_store(store.encodings() if store is not None else None)
+    return Judge(ruleset, hook, reader)
 
 
 def judge_paths(
@@ -269,11 +288,14 @@ def judge_paths(
     store: Store | None = None,
     do_not_call: Collection[str] = frozenset(),
     listener: Listener | None = None,
+    *,
+    understand: bool = True,
 ) -> BatchSummary:
     """Judge `paths` (transcript files and recording calls) into `results_path` (and the
     store): the one code path behind `qa-pipeline run` and each chunk of the nightly flow.
-    `listener` hears recordings (its models load on the first recording)."""
-    judge = Judge(ruleset, hook)
+    `listener` hears recordings (its models load on the first recording); `understand`: judge
+    with the understanding model models.yaml configures (else with the rules alone)."""
+    judge = _judge_for(ruleset, hook, store, understand)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
         listener = Listener(ruleset, hook=hook)  # one per batch: models load once
     batch = _Batch(judge, store, hook, do_not_call, listener)
@@ -308,18 +330,21 @@ def rejudge(
     store: Store,
     hook: Hook = _no_hook,
     do_not_call: Collection[str] = frozenset(),
+    *,
+    understand: bool = True,
 ) -> RejudgeSummary:
-    """Judge every stored transcript under `ruleset`; verdicts under other rule versions stay."""
-    judge = Judge(ruleset, hook)
+    """Judge every stored transcript under `ruleset` (and the understanding model); verdicts
+    under other versions stay."""
+    judge = _judge_for(ruleset, hook, store, understand)
     calls = judged = 0
     for call, digest in stored_calls(store.engine):
         calls += 1
-        if store.stored_result(digest, ruleset.version) is not None:
+        if store.stored_result(digest, judge.version) is not None:
             continue
         try:
-            result = _result(call, ruleset.version, None, judge.judge(call))
+            result = _result(call, judge.version, None, judge.judge(call))
         except QAPipelineError as exc:
-            result = _result(call, ruleset.version, exc.message, None)
+            result = _result(call, judge.version, exc.message, None)
         hook("judge", result)
         result = _flag_do_not_call(result, do_not_call)
         judged += _store(store, ruleset, result, digest, call, do_not_call)

@@ -28,6 +28,8 @@ _SIGNALS = (*PERSISTENT, *RESOLVABLE, "understood", "third_person")
 
 def _own_signal(sentence: Sentence, hit: Hit) -> bool:
     """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
+    if hit.source == "model":  # the model read the sentence whole, its subject included
+        return True
     clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
     return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
 
@@ -49,7 +51,7 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
     for lexicon, reason in PERSISTENT.items():
         found = _first_own(customer, lexicon)
         if found:
-            return Item(False, (found[1].evidence(found[2].text),), f"{reason}: {quote(found)}")
+            return Item(False, (found[1].hit_evidence(found[2]),), f"{reason}: {quote(found)}")
     for lexicon, reason in RESOLVABLE.items():
         hits = [t for t in customer if _first_own([t], lexicon)]
         if not hits:
@@ -61,7 +63,7 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
             assert found is not None
             return Item(
                 False,
-                (found[1].evidence(found[2].text),),
+                (found[1].hit_evidence(found[2]),),
                 f"{reason} and it was never resolved: {quote(found)}",
             )
     return Item(True, (), "no sign that the customer could not follow the call")
@@ -88,7 +90,7 @@ def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
     ]
     if len(asking) < params.repeats:
         return found
-    evidence = tuple(f[1].evidence(f[2].text) for f in asking[:4])
+    evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
     said = ", ".join(f"“{f[2].text}”" for f in asking[:4])
     return Item(
         False,

@@ -7,6 +7,7 @@ from typing import Literal
 
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
+from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Item
 
 Reply = Literal["withdrawal", "hedge", "consent", "deny", "affirm", "backchannel"]
@@ -16,18 +17,18 @@ _ORDER: tuple[Reply, ...] = ("withdrawal", "hedge", "consent", "deny", "affirm",
 _LEXICON = {"consent": "consent_strong"}
 
 
-def classify(turn: Turn) -> tuple[Reply, Sentence, str] | None:
+def classify(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     """The strongest dialogue act of a customer turn, ignoring what is asked, not said
     ("那我要是不想要了呢？"); sarcasm is a hedge, asked or not ("好啊，你咋不直接扣我卡呢？")."""
     for sentence in turn.sentences:
         for hit in sentence.hits("sarcasm"):
-            return "hedge", sentence, hit.text
+            return "hedge", sentence, hit
     for reply in _ORDER:
         lexicon = _LEXICON.get(reply, reply)
         for sentence in turn.sentences:
             for hit in sentence.hits(lexicon):
                 if not sentence.questioned(hit):
-                    return reply, sentence, hit.text
+                    return reply, sentence, hit
     return None
 
 
@@ -53,7 +54,7 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
         if act is None:
             continue
         kind, sentence, matched = act
-        evidence = sentence.evidence(matched)
+        evidence = sentence.hit_evidence(matched)
         if consent is not None:
             # Only an explicit take-back counts: a later "no" may answer "anything else?".
             if kind == "withdrawal":

@@ -4,16 +4,18 @@ text and lexicon hits (computed on first use, once), plus facts several checks s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 
 from qa_pipeline.ingest.model import ROLES, Call, Role, Segment
 from qa_pipeline.ruleset.loader import LanguagePack
-from qa_pipeline.ruleset.schema import CampaignFile
+from qa_pipeline.ruleset.schema import CampaignFile, UnderstandingFile
 from qa_pipeline.text.entities import DateMention, Duration, Money
 from qa_pipeline.text.lexicon import Hit, compile_patterns
 from qa_pipeline.text.normalize import surface
+from qa_pipeline.understanding.reading import Reading
 from qa_pipeline.verdict.model import Evidence
 
 _TERMINAL = tuple("。！？!?；;.…")
@@ -45,8 +47,8 @@ class Sentence(_Spanned):
     lexicon hits and entities."""
 
     __slots__ = (
-        "_dates", "_durations", "_hits", "_money", "_surface", "joiner", "norm", "pack",
-        "segments", "text",
+        "_dates", "_durations", "_fused", "_hits", "_money", "_surface", "joiner", "norm",
+        "pack", "reading", "segments", "text",
     )  # fmt: skip
 
     def __init__(self, text: str, segments: tuple[Segment, ...], pack: LanguagePack) -> None:
@@ -57,6 +59,8 @@ class Sentence(_Spanned):
         self._surface: str | None = None
         self.norm = pack.view(text)
         self._hits: dict[str, tuple[Hit, ...]] = {}
+        self._fused: Mapping[str, tuple[Hit, ...]] = {}  # lexicons the model's reading changed
+        self.reading: Reading | None = None
         self._money: list[Money] | None = None
         self._dates: list[DateMention] | None = None
         self._durations: list[Duration] | None = None
@@ -68,12 +72,23 @@ class Sentence(_Spanned):
             self._surface = surface(self.text)
         return self._surface
 
-    def hits(self, lexicon: str) -> tuple[Hit, ...]:
+    def rule_hits(self, lexicon: str) -> tuple[Hit, ...]:
+        """The lexicon's matches in the normalized view, the rules alone."""
         try:
             return self._hits[lexicon]
         except KeyError:
             found = self._hits[lexicon] = self.pack.lexicons[lexicon].find(self.norm)
             return found
+
+    def hits(self, lexicon: str) -> tuple[Hit, ...]:
+        """The rules' hits, as the model's reading changed them (understanding stage)."""
+        fused = self._fused.get(lexicon)
+        return fused if fused is not None else self.rule_hits(lexicon)
+
+    def attach(self, reading: Reading, fused: Mapping[str, tuple[Hit, ...]]) -> None:
+        """The understanding stage's reading of this sentence and the hits it changed."""
+        self.reading = reading
+        self._fused = fused
 
     def has(self, lexicon: str) -> bool:
         return bool(self.hits(lexicon))
@@ -104,6 +119,8 @@ class Sentence(_Spanned):
         """Whether `hit` is asked rather than said: a question marker closes its clause soon
         after it. Works without punctuation, where a whole segment is one sentence
         ("给您开通天气预报了稍后您会收到短信您还有别的问题吗" states the sale)."""
+        if hit.source == "model":  # the model read the sentence whole, question and all
+            return False
         window = self.pack.question_reach
         for question in self.hits("question"):
             gap = self.norm[hit.end : question.start]
@@ -117,6 +134,13 @@ class Sentence(_Spanned):
 
     def evidence(self, match: str | None = None) -> Evidence:
         return self.span_evidence(match)
+
+    def hit_evidence(self, hit: Hit) -> Evidence:
+        """The sentence as evidence of `hit`; a model hit says what was read and how surely."""
+        if hit.source == "model":
+            found = self.span_evidence(None)
+            return replace(found, source="model", confidence=hit.confidence, read=hit.read)
+        return self.span_evidence(hit.text)
 
 
 class Turn(_Spanned):
@@ -147,7 +171,7 @@ class Turn(_Spanned):
 
     def evidence(self, lexicon: str | None = None) -> Evidence:
         found = self.first(lexicon) if lexicon else None
-        return found[0].evidence(found[1].text) if found else self.span_evidence()
+        return found[0].hit_evidence(found[1]) if found else self.span_evidence()
 
 
 def _sentences(segments: list[Segment], pack: LanguagePack) -> list[Sentence]:
@@ -201,10 +225,17 @@ class CallContext:
     """One call prepared for the checks. Shared facts are cached properties so each is
     computed once per call, whichever check asks first."""
 
-    def __init__(self, call: Call, campaign: CampaignFile, pack: LanguagePack) -> None:
+    def __init__(
+        self,
+        call: Call,
+        campaign: CampaignFile,
+        pack: LanguagePack,
+        understanding: UnderstandingFile | None = None,
+    ) -> None:
         self.call = call
         self.campaign = campaign
         self.pack = pack
+        self.understanding = understanding  # when model readings count (forbidden phrases)
         self.language = call.language
         self.turns = build_turns(call, pack)
         self.call_date: date = call.started_at.date()

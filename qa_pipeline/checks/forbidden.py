@@ -6,7 +6,7 @@ import itertools
 import re
 from typing import NamedTuple
 
-from qa_pipeline.checks.context import CallContext, Sentence
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import forbidden_check
 from qa_pipeline.languages import Language
 from qa_pipeline.ruleset.loader import CompiledForbiddenRule, LanguagePack
@@ -189,12 +189,37 @@ def _phrases(
 @forbidden_check("forbidden_phrases.v1")
 def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFinding, ...]:
     """Agent speech only; a rule may be exempt in some clauses (a trial-qualified "free") and
-    may apply only to paid products (a "free" claim is misleading only when it is not)."""
+    may apply only to paid products (a "free" claim is misleading only when it is not). An agent
+    turn no rule matched is forbidden when the understanding model reads it so, confidently
+    (understanding.yaml `forbidden`)."""
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
-    return tuple(
-        ForbiddenFinding(category, span, sentence.start, sentence.end, sentence.speaker, rule)
-        for turn in ctx.agent_turns()
-        for sentence in turn.sentences
-        for category, span, rule in _sentence_phrases(sentence, offer)
+    found: list[ForbiddenFinding] = []
+    for turn in ctx.agent_turns():
+        said = len(found)
+        for sentence in turn.sentences:
+            who = (sentence.start, sentence.end, sentence.speaker)
+            phrases = _sentence_phrases(sentence, offer)
+            found += [ForbiddenFinding(kind, span, *who, rule) for kind, span, rule in phrases]
+        if len(found) == said:
+            found += _model_finding(ctx, turn, offer)
+    return tuple(found)
+
+
+def _model_finding(ctx: CallContext, turn: Turn, offer: _Offer) -> list[ForbiddenFinding]:
+    """The turn as the model reads it (its reading is on every sentence of the turn)."""
+    reading = turn.sentences[-1].reading
+    best = reading.best("forbidden") if reading is not None else None
+    rules = ctx.understanding
+    if best is None or rules is None:
+        return []
+    category, p = best
+    if category == "none" or p < rules.forbidden:
+        return []
+    if category == "misleading" and not offer.paid:  # nothing to mislead about a free product
+        return []
+    span = turn.joiner.join(s.text for s in turn.sentences).strip(_TRIM)
+    finding = ForbiddenFinding(
+        category, span, turn.start, turn.end, turn.speaker, f"model.{category}", round(p, 3)
     )
+    return [finding]

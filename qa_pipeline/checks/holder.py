@@ -56,36 +56,36 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
 
     child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
     if child:
-        return Item(False, (asked, child[1].evidence(child[2].text)), "a child answered the call")
+        return Item(False, (asked, child[1].hit_evidence(child[2])), "a child answered the call")
     family = _said_relation(answers, "family_relation")
     other = _said_relation(answers, "other_relation")
     not_holder = first_hit(answers, "holder_no") or family or other or first_hit(later, "holder_no")
     if not_holder:
-        said = not_holder[1].evidence(not_holder[2].text)
+        said = not_holder[1].hit_evidence(not_holder[2])
         cannot = first_hit(later, "cannot_decide")
         if cannot:
             return Item(
                 False,
-                (asked, said, cannot[1].evidence(cannot[2].text)),
+                (asked, said, cannot[1].hit_evidence(cannot[2])),
                 f"not the account holder, and cannot decide for the line: {quote(cannot)}",
             )
         if other:
             return Item(
                 False,
-                (asked, other[1].evidence(other[2].text)),
+                (asked, other[1].hit_evidence(other[2])),
                 f"the person is not the holder or family ({other[2].text}): {quote(other)}",
             )
         can = first_hit(later, "can_decide")
         if family and can:
             return Item(
                 True,
-                (asked, family[1].evidence(family[2].text), can[1].evidence(can[2].text)),
+                (asked, family[1].hit_evidence(family[2]), can[1].hit_evidence(can[2])),
                 "an adult family member who says they can decide for the line",
             )
         if family:
             return Item(
                 False,
-                (asked, family[1].evidence(family[2].text)),
+                (asked, family[1].hit_evidence(family[2])),
                 "a family member answered but never said they can decide for the line",
             )
         return Item(
@@ -95,7 +95,7 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     if holder:
         return Item(
             True,
-            (asked, holder[1].evidence(holder[2].text)),
+            (asked, holder[1].hit_evidence(holder[2])),
             "the customer confirmed being the account holder",
         )
     return Item(False, (asked,), "no clear answer to whether the person is the account holder")
@@ -122,7 +122,7 @@ def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[
 
 
 def _refused(ctx: CallContext, asked: Evidence, found: Found) -> Item:
-    said = found[1].evidence(found[2].text)
+    said = found[1].hit_evidence(found[2])
     pitch = ctx.pitch_start
     if pitch:
         return Item(
@@ -157,7 +157,7 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
         agreed = first_hit([reply], "affirm")
         if agreed:
             return Item(
-                True, (asked, agreed[1].evidence(agreed[2].text)), "the customer agreed to listen"
+                True, (asked, agreed[1].hit_evidence(agreed[2])), "the customer agreed to listen"
             )
     return _unanswered(asked, replies)
 
@@ -206,7 +206,5 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
         _, agreed, found = signals[-1]
         if not agreed:
             return _refused(ctx, asked, found)
-        return Item(
-            True, (asked, found[1].evidence(found[2].text)), "the customer agreed to listen"
-        )
+        return Item(True, (asked, found[1].hit_evidence(found[2])), "the customer agreed to listen")
     return _unanswered(asked, replies)

@@ -15,7 +15,7 @@ def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
         for sentence in turn.sentences:
             for hit in sentence.hits("sale_confirmed"):
                 if not sentence.questioned(hit):
-                    evidence = (sentence.evidence(hit.text),)
+                    evidence = (sentence.hit_evidence(hit),)
                     return OutcomeResult("sale", evidence, "the agent booked the sale")
     pitch = ctx.pitch_start
     if pitch is not None:

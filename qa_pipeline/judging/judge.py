@@ -7,8 +7,9 @@ their order come from the loaded criteria definition, never from code.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -24,10 +25,12 @@ from qa_pipeline.checks.registry import (
 )
 from qa_pipeline.errors import CampaignMismatchError, UnknownCampaignError, UnsupportedLanguageError
 from qa_pipeline.ingest.model import Call
+from qa_pipeline.judging.understand import flags, read_call
 from qa_pipeline.ruleset.loader import LanguagePack, Ruleset, load_ruleset, load_ruleset_cached
 from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec
 from qa_pipeline.transcript.cleanup import Cleaner, CleanupReport
 from qa_pipeline.transcript.roles import RoleAssignment, assign_roles
+from qa_pipeline.understanding.reader import Reader
 from qa_pipeline.verdict.model import (
     CallVerdict,
     Criterion,
@@ -98,9 +101,20 @@ class Judge:
     report), "roles" (the assignment), "context" (the call as the checks read it), "items",
     "verdict"."""
 
-    def __init__(self, ruleset: Ruleset, hook: Hook = _no_hook) -> None:
+    def __init__(
+        self, ruleset: Ruleset, hook: Hook = _no_hook, reader: Reader | None = None
+    ) -> None:
+        """`reader`: the understanding stage (`configured_reader(ruleset)`); None judges with
+        the rules alone."""
         self.ruleset = ruleset
         self.hook = hook
+        self.reader = reader
+        # What decides a verdict: the rules, and the model when one reads the calls.
+        self.version = (
+            ruleset.version
+            if reader is None
+            else hashlib.sha256(f"{ruleset.version}|{reader.version}".encode()).hexdigest()[:12]
+        )
         criteria = ruleset.criteria
         names = frozenset(name for name, _ in criteria.item_specs())
         self._items: dict[str, Bound[ItemCheck]] = {
@@ -130,7 +144,7 @@ class Judge:
         self.hook("cleanup", report)
         roled, roles = assign_roles(cleaned, pack, self.ruleset.roles)
         self.hook("roles", roles)
-        context = CallContext(roled, campaign, pack)
+        context = CallContext(roled, campaign, pack, self.ruleset.understanding)
         self.hook("context", context)
         return context, report, roles
 
@@ -154,6 +168,8 @@ class Judge:
 
     def judge(self, call: Call) -> CallVerdict:
         ctx, cleanup, roles = self.prepare(call)
+        readings = read_call(self.reader, ctx) if self.reader is not None else ()
+        self.hook("understanding", readings)
         items = {name: b.check(ctx, b.params) for name, b in self._items.items()}
         self.hook("items", items)
         outcome = self._outcome.check(ctx, self._outcome.params)
@@ -181,7 +197,11 @@ class Judge:
             transcript=tuple(
                 TranscriptLine(s.start, s.end, s.speaker, s.text) for s in ctx.call.segments
             ),
+            readings=readings,
         )
+        more = flags(self.ruleset.understanding, verdict) if self.reader is not None else ()
+        if more:
+            verdict = replace(verdict, review_flags=(*verdict.review_flags, *more))
         self.hook("verdict", verdict)
         return verdict
 

@@ -36,8 +36,13 @@ def flagged_codes(findings: Iterable[tuple[str, str]], settings: ReviewSettings)
     return [
         code
         for kind, code in findings
-        if kind in FLAG_KINDS or (kind == "review_flag" and code in settings.review_flags)
+        if kind in FLAG_KINDS or (kind == "review_flag" and _listed(code, settings.review_flags))
     ]
+
+
+def _listed(code: str, flags: Iterable[str]) -> bool:
+    """A flag or a flag family (`model_unsure` lists `model_unsure.explicit_consent`)."""
+    return any(code == flag or code.startswith(flag + ".") for flag in flags)
 
 
 def sync_queue(engine: Engine, settings: ReviewSettings, now: datetime) -> int:

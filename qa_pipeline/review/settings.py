@@ -20,16 +20,21 @@ ROLES = ("qa_lead", "supervisor", "admin")
 def _severity() -> dict[str, int]:
     # Over criteria.yaml's severities (criteria, forbidden phrases, hang-up): 3 high, the sale
     # may not stand; 2 medium; 1 low, worth a look. The longest matching code prefix wins.
-    return {"low_role_confidence": 1}
+    # An item decided on an unsure model reading comes before what is only worth a look.
+    return {"low_role_confidence": 1, "model_unsure": 2, "customer_dissatisfied": 2}
 
 
 @dataclass(frozen=True)
 class ReviewSettings:
     sla_dissatisfaction_minutes: int = 30
     sla_default_minutes: int = 240
-    dissatisfaction_codes: tuple[str, ...] = ("forbidden", "agent_hung_up_first")
+    dissatisfaction_codes: tuple[str, ...] = (
+        "forbidden", "agent_hung_up_first", "customer_dissatisfied",
+    )  # fmt: skip
     severity: dict[str, int] = field(default_factory=_severity)
-    review_flags: tuple[str, ...] = ("low_role_confidence",)
+    review_flags: tuple[str, ...] = (
+        "low_role_confidence", "model_unsure", "customer_dissatisfied",
+    )  # fmt: skip
     calibration_share: float = 0.05
     calibration_share_recent_failures: float = 0.20
     calibration_recent_days: int = 7

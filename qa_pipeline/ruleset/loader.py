@@ -36,6 +36,7 @@ from qa_pipeline.ruleset.schema import (
     RolesFile,
     SignalsFile,
     TasksFile,
+    UnderstandingFile,
 )
 from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
@@ -135,6 +136,7 @@ class Ruleset:
     roles: RolesFile
     signals: SignalsFile
     tasks: TasksFile
+    understanding: UnderstandingFile | None  # when the model's readings count (optional file)
     campaigns: Mapping[str, CampaignFile]
     languages: Mapping[str, LanguagePack]
     broken_campaigns: Mapping[str, RuleFileError] = field(default_factory=dict)
@@ -531,6 +533,12 @@ def load_ruleset(check_types: CheckCatalog, root: Path | None = None) -> Ruleset
             loaded[name] = read(root / f"{name}.yaml")
         except RuleFileError as exc:
             shared.append(exc)
+    understanding = None
+    if (root / "understanding.yaml").is_file():
+        try:
+            understanding = _parse(root / "understanding.yaml", UnderstandingFile)
+        except RuleFileError as exc:
+            shared.append(exc)
     if shared:
         raise RulesetError(shared)
     needs = _needs(criteria, loaded["roles"], checks)
@@ -574,6 +582,7 @@ def load_ruleset(check_types: CheckCatalog, root: Path | None = None) -> Ruleset
         loaded["roles"],
         loaded["signals"],
         loaded["tasks"],
+        understanding,
         campaigns,
         languages,
         broken_campaigns,

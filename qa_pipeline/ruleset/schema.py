@@ -454,6 +454,66 @@ class SignalsFile(Strict):
     end_window_s: float = Field(gt=0)
 
 
+# --- understanding.yaml --------------------------------------------------------------------------
+
+
+Probability = Annotated[float, Field(ge=0, le=1.01)]  # 1.01: never
+
+
+class FamilySpec(Strict):
+    """Dialogue acts one model task reads: which lexicons its labels stand for."""
+
+    task: str = Field(description="the heads' task (identity, reply, act.price, ...)")
+    side: Literal["agent", "customer"]
+    lexicons: list[str] = Field(min_length=1, description="the rule lexicons of this family")
+    labels: dict[str, list[str]] = Field(description="model label -> lexicons it counts as")
+    fill: Probability | None = Field(None, description="over the file's `fill`")
+    override: Probability | None = Field(None, description="over the file's `override`")
+    silence: bool = Field(
+        False,
+        description="a confident reading of none of the family's acts silences the rules' hits "
+        "(a rhetorical question); else only a reading of another act replaces them",
+    )
+    by_sentence: list[str] = Field(
+        default_factory=list,
+        description="a turn of several sentences read as one of these labels (or below fill) is "
+        "read sentence by sentence, and its surest other reading counts (it answers, then asks)",
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> FamilySpec:
+        named = set(self.lexicons) | {n for names in self.labels.values() for n in names}
+        unknown = sorted(named - set(LEXICON_NAMES))
+        if unknown:
+            raise ValueError(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
+        strange = sorted(set(self.by_sentence) - set(self.labels))
+        if strange:
+            raise ValueError(f"by_sentence labels {strange} not among {sorted(self.labels)}")
+        return self
+
+
+class DissatisfiedSpec(Strict):
+    task: str
+    labels: dict[str, Probability] = Field(
+        description="complaint label -> probability from which the customer is dissatisfied"
+    )
+
+
+class UnderstandingFile(Strict):
+    """When the model's reading of a sentence counts beside the rules'."""
+
+    version: int
+    fill: Probability = Field(description="no rule hit in a family: the model counts from here")
+    override: Probability = Field(description="the rules read otherwise: the model wins from here")
+    unsure: Probability = Field(description="an item decided on a reading below this is flagged")
+    forbidden: Probability = Field(
+        description="an agent sentence no forbidden rule matched is forbidden from here"
+    )
+    families: dict[str, FamilySpec]
+    dissatisfied: DissatisfiedSpec
+    sentiment_task: str = "sentiment"
+
+
 # --- tasks.yaml --------------------------------------------------------------------------------
 
 

@@ -65,9 +65,7 @@ def reviewed(row: dict[str, Any], final: FinalVerdict | None) -> dict[str, Any]:
 
 def frame_of(calls: Sequence[ScoredCall]) -> pd.DataFrame:
     criteria = sorted({name for call in calls for name in call.facts.criteria})
-    rows = [
-        reviewed(call_row(c.facts, c.local_date, criteria, c.revisit), c.final) for c in calls
-    ]
+    rows = [reviewed(call_row(c.facts, c.local_date, criteria, c.revisit), c.final) for c in calls]
     return pd.DataFrame(rows, columns=[*HEAD, *criteria, *TAIL])
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from qa_pipeline.callbacks.plan import PlannedTask
 from qa_pipeline.ingest.model import Call
+from qa_pipeline.storage.encodings import Encodings
 from qa_pipeline.storage.tables import (
     CallRow,
     FindingRow,
@@ -32,6 +33,10 @@ from qa_pipeline.verdict.serialize import from_row, to_row
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def encodings(self) -> Encodings:
+        """Where the understanding stage keeps sentence encodings."""
+        return Encodings(self.engine)
 
     def stored_result(self, content_hash: str, rules_version: str) -> CallResult | None:
         """The stored result for this exact content under these rules, if judged before. The

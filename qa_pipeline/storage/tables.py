@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -45,6 +46,14 @@ class CallRow(Base):
     local_date: Mapped[str] = mapped_column(String(10), index=True)
     duration_s: Mapped[float] = mapped_column(Float)
     hangup_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class EncodingRow(Base):
+    """A sentence encoding of the understanding stage; `key` hashes the encoder and the text."""
+
+    __tablename__ = "sentence_encodings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RecordingRow(Base):

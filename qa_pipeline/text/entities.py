@@ -95,9 +95,7 @@ def find_money(
     return found
 
 
-def find_durations(
-    text: str, pattern: re.Pattern[str], dates: list[DateMention]
-) -> list[Duration]:
+def find_durations(text: str, pattern: re.Pattern[str], dates: list[DateMention]) -> list[Duration]:
     """Lengths `pattern` finds (groups n, and day / week / month), outside the `dates`."""
     found = []
     for m in pattern.finditer(text):

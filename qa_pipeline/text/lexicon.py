@@ -18,10 +18,16 @@ _WORD = re.compile(r"[a-z']+")
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """Where a lexicon matched a sentence's normalized view. A hit of the understanding model
+    (`source` "model") spans the sentence and says what was read and how sure it was."""
+
     lexicon: str
     start: int
     end: int
     text: str
+    source: str = "rule"
+    confidence: float | None = None
+    read: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

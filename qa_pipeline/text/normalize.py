@@ -15,4 +15,3 @@ def surface(text: str) -> str:
     converted = text.translate(_HALFWIDTH)
     lowered = converted.lower()
     return lowered if len(lowered) == len(converted) else converted
-

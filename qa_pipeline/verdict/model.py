@@ -19,11 +19,18 @@ Outcome = Literal["sale", "declined", "no_pitch"]
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
+    """A sentence (or turn) that shows what an item decided. `match` is the words a rule matched;
+    a reading of the understanding model has `source` "model", what it `read` (reply=go_ahead)
+    and its probability (`confidence`)."""
+
     start: float
     end: float
     speaker: str
     text: str
     match: str | None = None
+    source: str = "rule"
+    confidence: float | None = None
+    read: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +74,8 @@ class ForbiddenFinding:
     start: float
     end: float
     speaker: str
-    rule_id: str
+    rule_id: str  # a forbidden rule's id, or model.<category> for the understanding model's
+    confidence: float | None = None  # the model's probability, for a model finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,20 @@ class TranscriptLine:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnReading:
+    """How a customer turn sounds to the understanding model: its sentiment and complaint
+    reading with their probabilities (the workbench timeline)."""
+
+    start: float
+    end: float
+    speaker: str
+    sentiment: str
+    sentiment_p: float
+    complaint: str
+    complaint_p: float
+
+
+@dataclass(frozen=True, slots=True)
 class CallVerdict:
     outcome: OutcomeResult
     criteria: Mapping[str, Criterion | Item]
@@ -107,6 +129,7 @@ class CallVerdict:
     normalization: CleanupReport
     review_flags: tuple[str, ...] = ()
     transcript: tuple[TranscriptLine, ...] = ()
+    readings: tuple[TurnReading, ...] = ()  # empty when no understanding model ran
 
     def judged_items(self) -> Iterator[tuple[str, Item]]:
         """Every judged item with its finding code (`criterion.item`, or `criterion` for a

@@ -30,6 +30,7 @@ from qa_pipeline.verdict.model import (
     OutcomeResult,
     ScriptResult,
     TranscriptLine,
+    TurnReading,
 )
 
 T = TypeVar("T")
@@ -112,6 +113,7 @@ def _verdict(row: Mapping[str, Any]) -> CallVerdict | None:
         normalization=_read(CleanupReport, row["normalization"]),
         review_flags=tuple(row.get("review_flags") or ()),
         transcript=_read(tuple[TranscriptLine, ...], row.get("transcript") or ()),
+        readings=_read(tuple[TurnReading, ...], row.get("readings") or ()),
     )
 
 

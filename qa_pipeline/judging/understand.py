@@ -1,0 +1,154 @@
+"""The understanding stage inside judging: every turn of the call read by the model (the other
+party's turn before it as context), the hits its reading changes attached to the turn's
+sentences, and what the call as a whole shows (customer sentiment, dissatisfaction, items
+decided on an unsure reading)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+
+from qa_pipeline.asr.model_config import load_models_config
+from qa_pipeline.checks.context import CallContext, Turn
+from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.ruleset.schema import UnderstandingFile
+from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
+from qa_pipeline.understanding.reader import Reader
+from qa_pipeline.understanding.reading import Reading
+from qa_pipeline.verdict.model import CallVerdict, TurnReading
+
+_READERS: dict[tuple[Path, str], Reader | None] = {}
+
+
+def configured_reader(ruleset: Ruleset) -> Reader | None:
+    """The reader models.yaml configures for these rules (one per process and rule set: the
+    pipelines and their encoding cache are built once)."""
+    key = (ruleset.root, ruleset.version)
+    if key not in _READERS:
+        _READERS[key] = Reader.configured(load_models_config(), ruleset)
+    return _READERS[key]
+
+
+def _items(ctx: CallContext) -> list[tuple[Turn, str]]:
+    """Each turn and the other party's turn before it (normalized views)."""
+    last = {"agent": "", "customer": ""}
+    found: list[tuple[Turn, str]] = []
+    for turn in ctx.turns:
+        other = "customer" if turn.speaker == "agent" else "agent"
+        found.append((turn, last[other]))
+        last[turn.speaker] = _view(turn)
+    return found
+
+
+def _view(turn: Turn) -> str:
+    return turn.joiner.join(s.norm for s in turn.sentences)
+
+
+def _attach(
+    turn: Turn, reading: Reading, change: Change, more: dict[int, dict[str, tuple[Hit, ...]]]
+) -> None:
+    *earlier, final = turn.sentences
+    silenced = dict.fromkeys(change.silenced, ())
+    last = len(turn.sentences) - 1
+    for i, sentence in enumerate(earlier):
+        sentence.attach(reading, silenced | more.get(i, {}))
+    added = {name: (hit,) for name, hit in change.added.items()}
+    final.attach(reading, silenced | added | more.get(last, {}))
+
+
+def _queries(ctx: CallContext, rules: UnderstandingFile) -> list[tuple[str, str, str]]:
+    """Each turn with its context, then the sentences of every turn of several sentences on a
+    side some family reads sentence by sentence (read in the same batch)."""
+    items = _items(ctx)
+    queries = [(_view(t), t.speaker, c) for t, c in items]
+    sides = {f.side for f in rules.families.values() if f.by_sentence}
+    for turn, context in items:
+        if turn.speaker in sides and len(turn.sentences) > 1:
+            queries += [(s.norm, turn.speaker, context) for s in turn.sentences]
+    return queries
+
+
+def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
+    """Attach every turn's reading (and the hits it changes) to its sentences; the customer's
+    turns' sentiment and complaint readings. Nothing when the language has no trained heads."""
+    rules = reader.ruleset.understanding
+    if rules is None:
+        return ()
+    queries = _queries(ctx, rules)
+    readings = reader.read(ctx.language, queries)
+    if readings is None:
+        return ()
+    turns = ctx.turns
+    sentence_readings = iter(readings[len(turns) :])
+    found = []
+    for turn, reading in zip(turns, readings[: len(turns)], strict=True):
+        split = len(turn.sentences) > 1 and _split_side(rules, turn)
+        parts = [next(sentence_readings) for _ in turn.sentences] if split else []
+        final = turn.sentences[-1]
+        said = functools.partial(_said, turn)
+        change = fuse(reading, turn.speaker, rules, said, final.text, len(final.norm))
+        _attach(turn, reading, change, _by_sentence(rules, turn, reading, parts, said))
+        sentiment = reading.best(rules.sentiment_task)
+        complaint = reading.best(rules.dissatisfied.task)
+        if turn.speaker == "customer" and sentiment is not None and complaint is not None:
+            found.append(_reading(turn, sentiment, complaint))
+    return tuple(found)
+
+
+def _split_side(rules: UnderstandingFile, turn: Turn) -> bool:
+    return any(f.by_sentence and f.side == turn.speaker for f in rules.families.values())
+
+
+def _by_sentence(
+    rules: UnderstandingFile, turn: Turn, reading: Reading, parts: list[Reading], said: Said
+) -> dict[int, dict[str, tuple[Hit, ...]]]:
+    """Hits from the sentences of a turn that reads as a question but answers first."""
+    more: dict[int, dict[str, tuple[Hit, ...]]] = {}
+    if not parts:
+        return more
+    for name in by_sentence(rules, turn.speaker, reading):
+        i = sentence_for(rules.families[name], parts)
+        if i is None:
+            continue
+        sentence = turn.sentences[i]
+        change = fuse(parts[i], turn.speaker, rules, said, sentence.text, len(sentence.norm),
+                      frozenset({name}))  # fmt: skip
+        more.setdefault(i, {}).update({n: (hit,) for n, hit in change.added.items()})
+    return more
+
+
+def _said(turn: Turn, lexicon: str) -> bool:
+    return any(s.rule_hits(lexicon) for s in turn.sentences)
+
+
+def _reading(turn: Turn, sentiment: tuple[str, float], complaint: tuple[str, float]) -> TurnReading:
+    return TurnReading(
+        turn.start, turn.end, turn.speaker, sentiment[0], round(sentiment[1], 3),
+        complaint[0], round(complaint[1], 3),
+    )  # fmt: skip
+
+
+def flags(rules: UnderstandingFile | None, verdict: CallVerdict) -> tuple[str, ...]:
+    """`customer_dissatisfied` when a customer sentence reads as a complaint or plainly
+    dissatisfied; `model_unsure.<item>` for each item decided on an unsure model reading."""
+    if rules is None:
+        return ()
+    found: list[str] = []
+    levels = rules.dissatisfied.labels
+    if any(r.complaint_p >= levels.get(r.complaint, 2.0) for r in verdict.readings):
+        found.append("customer_dissatisfied")
+    found += [f"model_unsure.{code}" for code in _unsure(rules, verdict.judged_items())]
+    return tuple(found)
+
+
+def _unsure(rules: UnderstandingFile, items: Iterable[tuple[str, object]]) -> list[str]:
+    codes = []
+    for code, item in items:
+        evidence = getattr(item, "evidence", ())
+        if getattr(item, "passed", None) is None:
+            continue
+        if any(e.source == "model" and (e.confidence or 0.0) < rules.unsure for e in evidence):
+            codes.append(code)
+    return codes

@@ -1,0 +1,131 @@
+"""The labeled utterance corpus (corpus/utterances/<writer>.jsonl, format in corpus/LABELS.md),
+validated by schema, read as training examples: each turn with the other party's turn before
+it, labeled for every task of its side."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qa_pipeline.errors import CorpusError
+
+ACTS = (
+    "identity_question", "permission_question", "consent_question", "sale_booked", "price",
+    "trial", "cancel", "closing",
+)  # fmt: skip
+CUSTOMER_TASKS = ("identity", "reply", "competence", "complaint", "sentiment")
+AGENT_TASKS = ("forbidden", *(f"act.{act}" for act in ACTS))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentTurn(_Strict):
+    speaker: Literal["agent"]
+    text: str = Field(min_length=1)
+    acts: list[Literal[ACTS]]  # type: ignore[valid-type]
+    forbidden: Literal["dismissive", "arguing", "misleading", "threat", "insult", "none"]
+    span: str
+
+
+class CustomerTurn(_Strict):
+    speaker: Literal["customer"]
+    text: str = Field(min_length=1)
+    identity: Literal[
+        "holder", "family", "can_decide", "family_decides", "not_holder", "cannot_decide",
+        "child", "none",
+    ]  # fmt: skip
+    reply: Literal[
+        "yes", "go_ahead", "consent", "no", "busy", "hedge", "conditional", "sarcastic",
+        "withdrawal", "backchannel", "question", "none",
+    ]  # fmt: skip
+    competence: Literal[
+        "drunk", "woken", "child", "cannot_hear", "not_understand", "language_barrier",
+        "clarify", "understood", "none",
+    ]  # fmt: skip
+    complaint: Literal["complaint_intent", "dissatisfied", "none"]
+    sentiment: Literal["negative", "neutral", "positive"]
+
+
+class Excerpt(_Strict):
+    id: str
+    writer: str
+    lang: str
+    speech: str = Field(alias="register", description="who talks how (东北 elderly man)")
+    campaign: str
+    asr: bool
+    turns: list[AgentTurn | CustomerTurn] = Field(min_length=1)
+    note: str = ""
+
+
+class HeadOptions(_Strict):
+    """How one head is fitted. `balanced`: classes weighted by their inverse frequency (a rare
+    class such as a forbidden phrase is not drowned by `none`); `context`: whether it reads the
+    other party's turn (what makes an agent line rude is in the line itself)."""
+
+    balanced: bool = False
+    context: bool = True
+
+
+class Splits(_Strict):
+    """corpus/splits.yaml: writers per split, and per-head fitting options."""
+
+    train: list[str]
+    dev: list[str]
+    test: list[str]
+    heads: dict[str, HeadOptions] = {}
+
+    def options(self, task: str) -> HeadOptions:
+        return self.heads.get(task, HeadOptions())
+
+
+@dataclass(frozen=True)
+class Example:
+    writer: str
+    language: str
+    side: str
+    text: str
+    context: str  # the other party's turn before, "" when none
+    labels: dict[str, str]
+    asr: bool
+
+
+def _labels(turn: AgentTurn | CustomerTurn) -> dict[str, str]:
+    if isinstance(turn, AgentTurn):
+        acts = {f"act.{act}": "yes" if act in turn.acts else "no" for act in ACTS}
+        return {"forbidden": turn.forbidden, **acts}
+    return {task: getattr(turn, task) for task in CUSTOMER_TASKS}
+
+
+def read_corpus(folder: Path) -> Iterator[Example]:
+    """Every labeled turn of every writer's file, in file and line order."""
+    for path in sorted(folder.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                excerpt = Excerpt.model_validate(json.loads(line))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                raise CorpusError(str(path), [f"line {number}: {exc}"]) from exc
+            before = {"agent": "", "customer": ""}
+            for turn in excerpt.turns:
+                other = "customer" if turn.speaker == "agent" else "agent"
+                yield Example(
+                    excerpt.writer, excerpt.lang, turn.speaker, turn.text, before[other],
+                    _labels(turn), excerpt.asr,
+                )  # fmt: skip
+                before[turn.speaker] = turn.text
+
+
+def read_splits(path: Path) -> Splits:
+    try:
+        return Splits.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise CorpusError(str(path), [str(exc)]) from exc

@@ -1,0 +1,103 @@
+"""Rules and model together, one sentence at a time (rules/understanding.yaml).
+
+The model reads each turn whole (the other party's turn before it as context), as it was
+trained. For each family of dialogue acts (identity answers, replies, competence signals, each
+agent act) the rules' hits in the turn stand, unless:
+- the rules found nothing of the family and the model reads one of its acts with at least
+  `fill`: the model's reading becomes hits (a reader of meaning where the wording is new);
+- the rules read the sentence as other acts of the family and the model reads it otherwise with
+  at least `override`: the model's reading replaces theirs (a rhetorical question, a sarcastic
+  yes the patterns took literally).
+A model hit spans the turn's last sentence and carries its probability and what was read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from qa_pipeline.ruleset.schema import FamilySpec, UnderstandingFile
+from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.understanding.reading import Reading
+
+Said = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a reading changes in a turn: lexicons whose rule hits it silences, and the hits it
+    adds (on the turn's last sentence, spanning it)."""
+
+    silenced: frozenset[str] = frozenset()
+    added: Mapping[str, Hit] = field(default_factory=dict)
+
+    def __or__(self, other: Change) -> Change:
+        return Change(self.silenced | other.silenced, {**self.added, **other.added})
+
+
+def _added(lexicons: list[str], text: str, size: int, read: str, p: float) -> dict[str, Hit]:
+    return {name: Hit(name, 0, size, text, "model", round(p, 3), read) for name in lexicons}
+
+
+def _family(
+    family: FamilySpec, rules: UnderstandingFile, reading: Reading, said: Said, text: str, size: int
+) -> Change:
+    best = reading.best(family.task)
+    if best is None:
+        return Change()
+    label, p = best
+    model = family.labels.get(label, [])
+    read = f"{family.task}={label}"
+    found = [name for name in family.lexicons if said(name)]
+    fill = family.fill if family.fill is not None else rules.fill
+    override = family.override if family.override is not None else rules.override
+    if not found:
+        return Change(added=_added(model, text, size, read, p)) if model and p >= fill else Change()
+    other = model or family.silence  # the model reads another act, or (if allowed) none at all
+    if p >= override and other and not set(model) & set(found):
+        return Change(frozenset(found), _added(model, text, size, read, p))
+    return Change()
+
+
+def fuse(
+    reading: Reading,
+    side: str,
+    rules: UnderstandingFile,
+    said: Said,
+    text: str,
+    size: int,
+    only: frozenset[str] | None = None,
+) -> Change:
+    """What the model's reading of a turn changes. `said(lexicon)`: whether the rules hit the
+    lexicon anywhere in the turn; `text` is the turn's last sentence as said (a model hit
+    quotes it), `size` the length of its normalized view; `only`: these families alone."""
+    change = Change()
+    for name, family in rules.families.items():
+        if family.side == side and (only is None or name in only):
+            change = change | _family(family, rules, reading, said, text, size)
+    return change
+
+
+def by_sentence(rules: UnderstandingFile, side: str, turn: Reading) -> frozenset[str]:
+    """The families that read this turn as one of their `by_sentence` labels, or read it below
+    `fill`: a turn that answers and then asks ("Few minutes I can give. What is it
+    regarding?") reads as the question, or as nothing sure; its sentences are read one by one."""
+    found = set()
+    for name, family in rules.families.items():
+        best = turn.best(family.task)
+        if family.side != side or not family.by_sentence or best is None:
+            continue
+        fill = family.fill if family.fill is not None else rules.fill
+        if best[0] in family.by_sentence or best[1] < fill:
+            found.add(name)
+    return frozenset(found)
+
+
+def sentence_for(family: FamilySpec, readings: list[Reading]) -> int | None:
+    """The sentence whose reading is the surest one outside the family's `by_sentence` labels
+    (None when every sentence reads as one of them)."""
+    best_p, best_i = 0.0, None
+    for i, reading in enumerate(readings):
+        found = reading.best(family.task)
+        if found is not None and found[0] not in family.by_sentence and found[1] > best_p:
+            best_p, best_i = found[1], i
+    return best_i

@@ -1,0 +1,119 @@
+"""The understanding stage as a spaCy pipeline per language (the only module that imports
+spaCy): a `Language` whose `qa_read_v1` component reads each sentence Doc into
+`doc._.reading`, configured by models/understanding/pipeline.cfg.
+
+A Doc is one sentence's normalized view, with `doc._.side` (agent or customer) and
+`doc._.context` (the other party's turn before it). The rules' lexicons are not spaCy matchers:
+they are regular expressions over the normalized view with negation scope, and keep running in
+the rules stage (docs/understanding.md says why, with figures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import load_config, load_model_from_config, registry
+
+from qa_pipeline.understanding.encoders import (
+    CachedEncoder,
+    EncodingStore,
+    SentenceEncoder,
+    load_encoder,
+)
+from qa_pipeline.understanding.features import LexiconHits, featurize
+from qa_pipeline.understanding.heads import HeadSet, load
+from qa_pipeline.understanding.reading import Reading
+
+for _name, _default in (("side", ""), ("context", ""), ("reading", None)):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=_default)
+
+
+def sentence_encoder(kind: str, threads: int) -> CachedEncoder:
+    return _shared_encoder(kind, threads)
+
+
+registry.misc.register("qa_pipeline.sentence_encoder.v1", func=sentence_encoder)
+
+
+@cache
+def _shared_encoder(kind: str, threads: int) -> CachedEncoder:
+    """One encoder, and one cache, for every language's pipeline in the process."""
+    encoder: SentenceEncoder = load_encoder(kind, threads)
+    return CachedEncoder(encoder)
+
+
+class ReadComponent:
+    """Reads sentence Docs in batches: features, then every head of the Doc's side."""
+
+    def __init__(self, heads: HeadSet, encoder: CachedEncoder) -> None:
+        self.heads = heads
+        self.encoder = encoder
+        self.lexicons: LexiconHits = lambda view: frozenset()
+
+    def bind(self, lexicons: LexiconHits, store: EncodingStore | None) -> None:
+        """The rules' lexicon reader (features) and where encodings persist, if anywhere."""
+        self.lexicons = lexicons
+        self.encoder.store = store
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._read(batch)
+                batch = []
+        if batch:
+            yield from self._read(batch)
+
+    def _read(self, docs: Sequence[Doc]) -> list[Doc]:
+        pairs = [(doc.text, doc._.context) for doc in docs]
+        features = featurize(pairs, self.heads.spec, self.encoder, self.lexicons)
+        for doc, tasks in zip(
+            docs, self.heads.read(features, [d._.side for d in docs]), strict=True
+        ):
+            doc._.reading = Reading(tasks)
+        return list(docs)
+
+
+@Language.factory("qa_read_v1", default_config={"heads_dir": "", "language": ""})
+def make_reader(
+    nlp: Language, name: str, heads_dir: str, language: str, encoder: CachedEncoder
+) -> ReadComponent:
+    return ReadComponent(load(Path(heads_dir), language or nlp.lang or "xx"), encoder)
+
+
+def build(config: Path, language: str, heads_dir: Path) -> Language:
+    """The language's pipeline; spaCy's own tokenizer for it, the multi-language one else."""
+    overrides = {
+        "nlp.lang": language,
+        "components.qa_read.heads_dir": str(heads_dir),
+        "components.qa_read.language": language,
+    }
+    try:
+        return load_model_from_config(load_config(config, overrides=overrides), auto_fill=True)
+    except ImportError:  # no spaCy language class for this code (a toy or rare language)
+        fallback = load_config(config, overrides={**overrides, "nlp.lang": "xx"})
+        return load_model_from_config(fallback, auto_fill=True)
+
+
+def read_docs(nlp: Language, items: Sequence[tuple[str, str, str]]) -> list[Reading]:
+    """(view, side, context view) of each sentence -> its reading."""
+    docs = []
+    for view, side, context in items:
+        doc = nlp.make_doc(view)
+        doc._.side, doc._.context = side, context
+        docs.append(doc)
+    return [doc._.reading for doc in nlp.pipe(docs)]
+
+
+def reader_of(nlp: Language) -> ReadComponent:
+    component = nlp.get_pipe("qa_read")
+    assert isinstance(component, ReadComponent)
+    return component

