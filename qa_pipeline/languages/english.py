@@ -13,9 +13,10 @@ from qa_pipeline.text.entities import DateMention, Duration, Money, Period
 from qa_pipeline.text.numbers import digitize_en
 
 _NUM = r"\d+(?:\.\d+)?"
+# Amounts start where a number starts ((?<!\d)), so a long digit run is scanned once.
 _MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
-    rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
+    rf"|(?<!\d)(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
     rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
     rf"|\b(?P<p>\d{{1,3}}\.\d{{2}})(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
@@ -40,10 +41,10 @@ _DATE = re.compile(
     rf"|\b(?P<m3>\d{{1,2}})/(?P<d3>\d{{1,2}})\b"
 )
 _DURATION = re.compile(
-    r"\b(?P<n>\d+|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
+    r"\b(?P<n>\d{1,4}|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
 )
 _LENGTH = re.compile(
-    r"\b(?P<n>\d+|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
+    r"\b(?P<n>\d{1,4}|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
     r"|(?P<month>months?)|(?P<year>years?))\b"
 )
 _WORD_COUNTS = {"half a": 0.5, "first": 1.0, "one": 1.0}

@@ -14,12 +14,13 @@ from qa_pipeline.text.numbers import digitize_zh
 from qa_pipeline.text.script_conversion import to_simplified, to_traditional
 
 _NUM = r"\d+(?:\.\d+)?"
+# Amounts start where a number starts ((?<!\d)), so a long digit run is scanned once.
 _MONEY = re.compile(
-    rf"(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周块元]))?|(?P<s>毛钱|毛|角|分钱))"
+    rf"(?<!\d)(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周块元]))?|(?P<s>毛钱|毛|角|分钱))"
 )
 _DATE = re.compile(r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[号日]")
 _DURATION = re.compile(
-    r"(?P<n>\d+)\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
+    r"(?<!\d)(?P<n>\d{1,4})\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
 )
 # A length the clause states: 30天, 三个月 (as 3个月), 半年. A price's period ("3元一个月"), an
 # ordinal day ("第31天") and a date (11月21日, 2026年) are not lengths.
