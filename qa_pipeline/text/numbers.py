@@ -1,8 +1,10 @@
-"""Spoken numbers to digits, for Mandarin (三块钱, 十一月八号, 一二一二一) and English
-(thirty days, November seventh, six one one).
+"""Spoken numbers to digits, for Mandarin (三块钱, 三千五, 十一月八号, 百分之五十, 一二一二一) and
+English (thirty days, November seventh, one ninety nine, six one one, double five).
 
 Digitising first lets one set of entity patterns (money, dates, durations, codes) serve every
-way an agent or an ASR system writes a number.
+way an agent or an ASR system writes a number. Both readers take time linear in the text: each
+run of numerals is read once, and a run too long to be one spoken number is read as a code or
+left as it is (a transcript is untrusted input).
 """
 
 from __future__ import annotations
@@ -11,72 +13,130 @@ import re
 
 _CN_DIGIT = {
     "零": 0, "〇": 0, "幺": 1, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "俩": 2,
-    "三": 3, "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6,
+    "三": 3, "叁": 3, "仨": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6,
     "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9,
 }  # fmt: skip
-_CN_UNIT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10000}
+_CN_UNIT = {
+    "十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10**4, "亿": 10**8,
+}  # fmt: skip
 _CN_CHARS = "".join(_CN_DIGIT) + "".join(_CN_UNIT)
 _CN_DIGIT_CHARS = "".join(_CN_DIGIT)
+_CN_MONEY_UNITS = "元块毛角"
+# Longer runs with units (十百千万) are not one spoken number; their digit stretches are codes.
+_CN_MAX_SPOKEN = 32
 
-# A numeral run is converted when a unit follows it (money, time, counts), when it follows a
-# money unit (两块五), or when it is a digit string (phone numbers, SMS codes).
+# A run of numerals, with its decimals (三点五) and a percent before it (百分之五十, 百分百).
 _CN_RUN = re.compile(
-    rf"(?<=[块元毛角])(?P<tail>[{_CN_DIGIT_CHARS}])(?![{_CN_DIGIT_CHARS}]*[元块毛角])"
-    rf"|(?P<num>[{_CN_CHARS}]+(?:点[{_CN_DIGIT_CHARS}]+)?)"
-    rf"(?=[元块毛角分月号日天年岁个周星期礼拜小时点钟次倍%])"
-    rf"|(?P<digits>[{_CN_DIGIT_CHARS}]{{3,}})"
+    rf"(?P<pct>百分之?(?=[{_CN_CHARS}]))?(?P<run>[{_CN_CHARS}]+)(?:点(?P<dec>[{_CN_DIGIT_CHARS}]+))?"
 )
-# Words whose numeral is not a number ("一下" = briefly): never converted.
-_CN_IDIOMS = re.compile(
-    r"一个(?!月|多月|星期|礼拜|小时|周)|一两|两三|三五|三四|一(?:下|点儿|些|直|起|样|般|定|会|边|共|切|旦|致|向)|万一|十分"
+# A run is a number when a unit follows it (money, time, counts) ...
+_CN_UNIT_AFTER = re.compile(r"元|块|毛|角|分|月|号|日|天|年|岁|个|周|星期|礼拜|小时|点|钟|次|倍|%")
+# ... and is not a word: 一下 (briefly), 十分 (very), 三天两头 (often), 一点儿, 便宜一点 (a bit),
+# 一五一十 (in full), 十三点 (Shanghainese: silly), 百分比 (percentage).
+_CN_WORDS = re.compile(
+    rf"一个(?!月|多月|星期|礼拜|小时|周)|(?:一两|两三|三五|三四)(?![{_CN_DIGIT_CHARS}])|万一"
+    r"|一(?:下|点儿|些|直|起|样|般|定|会|边|共|切|旦|致|向)"
+    r"|一点(?=[点儿都也])|(?<=[有快慢早晚多少大小高低宜好近远轻重贵便长短])一点"
+    r"|十分(?![钟钱])|百分|十三点(?![半钟整\d零一二两三四五六七八九十])"
+    r"|三天两头|一天到晚|一年到头|一五一十|三六九等"
+    r"|(?<=得)七七八八|七七八八(?=[了的地])|三三两两(?=[地的])"  # else codes: 发送七七八八
 )
+_CN_CODE = re.compile(rf"[{_CN_DIGIT_CHARS}]{{3,}}")  # codes and phone numbers, digit by digit
 
 
 def cn_to_number(text: str) -> float:
-    """Value of a Chinese numeral: 十五 -> 15, 一百零八 -> 108, 三点五 -> 3.5, 一二一 -> 121."""
+    """Value of a Chinese numeral: 十五 -> 15, 一百零八 -> 108, 三千五 -> 3500, 三点五 -> 3.5,
+    一二一 -> 121."""
     integer, _, decimals = text.partition("点")
-    value = float(_cn_int(integer))
-    if decimals:
-        value += float("0." + "".join(str(_CN_DIGIT[c]) for c in decimals))
-    return value
+    return float(_cn_value(integer, decimals or None) or "nan")
 
 
-def _cn_int(text: str) -> int:
-    if text and all(c in _CN_DIGIT for c in text) and len(text) > 1:
-        return int("".join(str(_CN_DIGIT[c]) for c in text))
-    total, section, number = 0, 0, 0
-    for char in text:
+def _cn_value(run: str, decimals: str | None) -> str | None:
+    """The number a run of numerals says, as digits; None when it is too long to be one."""
+    if len(run) > 1 and all(c in _CN_DIGIT for c in run):
+        integer = "".join(str(_CN_DIGIT[c]) for c in run).lstrip("0") or "0"
+    elif len(run) > _CN_MAX_SPOKEN:
+        return None
+    else:
+        integer = str(_cn_int(run))
+    fraction = "".join(str(_CN_DIGIT[c]) for c in decimals or "").rstrip("0")
+    return f"{integer}.{fraction}" if fraction else integer
+
+
+def _cn_int(run: str) -> int:
+    closed = 0  # the 亿 and 万 groups already read
+    section = 0  # below 万
+    digit = 0  # the digit not yet given a unit
+    for char in run:
         if char in _CN_DIGIT:
-            number = _CN_DIGIT[char]
-        elif _CN_UNIT[char] == 10000:
-            total += (section + number) * 10000
-            section, number = 0, 0
+            digit = _CN_DIGIT[char]
+            continue
+        unit = _CN_UNIT[char]
+        if unit >= 10**4:
+            group = section + digit or int(not closed)  # a bare 万 is ten thousand
+            closed = (closed + group) * unit if unit == 10**8 else closed + group * unit
+            section = 0
         else:
-            section += (number or 1) * _CN_UNIT[char]
-            number = 0
-    return total + section + number
+            section += (digit or 1) * unit
+        digit = 0
+    # A last digit right after 百, 千, 万 or 亿 counts in the next unit down: 三千五 is 3500,
+    # 一万五 15000 (三千零五, with its 零, is 3005).
+    if len(run) > 1 and run[-1] in _CN_DIGIT and _CN_UNIT.get(run[-2], 0) >= 100:
+        digit *= _CN_UNIT[run[-2]] // 10
+    return closed + section + digit
 
 
-def _format(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:g}"
+def _cn_codes(run: str, start: int, words: set[int]) -> str:
+    """A run that is no number: only its digit-by-digit stretches (codes) become digits."""
+
+    def repl(m: re.Match[str]) -> str:
+        if start + m.start() in words:
+            return m.group(0)
+        return "".join(str(_CN_DIGIT[c]) for c in m.group(0))
+
+    return _CN_CODE.sub(repl, run)
+
+
+def _cn_tail(text: str, start: int) -> bool:
+    """两块五: the digit after a money unit is its jiao (or fen), unless a new amount starts
+    there (五块五块钱)."""
+    if start == 0 or text[start - 1] not in _CN_MONEY_UNITS or text[start] not in _CN_DIGIT:
+        return False
+    end = start + 1
+    while end < len(text) and text[end] in _CN_DIGIT:
+        end += 1
+    return end == len(text) or text[end] not in _CN_MONEY_UNITS
 
 
 def digitize_zh(text: str) -> str:
     """Replace Chinese numerals that stand for numbers with Arabic digits."""
-    protected = {m.start() for m in _CN_IDIOMS.finditer(text)}
-
-    def repl(match: re.Match[str]) -> str:
-        if match.start() in protected:
-            return match.group(0)
-        if match.group("tail"):
-            # 两块五一个月: keep the 5 apart from the 1 that follows.
-            spacer = " " if text[match.end() : match.end() + 1] in _CN_CHARS else ""
-            return str(_CN_DIGIT[match.group("tail")]) + spacer
-        if match.group("digits"):
-            return "".join(str(_CN_DIGIT[c]) for c in match.group("digits"))
-        return _format(cn_to_number(match.group(0)))
-
-    return _CN_RUN.sub(repl, text)
+    words = {m.start() for m in _CN_WORDS.finditer(text)}
+    out: list[str] = []
+    pos = 0
+    while m := _CN_RUN.search(text, pos):
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        run, decimals = m.group("run"), m.group("dec")
+        value = _cn_value(run, decimals)
+        if m.group("pct") and value is not None:
+            out.append(value + "%")
+        elif m.start() in words:
+            out.append(m.group(0))
+        elif _cn_tail(text, m.start()):
+            # Keep the jiao apart from a number that follows: 两块五一个月 -> 2块5 1个月.
+            spacer = " " if len(run) > 1 or decimals else ""
+            out.append(str(_CN_DIGIT[run[0]]) + spacer)
+            pos = m.start() + 1
+        elif value is not None and _CN_UNIT_AFTER.match(text, pos):
+            out.append(value)
+        elif decimals is not None and len(run) <= _CN_MAX_SPOKEN:
+            # 三点五十: no unit after the decimals, so 点 is the hour (三点 -> 3点).
+            out.append(_cn_value(run, None) or run)
+            pos = m.end("run")
+        else:
+            out.append(_cn_codes(m.group(0), m.start(), words))
+    out.append(text[pos:])
+    return "".join(out)
 
 
 _EN_SMALL = {
