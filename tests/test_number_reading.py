@@ -12,11 +12,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from qa_pipeline.languages import mandarin
+from qa_pipeline.languages import english, mandarin
 from qa_pipeline.languages.registry import get
-from qa_pipeline.text.numbers import cn_to_number, digitize_zh
+from qa_pipeline.text.numbers import cn_to_number, digitize_en, digitize_zh
 
 ZH_UNITS = ["元", "块钱", "天", "个月", "分钟", "次", "岁"]
+EN_UNITS = ["dollars", "days", "months", "minutes"]
 
 
 def _cn2an(text: str) -> float | None:
@@ -131,3 +132,99 @@ def test_huge_runs_are_read_without_error() -> None:
     assert digitize_zh("一" * 5000 + "元") == "1" * 5000 + "元"
     assert digitize_zh("十" * 5000 + "元") == "十" * 5000 + "元"
     assert get("zh").find_durations("前" + "1" * 5000 + "天免费") == []
+
+
+# --- English --------------------------------------------------------------------------------
+
+
+@given(st.integers(0, 10**6), st.sampled_from(EN_UNITS))
+def test_english_asr_noise_numbers_read_back(n: int, unit: str) -> None:
+    assert digitize_en(f"about {english.number_words(n)} {unit}") == f"about {n} {unit}"
+
+
+@given(st.integers(1, 31), st.sampled_from(["november ", "dec. the "]))
+def test_ordinal_days_after_a_month(day: int, month: str) -> None:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    assert digitize_en(month + english.ordinal_words(day)) == f"{month}{day}{suffix}"
+
+
+@given(st.from_regex(r"\A[0-9]{2,15}\Z"), st.randoms(use_true_random=False))
+def test_english_codes_said_digit_by_digit(digits: str, rng: random.Random) -> None:
+    """Digit by digit, with "oh" for zero (not first: "oh, one more thing" is no number) and
+    "double"/"triple" for repeats."""
+    words: list[str] = []
+    i = 0
+    while i < len(digits):
+        run = len(digits[i:]) - len(digits[i:].lstrip(digits[i]))
+        take = rng.choice([n for n in (1, 2, 3) if n <= run])
+        said = english.number_words(int(digits[i]))
+        if digits[i] == "0" and words and rng.random() < 0.5:
+            said = "oh"
+        words.append({1: "", 2: "double ", 3: "triple "}[take] + said)
+        i += take
+    assert digitize_en(f"text stop to {' '.join(words)} now") == f"text stop to {digits} now"
+
+
+@given(st.integers(1, 99), st.integers(10, 99), st.sampled_from(["dollars", "a month", "bucks"]))
+@example(1, 99, "dollars")  # "one ninety nine dollars" is $1.99, not $99
+@example(2, 99, "a month")
+def test_dollars_then_cents(dollars: int, cents: int, unit: str) -> None:
+    said = f"it's {english.number_words(dollars)} {english.number_words(cents)} {unit}"
+    (money,) = _money(said, "en")
+    assert money == (round(dollars + cents / 100, 2), "month" if unit == "a month" else None)
+
+
+@given(st.integers(0, 99), st.integers(10, 99), st.randoms(use_true_random=False))
+def test_english_prices_written_as_digits_read_back(
+    dollars: int, cents: int, rng: random.Random
+) -> None:
+    """$d.cc as the `eval --noisy` speller says it ("two ninety-nine", "two dollars and
+    ninety-nine cents") reads back as the same price."""
+    spelled = english.EnglishNoise(get("en")).spell_numbers(f"${dollars}.{cents} a month", rng)
+    assert _money(spelled, "en") == [(round(dollars + cents / 100, 2), "month")]
+
+
+words_and_numbers = st.lists(
+    st.sampled_from(
+        ["one", "two", "oh", "ten", "twenty", "hundred", "and", "first", "second", "point",
+         "double", "dollars", "a", "month", "may", "of", "the", "-", ","]
+    ),
+    max_size=12,
+)  # fmt: skip
+
+
+@given(words_and_numbers)
+def test_english_reading_is_total_and_idempotent(words: list[str]) -> None:
+    once = digitize_en(" ".join(words))
+    assert digitize_en(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("between five and ten dollars", "between 5 and 10 dollars"),
+        ("one hundred and eight", "108"),
+        ("wait one second", "wait one second"),
+        ("oh one more thing", "oh one more thing"),
+        ("oh no", "oh no"),
+        ("call one eight hundred five five five one two one two", "call 1 800 5551212"),
+        ("nine point nine nine dollars", "9.99 dollars"),
+        ("double the price", "double the price"),
+        ("the point is", "the point is"),
+        ("someone often phoned", "someone often phoned"),
+        ("hundred hundred", "100 100"),
+    ],
+)
+def test_english_examples(text: str, expected: str) -> None:
+    assert digitize_en(text) == expected
+
+
+def test_not_a_single_cent_is_no_price() -> None:
+    assert _money("it won't cost you one cent during the trial", "en") == []
+    assert _money("one cent a minute after that", "en") == [(0.01, "minute")]
+
+
+def test_huge_english_runs_are_read_without_error() -> None:
+    assert digitize_en("hundred " * 3000).split() == ["100"] * 3000
+    assert get("en").find_durations("1" * 5000 + " days") == []
+    assert get("en").stated_lengths("1" * 5000 + " days") == []

@@ -82,6 +82,9 @@ def test_surface_keeps_positions() -> None:
         ("a dollar ninety-nine every month", "en", 1.99, "month"),
         ("$9.99 monthly", "en", 9.99, "month"),
         ("1 dollar and 99 cents per month", "en", 1.99, "month"),
+        ("one ninety nine dollars a month", "en", 1.99, "month"),  # once read as $99
+        ("two ninety-nine dollars per month", "en", 2.99, "month"),
+        ("nine point nine nine dollars a month", "en", 9.99, "month"),
     ],
 )
 def test_find_money(text: str, language: str, amount: float, period: str) -> None:

@@ -13,16 +13,19 @@ from qa_pipeline.text.entities import DateMention, Duration, Money, Period
 from qa_pipeline.text.numbers import digitize_en
 
 _NUM = r"\d+(?:\.\d+)?"
+_PER = r"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
 # Amounts start where a number starts ((?<!\d)), so a long digit run is scanned once.
 _MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
+    # "one ninety nine dollars", "two ninety nine a month": dollars then cents ($1.99, $2.99)
+    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})(?:\s*(?:dollars?|bucks)\b|{_PER})"
     rf"|(?<!\d)(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
     rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
-    rf"|\b(?P<p>\d{{1,3}}\.\d{{2}})(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
-    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})"
-    rf"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
+    rf"|\b(?P<p>\d{{1,3}}\.\d{{2}}){_PER}"
 )
+# "Won't cost you 1 cent" is no price of a cent.
+_NOT_A_PRICE = re.compile(r"(?:n't|\bnot|\bnever|\bwithout)\b(?:\s+[a-z']+){0,4}?\s+1\s+cents?\b")
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -83,7 +86,7 @@ class English(Language):
         return digitize_en(text)
 
     def find_money(self, text: str, reach: int) -> list[Money]:
-        return entities.find_money(text, _MONEY, _amount, self.periods, reach)
+        return entities.find_money(text, _MONEY, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
         found = []
