@@ -1,11 +1,12 @@
 """Number reading scales linearly with the text's length: ratios measured in one run.
 
 Each shape of hostile or long input (a digit run, a run of Chinese numerals, number words, many
-amounts in one clause, speech without punctuation) is built at two sizes, N and 4N characters.
-For each, the reading stages (digitize, then money, dates, durations and stated lengths on the
-digitized view) and the whole judge (the text as one agent turn of a call) are timed, and the
-ratio t(4N) / t(N) printed: about 4 is linear, about 16 quadratic. A shared machine is noisy,
-so each time is the best of `--repeats`.
+amounts in one clause, speech without punctuation) is drawn at random (seeded, so no repetition
+loop for the cleanup to collapse) at two sizes, N and 4N characters. For each, the reading
+stages (digitize, then money, dates, durations and stated lengths on the digitized view) and the
+whole judge (the text as one agent turn of a call) are timed, and the ratio t(4N) / t(N)
+printed: about 4 is linear, about 16 quadratic. Each time is the best of `--repeats`, each of
+enough calls to last 50 ms, with the garbage collector off (a shared machine is noisy).
 
     python bench/number_reading.py [--size 4000] [--repeats 3] [--judge-mb 5]
 """
@@ -13,6 +14,8 @@ so each time is the best of `--repeats`.
 from __future__ import annotations
 
 import argparse
+import gc
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -27,42 +30,69 @@ from qa_pipeline.languages.registry import get  # noqa: E402
 from testing.excerpts import excerpt_call  # noqa: E402
 
 CAMPAIGN = {"zh": "weather-12121", "en": "stormwatch"}
-# The repeated unit of each shape; a shape's text is its unit repeated to the size.
-SHAPES = {
-    "en": {
-        "digit run": "7",
-        "digits and spaces": "7 ",
-        "number words": "nine ",
-        "words, no and-joins": "five and ",
-        "amounts in one clause": "2 dollars ",
-        "speech": "it's two ninety nine a month and the first thirty days are free ",
-    },
-    "zh": {
-        "digit run": "7",
-        "numeral run": "七",
-        "units run": "十",
-        "amounts in one clause": "3块",
-        "speech": "每个月三块钱前三十天免费到十二月五号结束",
-    },
-}
+EN_WORDS = "zero one two three four five six seven eight nine ten twelve twenty ninety hundred"
+EN_SPEECH = [
+    "it's two ninety nine a month", "the first thirty days are free", "text stop to 12121",
+    "your trial ends on december fifth", "that's $2.99 each month after the trial",
+    "call six one one to cancel", "one ninety nine dollars", "a fourteen day free trial",
+    "employee number 5830", "i'll add it to your line today", "between five and ten dollars",
+]  # fmt: skip
+ZH_SPEECH = [
+    "每个月三块钱", "前三十天免费", "到十二月五号结束", "发送TD一二一二一到一零零零一",
+    "工号三五一二", "两块五一个月", "超出每分钟七分钱", "一分钱都不收", "百分之五十",
+    "给您开通了", "三千五块", "您是机主本人吗",
+]  # fmt: skip
+# Each shape: (language, name, the pieces its text is drawn from, joined by).
+SHAPES = [
+    ("en", "digit run", list("0123456789"), ""),
+    ("en", "digits and spaces", list("0123456789"), " "),
+    ("en", "number words", EN_WORDS.split(), " "),
+    ("en", "words joined by and", EN_WORDS.split(), " and "),
+    ("en", "amounts in one clause", [f"{d} dollars" for d in range(1, 100)], " "),
+    ("en", "speech, no punctuation", EN_SPEECH, " "),
+    ("zh", "digit run", list("0123456789"), ""),
+    ("zh", "numeral run", list("零一二三四五六七八九幺两"), ""),
+    ("zh", "numerals and units", list("零一二三四五六七八九十百千万亿"), ""),
+    ("zh", "amounts in one clause", [f"{d}块" for d in range(1, 100)], ""),
+    ("zh", "speech, no punctuation", ZH_SPEECH, ""),
+]
 
 
-def _best(fn: Callable[[str], object], text: str, repeats: int) -> float:
+def _draw(pieces: list[str], joiner: str, size: int) -> str:
+    rng = random.Random(size)
+    out: list[str] = []
+    length = 0
+    while length < size:
+        out.append(rng.choice(pieces))
+        length += len(out[-1]) + len(joiner)
+    return joiner.join(out)
+
+
+def _time(fn: Callable[[str], object], text: str, repeats: int) -> float:
+    """Best seconds per call of `repeats` rounds, each of enough calls to last 50 ms."""
     fn(text[:100])  # warm the compiled-pattern caches
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn(text)
-        times.append(time.perf_counter() - started)
-    return min(times)
+    best = float("inf")
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            calls, elapsed = 0, 0.0
+            started = time.perf_counter()
+            while elapsed < 0.05:
+                fn(text)
+                calls += 1
+                elapsed = time.perf_counter() - started
+            best = min(best, elapsed / calls)
+    finally:
+        gc.enable()
+    return best
 
 
 def _stages(code: str, engine: Judge) -> dict[str, Callable[[str], object]]:
     lang = get(code)
-    pack = engine.ruleset.languages[code]
+    reach = engine.ruleset.languages[code].period_reach
     return {
         "digitize": lang.digitize,
-        "money": lambda text: lang.find_money(lang.digitize(text), pack.period_reach),
+        "money": lambda text: lang.find_money(lang.digitize(text), reach),
         "dates": lambda text: lang.find_dates(lang.digitize(text)),
         "durations": lambda text: lang.find_durations(lang.digitize(text)),
         "lengths": lambda text: lang.stated_lengths(lang.digitize(text)),
@@ -76,10 +106,6 @@ def _call(code: str, text: str) -> Call:
     return excerpt_call(turns, campaign=CAMPAIGN[code], language=code)
 
 
-def _text(unit: str, size: int) -> str:
-    return unit * max(1, size // len(unit))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4000, help="N, in characters")
@@ -91,21 +117,20 @@ def main() -> None:
     engine = Judge(load_rules())
     small, large = args.size, 4 * args.size
     print(f"t(N) and t(4N), N = {small} characters; ratio 4 is linear, 16 quadratic")
-    worst = 0.0
-    for code, shapes in SHAPES.items():
-        stages = _stages(code, engine)
-        for shape, unit in shapes.items():
-            for stage, fn in stages.items():
-                a = _best(fn, _text(unit, small), args.repeats)
-                b = _best(fn, _text(unit, large), args.repeats)
-                ratio = b / max(a, 1e-6)
-                if b >= 0.005:  # below 5 ms the ratio is timer noise
-                    worst = max(worst, ratio)
-                print(f"{code} {shape:22} {stage:9} {a:8.4f}s {b:8.4f}s  ratio {ratio:5.1f}")
-    print(f"worst ratio of stages taking 5 ms or more at 4N: {worst:.1f}")
+    ratios = []
+    for code, shape, pieces, joiner in SHAPES:
+        for stage, fn in _stages(code, engine).items():
+            a = _time(fn, _draw(pieces, joiner, small), args.repeats)
+            b = _time(fn, _draw(pieces, joiner, large), args.repeats)
+            ratios.append(b / a)
+            print(f"{code} {shape:23} {stage:9} {a:9.5f}s {b:9.5f}s  ratio {b / a:5.1f}")
+    ratios.sort()
+    print(f"ratios: median {ratios[len(ratios) // 2]:.1f}, worst {ratios[-1]:.1f}")
     if args.judge_mb:
-        text = _text(SHAPES["en"]["speech"], int(args.judge_mb * 1_000_000))
-        seconds = _best(_stages("en", engine)["judge"], text, 1)
+        text = _draw(EN_SPEECH, " ", int(args.judge_mb * 1_000_000))
+        started = time.perf_counter()
+        engine.judge(_call("en", text))
+        seconds = time.perf_counter() - started
         print(f"judge one English agent turn of {len(text) / 1e6:.1f} MB: {seconds:.1f}s")
 
 
