@@ -54,6 +54,16 @@ def test_digitize_zh(text: str, expected: str) -> None:
         ("a fourteen-day trial", "a 14-day trial"),
         ("one hundred and eight", "108"),
         ("the one text each morning", "the one text each morning"),
+        ("between five and ten dollars", "between 5 and 10 dollars"),  # once 510 dollars
+        ("wait one second", "wait one second"),  # once "wait 3rd"
+        ("oh one more thing", "oh one more thing"),
+        ("oh no", "oh no"),
+        ("call one eight hundred five five five one two one two", "call 1 800 5551212"),
+        ("nine point nine nine dollars", "9.99 dollars"),
+        ("double the price", "double the price"),
+        ("the point is", "the point is"),
+        ("someone often phoned", "someone often phoned"),
+        ("hundred hundred", "100 100"),
     ],
 )
 def test_digitize_en(text: str, expected: str) -> None:

@@ -71,6 +71,7 @@ def _amount(m: re.Match[str]) -> float:
 
 @register("en")
 class English(Language):
+    version = 2  # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {
         "month": re.compile(
             r"\b(?:per|a|each|every|1)\s+month\b|/\s?mo(?:nth)?\b|\bmonthly\b|\ba mo\b"

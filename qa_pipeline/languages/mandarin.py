@@ -59,6 +59,7 @@ def _digit(m: re.Match[str], group: str) -> int:
 
 @register("zh")
 class Mandarin(Language):
+    version = 2  # v2: 三千五 is 3500, percentages, jiao and fen, 一分钱都不收 no price
     joiner = ""
     spaced = False
     rate_unit = "chars/min"
