@@ -8,7 +8,8 @@ whole judge (the text as one agent turn of a call) are timed, and the ratio t(4N
 printed: about 4 is linear, about 16 quadratic. Each time is the best of `--repeats`, each of
 enough calls to last 50 ms, with the garbage collector off (a shared machine is noisy).
 
-    python bench/number_reading.py [--size 4000] [--repeats 3] [--judge-mb 5]
+    python bench/number_reading.py [--size 4000] [--repeats 3]
+        [--judge 50000 200000 --shape "en speech, no punctuation"]
 """
 
 from __future__ import annotations
@@ -111,8 +112,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4000, help="N, in characters")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--judge-mb", type=float, default=0, help="also judge one English speech turn this big"
+        "--judge", nargs="*", type=int, default=[], help="also judge one turn of these sizes"
     )
+    parser.add_argument("--shape", default="en speech, no punctuation", help="of that turn")
     args = parser.parse_args()
     engine = Judge(load_rules())
     small, large = args.size, 4 * args.size
@@ -126,12 +128,15 @@ def main() -> None:
             print(f"{code} {shape:23} {stage:9} {a:9.5f}s {b:9.5f}s  ratio {b / a:5.1f}")
     ratios.sort()
     print(f"ratios: median {ratios[len(ratios) // 2]:.1f}, worst {ratios[-1]:.1f}")
-    if args.judge_mb:
-        text = _draw(EN_SPEECH, " ", int(args.judge_mb * 1_000_000))
+    shapes = {f"{code} {name}": (code, pieces, joiner) for code, name, pieces, joiner in SHAPES}
+    code, pieces, joiner = shapes[args.shape]
+    for size in args.judge:
+        call = _call(code, _draw(pieces, joiner, size))
+        gc.collect()
         started = time.perf_counter()
-        engine.judge(_call("en", text))
+        engine.judge(call)
         seconds = time.perf_counter() - started
-        print(f"judge one English agent turn of {len(text) / 1e6:.1f} MB: {seconds:.1f}s")
+        print(f"judge one {args.shape} turn of {size} characters: {seconds:.2f}s")
 
 
 if __name__ == "__main__":
