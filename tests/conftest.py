@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.languages import get as get_language
@@ -19,6 +20,12 @@ from testing.excerpts import excerpt_call
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DEV_CALLS = ROOT.parent / "shared" / "dev-calls"
+
+# Property tests: the same examples on every run (a failure reproduces, CI does not flake), no
+# per-example deadline (a shared machine is noisy; there are no timed tests), no example
+# database written into the work tree.
+settings.register_profile("repo", derandomize=True, deadline=None, database=None)
+settings.load_profile("repo")
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,13 @@ def test_cn_to_number(text: str, value: float) -> None:
         ("两块五一个月", "2块5 1个月"),
         ("稍等一下，耽误您一两分钟", "稍等一下，耽误您一两分钟"),  # idioms stay words
         ("十分方便", "十分方便"),
+        # Once misread: 100分百 (so no rule could match 百分百), 3005, 10005, 100分之五十, 十分钟.
+        ("百分百", "100%"),
+        ("三千五块", "3500块"),
+        ("一万五元", "15000元"),
+        ("百分之五十", "50%"),
+        ("十分钟", "10分钟"),
+        ("九块九", "9块9"),  # no stray space at the end
     ],
 )
 def test_digitize_zh(text: str, expected: str) -> None:
@@ -47,6 +54,16 @@ def test_digitize_zh(text: str, expected: str) -> None:
         ("a fourteen-day trial", "a 14-day trial"),
         ("one hundred and eight", "108"),
         ("the one text each morning", "the one text each morning"),
+        ("between five and ten dollars", "between 5 and 10 dollars"),  # once 510 dollars
+        ("wait one second", "wait one second"),  # once "wait 3rd"
+        ("oh one more thing", "oh one more thing"),
+        ("oh no", "oh no"),
+        ("call one eight hundred five five five one two one two", "call 1 800 5551212"),
+        ("nine point nine nine dollars", "9.99 dollars"),
+        ("double the price", "double the price"),
+        ("the point is", "the point is"),
+        ("someone often phoned", "someone often phoned"),
+        ("hundred hundred", "100 100"),
     ],
 )
 def test_digitize_en(text: str, expected: str) -> None:
@@ -68,11 +85,16 @@ def test_surface_keeps_positions() -> None:
         ("10元/月", "zh", 10.0, "month"),
         ("超出的部分按每分钟7分钱算", "zh", 0.07, "minute"),
         ("一天才一毛钱", "zh", 0.1, "day"),
+        ("九十九块九毛九一个月", "zh", 99.99, "month"),
+        ("一毛五一天", "zh", 0.15, "day"),
         ("It's $2.99 per month.", "en", 2.99, "month"),
         ("two ninety nine a month", "en", 2.99, "month"),
         ("a dollar ninety-nine every month", "en", 1.99, "month"),
         ("$9.99 monthly", "en", 9.99, "month"),
         ("1 dollar and 99 cents per month", "en", 1.99, "month"),
+        ("one ninety nine dollars a month", "en", 1.99, "month"),  # once read as $99
+        ("two ninety-nine dollars per month", "en", 2.99, "month"),
+        ("nine point nine nine dollars a month", "en", 9.99, "month"),
     ],
 )
 def test_find_money(text: str, language: str, amount: float, period: str) -> None:

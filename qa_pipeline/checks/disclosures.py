@@ -8,23 +8,23 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_pipeline.checks.context import CallContext, Sentence, Turn
+from qa_pipeline.checks.context import CallContext, Sentence
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.ruleset.schema import CancelMethod
 from qa_pipeline.text.entities import Money
 from qa_pipeline.verdict.model import Evidence, Item
 
 
-def _stated_money(ctx: CallContext) -> list[tuple[Turn, Sentence, Money]]:
-    return [(t, s, m) for t in ctx.agent_turns() for s in t.sentences for m in s.money]
-
-
-def _period(ctx: CallContext, turn: Turn, money: Money) -> str | None:
-    """The money's own period, else the turn's only one ("收费的，3块钱，按月收")."""
-    if money.period:
-        return money.period
-    periods = {m.period for s in turn.sentences for m in s.money if m.period}
-    return periods.pop() if len(periods) == 1 else None
+def _stated_money(ctx: CallContext) -> list[tuple[Sentence, Money, str | None]]:
+    """Each amount the agent states, with its period: its own, else its turn's only one
+    ("收费的，3块钱，按月收"), found once per turn (a turn may hold many amounts)."""
+    stated: list[tuple[Sentence, Money, str | None]] = []
+    for turn in ctx.agent_turns():
+        amounts = [(s, m) for s in turn.sentences for m in s.money]
+        periods = {m.period for _, m in amounts if m.period}
+        only = periods.pop() if len(periods) == 1 else None
+        stated += [(s, m, m.period or only) for s, m in amounts]
+    return stated
 
 
 @item_check("fee_disclosed.v1")
@@ -34,8 +34,7 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
     correct: list[Evidence] = []
-    for turn, sentence, money in _stated_money(ctx):
-        period = _period(ctx, turn, money)
+    for sentence, money, period in _stated_money(ctx):
         same_period = [f for f in fees if f.period == period]
         if not same_period:
             continue

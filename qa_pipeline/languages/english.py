@@ -13,15 +13,19 @@ from qa_pipeline.text.entities import DateMention, Duration, Money, Period
 from qa_pipeline.text.numbers import digitize_en
 
 _NUM = r"\d+(?:\.\d+)?"
+_PER = r"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
+# Amounts start where a number starts ((?<!\d)), so a long digit run is scanned once.
 _MONEY = re.compile(
     rf"\$\s?(?P<d>{_NUM})(?:\s+(?P<dc>\d{{2}})\b)?"
-    rf"|(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
+    # "one ninety nine dollars", "two ninety nine a month": dollars then cents ($1.99, $2.99)
+    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})(?:\s*(?:dollars?|bucks)\b|{_PER})"
+    rf"|(?<!\d)(?P<a>{_NUM})\s*(?:dollars?|bucks)(?:\s*(?:and\s*)?(?P<c>\d{{1,2}})(?:\s*cents?)?)?"
     rf"|\b(?:a|1)\s+(?:dollar|buck)\s+(?:and\s+)?(?P<ac>\d{{2}})\b"
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
-    rf"|\b(?P<p>\d{{1,3}}\.\d{{2}})(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
-    rf"|\b(?P<w>\d{{1,2}})\s+(?P<wc>\d{{2}})"
-    rf"(?=\s*(?:(?:a|per|each|every|/)\s*(?:month|minute|mo)\b|monthly\b))"
+    rf"|\b(?P<p>\d{{1,3}}\.\d{{2}}){_PER}"
 )
+# "Won't cost you 1 cent" is no price of a cent.
+_NOT_A_PRICE = re.compile(r"(?:n't|\bnot|\bnever|\bwithout)\b(?:\s+[a-z']+){0,4}?\s+1\s+cents?\b")
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -40,10 +44,10 @@ _DATE = re.compile(
     rf"|\b(?P<m3>\d{{1,2}})/(?P<d3>\d{{1,2}})\b"
 )
 _DURATION = re.compile(
-    r"\b(?P<n>\d+|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
+    r"\b(?P<n>\d{1,4}|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
 )
 _LENGTH = re.compile(
-    r"\b(?P<n>\d+|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
+    r"\b(?P<n>\d{1,4}|first|one|half a)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)"
     r"|(?P<month>months?)|(?P<year>years?))\b"
 )
 _WORD_COUNTS = {"half a": 0.5, "first": 1.0, "one": 1.0}
@@ -67,6 +71,7 @@ def _amount(m: re.Match[str]) -> float:
 
 @register("en")
 class English(Language):
+    version = 2  # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {
         "month": re.compile(
             r"\b(?:per|a|each|every|1)\s+month\b|/\s?mo(?:nth)?\b|\bmonthly\b|\ba mo\b"
@@ -82,7 +87,7 @@ class English(Language):
         return digitize_en(text)
 
     def find_money(self, text: str, reach: int) -> list[Money]:
-        return entities.find_money(text, _MONEY, _amount, self.periods, reach)
+        return entities.find_money(text, _MONEY, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
         found = []

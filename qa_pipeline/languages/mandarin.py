@@ -14,12 +14,23 @@ from qa_pipeline.text.numbers import digitize_zh
 from qa_pipeline.text.script_conversion import to_simplified, to_traditional
 
 _NUM = r"\d+(?:\.\d+)?"
+# A digit that starts a count or a new amount (1个月, 30天, 5块) is no jiao or fen.
+_NOT_SMALL = r"(?![\d个月天分周块元])"
+# Amounts start where a number starts ((?<!\d)), so a long digit run is scanned once:
+# 3块, 2块5 (2.5), 1块9毛9 (1.99), 5毛钱, 1毛5 (0.15), 7分钱.
 _MONEY = re.compile(
-    rf"(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)(?P<b>\d(?![\d个月天分周块元]))?|(?P<s>毛钱|毛|角|分钱))"
+    rf"(?<!\d)(?P<a>{_NUM})\s*(?:(?P<u>块钱|块|元)"
+    rf"(?:(?P<b>\d)(?:[毛角](?:(?P<bf>\d)(?:分钱?|{_NOT_SMALL}))?|{_NOT_SMALL}))?"
+    rf"|(?P<s>毛钱|分钱|毛|角)(?:(?<=[毛角])(?P<sf>\d)(?:分钱?|{_NOT_SMALL}))?)"
+)
+# 一分钱都不收, 不扣您一分钱: "not a single cent" is no price of one fen.
+_NOT_A_PRICE = re.compile(
+    r"(?:不|没)(?:会|用|要|再|多|需要)*(?:收|扣|花|要|交|掏|付|出)[您你]?的?(?:任何)?1[分毛]钱?"
+    r"|1[分毛]钱?(?=[都也]?(?:不|没))"
 )
 _DATE = re.compile(r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[号日]")
 _DURATION = re.compile(
-    r"(?P<n>\d+)\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
+    r"(?<!\d)(?P<n>\d{1,4})\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
 )
 # A length the clause states: 30天, 三个月 (as 3个月), 半年. A price's period ("3元一个月"), an
 # ordinal day ("第31天") and a date (11月21日, 2026年) are not lengths.
@@ -35,13 +46,20 @@ _PROMPT_PERIOD = {"month": "每月", "day": "每天", "week": "每周", "year": 
 def _amount(m: re.Match[str]) -> float:
     value = float(m.group("a"))
     small = m.group("s")
+    if small == "分钱":
+        return value / 100
     if small:
-        return value / 100 if small == "分钱" else value / 10
-    return value + (int(m.group("b")) / 10 if m.group("b") else 0.0)
+        return value / 10 + _digit(m, "sf") / 100
+    return value + _digit(m, "b") / 10 + _digit(m, "bf") / 100
+
+
+def _digit(m: re.Match[str], group: str) -> int:
+    return int(m.group(group) or 0)
 
 
 @register("zh")
 class Mandarin(Language):
+    version = 2  # v2: 三千五 is 3500, percentages, jiao and fen, 一分钱都不收 no price
     joiner = ""
     spaced = False
     rate_unit = "chars/min"
@@ -80,7 +98,7 @@ class Mandarin(Language):
         return len(_CJK.findall(text))
 
     def find_money(self, text: str, reach: int) -> list[Money]:
-        return entities.find_money(text, _MONEY, _amount, self.periods, reach)
+        return entities.find_money(text, _MONEY, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
         return [

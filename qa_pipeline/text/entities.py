@@ -6,6 +6,7 @@ case)."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -58,26 +59,45 @@ _CLAUSE_BREAK = re.compile(r"[，,。！？!?；;]")
 DEFAULT_PERIOD_REACH = 10
 
 
-def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
-    right_match = _CLAUSE_BREAK.search(text, end)
-    return left, right_match.start() if right_match else len(text)
+@dataclass(frozen=True)
+class _Markers:
+    """Where a text's clause breaks and period markers are, found once per text, so that
+    placing each amount costs a lookup, not a scan (time linear in the text)."""
 
+    breaks: list[int]
+    periods: list[tuple[Period, list[int], list[int]]]  # period, marker starts, marker ends
 
-def period_near(
-    text: str, start: int, end: int, periods: Mapping[Period, re.Pattern[str]], reach: int
-) -> Period | None:
-    """The period marker nearest the amount inside its clause, within reach."""
-    left, right = _clause_bounds(text, start, end)
-    best: tuple[int, Period] | None = None
-    for period, pattern in periods.items():
-        for m in pattern.finditer(text, left, right):
-            if m.start() < end and m.end() > start:
-                continue
-            distance = start - m.end() if m.end() <= start else m.start() - end
-            if distance <= reach and (best is None or distance < best[0]):
-                best = (distance, period)
-    return best[1] if best else None
+    @classmethod
+    def of(cls, text: str, periods: Mapping[Period, re.Pattern[str]]) -> _Markers:
+        found = []
+        for period, pattern in periods.items():
+            spans = [m.span() for m in pattern.finditer(text)]
+            found.append((period, [a for a, _ in spans], [b for _, b in spans]))
+        return cls([m.start() for m in _CLAUSE_BREAK.finditer(text)], found)
+
+    def clause(self, start: int, end: int, length: int) -> tuple[int, int]:
+        i = bisect_left(self.breaks, start)
+        left = self.breaks[i - 1] + 1 if i else 0
+        j = bisect_left(self.breaks, end)
+        return left, self.breaks[j] if j < len(self.breaks) else length
+
+    def nearest(self, start: int, end: int, reach: int, length: int) -> Period | None:
+        """The period marker nearest the span inside its clause, within reach; markers that
+        overlap the span do not count (markers never hold a clause break)."""
+        left, right = self.clause(start, end, length)
+        best: tuple[int, Period] | None = None
+        for period, starts, ends in self.periods:
+            candidates = []
+            before = bisect_right(ends, start) - 1  # the last marker ending by `start`
+            if before >= 0 and starts[before] >= left:
+                candidates.append(start - ends[before])
+            after = bisect_left(starts, end)  # the first marker starting at `end` or later
+            if after < len(starts) and ends[after] <= right:
+                candidates.append(starts[after] - end)
+            for distance in candidates:
+                if distance <= reach and (best is None or distance < best[0]):
+                    best = (distance, period)
+        return best[1] if best else None
 
 
 def find_money(
@@ -86,20 +106,29 @@ def find_money(
     amount: Callable[[re.Match[str]], float],
     periods: Mapping[Period, re.Pattern[str]],
     reach: int,
+    not_a_price: re.Pattern[str] | None = None,
 ) -> list[Money]:
-    """Every amount `pattern` finds, valued by `amount`, with its nearest period."""
+    """Every amount `pattern` finds, valued by `amount`, with its nearest period; amounts
+    inside a match of `not_a_price` ("一分钱都不收") are left out."""
+    markers = _Markers.of(text, periods)
+    excluded = [m.span() for m in not_a_price.finditer(text)] if not_a_price else []
     found = []
     for m in pattern.finditer(text):
-        period = period_near(text, m.start(), m.end(), periods, reach)
+        i = bisect_right(excluded, (m.start(), len(text))) - 1
+        if i >= 0 and excluded[i][1] >= m.end():
+            continue
+        period = markers.nearest(m.start(), m.end(), reach, len(text))
         found.append(Money(round(amount(m), 2), period, m.start(), m.end(), m.group(0)))
     return found
 
 
 def find_durations(text: str, pattern: re.Pattern[str], dates: list[DateMention]) -> list[Duration]:
     """Lengths `pattern` finds (groups n, and day / week / month), outside the `dates`."""
+    date_starts = [d.start for d in dates]  # dates come in text order and do not overlap
     found = []
     for m in pattern.finditer(text):
-        if any(d.start <= m.start() < d.end for d in dates):
+        i = bisect_right(date_starts, m.start()) - 1
+        if i >= 0 and m.start() < dates[i].end:
             continue
         count = 1 if m["n"] in ("a", "one") else int(m["n"])
         days = count * (30 if m["month"] else 7 if m["week"] else 1)
