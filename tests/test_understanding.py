@@ -4,13 +4,14 @@ encodings kept for rejudging."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from qa_pipeline.errors import CorpusError, RulesetError
+from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.judging.understand import configured_reader
 from qa_pipeline.ruleset import Ruleset
@@ -19,6 +20,8 @@ from qa_pipeline.storage.repository import Store
 from qa_pipeline.understanding.corpus import Splits, read_corpus
 from qa_pipeline.understanding.encoders import CachedEncoder
 from qa_pipeline.understanding.fusion import fuse
+from qa_pipeline.understanding.heads import load
+from qa_pipeline.understanding.pipeline import ReadComponent, sentence_encoder
 from qa_pipeline.understanding.reading import Distribution, Reading
 from tests.conftest import ROOT, make_call
 
@@ -193,3 +196,10 @@ def test_training_on_a_slice_is_deterministic_and_learns(ruleset: Ruleset) -> No
     metrics = one.meta["metrics"]
     assert metrics["act.price"]["test_accuracy"] >= 0.9
     assert metrics["identity"]["test_accuracy"] >= 0.8
+
+
+def test_heads_refuse_an_encoder_they_were_not_trained_on() -> None:
+    heads = load(ROOT / "models" / "understanding", "en")
+    other = replace(heads, spec=replace(heads.spec, encoder="e5-small", dim=384))
+    with pytest.raises(ModelNotFoundError, match="trained on encoder 'e5-small' \\(384-d\\)"):
+        ReadComponent(other, sentence_encoder("usem3", 1))

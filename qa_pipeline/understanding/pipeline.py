@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import load_config, load_model_from_config, registry
 
+from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.understanding.encoders import (
     CachedEncoder,
     EncodingStore,
@@ -50,6 +51,15 @@ class ReadComponent:
     """Reads sentence Docs in batches: features, then every head of the Doc's side."""
 
     def __init__(self, heads: HeadSet, encoder: CachedEncoder) -> None:
+        if (heads.spec.encoder, heads.spec.dim) != (encoder.name, encoder.dim):
+            # Heads read one encoder's space; another encoder's vectors would be misread silently.
+            raise ModelNotFoundError(
+                f"understanding/{heads.language}",
+                f"the heads were trained on encoder {heads.spec.encoder!r} ({heads.spec.dim}-d), "
+                f"models.yaml selects {encoder.name!r} ({encoder.dim}-d)",
+                "Retrain them with `qa-pipeline train`, or point understanding.heads at heads "
+                "trained on this encoder",
+            )
         self.heads = heads
         self.encoder = encoder
         self.lexicons: LexiconHits = lambda view: frozenset()
