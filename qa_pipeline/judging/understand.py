@@ -62,7 +62,7 @@ def _queries(ctx: CallContext, rules: UnderstandingFile) -> list[tuple[str, str,
     """Each turn with its context, then the sentences of every turn of several sentences on a
     side some family reads sentence by sentence (read in the same batch)."""
     items = _items(ctx)
-    queries = [(_view(t), t.speaker, c) for t, c in items]
+    queries: list[tuple[str, str, str]] = [(_view(t), t.speaker, c) for t, c in items]
     sides = {f.side for f in rules.families.values() if f.by_sentence}
     for turn, context in items:
         if turn.speaker in sides and len(turn.sentences) > 1:
