@@ -78,7 +78,7 @@ def test_installed_wheel_judges_without_a_checkout(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "README.md", "models/models.yaml", "models/README.md"):
         _mkdir((source / name).parent)
         shutil.copy(ROOT / name, source / name)
-    for name in ("qa_pipeline", "rules"):
+    for name in ("qa_pipeline", "rules", "models/understanding"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     python = sys.executable
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
