@@ -121,6 +121,18 @@ class InputDirError(QAPipelineError):
         super().__init__(f"{path}: {problem}")
 
 
+class OutputBusyError(QAPipelineError):
+    """Another run is writing the same results file."""
+
+    code = "E041"
+
+    def __init__(self, path: str, holder: str) -> None:
+        super().__init__(
+            f"{path}: another run (process {holder}) is writing results here; wait for it to "
+            "finish or give another --out folder"
+        )
+
+
 class AudioFileError(QAPipelineError):
     """A recording cannot be decoded, is empty or silent, or is not what the call needs."""
 

@@ -1,26 +1,28 @@
 """Run a batch: discover call files, judge each, write results.jsonl.
 
 Steps report through `hook(step, artifact)` (pyannote-style) so progress bars, timing and
-debugging plug in without touching the pipeline. A bad call never stops the batch: it becomes a
-failed row with its reason. Results are written to a temporary file and renamed at the end, so
-an interrupted run leaves the previous results intact.
+debugging plug in without touching the pipeline. A bad call never stops the batch: every input
+becomes exactly one row, a failed one with its reason when it cannot be judged, stored or
+written. Results are written to a per-run temporary file and renamed at the end (batch/output.py),
+so an interrupted run leaves the previous results intact.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qa_pipeline.batch.output import results_writer
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.hearing.listener import Heard, Listener
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
+from qa_pipeline.ingest.limits import printable, row_call_id
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
 from qa_pipeline.judging.judge import Judge
@@ -53,11 +55,12 @@ def _judge_file(
 ) -> tuple[CallResult, Call | None]:
     """Parse and judge one file's bytes; every failure is a failed result, never a raise."""
     version = judge.version
+    source = printable(str(path))
     try:
-        call = parse_bytes(data, str(path))
+        call = parse_bytes(data, source)
         hook("load", call)
     except QAPipelineError as exc:
-        return CallResult(path.stem, "failed", exc.message, str(path), version), None
+        return CallResult(row_call_id(path.stem), "failed", exc.message, source, version), None
     return _judge_call(judge, call)
 
 
@@ -73,6 +76,8 @@ def _judge_call(judge: Judge, call: Call) -> tuple[CallResult, Call]:
 
 
 def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | None) -> CallResult:
+    if error and call.source and not error.startswith(call.source):
+        error = f"{call.source}: {error}"  # every failed row names its file
     return CallResult(
         call_id=call.call_id,
         status="failed" if error else "ok",
@@ -135,14 +140,22 @@ class _Batch:
         return None
 
     def failed(self, call_id: str, error: str, source: str, digest: str) -> CallResult:
-        return self.finish(CallResult(call_id, "failed", error, source, self.version), None, digest)
+        source = printable(source)
+        failed = CallResult(row_call_id(call_id), "failed", printable(error), source, self.version)
+        return self.finish(failed, None, digest)
 
     def finish(
         self, result: CallResult, call: Call | None, digest: str, flags: Sequence[str] = ()
     ) -> CallResult:
-        """A fresh result: duplicate ids refused, flags added, stored."""
+        """A fresh result: duplicate ids refused, flags added, checked writable, stored."""
         if result.call_id in self.seen:
             error = f"duplicate call_id: also in {self.seen[result.call_id]}"
+            result = CallResult(result.call_id, "failed", error, result.source, self.version)
+            call = None
+        try:
+            to_json(result)  # what cannot be written must not be stored: reruns would stop here
+        except ValueError as exc:
+            error = f"{result.source}: the verdict cannot be written as JSON: {exc}"
             result = CallResult(result.call_id, "failed", error, result.source, self.version)
             call = None
         self.seen.setdefault(result.call_id, result.source)
@@ -299,23 +312,17 @@ def judge_paths(
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
         listener = Listener(ruleset, hook=hook)  # one per batch: models load once
     batch = _Batch(judge, store, hook, do_not_call, listener)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    final = results_path
-    partial = results_path.with_name(results_path.name + ".partial")
     outcomes: Counter[str] = Counter()
     failed = 0
-    with partial.open("w", encoding="utf-8") as out:
+    with results_writer(results_path) as out:
         for block in _blocks(paths):
             for result in _block_results(batch, block):
                 failed += not result.ok
                 if result.outcome:
                     outcomes[result.outcome] += 1
                 out.write(to_json(result) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(final)
-    hook("write", final)
-    return BatchSummary(final, len(paths), failed, dict(outcomes))
+    hook("write", results_path)
+    return BatchSummary(results_path, len(paths), failed, dict(outcomes))
 
 
 @dataclass(frozen=True)
