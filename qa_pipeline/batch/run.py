@@ -10,12 +10,15 @@ so an interrupted run leaves the previous results intact.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S, BudgetedJudge, Judged, judged
 from qa_pipeline.batch.output import results_writer
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
@@ -33,6 +36,7 @@ from qa_pipeline.verdict.model import CallResult, CallVerdict
 from qa_pipeline.verdict.serialize import read_results, to_json
 
 Hook = Callable[[str, object], None]
+Judging = Callable[[Call], Judged]  # judge.judge within the batch's time budget, or without
 
 GROUP_CALLS = 16  # recordings heard together, their speech packed into shared windows
 GROUP_BYTES = 64 * 2**20  # and at most this much recording file: bounds the audio held
@@ -51,28 +55,37 @@ class BatchSummary:
 
 
 def _judge_file(
-    judge: Judge, path: Path, data: bytes, hook: Hook
+    judging: Judging, version: str, path: Path, data: bytes, hook: Hook
 ) -> tuple[CallResult, Call | None]:
     """Parse and judge one file's bytes; every failure is a failed result, never a raise."""
-    version = judge.version
     source = printable(str(path))
     try:
         call = parse_bytes(data, source)
         hook("load", call)
     except QAPipelineError as exc:
         return CallResult(row_call_id(path.stem), "failed", exc.message, source, version), None
-    return _judge_call(judge, call)
+    return _judge_call(judging, version, call)
 
 
-def _judge_call(judge: Judge, call: Call) -> tuple[CallResult, Call]:
-    version = judge.version
+def _judge_call(judging: Judging, version: str, call: Call) -> tuple[CallResult, Call]:
+    outcome = judging(call)
+    if isinstance(outcome, str):
+        return _result(call, version, outcome, None), call
+    return _result(call, version, None, outcome), call
+
+
+@contextmanager
+def _judging(judge: Judge, store: Store | None, budget_s: float | None) -> Iterator[Judging]:
+    """How a batch judges a call: in a worker process within `budget_s` seconds, or (None or
+    0) in this process without a limit."""
+    if not budget_s:
+        yield functools.partial(judged, judge)
+        return
+    worker = BudgetedJudge(judge, budget_s, store)
     try:
-        return _result(call, version, None, judge.judge(call)), call
-    except QAPipelineError as exc:
-        return _result(call, version, exc.message, None), call
-    except Exception as exc:  # a bug must not cost the rest of the batch
-        error = f"internal error while judging: {exc.__class__.__name__}: {exc}"
-        return _result(call, version, error, None), call
+        yield worker
+    finally:
+        worker.close()
 
 
 def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | None) -> CallResult:
@@ -120,6 +133,7 @@ class _Batch:
     """What every call of one batch is judged with, and the call ids seen so far."""
 
     judge: Judge
+    judging: Judging
     store: Store | None
     hook: Hook
     do_not_call: Collection[str]
@@ -177,7 +191,7 @@ def _file_result(batch: _Batch, item: Path) -> CallResult:
     reused = batch.reused(digest, str(item))
     if reused is not None:
         return reused
-    result, call = _judge_file(batch.judge, item, data, batch.hook)
+    result, call = _judge_file(batch.judging, batch.version, item, data, batch.hook)
     return batch.finish(result, call, digest)
 
 
@@ -247,7 +261,7 @@ def _heard_result(
         error = f"internal error while hearing: {heard.__class__.__name__}: {heard}"
         return batch.failed(item.call_id, error, item.source, digest)
     batch.hook("hear", heard)
-    result, call = _judge_call(batch.judge, heard.call)
+    result, call = _judge_call(batch.judging, batch.version, heard.call)
     roles = result.verdict.roles.mapping if result.verdict is not None else {}
     result = dataclasses.replace(
         result,
@@ -269,12 +283,13 @@ def run_batch(
     listener: Listener | None = None,
     *,
     understand: bool = True,
+    call_budget_s: float | None = DEFAULT_CALL_BUDGET_S,
 ) -> BatchSummary:
     paths = discover(input_dir)
     hook("discover", paths)
     return judge_paths(
         paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call, listener,
-        understand=understand,
+        understand=understand, call_budget_s=call_budget_s,
     )  # fmt: skip
 
 
@@ -303,18 +318,20 @@ def judge_paths(
     listener: Listener | None = None,
     *,
     understand: bool = True,
+    call_budget_s: float | None = DEFAULT_CALL_BUDGET_S,
 ) -> BatchSummary:
     """Judge `paths` (transcript files and recording calls) into `results_path` (and the
     store): the one code path behind `qa-pipeline run` and each chunk of the nightly flow.
     `listener` hears recordings (its models load on the first recording); `understand`: judge
-    with the understanding model models.yaml configures (else with the rules alone)."""
+    with the understanding model models.yaml configures (else with the rules alone);
+    `call_budget_s`: the time one call may take to judge (None or 0: no limit)."""
     judge = _judge_for(ruleset, hook, store, understand)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
         listener = Listener(ruleset, hook=hook)  # one per batch: models load once
-    batch = _Batch(judge, store, hook, do_not_call, listener)
     outcomes: Counter[str] = Counter()
     failed = 0
-    with results_writer(results_path) as out:
+    with results_writer(results_path) as out, _judging(judge, store, call_budget_s) as judging:
+        batch = _Batch(judge, judging, store, hook, do_not_call, listener)
         for block in _blocks(paths):
             for result in _block_results(batch, block):
                 failed += not result.ok
@@ -339,23 +356,22 @@ def rejudge(
     do_not_call: Collection[str] = frozenset(),
     *,
     understand: bool = True,
+    call_budget_s: float | None = DEFAULT_CALL_BUDGET_S,
 ) -> RejudgeSummary:
     """Judge every stored transcript under `ruleset` (and the understanding model); verdicts
     under other versions stay."""
     judge = _judge_for(ruleset, hook, store, understand)
-    calls = judged = 0
-    for call, digest in stored_calls(store.engine):
-        calls += 1
-        if store.stored_result(digest, judge.version) is not None:
-            continue
-        try:
-            result = _result(call, judge.version, None, judge.judge(call))
-        except QAPipelineError as exc:
-            result = _result(call, judge.version, exc.message, None)
-        hook("judge", result)
-        result = _flag_do_not_call(result, do_not_call)
-        judged += _store(store, ruleset, result, digest, call, do_not_call)
-    return RejudgeSummary(calls, judged, calls - judged)
+    calls = fresh = 0
+    with _judging(judge, store, call_budget_s) as judging:
+        for call, digest in stored_calls(store.engine):
+            calls += 1
+            if store.stored_result(digest, judge.version) is not None:
+                continue
+            result, _ = _judge_call(judging, judge.version, call)
+            hook("judge", result)
+            result = _flag_do_not_call(result, do_not_call)
+            fresh += _store(store, ruleset, result, digest, call, do_not_call)
+    return RejudgeSummary(calls, fresh, calls - fresh)
 
 
 def touched_dates(results_path: Path) -> set[str]:

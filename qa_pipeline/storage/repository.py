@@ -34,6 +34,10 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def after_fork(self) -> None:
+        """In a forked process: open connections of its own, leaving the parent's alone."""
+        self.engine.dispose(close=False)
+
     def encodings(self) -> Encodings:
         """Where the understanding stage keeps sentence encodings."""
         return Encodings(self.engine)
