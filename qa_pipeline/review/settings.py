@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from qa_pipeline.errors import ReviewSettingsError
 from qa_pipeline.review.i18n import DEFAULT_LANGUAGE
 from qa_pipeline.ruleset.schema import CriteriaFile
+from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 
 ROLES = ("qa_lead", "supervisor", "admin")
 
@@ -65,8 +64,10 @@ def load_settings(path: Path | None) -> ReviewSettings:
     if path is None:
         return ReviewSettings()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
+    except YamlProblem as exc:
+        raise ReviewSettingsError(str(path), [str(exc)]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise ReviewSettingsError(str(path), [f"cannot read: {exc}"]) from exc
     if not isinstance(data, dict):
         raise ReviewSettingsError(str(path), ["expected a mapping of setting: value"])
