@@ -1,7 +1,9 @@
-"""Users, password hashes (argon2), login rate limiting and the signed-in user's scope."""
+"""Users, password hashes (argon2), login rate limiting, the signed-in user's scope, and masking
+of customer numbers for roles that may not see them."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,3 +126,30 @@ def mask_number(number: str) -> str:
     if len(number) <= 7:
         return "*" * max(len(number) - 2, 0) + number[-2:]
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+# Numbers said in a call (phone, ID card, bank card: seven figures or more), as ASR writes them:
+# digits, maybe grouped by spaces; Chinese numerals; English digit words. Shorter numbers
+# (prices, dates, times, employee numbers) stay readable. Each pattern is linear: its repeated
+# parts cannot match the same text two ways.
+_DIGIT_WORDS = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+_SPOKEN_NUMBERS = re.compile(
+    r"\d(?:[ \u3000]?\d){6,}"
+    r"|[零〇一二三四五六七八九幺两](?:[ \u3000]?[零〇一二三四五六七八九幺两]){6,}"
+    rf"|\b{_DIGIT_WORDS}(?:[ ,-]+{_DIGIT_WORDS}){{6,}}\b",
+    re.IGNORECASE,
+)
+
+
+def _masked_run(match: re.Match[str]) -> str:
+    said = match.group()
+    words = said.split()
+    if len(words) >= 7 and not any(ch.isdigit() for ch in said):  # digit words
+        return " ".join(["*"] * (len(words) - 2) + words[-2:])
+    figures = said.replace(" ", "").replace("\u3000", "")
+    return mask_number(figures)
+
+
+def mask_spoken_numbers(text: str) -> str:
+    """`text` with every long number said in it masked like a customer number."""
+    return _SPOKEN_NUMBERS.sub(_masked_run, text)

@@ -168,6 +168,20 @@ def test_customer_numbers_are_masked_by_role(app_url: str) -> None:
         assert "13912408836" not in client.get("/calls/zh-s-001").text
 
 
+def test_numbers_said_in_the_call_are_masked_by_role(app_url: str) -> None:
+    """The header was masked, the transcript was not (issue 15): a phone or ID number said in
+    the call is masked for a role outside `unmask_roles`, like the header."""
+    with _client(app_url) as client:
+        login(client, "sup1")
+        page = client.get("/calls/zh-x-001").text
+        assert "139****5678" in page and "13912345678" not in page
+        assert "一一零一零五一九四九" not in page and "一一零***一九四九" in page
+    with _client(app_url) as client:
+        login(client, "lead")
+        page = client.get("/calls/zh-x-001").text
+        assert "13912345678" in page and "一一零一零五一九四九" in page
+
+
 def test_logins_are_rate_limited(app_url: str) -> None:
     settings = ReviewSettings(login_max_failures=3, login_window_seconds=60)
     with _client(app_url, settings) as client:
