@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_pipeline.errors import UserError
 from qa_pipeline.review.settings import ROLES
-from qa_pipeline.storage import users
+from qa_pipeline.storage import sessions, users
 from qa_pipeline.storage.audit import record
 from qa_pipeline.storage.db import Engine
 from qa_pipeline.storage.transaction import transaction
@@ -78,6 +78,27 @@ def set_active(engine: Engine, user_id: int, active: bool, actor: str) -> None:
         users.set_active(tx, user_id, active)
         record(tx, actor, "user_active", None, user.name, {"active": user.active},
                {"active": active})  # fmt: skip
+    if not active:
+        sessions.end_user_sessions(engine, user_id)  # signed out everywhere, now
+
+
+def sign_in(engine: Engine, user: User, max_age_s: int) -> str:
+    """A new server-side session of the user: the token the session cookie carries."""
+    return sessions.start_session(engine, user.id, datetime.now(UTC), max_age_s)
+
+
+def signed_in(engine: Engine, token: object) -> User | None:
+    """The active user of a live session token (a cookie's), or None."""
+    if not isinstance(token, str):
+        return None
+    user_id = sessions.session_user(engine, token, datetime.now(UTC))
+    return active_user(engine, user_id) if user_id is not None else None
+
+
+def sign_out(engine: Engine, token: object) -> None:
+    """End the session server-side: a copy of its cookie opens nothing any more."""
+    if isinstance(token, str):
+        sessions.end_session(engine, token)
 
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:

@@ -42,7 +42,7 @@ class ReviewSettings:
     login_max_failures: int = 5
     login_window_seconds: int = 300
     session_max_age_seconds: int = 8 * 3600
-    secure_cookies: bool = False
+    secure_cookies: bool = True
     secret_key: str = ""
     default_language: str = DEFAULT_LANGUAGE
     queue_sync_seconds: int = 60
@@ -53,6 +53,20 @@ class ReviewSettings:
     def with_rules(self, criteria: CriteriaFile) -> ReviewSettings:
         """These settings over the severities the loaded criteria declare."""
         return dataclasses.replace(self, rule_severity=criteria.severities())
+
+
+MIN_SECRET_KEY = 32  # characters: a guessable key lets anyone sign a session cookie
+
+
+def weak_secret(settings: ReviewSettings) -> str | None:
+    """Why the configured secret_key may not sign sessions, or None (empty: a random key)."""
+    key = settings.secret_key
+    if key and len(key) < MIN_SECRET_KEY:
+        return (
+            f"secret_key: {len(key)} characters is too short to sign sessions (at least "
+            f"{MIN_SECRET_KEY}; e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return None
 
 
 def setting_names() -> list[str]:
@@ -87,9 +101,12 @@ def load_settings(path: Path | None) -> ReviewSettings:
             problems.append(f"{key}: expected {type(default).__name__}, got {value!r}")
             continue
         values[key] = value
+    settings = dataclasses.replace(defaults, **values)
+    weak = weak_secret(settings)
+    problems += [weak] if weak else []
     if problems:
         raise ReviewSettingsError(str(path), problems)
-    return dataclasses.replace(defaults, **values)
+    return settings
 
 
 def severity_of(code: str, settings: ReviewSettings) -> int:

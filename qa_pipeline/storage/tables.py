@@ -190,6 +190,17 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class SessionRow(Base):
+    """A signed-in workbench session, kept server-side so logging out ends it: the cookie only
+    carries a random token, stored here as its SHA-256."""
+
+    __tablename__ = "review_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ReviewItemRow(Base):
     """A call in the review queue: flagged by the engine, or drawn blind for calibration.
     `final` holds what the review changed (criteria passes, overturned findings)."""
