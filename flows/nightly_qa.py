@@ -33,6 +33,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from qa_pipeline.asr.whisper import AsrOptions
+from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S
 from qa_pipeline.batch.run import judge_paths
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.hearing.listener import Listener
@@ -92,6 +93,7 @@ def judge_chunk(
     dnc: str | None,
     asr_model: str | None = None,
     diarization: str | None = None,
+    call_budget_s: float = DEFAULT_CALL_BUDGET_S,
 ) -> ChunkResult:
     ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
@@ -103,7 +105,7 @@ def judge_chunk(
     with concurrency(ASR_LIMIT, occupy=1) if hearing else nullcontext():
         summary = judge_paths(
             sources, Path(results_path), ruleset, store=store, do_not_call=do_not_call,
-            listener=listener,
+            listener=listener, call_budget_s=call_budget_s,
         )  # fmt: skip
     # Read back once here, while the file is warm in the page cache, instead of once for the
     # scorecard dates and once more for the summary.
@@ -153,6 +155,7 @@ def nightly_qa(
     do_not_call: str | None = None,
     asr_model: str | None = None,
     diarization: str | None = None,
+    call_budget_s: float = DEFAULT_CALL_BUDGET_S,
 ) -> dict[str, Any]:
     day = date or yesterday()
     logger = get_run_logger()
@@ -162,7 +165,7 @@ def nightly_qa(
     chunk_files = [str(out / "chunks" / f"chunk-{n:04d}.jsonl") for n in range(len(chunks))]
     futures = judge_chunk.map(
         chunks, chunk_files, unmapped(rules_dir), unmapped(db_url), unmapped(do_not_call),
-        unmapped(asr_model), unmapped(diarization),
+        unmapped(asr_model), unmapped(diarization), unmapped(call_budget_s),
     )  # fmt: skip
     judged = [f.result() for f in futures]
     merged = out / "results.jsonl"

@@ -13,6 +13,7 @@ import numpy as np
 from qa_pipeline import __version__
 from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
+from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S
 from qa_pipeline.batch.run import (
     BatchSummary,
     Hook,
@@ -92,8 +93,9 @@ def _run_stored(
     dates it touched; `eval --db` stores its fresh run the same way."""
     store = Store(engine)
     summary = run_batch(
-        args.input_dir, args.out, ruleset, hook or _silent, store, _do_not_call(args), listener
-    )
+        args.input_dir, args.out, ruleset, hook or _silent, store, _do_not_call(args), listener,
+        call_budget_s=getattr(args, "call_budget", DEFAULT_CALL_BUDGET_S),
+    )  # fmt: skip
     return summary, rebuild_scorecards(engine, touched_dates(summary.results_path))
 
 
@@ -163,7 +165,10 @@ def _emit(table: Any, args: argparse.Namespace) -> int:
 
 def _cmd_rejudge(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args)
-    summary = rejudge(ruleset, Store(connect(args.db)), do_not_call=_do_not_call(args))
+    summary = rejudge(
+        ruleset, Store(connect(args.db)), do_not_call=_do_not_call(args),
+        call_budget_s=args.call_budget,
+    )  # fmt: skip
     print(
         f"{summary.calls} stored calls: {summary.judged} judged under rules "
         f"{judging_version(ruleset)}, "
@@ -383,6 +388,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules_help = "rules folder (default: the bundled rules/)"
     db_help = "database URL (default: SQLite file under QA_PIPELINE_DATA_DIR or ./data)"
     dnc_help = "do-not-call list, one number per line (default: DATA_DIR/do-not-call.txt)"
+    budget = {
+        "type": float,
+        "default": DEFAULT_CALL_BUDGET_S,
+        "metavar": "SECONDS",
+        "help": "the time judging one call may take; a call over it becomes a failed row "
+        f"(default {DEFAULT_CALL_BUDGET_S:g}; 0: no limit, judged in this process)",
+    }
 
     run = sub.add_parser("run", help="judge a folder of call files, write results.jsonl")
     run.add_argument("input_dir", type=Path)
@@ -392,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no per-call summary table")
     run.add_argument("--db", help=db_help)
     run.add_argument("--do-not-call", type=Path, help=dnc_help)
+    run.add_argument("--call-budget", **budget)  # type: ignore[arg-type]
     _add_model_options(run)
     run.add_argument(
         "--asr-compute-type", default="auto", help="auto: float16 on cuda, int8 on cpu"
@@ -412,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--db", help=db_help)
     again.add_argument("--rules", type=Path, help=rules_help)
     again.add_argument("--do-not-call", type=Path, help=dnc_help)
+    again.add_argument("--call-budget", **budget)  # type: ignore[arg-type]
     again.set_defaults(func=_cmd_rejudge)
 
     tasks = sub.add_parser("tasks", help="revisit and confirmation callbacks")

@@ -61,6 +61,30 @@ class RoleAssignmentError(QAPipelineError):
         )
 
 
+class CallTimeoutError(QAPipelineError):
+    """A call still being judged when its time budget ran out (it was stopped)."""
+
+    code = "E006"
+
+    def __init__(self, source: str, budget_s: float, stage: str) -> None:
+        super().__init__(
+            f"{source}: judging took longer than the time budget of {budget_s:g} s and was "
+            f"stopped in step {stage!r} (raise --call-budget if such calls are expected)"
+        )
+
+
+class JudgingProcessError(QAPipelineError):
+    """The worker process judging a call died (killed from outside, or out of memory)."""
+
+    code = "E007"
+
+    def __init__(self, source: str, exit_code: int | None, stage: str) -> None:
+        super().__init__(
+            f"{source}: the process judging this call died (exit code {exit_code}) in step "
+            f"{stage!r}"
+        )
+
+
 class RuleFileError(QAPipelineError):
     """One rule file is broken; `problems` holds every problem found in it, with key paths."""
 
@@ -119,6 +143,18 @@ class InputDirError(QAPipelineError):
 
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
+
+
+class OutputBusyError(QAPipelineError):
+    """Another run is writing the same results file."""
+
+    code = "E041"
+
+    def __init__(self, path: str, holder: str) -> None:
+        super().__init__(
+            f"{path}: another run (process {holder}) is writing results here; wait for it to "
+            "finish or give another --out folder"
+        )
 
 
 class AudioFileError(QAPipelineError):

@@ -109,6 +109,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'qa.db'}"
         return
+    yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A Postgres schema of its own (skips without PostgreSQL, fails in CI)."""
     problem = _postgres_reachable()
     if problem:
         message = f"PostgreSQL not reachable at {PG_URL}: {problem}"

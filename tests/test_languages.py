@@ -5,6 +5,7 @@ works without touching rules/languages/ or rules/forbidden/."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 
 from qa_pipeline.batch.run import run_batch
 from qa_pipeline.errors import UnsupportedLanguageError
-from qa_pipeline.judging.judge import load_rules
+from qa_pipeline.ingest.call_file import parse_call
+from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.languages import get, registered
 from qa_pipeline.verdict.model import CallResult
 from qa_pipeline.verdict.serialize import read_results
@@ -101,3 +103,18 @@ def test_a_new_operator_in_an_existing_language(tmp_path: Path) -> None:
     # Its hotline is this campaign's: "just call 877 if you ever want it gone" is how to cancel,
     # not a false "it stops by itself" claim.
     assert not verdict.forbidden_phrases, verdict.forbidden_phrases
+
+
+@pytest.mark.parametrize(
+    "text", ["是的。 ok", "什么事儿？ OK", "嗯。 好。 ok ok", "好。\u3000吧。 yes"]
+)
+def test_mandarin_sentences_are_slices_of_the_text(text: str, engine: Judge) -> None:
+    """A one-character fragment merges with its neighbour keeping what lay between them, so
+    every sentence is found in the turn's text (issue 15: "substring not found")."""
+    spans = get("zh").sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == get("zh").split_sentences(text)
+    assert all(text[a:b].strip() == text[a:b] for a, b in spans)
+    call = json.loads((ROOT / "samples" / "calls" / "zh-s-001.json").read_text(encoding="utf-8"))
+    call["segments"][1]["text"] = text
+    verdict = engine.judge(parse_call(call, "zh-s-001.json"))
+    assert text.split()[0] in " ".join(line.text for line in verdict.transcript)

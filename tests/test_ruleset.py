@@ -12,7 +12,7 @@ import pytest
 from qa_pipeline.errors import RulesetError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.ruleset import loader
-from tests.conftest import ROOT
+from tests.conftest import ROOT, with_first_pattern
 
 
 @pytest.fixture
@@ -159,3 +159,83 @@ def test_version_covers_the_languages_code(
     before = load_rules(rules_copy).version
     monkeypatch.setattr(type(get("zh")), "version", get("zh").version + 1)
     assert load_rules(rules_copy).version != before
+
+
+def test_a_key_given_twice_is_an_error_with_its_line(rules_copy: Path) -> None:
+    """PyYAML keeps the last of two keys silently; a second `price:` must not pass (issue 15)."""
+    path = rules_copy / "campaigns" / "crbt.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "price: {amount: 1, period: month}\n", encoding="utf-8"
+    )
+    error = load_rules(rules_copy).broken_campaigns["crbt"]
+    assert "duplicate key 'price' (first given at line 8)" in error.message
+    assert str(path) in error.message
+
+
+@pytest.mark.parametrize("deep", ["[" * 900 + "]" * 900, "[" * 70 + "]" * 70])
+def test_deep_nesting_is_an_error_with_its_line(rules_copy: Path, deep: str) -> None:
+    path = rules_copy / "criteria.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + f"\nextra: {deep}\n", encoding="utf-8")
+    with pytest.raises(RulesetError) as info:
+        load_rules(rules_copy)
+    assert str(path) in info.value.message and "line " in info.value.message
+    assert "nesting depth" in info.value.message or "nested deeper than 64" in info.value.message
+
+
+def test_the_python_parser_is_held_to_the_depth_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml the parser recurses: a deep file is still a problem, not a crash."""
+    import yaml
+
+    from qa_pipeline.ruleset import yaml_text
+
+    python = type("PythonLoader", (yaml_text.UniqueKeys, yaml.SafeLoader), {})
+    monkeypatch.setattr(yaml_text, "_Loader", python)
+    with pytest.raises(yaml_text.YamlProblem, match="nested deeper than 64 levels"):
+        yaml_text.parse_yaml("a: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(yaml_text.YamlProblem, match="duplicate key 'a'"):
+        yaml_text.parse_yaml("a: 1\na: 2\n")
+
+
+@pytest.mark.parametrize("kind", ["folder", "dangling link", "link loop"])
+def test_a_non_file_named_yaml_is_a_broken_file(rules_copy: Path, kind: str) -> None:
+    path = rules_copy / "campaigns" / "odd.yaml"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(path if kind == "link loop" else rules_copy / "nowhere")
+    ruleset = load_rules(rules_copy)
+    assert "cannot read" in ruleset.broken_campaigns["odd"].message
+    assert len(ruleset.campaigns) == 7
+
+
+@pytest.mark.parametrize("pattern", ["(?:a+)+$", "(a+)+$", "(?:a|a)*b", "(\\w+\\s?)*$"])
+def test_a_catastrophic_pattern_breaks_its_pack_instead_of_every_call(
+    rules_copy: Path, pattern: str
+) -> None:
+    """Such a pattern passed `rules check` and then hung `run` on 34 a's and a b (issue 15)."""
+    with_first_pattern(rules_copy, "en", "deny", f"{{p: '{pattern}', e: ['aaab']}}")
+    ruleset = load_rules(rules_copy)
+    error = ruleset.broken_languages["en"].message
+    assert "languages/en.yaml" in error and "lexicons.deny.patterns.0" in error
+    assert "backtracks catastrophically" in error and repr(pattern) in error
+    assert "zh" in ruleset.languages
+
+
+def test_a_catastrophic_forbidden_pattern_is_found_too(rules_copy: Path) -> None:
+    path = rules_copy / "forbidden" / "zh.yaml"
+    text = path.read_text(encoding="utf-8")
+    head = "    patterns:\n"
+    start = text.index(head) + len(head)
+    entry = "      - {p: '您好(?:[您好]+)+吗', e: ['您好您好吗']}\n"
+    path.write_text(text[:start] + entry + text[start:], encoding="utf-8")
+    error = load_rules(rules_copy).broken_languages["zh"].message
+    assert "forbidden/zh.yaml" in error and ".patterns.0" in error and "您好" in error
+
+
+def test_the_bundled_patterns_are_tried_and_pass() -> None:
+    from qa_pipeline.judging.coverage import rule_patterns
+    from qa_pipeline.text.backtracking import catastrophic, probes
+
+    patterns = [p.pattern for p in rule_patterns(load_rules(ROOT / "rules"))]
+    assert sum(bool(probes(p)) for p in patterns) > 10  # the check does run on real rules
+    assert catastrophic(patterns) == {}

@@ -26,6 +26,7 @@ from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.storage.tables import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
+from qa_pipeline.verdict.serialize import read_results
 from testing.synthetic import replicate
 from tests.conftest import ROOT, changed_rules
 
@@ -299,3 +300,26 @@ def test_rebuilds_at_once_finish_with_the_right_rows(
     assert cards[("center", "center", "month", "2026-11")]["calls"] == 80  # both halves counted
     rebuild(store.engine, dates)
     assert _scorecards(store) == cards
+
+
+def test_recording_paths_are_stored_resolved(
+    db_url: str, tmp_path: Path, ruleset: Ruleset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path as `run` was given it (relative to where it ran) is stored absolute (issue 15)."""
+    import dataclasses
+
+    from qa_pipeline.batch.run import judge_paths
+    from qa_pipeline.ingest.call_file import content_hash, load_call
+    from qa_pipeline.storage.tables import RecordingRow
+
+    monkeypatch.chdir(tmp_path)
+    store = Store(connect(db_url))
+    results = judge_paths([SAMPLES / "en-s-001.json"], tmp_path / "r.jsonl", ruleset,
+                          understand=False, call_budget_s=None)  # fmt: skip
+    (result,) = read_results(results.results_path)
+    call = load_call(SAMPLES / "en-s-001.json")
+    heard = dataclasses.replace(result, recordings=("calls/en-s-001.wav",))
+    assert store.save(heard, content_hash(b"x"), call)
+    with store.engine.connect() as connection:
+        stored = connection.execute(select(RecordingRow.path)).scalar_one()
+    assert stored == str(tmp_path / "calls" / "en-s-001.wav")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qa_pipeline.errors import ModelNotFoundError, RuleFileError
 from qa_pipeline.ruleset.bundled import bundled_dir
+from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 
 CT2_FILES = ("model.bin", "config.json")
 
@@ -78,12 +78,12 @@ def default_config() -> Path:
 def load_models_config(path: Path | None = None) -> ModelsConfig:
     path = path or default_config()
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = parse_yaml(path.read_text(encoding="utf-8"))
         return ModelsConfig(path, ModelsFile.model_validate(data))
     except OSError as exc:
         raise RuleFileError(str(path), [f"cannot read: {exc.strerror}"]) from exc
-    except yaml.YAMLError as exc:
-        raise RuleFileError(str(path), [f"not valid YAML: {exc}"]) from exc
+    except YamlProblem as exc:
+        raise RuleFileError(str(path), [str(exc)]) from exc
     except ValidationError as exc:
         problems = [".".join(map(str, e["loc"])) + f": {e['msg']}" for e in exc.errors()]
         raise RuleFileError(str(path), problems) from exc

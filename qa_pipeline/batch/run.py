@@ -1,26 +1,31 @@
 """Run a batch: discover call files, judge each, write results.jsonl.
 
 Steps report through `hook(step, artifact)` (pyannote-style) so progress bars, timing and
-debugging plug in without touching the pipeline. A bad call never stops the batch: it becomes a
-failed row with its reason. Results are written to a temporary file and renamed at the end, so
-an interrupted run leaves the previous results intact.
+debugging plug in without touching the pipeline. A bad call never stops the batch: every input
+becomes exactly one row, a failed one with its reason when it cannot be judged, stored or
+written. Results are written to a per-run temporary file and renamed at the end (batch/output.py),
+so an interrupted run leaves the previous results intact.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
+import functools
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S, BudgetedJudge, Judged, judged
+from qa_pipeline.batch.output import results_writer
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.hearing.listener import Heard, Listener
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
+from qa_pipeline.ingest.limits import printable, row_call_id
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
 from qa_pipeline.judging.judge import Judge
@@ -31,6 +36,7 @@ from qa_pipeline.verdict.model import CallResult, CallVerdict
 from qa_pipeline.verdict.serialize import read_results, to_json
 
 Hook = Callable[[str, object], None]
+Judging = Callable[[Call], Judged]  # judge.judge within the batch's time budget, or without
 
 GROUP_CALLS = 16  # recordings heard together, their speech packed into shared windows
 GROUP_BYTES = 64 * 2**20  # and at most this much recording file: bounds the audio held
@@ -49,30 +55,42 @@ class BatchSummary:
 
 
 def _judge_file(
-    judge: Judge, path: Path, data: bytes, hook: Hook
+    judging: Judging, version: str, path: Path, data: bytes, hook: Hook
 ) -> tuple[CallResult, Call | None]:
     """Parse and judge one file's bytes; every failure is a failed result, never a raise."""
-    version = judge.version
+    source = printable(str(path))
     try:
-        call = parse_bytes(data, str(path))
+        call = parse_bytes(data, source)
         hook("load", call)
     except QAPipelineError as exc:
-        return CallResult(path.stem, "failed", exc.message, str(path), version), None
-    return _judge_call(judge, call)
+        return CallResult(row_call_id(path.stem), "failed", exc.message, source, version), None
+    return _judge_call(judging, version, call)
 
 
-def _judge_call(judge: Judge, call: Call) -> tuple[CallResult, Call]:
-    version = judge.version
+def _judge_call(judging: Judging, version: str, call: Call) -> tuple[CallResult, Call]:
+    outcome = judging(call)
+    if isinstance(outcome, str):
+        return _result(call, version, outcome, None), call
+    return _result(call, version, None, outcome), call
+
+
+@contextmanager
+def _judging(judge: Judge, store: Store | None, budget_s: float | None) -> Iterator[Judging]:
+    """How a batch judges a call: in a worker process within `budget_s` seconds, or (None or
+    0) in this process without a limit."""
+    if not budget_s:
+        yield functools.partial(judged, judge)
+        return
+    worker = BudgetedJudge(judge, budget_s, store)
     try:
-        return _result(call, version, None, judge.judge(call)), call
-    except QAPipelineError as exc:
-        return _result(call, version, exc.message, None), call
-    except Exception as exc:  # a bug must not cost the rest of the batch
-        error = f"internal error while judging: {exc.__class__.__name__}: {exc}"
-        return _result(call, version, error, None), call
+        yield worker
+    finally:
+        worker.close()
 
 
 def _result(call: Call, version: str, error: str | None, verdict: CallVerdict | None) -> CallResult:
+    if error and call.source and not error.startswith(call.source):
+        error = f"{call.source}: {error}"  # every failed row names its file
     return CallResult(
         call_id=call.call_id,
         status="failed" if error else "ok",
@@ -115,6 +133,7 @@ class _Batch:
     """What every call of one batch is judged with, and the call ids seen so far."""
 
     judge: Judge
+    judging: Judging
     store: Store | None
     hook: Hook
     do_not_call: Collection[str]
@@ -135,14 +154,22 @@ class _Batch:
         return None
 
     def failed(self, call_id: str, error: str, source: str, digest: str) -> CallResult:
-        return self.finish(CallResult(call_id, "failed", error, source, self.version), None, digest)
+        source = printable(source)
+        failed = CallResult(row_call_id(call_id), "failed", printable(error), source, self.version)
+        return self.finish(failed, None, digest)
 
     def finish(
         self, result: CallResult, call: Call | None, digest: str, flags: Sequence[str] = ()
     ) -> CallResult:
-        """A fresh result: duplicate ids refused, flags added, stored."""
+        """A fresh result: duplicate ids refused, flags added, checked writable, stored."""
         if result.call_id in self.seen:
             error = f"duplicate call_id: also in {self.seen[result.call_id]}"
+            result = CallResult(result.call_id, "failed", error, result.source, self.version)
+            call = None
+        try:
+            to_json(result)  # what cannot be written must not be stored: reruns would stop here
+        except ValueError as exc:
+            error = f"{result.source}: the verdict cannot be written as JSON: {exc}"
             result = CallResult(result.call_id, "failed", error, result.source, self.version)
             call = None
         self.seen.setdefault(result.call_id, result.source)
@@ -164,7 +191,7 @@ def _file_result(batch: _Batch, item: Path) -> CallResult:
     reused = batch.reused(digest, str(item))
     if reused is not None:
         return reused
-    result, call = _judge_file(batch.judge, item, data, batch.hook)
+    result, call = _judge_file(batch.judging, batch.version, item, data, batch.hook)
     return batch.finish(result, call, digest)
 
 
@@ -234,7 +261,7 @@ def _heard_result(
         error = f"internal error while hearing: {heard.__class__.__name__}: {heard}"
         return batch.failed(item.call_id, error, item.source, digest)
     batch.hook("hear", heard)
-    result, call = _judge_call(batch.judge, heard.call)
+    result, call = _judge_call(batch.judging, batch.version, heard.call)
     roles = result.verdict.roles.mapping if result.verdict is not None else {}
     result = dataclasses.replace(
         result,
@@ -256,12 +283,13 @@ def run_batch(
     listener: Listener | None = None,
     *,
     understand: bool = True,
+    call_budget_s: float | None = DEFAULT_CALL_BUDGET_S,
 ) -> BatchSummary:
     paths = discover(input_dir)
     hook("discover", paths)
     return judge_paths(
         paths, out_dir / "results.jsonl", ruleset, hook, store, do_not_call, listener,
-        understand=understand,
+        understand=understand, call_budget_s=call_budget_s,
     )  # fmt: skip
 
 
@@ -290,32 +318,28 @@ def judge_paths(
     listener: Listener | None = None,
     *,
     understand: bool = True,
+    call_budget_s: float | None = DEFAULT_CALL_BUDGET_S,
 ) -> BatchSummary:
     """Judge `paths` (transcript files and recording calls) into `results_path` (and the
     store): the one code path behind `qa-pipeline run` and each chunk of the nightly flow.
     `listener` hears recordings (its models load on the first recording); `understand`: judge
-    with the understanding model models.yaml configures (else with the rules alone)."""
+    with the understanding model models.yaml configures (else with the rules alone);
+    `call_budget_s`: the time one call may take to judge (None or 0: no limit)."""
     judge = _judge_for(ruleset, hook, store, understand)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
         listener = Listener(ruleset, hook=hook)  # one per batch: models load once
-    batch = _Batch(judge, store, hook, do_not_call, listener)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    final = results_path
-    partial = results_path.with_name(results_path.name + ".partial")
     outcomes: Counter[str] = Counter()
     failed = 0
-    with partial.open("w", encoding="utf-8") as out:
+    with results_writer(results_path) as out, _judging(judge, store, call_budget_s) as judging:
+        batch = _Batch(judge, judging, store, hook, do_not_call, listener)
         for block in _blocks(paths):
             for result in _block_results(batch, block):
                 failed += not result.ok
                 if result.outcome:
                     outcomes[result.outcome] += 1
                 out.write(to_json(result) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(final)
-    hook("write", final)
-    return BatchSummary(final, len(paths), failed, dict(outcomes))
+    hook("write", results_path)
+    return BatchSummary(results_path, len(paths), failed, dict(outcomes))
 
 
 @dataclass(frozen=True)
@@ -332,23 +356,22 @@ def rejudge(
     do_not_call: Collection[str] = frozenset(),
     *,
     understand: bool = True,
+    call_budget_s: float | None = DEFAULT_CALL_BUDGET_S,
 ) -> RejudgeSummary:
     """Judge every stored transcript under `ruleset` (and the understanding model); verdicts
     under other versions stay."""
     judge = _judge_for(ruleset, hook, store, understand)
-    calls = judged = 0
-    for call, digest in stored_calls(store.engine):
-        calls += 1
-        if store.stored_result(digest, judge.version) is not None:
-            continue
-        try:
-            result = _result(call, judge.version, None, judge.judge(call))
-        except QAPipelineError as exc:
-            result = _result(call, judge.version, exc.message, None)
-        hook("judge", result)
-        result = _flag_do_not_call(result, do_not_call)
-        judged += _store(store, ruleset, result, digest, call, do_not_call)
-    return RejudgeSummary(calls, judged, calls - judged)
+    calls = fresh = 0
+    with _judging(judge, store, call_budget_s) as judging:
+        for call, digest in stored_calls(store.engine):
+            calls += 1
+            if store.stored_result(digest, judge.version) is not None:
+                continue
+            result, _ = _judge_call(judging, judge.version, call)
+            hook("judge", result)
+            result = _flag_do_not_call(result, do_not_call)
+            fresh += _store(store, ruleset, result, digest, call, do_not_call)
+    return RejudgeSummary(calls, fresh, calls - fresh)
 
 
 def touched_dates(results_path: Path) -> set[str]:

@@ -190,14 +190,25 @@ def _sentences(segments: list[Segment], pack: LanguagePack) -> list[Sentence]:
         last = index == len(segments) - 1
         if not (last or piece.endswith(_TERMINAL)):
             continue
-        cursor = 0
-        for part in pack.lang.split_sentences(text):
-            begin = text.index(part, cursor)
-            cursor = begin + len(part)
-            covering = tuple(s for a, b, s in spans if a < cursor and b > begin) or (segment,)
-            sentences.append(Sentence(part, covering, pack))
+        first = 0  # sentences and segments both run forward: one pass over each
+        for begin, end in pack.lang.sentence_spans(text):
+            while first < len(spans) and spans[first][1] <= begin:
+                first += 1
+            covering = tuple(_covering(spans, first, begin, end)) or (segment,)
+            sentences.append(Sentence(text[begin:end], covering, pack))
         text, spans = "", []
     return sentences
+
+
+def _covering(
+    spans: list[tuple[int, int, Segment]], first: int, begin: int, end: int
+) -> Iterator[Segment]:
+    for index in range(first, len(spans)):  # not a slice: that copies the rest every time
+        a, b, segment = spans[index]
+        if a >= end:
+            return
+        if b > begin:
+            yield segment
 
 
 def build_turns(call: Call, pack: LanguagePack) -> tuple[Turn, ...]:

@@ -16,9 +16,10 @@ def discover(input_dir: Path) -> list[Source]:
         raise InputDirError(str(input_dir), "does not exist")
     if not input_dir.is_dir():
         raise InputDirError(str(input_dir), "is not a folder")
-    files = sorted(p for p in input_dir.iterdir() if p.is_file())
-    jsons = [p for p in files if p.suffix.lower() == ".json"]
-    audio = [p for p in files if p.suffix.lower() in EXTENSIONS]
+    entries = sorted(input_dir.iterdir())
+    # Anything named *.json is a call, even a folder or a broken link: it gets a failed row.
+    jsons = [p for p in entries if p.suffix.lower() == ".json"]
+    audio = [p for p in entries if p.suffix.lower() in EXTENSIONS and p.is_file()]
     return discover_sources(input_dir, audio, jsons)
 
 

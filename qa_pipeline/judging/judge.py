@@ -96,10 +96,15 @@ class _Section:
     checks: tuple[Bound[SectionCheck], ...]
 
 
+# The steps `Judge.judge` reports, in the order it takes them (a time budget names the step a
+# stopped call was in: the one after the last reported).
+STEPS = ("cleanup", "roles", "context", "understanding", "items", "verdict")
+
+
 class Judge:
     """Transcript -> verdict. Steps report through `hook(step, artifact)`: "cleanup" (the
-    report), "roles" (the assignment), "context" (the call as the checks read it), "items",
-    "verdict"."""
+    report), "roles" (the assignment), "context" (the call as the checks read it),
+    "understanding" (the readings), "items", "verdict": STEPS."""
 
     def __init__(
         self, ruleset: Ruleset, hook: Hook = _no_hook, reader: Reader | None = None

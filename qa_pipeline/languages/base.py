@@ -84,8 +84,19 @@ class Language:
     # --- text ---------------------------------------------------------------------------------
 
     def split_sentences(self, text: str) -> list[str]:
-        parts = [p.strip() for p in self.sentence_end.findall(text)]
-        return [p for p in parts if p] or [text]
+        return [text[begin:end] for begin, end in self.sentence_spans(text)]
+
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where each sentence of `text` begins and ends, surrounding spaces left out: the
+        sentences are always slices of the text, found in one pass."""
+        spans: list[tuple[int, int]] = []
+        for match in self.sentence_end.finditer(text):
+            part = match.group()
+            begin = match.start() + len(part) - len(part.lstrip())
+            end = match.end() - (len(part) - len(part.rstrip()))
+            if end > begin:
+                spans.append((begin, end))
+        return spans or [(0, len(text))]
 
     def canonical_script(self, text: str) -> str:
         """The text in the script the rules are written in (simplified Chinese for Mandarin)."""

@@ -76,17 +76,17 @@ class Mandarin(Language):
     def make_noise(self) -> AsrNoise:
         return MandarinNoise(self)
 
-    def split_sentences(self, text: str) -> list[str]:
-        parts = super().split_sentences(text)
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
         # ASR puts stray full stops inside words ("弄。吧。"); a one-character fragment joins its
-        # neighbour (a lone 嗯。 or 好。 reads the same either way).
-        merged: list[str] = []
-        for part in parts:
-            if merged and min(len(_CJK.findall(merged[-1])), len(_CJK.findall(part))) <= 1:
-                merged[-1] += part
+        # neighbour (a lone 嗯。 or 好。 reads the same either way), with what lies between them.
+        merged: list[tuple[int, int, int]] = []  # begin, end, Chinese characters
+        for begin, end in super().sentence_spans(text):
+            chars = len(_CJK.findall(text, begin, end))
+            if merged and min(merged[-1][2], chars) <= 1:
+                merged[-1] = (merged[-1][0], end, merged[-1][2] + chars)
             else:
-                merged.append(part)
-        return merged
+                merged.append((begin, end, chars))
+        return [(begin, end) for begin, end, _ in merged]
 
     def canonical_script(self, text: str) -> str:
         return to_simplified(text)

@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.middleware.sessions import SessionMiddleware
 
-from qa_pipeline.errors import MissingExtraError, QAPipelineError
+from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSettingsError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.calibration import agreement
@@ -37,7 +37,7 @@ from qa_pipeline.review.queue import (
     filter_choices,
     sync_queue,
 )
-from qa_pipeline.review.settings import ROLES, ReviewSettings
+from qa_pipeline.review.settings import ROLES, ReviewSettings, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
@@ -85,6 +85,9 @@ def create_app(
 ) -> FastAPI:
     ruleset = load_rules(rules)
     settings = (settings or ReviewSettings()).with_rules(ruleset.criteria)
+    weak = weak_secret(settings)
+    if weak:
+        raise ReviewSettingsError("review settings", [weak])
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
@@ -169,8 +172,7 @@ def _context(request: Request, user: auth.User | None, **values: Any) -> dict[st
 
 def _user(request: Request) -> auth.User:
     state: AppState = request.app.state.review
-    user_id = request.session.get("uid")
-    user = auth.active_user(state.engine, user_id) if isinstance(user_id, int) else None
+    user = auth.signed_in(state.engine, request.session.get("sid"))
     if user is None:
         raise LoginRequired()
     return user
@@ -261,13 +263,16 @@ def _routes(app: FastAPI, state: AppState) -> None:
         assert user is not None
         state.limiter.succeeded(keys)
         language = request.session.get("lang")
+        auth.sign_out(state.engine, request.session.get("sid"))
+        token = auth.sign_in(state.engine, user, state.settings.session_max_age_seconds)
         request.session.clear()  # a fresh session (and CSRF token) on every login
-        request.session.update({"uid": user.id, "lang": language})
+        request.session.update({"sid": token, "lang": language})
         return RedirectResponse(_safe_next(_text(form, "next")), status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
         await _posted(request)
+        auth.sign_out(state.engine, request.session.get("sid"))
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 

@@ -1,7 +1,9 @@
-"""Users, password hashes (argon2), login rate limiting and the signed-in user's scope."""
+"""Users, password hashes (argon2), login rate limiting, the signed-in user's scope, and masking
+of customer numbers for roles that may not see them."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_pipeline.errors import UserError
 from qa_pipeline.review.settings import ROLES
-from qa_pipeline.storage import users
+from qa_pipeline.storage import sessions, users
 from qa_pipeline.storage.audit import record
 from qa_pipeline.storage.db import Engine
 from qa_pipeline.storage.transaction import transaction
@@ -76,6 +78,27 @@ def set_active(engine: Engine, user_id: int, active: bool, actor: str) -> None:
         users.set_active(tx, user_id, active)
         record(tx, actor, "user_active", None, user.name, {"active": user.active},
                {"active": active})  # fmt: skip
+    if not active:
+        sessions.end_user_sessions(engine, user_id)  # signed out everywhere, now
+
+
+def sign_in(engine: Engine, user: User, max_age_s: int) -> str:
+    """A new server-side session of the user: the token the session cookie carries."""
+    return sessions.start_session(engine, user.id, datetime.now(UTC), max_age_s)
+
+
+def signed_in(engine: Engine, token: object) -> User | None:
+    """The active user of a live session token (a cookie's), or None."""
+    if not isinstance(token, str):
+        return None
+    user_id = sessions.session_user(engine, token, datetime.now(UTC))
+    return active_user(engine, user_id) if user_id is not None else None
+
+
+def sign_out(engine: Engine, token: object) -> None:
+    """End the session server-side: a copy of its cookie opens nothing any more."""
+    if isinstance(token, str):
+        sessions.end_session(engine, token)
 
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:
@@ -124,3 +147,30 @@ def mask_number(number: str) -> str:
     if len(number) <= 7:
         return "*" * max(len(number) - 2, 0) + number[-2:]
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+# Numbers said in a call (phone, ID card, bank card: seven figures or more), as ASR writes them:
+# digits, maybe grouped by spaces; Chinese numerals; English digit words. Shorter numbers
+# (prices, dates, times, employee numbers) stay readable. Each pattern is linear: its repeated
+# parts cannot match the same text two ways.
+_DIGIT_WORDS = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+_SPOKEN_NUMBERS = re.compile(
+    r"\d(?:[ \u3000]?\d){6,}"
+    r"|[零〇一二三四五六七八九幺两](?:[ \u3000]?[零〇一二三四五六七八九幺两]){6,}"
+    rf"|\b{_DIGIT_WORDS}(?:[ ,-]+{_DIGIT_WORDS}){{6,}}\b",
+    re.IGNORECASE,
+)
+
+
+def _masked_run(match: re.Match[str]) -> str:
+    said = match.group()
+    words = said.split()
+    if len(words) >= 7 and not any(ch.isdigit() for ch in said):  # digit words
+        return " ".join(["*"] * (len(words) - 2) + words[-2:])
+    figures = said.replace(" ", "").replace("\u3000", "")
+    return mask_number(figures)
+
+
+def mask_spoken_numbers(text: str) -> str:
+    """`text` with every long number said in it masked like a customer number."""
+    return _SPOKEN_NUMBERS.sub(_masked_run, text)

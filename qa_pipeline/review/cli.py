@@ -41,7 +41,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from qa_pipeline.review.app import create_app
     from qa_pipeline.review.settings import load_settings
 
-    app = create_app(args.db, load_settings(args.settings), args.rules)
+    settings = load_settings(args.settings)
+    app = create_app(args.db, settings, args.rules)
+    if settings.secure_cookies:
+        print(
+            "session cookies are Secure: browsers send them over HTTPS only (serve behind an "
+            "HTTPS proxy, or set secure_cookies: false for plain-HTTP use on this machine)",
+            file=sys.stderr,
+        )
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False)
     return 0
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from qa_pipeline.errors import ReviewSettingsError
 from qa_pipeline.review.i18n import DEFAULT_LANGUAGE
 from qa_pipeline.ruleset.schema import CriteriaFile
+from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 
 ROLES = ("qa_lead", "supervisor", "admin")
 
@@ -43,7 +42,7 @@ class ReviewSettings:
     login_max_failures: int = 5
     login_window_seconds: int = 300
     session_max_age_seconds: int = 8 * 3600
-    secure_cookies: bool = False
+    secure_cookies: bool = True
     secret_key: str = ""
     default_language: str = DEFAULT_LANGUAGE
     queue_sync_seconds: int = 60
@@ -56,6 +55,20 @@ class ReviewSettings:
         return dataclasses.replace(self, rule_severity=criteria.severities())
 
 
+MIN_SECRET_KEY = 32  # characters: a guessable key lets anyone sign a session cookie
+
+
+def weak_secret(settings: ReviewSettings) -> str | None:
+    """Why the configured secret_key may not sign sessions, or None (empty: a random key)."""
+    key = settings.secret_key
+    if key and len(key) < MIN_SECRET_KEY:
+        return (
+            f"secret_key: {len(key)} characters is too short to sign sessions (at least "
+            f"{MIN_SECRET_KEY}; e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return None
+
+
 def setting_names() -> list[str]:
     return [f.name for f in dataclasses.fields(ReviewSettings) if f.name != "rule_severity"]
 
@@ -65,8 +78,10 @@ def load_settings(path: Path | None) -> ReviewSettings:
     if path is None:
         return ReviewSettings()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
+    except YamlProblem as exc:
+        raise ReviewSettingsError(str(path), [str(exc)]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise ReviewSettingsError(str(path), [f"cannot read: {exc}"]) from exc
     if not isinstance(data, dict):
         raise ReviewSettingsError(str(path), ["expected a mapping of setting: value"])
@@ -86,9 +101,12 @@ def load_settings(path: Path | None) -> ReviewSettings:
             problems.append(f"{key}: expected {type(default).__name__}, got {value!r}")
             continue
         values[key] = value
+    settings = dataclasses.replace(defaults, **values)
+    weak = weak_secret(settings)
+    problems += [weak] if weak else []
     if problems:
         raise ReviewSettingsError(str(path), problems)
-    return dataclasses.replace(defaults, **values)
+    return settings
 
 
 def severity_of(code: str, settings: ReviewSettings) -> int:

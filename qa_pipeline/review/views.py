@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from qa_pipeline.audio.signals import AudioSignals
 from qa_pipeline.ingest.model import Segment
-from qa_pipeline.review.auth import User, mask_number
+from qa_pipeline.review.auth import User, mask_number, mask_spoken_numbers
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.storage import review as stored
@@ -69,6 +69,11 @@ class CallPage:
     item: ReviewItem | None
     blind: bool  # a pending calibration call: the engine's verdict stays hidden
     audit: tuple[AuditEntry, ...]
+    masked: bool = True  # numbers said in the call are masked for this user's role
+
+    def say(self, text: str) -> str:
+        """Text of the call (transcript, reasons, phrases) as this user may see it."""
+        return mask_spoken_numbers(text) if self.masked else text
 
     @property
     def verdict(self) -> CallVerdict | None:
@@ -185,6 +190,7 @@ def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSett
         item=item,
         blind=blind,
         audit=tuple(entries(engine, call.call_id, limit=50)),
+        masked=not unmasked,
     )
 
 

@@ -16,7 +16,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from qa_pipeline.errors import QAPipelineError, RuleFileError, RulesetError
@@ -38,7 +37,9 @@ from qa_pipeline.ruleset.schema import (
     TasksFile,
     UnderstandingFile,
 )
+from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
+from qa_pipeline.text.backtracking import LIMIT_S, catastrophic
 from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
 from qa_pipeline.text.normalize import surface
 
@@ -151,25 +152,11 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-# libyaml's parser where PyYAML was built with it, else the same safe loader in Python: the
-# rules load at every start, and with their pattern examples the Python parser alone takes a
-# third of a second (bench/rules_load.py); libyaml parses them about ten times faster.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_SAFE_LOADER)
-
-
 def _read_yaml(path: Path) -> Any:
     try:
-        return _parse_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise RuleFileError(
-            str(path), [f"{where}not valid YAML ({exc.__class__.__name__})"]
-        ) from exc
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except YamlProblem as exc:
+        raise RuleFileError(str(path), [str(exc)]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(str(path), [f"cannot read: {exc}"]) from exc
 
@@ -191,6 +178,23 @@ def _regex_problems(key: str, patterns: list[str]) -> list[str]:
         except re.error as exc:
             problems.append(f"{key}.{index}: bad regular expression {pattern!r}: {exc}")
     return problems
+
+
+def _keyed(key: str, patterns: list[str]) -> list[tuple[str, str]]:
+    return [(f"{key}.{index}", pattern) for index, pattern in enumerate(patterns)]
+
+
+def _slow_problems(keyed: list[tuple[str, str]]) -> list[str]:
+    """Patterns of one file that backtrack catastrophically (text/backtracking.py): one such
+    pattern would stall every call it reads."""
+    slow = catastrophic([pattern for _, pattern in keyed])
+    return [
+        f"{key}: {pattern!r} backtracks catastrophically: a text like {slow[pattern]!r} takes "
+        f"it longer than {LIMIT_S:g} s, and twice as long with each more character; rewrite it "
+        "without a repeat inside a repeat, or alternatives that match the same text under one"
+        for key, pattern in keyed
+        if pattern in slow
+    ]
 
 
 def _forbidden_patterns(rule: ForbiddenRule) -> tuple[tuple[str, list[str]], ...]:
@@ -275,7 +279,9 @@ def _load_shared(path: Path, model: type[M]) -> M:
 
 def _load_cleanup(path: Path) -> CleanupFile:
     cleanup = _load_shared(path, CleanupFile)
-    problems = _regex_problems("hallucinations.patterns", cleanup.hallucinations.patterns)
+    patterns = cleanup.hallucinations.patterns
+    problems = _regex_problems("hallucinations.patterns", patterns)
+    problems = problems or _slow_problems(_keyed("hallucinations.patterns", patterns))
     if problems:
         raise RuleFileError(str(path), problems)
     return cleanup
@@ -330,6 +336,13 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
     problems += _regex_problems("fillers", pack.fillers)
     problems += _regex_problems("soft_break", [pack.soft_break])
     problems += _regex_problems("rewrites", list(pack.rewrites))
+    keyed = [
+        *(kp for name, spec in pack.lexicons.items()
+          for kp in _keyed(f"lexicons.{name}.patterns", spec.patterns)),
+        *_keyed("fillers", pack.fillers), *_keyed("soft_break", [pack.soft_break]),
+        *_keyed("rewrites", list(pack.rewrites)),
+    ]  # fmt: skip
+    problems = problems or _slow_problems(keyed)
     if problems:
         raise RuleFileError(str(path), problems)
     if not forbidden_path.is_file():
@@ -360,6 +373,11 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         for key, patterns in _forbidden_patterns(rule)
         for problem in _regex_problems(f"rules.{index}.{key}", patterns)
     ]
+    problems = problems or _slow_problems(
+        [kp for index, rule in enumerate(forbidden.rules)
+         for key, patterns in _forbidden_patterns(rule)
+         for kp in _keyed(f"rules.{index}.{key}", patterns)]
+    )  # fmt: skip
     if forbidden.language != pack.language:
         problems.append(f"language: {forbidden.language!r} does not match {path.name}")
     if problems:
@@ -479,7 +497,10 @@ def _version(root: Path) -> str:
     digest = hashlib.sha256(_libraries() + _languages(root))
     for path in sorted(root.rglob("*.yaml")):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # a folder or a broken link named *.yaml: its loader reports it
+            digest.update(b"\0unreadable")
     return digest.hexdigest()[:12]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from qa_pipeline.errors import MissingExtraError
+from qa_pipeline.text.spreadsheet import safe_cell
 
 FORMATS = ("csv", "xlsx", "parquet", "md")
 
@@ -24,15 +25,21 @@ CJK_FONTS = (
 )
 
 
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell a spreadsheet would run as a formula made plain text."""
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    return table.assign(**{str(c): table[c].map(safe_cell) for c in text}) if text else table
+
+
 def write_table(table: pd.DataFrame, fmt: str, path: Path) -> int:
     """Write the table in `fmt` (one of FORMATS); returns its number of rows."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        table.to_csv(path, index=False)
+        spreadsheet_safe(table).to_csv(path, index=False)
     elif fmt == "xlsx":
-        table.to_excel(path, index=False)
+        spreadsheet_safe(table).to_excel(path, index=False)
     elif fmt == "parquet":
         MissingExtraError.check("pyarrow", "parquet", "parquet export")
         table.to_parquet(path, index=False)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
-from qa_pipeline.scorecards.export import chart_png
+from qa_pipeline.scorecards.export import chart_png, spreadsheet_safe
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.storage.db import Engine
 
@@ -75,7 +75,7 @@ def card_table(engine: Engine, scope_team: str | None, params: dict[str, str]) -
 
 def card_file(engine: Engine, scope_team: str | None, params: dict[str, str], fmt: str) -> bytes:
     """The table on screen as a file in one of CARD_FORMATS."""
-    card = _card(engine, scope_team, params)
+    card = spreadsheet_safe(_card(engine, scope_team, params))
     if fmt == "xlsx":
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "card.xlsx"

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select
@@ -33,6 +34,10 @@ from qa_pipeline.verdict.serialize import from_row, to_row
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def after_fork(self) -> None:
+        """In a forked process: open connections of its own, leaving the parent's alone."""
+        self.engine.dispose(close=False)
 
     def encodings(self) -> Encodings:
         """Where the understanding stage keeps sentence encodings."""
@@ -63,12 +68,14 @@ class Store:
         with self.engine.begin() as connection:
             if call is not None:
                 self._save_call(connection, call, content_hash)
-                # One row per leg, keyed by the call's content hash and the leg's place.
+                # One row per leg, keyed by the call's content hash and the leg's place; the
+                # path resolved, so playback does not depend on where `run` was started.
                 for leg, path in enumerate(result.recordings):
                     key = hashlib.sha256(f"{content_hash}:{leg}".encode()).hexdigest()
+                    where = str(Path(path).resolve())
                     connection.execute(
                         insert_for(connection, RecordingRow)
-                        .values(call_id=call.call_id, path=path, content_hash=key)
+                        .values(call_id=call.call_id, path=where, content_hash=key)
                         .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
                     )
             inserted = connection.execute(

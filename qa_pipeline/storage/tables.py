@@ -1,4 +1,7 @@
-"""Tables. A verdict is keyed by (call id, transcript content hash, rules version): re-running a
+"""Tables. Columns holding call fields are sized by ingest/limits.py, the constraint set the
+call-file parser enforces: a value either database would refuse never reaches it.
+
+A verdict is keyed by (call id, transcript content hash, rules version): re-running a
 batch adds nothing, a changed rule set adds new verdicts next to the old ones, and unique
 constraints (not luck) keep concurrent runs from creating duplicates."""
 
@@ -23,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from qa_pipeline.ingest.limits import AGENT_ID, CALL_ID, CAMPAIGN, CUSTOMER_NUMBER, LANGUAGE, TEAM
+
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -33,12 +38,12 @@ class Base(DeclarativeBase):
 class CallRow(Base):
     __tablename__ = "calls"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(128), unique=True)
-    campaign: Mapped[str] = mapped_column(String(64))
-    language: Mapped[str] = mapped_column(String(8))
-    agent_id: Mapped[str] = mapped_column(String(64), index=True)
-    team: Mapped[str] = mapped_column(String(64), index=True)
-    customer_number: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), unique=True)
+    campaign: Mapped[str] = mapped_column(String(CAMPAIGN))
+    language: Mapped[str] = mapped_column(String(LANGUAGE))
+    agent_id: Mapped[str] = mapped_column(String(AGENT_ID), index=True)
+    team: Mapped[str] = mapped_column(String(TEAM), index=True)
+    customer_number: Mapped[str] = mapped_column(String(CUSTOMER_NUMBER))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     # The local time with its offset as said in the call file: SQLite keeps no time zone, and
     # the call's local date decides the trial end and the scorecard day.
@@ -76,7 +81,7 @@ class TranscriptRow(Base):
     # What re-judging needs besides the words: who was still talking when the recording ended
     # (None: no audio to tell) and the call a revisit re-confirms.
     talking_at_end: Mapped[list[Any] | None]
-    revisit_of: Mapped[str | None] = mapped_column(String(128))
+    revisit_of: Mapped[str | None] = mapped_column(String(CALL_ID))
 
 
 class VerdictRow(Base):
@@ -86,7 +91,7 @@ class VerdictRow(Base):
         Index("ix_verdicts_content_rules", "content_hash", "rules_version"),  # reuse lookups
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     rules_version: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
@@ -121,24 +126,24 @@ class TaskRow(Base):
         Index("ix_tasks_status_due", "status", "due_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # revisit | confirm_1 | confirm_2 | confirm_3
     priority: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))  # open | closed
     outcome: Mapped[str | None] = mapped_column(String(32))
     reason_codes: Mapped[list[Any]]
     summary: Mapped[str] = mapped_column(Text)
-    customer_number: Mapped[str] = mapped_column(String(32))
-    agent_id: Mapped[str] = mapped_column(String(64))
-    team: Mapped[str] = mapped_column(String(64))
-    campaign: Mapped[str] = mapped_column(String(64))
+    customer_number: Mapped[str] = mapped_column(String(CUSTOMER_NUMBER))
+    agent_id: Mapped[str] = mapped_column(String(AGENT_ID))
+    team: Mapped[str] = mapped_column(String(TEAM))
+    campaign: Mapped[str] = mapped_column(String(CAMPAIGN))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
     trial_end: Mapped[str | None] = mapped_column(String(10))  # confirmations: ISO date
     extended: Mapped[bool] = mapped_column(default=False, server_default=false())
-    linked_call_id: Mapped[str | None] = mapped_column(String(128))  # the revisit's own call
+    linked_call_id: Mapped[str | None] = mapped_column(String(CALL_ID))  # the revisit's own call
     linked_valid: Mapped[bool | None]
 
 
@@ -179,10 +184,21 @@ class UserRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
-    team: Mapped[str | None] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(TEAM))
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A signed-in workbench session, kept server-side so logging out ends it: the cookie only
+    carries a random token, stored here as its SHA-256."""
+
+    __tablename__ = "review_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ReviewItemRow(Base):
@@ -192,7 +208,7 @@ class ReviewItemRow(Base):
     __tablename__ = "review_items"
     __table_args__ = (Index("ix_review_items_status_severity", "status", "severity"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(128), unique=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), unique=True)
     verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(16))  # flagged | calibration
     blind: Mapped[bool]
@@ -215,7 +231,7 @@ class DisputeRow(Base):
     finding_id: Mapped[int] = mapped_column(
         ForeignKey("findings.id", ondelete="CASCADE"), index=True
     )
-    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), index=True)
     raised_by: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -248,7 +264,7 @@ class AuditRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
-    call_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID), index=True)
     target: Mapped[str | None] = mapped_column(String(128))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.storage.tasks import Task
+from qa_pipeline.text.spreadsheet import safe_cell
 
 EXPORT_COLUMNS = (
     "task_id", "customer_number", "priority", "due_at", "kind", "campaign", "agent_id", "team",
@@ -37,9 +38,9 @@ def dialer_csv(tasks: Iterable[Task], do_not_call: frozenset[str] = frozenset())
     for task in ordered:
         if task.status != "open" or task.customer_number in do_not_call:
             continue
-        writer.writerow([
+        writer.writerow([safe_cell(value) for value in (
             task.id, task.customer_number, task.priority, task.due_at.isoformat(), task.kind,
             task.campaign, task.agent_id, task.team, task.call_id, " ".join(task.reason_codes),
             task.summary,
-        ])  # fmt: skip
+        )])  # fmt: skip
     return out.getvalue()

@@ -118,8 +118,11 @@ def _verdict(row: Mapping[str, Any]) -> CallVerdict | None:
 
 
 def to_json(result: CallResult) -> str:
-    """One results.jsonl line (without the newline)."""
-    return json.dumps(to_row(result), ensure_ascii=False)
+    """One results.jsonl line (without the newline): strict JSON in UTF-8, so a non-finite
+    number or an unpaired surrogate is a ValueError here, not a broken results file."""
+    line = json.dumps(to_row(result), ensure_ascii=False, allow_nan=False)
+    line.encode("utf-8")
+    return line
 
 
 def read_results(path: Path) -> Iterator[CallResult]:

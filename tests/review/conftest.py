@@ -26,6 +26,7 @@ from tests.conftest import ROOT
 
 PASSWORD = "correct-horse-1"
 XSS = "<script>window.__xss = 1</script>"
+SPOKEN = "我另一个号码是13912345678，身份证一一零一零五一九四九"  # numbers said in the call
 USERS = (
     ("lead", "qa_lead", None),
     ("sup1", "supervisor", "T1"),
@@ -55,7 +56,7 @@ def seed(url: str, folder: Path, ruleset: Ruleset) -> Engine:
     hostile = json.loads((calls / "zh-s-004.json").read_text(encoding="utf-8"))
     hostile |= {"call_id": "zh-x-001", "team": "T1", "agent_id": "S199",
                 "customer_number": "13812341234"}  # fmt: skip
-    hostile["segments"][1]["text"] = f"是啊，什么事？{XSS}"
+    hostile["segments"][1]["text"] = f"是啊，什么事？{XSS}{SPOKEN}"
     (calls / "zh-x-001.json").write_text(json.dumps(hostile, ensure_ascii=False), "utf-8")
     store = Store(connect(url))
     run_batch(calls, folder / "out", ruleset, store=store)

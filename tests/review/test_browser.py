@@ -29,7 +29,10 @@ ARGS = [
 ]  # fmt: skip
 SHOTS = ROOT / "test-output" / "screenshots"
 pytestmark = pytest.mark.slow  # a browser per module, seconds per page
-SETTINGS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0)
+# Plain HTTP on this machine: the documented opt-out of Secure cookies.
+SETTINGS = ReviewSettings(
+    calibration_share=0.0, calibration_share_recent_failures=0.0, secure_cookies=False
+)
 
 
 def _unavailable() -> str | None:

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from qa_pipeline.errors import ReviewSettingsError
 from qa_pipeline.review.app import create_app
-from qa_pipeline.review.settings import ReviewSettings
+from qa_pipeline.review.settings import ReviewSettings, load_settings
 from qa_pipeline.storage.tables import FindingRow, VerdictRow
 from tests.review.conftest import PASSWORD, XSS
 
@@ -23,7 +24,10 @@ SETTINGS = ReviewSettings(calibration_share=0.0, calibration_share_recent_failur
 
 
 def _client(url: str, settings: ReviewSettings = SETTINGS) -> TestClient:
-    return TestClient(create_app(url, settings), follow_redirects=False)
+    # https: the session cookie is Secure by default and travels over HTTPS only
+    return TestClient(
+        create_app(url, settings), base_url="https://testserver", follow_redirects=False
+    )
 
 
 @pytest.fixture
@@ -88,15 +92,55 @@ def test_login_sets_a_hardened_cookie(app_url: str) -> None:
         )
         assert answer.status_code == 303
         cookie = answer.headers["set-cookie"].lower()
-        assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+        assert "httponly" in cookie and "samesite=strict" in cookie and "; secure" in cookie
         assert "content-security-policy" in answer.headers
-    secure = ReviewSettings(secure_cookies=True, calibration_share=0.0)
-    with _client(app_url, secure) as client:
+    plain = ReviewSettings(secure_cookies=False, calibration_share=0.0)
+    with _client(app_url, plain) as client:
         token = csrf(client)
         answer = client.post(
             "/login", data={"csrf_token": token, "username": "lead", "password": PASSWORD}
         )
-        assert "; secure" in answer.headers["set-cookie"].lower()
+        assert "secure" not in answer.headers["set-cookie"].lower()
+
+
+def test_logout_ends_the_session_for_every_copy_of_its_cookie(app_url: str) -> None:
+    """A cookie copied before `POST /logout` opened /queue afterwards (issue 15)."""
+    with _client(app_url) as client:
+        assert login(client, "lead") == 303
+        copied = dict(client.cookies)
+        assert client.get("/queue").status_code == 200
+        assert (
+            client.post("/logout", data={"csrf_token": csrf(client, "/queue")}).status_code == 303
+        )
+    with _client(app_url) as thief:
+        thief.cookies.update(copied)
+        answer = thief.get("/queue")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_a_deactivated_user_is_signed_out_at_once(app_url: str) -> None:
+    with _client(app_url) as admin, _client(app_url) as lead:
+        login(admin, "admin")
+        login(lead, "lead")
+        assert lead.get("/queue").status_code == 200
+        users = admin.get("/admin/users").text
+        lead_id = re.search(r"<td>lead</td>.*?/admin/users/(\d+)/active", users, re.S)
+        assert lead_id is not None
+        token = csrf(admin, "/admin/users")
+        admin.post(
+            f"/admin/users/{lead_id.group(1)}/active", data={"csrf_token": token, "active": "0"}
+        )
+        assert lead.get("/queue").status_code == 303
+
+
+def test_a_short_secret_key_is_refused(app_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ReviewSettingsError, match="secret_key: 1 characters is too short"):
+        create_app(app_url, ReviewSettings(secret_key="x"))
+    settings = tmp_path / "review.yaml"
+    settings.write_text("secret_key: short\n", encoding="utf-8")
+    with pytest.raises(ReviewSettingsError, match="at least 32"):
+        load_settings(settings)
+    create_app(app_url, ReviewSettings(secret_key="k" * 32))
 
 
 def test_forms_need_the_csrf_token(client: TestClient, seeded_sqlite: tuple[str, Engine]) -> None:
@@ -166,6 +210,20 @@ def test_customer_numbers_are_masked_by_role(app_url: str) -> None:
     with _client(app_url, nobody) as client:
         login(client, "admin")
         assert "13912408836" not in client.get("/calls/zh-s-001").text
+
+
+def test_numbers_said_in_the_call_are_masked_by_role(app_url: str) -> None:
+    """The header was masked, the transcript was not (issue 15): a phone or ID number said in
+    the call is masked for a role outside `unmask_roles`, like the header."""
+    with _client(app_url) as client:
+        login(client, "sup1")
+        page = client.get("/calls/zh-x-001").text
+        assert "139****5678" in page and "13912345678" not in page
+        assert "一一零一零五一九四九" not in page and "一一零***一九四九" in page
+    with _client(app_url) as client:
+        login(client, "lead")
+        page = client.get("/calls/zh-x-001").text
+        assert "13912345678" in page and "一一零一零五一九四九" in page
 
 
 def test_logins_are_rate_limited(app_url: str) -> None:
@@ -240,7 +298,7 @@ def test_overdue_calls_are_marked_and_escalated(app_url: str) -> None:
         assert "已超时" not in client.get("/queue").text
     late = ReviewSettings(calibration_share=0.0, queue_sync_seconds=0)
     app = create_app(app_url, late, clock=lambda: next(times, start + timedelta(minutes=45)))
-    with TestClient(app, follow_redirects=False) as client:
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         login(client, "lead")
         rows = re.findall(r'<tr class="sev-[a-z]+( overdue)?" data-call="([^"]+)"',
                           client.get("/queue").text)  # fmt: skip

@@ -141,3 +141,20 @@ def test_mask_and_highlight() -> None:
     assert parts == (("您怎么这么啰嗦", "forbidden"), ("，", None), ("打10000", "evidence"),
                      ("就能退", None))  # fmt: skip
     assert highlight("abc", [("zzz", "evidence")]) == (("abc", None),)
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("我的号码是13812341234，对", "我的号码是138****1234，对"),
+        ("call me at 212 555 0183 please", "call me at 212***0183 please"),
+        ("幺三八一二三四一二三四", "幺三八****一二三四"),
+        ("two one two five five five zero one eight three", "* * * * * * * * eight three"),
+        ("价格是5元，2026年11月20号，工号5830", "价格是5元，2026年11月20号，工号5830"),
+        ("it costs 3 dollars for 30 days", "it costs 3 dollars for 30 days"),
+    ],
+)
+def test_long_numbers_said_in_a_call_are_masked(said: str, shown: str) -> None:
+    from qa_pipeline.review.auth import mask_spoken_numbers
+
+    assert mask_spoken_numbers(said) == shown

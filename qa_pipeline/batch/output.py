@@ -1,0 +1,51 @@
+"""Writing results.jsonl so that runs cannot collide: each run writes its own temporary file
+(named after the process and a random token) and renames it over the results at the end, under
+an exclusive lock on `<results>.lock`. A second run into the same folder is refused at once with
+a clear error instead of renaming a file the first run is still writing; a run killed midway
+leaves the previous results intact, and the next run removes its temporary file."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from qa_pipeline.errors import OutputBusyError
+
+
+@contextmanager
+def _locked(final: Path) -> Iterator[None]:
+    lock_path = final.with_name(final.name + ".lock")
+    with lock_path.open("a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            lock.seek(0)
+            raise OutputBusyError(str(final), lock.read().strip() or "unknown") from exc
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield  # the lock goes with the file's closing, or with the process when it is killed
+
+
+@contextmanager
+def results_writer(final: Path) -> Iterator[TextIO]:
+    """A text file whose lines become `final` when the block ends without an error."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(final):
+        for stale in final.parent.glob(final.name + ".*.partial"):  # left by a killed run
+            stale.unlink(missing_ok=True)
+        partial = final.with_name(f"{final.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+            partial.replace(final)
+        finally:
+            partial.unlink(missing_ok=True)
