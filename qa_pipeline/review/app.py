@@ -376,7 +376,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
     @app.get("/calibration")
     def calibration(request: Request) -> Response:
         user = _reviewer(request)
-        rows = agreement(state.engine)
+        criteria = state.ruleset.criteria.criteria
+        rows = agreement(state.engine, [n for n, c in criteria.items() if c.scope == "sale"])
         return render(request, "calibration.html", _context(request, user, rows=rows))
 
     def card_params(request: Request, user: auth.User) -> dict[str, str]:
