@@ -33,10 +33,10 @@ from qa_pipeline.scorecards.export import FORMATS, markdown, trend_chart, write_
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.scorecards.persist import rebuild as rebuild_scorecards
 from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_csv, weekly_report
-from qa_pipeline.storage.db import Engine, connect, data_dir
+from qa_pipeline.storage.db import Engine, connect
 from qa_pipeline.storage.repository import Store, rejudge_backlog
 from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
-from qa_pipeline.tasks.lists import dialer_csv, read_do_not_call
+from qa_pipeline.tasks.lists import dialer_csv, do_not_call_list
 from qa_pipeline.verdict.serialize import read_results
 from qa_pipeline.verdict.summary import summary_lines
 
@@ -173,10 +173,7 @@ def _cmd_rejudge(args: argparse.Namespace) -> int:
 
 
 def _do_not_call(args: argparse.Namespace) -> frozenset[str]:
-    path = args.do_not_call
-    if path is None and (data_dir() / "do-not-call.txt").is_file():
-        path = data_dir() / "do-not-call.txt"
-    return read_do_not_call(path)
+    return do_not_call_list(args.do_not_call)
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
