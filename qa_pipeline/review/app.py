@@ -37,7 +37,8 @@ from qa_pipeline.review.queue import (
     filter_choices,
     sync_queue,
 )
-from qa_pipeline.review.settings import ROLES, ReviewSettings
+from qa_pipeline.review.roles import ROLES
+from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset

@@ -14,8 +14,6 @@ from qa_pipeline.errors import ReviewSettingsError
 from qa_pipeline.review.i18n import DEFAULT_LANGUAGE
 from qa_pipeline.ruleset.schema import CriteriaFile
 
-ROLES = ("qa_lead", "supervisor", "admin")
-
 
 def _severity() -> dict[str, int]:
     # Over criteria.yaml's severities (criteria, forbidden phrases, hang-up): 3 high, the sale
