@@ -3,9 +3,11 @@
     python -m flows.deploy --input-root /data/calls [--cron "0 2 * * *"] [--timezone Asia/Shanghai]
         [--db URL] [--rules rules/]
 
-This long-running process registers the deployment with the Prefect server it points at
-(PREFECT_API_URL) and runs each scheduled flow run; `prefect.yaml` describes the same
-deployment for `prefect deploy`.
+This long-running process registers the deployment `nightly-qa/nightly-served` with the
+Prefect server it points at (PREFECT_API_URL) and runs each scheduled flow run itself, no work
+pool needed. `prefect.yaml` describes the other way, `nightly-qa/nightly` run by a worker of a
+work pool; the names differ so neither overwrites the other. Use one of the two: both scheduled
+would judge each night twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from prefect.schedules import Cron
 
 from flows.nightly_qa import nightly_qa
 
+SERVED = "nightly-served"  # prefect.yaml's worker deployment is "nightly"
+
 
 def build(
     input_root: str,
@@ -26,7 +30,7 @@ def build(
     timezone: str = "Asia/Shanghai",
     db_url: str | None = None,
     rules_dir: str | None = None,
-    name: str = "nightly",
+    name: str = SERVED,
 ) -> RunnerDeployment:
     parameters = {"input_root": input_root, "db_url": db_url, "rules_dir": rules_dir}
     deployment = nightly_qa.to_deployment(
@@ -44,7 +48,7 @@ def main() -> None:
     parser.add_argument("--timezone", default="Asia/Shanghai")
     parser.add_argument("--db")
     parser.add_argument("--rules")
-    parser.add_argument("--name", default="nightly")
+    parser.add_argument("--name", default=SERVED)
     args = parser.parse_args()
     serve(build(args.input_root, args.cron, args.timezone, args.db, args.rules, args.name))
 

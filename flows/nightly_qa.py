@@ -2,7 +2,8 @@
 callbacks created, and a summary published as Prefect artifacts.
 
     python -m flows.nightly_qa --input-root /data/calls [--date 2026-11-20] [--db URL]
-        [--rules rules/] [--chunk-size 500] [--dask-address tcp://host:8786 | --dask-local N]
+        [--rules rules/] [--chunk-size 500] [--do-not-call FILE] [--workbench-url URL]
+        [--dask-address tcp://host:8786 | --dask-local N]
 
 The batch of a day is the folder INPUT_ROOT/YYYY-MM-DD. Each chunk is one Prefect task running
 the same code path as `qa-pipeline run` (`qa_pipeline.batch.run.judge_paths`): per-task overhead is
@@ -11,6 +12,7 @@ real, so a task judges hundreds of calls, not one. Only I/O steps retry; judging
 nothing twice. A chunk digests its own results as it finishes (dates touched, counts, flagged
 calls), so the scorecard rebuild and the summary never read the results again; task results
 stay in memory (nothing here is worth persisting: a re-run recomputes from the database).
+The do-not-call list is `run`'s: --do-not-call, else DATA_DIR/do-not-call.txt when it exists.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from qa_pipeline.asr.whisper import AsrOptions
-from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S
+from qa_pipeline.batch.limits import DEFAULT_CALL_BUDGET_S
 from qa_pipeline.batch.run import judge_paths
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.hearing.listener import Listener
@@ -43,8 +45,8 @@ from qa_pipeline.judging.judge import load_rules_cached
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
-from qa_pipeline.tasks.lists import read_do_not_call
-from qa_pipeline.verdict.digest import Digest, digest, markdown, merge
+from qa_pipeline.tasks.lists import do_not_call_list
+from qa_pipeline.verdict.digest import Digest, call_link, digest, markdown, merge
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")
 ASR_LIMIT = "asr"
@@ -97,7 +99,7 @@ def judge_chunk(
 ) -> ChunkResult:
     ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
-    do_not_call = read_do_not_call(Path(dnc)) if dnc else frozenset()
+    do_not_call = do_not_call_list(Path(dnc) if dnc else None)  # as `qa-pipeline run` reads it
     listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization)
     hearing = any(isinstance(s, RecordingCall) for s in sources)
     # A chunk with recordings takes a slot of the "asr" global concurrency limit (create it
@@ -118,12 +120,17 @@ def rebuild_scorecards(db_url: str | None, dates: list[str]) -> int:
 
 
 @task(persist_result=False)
-def publish(day: str, night: Digest, scorecard_rows: int) -> str:
-    """Summary and flagged-calls artifacts from the chunks' merged digest."""
-    summary = markdown(day, night, scorecard_rows)
+def publish(day: str, night: Digest, scorecard_rows: int, workbench_url: str | None = None) -> str:
+    """Summary and flagged-calls artifacts from the chunks' merged digest: each flagged call
+    with why and a link to its workbench page (under `workbench_url` when given)."""
+    summary = markdown(day, night, scorecard_rows, workbench_url=workbench_url)
     create_markdown_artifact(summary, key="nightly-qa-summary", description=f"QA summary {day}")
+    rows = [
+        dataclasses.asdict(row) | {"link": call_link(row.call_id, workbench_url)}
+        for row in night.flagged
+    ]
     create_table_artifact(
-        [dataclasses.asdict(row) for row in night.flagged] or [{"call_id": "none flagged"}],
+        rows or [{"call_id": "none flagged"}],
         key="nightly-qa-flagged",
         description=f"flagged calls {day}",
     )
@@ -156,7 +163,11 @@ def nightly_qa(
     asr_model: str | None = None,
     diarization: str | None = None,
     call_budget_s: float = DEFAULT_CALL_BUDGET_S,
+    workbench_url: str | None = None,
 ) -> dict[str, Any]:
+    """`do_not_call`: a file (default: DATA_DIR/do-not-call.txt when it exists, as for
+    `qa-pipeline run`); `workbench_url`: the review workbench's address, for the artifacts'
+    links to each flagged call."""
     day = date or yesterday()
     logger = get_run_logger()
     paths = discover_batch(input_root, day)
@@ -172,7 +183,7 @@ def nightly_qa(
     _concatenate(chunk_files, merged)
     night = merge(c.digest for c in judged)
     cards = rebuild_scorecards(db_url, sorted(night.dates))
-    publish(day, night, cards)
+    publish(day, night, cards, workbench_url)
     logger.info(
         "%s: %d calls in %d chunks, %d failed -> %s",
         day, night.calls, len(chunks), night.failed, merged,
@@ -208,7 +219,8 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--out-root", default="out/nightly")
     parser.add_argument("--chunk-size", type=int, default=500)
-    parser.add_argument("--do-not-call")
+    parser.add_argument("--do-not-call", help="default: DATA_DIR/do-not-call.txt, as for run")
+    parser.add_argument("--workbench-url", help="e.g. https://qa.example:8000, for the links")
     parser.add_argument("--asr-model", help="Whisper model name or folder for recordings")
     parser.add_argument("--diarization", help="pyannote pipeline for mono recordings")
     parser.add_argument("--dask-address", help="tcp://scheduler:8786")
@@ -227,6 +239,7 @@ def main() -> None:
         args.do_not_call,
         args.asr_model,
         args.diarization,
+        args.workbench_url,
     )
     print(json.dumps(result))
 

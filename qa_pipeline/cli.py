@@ -1,48 +1,45 @@
-"""`qa-pipeline`: a thin command line over the library."""
+"""`qa-pipeline`: a thin command line over the library.
+
+Imports are lazy: each command loads what it uses when it runs, so `--help`, `--version` and a
+mistyped option answer without loading pandas, the models or the database layer
+(`bench/cli_startup.py` measures it). Exit status: 0 done; 1 a check failed (`eval
+--min-accuracy`, `rules check`, `run --strict` with failed calls); 2 an error (its code and
+message on stderr); 141 the output pipe was closed (`| head`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from qa_pipeline import __version__
-from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
-from qa_pipeline.asr.whisper import AsrOptions, Transcriber
-from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S
-from qa_pipeline.batch.run import (
-    BatchSummary,
-    Hook,
-    judging_version,
-    rejudge,
-    run_batch,
-    touched_dates,
-)
-from qa_pipeline.errors import OptionsError, QAPipelineError, RulesetError, TaskError
-from qa_pipeline.evaluation.labels import LabelSet
-from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
-from qa_pipeline.evaluation.noise import write_noisy_batch
-from qa_pipeline.hearing.listener import Listener
-from qa_pipeline.judging.judge import load_rules
-from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.scorecards.compute import language_ranking, rows_where, scorecard
-from qa_pipeline.scorecards.export import FORMATS, markdown, trend_chart, write_table
-from qa_pipeline.scorecards.frame import load_frame
-from qa_pipeline.scorecards.persist import rebuild as rebuild_scorecards
-from qa_pipeline.scorecards.report import CDR_COLUMNS, COMPLAINT_COLUMNS, read_csv, weekly_report
-from qa_pipeline.storage.db import Engine, connect, data_dir
-from qa_pipeline.storage.repository import Store, rejudge_backlog
-from qa_pipeline.storage.tasks import as_dict, close_task, get_task, list_tasks
-from qa_pipeline.tasks.lists import dialer_csv, read_do_not_call
-from qa_pipeline.verdict.serialize import read_results
-from qa_pipeline.verdict.summary import summary_lines
+from qa_pipeline.batch.limits import DEFAULT_CALL_BUDGET_S
+from qa_pipeline.errors import OptionsError, OptionValueError, QAPipelineError, TaskError
+from qa_pipeline.scorecards.formats import FORMATS, table_format
+from qa_pipeline.scorecards.periods import check_day, check_month, check_week
+
+if TYPE_CHECKING:
+    from qa_pipeline.asr.whisper import AsrOptions
+    from qa_pipeline.batch.run import BatchSummary, Hook
+    from qa_pipeline.evaluation.labels import LabelSet
+    from qa_pipeline.hearing.listener import Listener
+    from qa_pipeline.ruleset.loader import Ruleset
+    from qa_pipeline.storage.db import Engine
+
+
+def _progress_shown(args: argparse.Namespace) -> bool:
+    """A bar for a person at a terminal: not when stderr is a file or pipe, nor with -q/-v."""
+    quiet = getattr(args, "quiet", False) or getattr(args, "verbose", False)
+    return not quiet and sys.stderr.isatty()
 
 
 def _ruleset(args: argparse.Namespace) -> Ruleset:
+    from qa_pipeline.judging.judge import load_rules
+
     ruleset = load_rules(args.rules)
     for error in ruleset.errors:
         print(f"warning: {error.message}", file=sys.stderr)
@@ -50,10 +47,18 @@ def _ruleset(args: argparse.Namespace) -> Ruleset:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from qa_pipeline.asr.model_config import load_models_config
+    from qa_pipeline.batch.progress import progress_bar
+    from qa_pipeline.batch.run import judging_version
+    from qa_pipeline.hearing.listener import Listener
+    from qa_pipeline.storage.db import connect
+    from qa_pipeline.verdict.serialize import read_results
+    from qa_pipeline.verdict.summary import summary_lines
+
     ruleset = _ruleset(args)
     started = time.perf_counter()
 
-    def hook(step: str, artifact: object) -> None:
+    def verbose(step: str, artifact: object) -> None:
         if step == "judge" and args.verbose:
             row: Any = artifact
             print(f"{row.call_id}: {row.status} {row.error or ''}", file=sys.stderr)
@@ -64,7 +69,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         load_models_config(args.models_config),
         args.diarization,
     )
-    summary, rebuilt = _run_stored(args, ruleset, connect(args.db), hook, listener)
+    engine = connect(args.db)
+    with progress_bar("judging", verbose, _progress_shown(args)) as hook:
+        summary, rebuilt = _run_stored(args, ruleset, engine, hook, listener)
     elapsed = time.perf_counter() - started
     if not args.quiet:
         short = {name: c.short for name, c in ruleset.criteria.criteria.items()}
@@ -75,6 +82,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"-> {summary.results_path}  [rules {judging_version(ruleset)}; {rebuilt} scorecard rows "
         "updated]"
     )
+    if summary.failed:
+        failed = [r for r in read_results(summary.results_path) if not r.ok]
+        for row in failed[:5]:
+            print(f"  failed: {row.call_id}: {row.error}", file=sys.stderr)
+        more = f" (first 5 above; all in {summary.results_path})" if len(failed) > 5 else ""
+        print(
+            f"warning: {summary.failed} of {summary.calls} calls failed{more}; exit status "
+            f"{1 if args.strict else 0}{'' if args.strict else ' (--strict: 1)'}",
+            file=sys.stderr,
+        )
+        return 1 if args.strict else 0
     return 0
 
 
@@ -91,6 +109,10 @@ def _run_stored(
 ) -> tuple[BatchSummary, int]:
     """`run`'s batch: judged into the database with callbacks, scorecards rebuilt for the
     dates it touched; `eval --db` stores its fresh run the same way."""
+    from qa_pipeline.batch.run import run_batch, touched_dates
+    from qa_pipeline.scorecards.persist import rebuild as rebuild_scorecards
+    from qa_pipeline.storage.repository import Store
+
     store = Store(engine)
     summary = run_batch(
         args.input_dir, args.out, ruleset, hook or _silent, store, _do_not_call(args), listener,
@@ -100,6 +122,8 @@ def _run_stored(
 
 
 def _asr_options(args: argparse.Namespace) -> AsrOptions:
+    from qa_pipeline.asr.whisper import AsrOptions
+
     return AsrOptions(
         model=args.asr_model,
         device=args.asr_device,
@@ -109,6 +133,11 @@ def _asr_options(args: argparse.Namespace) -> AsrOptions:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
+    from qa_pipeline.asr.whisper import AsrOptions, Transcriber
+
     config = load_models_config(args.models_config)
     if args.action == "list":
         for status in model_statuses(config):
@@ -134,29 +163,103 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
-    full = scorecard(load_frame(connect(args.db)), args.by, args.period)
-    period = args.week or args.month or args.day
+    from qa_pipeline.scorecards.compute import rows_where, scorecard
+    from qa_pipeline.scorecards.export import trend_chart
+    from qa_pipeline.scorecards.frame import load_frame
+    from qa_pipeline.storage.db import connect
+
+    period = (
+        check_week(args.week) if args.week
+        else check_month(args.month) if args.month
+        else check_day(args.day) if args.day
+        else None
+    )  # fmt: skip
+    fmt = _out_format(args)
+    frame = load_frame(connect(args.db))
+    _known(frame, "agent_id", "--agent", args.agent)
+    _known(frame, "team", "--team", args.team)
+    full = scorecard(frame, args.by, args.period)
     card = rows_where(full, agent=args.agent, team=args.team, period=period)
     if args.chart:
         key = args.agent or args.team or "center"
         trend_chart(full, args.by, key, args.chart)
         print(f"chart -> {args.chart}")
-    return _emit(card, args)
+    if period and card.empty:
+        print(f"note: no rows for {period} (the --period is {args.period})", file=sys.stderr)
+    return _emit(card, args, fmt)
+
+
+def _known(frame: Any, column: str, option: str, value: str | None) -> None:
+    """An --agent or --team the database has calls of; else an error listing some it has."""
+    if not value:
+        return
+    present = sorted({str(v) for v in frame[column].dropna()}) if column in frame else []
+    if value not in present:
+        some = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
+        raise OptionValueError(option, value, f"no calls of it in the database (it has: "
+                               f"{some or 'no calls at all'})")  # fmt: skip
 
 
 def _cmd_ranking(args: argparse.Namespace) -> int:
-    return _emit(language_ranking(load_frame(connect(args.db)), args.month, args.min_calls), args)
+    from qa_pipeline.scorecards.compute import language_ranking
+    from qa_pipeline.scorecards.frame import load_frame
+    from qa_pipeline.storage.db import connect
+
+    month = check_month(args.month)
+    if args.min_calls < 0:
+        raise OptionValueError("--min-calls", str(args.min_calls), "must be 0 or more")
+    fmt = _out_format(args)
+    frame = load_frame(connect(args.db))
+    table = language_ranking(frame, month, args.min_calls)
+    if table.empty:
+        everyone = language_ranking(frame, month, 0)
+        if everyone.empty:
+            print(f"note: no calls in {month}", file=sys.stderr)
+        else:
+            print(
+                f"note: all {len(everyone)} agents with calls in {month} have fewer than "
+                f"--min-calls {args.min_calls} (the most: {int(everyone['calls'].max())}); "
+                "lower --min-calls to rank them",
+                file=sys.stderr,
+            )
+    return _emit(table, args, fmt)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from qa_pipeline.scorecards.frame import load_frame
+    from qa_pipeline.scorecards.report import (
+        CDR_COLUMNS,
+        COMPLAINT_COLUMNS,
+        read_csv,
+        weekly_report,
+    )
+    from qa_pipeline.storage.db import connect
+
+    week = check_week(args.week)
+    fmt = _out_format(args)
     cdr = read_csv(args.cdr, CDR_COLUMNS) if args.cdr else None
     complaints = read_csv(args.complaints, COMPLAINT_COLUMNS) if args.complaints else None
-    return _emit(weekly_report(load_frame(connect(args.db)), args.week, cdr, complaints), args)
+    table = weekly_report(load_frame(connect(args.db)), week, cdr, complaints)
+    if not int(table["calls"].iloc[-1]):
+        print(f"note: no judged calls in {week}", file=sys.stderr)
+    if cdr is None:
+        print("note: dials and connect rate are unknown without --cdr (call-detail records)",
+              file=sys.stderr)  # fmt: skip
+    return _emit(table, args, fmt)
 
 
-def _emit(table: Any, args: argparse.Namespace) -> int:
+def _out_format(args: argparse.Namespace) -> str:
+    """The table format, checked before any data is read (--out's suffix, or --format)."""
+    if args.out is None:
+        return args.format or "md"
+    return table_format(args.out, args.format)
+
+
+def _emit(table: Any, args: argparse.Namespace, fmt: str) -> int:
+    from qa_pipeline.scorecards.export import markdown, write_table
+
     if args.out:
-        rows = write_table(table, args.format, args.out)
+        rows = write_table(table, fmt, args.out)
         print(f"{rows} rows -> {args.out}")
     else:
         print(markdown(table))
@@ -164,11 +267,18 @@ def _emit(table: Any, args: argparse.Namespace) -> int:
 
 
 def _cmd_rejudge(args: argparse.Namespace) -> int:
+    from qa_pipeline.batch.progress import progress_bar
+    from qa_pipeline.batch.run import judging_version, rejudge
+    from qa_pipeline.storage.db import connect
+    from qa_pipeline.storage.repository import Store, rejudge_backlog
+
     ruleset = _ruleset(args)
-    summary = rejudge(
-        ruleset, Store(connect(args.db)), do_not_call=_do_not_call(args),
-        call_budget_s=args.call_budget,
-    )  # fmt: skip
+    store = Store(connect(args.db))
+    pending = rejudge_backlog(store.engine, judging_version(ruleset)).pending
+    with progress_bar("rejudging", _silent, _progress_shown(args), pending) as hook:
+        summary = rejudge(
+            ruleset, store, hook, do_not_call=_do_not_call(args), call_budget_s=args.call_budget
+        )
     print(
         f"{summary.calls} stored calls: {summary.judged} judged under rules "
         f"{judging_version(ruleset)}, "
@@ -178,13 +288,16 @@ def _cmd_rejudge(args: argparse.Namespace) -> int:
 
 
 def _do_not_call(args: argparse.Namespace) -> frozenset[str]:
-    path = args.do_not_call
-    if path is None and (data_dir() / "do-not-call.txt").is_file():
-        path = data_dir() / "do-not-call.txt"
-    return read_do_not_call(path)
+    from qa_pipeline.tasks.lists import do_not_call_list
+
+    return do_not_call_list(args.do_not_call)
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
+    from qa_pipeline.storage.db import connect
+    from qa_pipeline.storage.tasks import close_task, get_task, list_tasks
+    from qa_pipeline.tasks.lists import dialer_csv
+
     engine = connect(args.db)
     if args.action == "list":
         rows = list_tasks(engine, args.status, args.kind)
@@ -196,10 +309,9 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
                 f"{t.id:>5} {t.kind:16} {t.priority:8} {t.due_at.isoformat():25} "
                 f"{t.call_id:22} {t.customer_number:14} {t.outcome or ''}"
             )
-        print(f"{len(rows)} {args.status} tasks")
+        print(f"{len(rows)} {args.status} tasks (urgent first, then by due time)")
     elif args.action == "show":
-        for key, value in as_dict(get_task(engine, _task_id(args))).items():
-            print(f"{key:16} {value}")
+        print(_task_text(get_task(engine, _task_id(args))))
     elif args.action == "close":
         task = get_task(engine, _task_id(args))
         ruleset = _ruleset(args)
@@ -213,11 +325,32 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     else:
         text = dialer_csv(list_tasks(engine, "open"), _do_not_call(args))
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            # A BOM so Excel opens the UTF-8 (Chinese summaries) as UTF-8; stdout gets none.
+            args.out.write_text(text, encoding="utf-8-sig")
             print(f"{text.count(chr(10)) - 1} open tasks -> {args.out}")
         else:
             print(text, end="")
     return 0
+
+
+def _task_text(task: Any) -> str:
+    """A task as a person reads it: labelled lines, times in ISO form, empty fields as "-"."""
+    from qa_pipeline.storage.tasks import as_dict
+
+    def plain(value: object) -> str:
+        if value is None or value == [] or value == "":
+            return "-"
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if hasattr(value, "isoformat"):
+            return str(value.isoformat())
+        return str(value)
+
+    fields = as_dict(task)
+    width = max(len(key) for key in fields)
+    return "\n".join(f"{key.replace('_', ' '):{width}}  {plain(v)}" for key, v in fields.items())
 
 
 def _task_id(args: argparse.Namespace) -> int:
@@ -229,6 +362,8 @@ def _task_id(args: argparse.Namespace) -> int:
 def _score(
     labels: LabelSet, results_path: Path, suffix: str = ""
 ) -> tuple[dict[str, Any], list[str]]:
+    from qa_pipeline.verdict.serialize import read_results
+
     results = list(read_results(results_path))
     failed = [f"{r.call_id}{suffix}: {r.error}" for r in results if not r.ok]
     preds = {r.call_id + suffix: labels.predicted(r) for r in results if r.ok}
@@ -238,13 +373,23 @@ def _score(
 def _eval_run(args: argparse.Namespace, ruleset: Ruleset) -> Path:
     """The labelled set judged now; stored as `run --db` stores it only when --db is given
     (a measurement should not land in the production database by default)."""
-    if not args.db:
-        return run_batch(args.input_dir, args.out, ruleset).results_path
-    summary, _ = _run_stored(args, ruleset, connect(args.db))
+    from qa_pipeline.batch.progress import progress_bar
+    from qa_pipeline.batch.run import run_batch
+    from qa_pipeline.storage.db import connect
+
+    with progress_bar("judging", _silent, _progress_shown(args)) as hook:
+        if not args.db:
+            return run_batch(args.input_dir, args.out, ruleset, hook).results_path
+        summary, _ = _run_stored(args, ruleset, connect(args.db), hook)
     return summary.results_path
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from qa_pipeline.batch.run import run_batch
+    from qa_pipeline.evaluation.labels import LabelSet
+    from qa_pipeline.evaluation.metrics import evaluate, format_comparison, format_report
+    from qa_pipeline.evaluation.noise import write_noisy_batch
+
     results_path = args.results
     if args.db and results_path is not None:
         raise OptionsError(
@@ -291,6 +436,11 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         return 0
     if args.unmatched and not args.calls:
         raise OptionsError("--unmatched lists the patterns that match nothing in --calls DIR")
+    from qa_pipeline.batch.run import judging_version
+    from qa_pipeline.judging.judge import load_rules
+    from qa_pipeline.storage.db import connect
+    from qa_pipeline.storage.repository import rejudge_backlog
+
     ruleset = load_rules(args.rules)
     for error in ruleset.errors:
         print(error.message, file=sys.stderr)
@@ -330,6 +480,7 @@ def _check_patterns(ruleset: Ruleset, args: argparse.Namespace) -> bool:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from qa_pipeline.asr.model_config import load_models_config
     from qa_pipeline.understanding.encoders import CachedEncoder, load_encoder
     from qa_pipeline.understanding.heads import save
     from qa_pipeline.understanding.train import model_card, train
@@ -359,8 +510,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
     parser.add_argument("--db", help=db_help)
-    parser.add_argument("--format", default="csv", choices=list(FORMATS))
-    parser.add_argument("--out", type=Path, help="write the table here (default: print markdown)")
+    parser.add_argument(
+        "--format", choices=list(FORMATS), help="with --out: default the file's suffix"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write the table here, as its suffix says: .csv (with a BOM for Excel), .xlsx, "
+        ".parquet or .md (default: print markdown)",
+    )
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -401,7 +559,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="output folder")
     run.add_argument("--rules", type=Path, help=rules_help)
     run.add_argument("-v", "--verbose", action="store_true", help="one line per call on stderr")
-    run.add_argument("-q", "--quiet", action="store_true", help="no per-call summary table")
+    run.add_argument(
+        "-q", "--quiet", action="store_true", help="no per-call summary table, no progress bar"
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any call failed (default: 0, with a warning and the failures on stderr)",
+    )
     run.add_argument("--db", help=db_help)
     run.add_argument("--do-not-call", type=Path, help=dnc_help)
     run.add_argument("--call-budget", **budget)  # type: ignore[arg-type]
@@ -532,12 +697,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except RulesetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler
     except QAPipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `qa-pipeline tasks export | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's final flush does not fail again, and say so in one line.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("qa-pipeline: output closed early (broken pipe); stopped", file=sys.stderr)
+        return 141
     return code
 
 

@@ -227,6 +227,25 @@ class OptionsError(QAPipelineError):
     code = "E090"
 
 
+class OptionValueError(QAPipelineError):
+    """A command-line option whose value is malformed or names nothing that exists (a week,
+    a month, an agent, an output file's format); the message says what was expected."""
+
+    code = "E094"
+
+    def __init__(self, option: str, value: str, problem: str) -> None:
+        super().__init__(f"{option} {value}: {problem}")
+
+
+class DatabaseError(QAPipelineError):
+    """A database URL that cannot be parsed or opened (password hidden in the message)."""
+
+    code = "E095"
+
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(f"database {url}: {problem}")
+
+
 class MissingExtraError(QAPipelineError):
     """A feature whose packages are an optional extra (parquet, postgres, charts) that is not
     installed; the message names the extra to install."""

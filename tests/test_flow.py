@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
@@ -20,7 +21,9 @@ from flows.nightly_qa import discover_batch, judge_chunk, nightly_qa, publish
 from qa_pipeline.batch.run import run_batch
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.judging.judge import load_rules
-from qa_pipeline.verdict.digest import digest, merge
+from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.tasks import list_tasks
+from qa_pipeline.verdict.digest import digest, markdown, merge
 from qa_pipeline.verdict.serialize import read_results, to_json
 from tests.conftest import ROOT
 
@@ -91,6 +94,9 @@ def test_nightly_flow(harness: None, input_root: Path, tmp_path: Path) -> None:
     # the artifacts come from the chunks' digests, not a second read of the results
     assert "- calls: 11 (1 failed to process)" in _artifact("nightly-qa-summary")
     assert "broken" in _artifact("nightly-qa-flagged")
+    # why each call was flagged, and its workbench page
+    assert "/calls/zh-s-004" in _artifact("nightly-qa-flagged")
+    assert "- [zh-s-004](/calls/zh-s-004): " in _artifact("nightly-qa-summary")
     again = nightly_qa(str(input_root), DAY, None, db, str(tmp_path / "out2"), chunk_size=4)
     assert Path(again["results"]).read_text(encoding="utf-8") == Path(result["results"]).read_text(
         encoding="utf-8"
@@ -109,8 +115,8 @@ def test_publish_summary(harness: None, tmp_path: Path) -> None:
     def wrapper() -> str:
         return publish(DAY, digest(path), 3)
 
-    markdown = wrapper()
-    assert "explicit_consent failed on 1 sales" in markdown and "0% valid" in markdown
+    summary = wrapper()
+    assert "explicit_consent failed on 1 sales" in summary and "0% valid" in summary
 
 
 def test_chunk_digests_merge_to_the_whole(input_root: Path, tmp_path: Path) -> None:
@@ -132,3 +138,42 @@ def test_deployment_schedule() -> None:
     (schedule,) = deployment.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
     assert deployment.parameters == {"input_root": "/data/calls", "db_url": "sqlite:///qa.db"}
+
+
+def test_chunks_read_runs_do_not_call_list(
+    input_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --do-not-call: DATA_DIR/do-not-call.txt, as `qa-pipeline run` reads it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "do-not-call.txt").write_text("189 0713 4452  # zh-s-004's customer\n", "utf-8")
+    monkeypatch.setenv("QA_PIPELINE_DATA_DIR", str(data))
+    paths = discover_batch.fn(str(input_root), DAY)
+    db = f"sqlite:///{tmp_path / 'qa.db'}"
+    chunk = judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, db, None)
+    tasks = {t.call_id for t in list_tasks(connect(db), "all")}
+    assert "zh-s-004" not in tasks and "zh-s-003" in tasks  # another revisit is still made
+    (row,) = [r for r in chunk.digest.flagged if r.call_id == "zh-s-004"]
+    assert "do_not_call" in row.why
+
+
+def test_flagged_calls_say_why_and_link_to_the_workbench(input_root: Path, tmp_path: Path) -> None:
+    paths = discover_batch.fn(str(input_root), DAY)
+    night = judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, None, None).digest
+    why = {row.call_id: row.why for row in night.flagged}
+    assert why["broken"].startswith("failed: ")
+    assert "explicit_consent (" in why["zh-s-004"] and "forbidden.arguing" in why["zh-s-004"]
+    assert "zh-s-006" not in why  # no sale: nothing on it applies
+    assert "zh-s-001" not in why  # a valid sale
+    summary = markdown(DAY, night, 3, workbench_url="https://qa.example:8000/")
+    assert f"- [zh-s-004](https://qa.example:8000/calls/zh-s-004): {why['zh-s-004']}" in summary
+
+
+def test_one_deployment_per_name_and_the_locked_prefect() -> None:
+    from flows.deploy import SERVED, build
+
+    config = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    worker = [d["name"] for d in config["deployments"]]
+    assert build("/data/calls").name == SERVED and SERVED not in worker
+    lock = (ROOT / "requirements-dev.lock").read_text(encoding="utf-8")
+    assert f"\nprefect=={config['prefect-version']} " in lock

@@ -21,8 +21,6 @@ from qa_pipeline.judging.judge import STEPS, Judge
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.verdict.model import CallVerdict
 
-DEFAULT_CALL_BUDGET_S = 60.0  # a call judges in well under a second; models load in seconds
-
 Judged = CallVerdict | str  # a verdict, or why there is none (the failed row's error)
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa_pipeline.batch.budget import DEFAULT_CALL_BUDGET_S, BudgetedJudge, Judged, judged
+from qa_pipeline.batch.budget import BudgetedJudge, Judged, judged
+from qa_pipeline.batch.limits import DEFAULT_CALL_BUDGET_S
 from qa_pipeline.batch.output import results_writer
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import QAPipelineError

@@ -27,7 +27,7 @@ from qa_pipeline.errors import CampaignMismatchError, UnknownCampaignError, Unsu
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.judging.understand import flags, read_call
 from qa_pipeline.ruleset.loader import LanguagePack, Ruleset, load_ruleset, load_ruleset_cached
-from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec
+from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec, Scope
 from qa_pipeline.transcript.cleanup import Cleaner, CleanupReport
 from qa_pipeline.transcript.roles import RoleAssignment, assign_roles
 from qa_pipeline.understanding.reader import Reader
@@ -75,7 +75,8 @@ def _bind(spec: CheckSpec, kind: str, items: frozenset[str]) -> Bound[Any]:
     return Bound(check.func, params)
 
 
-def _criterion(items: Mapping[str, Item]) -> Criterion:
+def _criterion(items: Mapping[str, Item], scope: Scope) -> Criterion:
+    items = {name: replace(item, scope=scope) for name, item in items.items()}
     applicable = [i for i in items.values() if i.passed is not None]
     passed = all(i.passed for i in applicable) if applicable else None
     failing = {name: i for name, i in items.items() if i.passed is False}
@@ -85,7 +86,7 @@ def _criterion(items: Mapping[str, Item]) -> Criterion:
     else:
         reason = "all items passed"
         evidence = tuple(e for i in items.values() for e in i.evidence)
-    return Criterion(passed, dict(items), evidence, reason)
+    return Criterion(passed, items, evidence, reason, scope)
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,9 @@ class Judge:
         self.hook("items", items)
         outcome = self._outcome.check(ctx, self._outcome.params)
         criteria: dict[str, Criterion | Item] = {
-            name: items[name]
+            name: replace(items[name], scope=spec.scope)
             if spec.check is not None
-            else _criterion({item: items[item] for item in spec.items or {}})
+            else _criterion({item: items[item] for item in spec.items or {}}, spec.scope)
             for name, spec in self.ruleset.criteria.criteria.items()
         }
         all_pass = all(c.passed for c in criteria.values())
@@ -198,7 +199,7 @@ class Judge:
             revisit_required=valid_sale is False,
             roles=roles,
             normalization=cleanup,
-            review_flags=("low_role_confidence",) if roles.low_confidence else (),
+            review_flags=self._flags(roles, outcome.value, items),
             transcript=tuple(
                 TranscriptLine(s.start, s.end, s.speaker, s.text) for s in ctx.call.segments
             ),
@@ -209,6 +210,18 @@ class Judge:
             verdict = replace(verdict, review_flags=(*verdict.review_flags, *more))
         self.hook("verdict", verdict)
         return verdict
+
+    def _flags(
+        self, roles: RoleAssignment, outcome: str, items: Mapping[str, Item]
+    ) -> tuple[str, ...]:
+        """`low_role_confidence`; `outcome_in_doubt` when a call judged not a sale passed an
+        item that criteria.yaml says a sale would (a clear yes, yet nothing booked)."""
+        found = ["low_role_confidence"] if roles.low_confidence else []
+        codes = self.ruleset.criteria.item_codes()
+        doubt = self.ruleset.criteria.outcome.in_doubt_when
+        if outcome != "sale" and any(items[n].passed and codes[n] in doubt for n in items):
+            found.append("outcome_in_doubt")
+        return tuple(found)
 
     def _script(self, ctx: CallContext, items: Mapping[str, Item]) -> ScriptResult:
         sections: dict[str, SectionResult] = {}

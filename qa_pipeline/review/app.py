@@ -37,7 +37,8 @@ from qa_pipeline.review.queue import (
     filter_choices,
     sync_queue,
 )
-from qa_pipeline.review.settings import ROLES, ReviewSettings, weak_secret
+from qa_pipeline.review.roles import ROLES
+from qa_pipeline.review.settings import ReviewSettings, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
@@ -381,7 +382,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
     @app.get("/calibration")
     def calibration(request: Request) -> Response:
         user = _reviewer(request)
-        rows = agreement(state.engine)
+        criteria = state.ruleset.criteria.criteria
+        rows = agreement(state.engine, [n for n, c in criteria.items() if c.scope == "sale"])
         return render(request, "calibration.html", _context(request, user, rows=rows))
 
     def card_params(request: Request, user: auth.User) -> dict[str, str]:

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from qa_pipeline.errors import UserError
-from qa_pipeline.review.settings import ROLES
+from qa_pipeline.review.roles import ROLES
 from qa_pipeline.storage import sessions, users
 from qa_pipeline.storage.audit import record
 from qa_pipeline.storage.db import Engine

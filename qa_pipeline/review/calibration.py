@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -48,10 +49,14 @@ class RuleAgreement:
         return round(self.blind_agreed / self.blind_total, 3) if self.blind_total else None
 
 
-def agreement(engine: Engine) -> list[RuleAgreement]:
-    """Per rule (finding code), from each finding's latest review and each blind judgment."""
+def agreement(engine: Engine, sale_only: Collection[str] = ()) -> list[RuleAgreement]:
+    """Per rule (finding code), from each finding's latest review and each blind judgment.
+    A finding of a `sale_only` criterion on a call that was not a sale (stored before
+    criteria had a scope) did not apply: its review measures nothing about the rule."""
     counts: Counter[tuple[str, str]] = Counter()
-    for code, action in latest_decisions(engine):
+    for code, action, outcome in latest_decisions(engine):
+        if outcome != "sale" and code.split(".")[0] in sale_only:
+            continue
         counts[(code, action)] += 1
     for judged in blind_judgments(engine):
         counts[(judged.criterion, "blind")] += 1

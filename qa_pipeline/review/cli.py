@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qa_pipeline.errors import UserError
-from qa_pipeline.review.settings import ROLES
+from qa_pipeline.review.roles import ROLES
 
 _DB_HELP = "database URL (default: SQLite file under QA_PIPELINE_DATA_DIR or ./data)"
 

@@ -83,10 +83,12 @@ def _source(
     failures: dict[str, list[str]],
     settings: ReviewSettings,
 ) -> str | None:
-    """Why a stored call enters the queue: flagged, drawn blind for calibration, or not."""
+    """Why a stored call enters the queue: flagged, drawn blind for calibration, or not. Only
+    sales are drawn: a blind review judges the validity criteria, which decide nothing on a
+    declined or no-pitch call."""
     if codes:
         return "flagged"
-    if candidate.call is None:
+    if candidate.call is None or candidate.valid_sale is None:
         return None
     share = share_for(candidate.call.local_date, failures[candidate.call.agent_id], settings)
     return "calibration" if drawn(candidate.call_id, share, settings.calibration_seed) else None

@@ -108,7 +108,11 @@ class CriterionSpec(Strict):
     short: str = Field(description="its name in the one-line terminal summary")
     label: str | None = Field(None, description="the labels.jsonl key that grades it")
     severity: Severity = Field(description="review severity of its findings (3 high, 1 low)")
-    scope: Scope = Field("sale", description="sale: judged for validity only on sales")
+    scope: Scope = Field(
+        "sale",
+        description="sale: its failures are findings on sales only (a declined or no-pitch call "
+        "is not reviewed for them); every_call: on every call",
+    )
     check: CheckSpec | None = None
     items: dict[str, ItemSpec] | None = None
 
@@ -130,10 +134,20 @@ class FindingCheckSpec(CheckSpec):
     )
 
 
+class OutcomeSpec(CheckSpec):
+    """The outcome check, and which items put an outcome other than a sale in doubt."""
+
+    in_doubt_when: list[str] = Field(
+        default_factory=list,
+        description="finding codes of items whose pass on a call judged not a sale flags it "
+        "`outcome_in_doubt` (the customer said yes, yet no sale was booked)",
+    )
+
+
 class CriteriaFile(Strict):
     version: int
     criteria: dict[str, CriterionSpec] = Field(min_length=1)
-    outcome: CheckSpec
+    outcome: OutcomeSpec
     hangup: FindingCheckSpec
     forbidden: FindingCheckSpec
 
@@ -143,6 +157,11 @@ class CriteriaFile(Strict):
         dupes = sorted({n for n in seen if seen.count(n) > 1})
         if dupes:
             raise ValueError(f"item names must be unique across criteria: {dupes}")
+        codes = set(self.item_codes().values())
+        unknown = [code for code in self.outcome.in_doubt_when if code not in codes]
+        if unknown:
+            raise ValueError(f"outcome.in_doubt_when names no item: {unknown} (items: "
+                             f"{sorted(codes)})")  # fmt: skip
         return self
 
     def item_specs(self) -> list[tuple[str, CheckSpec]]:

@@ -9,9 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from qa_pipeline.errors import MissingExtraError
+from qa_pipeline.scorecards.formats import FORMATS
 from qa_pipeline.text.spreadsheet import safe_cell
-
-FORMATS = ("csv", "xlsx", "parquet", "md")
 
 # Fonts with Chinese glyphs, tried after DejaVu Sans (matplotlib falls back glyph by glyph), so a
 # Chinese team or agent name is drawn, not boxes. fonts-wqy-microhei is the Debian package.
@@ -36,8 +35,8 @@ def write_table(table: pd.DataFrame, fmt: str, path: Path) -> int:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        spreadsheet_safe(table).to_csv(path, index=False)
+    if fmt == "csv":  # with a BOM, so Excel reads the UTF-8 (Chinese names) as UTF-8
+        spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig")
     elif fmt == "xlsx":
         spreadsheet_safe(table).to_excel(path, index=False)
     elif fmt == "parquet":

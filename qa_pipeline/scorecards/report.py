@@ -29,39 +29,55 @@ def read_csv(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
 def weekly_report(
     frame: pd.DataFrame, week: str, cdr: pd.DataFrame | None, complaints: pd.DataFrame | None
 ) -> pd.DataFrame:
-    judged = frame[period_of(frame["local_date"], "week") == week]
-    per_team = judged.groupby("team").agg(
-        calls=("call_id", "count"),
-        sales=("outcome", lambda s: int((s == "sale").sum())),
-        valid_sales=("valid_sale", lambda s: int(s.eq(True).sum())),
-    )
+    """One row per team and a `center` row. Dials, connected calls and the connect rate come
+    from call-detail records only: without them they are "unknown" (judged calls are only the
+    answered ones, so they say nothing about dials). A week without calls is a row of zeros."""
+    judged = frame[_in_week(frame["local_date"], week)]
+    teams = judged["team"]
+    columns: dict[str, pd.Series] = {
+        "calls": judged.groupby(teams)["call_id"].count(),
+        "sales": judged["outcome"].eq("sale").groupby(teams).sum(),
+        "valid_sales": judged["valid_sale"].eq(True).groupby(teams).sum(),
+    }
     if cdr is not None:
-        dials = cdr.assign(local_date=cdr["started_at"].str.slice(0, 10))
-        dials = dials[period_of(dials["local_date"], "week") == week]
-        connected = pd.to_numeric(dials["duration_s"], errors="coerce").fillna(0) > 0
-        per_team["dials"] = dials.groupby("team").size()
-        per_team["connected"] = dials[connected].groupby("team").size()
-    else:  # without CDRs every judged call was a connected dial
-        per_team["dials"] = per_team["calls"]
-        per_team["connected"] = per_team["calls"]
-    per_team["complaints"] = _complaints_by_team(frame, week, complaints)
-    per_team = per_team.fillna(0)
-    total = per_team.sum(numeric_only=True).to_frame("center").T
-    out = pd.concat([per_team, total])
-    out["connect_rate"] = (out["connected"] / out["dials"].where(out["dials"] > 0)).round(4)
-    out["valid_rate"] = (out["valid_sales"] / out["sales"].where(out["sales"] > 0)).round(4)
+        dials = cdr[_in_week(cdr["started_at"].str.slice(0, 10), week)]
+        answered = pd.to_numeric(dials["duration_s"], errors="coerce").fillna(0) > 0
+        columns["dials"] = dials.groupby("team").size()
+        columns["connected"] = answered.groupby(dials["team"]).sum()
+    columns["complaints"] = _complaints_by_team(frame, week, complaints)
+    per_team = pd.concat(
+        [c.astype("int64").rename(name) for name, c in columns.items()], axis=1
+    ).fillna(0).astype("int64")  # fmt: skip
+    per_team.index = per_team.index.astype(str)
+    out = pd.concat([per_team, per_team.sum().to_frame("center").T]).astype("int64")
+    out = out.astype("object")
+    if cdr is not None:
+        out["connect_rate"] = [
+            _rate(c, d) for c, d in zip(out["connected"], out["dials"], strict=True)
+        ]
+    else:
+        out["dials"] = out["connected"] = out["connect_rate"] = UNKNOWN
+    out["valid_rate"] = [_rate(v, s) for v, s in zip(out["valid_sales"], out["sales"], strict=True)]
     out.index.name = "team"
-    columns = [
-        "dials",
-        "connected",
-        "connect_rate",
-        "calls",
-        "sales",
-        "valid_sales",
-        "valid_rate",
-        "complaints",
-    ]
-    return out[columns].reset_index()
+    return out[REPORT_COLUMNS].reset_index()
+
+
+UNKNOWN = "unknown"
+REPORT_COLUMNS = [
+    "dials", "connected", "connect_rate", "calls", "sales", "valid_sales", "valid_rate",
+    "complaints",
+]  # fmt: skip
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _in_week(dates: pd.Series, week: str) -> pd.Series:
+    """Which dates fall in the ISO week (an empty column is no date, not a dtype error)."""
+    if dates.empty:
+        return pd.Series(False, index=dates.index, dtype=bool)
+    return period_of(dates, "week") == week
 
 
 def _complaints_by_team(
@@ -69,7 +85,7 @@ def _complaints_by_team(
 ) -> pd.Series:
     if complaints is None:
         return pd.Series(dtype="int64")
-    in_week = complaints[period_of(complaints["date"], "week") == week]
+    in_week = complaints[_in_week(complaints["date"], week)]
     calls = frame.sort_values("local_date")
     teams = []
     for number, day in zip(in_week["number"], in_week["date"], strict=True):

@@ -12,9 +12,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from qa_pipeline.errors import MissingExtraError
+from qa_pipeline.errors import DatabaseError, MissingExtraError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -40,17 +40,36 @@ def _sqlite_pragmas(dbapi_connection: object, record: object) -> None:
 
 
 def connect(url: str | None = None) -> Engine:
-    """An engine at `url` with the schema migrated to the latest version."""
+    """An engine at `url` with the schema migrated to the latest version; a URL that cannot be
+    parsed or a database that cannot be opened is a DatabaseError naming it."""
     url = url or default_url()
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(url, "not a database URL (e.g. sqlite:///data/qa.db or "
+                            "postgresql+psycopg://user@host/db)") from None  # fmt: skip
+    shown = parsed.render_as_string(hide_password=True)
     if parsed.drivername.startswith("sqlite") and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    if parsed.get_driver_name() == "psycopg":
-        MissingExtraError.check("psycopg", "postgres", "PostgreSQL (postgresql+psycopg://)")
-    engine = create_engine(url, future=True)
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(shown, f"cannot create its folder: {exc.strerror}") from None
+    try:
+        if parsed.get_driver_name() == "psycopg":
+            MissingExtraError.check("psycopg", "postgres", "PostgreSQL (postgresql+psycopg://)")
+        engine = create_engine(url, future=True)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise DatabaseError(
+            shown, f"not a database this build can open ({exc}); use sqlite:/// or "
+            "postgresql+psycopg://"
+        ) from None  # fmt: skip
     if parsed.drivername.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except DBAPIError as exc:
+        reason = " ".join(str(exc.orig).split())
+        raise DatabaseError(shown, f"cannot open it: {reason}") from None
     return engine
 
 

@@ -477,8 +477,9 @@ def add_judgments(
     tx.session.flush()
 
 
-def latest_decisions(engine: Engine) -> list[tuple[str, str]]:
-    """(finding code, action) of each reviewed finding's latest review."""
+def latest_decisions(engine: Engine) -> list[tuple[str, str, str | None]]:
+    """(finding code, action, the judged call's outcome) of each reviewed finding's latest
+    review."""
     latest = (
         select(func.max(ReviewRow.id))
         .where(ReviewRow.finding_id.is_not(None))
@@ -486,11 +487,12 @@ def latest_decisions(engine: Engine) -> list[tuple[str, str]]:
     )
     with engine.connect() as connection:
         rows = connection.execute(
-            select(FindingRow.code, ReviewRow.action)
+            select(FindingRow.code, ReviewRow.action, VerdictRow.outcome)
             .join(FindingRow, FindingRow.id == ReviewRow.finding_id)
+            .join(VerdictRow, VerdictRow.id == FindingRow.verdict_id)
             .where(ReviewRow.id.in_(latest))
         ).all()
-    return [(code, action) for code, action in rows]
+    return [(code, action, outcome) for code, action, outcome in rows]
 
 
 def blind_judgments(engine: Engine) -> list[BlindJudgment]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, case, select, update
 from sqlalchemy.orm import Session
 
 from qa_pipeline.callbacks.plan import CONFIRM_OUTCOMES, REVISIT_OUTCOMES, PlannedTask
@@ -87,7 +87,10 @@ def _task(row: TaskRow) -> Task:
 
 
 def list_tasks(engine: Engine, status: str = "open", kind: str | None = None) -> list[Task]:
-    query = select(TaskRow).order_by(TaskRow.due_at, TaskRow.id)
+    """Urgent tasks first (a revisit of a sale that may not stand before a routine trial
+    confirmation), then by due time."""
+    urgent_first = case((TaskRow.priority == "urgent", 0), else_=1)
+    query = select(TaskRow).order_by(urgent_first, TaskRow.due_at, TaskRow.id)
     if status != "all":
         query = query.where(TaskRow.status == status)
     if kind:

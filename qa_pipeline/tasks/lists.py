@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qa_pipeline.errors import InputDirError
+from qa_pipeline.storage.db import data_dir
 from qa_pipeline.storage.tasks import Task
 from qa_pipeline.text.spreadsheet import safe_cell
 
@@ -15,6 +16,14 @@ EXPORT_COLUMNS = (
     "task_id", "customer_number", "priority", "due_at", "kind", "campaign", "agent_id", "team",
     "call_id", "reason_codes", "summary",
 )  # fmt: skip
+
+
+def do_not_call_list(path: Path | None = None) -> frozenset[str]:
+    """The do-not-call list every entry point uses (`run`, `rejudge`, `tasks export`, the nightly
+    flow): `path` when given, else DATA_DIR/do-not-call.txt when it exists, else none."""
+    if path is None and (data_dir() / "do-not-call.txt").is_file():
+        path = data_dir() / "do-not-call.txt"
+    return read_do_not_call(path)
 
 
 def read_do_not_call(path: Path | None) -> frozenset[str]:

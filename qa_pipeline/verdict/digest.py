@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
+from qa_pipeline.verdict.findings import findings_of
 from qa_pipeline.verdict.model import CallResult
 from qa_pipeline.verdict.serialize import read_results
 
@@ -28,6 +30,17 @@ class FlaggedCall:
     valid_sale: bool | None
     forbidden: int
     error: str | None
+    why: str = ""  # each finding: its code, and its reason where that says more
+
+
+def why_flagged(result: CallResult) -> str:
+    """Why a call is flagged, in one line: the processing error, or each finding."""
+    if not result.ok:
+        return f"failed: {result.error}"
+    return "; ".join(
+        f.code if f.reason in ("", f.code) else f"{f.code} ({f.reason})"
+        for f in findings_of(result)
+    )
 
 
 @dataclass(frozen=True)
@@ -42,15 +55,15 @@ class Digest:
 
 
 def _is_flagged(result: CallResult) -> bool:
-    forbidden = bool(result.verdict and result.verdict.forbidden_phrases)
-    return not result.ok or result.valid_sale is False or forbidden
+    """A failed call, or one with a finding (what the review queue takes, by scope)."""
+    return not result.ok or next(findings_of(result), None) is not None
 
 
 def _flag(result: CallResult) -> FlaggedCall:
     forbidden = len(result.verdict.forbidden_phrases) if result.verdict else 0
     return FlaggedCall(
         result.call_id, result.agent_id, result.team, result.outcome, result.valid_sale,
-        forbidden, result.error,
+        forbidden, result.error, why_flagged(result),
     )  # fmt: skip
 
 
@@ -99,8 +112,21 @@ def merge(parts: Iterable[Digest], table_rows: int = TABLE_ROWS) -> Digest:
     )
 
 
-def markdown(day: str, night: Digest, scorecard_rows: int, table_rows: int = TABLE_ROWS) -> str:
-    """The nightly summary: calls, valid rate, each criterion's failures."""
+def call_link(call_id: str, workbench_url: str | None) -> str:
+    """The call's workbench page (`/calls/ID` under the workbench's address when known)."""
+    return f"{(workbench_url or '').rstrip('/')}/calls/{quote(call_id, safe='')}"
+
+
+def markdown(
+    day: str,
+    night: Digest,
+    scorecard_rows: int,
+    table_rows: int = TABLE_ROWS,
+    workbench_url: str | None = None,
+    listed: int = 20,
+) -> str:
+    """The nightly summary: calls, valid rate, each criterion's failures, and the first
+    `listed` flagged calls with why and a link to their workbench page."""
     sales = night.sales
     lines = [
         f"# Nightly QA {day}",
@@ -113,4 +139,10 @@ def markdown(day: str, night: Digest, scorecard_rows: int, table_rows: int = TAB
         f"- scorecard rows rebuilt: {scorecard_rows}",
         f"- flagged calls (first {table_rows}): see the nightly-qa-flagged table",
     ]
+    if night.flagged:
+        lines += ["", f"## Flagged calls (first {min(listed, len(night.flagged))})", ""]
+        lines += [
+            f"- [{row.call_id}]({call_link(row.call_id, workbench_url)}): {row.why}"
+            for row in night.flagged[:listed]
+        ]
     return "\n".join(lines)

@@ -21,12 +21,14 @@ class Finding:
 
 
 def findings_of(result: CallResult) -> Iterator[Finding]:
-    """The failed items, forbidden phrases, hang-up and review flags of a result."""
+    """The failed items, forbidden phrases, hang-up and review flags of a result. A criterion
+    scoped to sales (criteria.yaml `scope`) yields nothing on a declined or no-pitch call, nor
+    does a flag about one of its items (`model_unsure.explicit_consent`)."""
     verdict = result.verdict
     if verdict is None:
         return
     for code, item in verdict.judged_items():
-        if item.passed is False:
+        if item.passed is False and verdict.applies(code):
             yield Finding("criterion", code, item.reason, item.evidence)
     for phrase in verdict.forbidden_phrases:
         evidence = Evidence(phrase.start, phrase.end, phrase.speaker, phrase.text)
@@ -35,4 +37,7 @@ def findings_of(result: CallResult) -> Iterator[Finding]:
     if hangup.value:
         yield Finding("hangup", "agent_hung_up_first", hangup.reason, hangup.evidence)
     for flag in verdict.review_flags:
+        about = flag.partition(".")[2]  # model_unsure.explicit_consent is about an item
+        if about and not verdict.applies(about):
+            continue
         yield Finding("review_flag", flag, flag, ())

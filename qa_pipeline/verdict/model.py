@@ -11,6 +11,7 @@ from typing import Literal
 
 from qa_pipeline.asr.transcribe import AsrInfo
 from qa_pipeline.audio.signals import AudioSignals
+from qa_pipeline.ruleset.schema import Scope
 from qa_pipeline.transcript.cleanup import CleanupReport
 from qa_pipeline.transcript.roles import RoleAssignment
 
@@ -35,11 +36,13 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One judged item: `passed` is None only where the item does not apply."""
+    """One judged item: `passed` is None only where the item does not apply. `scope` is its
+    criterion's (criteria.yaml): a `sale` item's failure is a finding on sales only."""
 
     passed: bool | None
     evidence: tuple[Evidence, ...]
     reason: str
+    scope: Scope = "sale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class Criterion:
     items: Mapping[str, Item]
     evidence: tuple[Evidence, ...]
     reason: str
+    scope: Scope = "sale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,12 @@ class CallVerdict:
                     yield f"{name}.{item_name}", item
             else:
                 yield name, node
+
+    def applies(self, code: str) -> bool:
+        """Whether a failure of this finding code (`criterion` or `criterion.item`) is a
+        finding on this call: a sale criterion's only when the call is a sale."""
+        node = self.criteria.get(code.split(".")[0])
+        return node is None or node.scope == "every_call" or self.outcome.value == "sale"
 
     def item(self, criterion: str, name: str | None = None) -> Item:
         """One judged item: a criterion that is a single item, or `name` within one."""

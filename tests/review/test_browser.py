@@ -109,7 +109,7 @@ def _finding(page: Any, code: str) -> Any:
 def test_login_queue_and_filter(browser: Any, base_url: str) -> None:
     page = _page(browser, base_url, "lead")
     rows = page.locator("table.queue tbody tr")
-    assert rows.count() == 8
+    assert rows.count() == 7  # zh-s-006 is no sale: nothing on it applies
     assert rows.first.locator(".badge").first.inner_text() == "高"  # severity first
     page.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
     page.select_option("select[name=team]", "T2")
@@ -119,7 +119,7 @@ def test_login_queue_and_filter(browser: Any, base_url: str) -> None:
     calls = page.locator("table.queue tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.call)"
     )
-    assert calls == ["zh-s-004", "zh-s-006"]
+    assert calls == ["zh-s-004"]
     page.screenshot(path=str(SHOTS / "queue-filtered.png"), full_page=True)
     # CJK renders as glyphs: two different characters draw differently (missing-glyph boxes
     # would be identical)
@@ -160,12 +160,12 @@ def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
 
 def test_confirm_one_finding_and_overturn_another(browser: Any, base_url: str) -> None:
     page = _page(browser, base_url, "lead")
-    page.goto("/calls/zh-s-006")
-    consent = _finding(page, "explicit_consent")
-    consent.locator("input[name=note]").fill("客户没有同意")
-    consent.locator("button[value=confirm]").click()
+    page.goto("/calls/zh-s-005")
+    competence = _finding(page, "caller_competent")
+    competence.locator("input[name=note]").fill("客户听不懂")
+    competence.locator("button[value=confirm]").click()
     page.wait_for_load_state()
-    assert _finding(page, "explicit_consent").locator(".state").inner_text() == "已确认"
+    assert _finding(page, "caller_competent").locator(".state").inner_text() == "已确认"
     page.goto("/calls/zh-s-003")
     assert page.locator("#engine-valid").inner_text() == "否"
     trial = _finding(page, "disclosures.trial_end")

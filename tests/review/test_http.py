@@ -351,3 +351,16 @@ def test_xlsx_export_holds_the_table_on_screen(client: TestClient, tmp_path: Pat
     table = pd.read_excel(path)
     assert list(table["team"]) == ["T2"] and int(table["calls"].iloc[0]) == 3
     assert client.get("/scorecards/export?format=exe").status_code == 400
+
+
+def test_a_call_that_is_no_sale_shows_its_criteria_as_sale_only(client: TestClient) -> None:
+    assert login(client, "lead") == 303
+    assert "zh-s-006" not in client.get("/queue").text  # the neighbour answered: nothing to review
+    page = client.get("/calls/zh-s-006").text
+    rows = re.findall(r'<tr class="na out-of-scope" data-criterion="(\w+)">', page)
+    assert rows == ["account_holder_verified", "caller_competent", "disclosures",
+                    "explicit_consent"]  # fmt: skip
+    assert "该标准只用于判定销售是否有效" in page
+    assert 'class="review-form"' not in page
+    sale = client.get("/calls/zh-s-004").text
+    assert "out-of-scope" not in sale and 'class="review-form"' in sale

@@ -66,40 +66,35 @@ def _queue(engine: Engine, **wanted: object) -> list[str]:
 
 def test_queue_holds_flagged_calls_by_severity_then_age(seeded: tuple[str, Engine]) -> None:
     _, engine = seeded
-    assert sync_queue(engine, NO_DRAWS, NOW) == 8
+    assert sync_queue(engine, NO_DRAWS, NOW) == 7
     assert sync_queue(engine, NO_DRAWS, NOW) == 0  # idempotent
     entries_ = build_queue(engine, None, QueueFilter(), NO_DRAWS, NOW)
-    # the valid sales (zh-s-001, zh-s-002, en-s-001) are not flagged
+    # the valid sales (zh-s-001, zh-s-002, en-s-001) are not flagged, nor is zh-s-006: the
+    # neighbour answered and no product was pitched, so no sale criterion applies
     assert {e.call_id for e in entries_} == {
-        "en-s-002", "en-s-003", "en-s-004", "zh-s-003", "zh-s-004", "zh-s-005", "zh-s-006",
-        "zh-x-001",
+        "en-s-002", "en-s-003", "en-s-004", "zh-s-003", "zh-s-004", "zh-s-005", "zh-x-001",
     }  # fmt: skip
     severities = [e.severity for e in entries_]
     assert severities == sorted(severities, reverse=True)
     high = [e for e in entries_ if e.severity == 3]
     starts = [datetime.fromisoformat(e.started_local) for e in high]
     assert starts == sorted(starts)  # oldest first within a severity
-    assert entries_[-1].call_id == "zh-s-003"  # only a disclosure: medium, after the highs
-    assert entries_[-1].severity_name == "medium"
+    # medium after the highs: only a disclosure (zh-s-003); a dismissive phrase and a hang-up
+    # on a declined call (en-s-003), whose sale criteria do not apply
+    assert {e.call_id for e in entries_[-2:]} == {"zh-s-003", "en-s-003"}
+    assert {e.severity_name for e in entries_[-2:]} == {"medium"}
 
 
 def test_queue_filters_and_team_scope(seeded: tuple[str, Engine]) -> None:
     _, engine = seeded
     sync_queue(engine, NO_DRAWS, NOW)
-    assert set(_queue(engine, team="T2")) == {"zh-s-003", "zh-s-004", "zh-s-006"}
+    assert set(_queue(engine, team="T2")) == {"zh-s-003", "zh-s-004"}
     assert _queue(engine, agent="S105") == ["zh-s-005"]
     assert set(_queue(engine, campaign="stormwatch")) == {"en-s-004"}
-    assert set(_queue(engine, criterion="disclosures.trial_end")) == {
-        "en-s-002",
-        "zh-s-003",
-        "zh-s-006",
-    }
+    assert set(_queue(engine, criterion="disclosures.trial_end")) == {"en-s-002", "zh-s-003"}
     assert "zh-s-003" not in _queue(engine, criterion="forbidden")
-    assert _queue(engine, severity=2) == ["zh-s-003"]
-    assert set(_queue(engine, date_from="2026-11-17", date_to="2026-11-19")) == {
-        "zh-s-005",
-        "zh-s-006",
-    }
+    assert set(_queue(engine, severity=2)) == {"zh-s-003", "en-s-003"}
+    assert _queue(engine, date_from="2026-11-17", date_to="2026-11-19") == ["zh-s-005"]
     scoped = build_queue(engine, "T1", QueueFilter(team="T2"), NO_DRAWS, NOW)
     assert scoped == []  # a supervisor's scope wins over any filter
     mine = build_queue(engine, "T1", QueueFilter(), NO_DRAWS, NOW)
@@ -124,7 +119,7 @@ def test_sla_escalates_dissatisfaction_flags_after_30_minutes(seeded: tuple[str,
     logged = [e for e in entries(engine) if e.action == "escalate"]
     assert {e.call_id for e in logged} == set(late) and all(e.actor == "system" for e in logged)
     later = escalate_overdue(engine, NOW + timedelta(hours=5))
-    assert set(later) == {"zh-s-003", "zh-s-005", "zh-s-006"}
+    assert set(later) == {"zh-s-003", "zh-s-005"}
 
 
 def test_calibration_draws_passed_calls_blind(seeded: tuple[str, Engine]) -> None:
@@ -238,15 +233,32 @@ def test_dispute_upheld_overturns_and_rejected_keeps(
         actions.decide_dispute(engine, ruleset, NO_DRAWS, LEAD, first, "upheld", "", NOW)
 
 
+def _stored_before_scopes(engine: Engine, call_id: str, code: str) -> int:
+    """A criterion finding on `call_id`'s verdict as stored before criteria had a scope."""
+    with Session(engine) as session:
+        verdict_id = session.scalar(select(VerdictRow.id).where(VerdictRow.call_id == call_id))
+        row = FindingRow(verdict_id=verdict_id, kind="criterion", code=code, reason="",
+                         evidence=[])  # fmt: skip
+        session.add(row)
+        session.commit()
+        return row.id
+
+
 def test_agreement_per_rule(seeded: tuple[str, Engine], ruleset: Ruleset) -> None:
     _, engine = seeded
     everything = ReviewSettings(calibration_share=1.0, calibration_share_recent_failures=1.0)
+    # zh-s-006 is no sale: it has no consent finding any more, only an old one can (queued)
+    assert _finding(engine, "zh-s-006", "explicit_consent") == -1
+    consent = {
+        "zh-s-004": _finding(engine, "zh-s-004", "explicit_consent"),
+        "en-s-004": _finding(engine, "en-s-004", "explicit_consent"),
+        "zh-s-006": _stored_before_scopes(engine, "zh-s-006", "explicit_consent"),
+    }
     sync_queue(engine, everything, NOW)
-    consent = {c: _finding(engine, c, "explicit_consent") for c in ("zh-s-004", "zh-s-006")}
-    actions.review_finding(engine, ruleset, everything, LEAD, "zh-s-004", consent["zh-s-004"],
-                           "confirm", "", NOW)  # fmt: skip
-    actions.review_finding(engine, ruleset, everything, LEAD, "zh-s-006", consent["zh-s-006"],
-                           "overturn", "", NOW)  # fmt: skip
+    for call_id, action in (("zh-s-004", "confirm"), ("en-s-004", "overturn"),
+                            ("zh-s-006", "overturn")):  # fmt: skip
+        actions.review_finding(engine, ruleset, everything, LEAD, call_id, consent[call_id],
+                               action, "", NOW)  # fmt: skip
     judged = {"account_holder_verified": True, "caller_competent": True,
               "disclosures": False, "explicit_consent": True}  # fmt: skip
     actions.judge_blind(engine, LEAD, "zh-s-001", judged, "", NOW, CRITERIA)
@@ -254,7 +266,10 @@ def test_agreement_per_rule(seeded: tuple[str, Engine], ruleset: Ruleset) -> Non
         actions.judge_blind(engine, LEAD, "zh-s-001", judged, "", NOW, CRITERIA)
     with pytest.raises(ReviewError, match="missing"):
         actions.judge_blind(engine, LEAD, "zh-s-002", {"disclosures": True}, "", NOW, CRITERIA)
-    rules = {a.rule: a for a in agreement(engine)}
+    # the overturned finding on a call that was no sale dragged the rule's precision
+    assert {a.rule: a for a in agreement(engine)}["explicit_consent"].precision == 0.333
+    sale_only = [n for n, c in ruleset.criteria.criteria.items() if c.scope == "sale"]
+    rules = {a.rule: a for a in agreement(engine, sale_only)}
     assert rules["explicit_consent"].precision == 0.5
     assert rules["explicit_consent"].blind_agreement == 1.0
     assert rules["disclosures"].blind_agreement == 0.0  # the reviewer saw a failure
