@@ -280,6 +280,12 @@ def _judge_for(ruleset: Ruleset, hook: Hook, store: Store | None, understand: bo
     return Judge(ruleset, hook, reader)
 
 
+def partial_path(results_path: Path) -> Path:
+    """Where `judge_paths` writes before renaming to `results_path`: found on disk, it says a
+    run stopped midway (killed, or its machine lost)."""
+    return results_path.with_name(results_path.name + ".partial")
+
+
 def judge_paths(
     paths: Sequence[Source],
     results_path: Path,
@@ -301,7 +307,7 @@ def judge_paths(
     batch = _Batch(judge, store, hook, do_not_call, listener)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     final = results_path
-    partial = results_path.with_name(results_path.name + ".partial")
+    partial = partial_path(results_path)
     outcomes: Counter[str] = Counter()
     failed = 0
     with partial.open("w", encoding="utf-8") as out:
