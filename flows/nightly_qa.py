@@ -3,13 +3,18 @@ callbacks created, and a summary published as Prefect artifacts.
 
     python -m flows.nightly_qa --input-root /data/calls [--date 2026-11-20] [--db URL]
         [--rules rules/] [--chunk-size 500] [--do-not-call FILE] [--workbench-url URL]
-        [--dask-address tcp://host:8786 | --dask-local N]
+        [--dask-address tcp://host:8786 | --dask-local N] [--asr-resource asr]
+        [--chunk-hook package.module:function]
 
 The batch of a day is the folder INPUT_ROOT/YYYY-MM-DD. Each chunk is one Prefect task running
 the same code path as `qa-pipeline run` (`qa_pipeline.batch.run.judge_paths`): per-task overhead is
 real, so a task judges hundreds of calls, not one. Only I/O steps retry; judging is idempotent
 (verdicts are keyed by call, content hash and rules version), so a retried or re-run chunk adds
-nothing twice. A chunk digests its own results as it finishes (dates touched, counts, flagged
+nothing twice. Recordings and transcript files go in chunks of their own, so a chunk that hears
+can ask Dask for an ASR worker (`--asr-resource`) and the others run anywhere. A chunk is a
+list of paths and returns a digest: workers read the files from shared storage and write rows
+to the database and the chunk's results file, nothing bulky passes through the scheduler. A
+chunk digests its own results as it finishes (dates touched, counts, flagged
 calls), so the scorecard rebuild and the summary never read the results again; task results
 stay in memory (nothing here is worth persisting: a re-run recomputes from the database).
 The do-not-call list is `run`'s: --do-not-call, else DATA_DIR/do-not-call.txt when it exists.
@@ -20,7 +25,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
+import os
 import shutil
+import socket
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,14 +37,18 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
+from prefect.exceptions import MissingContextError
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from flows.dask_runner import needing, runner
 from qa_pipeline.asr.whisper import AsrOptions
+from qa_pipeline.batch.hooks import load_hook
 from qa_pipeline.batch.limits import DEFAULT_CALL_BUDGET_S
+from qa_pipeline.batch.output import leftover_partials
 from qa_pipeline.batch.run import judge_paths
 from qa_pipeline.errors import InputDirError
 from qa_pipeline.hearing.listener import Listener
@@ -84,8 +97,53 @@ def discover_batch(input_root: str, day: str) -> list[Source]:
     return discover(folder)
 
 
-# Database, file I/O and model loading (the model loads inside, on the first recording);
-# judging is idempotent, so a retry is safe.
+def hears(sources: Sequence[Source]) -> bool:
+    return any(isinstance(s, RecordingCall) for s in sources)
+
+
+def plan_chunks(paths: Sequence[Source], size: int) -> list[list[Source]]:
+    """Chunks of at most `size`: recordings first (they take longest, so they start first),
+    then transcript files, never mixed (a transcript chunk needs no ASR worker)."""
+    recordings: list[Source] = [p for p in paths if isinstance(p, RecordingCall)]
+    transcripts: list[Source] = [p for p in paths if not isinstance(p, RecordingCall)]
+    return [
+        kind[i : i + size] for kind in (recordings, transcripts) for i in range(0, len(kind), size)
+    ]
+
+
+def _no_hook(step: str, artifact: object) -> None:
+    return None
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The run's logger (its lines reach the Prefect server), or a plain one for a chunk
+    called outside a flow run (`judge_chunk.fn`)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
+
+
+def _announce(sources: Sequence[Source], results: Path) -> None:
+    """Say where the chunk runs; when an earlier attempt of it left its partial results file
+    behind (its worker was killed or lost mid-chunk, and Dask handed the chunk to another),
+    say that too: the retry is otherwise invisible to Prefect, which sees one task run."""
+    logger = _logger()
+    where = f"{socket.gethostname()} pid {os.getpid()}"
+    leftovers = leftover_partials(results)
+    if leftovers:
+        partial = leftovers[0]
+        logger.warning(
+            "%s: an earlier attempt stopped midway (%s is on disk: it failed, or its worker "
+            "was killed or lost); judging the chunk again on %s, reusing the calls it stored",
+            results.stem, partial.name, where,
+        )  # fmt: skip
+    else:
+        logger.info("%s: %d calls on %s", results.stem, len(sources), where)
+
+
+# Database, file I/O and model loading (the model loads inside, on the first recording, once
+# per worker process); judging is idempotent, so a retry is safe.
 @task(retries=2, retry_delay_seconds=10, persist_result=False)
 def judge_chunk(
     sources: list[Source],
@@ -96,18 +154,21 @@ def judge_chunk(
     asr_model: str | None = None,
     diarization: str | None = None,
     call_budget_s: float = DEFAULT_CALL_BUDGET_S,
+    hook: str | None = None,
 ) -> ChunkResult:
+    _announce(sources, Path(results_path))
+    report = load_hook(hook) if hook else _no_hook
     ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
     store = Store(connect(db_url))
     do_not_call = do_not_call_list(Path(dnc) if dnc else None)  # as `qa-pipeline run` reads it
-    listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization)
-    hearing = any(isinstance(s, RecordingCall) for s in sources)
+    listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization, hook=report)
+    hearing = hears(sources)
     # A chunk with recordings takes a slot of the "asr" global concurrency limit (create it
     # with `prefect gcl create asr --limit N`, N = GPUs); transcript-only chunks never wait.
     with concurrency(ASR_LIMIT, occupy=1) if hearing else nullcontext():
         summary = judge_paths(
-            sources, Path(results_path), ruleset, store=store, do_not_call=do_not_call,
-            listener=listener, call_budget_s=call_budget_s,
+            sources, Path(results_path), ruleset, report, store, do_not_call, listener,
+            call_budget_s=call_budget_s,
         )  # fmt: skip
     # Read back once here, while the file is warm in the page cache, instead of once for the
     # scorecard dates and once more for the summary.
@@ -164,20 +225,29 @@ def nightly_qa(
     diarization: str | None = None,
     call_budget_s: float = DEFAULT_CALL_BUDGET_S,
     workbench_url: str | None = None,
+    asr_resource: str | None = None,
+    chunk_hook: str | None = None,
 ) -> dict[str, Any]:
     """`do_not_call`: a file (default: DATA_DIR/do-not-call.txt when it exists, as for
     `qa-pipeline run`); `workbench_url`: the review workbench's address, for the artifacts'
-    links to each flagged call."""
+    links to each flagged call; `asr_resource`: the Dask worker resource a chunk that hears
+    recordings needs (workers started with `--resources asr=1`); `chunk_hook`:
+    `package.module:function` each chunk reports its steps to."""
     day = date or yesterday()
     logger = get_run_logger()
     paths = discover_batch(input_root, day)
-    chunks = [paths[i : i + chunk_size] for i in range(0, len(paths), chunk_size)]
+    chunks = plan_chunks(paths, chunk_size)
     out = Path(out_root) / day
     chunk_files = [str(out / "chunks" / f"chunk-{n:04d}.jsonl") for n in range(len(chunks))]
-    futures = judge_chunk.map(
-        chunks, chunk_files, unmapped(rules_dir), unmapped(db_url), unmapped(do_not_call),
-        unmapped(asr_model), unmapped(diarization), unmapped(call_budget_s),
-    )  # fmt: skip
+    futures = []
+    for chunk, chunk_file in zip(chunks, chunk_files, strict=True):
+        arguments = (rules_dir, db_url, do_not_call, asr_model, diarization)
+        with needing(asr_resource if hears(chunk) else None):
+            futures.append(
+                judge_chunk.submit(
+                    chunk, chunk_file, *arguments, call_budget_s=call_budget_s, hook=chunk_hook
+                )
+            )
     judged = [f.result() for f in futures]
     merged = out / "results.jsonl"
     _concatenate(chunk_files, merged)
@@ -197,18 +267,11 @@ def nightly_qa(
     }
 
 
-def with_dask(address: str | None, local_workers: int | None) -> Any:
+def with_dask(
+    address: str | None, local_workers: int | None, asr_resource: str | None = None
+) -> Any:
     """The flow on a Dask cluster (an address, or a local cluster of N processes)."""
-    try:
-        from prefect_dask.task_runners import DaskTaskRunner
-    except ImportError as exc:
-        raise SystemExit(
-            "the Dask task runner needs the extra: pip install 'qa-pipeline[dask]'"
-        ) from exc
-    runner: Any = DaskTaskRunner(address=address) if address else DaskTaskRunner(
-        cluster_kwargs={"n_workers": local_workers, "threads_per_worker": 1}
-    )  # fmt: skip
-    return nightly_qa.with_options(task_runner=runner)
+    return nightly_qa.with_options(task_runner=runner(address, local_workers, asr_resource))
 
 
 def main() -> None:
@@ -225,10 +288,18 @@ def main() -> None:
     parser.add_argument("--diarization", help="pyannote pipeline for mono recordings")
     parser.add_argument("--dask-address", help="tcp://scheduler:8786")
     parser.add_argument("--dask-local", type=int, help="start a local Dask cluster of N workers")
+    parser.add_argument(
+        "--asr-resource", help="Dask worker resource a chunk with recordings needs, e.g. asr"
+    )
+    parser.add_argument("--chunk-hook", help="package.module:function each chunk reports to")
+    parser.add_argument(
+        "--call-budget", type=float, default=DEFAULT_CALL_BUDGET_S,
+        help=f"seconds a call may take to judge (default {DEFAULT_CALL_BUDGET_S:g}; 0: no limit)",
+    )  # fmt: skip
     args = parser.parse_args()
     run = nightly_qa
     if args.dask_address or args.dask_local:
-        run = with_dask(args.dask_address, args.dask_local)
+        run = with_dask(args.dask_address, args.dask_local, args.asr_resource)
     result = run(
         args.input_root,
         args.date,
@@ -239,7 +310,10 @@ def main() -> None:
         args.do_not_call,
         args.asr_model,
         args.diarization,
-        args.workbench_url,
+        call_budget_s=args.call_budget,
+        workbench_url=args.workbench_url,
+        asr_resource=args.asr_resource,
+        chunk_hook=args.chunk_hook,
     )
     print(json.dumps(result))
 

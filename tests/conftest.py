@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,19 +103,10 @@ def _postgres_reachable() -> str | None:
     return None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database of each kind: a SQLite file, or a Postgres schema of its own.
-    Without PostgreSQL the Postgres cases skip, except in CI (CI=true), where they fail."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'qa.db'}"
-        return
-    yield request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A Postgres schema of its own (skips without PostgreSQL, fails in CI)."""
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema of its own (dropped after), so tests running at the
+    same time never meet. Without PostgreSQL the test skips, except in CI (CI=true): it fails."""
     problem = _postgres_reachable()
     if problem:
         message = f"PostgreSQL not reachable at {PG_URL}: {problem}"
@@ -128,7 +120,26 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f"create schema {schema}"))
     separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f"drop schema {schema} cascade"))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"drop schema {schema} cascade"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind: a SQLite file, or a Postgres schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'qa.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A Postgres schema of its own (skips without PostgreSQL, fails in CI)."""
+    with postgres_schema() as url:
+        yield url

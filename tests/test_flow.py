@@ -17,9 +17,11 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
 
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.nightly_qa import discover_batch, judge_chunk, nightly_qa, publish
+from flows.nightly_qa import discover_batch, judge_chunk, nightly_qa, plan_chunks, publish
+from qa_pipeline.batch.hooks import load_hook
 from qa_pipeline.batch.run import run_batch
-from qa_pipeline.errors import InputDirError
+from qa_pipeline.errors import InputDirError, OptionsError
+from qa_pipeline.ingest.recordings import RecordingCall
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.tasks import list_tasks
@@ -177,3 +179,31 @@ def test_one_deployment_per_name_and_the_locked_prefect() -> None:
     assert build("/data/calls").name == SERVED and SERVED not in worker
     lock = (ROOT / "requirements-dev.lock").read_text(encoding="utf-8")
     assert f"\nprefect=={config['prefect-version']} " in lock
+
+
+def test_chunks_keep_recordings_apart() -> None:
+    """Recordings chunk on their own, first (they may need an ASR worker and take longest)."""
+    recordings = [
+        RecordingCall(f"r{n}", (Path(f"r{n}.wav"),), None, (), (), None) for n in range(3)
+    ]
+    files = [Path(f"t{n}.json") for n in range(3)]
+    mixed = [files[0], recordings[0], files[1], recordings[1], recordings[2], files[2]]
+    assert plan_chunks(mixed, 2) == [recordings[:2], recordings[2:], files[:2], files[2:]]
+    assert plan_chunks(files, 5) == [files] and plan_chunks([], 5) == []
+
+
+def test_chunk_hook_is_named_by_text(tmp_path: Path) -> None:
+    assert load_hook("testing.chunk_hooks:note_span").__name__ == "note_span"
+    for name, problem in (
+        ("testing.chunk_hooks", "expected package.module:function"),
+        ("testing.no_such_module:f", "cannot import testing.no_such_module"),
+        ("testing.chunk_hooks:nothing", "has no function nothing"),
+    ):
+        with pytest.raises(OptionsError, match=problem) as info:
+            load_hook(name)
+        assert info.value.code == "E090" and name in info.value.message
+    # A bad hook fails the chunk before it judges anything.
+    paths = discover_batch.fn(str(ROOT / "samples"), "calls")
+    with pytest.raises(OptionsError):
+        judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, None, None, hook="nope:f")
+    assert not (tmp_path / "c.jsonl").exists()

@@ -6,6 +6,8 @@ window is 30 s of speech; word timestamps map words back through the packing.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +53,7 @@ def pick_device(device: str, compute_type: str) -> tuple[str, str]:
 
 
 class Transcriber:
-    """A loaded model; load once per batch (loading is the slow, retryable part)."""
+    """A loaded model; load once per process (`shared`): loading is the slow, retryable part."""
 
     def __init__(self, options: AsrOptions, config: ModelsConfig | None = None) -> None:
         from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -104,3 +106,40 @@ class Transcriber:
             for segment in segments
             for w in segment.words or ()
         ]
+
+
+# Models a process keeps loaded, newest last: a Dask worker judges chunk after chunk, and each
+# chunk's Listener finds the model its predecessor loaded. Two at most, so a process that
+# switches models (a benchmark, a re-hearing) holds no more than the old and the new one.
+_KEPT = 2
+_LOADED: OrderedDict[str, Transcriber] = OrderedDict()
+_LOADS = 0
+_LOCK = threading.Lock()
+
+
+def _key(options: AsrOptions, config: ModelsConfig) -> str:
+    # repr, not hash: `extra` is a dict; the config file path stands for its contents
+    return f"{options!r}|{config.path}"
+
+
+def shared(options: AsrOptions, config: ModelsConfig | None = None) -> Transcriber:
+    """The model `options` name, loaded once per process and then reused."""
+    global _LOADS
+    config = config or load_models_config()
+    key = _key(options, config)
+    with _LOCK:  # a worker with several threads loads a model once, not once per thread
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key]
+        transcriber = Transcriber(options, config)
+        _LOADS += 1
+        _LOADED[key] = transcriber
+        while len(_LOADED) > _KEPT:
+            _LOADED.popitem(last=False)
+        return transcriber
+
+
+def models_loaded() -> int:
+    """How many times this process has loaded a model through `shared` (benchmarks and tests
+    read it on each Dask worker: one load per worker and model, however many chunks)."""
+    return _LOADS

@@ -33,12 +33,18 @@ def _locked(final: Path) -> Iterator[None]:
         yield  # the lock goes with the file's closing, or with the process when it is killed
 
 
+def leftover_partials(final: Path) -> list[Path]:
+    """Temporary results files of earlier runs into `final` that never finished (killed, or
+    their machine lost); the nightly flow logs them as a retried chunk."""
+    return sorted(final.parent.glob(final.name + ".*.partial"))
+
+
 @contextmanager
 def results_writer(final: Path) -> Iterator[TextIO]:
     """A text file whose lines become `final` when the block ends without an error."""
     final.parent.mkdir(parents=True, exist_ok=True)
     with _locked(final):
-        for stale in final.parent.glob(final.name + ".*.partial"):  # left by a killed run
+        for stale in leftover_partials(final):  # left by a killed run
             stale.unlink(missing_ok=True)
         partial = final.with_name(f"{final.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
         try:

@@ -309,6 +309,12 @@ def _judge_for(ruleset: Ruleset, hook: Hook, store: Store | None, understand: bo
     return Judge(ruleset, hook, reader)
 
 
+def partial_path(results_path: Path) -> Path:
+    """Where `judge_paths` writes before renaming to `results_path`: found on disk, it says a
+    run stopped midway (killed, or its machine lost)."""
+    return results_path.with_name(results_path.name + ".partial")
+
+
 def judge_paths(
     paths: Sequence[Source],
     results_path: Path,

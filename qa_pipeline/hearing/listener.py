@@ -1,6 +1,7 @@
 """A recording call heard: decode and join its legs, find speech per channel, transcribe
 (unless a sidecar gives the segments), split speakers by channel or diarization, and measure
-the audio signals. Models load lazily, once per Listener (one per batch)."""
+the audio signals. Models load lazily; the ASR model once per process (`whisper.shared`), so
+the chunks a Dask worker judges one after another share it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 from qa_pipeline.asr.model_config import ModelsConfig, load_models_config
 from qa_pipeline.asr.prompt import Prompt, build_prompt
 from qa_pipeline.asr.transcribe import AsrInfo, AsrRun, CallAudio, transcribe_calls
-from qa_pipeline.asr.whisper import AsrOptions, Transcriber
+from qa_pipeline.asr.whisper import AsrOptions, Transcriber, shared
 from qa_pipeline.audio.decode import Audio, decode
 from qa_pipeline.audio.signals import AudioSignals, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, VadSettings, speech_regions
@@ -111,7 +112,7 @@ class Listener:
 
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
-            self._transcriber = Transcriber(self.asr_options, self.models)
+            self._transcriber = shared(self.asr_options, self.models)
         return self._transcriber
 
     def diarizer(self) -> Diarize:
