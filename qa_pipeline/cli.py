@@ -12,6 +12,7 @@ import numpy as np
 
 from qa_pipeline import __version__
 from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
+from qa_pipeline.asr.packaged import install as install_package
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.batch.run import (
     BatchSummary,
@@ -110,14 +111,21 @@ def _cmd_models(args: argparse.Namespace) -> int:
     config = load_models_config(args.models_config)
     if args.action == "list":
         for status in model_statuses(config):
-            where = str(status.path) if status.path else f"not on disk (hub: {status.hub_id})"
+            where = str(status.path) if status.path else f"not on disk ({status.source})"
             mark = "*" if status.default else " "
             print(f"{mark} {status.name:16} {where}")
         return 0
     name = args.name or config.file.asr.default
+    encoder = config.file.diarization.speaker_encoders.get(name)
+    if encoder is not None:  # a speaker encoder: download is all there is to do
+        if args.action != "download":
+            raise OptionsError(f"{name} is a speaker encoder; only `models download` applies")
+        target = install_package(name, encoder.package, config.speaker_encoder_dir(name))
+        print(f"{name} -> {target}")
+        return 0
     location = locate_asr(name, config)
     if args.action == "download":
-        print(f"{name} -> {fetch(location, config)}")
+        print(f"{name} -> {fetch(location, config, install=True)}")
         return 0
     transcriber = Transcriber(AsrOptions(model=name, device=args.asr_device), config)
     # Any configured language will do: one second of silence checks the model loads and runs.
