@@ -13,6 +13,7 @@ import numpy as np
 from qa_pipeline import __version__
 from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
 from qa_pipeline.asr.packaged import install as install_package
+from qa_pipeline.asr.quality import DEFAULT_GATE
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 from qa_pipeline.batch.run import (
     BatchSummary,
@@ -104,6 +105,7 @@ def _asr_options(args: argparse.Namespace) -> AsrOptions:
         device=args.asr_device,
         compute_type=args.asr_compute_type,
         batch_size=args.asr_batch_size,
+        quality=None if args.asr_decode_once else DEFAULT_GATE,
     )
 
 
@@ -405,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--asr-compute-type", default="auto", help="auto: float16 on cuda, int8 on cpu"
     )
     run.add_argument("--asr-batch-size", type=int, default=8, help="windows per encoder batch")
+    run.add_argument(
+        "--asr-decode-once",
+        action="store_true",
+        help="decode each window once: no re-decoding of lost speech, no asr_suspect marks",
+    )
     run.add_argument(
         "--diarization", help="mono recordings: pyannote pipeline folder or hub id (optional extra)"
     )

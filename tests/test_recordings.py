@@ -100,9 +100,15 @@ def clean_en(audio_dir: Path) -> SynthCall:
     return synth.synthesize_call(_sample("en-s-002"), audio_dir / "en-s-002.wav")
 
 
+def _random_weights(model_dir: Path) -> AsrOptions:
+    """Random weights hear noise: every window would fail the quality gate, so it is off
+    (test_real_hearing.py checks it with real weights)."""
+    return AsrOptions(model=str(model_dir), quality=None)
+
+
 @pytest.fixture(scope="session")
 def listener(ruleset: Ruleset, model_dir: Path) -> Listener:
-    return Listener(ruleset, AsrOptions(model=str(model_dir)))
+    return Listener(ruleset, _random_weights(model_dir))
 
 
 def _recording(folder: Path, wav: Path, call_id: str, sample: str, **changes: Any) -> RecordingCall:
@@ -227,7 +233,7 @@ def test_results_row(scenario_row: dict[str, Any]) -> None:
     assert row["status"] == "ok", row["error"]
     assert set(row) >= {"transcript", "asr", "audio", "recordings"}
     assert row["transcript"] and all(
-        set(line) == {"start", "end", "role", "text"} for line in row["transcript"]
+        set(line) == {"start", "end", "role", "text", "asr_suspect"} for line in row["transcript"]
     )
     assert {line["role"] for line in row["transcript"]} <= {"agent", "customer"}
     assert row["asr"]["encoder_windows"] >= 1 and row["asr"]["model"]
@@ -250,7 +256,7 @@ def test_agent_channel_right_swaps_roles(
     swapped = dataclasses.replace(
         ruleset, roles=ruleset.roles.model_copy(update={"channels": channels})
     )
-    right = Listener(swapped, AsrOptions(model=str(model_dir))).hear(scenario_call)
+    right = Listener(swapped, _random_weights(model_dir)).hear(scenario_call)
     other = {"agent": "customer", "customer": "agent"}
     assert right.call.talking_at_end == ("agent",)
     assert [(s.start, s.end, other[s.speaker], s.text) for s in heard.call.segments] == [
@@ -280,7 +286,7 @@ def test_agent_channel_right_file(
         ruleset, roles=ruleset.roles.model_copy(update={"channels": channels})
     )
     recording = _recording(audio_dir, made.path, "right", "zh-s-006")
-    heard = Listener(swapped, AsrOptions(model=str(model_dir))).hear(recording)
+    heard = Listener(swapped, _random_weights(model_dir)).hear(recording)
     assert heard.audio.first_agent_word_s == pytest.approx(made.turns[0].start, abs=0.3)
     for role in ("agent", "customer"):
         truth = sum(t.duration for t in made.turns_of(role))
@@ -511,8 +517,9 @@ def test_cli_run_recordings(
 ) -> None:
     monkeypatch.setitem(sys.modules, "pyannote.audio", None)
     db = f"sqlite:///{tmp_path / 'qa.db'}"
+    # random weights fail every quality check, so they are decoded once
     args = ["run", str(cli_batch), "--out", str(tmp_path / "out"), "--db", db, "-q",
-            "--asr-model", str(model_dir)]  # fmt: skip
+            "--asr-model", str(model_dir), "--asr-decode-once"]  # fmt: skip
     assert main(args) == 0
     results = tmp_path / "out" / "results.jsonl"
     rows = _rows(results)

@@ -242,7 +242,7 @@ def _heard_result(
         audio=heard.audio.with_roles(roles),
         recordings=heard.recordings,
         input_warnings=heard.warnings,
-    )
+    ).with_suspects(heard.suspects)
     return batch.finish(result, call, digest, heard.review_flags)
 
 

@@ -30,6 +30,7 @@ from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata, cdr_warnings
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.transcript.roles import assign_roles
+from qa_pipeline.verdict.model import SuspectSpan
 
 Diarize = Callable[[Audio], Sequence[SpeakerTurn]]
 Hook = Callable[[str, object], None]
@@ -47,6 +48,7 @@ class Heard:
     review_flags: tuple[str, ...]
     recordings: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # input problems that did not stop judging
+    suspects: tuple[SuspectSpan, ...] = ()  # speech the ASR may have lost (asr_suspect)
 
 
 @dataclass(frozen=True)
@@ -182,14 +184,16 @@ class Listener:
         try:
             model = self.transcriber()
             runs = transcribe_calls(
-                [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt
-            )
+                [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt,
+                self.asr_options.quality,
+            )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}
         self.hook("asr", runs)
         return {
             n: (run, AsrInfo(model.name, language, run.windows, run.speech_s, model.device,
-                             model.compute_type, run.packed_calls))
+                             model.compute_type, run.packed_calls, run.retried_regions,
+                             run.suspects))
             for (n, _), run in zip(group, runs, strict=True)
         }  # fmt: skip
 
@@ -233,7 +237,11 @@ class Listener:
             talking_at_end=None if audio.truncated else signals.talking_at_end,
         )  # fmt: skip
         legs = tuple(str(p) for p in opened.recording.legs)
-        return Heard(heard, asr, signals, flags, legs, warnings)
+        suspects = tuple(
+            SuspectSpan(speakers[s.channel] if stereo else None, s.start, s.end, s.reason)
+            for s in (asr.suspects if asr else ())
+        )
+        return Heard(heard, asr, signals, flags, legs, warnings, suspects)
 
     def _speakers(self) -> tuple[str, str]:
         """Channel 0's and channel 1's role, as configured."""

@@ -20,8 +20,11 @@ ROLES = ("qa_lead", "supervisor", "admin")
 def _severity() -> dict[str, int]:
     # Over criteria.yaml's severities (criteria, forbidden phrases, hang-up): 3 high, the sale
     # may not stand; 2 medium; 1 low, worth a look. The longest matching code prefix wins.
-    # An item decided on an unsure model reading comes before what is only worth a look.
-    return {"low_role_confidence": 1, "model_unsure": 2, "customer_dissatisfied": 2}
+    # An item decided on an unsure model reading, or on a transcript where the ASR may have
+    # lost speech, comes before what is only worth a look.
+    return {
+        "low_role_confidence": 1, "model_unsure": 2, "customer_dissatisfied": 2, "asr_suspect": 2,
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class ReviewSettings:
     )  # fmt: skip
     severity: dict[str, int] = field(default_factory=_severity)
     review_flags: tuple[str, ...] = (
-        "low_role_confidence", "model_unsure", "customer_dissatisfied",
+        "low_role_confidence", "model_unsure", "customer_dissatisfied", "asr_suspect",
     )  # fmt: skip
     calibration_share: float = 0.05
     calibration_share_recent_failures: float = 0.20
