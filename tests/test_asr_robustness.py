@@ -246,3 +246,15 @@ def test_merged_segments_of_one_speaker(engine: Judge) -> None:
     ]
     merged = dataclasses.replace(clean, segments=(*agent_twice, second, *segments[2:]))
     assert _labels(engine, merged) == _labels(engine, clean)
+
+
+def test_silent_end_of_audio_outranks_garbled_last_words(engine: Judge) -> None:
+    """ "You too, bye-bye" heard as "You do my my": the words look cut off, but the recording
+    ends in silence, so nobody was cut off."""
+    turns = [*EN_SALE[:-1], ["customer", "You do my my"]]
+    garbled = _call(turns, "en")
+    assert engine.judge(garbled).agent_hung_up_first.value is True  # the words alone
+    silent = engine.judge(dataclasses.replace(garbled, talking_at_end=())).agent_hung_up_first
+    assert silent.value is False and silent.source == "audio" and "silence" in silent.reason
+    talking = dataclasses.replace(garbled, talking_at_end=("customer",))
+    assert engine.judge(talking).agent_hung_up_first.value is True
