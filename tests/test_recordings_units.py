@@ -518,6 +518,12 @@ def test_signals_speech_rate() -> None:
     quick = audio_signals(short, {"agent": "word " * 50}, 10.0, "en", SPEC)
     assert quick.roles["agent"].speech_rate is None  # under 5 s of talk: no rate
     assert quick.roles["agent"].talk_s == 4.0
+    # A region whose words are suspect is out of the rate: the 60 trusted words over the
+    # 23 s of talk less the 7.5 s of the doubted region.
+    doubted = audio_signals(activity, {"agent": " ".join(["word"] * 60)}, 30.2, "en", SPEC,
+                            {"agent": [SpeechRegion(12.5, 20.0)]})  # fmt: skip
+    assert doubted.roles["agent"].talk_s == en.roles["agent"].talk_s  # talk time unchanged
+    assert doubted.roles["agent"].speech_rate == pytest.approx(round(60 / (15.5 / 60), 1))
 
 
 def test_signals_without_agent_or_speech() -> None:

@@ -29,6 +29,7 @@ from qa_pipeline.errors import AudioFileError, UnknownCampaignError
 from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata, cdr_warnings
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.transcript.cleanup import Cleaner
 from qa_pipeline.transcript.roles import assign_roles
 from qa_pipeline.verdict.model import SuspectSpan
 
@@ -105,6 +106,7 @@ class Listener:
         self.vad = vad or VadSettings()
         self._languages = {cid: c.language for cid, c in ruleset.campaigns.items()}
         self._transcriber: Transcriber | None = None
+        self._cleaner = Cleaner(ruleset.cleanup)  # loops would inflate the speech rate
         self._diarizer: Diarize | None = None
 
     def asr_fingerprint(self) -> str:
@@ -218,9 +220,15 @@ class Listener:
             activity = {speakers[c]: list(regions[c]) for c in range(2)}
         else:
             activity = speaker_activity(turns) if turns else _segment_activity(segments)
-        texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
+        untrusted = self._untrusted(asr, speakers if stereo else None)
+        texts = {
+            who: "".join(s.text for s in self._cleaner.clean(
+                dataclasses.replace(call, segments=segments))[0].segments
+                if s.speaker == who and not _inside(s, untrusted.get(who, ())))
+            for who in activity
+        }  # fmt: skip
         signals = audio_signals(
-            activity, texts, audio.duration_s, call.language, self.ruleset.signals
+            activity, texts, audio.duration_s, call.language, self.ruleset.signals, untrusted
         )
         self.hook("signals", signals)
         contradicted = (
@@ -242,6 +250,21 @@ class Listener:
             for s in (asr.suspects if asr else ())
         )
         return Heard(heard, asr, signals, flags, legs, warnings, suspects)
+
+    @staticmethod
+    def _untrusted(
+        asr: AsrInfo | None, speakers: tuple[str, str] | None
+    ) -> dict[str, list[SpeechRegion]]:
+        """Suspect regions per speaker (stereo; a mono call's speakers are not known here, so
+        its suspects mark the transcript but leave the rate as it is)."""
+        found: dict[str, list[SpeechRegion]] = {}
+        if asr is None or speakers is None:
+            return found
+        for suspect in asr.suspects:
+            found.setdefault(speakers[suspect.channel], []).append(
+                SpeechRegion(suspect.start, suspect.end)
+            )
+        return found
 
     def _speakers(self) -> tuple[str, str]:
         """Channel 0's and channel 1's role, as configured."""
@@ -268,6 +291,10 @@ def channel_map_contradicted(
     content_agent = next(label for label, role in roles.mapping.items() if role == "agent")
     sure = roles.confidence >= ruleset.roles.channels.contradiction_confidence
     return content_agent != configured_agent and sure
+
+
+def _inside(segment: Segment, regions: Sequence[SpeechRegion]) -> bool:
+    return any(r.start < segment.end and segment.start < r.end for r in regions)
 
 
 def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:
