@@ -408,7 +408,8 @@ def test_mono_without_pyannote_fails_alone(
         {"start": t.start, "end": t.end, "speaker": t.role, "text": t.text} for t in scenario.turns
     ]
     given = _recording(tmp_path, scenario.path, "given", "en-s-002", segments=segments)
-    fresh = Listener(ruleset, listener.asr_options)  # no diarizer cached
+    # --diarization names a pyannote pipeline (the offline default is test_real_hearing's)
+    fresh = Listener(ruleset, listener.asr_options, diarization="pyannote/x")  # none cached
     summary = judge_paths([mono, given], tmp_path / "r.jsonl", ruleset, listener=fresh)
     rows = _rows(summary.results_path)
     assert rows["mono"]["status"] == "failed"
@@ -518,8 +519,10 @@ def test_cli_run_recordings(
     monkeypatch.setitem(sys.modules, "pyannote.audio", None)
     db = f"sqlite:///{tmp_path / 'qa.db'}"
     # random weights fail every quality check, so they are decoded once
+    # --diarization picks pyannote.audio (blocked here) for the mono call, which must fail
     args = ["run", str(cli_batch), "--out", str(tmp_path / "out"), "--db", db, "-q",
-            "--asr-model", str(model_dir), "--asr-decode-once"]  # fmt: skip
+            "--asr-model", str(model_dir), "--asr-decode-once",
+            "--diarization", "pyannote/speaker-diarization-community-1"]  # fmt: skip
     assert main(args) == 0
     results = tmp_path / "out" / "results.jsonl"
     rows = _rows(results)
@@ -528,6 +531,10 @@ def test_cli_run_recordings(
     assert "corrupt.wav" in rows["corrupt"]["error"]
     assert "not a readable audio file" in rows["corrupt"]["error"]
     assert rows["mono"]["status"] == "failed" and "diarization" in rows["mono"]["error"]
+    sample = _sample("en-s-002")  # a failed row keeps its sidecar's fields
+    assert (rows["mono"]["campaign"], rows["mono"]["agent_id"], rows["mono"]["team"]) == (
+        sample.campaign, sample.agent_id, sample.team)  # fmt: skip
+    assert rows["corrupt"]["campaign"] is None  # no sidecar: nothing to keep
     for call_id in ("en-s-002", "zh-s-006"):
         row = rows[call_id]
         assert row["status"] == "ok", row["error"]

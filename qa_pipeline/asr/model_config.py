@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -71,10 +71,20 @@ class SpeakerEncoder(_Strict):
 
 
 class DiarizationConfig(_Strict):
+    # embedding: the bundled speaker encoder, offline (diarize/embedding.py); pyannote: the
+    # pyannote.audio pipeline (optional extra, torch, the hub or a local copy)
+    kind: Literal["embedding", "pyannote"] = "pyannote"
+    speaker_encoder: str | None = None  # for kind embedding: a speaker_encoders name
     pipeline: str
     dir: str
     # Speaker encoders for the offline diarizer, installed into <dir>/<name>/.
     speaker_encoders: dict[str, SpeakerEncoder] = {}
+
+    @model_validator(mode="after")
+    def _encoder_known(self) -> DiarizationConfig:
+        if self.kind == "embedding" and self.speaker_encoder not in self.speaker_encoders:
+            raise ValueError("kind embedding needs speaker_encoder: one of speaker_encoders")
+        return self
 
 
 class UnderstandingConfig(_Strict):

@@ -102,7 +102,8 @@ class Listener:
         self.hook: Hook = hook or _no_hook
         self.asr_options = asr or AsrOptions()
         self.models = models or load_models_config()
-        self.diarization = diarization or self.models.file.diarization.pipeline
+        # --diarization names a pyannote pipeline; without it models.yaml decides the kind
+        self.diarization = diarization
         self.vad = vad or VadSettings()
         self._languages = {cid: c.language for cid, c in ruleset.campaigns.items()}
         self._transcriber: Transcriber | None = None
@@ -120,9 +121,18 @@ class Listener:
 
     def diarizer(self) -> Diarize:
         if self._diarizer is None:
-            from qa_pipeline.diarize.pyannote import Diarizer
+            config = self.models.file.diarization
+            if self.diarization is None and config.kind == "embedding":
+                from qa_pipeline.diarize.embedding import EmbeddingDiarizer
 
-            self._diarizer = Diarizer(self.diarization, self.models.diarization_dir)
+                assert config.speaker_encoder is not None  # models.yaml is validated
+                folder = self.models.speaker_encoder_dir(config.speaker_encoder)
+                self._diarizer = EmbeddingDiarizer(folder, self.vad)
+            else:
+                from qa_pipeline.diarize.pyannote import Diarizer
+
+                source = self.diarization or config.pipeline
+                self._diarizer = Diarizer(source, self.models.diarization_dir)
         return self._diarizer
 
     def hear(self, recording: RecordingCall) -> Heard:
