@@ -21,6 +21,8 @@ from qa_pipeline.asr.quality import (
     QualityGate,
     Reading,
     compression_ratio,
+    echo_problem,
+    prompt_clauses,
     region_problem,
     window_problem,
 )
@@ -415,6 +417,35 @@ def test_quality_gate_reasons() -> None:
     assert region_problem(Reading(1.2, 1, -0.3, 0.1, 1.0), gate, True) is None
     assert region_problem(Reading(0.5, 0, -0.3, 0.1, 1.0), gate, True) is None
     assert compression_ratio("") == 1.0 and compression_ratio("ab " * 50) > 2.4
+
+
+def test_prompt_copies_are_decoded_again_without_the_prompt() -> None:
+    """A region whose words are a prompt clause verbatim is decoded again alone (no prompt):
+    the prompt must never put words into a transcript that nobody said."""
+    gate = QualityGate()
+    clauses = prompt_clauses(
+        "以下是中国电信业务的外呼电话录音。资费每月3元。取消请拨打10000。", gate, False
+    )
+    assert clauses == ("以下是中国电信业务的外呼电话录音", "资费每月3元", "取消请拨打10000")
+    assert echo_problem("好的，取消请拨打10000。", clauses) == "prompt copied (取消请拨打10000)"
+    assert echo_problem("好的，请拨打一万。", clauses) is None
+    english = prompt_clauses("A Northwind sales call. It costs $2.99 a month. Bye.", gate, True)
+    assert english == ("anorthwindsalescall", "itcosts299amonth")  # 2.99 is not a clause end
+
+    class _Echo(_CodeReader):
+        def transcribe(
+            self, audio: np.ndarray, windows: list[tuple[float, float]], *_: object
+        ) -> list[Decoded]:
+            decoded = super().transcribe(audio, windows)
+            return [dataclasses.replace(d, words=(*d.words, Word(d.words[-1].end, d.words[-1].end + 0.1, " It costs $2.99 a month.", 0.9)),
+                                        text=d.text + " It costs $2.99 a month.") for d in decoded]  # fmt: skip
+
+    call = _coded_call((101, 102), _LOSSY_CALL)
+    reader = _Echo()
+    prompt = Prompt("A Northwind sales call. It costs $2.99 a month.", "")
+    run = transcribe_calls([call], reader, "en", prompt, _CODES_GATE)[0]  # type: ignore[arg-type]
+    assert reader.alone and run.suspects == ()  # the copying regions were decoded again
+    assert not [w for w in run.words if "costs" in w.text]  # and the copy is gone
 
 
 def test_pack_order_keeps_calls_apart() -> None:

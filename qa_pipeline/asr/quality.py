@@ -8,6 +8,7 @@ to a loop, or to text the model itself doubts lost speech. Such a decode is trie
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ class QualityGate:
     min_rate_unspaced: float = 1.2  # characters per speech second
     min_judged_s: float = 1.5  # a shorter region is judged only when it decodes to nothing
     min_empty_s: float = 0.8  # a region this long with no word at all lost its speech
+    # A prompt clause this long heard verbatim in a region is decoded again without the prompt
+    # (Whisper copies its prompt into windows it cannot hear well).
+    min_echo_words: int = 4
+    min_echo_chars: int = 6
 
     def rate(self, spaced: bool) -> float:
         return self.min_rate if spaced else self.min_rate_unspaced
@@ -87,3 +92,32 @@ def better(
         return b_problem is None and a_problem is not None
     looped = b.compression_ratio > gate.max_compression_ratio >= a.compression_ratio
     return b.units > a.units and not looped
+
+
+_CLAUSE = re.compile(r"[。，,！!？?；;：:\n]+|\.(?!\d)")  # not the point of 2.99
+_NOT_TEXT = re.compile(r"[^\w]+")
+
+
+def _bare(text: str) -> str:
+    return _NOT_TEXT.sub("", text.lower())
+
+
+def prompt_clauses(prompt: str, gate: QualityGate, spaced: bool) -> tuple[str, ...]:
+    """The prompt's clauses long enough that hearing one verbatim may be a copy, bare
+    (lower case, no spaces or punctuation)."""
+    clauses = []
+    for clause in _CLAUSE.split(prompt):
+        long = (len(clause.split()) >= gate.min_echo_words if spaced
+                else len(_bare(clause)) >= gate.min_echo_chars)  # fmt: skip
+        if long:
+            clauses.append(_bare(clause))
+    return tuple(dict.fromkeys(clauses))
+
+
+def echo_problem(text: str, clauses: tuple[str, ...]) -> str | None:
+    """Why a region's words may be the prompt copied rather than speech heard, or None."""
+    bare = _bare(text)
+    for clause in clauses:
+        if clause and clause in bare:
+            return f"prompt copied ({clause[:40]})"
+    return None

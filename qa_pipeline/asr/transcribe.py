@@ -25,6 +25,8 @@ from qa_pipeline.asr.quality import (
     Reading,
     better,
     compression_ratio,
+    echo_problem,
+    prompt_clauses,
     region_problem,
     window_problem,
 )
@@ -156,6 +158,7 @@ class _Hearing:
     words: list[list[ChannelWord]]
     suspects: list[list[Suspect]]
     retried: list[int]
+    echoes: tuple[str, ...] = ()  # prompt clauses that, heard verbatim, may be copies
 
     def units(self, text: str) -> int:
         return get_language(self.language).speech_units(text)
@@ -194,6 +197,7 @@ class _Hearing:
             text = "".join(w.text for w in words)
             reading = self.reading(piece.end - piece.start, text, decoded)
             problem = inherited or region_problem(reading, gate, spaced)
+            problem = problem or echo_problem(text, self.echoes)
             if problem is not None:
                 self.retried[track.call] += 1
                 samples = track.audio.floats(track.channel, piece.start, piece.end)
@@ -242,8 +246,10 @@ def transcribe_calls(
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
     packing, tracks = plan_windows(calls)
+    spaced = get_language(language).spaced
+    echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
     hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],
-                       [[] for _ in calls], [0 for _ in calls])  # fmt: skip
+                       [[] for _ in calls], [0 for _ in calls], echoes)  # fmt: skip
     for first in range(0, len(packing.windows), WINDOWS_PER_CALL):
         batch = packing.windows[first : first + WINDOWS_PER_CALL]
         origin = batch[0].start
