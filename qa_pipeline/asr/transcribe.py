@@ -282,6 +282,7 @@ def transcribe_channels(
     transcriber: Transcriber,
     language: str,
     prompt: Prompt,
+    gate: QualityGate | None = DEFAULT_GATE,
 ) -> AsrRun:
     """Words of every channel of one call; `regions[c]` is channel c's speech."""
-    return transcribe_calls([CallAudio(audio, regions)], transcriber, language, prompt)[0]
+    return transcribe_calls([CallAudio(audio, regions)], transcriber, language, prompt, gate)[0]
