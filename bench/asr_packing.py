@@ -76,7 +76,8 @@ def _packed(
     for group in groups.values():
         calls = [_opened(path) for path in group]
         language = languages[paths.index(group[0])]
-        found = transcribe_calls(calls, transcriber, language, Prompt("", ""))
+        # random weights: decoded once (the quality gate would re-decode every region)
+        found = transcribe_calls(calls, transcriber, language, Prompt("", ""), None)
         runs.update(zip(group, found, strict=True))
     return time.perf_counter() - started, [runs[p] for p in paths]
 
@@ -122,7 +123,7 @@ def _memory_child(path: str, model: str) -> None:
     sampler.start()
     audio = decode(Path(path))
     regions = [speech_regions(audio, c) for c in range(len(audio.channels))]
-    run = transcribe_channels(audio, regions, transcriber, "en", Prompt("", ""))
+    run = transcribe_channels(audio, regions, transcriber, "en", Prompt("", ""), None)
     done.set()
     sampler.join()
     pcm = sum(c.nbytes for c in audio.channels)

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from qa_pipeline.asr.quality import DEFAULT_GATE  # noqa: E402
 from qa_pipeline.asr.whisper import AsrOptions  # noqa: E402
 from qa_pipeline.hearing.listener import Listener  # noqa: E402
 from qa_pipeline.ingest.batch import transcript_files  # noqa: E402
@@ -71,7 +72,9 @@ def _asr(calls: list[Call], folder: Path, model: Path, fixed: bool) -> float:
         side.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         recordings.append(RecordingCall(call.call_id, (wav,), side, (), (), None))
     extra = fixed_decode_options(model, 32) if fixed else {}
-    options = AsrOptions(model=str(model), cpu_threads=1, extra=extra)
+    # random weights fail every quality check: decoded once, as before the gate
+    options = AsrOptions(model=str(model), cpu_threads=1, extra=extra,
+                         quality=None if fixed else DEFAULT_GATE)  # fmt: skip
     listener = Listener(load_rules(), options)
     listener.transcriber()  # the model loads once per batch, outside the timing
     started = time.perf_counter()

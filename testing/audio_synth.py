@@ -58,12 +58,19 @@ class UnsupportedFormatError(AudioSynthError):
 
 @dataclass(frozen=True)
 class Voice:
-    """An espeak-ng voice: `name` may carry a variant (`cmn+f2`); pitch 0-99, speed in wpm."""
+    """An espeak-ng voice: `name` may carry a variant (`cmn-latn-pinyin+f2`); pitch 0-99,
+    speed in wpm. A `cmn-latn-pinyin` voice is fed tone-numbered pinyin (`pinyin_script`): the
+    plain `cmn` voice of Debian's espeak-ng reads many characters as English-spelt pinyin with
+    their tone digits ("ni three hao three")."""
 
     name: str
     pitch: int = 50
     speed: int = 175
     amplitude: int = 100
+
+    @property
+    def reads_pinyin(self) -> bool:
+        return self.name.split("+")[0].lower() == "cmn-latn-pinyin"
 
     def args(self) -> list[str]:
         return ["-v", self.name, "-p", str(self.pitch), "-s", str(self.speed),
@@ -83,7 +90,10 @@ def _default_voices() -> dict[str, RoleVoices]:
     # A higher, faster female variant for the agent and a low, slower male customer: the two
     # sides differ in pitch and speech rate, as real agents and customers tend to.
     return {
-        "zh": RoleVoices(Voice("cmn+f2", pitch=65, speed=260), Voice("cmn", pitch=30, speed=225)),
+        "zh": RoleVoices(
+            Voice("cmn-latn-pinyin+f2", pitch=65, speed=220),
+            Voice("cmn-latn-pinyin", pitch=30, speed=190),
+        ),
         "en": RoleVoices(
             Voice("en-us+f2", pitch=65, speed=175), Voice("en-us", pitch=30, speed=150)
         ),
@@ -251,11 +261,29 @@ def trim(x: Audio, rate: int, threshold_db: float = TRIM_DB) -> Audio:
     return x[loud[0] * frame : (loud[-1] + 1) * frame].copy()  # frees the untrimmed buffer
 
 
+_CLAUSE_END = str.maketrans({"，": ", ", "、": ", ", "。": ". ", "？": "? ", "！": "! ",
+                             "；": "; ", "：": ": "})  # fmt: skip
+
+
+def pinyin_script(text: str) -> str:
+    """Chinese text as tone-numbered pinyin for a `cmn-latn-pinyin` voice: numbers spelt out
+    as a speaker says them (codes and phone numbers digit by digit), punctuation kept as
+    pauses."""
+    from pypinyin import Style, lazy_pinyin
+
+    from qa_pipeline.languages import get as get_language
+
+    spelt = get_language("zh").noise.spell_numbers(text, random.Random(0))
+    syllables = lazy_pinyin(spelt.translate(_CLAUSE_END), style=Style.TONE3,
+                            neutral_tone_with_five=True)  # fmt: skip
+    return " ".join(" ".join(syllables).split())
+
+
 def speak(text: str, voice: Voice, sample_rate: int, scratch: Path) -> Audio:
     """`text` spoken by espeak-ng, at `sample_rate`, trimmed to the audible speech; `scratch`
     is a temporary WAV path, removed afterwards."""
     # Text goes in on stdin so a leading "-" can never be read as an option.
-    one_line = " ".join(text.split())
+    one_line = " ".join((pinyin_script(text) if voice.reads_pinyin else text).split())
     _run([ESPEAK, *voice.args(), "-w", str(scratch), "--stdin"], stdin=one_line.encode())
     samples, rate = _read_mono(scratch)  # espeak-ng writes 22.05 kHz mono
     scratch.unlink()

@@ -89,6 +89,22 @@ def test_loops_collapsed_but_speech_repetition_kept(ruleset: Ruleset) -> None:
     assert [s.text for s in cleaner.clean(tight)[0].segments] == ["好的", "嗯"]
 
 
+def test_loops_of_any_unit_length_collapsed(ruleset: Ruleset) -> None:
+    """Units longer than 16 characters, with punctuation inside, as Whisper loops on a copied
+    prompt sentence; numbers are never read as loops of digits."""
+    cleaner = Cleaner(ruleset.cleanup)
+    zh = _call([["agent", "好的。" + "取消请拨打10000。" * 30 + "还有别的问题吗？"]], "zh")
+    assert cleaner.clean(zh)[0].segments[0].text == "好的。取消请拨打10000。还有别的问题吗？"
+    unit = "To cancel, text STOP to 12121 or call 611 any time. "
+    en = _call([["agent", "Sure. " + unit * 12 + "Anything else?"]], "en")
+    assert cleaner.clean(en)[0].segments[0].text == "Sure. " + unit + "Anything else?"
+    kept = ["您的号码是13300000000，对吗？", "It costs one million, 1000000 dollars."]
+    calls = [_call([["agent", kept[0]]], "zh"), _call([["agent", kept[1]]], "en")]
+    assert [cleaner.clean(c)[0].segments[0].text for c in calls] == kept
+    long = _call([["agent", "".join(f"第{n}条，" for n in range(400))]], "zh")
+    assert cleaner.clean(long)[0].segments == long.segments  # long speech, no loop: unchanged
+
+
 def test_duplicate_segment_dropped(ruleset: Ruleset) -> None:
     call = _call(
         [["agent", "请问您是机主吗？"], ["agent", "请问您是机主吗？"], ["customer", "是。"]], "zh"
@@ -230,3 +246,15 @@ def test_merged_segments_of_one_speaker(engine: Judge) -> None:
     ]
     merged = dataclasses.replace(clean, segments=(*agent_twice, second, *segments[2:]))
     assert _labels(engine, merged) == _labels(engine, clean)
+
+
+def test_silent_end_of_audio_outranks_garbled_last_words(engine: Judge) -> None:
+    """ "You too, bye-bye" heard as "You do my my": the words look cut off, but the recording
+    ends in silence, so nobody was cut off."""
+    turns = [*EN_SALE[:-1], ["customer", "You do my my"]]
+    garbled = _call(turns, "en")
+    assert engine.judge(garbled).agent_hung_up_first.value is True  # the words alone
+    silent = engine.judge(dataclasses.replace(garbled, talking_at_end=())).agent_hung_up_first
+    assert silent.value is False and silent.source == "audio" and "silence" in silent.reason
+    talking = dataclasses.replace(garbled, talking_at_end=("customer",))
+    assert engine.judge(talking).agent_hung_up_first.value is True

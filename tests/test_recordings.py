@@ -100,9 +100,15 @@ def clean_en(audio_dir: Path) -> SynthCall:
     return synth.synthesize_call(_sample("en-s-002"), audio_dir / "en-s-002.wav")
 
 
+def _random_weights(model_dir: Path) -> AsrOptions:
+    """Random weights hear noise: every window would fail the quality gate, so it is off
+    (test_real_hearing.py checks it with real weights)."""
+    return AsrOptions(model=str(model_dir), quality=None)
+
+
 @pytest.fixture(scope="session")
 def listener(ruleset: Ruleset, model_dir: Path) -> Listener:
-    return Listener(ruleset, AsrOptions(model=str(model_dir)))
+    return Listener(ruleset, _random_weights(model_dir))
 
 
 def _recording(folder: Path, wav: Path, call_id: str, sample: str, **changes: Any) -> RecordingCall:
@@ -227,7 +233,7 @@ def test_results_row(scenario_row: dict[str, Any]) -> None:
     assert row["status"] == "ok", row["error"]
     assert set(row) >= {"transcript", "asr", "audio", "recordings"}
     assert row["transcript"] and all(
-        set(line) == {"start", "end", "role", "text"} for line in row["transcript"]
+        set(line) == {"start", "end", "role", "text", "asr_suspect"} for line in row["transcript"]
     )
     assert {line["role"] for line in row["transcript"]} <= {"agent", "customer"}
     assert row["asr"]["encoder_windows"] >= 1 and row["asr"]["model"]
@@ -250,7 +256,7 @@ def test_agent_channel_right_swaps_roles(
     swapped = dataclasses.replace(
         ruleset, roles=ruleset.roles.model_copy(update={"channels": channels})
     )
-    right = Listener(swapped, AsrOptions(model=str(model_dir))).hear(scenario_call)
+    right = Listener(swapped, _random_weights(model_dir)).hear(scenario_call)
     other = {"agent": "customer", "customer": "agent"}
     assert right.call.talking_at_end == ("agent",)
     assert [(s.start, s.end, other[s.speaker], s.text) for s in heard.call.segments] == [
@@ -280,7 +286,7 @@ def test_agent_channel_right_file(
         ruleset, roles=ruleset.roles.model_copy(update={"channels": channels})
     )
     recording = _recording(audio_dir, made.path, "right", "zh-s-006")
-    heard = Listener(swapped, AsrOptions(model=str(model_dir))).hear(recording)
+    heard = Listener(swapped, _random_weights(model_dir)).hear(recording)
     assert heard.audio.first_agent_word_s == pytest.approx(made.turns[0].start, abs=0.3)
     for role in ("agent", "customer"):
         truth = sum(t.duration for t in made.turns_of(role))
@@ -402,7 +408,8 @@ def test_mono_without_pyannote_fails_alone(
         {"start": t.start, "end": t.end, "speaker": t.role, "text": t.text} for t in scenario.turns
     ]
     given = _recording(tmp_path, scenario.path, "given", "en-s-002", segments=segments)
-    fresh = Listener(ruleset, listener.asr_options)  # no diarizer cached
+    # --diarization names a pyannote pipeline (the offline default is test_real_hearing's)
+    fresh = Listener(ruleset, listener.asr_options, diarization="pyannote/x")  # none cached
     summary = judge_paths([mono, given], tmp_path / "r.jsonl", ruleset, listener=fresh)
     rows = _rows(summary.results_path)
     assert rows["mono"]["status"] == "failed"
@@ -511,8 +518,11 @@ def test_cli_run_recordings(
 ) -> None:
     monkeypatch.setitem(sys.modules, "pyannote.audio", None)
     db = f"sqlite:///{tmp_path / 'qa.db'}"
+    # random weights fail every quality check, so they are decoded once
+    # --diarization picks pyannote.audio (blocked here) for the mono call, which must fail
     args = ["run", str(cli_batch), "--out", str(tmp_path / "out"), "--db", db, "-q",
-            "--asr-model", str(model_dir)]  # fmt: skip
+            "--asr-model", str(model_dir), "--asr-decode-once",
+            "--diarization", "pyannote/speaker-diarization-community-1"]  # fmt: skip
     assert main(args) == 0
     results = tmp_path / "out" / "results.jsonl"
     rows = _rows(results)
@@ -521,6 +531,10 @@ def test_cli_run_recordings(
     assert "corrupt.wav" in rows["corrupt"]["error"]
     assert "not a readable audio file" in rows["corrupt"]["error"]
     assert rows["mono"]["status"] == "failed" and "diarization" in rows["mono"]["error"]
+    sample = _sample("en-s-002")  # a failed row keeps its sidecar's fields
+    assert (rows["mono"]["campaign"], rows["mono"]["agent_id"], rows["mono"]["team"]) == (
+        sample.campaign, sample.agent_id, sample.team)  # fmt: skip
+    assert rows["corrupt"]["campaign"] is None  # no sidecar: nothing to keep
     for call_id in ("en-s-002", "zh-s-006"):
         row = rows[call_id]
         assert row["status"] == "ok", row["error"]

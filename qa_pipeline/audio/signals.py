@@ -2,7 +2,9 @@
 speech rate, time to the agent's first word and who was still talking when the recording ended.
 
 Activity comes from voice activity per channel (stereo) or diarization turns (mono); speech
-rate from the transcribed text over talk time. Thresholds are data (rules/signals.yaml).
+rate from the transcribed text over VAD talk time, both without the regions whose words are not
+trusted (asr_suspect: lost or looping speech would deflate or inflate it). Thresholds are data
+(rules/signals.yaml).
 """
 
 from __future__ import annotations
@@ -104,14 +106,22 @@ def _overlaps(activity: Mapping[str, Sequence[SpeechRegion]], spec: SignalsFile)
     return sorted(found, key=lambda o: o.start)
 
 
+def _shared(spans: Sequence[tuple[float, float]], regions: Sequence[SpeechRegion]) -> float:
+    """Seconds of `spans` (merged) that fall inside `regions`."""
+    return sum(max(0.0, min(b, r.end) - max(a, r.start)) for a, b in spans for r in regions)
+
+
 def audio_signals(
     activity: Mapping[str, Sequence[SpeechRegion]],
     texts: Mapping[str, str],
     duration_s: float,
     language: str,
     spec: SignalsFile,
+    untrusted: Mapping[str, Sequence[SpeechRegion]] | None = None,
 ) -> AudioSignals:
-    """`activity`: speech regions per role; `texts`: everything each role said."""
+    """`activity`: speech regions per role; `texts`: what each role said in the regions whose
+    words are trusted; `untrusted`: the regions left out of `texts` (their seconds are left
+    out of the speech rate too)."""
     silences = _silences(activity, spec.min_silence_s)
     overlaps = _overlaps(activity, spec)
     talk = {role: sum(r.duration for r in _as_regions(_merge(rs))) for role, rs in activity.items()}
@@ -121,7 +131,9 @@ def audio_signals(
     roles: dict[str, RoleSignals] = {}
     for role, regions in activity.items():
         units, unit = lang.speech_units(texts.get(role, "")), lang.rate_unit
-        rate = round(units / (talk[role] / 60), 1) if talk[role] >= 5 and units else None
+        doubted = (untrusted or {}).get(role, ())
+        voiced = talk[role] - (_shared(_merge(regions), doubted) if doubted else 0.0)
+        rate = round(units / (voiced / 60), 1) if voiced >= 5 and units else None
         roles[role] = RoleSignals(
             talk_s=round(talk[role], 2),
             talk_share=round(talk[role] / total_talk, 3),

@@ -28,7 +28,7 @@ from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import content_hash, parse_bytes, read_bytes
 from qa_pipeline.ingest.limits import printable, row_call_id
 from qa_pipeline.ingest.model import Call
-from qa_pipeline.ingest.recordings import RecordingCall, Source, recording_hash
+from qa_pipeline.ingest.recordings import RecordingCall, Source, call_metadata, recording_hash
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.understand import configured_reader
 from qa_pipeline.ruleset.loader import Ruleset
@@ -257,10 +257,10 @@ def _heard_result(
     batch: _Batch, item: RecordingCall, digest: str, heard: Heard | Exception
 ) -> CallResult:
     if isinstance(heard, QAPipelineError):
-        return batch.failed(item.call_id, heard.message, item.source, digest)
+        return _failed_recording(batch, item, heard.message, digest)
     if isinstance(heard, Exception):  # a bug or a model crash must not cost the batch
         error = f"internal error while hearing: {heard.__class__.__name__}: {heard}"
-        return batch.failed(item.call_id, error, item.source, digest)
+        return _failed_recording(batch, item, error, digest)
     batch.hook("hear", heard)
     result, call = _judge_call(batch.judging, batch.version, heard.call)
     roles = result.verdict.roles.mapping if result.verdict is not None else {}
@@ -270,8 +270,20 @@ def _heard_result(
         audio=heard.audio.with_roles(roles),
         recordings=heard.recordings,
         input_warnings=heard.warnings,
-    )
+    ).with_suspects(heard.suspects)
     return batch.finish(result, call, digest, heard.review_flags)
+
+
+def _failed_recording(batch: _Batch, item: RecordingCall, error: str, digest: str) -> CallResult:
+    """A recording that could not be heard, still with its sidecar's and CDR's fields
+    (campaign, agent, team...) when they can be read, so it counts where it belongs."""
+    languages = {cid: c.language for cid, c in batch.judge.ruleset.campaigns.items()}
+    try:
+        call, _ = call_metadata(item, 0.0, languages)
+    except QAPipelineError:
+        return batch.failed(item.call_id, error, item.source, digest)
+    failed = dataclasses.replace(_result(call, batch.version, error, None), source=item.source)
+    return batch.finish(failed, None, digest)
 
 
 def run_batch(

@@ -1,4 +1,5 @@
-"""Who ended the call: from the call-detail record when it says, else from the transcript."""
+"""Who ended the call: from the call-detail record when it says, else from the audio, else
+from the transcript (whose "still speaking" reading the audio's silent end overrules)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,16 @@ def _from_transcript(ctx: CallContext, params: HangupParams) -> HangupResult:
             or text.endswith(_TRAILING)
             or _unfinished(ctx, text)
         )
+        # The audio outranks the words about the last seconds: a recording that ends in
+        # silence cut nobody off, however garbled the last words came out of ASR.
+        if cut and call.talking_at_end == ():
+            return HangupResult(
+                False,
+                "audio",
+                evidence,
+                "the recording ends in silence: the customer was not cut off, though the "
+                "transcript's last words look unfinished",
+            )
         if cut:
             return HangupResult(
                 True, "transcript", evidence, "the call ended while the customer was still speaking"

@@ -30,7 +30,9 @@ from qa_pipeline.errors import AudioFileError, UnknownCampaignError
 from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.ingest.recordings import RecordingCall, call_metadata, cdr_warnings
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.transcript.cleanup import Cleaner
 from qa_pipeline.transcript.roles import assign_roles
+from qa_pipeline.verdict.model import SuspectSpan
 
 Diarize = Callable[[Audio], Sequence[SpeakerTurn]]
 Hook = Callable[[str, object], None]
@@ -48,6 +50,7 @@ class Heard:
     review_flags: tuple[str, ...]
     recordings: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # input problems that did not stop judging
+    suspects: tuple[SuspectSpan, ...] = ()  # speech the ASR may have lost (asr_suspect)
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,12 @@ class Listener:
         self.hook: Hook = hook or _no_hook
         self.asr_options = asr or AsrOptions()
         self.models = models or load_models_config()
-        self.diarization = diarization or self.models.file.diarization.pipeline
+        # --diarization names a pyannote pipeline; without it models.yaml decides the kind
+        self.diarization = diarization
         self.vad = vad or VadSettings()
         self._languages = {cid: c.language for cid, c in ruleset.campaigns.items()}
         self._transcriber: Transcriber | None = None
+        self._cleaner = Cleaner(ruleset.cleanup)  # loops would inflate the speech rate
         self._diarizer: Diarize | None = None
 
     def asr_fingerprint(self) -> str:
@@ -117,9 +122,18 @@ class Listener:
 
     def diarizer(self) -> Diarize:
         if self._diarizer is None:
-            from qa_pipeline.diarize.pyannote import Diarizer
+            config = self.models.file.diarization
+            if self.diarization is None and config.kind == "embedding":
+                from qa_pipeline.diarize.embedding import EmbeddingDiarizer
 
-            self._diarizer = Diarizer(self.diarization, self.models.diarization_dir)
+                assert config.speaker_encoder is not None  # models.yaml is validated
+                folder = self.models.speaker_encoder_dir(config.speaker_encoder)
+                self._diarizer = EmbeddingDiarizer(folder, self.vad)
+            else:
+                from qa_pipeline.diarize.pyannote import Diarizer
+
+                source = self.diarization or config.pipeline
+                self._diarizer = Diarizer(source, self.models.diarization_dir)
         return self._diarizer
 
     def hear(self, recording: RecordingCall) -> Heard:
@@ -183,14 +197,16 @@ class Listener:
         try:
             model = self.transcriber()
             runs = transcribe_calls(
-                [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt
-            )
+                [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt,
+                self.asr_options.quality,
+            )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}
         self.hook("asr", runs)
         return {
             n: (run, AsrInfo(model.name, language, run.windows, run.speech_s, model.device,
-                             model.compute_type, run.packed_calls))
+                             model.compute_type, run.packed_calls, run.retried_regions,
+                             run.suspects))
             for (n, _), run in zip(group, runs, strict=True)
         }  # fmt: skip
 
@@ -215,9 +231,15 @@ class Listener:
             activity = {speakers[c]: list(regions[c]) for c in range(2)}
         else:
             activity = speaker_activity(turns) if turns else _segment_activity(segments)
-        texts = {who: "".join(s.text for s in segments if s.speaker == who) for who in activity}
+        untrusted = self._untrusted(asr, speakers if stereo else None)
+        texts = {
+            who: "".join(s.text for s in self._cleaner.clean(
+                dataclasses.replace(call, segments=segments))[0].segments
+                if s.speaker == who and not _inside(s, untrusted.get(who, ())))
+            for who in activity
+        }  # fmt: skip
         signals = audio_signals(
-            activity, texts, audio.duration_s, call.language, self.ruleset.signals
+            activity, texts, audio.duration_s, call.language, self.ruleset.signals, untrusted
         )
         self.hook("signals", signals)
         contradicted = (
@@ -234,7 +256,26 @@ class Listener:
             talking_at_end=None if audio.truncated else signals.talking_at_end,
         )  # fmt: skip
         legs = tuple(str(p) for p in opened.recording.legs)
-        return Heard(heard, asr, signals, flags, legs, warnings)
+        suspects = tuple(
+            SuspectSpan(speakers[s.channel] if stereo else None, s.start, s.end, s.reason)
+            for s in (asr.suspects if asr else ())
+        )
+        return Heard(heard, asr, signals, flags, legs, warnings, suspects)
+
+    @staticmethod
+    def _untrusted(
+        asr: AsrInfo | None, speakers: tuple[str, str] | None
+    ) -> dict[str, list[SpeechRegion]]:
+        """Suspect regions per speaker (stereo; a mono call's speakers are not known here, so
+        its suspects mark the transcript but leave the rate as it is)."""
+        found: dict[str, list[SpeechRegion]] = {}
+        if asr is None or speakers is None:
+            return found
+        for suspect in asr.suspects:
+            found.setdefault(speakers[suspect.channel], []).append(
+                SpeechRegion(suspect.start, suspect.end)
+            )
+        return found
 
     def _speakers(self) -> tuple[str, str]:
         """Channel 0's and channel 1's role, as configured."""
@@ -261,6 +302,10 @@ def channel_map_contradicted(
     content_agent = next(label for label, role in roles.mapping.items() if role == "agent")
     sure = roles.confidence >= ruleset.roles.channels.contradiction_confidence
     return content_agent != configured_agent and sure
+
+
+def _inside(segment: Segment, regions: Sequence[SpeechRegion]) -> bool:
+    return any(r.start < segment.end and segment.start < r.end for r in regions)
 
 
 def _segment_activity(segments: Sequence[Segment]) -> dict[str, list[SpeechRegion]]:

@@ -17,11 +17,11 @@ from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 def _severity() -> dict[str, int]:
     # Over criteria.yaml's severities (criteria, forbidden phrases, hang-up): 3 high, the sale
     # may not stand; 2 medium; 1 low, worth a look. The longest matching code prefix wins.
-    # An item decided on an unsure model reading, or a yes on a call booked as no sale, comes
-    # before what is only worth a look.
+    # An item decided on an unsure model reading, a yes on a call booked as no sale, or a
+    # transcript where the ASR may have lost speech comes before what is only worth a look.
     return {
         "low_role_confidence": 1, "model_unsure": 2, "customer_dissatisfied": 2,
-        "outcome_in_doubt": 2,
+        "outcome_in_doubt": 2, "asr_suspect": 2,
     }  # fmt: skip
 
 
@@ -35,6 +35,7 @@ class ReviewSettings:
     severity: dict[str, int] = field(default_factory=_severity)
     review_flags: tuple[str, ...] = (
         "low_role_confidence", "model_unsure", "customer_dissatisfied", "outcome_in_doubt",
+        "asr_suspect",
     )  # fmt: skip
     calibration_share: float = 0.05
     calibration_share_recent_failures: float = 0.20

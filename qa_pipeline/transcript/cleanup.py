@@ -16,6 +16,21 @@ from qa_pipeline.text.lexicon import compile_patterns
 from qa_pipeline.text.normalize import surface
 
 _PUNCT = re.compile(r"[\s，,。.！!？?、…~\-—:：;；\"'“”‘’]+")
+_WORDS = re.compile(r"[^\s，,。.！!？?、…~\-—:：;；\"“”‘’]+")  # a spaced language's tokens
+# An unspaced language's tokens: a character, or a run of Latin letters and digits (a number
+# like 1000000 is one token, never a loop of zeros).
+_CHARS = re.compile(r"[A-Za-z0-9]+|[^\s，,。.！!？?、…~\-—:：;；\"'“”‘’]")
+
+
+def _token_pattern(spaced: bool) -> re.Pattern[str]:
+    return _WORDS if spaced else _CHARS
+
+
+def _same(keys: list[str], a: int, b: int, length: int) -> bool:
+    """keys[a:a+length] == keys[b:b+length], stopping at the first difference."""
+    if b + length > len(keys):
+        return False
+    return all(keys[a + j] == keys[b + j] for j in range(length))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +56,11 @@ class Cleaner:
         self.rules = rules
         self.hallucination = compile_patterns(rules.hallucinations.patterns, False)
         loops = rules.loops
-        # A unit repeated min_repeats times (separated by spaces/punctuation), or one
-        # character repeated single_char_repeats times.
+        # A unit of at least min_unit_chars repeated min_repeats times in a row (punctuation
+        # and spaces between and inside the repeats ignored), or one character repeated
+        # single_char_repeats times; a unit may be any length (a copied prompt sentence).
         self._min_repeated_pairs = min(
             (loops.min_repeats - 1) * loops.min_unit_chars - 1, loops.single_char_repeats - 2
-        )
-        self.loop = re.compile(
-            rf"(?P<unit>[^\s，,。.！!？?][^，,。.！!？?]{{{loops.min_unit_chars - 1},15}}?)"
-            rf"(?:[\s，,。.！!？?、]*(?P=unit)){{{loops.min_repeats - 1},}}"
-            rf"|(?P<char>[^\s，,。.！!？?])(?P=char){{{loops.single_char_repeats - 1},}}"
         )
 
     def _hallucinated(self, view: str) -> bool:
@@ -80,11 +91,42 @@ class Cleaner:
     def _collapse(self, text: str, spaced: bool = False) -> str:
         if not self._may_loop(text, spaced):
             return text
+        tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _token_pattern(spaced)
+                  .finditer(text)]  # fmt: skip
+        keys = [t[0] for t in tokens]
+        pieces: list[str] = []
+        kept_to = 0  # text before this offset is settled
+        i = 0
+        while i < len(keys):
+            found = self._loop_at(keys, i)
+            if found is None:
+                i += 1
+                continue
+            unit, repeats = found
+            pieces.append(text[kept_to : tokens[i + unit - 1][2]])  # up to the first unit
+            kept_to = tokens[i + unit * repeats - 1][2]  # skip the repeats
+            i += unit * repeats
+        return "".join(pieces) + text[kept_to:]
 
-        def one(match: re.Match[str]) -> str:
-            return match.group("unit") or match.group("char")
-
-        return self.loop.sub(one, text)
+    def _loop_at(self, keys: list[str], i: int) -> tuple[int, int] | None:
+        """The unit length (in tokens) and repeats of the longest loop starting at token i."""
+        loops = self.rules.loops
+        fewest = min(loops.min_repeats, loops.single_char_repeats)
+        best: tuple[int, int] | None = None
+        for unit in range(1, (len(keys) - i) // fewest + 1):
+            # cheap: every repeat of a loop starts with the unit's first token
+            if any(keys[i + k * unit] != keys[i] for k in range(1, fewest)):
+                continue
+            repeats = 1
+            while _same(keys, i, i + unit * repeats, unit):
+                repeats += 1
+            chars = sum(len(k) for k in keys[i : i + unit])
+            if chars < loops.min_unit_chars and chars != 1:
+                continue
+            needed = loops.single_char_repeats if chars == 1 else loops.min_repeats
+            if repeats >= needed and (best is None or unit * repeats > best[0] * best[1]):
+                best = (unit, repeats)
+        return best
 
     def clean(self, call: Call) -> tuple[Call, CleanupReport]:
         lang = get_language(call.language)

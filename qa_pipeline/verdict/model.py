@@ -98,12 +98,43 @@ class ScriptResult:
 
 @dataclass(frozen=True, slots=True)
 class TranscriptLine:
-    """A segment as judged: after cleanup, with its role."""
+    """A segment as judged: after cleanup, with its role. `asr_suspect` says why the ASR may
+    have lost or misheard speech here (a line with no text: speech it heard nothing in)."""
 
     start: float
     end: float
     role: str
     text: str
+    asr_suspect: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectSpan:
+    """Speech the ASR may have lost: whose (None: anyone's, a mono call), when, and why."""
+
+    speaker: str | None
+    start: float
+    end: float
+    reason: str
+
+
+def mark_suspects(
+    lines: tuple[TranscriptLine, ...], spans: tuple[SuspectSpan, ...]
+) -> tuple[TranscriptLine, ...]:
+    """`lines` with `asr_suspect` set where a span overlaps them; a span that overlaps no
+    line of its speaker becomes a line of its own, without text, so the loss shows."""
+    marked = list(lines)
+    extra: list[TranscriptLine] = []
+    for span in spans:
+        hit = False
+        for n, line in enumerate(marked):
+            mine = span.speaker is None or line.role == span.speaker
+            if mine and line.start < span.end and span.start < line.end:
+                marked[n] = dataclasses.replace(line, asr_suspect=span.reason)
+                hit = True
+        if not hit:
+            extra.append(TranscriptLine(span.start, span.end, span.speaker or "", "", span.reason))
+    return tuple(sorted([*marked, *extra], key=lambda line: (line.start, line.end)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +236,16 @@ class CallResult:
     @property
     def review_flags(self) -> tuple[str, ...]:
         return self.verdict.review_flags if self.verdict else ()
+
+    def with_suspects(self, spans: tuple[SuspectSpan, ...]) -> CallResult:
+        """The result with its transcript marked where the ASR may have lost speech, and the
+        review flag `asr_suspect` (a person listens there)."""
+        if self.verdict is None or not spans:
+            return self
+        verdict = dataclasses.replace(
+            self.verdict, transcript=mark_suspects(self.verdict.transcript, spans)
+        )
+        return dataclasses.replace(self, verdict=verdict).flagged("asr_suspect")
 
     def flagged(self, *flags: str) -> CallResult:
         """The result with review flags added (a judged call only: a failed one has none)."""
