@@ -27,8 +27,8 @@ import logging
 import os
 import shutil
 import socket
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,7 +52,7 @@ from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.recordings import RecordingCall, Source
 from qa_pipeline.judging.judge import load_rules_cached
 from qa_pipeline.scorecards.persist import rebuild
-from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.db import Engine, connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.tasks.lists import read_do_not_call
 from qa_pipeline.verdict.digest import Digest, digest, markdown, merge
@@ -111,6 +111,17 @@ def _no_hook(step: str, artifact: object) -> None:
     return None
 
 
+@contextmanager
+def _database(db_url: str | None) -> Iterator[Engine]:
+    """The database for one task, its pooled connections closed when the task ends: a worker
+    runs chunk after chunk, and each chunk's would otherwise stay open until garbage-collected."""
+    engine = connect(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     """The run's logger (its lines reach the Prefect server), or a plain one for a chunk
     called outside a flow run (`judge_chunk.fn`)."""
@@ -153,15 +164,16 @@ def judge_chunk(
     _announce(sources, Path(results_path))
     report = load_hook(hook) if hook else _no_hook
     ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
-    store = Store(connect(db_url))
     do_not_call = read_do_not_call(Path(dnc)) if dnc else frozenset()
     listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization, hook=report)
-    hearing = hears(sources)
     # A chunk with recordings takes a slot of the "asr" global concurrency limit (create it
     # with `prefect gcl create asr --limit N`, N = GPUs); transcript-only chunks never wait.
-    with concurrency(ASR_LIMIT, occupy=1) if hearing else nullcontext():
+    with (
+        _database(db_url) as engine,
+        concurrency(ASR_LIMIT, occupy=1) if hears(sources) else nullcontext(),
+    ):
         summary = judge_paths(
-            sources, Path(results_path), ruleset, report, store, do_not_call, listener
+            sources, Path(results_path), ruleset, report, Store(engine), do_not_call, listener
         )  # fmt: skip
     # Read back once here, while the file is warm in the page cache, instead of once for the
     # scorecard dates and once more for the summary.
@@ -170,7 +182,8 @@ def judge_chunk(
 
 @task(persist_result=False)
 def rebuild_scorecards(db_url: str | None, dates: list[str]) -> int:
-    return rebuild(connect(db_url), dates)
+    with _database(db_url) as engine:
+        return rebuild(engine, dates)
 
 
 @task(persist_result=False)

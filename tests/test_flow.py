@@ -162,3 +162,14 @@ def test_chunk_hook_is_named_by_text(tmp_path: Path) -> None:
     with pytest.raises(OptionsError):
         judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, None, None, hook="nope:f")
     assert not (tmp_path / "c.jsonl").exists()
+
+
+def test_local_cluster_workers_hold_the_asr_resource() -> None:
+    """`--dask-local N --asr-resource asr`: every local worker may hear, else chunks with
+    recordings would wait for a worker that never comes."""
+    from flows.dask_runner import runner
+
+    assert runner(None, 3, "asr").cluster_kwargs == {
+        "n_workers": 3, "threads_per_worker": 1, "resources": {"asr": 1},
+    }  # fmt: skip
+    assert "resources" not in runner(None, 2, None).cluster_kwargs

@@ -59,7 +59,9 @@ def cluster() -> Iterator[Client]:
         "hear": {"cls": Nanny, "options": options | {"resources": {ASR: 1}}},
         "judge": {"cls": Nanny, "options": options},
     }
-    scheduler = {"cls": Scheduler, "options": {"dashboard": False, "host": "127.0.0.1"}}
+    # a free port should a dashboard start anyway: 8787 may be another cluster's on this machine
+    scheduler_options = {"dashboard": False, "dashboard_address": ":0", "host": "127.0.0.1"}
+    scheduler = {"cls": Scheduler, "options": scheduler_options}
     with SpecCluster(workers=workers, scheduler=scheduler) as spec, Client(spec) as client:
         client.wait_for_workers(2)
         yield client
