@@ -5,6 +5,9 @@ callbacks created, and a summary published as Prefect artifacts.
         [--rules rules/] [--chunk-size 500] [--dask-address tcp://host:8786 | --dask-local N]
         [--asr-resource asr] [--chunk-hook package.module:function]
 
+Scheduled runs import this module afresh: with QA_PIPELINE_DASK_ADDRESS set in their
+environment they run on that Dask scheduler.
+
 The batch of a day is the folder INPUT_ROOT/YYYY-MM-DD. Each chunk is one Prefect task running
 the same code path as `qa-pipeline run` (`qa_pipeline.batch.run.judge_paths`): per-task overhead is
 real, so a task judges hundreds of calls, not one. Only I/O steps retry; judging is idempotent
@@ -211,9 +214,18 @@ def _concatenate(parts: list[str], target: Path) -> None:
 # judging is CPU-bound under one GIL and SQLite takes one writer at a time, so chunks in
 # parallel threads only contend. (The cast: Prefect types TaskRunner as invariant.)
 IN_SEQUENCE = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=1))
+# A deployment's runs load this module afresh (`flows.deploy`, `prefect deploy`), so a runner
+# given in code does not reach them: the environment of the process that runs them does.
+DASK_ADDRESS = "QA_PIPELINE_DASK_ADDRESS"
 
 
-@flow(name="nightly-qa", log_prints=True, task_runner=IN_SEQUENCE)
+def default_runner() -> Any:
+    """On the Dask scheduler at $QA_PIPELINE_DASK_ADDRESS, else one chunk after another."""
+    address = os.environ.get(DASK_ADDRESS)
+    return runner(address, None, None) if address else IN_SEQUENCE
+
+
+@flow(name="nightly-qa", log_prints=True, task_runner=default_runner())
 def nightly_qa(
     input_root: str,
     date: str | None = None,
