@@ -18,8 +18,13 @@ def runner(address: str | None, local_workers: int | None, asr_resource: str | N
     """A task runner for the cluster at `address`, or for a local cluster of `local_workers`
     processes (one thread each; each holds `asr_resource`, else no chunk could hear)."""
     MissingExtraError.check("prefect_dask", "dask", "The Dask task runner (--dask-*)")
+    import dask
     from prefect_dask.task_runners import DaskTaskRunner
 
+    # Local workers that may have children: each call is judged in a forked worker process
+    # within its time budget (--call-budget). Remote workers need
+    # DASK_DISTRIBUTED__WORKER__DAEMON=False in their environment (README).
+    dask.config.set({"distributed.worker.daemon": False})
     if address:
         return DaskTaskRunner(address=address)
     kwargs: dict[str, Any] = {"n_workers": local_workers, "threads_per_worker": 1}

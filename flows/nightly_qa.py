@@ -6,6 +6,9 @@ callbacks created, and a summary published as Prefect artifacts.
         [--dask-address tcp://host:8786 | --dask-local N] [--asr-resource asr]
         [--chunk-hook package.module:function]
 
+Scheduled runs import this module afresh: with QA_PIPELINE_DASK_ADDRESS set in their
+environment they run on that Dask scheduler.
+
 The batch of a day is the folder INPUT_ROOT/YYYY-MM-DD. Each chunk is one Prefect task running
 the same code path as `qa-pipeline run` (`qa_pipeline.batch.run.judge_paths`): per-task overhead is
 real, so a task judges hundreds of calls, not one. Only I/O steps retry; judging is idempotent
@@ -29,8 +32,8 @@ import logging
 import os
 import shutil
 import socket
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,7 +59,7 @@ from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.recordings import RecordingCall, Source
 from qa_pipeline.judging.judge import load_rules_cached
 from qa_pipeline.scorecards.persist import rebuild
-from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.db import Engine, connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.tasks.lists import do_not_call_list
 from qa_pipeline.verdict.digest import Digest, call_link, digest, markdown, merge
@@ -115,6 +118,17 @@ def _no_hook(step: str, artifact: object) -> None:
     return None
 
 
+@contextmanager
+def _database(db_url: str | None) -> Iterator[Engine]:
+    """The database for one task, its pooled connections closed when the task ends: a worker
+    runs chunk after chunk, and each chunk's would otherwise stay open until garbage-collected."""
+    engine = connect(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     """The run's logger (its lines reach the Prefect server), or a plain one for a chunk
     called outside a flow run (`judge_chunk.fn`)."""
@@ -159,15 +173,16 @@ def judge_chunk(
     _announce(sources, Path(results_path))
     report = load_hook(hook) if hook else _no_hook
     ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
-    store = Store(connect(db_url))
     do_not_call = do_not_call_list(Path(dnc) if dnc else None)  # as `qa-pipeline run` reads it
     listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization, hook=report)
-    hearing = hears(sources)
     # A chunk with recordings takes a slot of the "asr" global concurrency limit (create it
     # with `prefect gcl create asr --limit N`, N = GPUs); transcript-only chunks never wait.
-    with concurrency(ASR_LIMIT, occupy=1) if hearing else nullcontext():
+    with (
+        _database(db_url) as engine,
+        concurrency(ASR_LIMIT, occupy=1) if hears(sources) else nullcontext(),
+    ):
         summary = judge_paths(
-            sources, Path(results_path), ruleset, report, store, do_not_call, listener,
+            sources, Path(results_path), ruleset, report, Store(engine), do_not_call, listener,
             call_budget_s=call_budget_s,
         )  # fmt: skip
     # Read back once here, while the file is warm in the page cache, instead of once for the
@@ -177,7 +192,8 @@ def judge_chunk(
 
 @task(persist_result=False)
 def rebuild_scorecards(db_url: str | None, dates: list[str]) -> int:
-    return rebuild(connect(db_url), dates)
+    with _database(db_url) as engine:
+        return rebuild(engine, dates)
 
 
 @task(persist_result=False)
@@ -210,9 +226,18 @@ def _concatenate(parts: list[str], target: Path) -> None:
 # judging is CPU-bound under one GIL and SQLite takes one writer at a time, so chunks in
 # parallel threads only contend. (The cast: Prefect types TaskRunner as invariant.)
 IN_SEQUENCE = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=1))
+# A deployment's runs load this module afresh (`flows.deploy`, `prefect deploy`), so a runner
+# given in code does not reach them: the environment of the process that runs them does.
+DASK_ADDRESS = "QA_PIPELINE_DASK_ADDRESS"
 
 
-@flow(name="nightly-qa", log_prints=True, task_runner=IN_SEQUENCE)
+def default_runner() -> Any:
+    """On the Dask scheduler at $QA_PIPELINE_DASK_ADDRESS, else one chunk after another."""
+    address = os.environ.get(DASK_ADDRESS)
+    return runner(address, None, None) if address else IN_SEQUENCE
+
+
+@flow(name="nightly-qa", log_prints=True, task_runner=default_runner())
 def nightly_qa(
     input_root: str,
     date: str | None = None,

@@ -207,3 +207,35 @@ def test_chunk_hook_is_named_by_text(tmp_path: Path) -> None:
     with pytest.raises(OptionsError):
         judge_chunk.fn(paths, str(tmp_path / "c.jsonl"), None, None, None, hook="nope:f")
     assert not (tmp_path / "c.jsonl").exists()
+
+
+def test_local_cluster_workers_hold_the_asr_resource() -> None:
+    """`--dask-local N --asr-resource asr`: every local worker may hear, else chunks with
+    recordings would wait for a worker that never comes."""
+    from flows.dask_runner import runner
+
+    assert runner(None, 3, "asr").cluster_kwargs == {
+        "n_workers": 3, "threads_per_worker": 1, "resources": {"asr": 1},
+    }  # fmt: skip
+    assert "resources" not in runner(None, 2, None).cluster_kwargs
+
+
+def test_deployments_find_the_cluster_in_the_environment() -> None:
+    """A deployment's run imports the flow afresh: QA_PIPELINE_DASK_ADDRESS puts it on Dask."""
+    import subprocess
+    import sys
+
+    code = (
+        "from flows.nightly_qa import nightly_qa as f; r = f.task_runner; "
+        "print(type(r).__name__, getattr(r, 'address', None))"
+    )
+    for env, printed in (
+        ({"QA_PIPELINE_DASK_ADDRESS": "tcp://sched:8786"}, "DaskTaskRunner tcp://sched:8786"),
+        ({}, "ThreadPoolTaskRunner None"),
+    ):
+        base = {k: v for k, v in os.environ.items() if k != "QA_PIPELINE_DASK_ADDRESS"}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=base | env, cwd=ROOT, capture_output=True,
+            text=True, check=True,
+        )  # fmt: skip
+        assert done.stdout.strip().splitlines()[-1] == printed

@@ -24,6 +24,7 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
 # The workers inherit the environment when the cluster starts: where the drills' files are.
 os.environ["QA_PIPELINE_DRILLS"] = tempfile.mkdtemp(prefix="qa-dask-drills-")
 
+import dask
 from distributed import Client, Nanny, Scheduler, SpecCluster
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
@@ -59,8 +60,15 @@ def cluster() -> Iterator[Client]:
         "hear": {"cls": Nanny, "options": options | {"resources": {ASR: 1}}},
         "judge": {"cls": Nanny, "options": options},
     }
-    scheduler = {"cls": Scheduler, "options": {"dashboard": False, "host": "127.0.0.1"}}
-    with SpecCluster(workers=workers, scheduler=scheduler) as spec, Client(spec) as client:
+    # a free port should a dashboard start anyway: 8787 may be another cluster's on this machine
+    scheduler_options = {"dashboard": False, "dashboard_address": ":0", "host": "127.0.0.1"}
+    scheduler = {"cls": Scheduler, "options": scheduler_options}
+    # Workers that may have children: each call is judged in a forked worker (--call-budget).
+    with (
+        dask.config.set({"distributed.worker.daemon": False}),
+        SpecCluster(workers=workers, scheduler=scheduler) as spec,
+        Client(spec) as client,
+    ):
         client.wait_for_workers(2)
         yield client
 
@@ -169,6 +177,17 @@ def _spans() -> list[tuple[int, float, float]]:
     return [(int(p), float(a), float(b)) for p, a, b in (line.split() for line in lines)]
 
 
+def _task_runs(flow_run_id: str) -> list[tuple[str, str]]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return [(run.name, run.state_type.value if run.state_type else "") for run in runs]
+
+
 def _flow_logs(flow_run_id: str) -> list[str]:
     from prefect import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
@@ -222,6 +241,11 @@ def test_killed_worker_costs_nothing(
         assert _dump(db) == sequential.stored  # nothing lost, nothing twice
     assert (DRILLS / "kill-at.fired").exists()
     assert _worker_pids(cluster).items() != before.items()  # one worker is a new process
+    # Dask ran the lost chunk's task run again under its id: Prefect shows 9 chunks, each
+    # Completed, and the retry in the flow run's logs.
+    runs = _task_runs(str(state.state_details.flow_run_id))
+    assert sum(name.startswith("judge_chunk") for name, _ in runs) == 9
+    assert all(kind == "COMPLETED" for _, kind in runs), runs
     logs = _flow_logs(str(state.state_details.flow_run_id))
     assert any("an earlier attempt stopped midway" in m and "chunk-0006" in m for m in logs), logs
 

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from qa_pipeline.errors import CallTimeoutError, JudgingProcessError, QAPipelineError
+from qa_pipeline.errors import (
+    CallTimeoutError,
+    JudgingProcessError,
+    OptionsError,
+    QAPipelineError,
+)
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.judging.judge import STEPS, Judge
 from qa_pipeline.storage.repository import Store
@@ -118,6 +123,13 @@ class BudgetedJudge:
     def _start(self) -> Connection:
         if self._connection is None or self._worker is None or not self._worker.is_alive():
             self.close()
+            if multiprocessing.current_process().daemon:
+                raise OptionsError(
+                    "--call-budget judges each call in a worker process, and this process may "
+                    "not start one (a daemonic process, such as a Dask worker started with "
+                    "its default daemon=True): start Dask workers with "
+                    "DASK_DISTRIBUTED__WORKER__DAEMON=False, or give a call budget of 0"
+                )
             context = multiprocessing.get_context("fork")  # shares the loaded rules and models
             ours, theirs = context.Pipe()
             worker = context.Process(
