@@ -62,7 +62,7 @@ def window_problem(reading: Reading, gate: QualityGate, spaced: bool) -> str | N
     if reading.avg_logprob < gate.min_avg_logprob:
         if reading.no_speech_prob > gate.max_no_speech_prob:
             return f"decoded as silence (no-speech probability {reading.no_speech_prob:.2f})"
-        return f"low confidence (average log-probability {reading.avg_logprob:.2f})"
+        return f"low confidence (average log-probability {reading.avg_logprob:.1f})"
     return _rate_problem(reading, gate, spaced)
 
 

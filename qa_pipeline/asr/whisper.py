@@ -65,6 +65,7 @@ class Decoded:
 # A window the batched pipeline returned nothing for: no words, and figures that fail it.
 NOTHING = Decoded((), "", 0.0, 1.0, 1.0)
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+REGION_SEED = 20261205
 MAX_NEW_TOKENS = 224  # with the 4-token start, within Whisper's 448 positions
 
 
@@ -160,7 +161,12 @@ class Transcriber:
             word_timestamps=True,
             vad_filter=False,
         )
-        parts = list(segments)
+        import ctranslate2
+
+        # The ladder samples above temperature 0: seeded per region, the same audio is heard
+        # the same way whichever worker, chunk or order decodes it (reruns stay idempotent).
+        ctranslate2.set_random_seed(REGION_SEED)
+        parts = list(segments)  # decoding happens here, as the segments are drawn
         return _joined(parts) if parts else NOTHING
 
 
