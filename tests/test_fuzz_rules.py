@@ -8,6 +8,7 @@ import random
 import shutil
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ def _edit(text: str, rng: random.Random) -> str:
     return text
 
 
+@pytest.mark.slow  # a dozen batches or rule loads: seconds
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), target=st.sampled_from(TARGETS))
 def test_a_mangled_rule_file_is_reported_never_a_crash(
