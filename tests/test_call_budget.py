@@ -102,3 +102,5 @@ def test_a_killed_batch_leaves_no_lock_behind_in_its_worker(tmp_path: Path) -> N
     process.wait()
     summary = run_batch(SAMPLES, out, load_rules(), understand=False, call_budget_s=None)
     assert summary.calls == 10
+    workers = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True)
+    assert workers.stdout == "", "the worker outlived its batch"

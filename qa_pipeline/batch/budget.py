@@ -19,6 +19,7 @@ from qa_pipeline.errors import CallTimeoutError, JudgingProcessError, QAPipeline
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.judging.judge import STEPS, Judge
 from qa_pipeline.storage.repository import Store
+from qa_pipeline.text.backtracking import die_with_parent
 from qa_pipeline.verdict.model import CallVerdict
 
 DEFAULT_CALL_BUDGET_S = 60.0  # a call judges in well under a second; models load in seconds
@@ -43,6 +44,7 @@ def _stage(at: int) -> str:
 def _serve(connection: Connection, judge: Judge, store: Store | None, at: c_byte) -> None:
     """The worker: judge each call received, keeping the step it is in in shared memory (no
     message per step: the parent reads it only when it stops a call)."""
+    die_with_parent()
     if store is not None:
         store.after_fork()
     report = judge.hook

@@ -17,7 +17,10 @@ ReDoS detector or the `regex` module.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
@@ -36,6 +39,7 @@ LIMIT_S = 0.5  # per pattern, for all its texts; a safe pattern needs well under
 CONFIRM_S = 5.0  # a pattern over LIMIT_S is tried again alone, this long
 STARTUP_S = 60.0  # for a worker to start on a busy machine
 _FAIL = "\x00"  # what no rule pattern expects, ending every text
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _char(op: Any, av: Any) -> str:
@@ -120,9 +124,22 @@ def probes(pattern: str) -> list[str]:
         return []
 
 
+def die_with_parent() -> None:
+    """In a forked worker: be killed when the process that forked it dies (Linux), so a worker
+    stuck in a match or a call does not run on, orphaned, for minutes."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker ends when it next reads its pipe
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _try(connection: Connection, cases: Sequence[tuple[str, list[str]]]) -> None:
     import re
 
+    die_with_parent()
     connection.send(-1)  # started: the time limits run from here, not from the fork
     for index, (pattern, texts) in enumerate(cases):
         compiled = re.compile(pattern)
