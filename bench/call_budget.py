@@ -19,6 +19,9 @@ import json
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,35 +58,60 @@ def overhead(calls: int, rounds: int, understand: bool) -> None:
 
 
 def nightly(count: int, pg: str | None) -> None:
+    from testing.bad_calls import BAD_CALLS, write_batch
+
+    samples = ROOT / "samples" / "calls"
+    copies = max(1, -(-count // 10 // len(BAD_CALLS)))  # enough rounds for 10% bad
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "calls"
+        bad = write_batch(samples, folder, copies)
+        for name in bad[count // 10 :]:  # exactly 10% bad
+            path = folder / f"{name}.json"
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        bad = bad[: count // 10]
+        _top_up(folder, samples, count - len(list(folder.iterdir())))
+        urls = {"sqlite": f"sqlite:///{tmp}/qa.db"} | ({"postgresql": pg} if pg else {})
+        for name, url in urls.items():
+            with _schema(url) as fresh:
+                _nightly_on(name, fresh, folder, Path(tmp), len(bad))
+
+
+@contextmanager
+def _schema(url: str) -> Iterator[str]:
+    """`url` itself for SQLite; for PostgreSQL a fresh schema in it, dropped afterwards."""
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f"create schema {schema}"))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"drop schema {schema} cascade"))
+
+
+def _nightly_on(name: str, url: str, folder: Path, tmp: Path, bad: int) -> None:
     from qa_pipeline.batch.run import run_batch
     from qa_pipeline.judging.judge import load_rules_cached
     from qa_pipeline.storage.db import connect
     from qa_pipeline.storage.repository import Store
-    from testing.bad_calls import BAD_CALLS, write_batch
 
-    samples = ROOT / "samples" / "calls"
-    goods = len(list(samples.glob("*.json")))
-    per_round = goods + len(BAD_CALLS)
-    copies = max(1, round(count * 0.1 / len(BAD_CALLS)))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "calls"
-        bad = write_batch(samples, folder, copies)
-        _top_up(folder, samples, count - copies * per_round)
-        urls = {"sqlite": f"sqlite:///{tmp}/qa.db"} | ({"postgresql": pg} if pg else {})
-        for name, url in urls.items():
-            started = time.perf_counter()
-            summary = run_batch(
-                folder, Path(tmp) / name, load_rules_cached(), store=Store(connect(url))
-            )
-            seconds = time.perf_counter() - started
-            rows = [json.loads(line) for line in summary.results_path.open(encoding="utf-8")]
-            failed = [r for r in rows if r["status"] == "failed"]
-            named = sum(Path(r["source"]).name in (r["error"] or "") for r in failed)
-            print(
-                f"{name}: {len(list(folder.iterdir()))} inputs ({len(bad)} bad) -> {len(rows)} "
-                f"rows, {len(rows) - len(failed)} judged, {len(failed)} failed, {named} failed "
-                f"rows naming their file, in {seconds:.1f}s"
-            )
+    started = time.perf_counter()
+    summary = run_batch(folder, tmp / name, load_rules_cached(), store=Store(connect(url)))
+    seconds = time.perf_counter() - started
+    rows = [json.loads(line) for line in summary.results_path.open(encoding="utf-8")]
+    failed = [r for r in rows if r["status"] == "failed"]
+    named = sum(Path(r["source"]).name in (r["error"] or "") for r in failed)
+    print(
+        f"{name}: {len(list(folder.iterdir()))} inputs ({bad} bad) -> {len(rows)} "
+        f"rows, {len(rows) - len(failed)} judged, {len(failed)} failed, {named} failed "
+        f"rows naming their file, in {seconds:.1f}s"
+    )
 
 
 def _top_up(folder: Path, samples: Path, count: int) -> None:

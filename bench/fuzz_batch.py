@@ -5,6 +5,11 @@ rows that are not strict JSON, failed rows not naming their file, internal error
 per call), calls stopped by the time budget, verdicts added by the rerun, seconds.
 
     python bench/fuzz_batch.py [--files 3000] [--seed 15] [--pg postgresql+psycopg://...]
+                               [--understand]
+
+Without --understand the calls are judged by the rules alone: the fuzz is about the batch, and
+the understanding stage encodes every sentence of a 3,000-segment file (minutes of CPU each;
+the time budget stops them, which --understand then counts).
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ def _verdicts(url: str) -> int:
         return int(connection.execute(select(func.count()).select_from(VerdictRow)).scalar_one())
 
 
-def measure(name: str, url: str, folder: Path, out: Path) -> None:
+def measure(name: str, url: str, folder: Path, out: Path, understand: bool) -> None:
     from qa_pipeline.batch.run import run_batch
     from qa_pipeline.judging.judge import load_rules_cached
     from qa_pipeline.storage.db import connect
@@ -67,7 +72,9 @@ def measure(name: str, url: str, folder: Path, out: Path) -> None:
     counts: Counter[str] = Counter()
     started = time.perf_counter()
     try:
-        summary = run_batch(folder, out, load_rules_cached(), store=Store(connect(url)))
+        summary = run_batch(
+            folder, out, load_rules_cached(), store=Store(connect(url)), understand=understand
+        )
     except Exception as exc:  # what must not happen: count it, say what it was
         print(f"{name}: batch aborted: {exc.__class__.__name__}: {exc}")
         return
@@ -86,7 +93,7 @@ def measure(name: str, url: str, folder: Path, out: Path) -> None:
         counts["stopped by the time budget"] += "time budget" in error
     before = _verdicts(url)
     run_batch(folder, out.with_name(out.name + "-again"), load_rules_cached(),
-              store=Store(connect(url)))  # fmt: skip
+              store=Store(connect(url)), understand=understand)  # fmt: skip
     print(
         f"{name}: {inputs} inputs -> {counts['rows']} rows ({counts['ok']} judged, "
         f"{counts['failed']} failed); 0 batch aborts; not strict JSON {counts['not strict JSON']}; "
@@ -102,11 +109,12 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--pg", help="also on this PostgreSQL URL (a fresh schema in it)")
+    parser.add_argument("--understand", action="store_true", help="with the understanding stage")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "calls"
         _write(folder, args.files, args.seed)
-        measure("sqlite", f"sqlite:///{tmp}/qa.db", folder, Path(tmp) / "sqlite")
+        measure("sqlite", f"sqlite:///{tmp}/qa.db", folder, Path(tmp) / "sqlite", args.understand)
         if args.pg:
             from sqlalchemy import create_engine, text
 
@@ -116,7 +124,7 @@ def main() -> None:
                 connection.execute(text(f"create schema {schema}"))
             try:
                 url = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3D{schema}"
-                measure("postgresql", url, folder, Path(tmp) / "postgresql")
+                measure("postgresql", url, folder, Path(tmp) / "postgresql", args.understand)
             finally:
                 with admin.begin() as connection:
                     connection.execute(text(f"drop schema {schema} cascade"))

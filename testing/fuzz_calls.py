@@ -2,7 +2,7 @@
 tester and ASR output have broken the batch (wrong types, hostile strings, NULs, unpaired
 surrogates, huge and non-finite numbers, deep nesting, truncation, stray bytes, Mandarin text
 then Latin letters, long digit runs), driven by a `random.Random` so a seed or Hypothesis picks
-them. Every file stays small (a few kB to about 0.3 MB), so a batch of them judges in seconds."""
+them. Every file stays small (a few kB to about 0.5 MB), so a batch of them judges in seconds."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ HOSTILE: tuple[Any, ...] = (
 TOP_KEYS = ("call_id", "campaign", "language", "agent_id", "team", "customer_number",
             "started_at", "duration_s", "hangup_by", "segments", "revisit_of")  # fmt: skip
 SEGMENT_KEYS = ("start", "end", "speaker", "text")
+MAX_SEGMENTS = 3000  # however often segments are repeated: files stay under about 0.5 MB
 
 Mutation = Callable[[dict[str, Any], random.Random], Any]
 
@@ -57,7 +58,7 @@ def _unknown(call: dict[str, Any], rng: random.Random) -> Any:
 
 
 def _many_segments(call: dict[str, Any], rng: random.Random) -> Any:
-    call["segments"] = _segments(call) * rng.randint(20, 200)
+    call["segments"] = (_segments(call) * rng.randint(20, 200))[:MAX_SEGMENTS]
     return call
 
 

@@ -7,10 +7,15 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from qa_pipeline.batch.run import Hook, run_batch
+from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.verdict.model import CallResult
 from qa_pipeline.verdict.serialize import read_results
@@ -72,3 +77,30 @@ def test_the_budget_is_a_run_and_rejudge_option(tmp_path: Path) -> None:
     assert main(["rejudge", "--db", db, "--call-budget", "5"]) == 0
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "--call-budget SECONDS" in readme and "call_budget_s" in readme
+
+
+@pytest.mark.slow  # a process killed mid-call, then a rerun: seconds
+def test_a_killed_batch_leaves_no_lock_behind_in_its_worker(tmp_path: Path) -> None:
+    """Killed while its worker is stuck in a call, a batch must not leave the worker holding
+    the out folder's lock: the rerun starts at once instead of failing with E041."""
+    out = tmp_path / "out"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from qa_pipeline.batch.run import run_batch\n"
+        "from qa_pipeline.judging.judge import load_rules\n"
+        "def hook(step, artifact):\n"
+        "    if step == 'context':\n"
+        "        print('stuck', flush=True)\n"
+        "        time.sleep(60)\n"
+        f"run_batch(Path({str(SAMPLES)!r}), Path({str(out)!r}), load_rules(), hook,"
+        " understand=False, call_budget_s=120)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout is not None and process.stdout.readline().strip() == b"stuck"
+    process.kill()
+    process.wait()
+    summary = run_batch(SAMPLES, out, load_rules(), understand=False, call_budget_s=None)
+    assert summary.calls == 10
+    workers = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True)
+    assert workers.stdout == "", "the worker outlived its batch"

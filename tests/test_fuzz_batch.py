@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ def _strict(line: str) -> dict[str, Any]:
     return row
 
 
+@pytest.mark.slow  # a dozen batches or rule loads: seconds
 @settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_fuzzed_files_each_get_one_row(seed: int, tmp_path_factory: Any) -> None:

@@ -77,7 +77,7 @@ def test_duplicate_call_ids_flagged(tmp_path: Path, ruleset: Ruleset) -> None:
         for x in run_batch(folder, tmp_path / "o", ruleset).results_path.read_text().splitlines()
     ]
     assert [r["status"] for r in rows] == ["ok", "failed"]
-    assert "duplicate call_id" in rows[1]["error"]
+    assert "duplicate call_id" in rows[1]["error"] and "b.json" in rows[1]["error"]
 
 
 def test_result_row_shape(tmp_path: Path, ruleset: Ruleset) -> None:

@@ -9,11 +9,7 @@ models already loaded; only the call goes to it and only the verdict comes back
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
-import os
-import signal
-import sys
 from ctypes import c_byte
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -28,9 +24,9 @@ from qa_pipeline.errors import (
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.judging.judge import STEPS, Judge
 from qa_pipeline.storage.repository import Store
+from qa_pipeline.text.backtracking import die_with_parent
 from qa_pipeline.verdict.model import CallVerdict
 
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 Judged = CallVerdict | str  # a verdict, or why there is none (the failed row's error)
 
 
@@ -48,28 +44,16 @@ def _stage(at: int) -> str:
     return STEPS[at] if at < len(STEPS) else "returning the verdict"
 
 
-def _die_with(parent: int) -> None:
-    """A worker dies with its batch's process, even one killed with -9 mid-call: a forked
-    worker holds copies of the batch's open files, the out folder's lock among them, and a
-    rerun must not find the lock taken by an orphan (Linux; elsewhere the worker ends on EOF)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the batch died before the line above took effect
-        os._exit(1)
-
-
 def _serve(
     connection: Connection,
     parents_end: Connection,
-    parent: int,
     judge: Judge,
     store: Store | None,
     at: c_byte,
 ) -> None:
     """The worker: judge each call received, keeping the step it is in in shared memory (no
     message per step: the parent reads it only when it stops a call)."""
-    _die_with(parent)
+    die_with_parent()
     parents_end.close()  # the fork's copy; with it open, the batch's death would never be EOF
     if store is not None:
         store.after_fork()
@@ -134,7 +118,7 @@ class BudgetedJudge:
             ours, theirs = context.Pipe()
             worker = context.Process(
                 target=_serve,
-                args=(theirs, ours, os.getpid(), self.judge, self.store, self._at),
+                args=(theirs, ours, self.judge, self.store, self._at),
                 daemon=True,
             )
             worker.start()

@@ -10,11 +10,26 @@ import fcntl
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
 from qa_pipeline.errors import OutputBusyError
+
+_HELD: set[int] = set()  # descriptors of the results locks this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """A forked worker (the time budget's) closes its copies of the lock descriptors: flock
+    locks belong to the open file, so a worker still busy with a call would otherwise keep the
+    folder locked after its batch process was killed, and refuse the rerun."""
+    for fd in _HELD:
+        with suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
 
 
 @contextmanager
@@ -30,7 +45,11 @@ def _locked(final: Path) -> Iterator[None]:
         lock.truncate()
         lock.write(f"{os.getpid()}\n")
         lock.flush()
-        yield  # the lock goes with the file's closing, or with the process when it is killed
+        _HELD.add(lock.fileno())
+        try:
+            yield  # the lock goes with the file's closing, or with the process when it is killed
+        finally:
+            _HELD.discard(lock.fileno())
 
 
 def leftover_partials(final: Path) -> list[Path]:

@@ -164,7 +164,7 @@ class _Batch:
     ) -> CallResult:
         """A fresh result: duplicate ids refused, flags added, checked writable, stored."""
         if result.call_id in self.seen:
-            error = f"duplicate call_id: also in {self.seen[result.call_id]}"
+            error = f"{result.source}: duplicate call_id: also in {self.seen[result.call_id]}"
             result = CallResult(result.call_id, "failed", error, result.source, self.version)
             call = None
         try:

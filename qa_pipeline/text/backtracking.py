@@ -6,18 +6,22 @@ matches, and one such rule pattern stalls every call it reads (a line of 34 a's 
 Each pattern is checked by measurement, under the engine the rules run on: a pattern whose
 parse has a repeat that can be pumped (a repeat around another repeat or around alternatives) is
 tried on texts built from its own parse, each repeat pumped PUMP times and the text then cut off
-with a character that fails it, in a worker process stopped after LIMIT_S seconds. A safe pattern
-answers such a text in microseconds; a catastrophic one takes minutes at PUMP=32 (doubling with
-each further character), so the verdict does not depend on the machine's speed. Patterns without a
+with a character that fails it, in a worker process stopped after LIMIT_S seconds (one that is
+stopped is tried again alone for CONFIRM_S, so a busy machine starving the worker for a moment
+raises no false alarm). A safe pattern answers such a text in microseconds; a catastrophic one
+takes minutes at PUMP=32 (doubling with each further character), so the verdict does not depend
+on the machine's speed. Patterns without a
 pumpable repeat (nearly all) are not run at all. docs/rules.md tells why this and not a static
 ReDoS detector or the `regex` module.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 from collections.abc import Iterator, Sequence
-from ctypes import c_int
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -32,7 +36,10 @@ except (ImportError, AttributeError):
 
 PUMP = 32  # repeats of the pumped part: 2**32 steps for the mildest exponential pattern
 LIMIT_S = 0.5  # per pattern, for all its texts; a safe pattern needs well under a millisecond
+CONFIRM_S = 5.0  # a pattern over LIMIT_S is tried again alone, this long
+STARTUP_S = 60.0  # for a worker to start on a busy machine
 _FAIL = "\x00"  # what no rule pattern expects, ending every text
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _char(op: Any, av: Any) -> str:
@@ -117,11 +124,24 @@ def probes(pattern: str) -> list[str]:
         return []
 
 
-def _try(connection: Connection, cases: Sequence[tuple[str, list[str]]], at: c_int) -> None:
+def die_with_parent() -> None:
+    """In a forked worker: be killed when the process that forked it dies (Linux), so a worker
+    stuck in a match or a call does not run on, orphaned, for minutes."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker ends when it next reads its pipe
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _try(connection: Connection, cases: Sequence[tuple[str, list[str]]]) -> None:
     import re
 
+    die_with_parent()
+    connection.send(-1)  # started: the time limits run from here, not from the fork
     for index, (pattern, texts) in enumerate(cases):
-        at.value = index
         compiled = re.compile(pattern)
         for text in texts:
             compiled.search(text)
@@ -139,30 +159,44 @@ def catastrophic(patterns: Sequence[str]) -> dict[str, str]:
 
 
 def _tried(patterns: list[str]) -> dict[str, str | None]:
+    """Every pattern over LIMIT_S is tried again alone with CONFIRM_S: a busy machine can
+    starve a worker for a moment, a catastrophic pattern needs minutes either way."""
     cases = [(p, texts) for p in patterns if (texts := probes(p))]
-    slow: dict[str, str | None] = dict.fromkeys(patterns)
+    suspects = [cases[i] for i in _stalled(cases, LIMIT_S)]
+    confirmed = [suspects[i] for i in _stalled(suspects, CONFIRM_S)]
+    found: dict[str, str | None] = dict.fromkeys(patterns)
+    found.update((pattern, _stalling_text(texts)) for pattern, texts in confirmed)
+    return found
+
+
+def _stalled(cases: Sequence[tuple[str, list[str]]], limit_s: float) -> list[int]:
+    """The cases not done within `limit_s` each, run in a worker process that is killed (and
+    started again for the rest) at each."""
+    stalled: list[int] = []
     start = 0
     context = multiprocessing.get_context("fork")
     while start < len(cases):
-        at = context.Value("i", start, lock=False)
         ours, theirs = context.Pipe()
-        worker = context.Process(target=_try, args=(theirs, cases[start:], at), daemon=True)
+        worker = context.Process(target=_try, args=(theirs, cases[start:]), daemon=True)
         worker.start()
         theirs.close()
         finished = start
-        while finished < len(cases) and ours.poll(LIMIT_S):
-            try:
+        try:
+            if not ours.poll(STARTUP_S):
+                return stalled  # the worker never started: nothing can be told
+            ours.recv()
+            while finished < len(cases) and ours.poll(limit_s):
                 finished = start + ours.recv() + 1
-            except EOFError:
-                break
-        worker.kill()
-        worker.join()
-        ours.close()
-        if finished < len(cases):  # stopped on a pattern: it is slow
-            pattern, texts = cases[finished]
-            slow[pattern] = _stalling_text(texts)
+        except EOFError:  # the worker died on a pattern (out of memory): count it as stalled
+            pass
+        finally:
+            worker.kill()
+            worker.join()
+            ours.close()
+        if finished < len(cases):
+            stalled.append(finished)
         start = finished + 1
-    return slow
+    return stalled
 
 
 def _stalling_text(texts: list[str]) -> str:
