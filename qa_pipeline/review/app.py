@@ -7,6 +7,7 @@ carries the session's CSRF token; templates escape everything."""
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -29,7 +30,7 @@ from qa_pipeline.errors import MissingExtraError, QAPipelineError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.calibration import agreement
-from qa_pipeline.review.i18n import LANGUAGES, translator
+from qa_pipeline.review.i18n import LANGUAGES, translator, when
 from qa_pipeline.review.queue import (
     SEVERITY_NAMES,
     QueueFilter,
@@ -53,6 +54,7 @@ from qa_pipeline.storage.audit import entries
 from qa_pipeline.storage.db import Engine, connect
 from qa_pipeline.storage.review import CallRecord, disputes_in_scope, recording_path, visible_call
 from qa_pipeline.storage.users import list_users
+from qa_pipeline.verdict.reasons import word
 
 HERE = Path(__file__).resolve().parent
 Clock = Callable[[], datetime]
@@ -88,6 +90,11 @@ def create_app(
     settings = (settings or ReviewSettings()).with_rules(ruleset.criteria)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
+    )
+    # The audit log's before/after as readable JSON (Chinese as itself, not \u escapes); the
+    # page escapes it like any text.
+    environment.filters["json_text"] = lambda value: json.dumps(
+        value, ensure_ascii=False, sort_keys=True
     )
     state = AppState(
         engine=connect(db_url),
@@ -164,7 +171,12 @@ def _context(request: Request, user: auth.User | None, **values: Any) -> dict[st
     language = _language(request)
     return {
         "t": translator(language), "lang": language, "user": user,
-        "csrf": _csrf_token(request), "path": request.url.path, **values,
+        "csrf": _csrf_token(request), "path": request.url.path,
+        # In the reader's language: a finding code's name, a reason, a date or time.
+        "name": lambda code: word(str(code), language),
+        "say": lambda why, fallback="": why.text(language) if why is not None else fallback,
+        "when": lambda value: when(value, language),
+        **values,
     }  # fmt: skip
 
 

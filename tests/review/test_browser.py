@@ -6,6 +6,7 @@ to test-output/screenshots/. Without Chromium or Playwright these tests skip, ex
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -146,8 +147,15 @@ def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
         "() => Math.abs(document.getElementById('player').currentTime - 25.9) < 1"
     )
     page.wait_for_function("() => document.getElementById('player').currentTime > 26")  # playing
-    page.locator('.timeline .marker[title^="explicit_consent"]').click()
-    page.wait_for_function("() => Math.abs(document.getElementById('player').currentTime - 62) < 1")
+    # the consent marker goes to the question, so the reply (嗯, 62 s) is heard with it
+    page.locator('.timeline .marker[data-code="explicit_consent"]').click()
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 47.8) < 1"
+    )
+    # a Chinese page holds no English reason: the banner, the criteria and every finding
+    reasons = page.locator("#verdict-banner, table.criteria td, .finding .reason").all_inner_texts()
+    assert len(reasons) > 8 and not [r for r in reasons if re.search(r"[a-z]{3,} [a-z]{3,}", r)]
+    assert page.locator("#verdict-banner strong").inner_text() == "无效销售"
     page.screenshot(path=str(SHOTS / "call.png"), full_page=True)
     page.goto("/calls/zh-s-001")  # transcript only
     assert page.locator(".no-audio").is_visible()

@@ -306,3 +306,41 @@ def test_a_call_that_is_no_sale_shows_its_criteria_as_sale_only(client: TestClie
     assert 'class="review-form"' not in page
     sale = client.get("/calls/zh-s-004").text
     assert "out-of-scope" not in sale and 'class="review-form"' in sale
+
+
+def test_a_chinese_call_page_reads_in_chinese(client: TestClient) -> None:
+    """Verdict banner, criterion names, reasons, dates: in the reader's language; the consent
+    finding shows the question and the customer's reply; an absence shows the span searched."""
+    assert login(client, "lead") == 303
+    page = client.get("/calls/zh-s-004").text
+    banner = re.search(r'<p id="verdict-banner"[^>]*>(.*?)</p>', page, re.S)
+    assert banner is not None
+    text = re.sub(r"<[^>]+>", "", banner.group(1))
+    assert text.startswith(
+        "无效销售 — 机主核实：征得同意介绍：坐席未征询客户是否方便就开始推荐业务"
+    )
+    assert "服务忌语：顶撞：坐席使用了服务忌语（顶撞）" in text and "通话记录显示由坐席挂断" in text
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", text)  # no English reason in the banner
+    article = page.split('data-code="explicit_consent"')[1].split("</article>")[0]
+    assert "那给您开通了啊？" in article and "<q>嗯。</q>" in article  # question and reply
+    assert "年11月" in page.split('id="customer-number"')[0]  # the call's date, as zh writes it
+    english = client.get("/calls/en-s-002").text  # a zh reader of an English call: zh reasons
+    fees = english.split('data-code="disclosures.fees"')[1].split("</article>")[0]
+    assert "坐席始终没有说明资费" in fees and 'class="searched"' in fees and "data-seek=" in fees
+    client.get("/lang/en")
+    page = client.get("/calls/zh-s-004").text
+    assert "invalid sale</strong> — account holder: permission to pitch: the agent started" in page
+
+
+def test_the_audit_log_shows_chinese_as_itself(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    assert login(client, "lead") == 303
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "explicit_consent")
+    token = csrf(client, "/calls/zh-s-004")
+    client.post(f"/calls/zh-s-004/findings/{finding}/review",
+                data={"csrf_token": token, "action": "confirm", "note": "客户没同意"})  # fmt: skip
+    audit = client.get("/audit").text
+    assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td>", audit)  # as zh writes it
+    shown = client.app.state.review.templates.env.filters["json_text"]  # type: ignore[attr-defined]
+    assert shown({"note": "客户没同意"}) == '{"note": "客户没同意"}'  # not \u escapes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -24,3 +25,26 @@ def translator(language: str) -> Callable[[str], str]:
     """`t(key)`: the text in `language`; an unknown key shows itself, so it is seen and fixed."""
     table = strings(language if language in LANGUAGES else LANGUAGES[0])
     return lambda key: table.get(key, key)
+
+
+def when(value: object, language: str) -> str:
+    """A date or time as the reader writes it: 2026年11月20日 10:02 / 20 Nov 2026, 10:02 (the
+    time as stored: a call's local time, an action's UTC); a date alone has no time."""
+    if value is None or value == "":
+        return ""
+    moment = value if isinstance(value, datetime) else _parse(str(value))
+    if moment is None:
+        return str(value)
+    day = isinstance(value, str) and len(value) == 10
+    if language == "zh":
+        text = f"{moment.year}年{moment.month}月{moment.day}日"
+        return text if day else f"{text} {moment:%H:%M}"
+    text = f"{moment.day} {moment:%b} {moment.year}"
+    return text if day else f"{text}, {moment:%H:%M}"
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
