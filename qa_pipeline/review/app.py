@@ -342,6 +342,9 @@ def _routes(app: FastAPI, state: AppState) -> None:
             state.engine, state.ruleset, state.settings, user, call_id, finding_id,
             _text(form, "action", 16), _text(form, "note"), state.clock(),
         ))  # fmt: skip
+        if request.headers.get("x-requested-with") == "fetch":
+            # review.js confirms in place: it takes the page's new verdict parts from this.
+            return call(request, call_id)
         return RedirectResponse(f"/calls/{quote(call_id)}#finding-{finding_id}", status_code=303)
 
     @app.post("/calls/{call_id}/findings/{finding_id}/dispute")

@@ -164,22 +164,29 @@ def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
 
 
 def test_confirm_one_finding_and_overturn_another(browser: Any, base_url: str) -> None:
+    """In place, without a reload: a click confirms, the keyboard (o) overturns."""
     page = _page(browser, base_url, "lead")
     page.goto("/calls/zh-s-005")
+    page.evaluate("() => { window.__same_page = true; }")  # gone if the page reloads
     competence = _finding(page, "caller_competent")
     competence.locator("input[name=note]").fill("客户听不懂")
     competence.locator("button[value=confirm]").click()
-    page.wait_for_load_state()
+    page.wait_for_selector('article.finding[data-code="caller_competent"].state-confirm')
     assert _finding(page, "caller_competent").locator(".state").inner_text() == "已确认"
+    assert page.evaluate("() => window.__same_page === true")
     page.goto("/calls/zh-s-003")
+    page.evaluate("() => { window.__same_page = true; }")
     assert page.locator("#engine-valid").inner_text() == "否"
     trial = _finding(page, "disclosures.trial_end")
     trial.locator("input[name=note]").fill("日期核对无误")
-    trial.locator("button[value=overturn]").click()
-    page.wait_for_load_state()
+    trial.focus()
+    page.keyboard.press("o")
+    page.wait_for_selector('article.finding[data-code="disclosures.trial_end"].state-overturn')
     assert _finding(page, "disclosures.trial_end").locator(".state").inner_text() == "已推翻"
     assert page.locator("#final-valid").inner_text() == "是"
+    assert page.locator("#verdict-banner strong").inner_text() == "有效销售"
     assert "overturn" in page.locator("table.audit-log").inner_text()
+    assert page.evaluate("() => window.__same_page === true")
     page.screenshot(path=str(SHOTS / "call-reviewed.png"), full_page=True)
     page.context.close()
 
@@ -188,7 +195,7 @@ def test_dispute_raised_and_decided(browser: Any, base_url: str) -> None:
     lead = _page(browser, base_url, "lead")
     lead.goto("/calls/zh-s-004")
     _finding(lead, "forbidden.arguing").locator("button[value=confirm]").click()
-    lead.wait_for_load_state()
+    lead.wait_for_selector('article.finding[data-code="forbidden.arguing"].state-confirm')
     supervisor = _page(browser, base_url, "sup2")
     supervisor.goto("/calls/zh-s-004")
     arguing = _finding(supervisor, "forbidden.arguing")

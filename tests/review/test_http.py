@@ -344,3 +344,24 @@ def test_the_audit_log_shows_chinese_as_itself(
     assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td>", audit)  # as zh writes it
     shown = client.app.state.review.templates.env.filters["json_text"]  # type: ignore[attr-defined]
     assert shown({"note": "客户没同意"}) == '{"note": "客户没同意"}'  # not \u escapes
+
+
+def test_a_review_from_the_page_script_answers_with_the_new_page(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    """review.js posts in the background and swaps in the verdict parts of the answer; a plain
+    form post still redirects."""
+    assert login(client, "lead") == 303
+    finding = _finding(seeded_sqlite[1], "zh-s-003", "disclosures.trial_end")
+    token = csrf(client, "/calls/zh-s-003")
+    answer = client.post(
+        f"/calls/zh-s-003/findings/{finding}/review",
+        data={"csrf_token": token, "action": "overturn", "note": ""},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert answer.status_code == 200
+    assert f'id="finding-{finding}" data-code="disclosures.trial_end"' in answer.text
+    assert 'class="finding state-overturn"' in answer.text and 'id="final-valid">是' in answer.text
+    again = client.post(f"/calls/zh-s-003/findings/{finding}/review",
+                        data={"csrf_token": token, "action": "confirm", "note": ""})  # fmt: skip
+    assert again.status_code == 303
