@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
@@ -310,8 +310,15 @@ def _routes(app: FastAPI, state: AppState) -> None:
         )  # fmt: skip
         rows = build_queue(state.engine, user.scope_team, wanted, state.settings, state.clock())
         choices = filter_choices(state.engine, user.scope_team)
-        context = _context(request, user, rows=rows, wanted=wanted, choices=choices,
-                           severity=query.get("severity") or "")  # fmt: skip
+        size = max(1, state.settings.queue_page_size)
+        pages = max(1, -(-len(rows) // size))
+        number = min(max(_int(query.get("page"), 1), 1), pages)
+        kept = urlencode([(k, v) for k, v in query.multi_items() if k != "page" and v])
+        context = _context(
+            request, user, rows=rows[(number - 1) * size : number * size], total=len(rows),
+            wanted=wanted, choices=choices, severity=query.get("severity") or "",
+            page_number=number, pages=pages, kept=kept,
+        )  # fmt: skip
         return render(request, "queue.html", context)
 
     @app.get("/calls/{call_id}")

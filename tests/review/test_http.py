@@ -365,3 +365,22 @@ def test_a_review_from_the_page_script_answers_with_the_new_page(
     again = client.post(f"/calls/zh-s-003/findings/{finding}/review",
                         data={"csrf_token": token, "action": "confirm", "note": ""})  # fmt: skip
     assert again.status_code == 303
+
+
+def test_the_queue_is_paged_with_its_filters_kept(app_url: str) -> None:
+    paged = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0,
+                           queue_page_size=3)  # fmt: skip
+    with _client(app_url, paged) as client:
+        login(client, "lead")
+        first = client.get("/queue").text
+        calls = re.findall(r'<tr class="sev-[^"]*" data-call="([^"]+)"', first)
+        assert len(calls) == 3 and "7 条通话" in first and "第 1 页，共 3 页" in first
+        assert 'rel="next" href="/queue?page=2"' in first and 'rel="prev"' not in first
+        last = client.get("/queue?page=99").text  # past the end: the last page
+        rest = re.findall(r'<tr class="sev-[^"]*" data-call="([^"]+)"', last)
+        assert len(rest) == 1 and rest[0] not in calls and "第 3 页，共 3 页" in last
+        middle = client.get("/queue?page=2").text
+        seen = re.findall(r'<tr class="sev-[^"]*" data-call="([^"]+)"', middle)
+        assert len(set(calls + seen + rest)) == 7  # every call on exactly one page
+        kept = client.get("/queue?state=pending&page=1").text
+        assert 'rel="next" href="/queue?state=pending&amp;page=2"' in kept
