@@ -384,3 +384,24 @@ def test_the_queue_is_paged_with_its_filters_kept(app_url: str) -> None:
         assert len(set(calls + seen + rest)) == 7  # every call on exactly one page
         kept = client.get("/queue?state=pending&page=1").text
         assert 'rel="next" href="/queue?state=pending&amp;page=2"' in kept
+
+
+def test_the_disputes_page_names_the_finding(
+    app_url: str, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "forbidden.arguing")
+    with _client(app_url) as lead:
+        login(lead, "lead")
+        token = csrf(lead, "/calls/zh-s-004")
+        lead.post(f"/calls/zh-s-004/findings/{finding}/review",
+                  data={"csrf_token": token, "action": "confirm", "note": ""})  # fmt: skip
+    with _client(app_url) as supervisor:
+        login(supervisor, "sup2")
+        token = csrf(supervisor, "/calls/zh-s-004")
+        answer = supervisor.post(f"/calls/zh-s-004/findings/{finding}/dispute",
+                                 data={"csrf_token": token, "reason": "语气正常"})  # fmt: skip
+        assert answer.status_code == 303
+        page = supervisor.get("/disputes").text
+    cell = re.search(r'<td class="finding-code"><a href="([^"]+)">([^<]+)</a></td>', page)
+    assert cell is not None
+    assert cell.groups() == (f"/calls/zh-s-004#finding-{finding}", "服务忌语：顶撞")
