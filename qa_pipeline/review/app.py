@@ -30,7 +30,7 @@ from qa_pipeline.errors import MissingExtraError, QAPipelineError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.calibration import agreement
-from qa_pipeline.review.i18n import LANGUAGES, translator, when
+from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
 from qa_pipeline.review.queue import (
     SEVERITY_NAMES,
     QueueFilter,
@@ -176,6 +176,8 @@ def _context(request: Request, user: auth.User | None, **values: Any) -> dict[st
         "name": lambda code: word(str(code), language),
         "say": lambda why, fallback="": why.text(language) if why is not None else fallback,
         "when": lambda value: when(value, language),
+        "column_name": lambda column: column_name(column, language),
+        "cell": cell,
         **values,
     }  # fmt: skip
 

@@ -405,3 +405,21 @@ def test_the_disputes_page_names_the_finding(
     cell = re.search(r'<td class="finding-code"><a href="([^"]+)">([^<]+)</a></td>', page)
     assert cell is not None
     assert cell.groups() == (f"/calls/zh-s-004#finding-{finding}", "服务忌语：顶撞")
+
+
+def test_scorecards_read_as_a_report(client: TestClient) -> None:
+    """Headers in the reader's language, rates as percentages, the charted key named."""
+    assert login(client, "lead") == 303
+    page = client.get("/scorecards?level=team&period=month").text
+    headers = re.findall(r"<th data-column[^>]*>([^<]*)</th>", page)
+    assert headers[:6] == ["班组", "周期", "通话数", "销售数", "有效销售数", "有效率"]
+    assert "明确同意办理 通过率" in headers and not [h for h in headers if "_" in h]
+    cells = re.findall(
+        r"<td>([^<]*)</td>", page.split('<table class="card">')[1].split("</table>")[0]
+    )
+    assert any(c.endswith("%") for c in cells)
+    assert not [c for c in cells if re.fullmatch(r"\d+\.\d{3,}", c)]  # no 61.529999999999994
+    caption = re.search(r'<figcaption id="chart-key">(.*?)</figcaption>', page)
+    assert caption is not None and caption.group(1).startswith("趋势：班组 E1")
+    picked = client.get("/scorecards?level=team&period=month&key=T2").text
+    assert '<figcaption id="chart-key">趋势：班组 T2</figcaption>' in picked

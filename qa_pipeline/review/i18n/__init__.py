@@ -9,6 +9,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+from qa_pipeline.verdict.reasons import word
+
 _HERE = Path(__file__).resolve().parent
 LANGUAGES = tuple(sorted(path.stem for path in _HERE.glob("*.json")))
 # The interface language a user sees until they switch (review settings may override it).
@@ -48,3 +50,23 @@ def _parse(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def column_name(column: str, language: str) -> str:
+    """A scorecard column's header: its interface text, or for `<criterion>_pass_rate` the
+    criterion's name and "pass rate"."""
+    table = strings(language if language in LANGUAGES else LANGUAGES[0])
+    if column.endswith("_pass_rate"):
+        return f"{word(column.removesuffix('_pass_rate'), language)} {table['pass_rate']}"
+    return table.get(f"column_{column}") or table.get(column, column)
+
+
+def cell(column: str, value: object) -> str:
+    """A scorecard value as shown: rates as percentages, other fractions rounded, none blank."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and (column.endswith("_rate") or column == "script_adherence"):
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
