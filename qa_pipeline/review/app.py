@@ -328,7 +328,11 @@ def _routes(app: FastAPI, state: AppState) -> None:
         user = _user(request)
         page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
         criteria = list(state.ruleset.criteria.criteria)
-        return render(request, "call.html", _context(request, user, page=page, criteria=criteria))
+        # The speech-rate limit the audio signals were judged against (rules/signals.yaml).
+        language = page.result.language if page.result else None
+        fast_rate = state.ruleset.signals.fast_rate.get(language or "")
+        context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate)
+        return render(request, "call.html", context)
 
     @app.get("/calls/{call_id}/audio")
     def audio(request: Request, call_id: str) -> Response:

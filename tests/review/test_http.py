@@ -250,7 +250,7 @@ def test_overdue_calls_are_marked_and_escalated(app_url: str) -> None:
         assert "escalate" in client.get("/audit").text
 
 
-def test_audio_signals_and_recognised_transcript_render_generically(
+def test_audio_signals_read_as_a_card_and_recognised_transcript_shows(
     client: TestClient, seeded_sqlite: tuple[str, Engine]
 ) -> None:
     import dataclasses
@@ -276,8 +276,18 @@ def test_audio_signals_and_recognised_transcript_render_generically(
         session.commit()
     login(client, "lead")
     page = client.get("/calls/zh-s-002").text
-    assert "您好，识别文本" in page and "speech_rate" in page and "4.2" in page
-    assert "silence" in page and "end=19.5" in page and "无音频特征" not in page
+    assert "您好，识别文本" in page and "无音频特征" not in page
+    # a readable card: labelled rows with units and the limit judged against, no raw keys
+    rate = re.search(r'<tr data-signal="speech_rate" class="">(.*?)</tr>', page, re.S)
+    assert rate is not None
+    assert re.sub(r"<[^>]+>", "", rate.group(1)) == "语速4.2 字/分钟 (正常：上限 330)"
+    assert "20.0 s (60%)" in page and "too_fast" not in page
+    silence = re.search(r'<tr data-event="silence">(.*?)</tr>', page, re.S)
+    assert (
+        silence is not None
+        and "静音" in silence.group(1)
+        and "12.0s–19.5s (7.5 s)" in silence.group(1)
+    )
     assert "无音频特征" in client.get("/calls/zh-s-001").text
 
 
