@@ -36,6 +36,7 @@ from qa_pipeline.review.queue import (
     QueueFilter,
     build_queue,
     filter_choices,
+    summarize,
     sync_queue,
 )
 from qa_pipeline.review.roles import ROLES
@@ -49,6 +50,7 @@ from qa_pipeline.scorecards.views import (
     card_file,
     card_table,
     ranking_table,
+    valid_rate_trend,
 )
 from qa_pipeline.storage.audit import entries
 from qa_pipeline.storage.db import Engine, connect
@@ -295,8 +297,17 @@ def _routes(app: FastAPI, state: AppState) -> None:
 
     @app.get("/")
     def home(request: Request) -> Response:
-        _user(request)
-        return RedirectResponse("/queue", status_code=303)
+        """Today at a glance: the pending queue, overdue calls, the valid-rate trend and the
+        rules that fail most, within the user's scope."""
+        user = _user(request)
+        _sync(state)
+        entries = build_queue(
+            state.engine, user.scope_team, QueueFilter(), state.settings, state.clock()
+        )
+        summary = summarize(entries)
+        trend = valid_rate_trend(state.engine, user.scope_team)
+        context = _context(request, user, summary=summary, trend=trend)
+        return render(request, "home.html", context)
 
     @app.get("/queue")
     def queue(request: Request) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -318,6 +319,12 @@ def test_a_call_that_is_no_sale_shows_its_criteria_as_sale_only(client: TestClie
     assert "out-of-scope" not in sale and 'class="review-form"' in sale
 
 
+def _article(page: str, code: str) -> str:
+    found = re.search(rf'<article[^>]*data-code="{re.escape(code)}".*?</article>', page, re.S)
+    assert found is not None, code
+    return found.group(0)
+
+
 def test_a_chinese_call_page_reads_in_chinese(client: TestClient) -> None:
     """Verdict banner, criterion names, reasons, dates: in the reader's language; the consent
     finding shows the question and the customer's reply; an absence shows the span searched."""
@@ -331,11 +338,11 @@ def test_a_chinese_call_page_reads_in_chinese(client: TestClient) -> None:
     )
     assert "服务忌语：顶撞：坐席使用了服务忌语（顶撞）" in text and "通话记录显示由坐席挂断" in text
     assert not re.search(r"[a-z]{3,} [a-z]{3,}", text)  # no English reason in the banner
-    article = page.split('data-code="explicit_consent"')[1].split("</article>")[0]
+    article = _article(page, "explicit_consent")
     assert "那给您开通了啊？" in article and "<q>嗯。</q>" in article  # question and reply
     assert "年11月" in page.split('id="customer-number"')[0]  # the call's date, as zh writes it
     english = client.get("/calls/en-s-002").text  # a zh reader of an English call: zh reasons
-    fees = english.split('data-code="disclosures.fees"')[1].split("</article>")[0]
+    fees = _article(english, "disclosures.fees")
     assert "坐席始终没有说明资费" in fees and 'class="searched"' in fees and "data-seek=" in fees
     client.get("/lang/en")
     page = client.get("/calls/zh-s-004").text
@@ -433,3 +440,26 @@ def test_scorecards_read_as_a_report(client: TestClient) -> None:
     assert caption is not None and caption.group(1).startswith("趋势：班组 E1")
     picked = client.get("/scorecards?level=team&period=month&key=T2").text
     assert '<figcaption id="chart-key">趋势：班组 T2</figcaption>' in picked
+
+
+def test_the_home_page_holds_today_at_a_glance(app_url: str) -> None:
+    with _client(app_url) as client:
+        login(client, "lead")
+        page = client.get("/").text
+        assert re.search(r'id="tile-pending"[^>]*><strong>7</strong>', page)  # the 7 flagged calls
+        assert re.search(r'id="tile-overdue"[^>]*><strong>0</strong>', page)
+        top = re.findall(
+            r'<tr data-code="([^"]+)"><th><a[^>]*>([^<]+)</a></th><td>(\d+)</td>', page
+        )
+        assert top and int(top[0][2]) >= int(top[-1][2])  # most first
+        assert ("explicit_consent", "明确同意办理", "4") in top
+        trend = page.split('<table class="trend">')[1].split("</table>")[0]
+        assert "有效率" in trend and "年11月" in trend and "%" in trend
+    later = datetime.now(UTC) + timedelta(days=2)
+    with TestClient(
+        create_app(app_url, SETTINGS, clock=lambda: later), follow_redirects=False
+    ) as c:
+        login(c, "sup1")  # team T1 only: zh-s-005 and zh-x-001, two days after they were queued
+        page = c.get("/").text
+        assert re.search(r'id="tile-pending"[^>]*><strong>2</strong>', page)
+        assert re.search(r'class="tile alert" id="tile-overdue"[^>]*><strong>2</strong>', page)
