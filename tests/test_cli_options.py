@@ -167,3 +167,33 @@ def test_help_loads_nothing_heavy() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             cwd=ROOT, check=True).stdout.strip()  # fmt: skip
     assert loaded == "[]"
+
+
+@pytest.mark.slow  # two runs in fresh interpreters, one under a pseudo-terminal
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    """`run` at a terminal draws a bar on stderr counting the calls; into a pipe it draws none."""
+    import os
+    import pty
+
+    db = f"sqlite:///{tmp_path / 'qa.db'}"
+    command = [sys.executable, "-m", "qa_pipeline.cli", "run", str(SAMPLES), "--out",
+               str(tmp_path / "out"), "--db", db]  # fmt: skip
+    parent, child = pty.openpty()
+    env = dict(os.environ, COLUMNS="100", TERM="xterm")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=child, cwd=ROOT, env=env)
+    os.close(child)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(parent, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    assert process.wait() == 0
+    os.close(parent)
+    assert b"judging" in drawn and b"10/10" in drawn
+    piped = subprocess.run([*command, "--out", str(tmp_path / "again")], capture_output=True,
+                           cwd=ROOT, check=True)  # fmt: skip
+    assert b"judging" not in piped.stderr

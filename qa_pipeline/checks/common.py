@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from qa_pipeline.checks.context import Sentence, Turn
 from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.verdict.model import Evidence, Item
+from qa_pipeline.verdict.reasons import Reason
 
 Found = tuple[Turn, Sentence, Hit]
 
@@ -22,3 +24,9 @@ def first_hit(turns: Iterable[Turn], lexicon: str) -> Found | None:
 
 def quote(found: Found) -> str:
     return f"“{found[1].text}”"
+
+
+def item(passed: bool | None, evidence: Iterable[Evidence], key: str, **params: object) -> Item:
+    """An item decided for the reason `key` (verdict/reason_text), its English text rendered."""
+    why = Reason.of(key, **params)
+    return Item(passed, tuple(evidence), why.text(), why=why)

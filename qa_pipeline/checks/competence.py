@@ -6,23 +6,16 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa_pipeline.checks.common import first_hit, quote
+from qa_pipeline.checks.common import first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import CLAUSE_END, Hit
 from qa_pipeline.verdict.model import Item
 
-# Signals that last the whole call, and signals the agent can resolve by explaining again.
-PERSISTENT = {
-    "drunk": "the customer is drunk",
-    "just_woken": "the customer is half-asleep or just woken",
-    "child": "a child answered",
-    "language_barrier": "the customer does not speak the language well",
-}
-RESOLVABLE = {
-    "cannot_hear": "the customer cannot hear the agent",
-    "not_understand": "the customer does not understand",
-}
+# Signals that last the whole call, and signals the agent can resolve by explaining again; the
+# reason of each is `competence.<lexicon>` (verdict/reason_text).
+PERSISTENT = ("drunk", "just_woken", "child", "language_barrier")
+RESOLVABLE = ("cannot_hear", "not_understand")
 _SIGNALS = (*PERSISTENT, *RESOLVABLE, "understood", "third_person")
 
 
@@ -48,11 +41,12 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
     """No sign that the customer is drunk, half-asleep, a child, cannot hear, or does not
     understand without the agent resolving it."""
     customer = list(ctx.customer_turns())
-    for lexicon, reason in PERSISTENT.items():
+    for lexicon in PERSISTENT:
         found = _first_own(customer, lexicon)
         if found:
-            return Item(False, (found[1].hit_evidence(found[2]),), f"{reason}: {quote(found)}")
-    for lexicon, reason in RESOLVABLE.items():
+            evidence = (found[1].hit_evidence(found[2]),)
+            return item(False, evidence, f"competence.{lexicon}", said=quote(found))
+    for lexicon in RESOLVABLE:
         hits = [t for t in customer if _first_own([t], lexicon)]
         if not hits:
             continue
@@ -61,12 +55,9 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
         if resolved is None:
             found = _first_own([last], lexicon)
             assert found is not None
-            return Item(
-                False,
-                (found[1].hit_evidence(found[2]),),
-                f"{reason} and it was never resolved: {quote(found)}",
-            )
-    return Item(True, (), "no sign that the customer could not follow the call")
+            evidence = (found[1].hit_evidence(found[2]),)
+            return item(False, evidence, f"competence.{lexicon}", said=quote(found))
+    return item(True, (), "competence.ok")
 
 
 class CompetenceParams(BaseModel):
@@ -92,8 +83,4 @@ def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
         return found
     evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
     said = ", ".join(f"“{f[2].text}”" for f in asking[:4])
-    return Item(
-        False,
-        evidence,
-        f"the customer asked {len(asking)} times what was said or who called: {said}",
-    )
+    return item(False, evidence, "competence.repeats", count=len(asking), said=said)

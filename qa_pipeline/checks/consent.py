@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from qa_pipeline.checks.common import item
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Item
+from qa_pipeline.verdict.reasons import clock
 
 Reply = Literal["withdrawal", "hedge", "consent", "deny", "affirm", "backchannel"]
 # First match wins: a hedge voids a yes in the same turn ("I guess, sign me up"), an explicit
@@ -58,11 +60,8 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
         if consent is not None:
             # Only an explicit take-back counts: a later "no" may answer "anything else?".
             if kind == "withdrawal":
-                return Item(
-                    False,
-                    (consent[1], evidence),
-                    f"the customer took back their yes: “{sentence.text}”",
-                )
+                said = f"“{sentence.text}”"
+                return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
         is_yes = kind == "consent" or (kind == "affirm" and _answers_consent_question(ctx, turn))
         if is_yes and (price is None or turn.index < price.index):
@@ -76,19 +75,39 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
     if consent is not None:
         asked = ctx.previous_agent_turn(consent[0])
         shown = (asked.evidence("consent_question"), consent[1]) if asked else (consent[1],)
-        return Item(True, shown, "the customer clearly agreed after hearing the price")
+        return item(True, shown, "consent.agreed")
     if early is not None:
-        reason = "the customer said yes before hearing the price" + (
-            "" if price else " (the price was never stated)"
-        )
-        return Item(False, (early,), reason)
+        return item(False, (early,), "consent.early" if price else "consent.early_no_price")
     if weak is not None:
-        return Item(
-            False, (weak,), f"only a non-committal answer to the consent question: “{weak.text}”"
-        )
+        asked_weak = _question_before(ctx, weak)
+        return item(False, (*asked_weak, weak), "consent.weak", said=f"“{weak.text}”")
     if declined is not None:
-        return Item(False, (declined,), "the customer declined")
-    questions = [
-        t.evidence("consent_question") for t in ctx.agent_turns() if t.has("consent_question")
-    ]
-    return Item(False, tuple(questions[-1:]), "the customer never agreed to open the service")
+        return item(False, (*_question_before(ctx, declined), declined), "consent.declined")
+    return _never_agreed(ctx)
+
+
+def _question_before(ctx: CallContext, said: Evidence) -> tuple[Evidence, ...]:
+    """The agent's last consent question before a customer's words, to show them together."""
+    asked = [t for t in ctx.agent_turns() if t.has("consent_question") and t.start <= said.start]
+    return (asked[-1].evidence("consent_question"),) if asked else ()
+
+
+def _never_agreed(ctx: CallContext) -> Item:
+    """No yes anywhere: the last consent question with the customer's reply to it (what the
+    customer did say is always shown), and the stretch searched, from the price (else the
+    pitch) to the end of the call."""
+    questions = [t for t in ctx.agent_turns() if t.has("consent_question")]
+    shown: list[Evidence] = []
+    if questions:
+        shown.append(questions[-1].evidence("consent_question"))
+        shown += [reply.evidence() for reply in ctx.replies_to(questions[-1])[:1]]
+    since, what = (
+        (ctx.first_price, "the price") if ctx.first_price else (ctx.pitch_start, "the pitch")
+    )
+    if since is None:
+        return item(False, shown, "consent.never_asked")
+    searched = ctx.searched_since(since.start, "customer")
+    return item(
+        False, (*shown, searched), "consent.never", since=what,
+        start=clock(searched.start), end=clock(searched.end),
+    )  # fmt: skip

@@ -322,8 +322,22 @@ class CallContext:
         )
 
     def where_missing(self) -> tuple[Evidence, ...]:
-        """Evidence for an absence: the pitch, where a missing disclosure should have been."""
-        return (self.pitch_start.evidence(),) if self.pitch_start else ()
+        """Evidence for an absence: the pitch, where a missing disclosure should have been, and
+        the stretch searched, from the pitch to the end of the call."""
+        pitch = self.pitch_start
+        if pitch is None:
+            return ()
+        return (pitch.evidence(), self.searched_since(pitch.start))
+
+    def searched_since(self, start: float, speaker: str = "agent") -> Evidence:
+        """The stretch from `start` to the end of the call, searched for something not there
+        (source `searched`: no words to highlight)."""
+        return Evidence(start, self.end_s, speaker, "", source="searched")
+
+    @property
+    def end_s(self) -> float:
+        last = max((s.end for s in self.call.segments), default=0.0)
+        return max(self.call.duration_s or 0.0, last)
 
     @cached_property
     def first_price(self) -> Turn | None:

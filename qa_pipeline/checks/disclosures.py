@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa_pipeline.checks.common import item
 from qa_pipeline.checks.context import CallContext, Sentence
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.ruleset.schema import CancelMethod
 from qa_pipeline.text.entities import Money
 from qa_pipeline.verdict.model import Evidence, Item
+from qa_pipeline.verdict.reasons import clock
 
 
 def _stated_money(ctx: CallContext) -> list[tuple[Sentence, Money, str | None]]:
@@ -39,17 +41,22 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
         if not same_period:
             continue
         if not any(abs(f.amount - money.amount) < 0.005 for f in same_period):
-            return Item(
-                False,
-                (sentence.evidence(money.text),),
-                f"wrong price: the agent said {money.text} per {period}, "
-                f"the campaign price is {expected}",
-            )
+            return item(
+                False, (sentence.evidence(money.text),), "fees.wrong",
+                said=money.text, period=period, expected=expected,
+            )  # fmt: skip
         if period == campaign.price.period and abs(money.amount - campaign.price.amount) < 0.005:
             correct.append(sentence.evidence(money.text))
     if correct:
-        return Item(True, tuple(correct[:2]), f"the agent stated the price {expected}")
-    return Item(False, ctx.where_missing(), f"the agent never stated the price ({expected})")
+        return item(True, correct[:2], "fees.stated", expected=expected)
+    return _missing(ctx, "fees.missing", expected=expected)
+
+
+def _missing(ctx: CallContext, key: str, **params: object) -> Item:
+    """A disclosure never made: the pitch and the stretch searched after it, with its times."""
+    where = ctx.where_missing()
+    start, end = (where[-1].start, where[-1].end) if where else (0.0, ctx.end_s)
+    return item(False, where, key, start=clock(start), end=clock(end), **params)
 
 
 class TrialParams(BaseModel):
@@ -69,7 +76,7 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
     length) or as a duration anchored to today."""
     days = ctx.campaign.trial_days
     if days is None:
-        return Item(None, (), "the campaign has no free trial")
+        return item(None, (), "trial_end.no_trial")
     expected = ctx.call_date + timedelta(days=days)
     wrong: list[tuple[Sentence, str]] = []
     sentences = _trial_sentences(ctx)
@@ -79,12 +86,10 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
             if when is None:
                 continue
             if abs((when - expected).days) <= params.tolerance_days:
-                return Item(
-                    True,
-                    (sentence.evidence(mention.text),),
-                    f"the agent gave the trial end date {when.isoformat()} "
-                    f"(call date + {days} days)",
-                )
+                return item(
+                    True, (sentence.evidence(mention.text),), "trial_end.date",
+                    date=when.isoformat(), days=days,
+                )  # fmt: skip
             wrong.append((sentence, f"{mention.text} ({when.isoformat()})"))
     reach = ctx.pack.anchor_reach
     for sentence in sentences:
@@ -97,30 +102,20 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
             if not near:
                 continue
             if duration.days == days:
-                return Item(
-                    True,
-                    (sentence.evidence(duration.text),),
-                    f"the agent gave the trial length ({duration.text}) counted from today",
-                )
+                return item(
+                    True, (sentence.evidence(duration.text),), "trial_end.duration",
+                    said=duration.text,
+                )  # fmt: skip
             wrong.append((sentence, duration.text))
     if wrong:
         sentence, said = wrong[0]
-        return Item(
-            False,
-            (sentence.evidence(),),
-            f"wrong trial end: the agent said {said}, the trial ends {expected.isoformat()}",
-        )
+        return item(
+            False, (sentence.evidence(),), "trial_end.wrong", said=said,
+            expected=expected.isoformat(),
+        )  # fmt: skip
     if sentences:
-        return Item(
-            False,
-            (sentences[0].evidence(),),
-            "the agent mentioned the free trial but never said when it ends",
-        )
-    return Item(
-        False,
-        ctx.where_missing(),
-        f"the agent never said when the free trial ends ({expected.isoformat()})",
-    )
+        return item(False, (sentences[0].evidence(),), "trial_end.no_end")
+    return _missing(ctx, "trial_end.missing", expected=expected.isoformat())
 
 
 _SQUASH = re.compile(r"[\s\-_.,'\"“”‘’、，。]")
@@ -165,18 +160,13 @@ def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
             for family in families:
                 for other in family.findall(text):
                     if other not in codes and in_context:
-                        return Item(
-                            False,
-                            (sentence.evidence(other),),
-                            f"wrong cancel code {other.upper()}: this campaign's is "
-                            + ", ".join(sorted(c.upper() for c in codes)),
-                        )
+                        return item(
+                            False, (sentence.evidence(other),), "cancel.wrong_code",
+                            said=other.upper(),
+                            expected=", ".join(sorted(c.upper() for c in codes)),
+                        )  # fmt: skip
             for method in methods:
                 sms = method.kind == "sms"
                 if (sms or in_context) and _method_matches(method, text):
-                    return Item(
-                        True,
-                        (sentence.evidence(),),
-                        f"the agent explained how to cancel ({method.kind})",
-                    )
-    return Item(False, ctx.where_missing(), "the agent never said how to cancel")
+                    return item(True, (sentence.evidence(),), "cancel.explained", kind=method.kind)
+    return _missing(ctx, "cancel.missing")

@@ -4,12 +4,14 @@ from the transcript (whose "still speaking" reading the audio's silent end overr
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.checks.registry import hangup_check
 from qa_pipeline.verdict.model import Evidence, HangupResult
+from qa_pipeline.verdict.reasons import Reason
 
 
 class HangupParams(BaseModel):
@@ -39,7 +41,7 @@ def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
     after the agent's goodbye with no goodbye from the customer). Sources that disagree with
     the deciding one are listed in `disagreements`."""
     if not ctx.turns:
-        return HangupResult(None, "transcript", (), "the transcript is empty")
+        return _hangup(None, "transcript", (), "hangup.empty")
     evidence = (ctx.turns[-1].evidence(),)
     found = [
         r
@@ -60,9 +62,7 @@ def _from_metadata(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupRe
     by = ctx.call.hangup_by
     if by is None:
         return None
-    return HangupResult(
-        by == "agent", "metadata", evidence, f"the call record says the {by} hung up"
-    )
+    return _hangup(by == "agent", "metadata", evidence, "hangup.record", by=by)
 
 
 def _from_audio(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupResult | None:
@@ -70,12 +70,8 @@ def _from_audio(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupResul
     if not ended or len(ended) != 1:
         return None  # no audio, nobody or both talking: the audio cannot tell
     if ended[0] == "customer":
-        return HangupResult(
-            True, "audio", evidence, "the recording ended while only the customer was talking"
-        )
-    return HangupResult(
-        False, "audio", evidence, "the recording ended while only the agent was talking"
-    )
+        return _hangup(True, "audio", evidence, "hangup.audio_customer")
+    return _hangup(False, "audio", evidence, "hangup.audio_agent")
 
 
 def _from_transcript(ctx: CallContext, params: HangupParams) -> HangupResult:
@@ -84,7 +80,7 @@ def _from_transcript(ctx: CallContext, params: HangupParams) -> HangupResult:
     evidence = (last.evidence(),)
     if last.speaker == "customer":
         if last.has("goodbye"):
-            return HangupResult(False, "transcript", evidence, "the customer said the last goodbye")
+            return _hangup(False, "transcript", evidence, "hangup.customer_goodbye")
         text = last.sentences[-1].text.rstrip()
         cut = (
             last.end >= call.duration_s - params.cut_off_s
@@ -102,25 +98,22 @@ def _from_transcript(ctx: CallContext, params: HangupParams) -> HangupResult:
                 "transcript's last words look unfinished",
             )
         if cut:
-            return HangupResult(
-                True, "transcript", evidence, "the call ended while the customer was still speaking"
-            )
+            return _hangup(True, "transcript", evidence, "hangup.customer_cut")
         if last.sentences[-1].is_question:
-            return HangupResult(
-                True,
-                "transcript",
-                evidence,
-                "the call ended while the customer waited for an answer",
-            )
-        return HangupResult(
-            False, "transcript", evidence, "the customer spoke last and ended the call"
-        )
+            return _hangup(True, "transcript", evidence, "hangup.customer_waiting")
+        return _hangup(False, "transcript", evidence, "hangup.customer_last")
     customer_bye = any(t.has("goodbye") for t in ctx.customer_turns() if t.index >= last.index - 1)
     if customer_bye:
-        return HangupResult(False, "transcript", evidence, "both sides said goodbye")
-    return HangupResult(
-        True,
-        "transcript",
-        evidence,
-        "the call ended right after the agent spoke, without the customer's goodbye",
-    )
+        return _hangup(False, "transcript", evidence, "hangup.both_goodbye")
+    return _hangup(True, "transcript", evidence, "hangup.agent_last")
+
+
+def _hangup(
+    value: bool | None,
+    source: Literal["metadata", "transcript", "audio"],
+    evidence: tuple[Evidence, ...],
+    key: str,
+    **params: object,
+) -> HangupResult:
+    why = Reason.of(key, **params)
+    return HangupResult(value, source, evidence, why.text(), why=why)

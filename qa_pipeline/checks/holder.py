@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qa_pipeline.checks.common import Found, first_hit, quote
+from qa_pipeline.checks.common import Found, first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.verdict.model import Evidence, Item
@@ -38,9 +38,7 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
     if not questions:
         opening = tuple(t.evidence() for t in ctx.turns[:1] if t.speaker == "agent")
-        return Item(
-            False, opening, "the agent never asked whether the person is the account holder"
-        )
+        return item(False, opening, "holder.not_asked")
     asked = questions[0].evidence("identity_question")
     # The identity exchange lasts until the agent moves on (asks for time, or pitches).
     moves_on = next(
@@ -56,7 +54,7 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
 
     child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
     if child:
-        return Item(False, (asked, child[1].hit_evidence(child[2])), "a child answered the call")
+        return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
     family = _said_relation(answers, "family_relation")
     other = _said_relation(answers, "other_relation")
     not_holder = first_hit(answers, "holder_no") or family or other or first_hit(later, "holder_no")
@@ -64,41 +62,26 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
         said = not_holder[1].hit_evidence(not_holder[2])
         cannot = first_hit(later, "cannot_decide")
         if cannot:
-            return Item(
-                False,
-                (asked, said, cannot[1].hit_evidence(cannot[2])),
-                f"not the account holder, and cannot decide for the line: {quote(cannot)}",
-            )
+            evidence = (asked, said, cannot[1].hit_evidence(cannot[2]))
+            return item(False, evidence, "holder.cannot_decide", said=quote(cannot))
         if other:
-            return Item(
-                False,
-                (asked, other[1].hit_evidence(other[2])),
-                f"the person is not the holder or family ({other[2].text}): {quote(other)}",
-            )
+            return item(
+                False, (asked, other[1].hit_evidence(other[2])), "holder.other_person",
+                relation=other[2].text, said=quote(other),
+            )  # fmt: skip
         can = first_hit(later, "can_decide")
         if family and can:
-            return Item(
-                True,
-                (asked, family[1].hit_evidence(family[2]), can[1].hit_evidence(can[2])),
-                "an adult family member who says they can decide for the line",
-            )
+            evidence = (asked, family[1].hit_evidence(family[2]), can[1].hit_evidence(can[2]))
+            return item(True, evidence, "holder.family_can_decide")
         if family:
-            return Item(
-                False,
-                (asked, family[1].hit_evidence(family[2])),
-                "a family member answered but never said they can decide for the line",
+            return item(
+                False, (asked, family[1].hit_evidence(family[2])), "holder.family_undecided"
             )
-        return Item(
-            False, (asked, said), f"the person says the line is not theirs: {quote(not_holder)}"
-        )
+        return item(False, (asked, said), "holder.not_theirs", said=quote(not_holder))
     holder = first_hit(answers, "holder_yes")
     if holder:
-        return Item(
-            True,
-            (asked, holder[1].hit_evidence(holder[2])),
-            "the customer confirmed being the account holder",
-        )
-    return Item(False, (asked,), "no clear answer to whether the person is the account holder")
+        return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
+    return item(False, (asked,), "holder.no_answer")
 
 
 def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[Turn]]:
@@ -109,12 +92,8 @@ def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[
     questions = [t for t in ctx.agent_turns() if t.index < limit and ctx.asks_permission(t)]
     if not questions:
         if pitch:
-            return Item(
-                False,
-                (pitch.evidence(),),
-                "the agent started the pitch without asking whether the customer has time",
-            )
-        return Item(False, (), "the agent never asked for permission to present the offer")
+            return item(False, (pitch.evidence(),), "permission.pitched_without_asking")
+        return item(False, (), "permission.never_asked")
     question = questions[-1]
     # Without a pitch only the immediate answer counts (a later "好，再见" is not a yes).
     replies = ctx.exchange(question, pitch) if pitch else ctx.replies_to(question)
@@ -125,18 +104,15 @@ def _refused(ctx: CallContext, asked: Evidence, found: Found) -> Item:
     said = found[1].hit_evidence(found[2])
     pitch = ctx.pitch_start
     if pitch:
-        return Item(
-            False,
-            (asked, said, pitch.evidence()),
-            f"the customer had no time ({quote(found)}) and the agent pitched anyway",
-        )
-    return Item(False, (asked, said), f"the customer declined to listen: {quote(found)}")
+        evidence = (asked, said, pitch.evidence())
+        return item(False, evidence, "permission.busy_pitched", said=quote(found))
+    return item(False, (asked, said), "permission.declined", said=quote(found))
 
 
 def _unanswered(asked: Evidence, replies: list[Turn]) -> Item:
     if not replies:
-        return Item(False, (asked,), "the agent went on without waiting for an answer")
-    return Item(False, (asked, replies[0].evidence()), "the customer did not agree to listen")
+        return item(False, (asked,), "permission.no_wait")
+    return item(False, (asked, replies[0].evidence()), "permission.not_agreed")
 
 
 @item_check("permission_granted.v1", lexicons=("busy", "affirm", "deny"))
@@ -156,9 +132,7 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
             return _refused(ctx, asked, refusal)
         agreed = first_hit([reply], "affirm")
         if agreed:
-            return Item(
-                True, (asked, agreed[1].hit_evidence(agreed[2])), "the customer agreed to listen"
-            )
+            return item(True, (asked, agreed[1].hit_evidence(agreed[2])), "permission.agreed")
     return _unanswered(asked, replies)
 
 
@@ -206,5 +180,5 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
         _, agreed, found = signals[-1]
         if not agreed:
             return _refused(ctx, asked, found)
-        return Item(True, (asked, found[1].hit_evidence(found[2])), "the customer agreed to listen")
+        return item(True, (asked, found[1].hit_evidence(found[2])), "permission.agreed")
     return _unanswered(asked, replies)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.checks.registry import outcome_check
-from qa_pipeline.verdict.model import OutcomeResult
+from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
+from qa_pipeline.verdict.reasons import Reason
 
 
 @outcome_check("call_outcome.v1", lexicons=("sale_confirmed",))
@@ -16,8 +17,13 @@ def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
             for hit in sentence.hits("sale_confirmed"):
                 if not sentence.questioned(hit):
                     evidence = (sentence.hit_evidence(hit),)
-                    return OutcomeResult("sale", evidence, "the agent booked the sale")
+                    return _outcome("sale", evidence)
     pitch = ctx.pitch_start
     if pitch is not None:
-        return OutcomeResult("declined", (pitch.evidence(),), "pitched, but no sale was booked")
-    return OutcomeResult("no_pitch", (), "the call ended before any product was pitched")
+        return _outcome("declined", (pitch.evidence(),))
+    return _outcome("no_pitch", ())
+
+
+def _outcome(value: Outcome, evidence: tuple[Evidence, ...]) -> OutcomeResult:
+    why = Reason.of(f"outcome.{value}")
+    return OutcomeResult(value, evidence, why.text(), why)

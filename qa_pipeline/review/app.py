@@ -7,6 +7,7 @@ carries the session's CSRF token; templates escape everything."""
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
@@ -29,12 +30,13 @@ from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSetting
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.calibration import agreement
-from qa_pipeline.review.i18n import LANGUAGES, translator
+from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
 from qa_pipeline.review.queue import (
     SEVERITY_NAMES,
     QueueFilter,
     build_queue,
     filter_choices,
+    summarize,
     sync_queue,
 )
 from qa_pipeline.review.roles import ROLES
@@ -48,11 +50,13 @@ from qa_pipeline.scorecards.views import (
     card_file,
     card_table,
     ranking_table,
+    valid_rate_trend,
 )
 from qa_pipeline.storage.audit import entries
 from qa_pipeline.storage.db import Engine, connect
 from qa_pipeline.storage.review import CallRecord, disputes_in_scope, recording_path, visible_call
 from qa_pipeline.storage.users import list_users
+from qa_pipeline.verdict.reasons import word
 
 HERE = Path(__file__).resolve().parent
 Clock = Callable[[], datetime]
@@ -91,6 +95,11 @@ def create_app(
         raise ReviewSettingsError("review settings", [weak])
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
+    )
+    # The audit log's before/after as readable JSON (Chinese as itself, not \u escapes); the
+    # page escapes it like any text.
+    environment.filters["json_text"] = lambda value: json.dumps(
+        value, ensure_ascii=False, sort_keys=True
     )
     state = AppState(
         engine=connect(db_url),
@@ -167,7 +176,14 @@ def _context(request: Request, user: auth.User | None, **values: Any) -> dict[st
     language = _language(request)
     return {
         "t": translator(language), "lang": language, "user": user,
-        "csrf": _csrf_token(request), "path": request.url.path, **values,
+        "csrf": _csrf_token(request), "path": request.url.path,
+        # In the reader's language: a finding code's name, a reason, a date or time.
+        "name": lambda code: word(str(code), language),
+        "say": lambda why, fallback="": why.text(language) if why is not None else fallback,
+        "when": lambda value: when(value, language),
+        "column_name": lambda column: column_name(column, language),
+        "cell": cell,
+        **values,
     }  # fmt: skip
 
 
@@ -286,8 +302,17 @@ def _routes(app: FastAPI, state: AppState) -> None:
 
     @app.get("/")
     def home(request: Request) -> Response:
-        _user(request)
-        return RedirectResponse("/queue", status_code=303)
+        """Today at a glance: the pending queue, overdue calls, the valid-rate trend and the
+        rules that fail most, within the user's scope."""
+        user = _user(request)
+        _sync(state)
+        entries = build_queue(
+            state.engine, user.scope_team, QueueFilter(), state.settings, state.clock()
+        )
+        summary = summarize(entries)
+        trend = valid_rate_trend(state.engine, user.scope_team)
+        context = _context(request, user, summary=summary, trend=trend)
+        return render(request, "home.html", context)
 
     @app.get("/queue")
     def queue(request: Request) -> Response:
@@ -303,8 +328,15 @@ def _routes(app: FastAPI, state: AppState) -> None:
         )  # fmt: skip
         rows = build_queue(state.engine, user.scope_team, wanted, state.settings, state.clock())
         choices = filter_choices(state.engine, user.scope_team)
-        context = _context(request, user, rows=rows, wanted=wanted, choices=choices,
-                           severity=query.get("severity") or "")  # fmt: skip
+        size = max(1, state.settings.queue_page_size)
+        pages = max(1, -(-len(rows) // size))
+        number = min(max(_int(query.get("page"), 1), 1), pages)
+        kept = urlencode([(k, v) for k, v in query.multi_items() if k != "page" and v])
+        context = _context(
+            request, user, rows=rows[(number - 1) * size : number * size], total=len(rows),
+            wanted=wanted, choices=choices, severity=query.get("severity") or "",
+            page_number=number, pages=pages, kept=kept,
+        )  # fmt: skip
         return render(request, "queue.html", context)
 
     @app.get("/calls/{call_id}")
@@ -312,7 +344,11 @@ def _routes(app: FastAPI, state: AppState) -> None:
         user = _user(request)
         page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
         criteria = list(state.ruleset.criteria.criteria)
-        return render(request, "call.html", _context(request, user, page=page, criteria=criteria))
+        # The speech-rate limit the audio signals were judged against (rules/signals.yaml).
+        language = page.result.language if page.result else None
+        fast_rate = state.ruleset.signals.fast_rate.get(language or "")
+        context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate)
+        return render(request, "call.html", context)
 
     @app.get("/calls/{call_id}/audio")
     def audio(request: Request, call_id: str) -> Response:
@@ -335,6 +371,9 @@ def _routes(app: FastAPI, state: AppState) -> None:
             state.engine, state.ruleset, state.settings, user, call_id, finding_id,
             _text(form, "action", 16), _text(form, "note"), state.clock(),
         ))  # fmt: skip
+        if request.headers.get("x-requested-with") == "fetch":
+            # review.js confirms in place: it takes the page's new verdict parts from this.
+            return call(request, call_id)
         return RedirectResponse(f"/calls/{quote(call_id)}#finding-{finding_id}", status_code=303)
 
     @app.post("/calls/{call_id}/findings/{finding_id}/dispute")

@@ -4,7 +4,7 @@ role confidence) and blind calibration draws, filtered and sorted by severity, t
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -185,3 +185,25 @@ def filter_choices(engine: Engine, scope_team: str | None) -> dict[str, list[str
         "campaign": list(facets.campaigns),
         "criterion": sorted({c.split(".")[0] for c in facets.codes} | set(facets.codes)),
     }
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """What the home page says of the pending queue: how many, how many overdue, how many of
+    high severity, and the finding codes that fail most, with their counts."""
+
+    pending: int
+    overdue: int
+    high: int
+    top_codes: tuple[tuple[str, int], ...]
+
+
+def summarize(entries: Iterable[QueueEntry], top: int = 5) -> QueueSummary:
+    rows = [e for e in entries if e.status == "pending"]
+    codes = Counter(code for e in rows for code in e.codes)
+    return QueueSummary(
+        len(rows),
+        sum(e.overdue for e in rows),
+        sum(e.severity == 3 for e in rows),
+        tuple(codes.most_common(top)),
+    )

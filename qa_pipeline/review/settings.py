@@ -49,6 +49,7 @@ class ReviewSettings:
     secret_key: str = ""
     default_language: str = DEFAULT_LANGUAGE
     queue_sync_seconds: int = 60
+    queue_page_size: int = 50
     ranking_min_calls: int = 20
     # Filled by `with_rules` from criteria.yaml (not a setting): severities `severity` overrides.
     rule_severity: dict[str, int] = field(default_factory=dict)

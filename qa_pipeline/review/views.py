@@ -17,7 +17,9 @@ from qa_pipeline.storage import review as stored
 from qa_pipeline.storage.audit import AuditEntry, entries
 from qa_pipeline.storage.db import Engine
 from qa_pipeline.storage.review import CallRecord, Dispute, ReviewItem, recording_path
+from qa_pipeline.verdict.findings import findings_of
 from qa_pipeline.verdict.model import CallResult, CallVerdict, Criterion, Evidence, TranscriptLine
+from qa_pipeline.verdict.reasons import Reason
 
 Part = tuple[str, str | None]  # text, highlight kind (evidence | forbidden | None)
 SignalsByRole = tuple[tuple[str, Mapping[str, object]], ...]  # each role's signals by name
@@ -45,6 +47,8 @@ class FindingView:
     reviewer: str | None
     note: str | None
     disputes: tuple[Dispute, ...]
+    why: Reason | None = None  # the reason in the reader's language (else `reason`, English)
+    evidence: tuple[Evidence, ...] = ()  # what was said, or the stretch searched for an absence
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSett
     blind = bool(item and item.blind and item.status == "pending")
     findings: list[FindingView] = []
     if verdict_id and result is not None and not blind:
-        findings = _findings(engine, verdict_id, settings)
+        findings = _findings(engine, verdict_id, settings, result)
     shown = None if blind else result
     lines = _lines(_transcript(engine, call.call_id, result), shown.verdict if shown else None)
     duration = max([call.duration_s, *(line.end for line in lines)]) or 1.0
@@ -194,9 +198,21 @@ def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSett
     )
 
 
-def _findings(engine: Engine, verdict_id: int, settings: ReviewSettings) -> list[FindingView]:
+def _reasons(result: CallResult) -> dict[tuple[str, str], list[Reason | None]]:
+    """Each finding's reason as a template, by (kind, code) in finding order: the stored rows
+    were written from the same result by the same `findings_of`, so they line up."""
+    found: dict[tuple[str, str], list[Reason | None]] = {}
+    for finding in findings_of(result):
+        found.setdefault((finding.kind, finding.code), []).append(finding.why)
+    return found
+
+
+def _findings(
+    engine: Engine, verdict_id: int, settings: ReviewSettings, result: CallResult
+) -> list[FindingView]:
     states = stored.finding_states(engine, verdict_id)
     rows = stored.findings(engine, verdict_id)
+    whys = _reasons(result)
     disputes: dict[int, list[Dispute]] = {}
     for dispute in stored.disputes_of(engine, [f.id for f in rows]):
         disputes.setdefault(dispute.finding_id, []).append(dispute)
@@ -216,6 +232,8 @@ def _findings(engine: Engine, verdict_id: int, settings: ReviewSettings) -> list
                 state.reviewer if state else None,
                 state.note if state else None,
                 tuple(disputes.get(f.id, ())),
+                (whys.get((f.kind, f.code)) or [None]).pop(0),
+                f.evidence,
             )
         )
     return views

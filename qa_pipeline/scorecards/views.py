@@ -107,3 +107,14 @@ def ranking_table(
         return Table(RANKING, ()), month
     month = month or str(period_of(frame["local_date"], "month").max())
     return Table.of(language_ranking(frame, month, min_calls)[list(RANKING)]), month
+
+
+def valid_rate_trend(engine: Engine, scope_team: str | None, days: int = 14) -> Table:
+    """The center's (or the scope team's) valid rate per day over the last `days` days with
+    calls: day, calls, sales, valid sales, valid rate."""
+    frame = scoped_frame(engine, scope_team)
+    columns = ("period", "calls", "sales", "valid_sales", "valid_rate")
+    if frame.empty:
+        return Table(columns, ())
+    card = scorecard(frame, "center", "day").sort_values("period").tail(days)
+    return Table.of(card[list(columns)].reset_index(drop=True))

@@ -234,14 +234,19 @@ def disputes_of(engine: Engine, finding_ids: Sequence[int]) -> list[Dispute]:
         return [_dispute(d) for d in session.scalars(query.order_by(DisputeRow.id))]
 
 
-def disputes_in_scope(engine: Engine, scope_team: str | None) -> list[tuple[Dispute, str]]:
-    """Every dispute with its call's team, newest first, within a scope team if given."""
-    query = select(DisputeRow, CallRow.team).join(CallRow, CallRow.call_id == DisputeRow.call_id)
+def disputes_in_scope(engine: Engine, scope_team: str | None) -> list[tuple[Dispute, str, str]]:
+    """Every dispute with its call's team and its finding's code, newest first, within a scope
+    team if given."""
+    query = (
+        select(DisputeRow, CallRow.team, FindingRow.code)
+        .join(CallRow, CallRow.call_id == DisputeRow.call_id)
+        .join(FindingRow, FindingRow.id == DisputeRow.finding_id)
+    )
     if scope_team:
         query = query.where(CallRow.team == scope_team)
     with reading(engine) as session:
         rows = session.execute(query.order_by(DisputeRow.id.desc())).all()
-        return [(_dispute(dispute), team) for dispute, team in rows]
+        return [(_dispute(dispute), team, code) for dispute, team, code in rows]
 
 
 # Queue items

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa_pipeline.verdict.model import CallResult, Evidence
+from qa_pipeline.verdict.reasons import Reason, templates
 
 FindingKind = Literal["criterion", "forbidden", "hangup", "review_flag"]
 
@@ -18,6 +19,7 @@ class Finding:
     code: str  # account_holder_verified.identity, forbidden.arguing, agent_hung_up_first, ...
     reason: str
     evidence: tuple[Evidence, ...]
+    why: Reason | None = None  # the reason in any language (None: only the stored text)
 
 
 def findings_of(result: CallResult) -> Iterator[Finding]:
@@ -29,15 +31,24 @@ def findings_of(result: CallResult) -> Iterator[Finding]:
         return
     for code, item in verdict.judged_items():
         if item.passed is False and verdict.applies(code):
-            yield Finding("criterion", code, item.reason, item.evidence)
+            yield Finding("criterion", code, item.reason, item.evidence, item.why)
     for phrase in verdict.forbidden_phrases:
         evidence = Evidence(phrase.start, phrase.end, phrase.speaker, phrase.text)
-        yield Finding("forbidden", f"forbidden.{phrase.category}", phrase.rule_id, (evidence,))
+        why = Reason.of("forbidden.phrase", category=phrase.category, said=f"“{phrase.text}”")
+        code = f"forbidden.{phrase.category}"
+        yield Finding("forbidden", code, phrase.rule_id, (evidence,), why)
     hangup = verdict.agent_hung_up_first
     if hangup.value:
-        yield Finding("hangup", "agent_hung_up_first", hangup.reason, hangup.evidence)
+        yield Finding("hangup", "agent_hung_up_first", hangup.reason, hangup.evidence, hangup.why)
     for flag in verdict.review_flags:
         about = flag.partition(".")[2]  # model_unsure.explicit_consent is about an item
         if about and not verdict.applies(about):
             continue
-        yield Finding("review_flag", flag, flag, ())
+        yield Finding("review_flag", flag, flag, (), _flag_reason(flag))
+
+
+def _flag_reason(flag: str) -> Reason | None:
+    """`flag.<family>` with the item it is about (`model_unsure.explicit_consent`)."""
+    family, _, about = flag.partition(".")
+    key = f"flag.{family}"
+    return Reason.of(key, item=about) if key in templates("en") else None

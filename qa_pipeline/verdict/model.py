@@ -14,6 +14,7 @@ from qa_pipeline.audio.signals import AudioSignals
 from qa_pipeline.ruleset.schema import Scope
 from qa_pipeline.transcript.cleanup import CleanupReport
 from qa_pipeline.transcript.roles import RoleAssignment
+from qa_pipeline.verdict.reasons import Reason
 
 Outcome = Literal["sale", "declined", "no_pitch"]
 
@@ -41,8 +42,9 @@ class Item:
 
     passed: bool | None
     evidence: tuple[Evidence, ...]
-    reason: str
+    reason: str  # in English, as results.jsonl shows it
     scope: Scope = "sale"
+    why: Reason | None = None  # the reason as a template and its parameters, for any language
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class OutcomeResult:
     value: Outcome
     evidence: tuple[Evidence, ...]
     reason: str
+    why: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class HangupResult:
     reason: str
     # Other sources that disagree with the deciding one, e.g. "audio: ... (agent hung up)".
     disagreements: tuple[str, ...] = ()
+    why: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ to test-output/screenshots/. Without Chromium or Playwright these tests skip, ex
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -149,8 +150,15 @@ def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
         "() => Math.abs(document.getElementById('player').currentTime - 25.9) < 1"
     )
     page.wait_for_function("() => document.getElementById('player').currentTime > 26")  # playing
-    page.locator('.timeline .marker[title^="explicit_consent"]').click()
-    page.wait_for_function("() => Math.abs(document.getElementById('player').currentTime - 62) < 1")
+    # the consent marker goes to the question, so the reply (嗯, 62 s) is heard with it
+    page.locator('.timeline .marker[data-code="explicit_consent"]').click()
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 47.8) < 1"
+    )
+    # a Chinese page holds no English reason: the banner, the criteria and every finding
+    reasons = page.locator("#verdict-banner, table.criteria td, .finding .reason").all_inner_texts()
+    assert len(reasons) > 8 and not [r for r in reasons if re.search(r"[a-z]{3,} [a-z]{3,}", r)]
+    assert page.locator("#verdict-banner strong").inner_text() == "无效销售"
     page.screenshot(path=str(SHOTS / "call.png"), full_page=True)
     page.goto("/calls/zh-s-001")  # transcript only
     assert page.locator(".no-audio").is_visible()
@@ -159,22 +167,29 @@ def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
 
 
 def test_confirm_one_finding_and_overturn_another(browser: Any, base_url: str) -> None:
+    """In place, without a reload: a click confirms, the keyboard (o) overturns."""
     page = _page(browser, base_url, "lead")
     page.goto("/calls/zh-s-005")
+    page.evaluate("() => { window.__same_page = true; }")  # gone if the page reloads
     competence = _finding(page, "caller_competent")
     competence.locator("input[name=note]").fill("客户听不懂")
     competence.locator("button[value=confirm]").click()
-    page.wait_for_load_state()
+    page.wait_for_selector('article.finding[data-code="caller_competent"].state-confirm')
     assert _finding(page, "caller_competent").locator(".state").inner_text() == "已确认"
+    assert page.evaluate("() => window.__same_page === true")
     page.goto("/calls/zh-s-003")
+    page.evaluate("() => { window.__same_page = true; }")
     assert page.locator("#engine-valid").inner_text() == "否"
     trial = _finding(page, "disclosures.trial_end")
     trial.locator("input[name=note]").fill("日期核对无误")
-    trial.locator("button[value=overturn]").click()
-    page.wait_for_load_state()
+    trial.focus()
+    page.keyboard.press("o")
+    page.wait_for_selector('article.finding[data-code="disclosures.trial_end"].state-overturn')
     assert _finding(page, "disclosures.trial_end").locator(".state").inner_text() == "已推翻"
     assert page.locator("#final-valid").inner_text() == "是"
+    assert page.locator("#verdict-banner strong").inner_text() == "有效销售"
     assert "overturn" in page.locator("table.audit-log").inner_text()
+    assert page.evaluate("() => window.__same_page === true")
     page.screenshot(path=str(SHOTS / "call-reviewed.png"), full_page=True)
     page.context.close()
 
@@ -183,7 +198,7 @@ def test_dispute_raised_and_decided(browser: Any, base_url: str) -> None:
     lead = _page(browser, base_url, "lead")
     lead.goto("/calls/zh-s-004")
     _finding(lead, "forbidden.arguing").locator("button[value=confirm]").click()
-    lead.wait_for_load_state()
+    lead.wait_for_selector('article.finding[data-code="forbidden.arguing"].state-confirm')
     supervisor = _page(browser, base_url, "sup2")
     supervisor.goto("/calls/zh-s-004")
     arguing = _finding(supervisor, "forbidden.arguing")

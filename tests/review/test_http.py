@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -308,7 +309,7 @@ def test_overdue_calls_are_marked_and_escalated(app_url: str) -> None:
         assert "escalate" in client.get("/audit").text
 
 
-def test_audio_signals_and_recognised_transcript_render_generically(
+def test_audio_signals_read_as_a_card_and_recognised_transcript_shows(
     client: TestClient, seeded_sqlite: tuple[str, Engine]
 ) -> None:
     import dataclasses
@@ -334,8 +335,18 @@ def test_audio_signals_and_recognised_transcript_render_generically(
         session.commit()
     login(client, "lead")
     page = client.get("/calls/zh-s-002").text
-    assert "您好，识别文本" in page and "speech_rate" in page and "4.2" in page
-    assert "silence" in page and "end=19.5" in page and "无音频特征" not in page
+    assert "您好，识别文本" in page and "无音频特征" not in page
+    # a readable card: labelled rows with units and the limit judged against, no raw keys
+    rate = re.search(r'<tr data-signal="speech_rate" class="">(.*?)</tr>', page, re.S)
+    assert rate is not None
+    assert re.sub(r"<[^>]+>", "", rate.group(1)) == "语速4.2 字/分钟 (正常：上限 330)"
+    assert "20.0 s (60%)" in page and "too_fast" not in page
+    silence = re.search(r'<tr data-event="silence">(.*?)</tr>', page, re.S)
+    assert (
+        silence is not None
+        and "静音" in silence.group(1)
+        and "12.0s–19.5s (7.5 s)" in silence.group(1)
+    )
     assert "无音频特征" in client.get("/calls/zh-s-001").text
 
 
@@ -364,3 +375,149 @@ def test_a_call_that_is_no_sale_shows_its_criteria_as_sale_only(client: TestClie
     assert 'class="review-form"' not in page
     sale = client.get("/calls/zh-s-004").text
     assert "out-of-scope" not in sale and 'class="review-form"' in sale
+
+
+def _article(page: str, code: str) -> str:
+    found = re.search(rf'<article[^>]*data-code="{re.escape(code)}".*?</article>', page, re.S)
+    assert found is not None, code
+    return found.group(0)
+
+
+def test_a_chinese_call_page_reads_in_chinese(client: TestClient) -> None:
+    """Verdict banner, criterion names, reasons, dates: in the reader's language; the consent
+    finding shows the question and the customer's reply; an absence shows the span searched."""
+    assert login(client, "lead") == 303
+    page = client.get("/calls/zh-s-004").text
+    banner = re.search(r'<p id="verdict-banner"[^>]*>(.*?)</p>', page, re.S)
+    assert banner is not None
+    text = re.sub(r"<[^>]+>", "", banner.group(1))
+    assert text.startswith(
+        "无效销售 — 机主核实：征得同意介绍：坐席未征询客户是否方便就开始推荐业务"
+    )
+    assert "服务忌语：顶撞：坐席使用了服务忌语（顶撞）" in text and "通话记录显示由坐席挂断" in text
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", text)  # no English reason in the banner
+    article = _article(page, "explicit_consent")
+    assert "那给您开通了啊？" in article and "<q>嗯。</q>" in article  # question and reply
+    assert "年11月" in page.split('id="customer-number"')[0]  # the call's date, as zh writes it
+    english = client.get("/calls/en-s-002").text  # a zh reader of an English call: zh reasons
+    fees = _article(english, "disclosures.fees")
+    assert "坐席始终没有说明资费" in fees and 'class="searched"' in fees and "data-seek=" in fees
+    client.get("/lang/en")
+    page = client.get("/calls/zh-s-004").text
+    assert "invalid sale</strong> — account holder: permission to pitch: the agent started" in page
+
+
+def test_the_audit_log_shows_chinese_as_itself(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    assert login(client, "lead") == 303
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "explicit_consent")
+    token = csrf(client, "/calls/zh-s-004")
+    client.post(f"/calls/zh-s-004/findings/{finding}/review",
+                data={"csrf_token": token, "action": "confirm", "note": "客户没同意"})  # fmt: skip
+    audit = client.get("/audit").text
+    assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td>", audit)  # as zh writes it
+    shown = client.app.state.review.templates.env.filters["json_text"]  # type: ignore[attr-defined]
+    assert shown({"note": "客户没同意"}) == '{"note": "客户没同意"}'  # not \u escapes
+
+
+def test_a_review_from_the_page_script_answers_with_the_new_page(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    """review.js posts in the background and swaps in the verdict parts of the answer; a plain
+    form post still redirects."""
+    assert login(client, "lead") == 303
+    finding = _finding(seeded_sqlite[1], "zh-s-003", "disclosures.trial_end")
+    token = csrf(client, "/calls/zh-s-003")
+    answer = client.post(
+        f"/calls/zh-s-003/findings/{finding}/review",
+        data={"csrf_token": token, "action": "overturn", "note": ""},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert answer.status_code == 200
+    assert f'id="finding-{finding}" data-code="disclosures.trial_end"' in answer.text
+    assert 'class="finding state-overturn"' in answer.text and 'id="final-valid">是' in answer.text
+    again = client.post(f"/calls/zh-s-003/findings/{finding}/review",
+                        data={"csrf_token": token, "action": "confirm", "note": ""})  # fmt: skip
+    assert again.status_code == 303
+
+
+def test_the_queue_is_paged_with_its_filters_kept(app_url: str) -> None:
+    paged = ReviewSettings(calibration_share=0.0, calibration_share_recent_failures=0.0,
+                           queue_page_size=3)  # fmt: skip
+    with _client(app_url, paged) as client:
+        login(client, "lead")
+        first = client.get("/queue").text
+        calls = re.findall(r'<tr class="sev-[^"]*" data-call="([^"]+)"', first)
+        assert len(calls) == 3 and "7 条通话" in first and "第 1 页，共 3 页" in first
+        assert 'rel="next" href="/queue?page=2"' in first and 'rel="prev"' not in first
+        last = client.get("/queue?page=99").text  # past the end: the last page
+        rest = re.findall(r'<tr class="sev-[^"]*" data-call="([^"]+)"', last)
+        assert len(rest) == 1 and rest[0] not in calls and "第 3 页，共 3 页" in last
+        middle = client.get("/queue?page=2").text
+        seen = re.findall(r'<tr class="sev-[^"]*" data-call="([^"]+)"', middle)
+        assert len(set(calls + seen + rest)) == 7  # every call on exactly one page
+        kept = client.get("/queue?state=pending&page=1").text
+        assert 'rel="next" href="/queue?state=pending&amp;page=2"' in kept
+
+
+def test_the_disputes_page_names_the_finding(
+    app_url: str, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "forbidden.arguing")
+    with _client(app_url) as lead:
+        login(lead, "lead")
+        token = csrf(lead, "/calls/zh-s-004")
+        lead.post(f"/calls/zh-s-004/findings/{finding}/review",
+                  data={"csrf_token": token, "action": "confirm", "note": ""})  # fmt: skip
+    with _client(app_url) as supervisor:
+        login(supervisor, "sup2")
+        token = csrf(supervisor, "/calls/zh-s-004")
+        answer = supervisor.post(f"/calls/zh-s-004/findings/{finding}/dispute",
+                                 data={"csrf_token": token, "reason": "语气正常"})  # fmt: skip
+        assert answer.status_code == 303
+        page = supervisor.get("/disputes").text
+    cell = re.search(r'<td class="finding-code"><a href="([^"]+)">([^<]+)</a></td>', page)
+    assert cell is not None
+    assert cell.groups() == (f"/calls/zh-s-004#finding-{finding}", "服务忌语：顶撞")
+
+
+def test_scorecards_read_as_a_report(client: TestClient) -> None:
+    """Headers in the reader's language, rates as percentages, the charted key named."""
+    assert login(client, "lead") == 303
+    page = client.get("/scorecards?level=team&period=month").text
+    headers = re.findall(r"<th data-column[^>]*>([^<]*)</th>", page)
+    assert headers[:6] == ["班组", "周期", "通话数", "销售数", "有效销售数", "有效率"]
+    assert "明确同意办理 通过率" in headers and not [h for h in headers if "_" in h]
+    cells = re.findall(
+        r"<td>([^<]*)</td>", page.split('<table class="card">')[1].split("</table>")[0]
+    )
+    assert any(c.endswith("%") for c in cells)
+    assert not [c for c in cells if re.fullmatch(r"\d+\.\d{3,}", c)]  # no 61.529999999999994
+    caption = re.search(r'<figcaption id="chart-key">(.*?)</figcaption>', page)
+    assert caption is not None and caption.group(1).startswith("趋势：班组 E1")
+    picked = client.get("/scorecards?level=team&period=month&key=T2").text
+    assert '<figcaption id="chart-key">趋势：班组 T2</figcaption>' in picked
+
+
+def test_the_home_page_holds_today_at_a_glance(app_url: str) -> None:
+    with _client(app_url) as client:
+        login(client, "lead")
+        page = client.get("/").text
+        assert re.search(r'id="tile-pending"[^>]*><strong>7</strong>', page)  # the 7 flagged calls
+        assert re.search(r'id="tile-overdue"[^>]*><strong>0</strong>', page)
+        top = re.findall(
+            r'<tr data-code="([^"]+)"><th><a[^>]*>([^<]+)</a></th><td>(\d+)</td>', page
+        )
+        assert top and int(top[0][2]) >= int(top[-1][2])  # most first
+        assert ("explicit_consent", "明确同意办理", "4") in top
+        trend = page.split('<table class="trend">')[1].split("</table>")[0]
+        assert "有效率" in trend and "年11月" in trend and "%" in trend
+    later = datetime.now(UTC) + timedelta(days=2)
+    with TestClient(
+        create_app(app_url, SETTINGS, clock=lambda: later), follow_redirects=False
+    ) as c:
+        login(c, "sup1")  # team T1 only: zh-s-005 and zh-x-001, two days after they were queued
+        page = c.get("/").text
+        assert re.search(r'id="tile-pending"[^>]*><strong>2</strong>', page)
+        assert re.search(r'class="tile alert" id="tile-overdue"[^>]*><strong>2</strong>', page)

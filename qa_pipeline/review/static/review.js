@@ -21,3 +21,95 @@
     });
   });
 })();
+
+// Confirm or overturn in place: the form posts in the background and the page's verdict parts
+// (banner, summary, criteria and findings, audit log) are swapped for the server's new ones;
+// without script the form posts and the page reloads as before.
+(function () {
+  const PARTS = ["#verdict-banner", "dl.meta", "section.verdict", "section.audit"];
+
+  function swap(html) {
+    const fresh = new DOMParser().parseFromString(html, "text/html");
+    PARTS.forEach(function (selector) {
+      const old = document.querySelector(selector);
+      const now = fresh.querySelector(selector);
+      if (old && now) {
+        old.replaceWith(document.importNode(now, true));
+      } else if (now && !old && selector === "section.audit") {  // the call's first action
+        const columns = document.querySelector("div.columns");
+        if (columns) columns.after(document.importNode(now, true));
+      }
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("form.review-form");
+    if (!form || !window.fetch) return;
+    event.preventDefault();
+    const data = new FormData(form);
+    if (event.submitter && event.submitter.name) {
+      data.append(event.submitter.name, event.submitter.value);
+    }
+    const article = form.closest("article.finding");
+    const id = article ? article.id : null;
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    // getAttribute: the buttons named "action" shadow form.action
+    fetch(form.getAttribute("action"), {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: {"X-Requested-With": "fetch"},
+    }).then(function (answer) {
+      return answer.text().then(function (html) {
+        if (!answer.ok) throw new Error(answer.status + " " + answer.statusText);
+        swap(html);
+        const next = nextPending(id) || (id && document.getElementById(id));
+        if (next) next.focus();
+      });
+    }).catch(function (error) {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      form.setAttribute("data-error", String(error.message || error));
+      form.classList.add("failed");
+    });
+  });
+
+  // Keyboard: j / k next and previous finding, c confirm, o overturn (the focused finding),
+  // n the note field; keys typed into a field are left alone.
+  function findings() {
+    return Array.from(document.querySelectorAll("article.finding"));
+  }
+
+  function nextPending(afterId) {
+    const all = findings();
+    const from = all.findIndex(function (f) { return f.id === afterId; });
+    const later = all.slice(from + 1).concat(all.slice(0, from + 1));
+    return later.find(function (f) { return f.classList.contains("state-pending"); });
+  }
+
+  function current() {
+    const focused = document.activeElement && document.activeElement.closest("article.finding");
+    return focused || findings().find(function (f) { return f.classList.contains("state-pending"); });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select")) return;
+    const all = findings();
+    if (!all.length) return;
+    const here = current();
+    const index = here ? all.indexOf(here) : -1;
+    if (event.key === "j" || event.key === "k") {
+      const step = event.key === "j" ? 1 : -1;
+      const target = all[Math.max(0, Math.min(all.length - 1, index + step))];
+      target.focus();
+      target.scrollIntoView({block: "nearest"});
+    } else if ((event.key === "c" || event.key === "o") && here) {
+      const button = here.querySelector(
+        "form.review-form button[value=" + (event.key === "c" ? "confirm" : "overturn") + "]");
+      if (button) button.click();
+    } else if (event.key === "n" && here) {
+      const note = here.querySelector("form.review-form input[name=note]");
+      if (note) { note.focus(); event.preventDefault(); }
+    } else {
+      return;
+    }
+  });
+})();
