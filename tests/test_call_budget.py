@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +50,24 @@ def test_a_call_stuck_in_a_regex_is_stopped_at_its_budget(tmp_path: Path, rulese
     assert "en-s-002.json" in stopped.error and "time budget of 1 s" in stopped.error
     assert "step 'context'" in stopped.error
     assert all(r.ok for r in rows.values())  # a fresh worker judged the calls after it
+
+
+def test_a_call_that_hangs_once_is_judged_in_a_fresh_worker(
+    tmp_path: Path, ruleset: Ruleset
+) -> None:
+    """A worker that hangs (as one forked while another thread held a lock can) costs the
+    call one budget, not its verdict: the call is tried again in a fresh worker."""
+    marker = tmp_path / "hung-once"
+
+    def hang_once() -> None:
+        if not marker.exists():
+            marker.touch()
+            time.sleep(3600)
+
+    hang = _at("context", "en-s-003", hang_once)
+    run_batch(SAMPLES, tmp_path / "out", ruleset, hang, understand=False, call_budget_s=2)
+    rows = _rows(tmp_path / "out")
+    assert marker.exists() and len(rows) == 10 and all(r.ok for r in rows.values())
 
 
 def test_a_worker_that_dies_costs_one_call(tmp_path: Path, ruleset: Ruleset) -> None:
