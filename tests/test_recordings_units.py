@@ -31,7 +31,9 @@ from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
+from qa_pipeline.diarize.embedding import EmbeddingSettings, smooth_labels, two_speakers
 from qa_pipeline.diarize.pyannote import annotation_to_turns
+from qa_pipeline.diarize.speaker_encoder import HOP, N_FFT, N_MELS, RATE, log_mel, mel_filterbank
 from qa_pipeline.diarize.turns import (
     SpeakerTurn,
     channel_segments,
@@ -446,6 +448,35 @@ def test_prompt_copies_are_decoded_again_without_the_prompt() -> None:
     run = transcribe_calls([call], reader, "en", prompt, _CODES_GATE)[0]  # type: ignore[arg-type]
     assert reader.alone and run.suspects == ()  # the copying regions were decoded again
     assert not [w for w in run.words if "costs" in w.text]  # and the copy is gone
+
+
+def test_log_mel_puts_a_tone_in_its_band() -> None:
+    t = np.arange(RATE) / RATE
+    for freq in (300.0, 1000.0, 3000.0):
+        bands = log_mel((0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32))
+        assert bands.shape == (1 + (RATE - N_FFT) // HOP, N_MELS)
+        peak = int(np.argmax(bands.mean(axis=0)))
+        weights = mel_filterbank()[:, peak]
+        bins = np.flatnonzero(weights)
+        low, high = bins[0] * RATE / N_FFT, bins[-1] * RATE / N_FFT
+        assert low <= freq <= high, (freq, low, high)  # the loudest band covers the tone
+
+
+def test_two_speakers_found_despite_an_outlier() -> None:
+    rng = np.random.default_rng(1)
+    a, b, odd = np.eye(8, dtype=np.float32)[:3]
+    vectors = np.concatenate([a + 0.3 * rng.standard_normal((40, 8)),
+                              b + 0.3 * rng.standard_normal((30, 8)), odd[None, :]])  # fmt: skip
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    centroids = two_speakers(vectors, EmbeddingSettings())
+    assert sorted(int(np.argmax(c[:2])) for c in centroids) == [0, 1]  # a and b, not the outlier
+    assert min(float(np.max(c[:2])) for c in centroids) > 0.8
+
+
+def test_short_speaker_changes_smoothed() -> None:
+    assert smooth_labels([0, 0, 0, 1, 0, 0, 1, 1, 1, 1], 2) == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert smooth_labels([1, 0, 0, 0], 2) == [0, 0, 0, 0]  # a short start joins what follows
+    assert smooth_labels([0, 0, 1, 1], 2) == [0, 0, 1, 1]
 
 
 def test_pack_order_keeps_calls_apart() -> None:
