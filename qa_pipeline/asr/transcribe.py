@@ -200,22 +200,32 @@ class _Hearing:
             problem = problem or echo_problem(text, self.echoes)
             if problem is not None:
                 self.retried[track.call] += 1
-                samples = track.audio.floats(track.channel, piece.start, piece.end)
-                alone = self.transcriber.decode_alone(samples, self.language)
-                again = self.reading(piece.end - piece.start, alone.text, alone)
-                again_problem = window_problem(again, gate, spaced) or region_problem(
-                    again, gate, spaced
+                heard, problem = self._again(piece, track, (reading, problem), heard, gate, spaced)
+            if problem is not None:
+                self.suspects[track.call].append(
+                    Suspect(track.channel, piece.start, piece.end, problem)
                 )
-                if better((reading, problem), (again, again_problem), gate):
-                    shifted = (Word(piece.packed_start + w.start, piece.packed_start + w.end,
-                                    w.text, w.probability) for w in alone.words)  # fmt: skip
-                    heard = [_in_recording(piece, w, track) for w in shifted if w.text.strip()]
-                    problem = again_problem
-                if problem is not None:
-                    self.suspects[track.call].append(
-                        Suspect(track.channel, piece.start, piece.end, problem)
-                    )
         self.words[track.call].extend(heard)
+
+    def _again(
+        self,
+        piece: Piece,
+        track: _Track,
+        first: tuple[Reading, str | None],
+        heard: list[ChannelWord],
+        gate: QualityGate,
+        spaced: bool,
+    ) -> tuple[list[ChannelWord], str | None]:
+        """The piece decoded alone; its words and problem when better than the first's."""
+        samples = track.audio.floats(track.channel, piece.start, piece.end)
+        alone = self.transcriber.decode_alone(samples, self.language)
+        again = self.reading(piece.end - piece.start, alone.text, alone)
+        problem = window_problem(again, gate, spaced) or region_problem(again, gate, spaced)
+        if not better(first, (again, problem), gate):
+            return heard, first[1]
+        shifted = (Word(piece.packed_start + w.start, piece.packed_start + w.end, w.text,
+                        w.probability) for w in alone.words if w.text.strip())  # fmt: skip
+        return [_in_recording(piece, w, track) for w in shifted], problem
 
 
 def plan_windows(calls: Sequence[CallAudio]) -> tuple[Packing, list[_Track]]:
