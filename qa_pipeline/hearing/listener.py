@@ -111,8 +111,10 @@ class Listener:
         self._diarizer: Diarize | None = None
 
     def asr_fingerprint(self) -> str:
-        """What, besides the audio, decides the transcript: a changed model re-hears calls."""
-        return self.asr_options.model or self.models.file.asr.default
+        """What, besides the audio, decides the transcript: a changed model re-hears calls, and
+        so does the quality gate (calls heard before it, decoded once, are heard again)."""
+        model = self.asr_options.model or self.models.file.asr.default
+        return model if self.asr_options.quality is None else f"{model}|gate"
 
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
