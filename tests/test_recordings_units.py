@@ -340,7 +340,7 @@ def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
         _coded_call((301, 302), [(0, 0.0, 20.0), (1, 21.0, 33.0)]),
     ]
     reader = _CodeReader()
-    runs = transcribe_calls(calls, reader, "en", Prompt("", ""), None)  # type: ignore[arg-type]
+    runs = transcribe_calls(calls, reader, "en", Prompt("", ""), None, "calls")  # type: ignore[arg-type]
     assert [r.packed_calls for r in runs] == [3, 3, 3]
     for n, (call, run) in enumerate(zip(calls, runs, strict=True)):
         assert run.words, f"call {n} got no words"
@@ -366,21 +366,23 @@ def test_lost_window_is_decoded_again_region_by_region() -> None:
     collapsing) is caught by words against speech seconds; its regions, decoded alone, give
     the words back, and nothing is left suspect."""
     call = _coded_call((101, 102), _LOSSY_CALL)
-    reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None)[0]  # type: ignore[arg-type]
+    reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None, "calls")[0]  # type: ignore[arg-type]
     reader = _CodeReader(lose=(1,))
-    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE)[0]  # type: ignore[arg-type]
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
     assert len(reader.windows) == 2 and run.retried_regions == len(reader.alone) > 0
     assert run.suspects == ()
     assert len(run.words) >= len(reference.words) - run.retried_regions  # lost, then found
     assert {w.text for w in run.words} == {" 101", " 102"}
-    unchecked = transcribe_calls([call], _CodeReader(lose=(1,)), "en", Prompt("", ""), None)[0]  # type: ignore[arg-type]
+    unchecked = transcribe_calls(
+        [call], _CodeReader(lose=(1,)), "en", Prompt("", ""), None, "calls"
+    )[0]  # type: ignore[arg-type]
     assert len(unchecked.words) < len(run.words)  # without the gate the window stays lost
 
 
 def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
     call = _coded_call((101, 102), _LOSSY_CALL)
     reader = _CodeReader(lose=(1,), deaf_alone=True)
-    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE)[0]  # type: ignore[arg-type]
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
     assert run.suspects and run.retried_regions == len(run.suspects)
     lost = {(s.channel, s.start, s.end) for s in run.suspects}
     for suspect in run.suspects:
