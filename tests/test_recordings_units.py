@@ -481,6 +481,16 @@ def test_short_speaker_changes_smoothed() -> None:
     assert smooth_labels([0, 0, 1, 1], 2) == [0, 0, 1, 1]
 
 
+def test_pack_groups_never_share_a_window() -> None:
+    """Per channel only (the default): each window holds one track's speech."""
+    regions = _regions((0, 0.0, 5.0), (1, 1.0, 4.0), (0, 6.0, 9.0), (1, 5.0, 8.0), (0, 10.0, 12.0))
+    packing = pack(regions, order=lambda tr: (tr[0], tr[1].start), group=lambda t: t)
+    _check_packing(regions, packing)
+    assert [{p.channel for p in w.pieces} for w in packing.windows] == [{0}, {1}]
+    shared = pack(regions)
+    assert len(shared.windows) == 1  # without groups, 19 s of speech share one window
+
+
 def test_pack_order_keeps_calls_apart() -> None:
     """Packed call by call: a call's speech is never interleaved with another call's."""
     owner = {0: 0, 1: 0, 2: 1, 3: 1}
