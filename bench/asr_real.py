@@ -147,12 +147,12 @@ System = Callable[[Transcriber, list[CallAudio], str, Prompt], list[Heard]]
 def _packed(mode: str, gate: QualityGate | None) -> System:
     def run(t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt) -> list[Heard]:
         if mode == "calls":
-            runs = transcribe_calls(calls, t, language, prompt, gate)
+            runs = transcribe_calls(calls, t, language, prompt, gate, "calls")
             return _heard(runs, _windows(runs))
         out: list[Heard] = []
         for call in calls:
             if mode == "channels":
-                runs = transcribe_calls([call], t, language, prompt, gate)
+                runs = transcribe_calls([call], t, language, prompt, gate, "channels")
                 out += _heard(runs, _windows(runs))
                 continue
             parts = []  # per channel only: each channel alone in its windows
@@ -160,7 +160,7 @@ def _packed(mode: str, gate: QualityGate | None) -> System:
                 alone: list[Sequence[SpeechRegion]] = [() for _ in call.regions]
                 alone[c] = call.regions[c]
                 parts.append(transcribe_calls([CallAudio(call.audio, alone)], t, language,
-                                              prompt, gate)[0])  # fmt: skip
+                                              prompt, gate, "channel")[0])  # fmt: skip
             words = tuple(sorted((w for p in parts for w in p.words), key=lambda w: w.start))
             out.append(Heard(words, _windows(parts), sum(len(p.suspects) for p in parts),
                              sum(p.retried_regions for p in parts)))  # fmt: skip
