@@ -40,7 +40,7 @@ test: $(STAMP) models
 
 # Everything but the tests marked slow (killed and concurrent runs, browsers, recordings end to
 # end, the Prefect server, the wheel install), and no mypy: under two minutes on two cores.
-quick: $(STAMP) models
+quick: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -m "not slow"

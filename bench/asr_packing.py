@@ -77,7 +77,8 @@ def _packed(
         calls = [_opened(path) for path in group]
         language = languages[paths.index(group[0])]
         # random weights: decoded once (the quality gate would re-decode every region)
-        found = transcribe_calls(calls, transcriber, language, Prompt("", ""), None)
+        found = transcribe_calls(calls, transcriber, language, Prompt("", ""), None,
+                                 "calls" if across else "channels")  # fmt: skip
         runs.update(zip(group, found, strict=True))
     return time.perf_counter() - started, [runs[p] for p in paths]
 
@@ -95,7 +96,7 @@ def _group_windows(opened: list[CallAudio], languages: list[str], size: int = 16
     for language in sorted(set(languages)):
         mine = [c for c, lang in zip(opened, languages, strict=True) if lang == language]
         group = [mine[n % len(mine)] for n in range(size)]
-        packing, _ = plan_windows(group)
+        packing, _ = plan_windows(group, "calls")
         speech = packing.speech_s
         ratio = len(packing.windows) / (speech / 30)
         print(f"  {language}: {len(packing.windows)} windows for {speech:.0f} s of speech: "
@@ -195,7 +196,7 @@ def main() -> None:
         print(f"{len(paths)} stereo calls, {seconds:.0f} s of calls, {speech:.0f} s of speech")
         print(f"naive per-channel full-length loop:   {naive:6.1f}s  ({naive_windows} windows)")
         print(f"packed per call, batched:             {alone:6.1f}s  ({alone_windows:.0f} windows)")
-        print(f"packed across calls (as `run` does):  {packed:6.1f}s  ({windows:.0f} windows)")
+        print(f"packed across calls:                  {packed:6.1f}s  ({windows:.0f} windows)")
         print(f"speed-up {naive / packed:.2f}x across calls, {naive / alone:.2f}x per call "
               "(target >= 2x)")  # fmt: skip
         print("encoder windows per call (its share of shared windows) vs 1.15 x speech/30:")

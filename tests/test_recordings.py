@@ -103,7 +103,7 @@ def clean_en(audio_dir: Path) -> SynthCall:
 def _random_weights(model_dir: Path) -> AsrOptions:
     """Random weights hear noise: every window would fail the quality gate, so it is off
     (test_real_hearing.py checks it with real weights)."""
-    return AsrOptions(model=str(model_dir), quality=None)
+    return AsrOptions(model=str(model_dir), quality=None, packing="calls")  # windows shared
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,9 @@ from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
+from qa_pipeline.diarize.embedding import EmbeddingSettings, smooth_labels, two_speakers
 from qa_pipeline.diarize.pyannote import annotation_to_turns
+from qa_pipeline.diarize.speaker_encoder import HOP, N_FFT, N_MELS, RATE, log_mel, mel_filterbank
 from qa_pipeline.diarize.turns import (
     SpeakerTurn,
     channel_segments,
@@ -338,7 +340,7 @@ def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
         _coded_call((301, 302), [(0, 0.0, 20.0), (1, 21.0, 33.0)]),
     ]
     reader = _CodeReader()
-    runs = transcribe_calls(calls, reader, "en", Prompt("", ""), None)  # type: ignore[arg-type]
+    runs = transcribe_calls(calls, reader, "en", Prompt("", ""), None, "calls")  # type: ignore[arg-type]
     assert [r.packed_calls for r in runs] == [3, 3, 3]
     for n, (call, run) in enumerate(zip(calls, runs, strict=True)):
         assert run.words, f"call {n} got no words"
@@ -364,21 +366,23 @@ def test_lost_window_is_decoded_again_region_by_region() -> None:
     collapsing) is caught by words against speech seconds; its regions, decoded alone, give
     the words back, and nothing is left suspect."""
     call = _coded_call((101, 102), _LOSSY_CALL)
-    reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None)[0]  # type: ignore[arg-type]
+    reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None, "calls")[0]  # type: ignore[arg-type]
     reader = _CodeReader(lose=(1,))
-    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE)[0]  # type: ignore[arg-type]
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
     assert len(reader.windows) == 2 and run.retried_regions == len(reader.alone) > 0
     assert run.suspects == ()
     assert len(run.words) >= len(reference.words) - run.retried_regions  # lost, then found
     assert {w.text for w in run.words} == {" 101", " 102"}
-    unchecked = transcribe_calls([call], _CodeReader(lose=(1,)), "en", Prompt("", ""), None)[0]  # type: ignore[arg-type]
+    unchecked = transcribe_calls(
+        [call], _CodeReader(lose=(1,)), "en", Prompt("", ""), None, "calls"
+    )[0]  # type: ignore[arg-type]
     assert len(unchecked.words) < len(run.words)  # without the gate the window stays lost
 
 
 def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
     call = _coded_call((101, 102), _LOSSY_CALL)
     reader = _CodeReader(lose=(1,), deaf_alone=True)
-    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE)[0]  # type: ignore[arg-type]
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
     assert run.suspects and run.retried_regions == len(run.suspects)
     lost = {(s.channel, s.start, s.end) for s in run.suspects}
     for suspect in run.suspects:
@@ -446,6 +450,45 @@ def test_prompt_copies_are_decoded_again_without_the_prompt() -> None:
     run = transcribe_calls([call], reader, "en", prompt, _CODES_GATE)[0]  # type: ignore[arg-type]
     assert reader.alone and run.suspects == ()  # the copying regions were decoded again
     assert not [w for w in run.words if "costs" in w.text]  # and the copy is gone
+
+
+def test_log_mel_puts_a_tone_in_its_band() -> None:
+    t = np.arange(RATE) / RATE
+    for freq in (300.0, 1000.0, 3000.0):
+        bands = log_mel((0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32))
+        assert bands.shape == (1 + (RATE - N_FFT) // HOP, N_MELS)
+        peak = int(np.argmax(bands.mean(axis=0)))
+        weights = mel_filterbank()[:, peak]
+        bins = np.flatnonzero(weights)
+        low, high = bins[0] * RATE / N_FFT, bins[-1] * RATE / N_FFT
+        assert low <= freq <= high, (freq, low, high)  # the loudest band covers the tone
+
+
+def test_two_speakers_found_despite_an_outlier() -> None:
+    rng = np.random.default_rng(1)
+    a, b, odd = np.eye(8, dtype=np.float32)[:3]
+    vectors = np.concatenate([a + 0.3 * rng.standard_normal((40, 8)),
+                              b + 0.3 * rng.standard_normal((30, 8)), odd[None, :]])  # fmt: skip
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    centroids = two_speakers(vectors, EmbeddingSettings())
+    assert sorted(int(np.argmax(c[:2])) for c in centroids) == [0, 1]  # a and b, not the outlier
+    assert min(float(np.max(c[:2])) for c in centroids) > 0.8
+
+
+def test_short_speaker_changes_smoothed() -> None:
+    assert smooth_labels([0, 0, 0, 1, 0, 0, 1, 1, 1, 1], 2) == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert smooth_labels([1, 0, 0, 0], 2) == [0, 0, 0, 0]  # a short start joins what follows
+    assert smooth_labels([0, 0, 1, 1], 2) == [0, 0, 1, 1]
+
+
+def test_pack_groups_never_share_a_window() -> None:
+    """Per channel only (the default): each window holds one track's speech."""
+    regions = _regions((0, 0.0, 5.0), (1, 1.0, 4.0), (0, 6.0, 9.0), (1, 5.0, 8.0), (0, 10.0, 12.0))
+    packing = pack(regions, order=lambda tr: (tr[0], tr[1].start), group=lambda t: t)
+    _check_packing(regions, packing)
+    assert [{p.channel for p in w.pieces} for w in packing.windows] == [{0}, {1}]
+    shared = pack(regions)
+    assert len(shared.windows) == 1  # without groups, 19 s of speech share one window
 
 
 def test_pack_order_keeps_calls_apart() -> None:

@@ -210,17 +210,21 @@ def test_a_batch_leaves_no_store_bound_to_the_shared_reader(tmp_path: Path) -> N
     """The process shares one reader per rule set; a batch binds its database for encodings and
     unbinds it when it ends, so a later judge never writes into a database a batch used (nor
     into a PostgreSQL schema dropped since)."""
+    import json
+    import uuid
+
     ruleset = load_rules(ROOT / "rules")
+    # Words no earlier test encoded: the process's encoding cache must not hold them.
+    fresh = uuid.uuid4().hex
+    call = json.loads((ROOT / "samples" / "calls" / "zh-s-001.json").read_text(encoding="utf-8"))
+    call["segments"][1]["text"] = f"是我本人，工号{fresh}是吧？"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "zh-s-001.json").write_text(json.dumps(call, ensure_ascii=False), "utf-8")
     db = tmp_path / "qa.db"
-    run_batch(
-        ROOT / "samples" / "calls",
-        tmp_path / "out",
-        ruleset,
-        store=Store(connect(f"sqlite:///{db}")),
-    )
+    run_batch(tmp_path / "in", tmp_path / "out", ruleset, store=Store(connect(f"sqlite:///{db}")))
     rows = _encoding_rows(db)
     reader = configured_reader(ruleset)
-    other = [("agent", "请问您是机主吗？"), ("customer", "对对对就是我的号，用了十年了。")]
+    other = [("agent", "请问您是机主吗？"), ("customer", f"对对对就是我的号，{uuid.uuid4().hex}。")]
     Judge(ruleset, reader=reader).judge(make_call(other, campaign="crbt", language="zh"))
     assert rows > 0 and _encoding_rows(db) == rows
 

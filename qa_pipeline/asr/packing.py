@@ -13,11 +13,14 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from qa_pipeline.audio.vad import SpeechRegion
 
 WINDOW_S = 30.0
+# What may share a window: every channel of several calls, the channels of one call, or one
+# channel only (the default: least mixing, best measured, docs/asr.md).
+PackingMode = Literal["calls", "channels", "channel"]
 
 # (track, start, end) -> a time in [start, end] where cutting harms least
 QuietPoint = Callable[[int, float, float], float]
@@ -95,9 +98,10 @@ def pack(
     min_split_s: float = 1.5,
     quiet_point: QuietPoint = _at_edge,
     order: Order = time_order,
+    group: Callable[[int], Any] | None = None,
 ) -> Packing:
     """Lay `(track, region)` pairs, sorted by `order`, into windows of at most `window_s`
-    seconds."""
+    seconds; with `group`, tracks of different groups never share a window."""
     windows: list[Window] = []
     current: list[Piece] = []
     used = 0.0
@@ -116,6 +120,8 @@ def pack(
     pending.reverse()
     while pending:
         channel, start, end = pending.pop()
+        if group is not None and current and group(current[-1].channel) != group(channel):
+            close()
         lead = gap_s if current else 0.0
         room = window_s - used - lead
         if end - start <= room:

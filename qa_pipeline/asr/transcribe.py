@@ -12,12 +12,20 @@ itself (`Transcriber.decode_alone`), and what is still poor becomes a `Suspect` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa_pipeline.asr.packing import Packing, Piece, QuietPoint, Window, pack
+from qa_pipeline.asr.packing import (
+    Order,
+    Packing,
+    PackingMode,
+    Piece,
+    QuietPoint,
+    Window,
+    pack,
+)
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
     DEFAULT_GATE,
@@ -200,37 +208,53 @@ class _Hearing:
             problem = problem or echo_problem(text, self.echoes)
             if problem is not None:
                 self.retried[track.call] += 1
-                samples = track.audio.floats(track.channel, piece.start, piece.end)
-                alone = self.transcriber.decode_alone(samples, self.language)
-                again = self.reading(piece.end - piece.start, alone.text, alone)
-                again_problem = window_problem(again, gate, spaced) or region_problem(
-                    again, gate, spaced
+                heard, problem = self._again(piece, track, (reading, problem), heard, gate, spaced)
+            if problem is not None:
+                self.suspects[track.call].append(
+                    Suspect(track.channel, piece.start, piece.end, problem)
                 )
-                if better((reading, problem), (again, again_problem), gate):
-                    shifted = (Word(piece.packed_start + w.start, piece.packed_start + w.end,
-                                    w.text, w.probability) for w in alone.words)  # fmt: skip
-                    heard = [_in_recording(piece, w, track) for w in shifted if w.text.strip()]
-                    problem = again_problem
-                if problem is not None:
-                    self.suspects[track.call].append(
-                        Suspect(track.channel, piece.start, piece.end, problem)
-                    )
         self.words[track.call].extend(heard)
 
+    def _again(
+        self,
+        piece: Piece,
+        track: _Track,
+        first: tuple[Reading, str | None],
+        heard: list[ChannelWord],
+        gate: QualityGate,
+        spaced: bool,
+    ) -> tuple[list[ChannelWord], str | None]:
+        """The piece decoded alone; its words and problem when better than the first's."""
+        samples = track.audio.floats(track.channel, piece.start, piece.end)
+        alone = self.transcriber.decode_alone(samples, self.language)
+        again = self.reading(piece.end - piece.start, alone.text, alone)
+        problem = window_problem(again, gate, spaced) or region_problem(again, gate, spaced)
+        if not better(first, (again, problem), gate):
+            return heard, first[1]
+        shifted = (Word(piece.packed_start + w.start, piece.packed_start + w.end, w.text,
+                        w.probability) for w in alone.words if w.text.strip())  # fmt: skip
+        return [_in_recording(piece, w, track) for w in shifted], problem
 
-def plan_windows(calls: Sequence[CallAudio]) -> tuple[Packing, list[_Track]]:
-    """The shared windows of `calls` (call by call, each in time order) and the tracks their
-    pieces name: the encoder work, known before any model runs."""
+
+def plan_windows(
+    calls: Sequence[CallAudio], packing: PackingMode = "channel"
+) -> tuple[Packing, list[_Track]]:
+    """The windows of `calls` and the tracks their pieces name: the encoder work, known before
+    any model runs. `packing` is what may share a window: "calls" (every channel of every call,
+    call by call, each in time order), "channels" (the two channels of one call, in time
+    order), "channel" (one channel of one call: measured best, docs/asr.md)."""
     tracks = [
         _Track(n, c, call.audio) for n, call in enumerate(calls) for c in range(len(call.regions))
     ]
     regions = [(t, r) for t, k in enumerate(tracks) for r in calls[k.call].regions[k.channel]]
-    packing = pack(
-        regions,
-        quiet_point=quiet_point(tracks),
-        order=lambda tr: (tracks[tr[0]].call, tr[1].start, tr[0]),
-    )
-    return packing, tracks
+    if packing == "channel":
+        order: Order = lambda tr: (tr[0], tr[1].start)  # noqa: E731
+        group: Callable[[int], object] | None = lambda t: t  # noqa: E731
+    else:
+        order = lambda tr: (tracks[tr[0]].call, tr[1].start, tr[0])  # noqa: E731
+        group = (lambda t: tracks[t].call) if packing == "channels" else None
+    laid = pack(regions, quiet_point=quiet_point(tracks), order=order, group=group)
+    return laid, tracks
 
 
 def transcribe_calls(
@@ -239,19 +263,20 @@ def transcribe_calls(
     language: str,
     prompt: Prompt,
     gate: QualityGate | None = DEFAULT_GATE,
+    packing: PackingMode = "channel",
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
     and prompt: the decode options are per model call); with a `gate`, a region that lost
     speech is decoded again alone and, when still poor, becomes a suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
-    packing, tracks = plan_windows(calls)
+    laid, tracks = plan_windows(calls, packing)
     spaced = get_language(language).spaced
     echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
     hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],
                        [[] for _ in calls], [0 for _ in calls], echoes)  # fmt: skip
-    for first in range(0, len(packing.windows), WINDOWS_PER_CALL):
-        batch = packing.windows[first : first + WINDOWS_PER_CALL]
+    for first in range(0, len(laid.windows), WINDOWS_PER_CALL):
+        batch = laid.windows[first : first + WINDOWS_PER_CALL]
         origin = batch[0].start
         spans = [(w.start - origin, w.end - origin) for w in batch]
         decoded = transcriber.transcribe(
@@ -259,10 +284,10 @@ def transcribe_calls(
             prompt.hotwords or None,
         )  # fmt: skip
         for window, result in zip(batch, decoded, strict=True):
-            placed = [p for p in (_place(w, origin, packing) for w in result.words) if p]
+            placed = [p for p in (_place(w, origin, laid) for w in result.words) if p]
             hearing.window(window, result, placed)
     speech = [sum(r.duration for channel in c.regions for r in channel) for c in calls]
-    per_second = len(packing.windows) / (sum(speech) or 1.0)
+    per_second = len(laid.windows) / (sum(speech) or 1.0)
     return tuple(
         AsrRun(
             tuple(sorted(hearing.words[n], key=lambda w: (w.start, w.channel))),

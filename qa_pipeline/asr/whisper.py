@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qa_pipeline.asr.model_config import ModelsConfig, fetch, load_models_config, locate_asr
+from qa_pipeline.asr.packing import PackingMode
 from qa_pipeline.asr.quality import QualityGate, compression_ratio
 from qa_pipeline.audio.decode import ASR_RATE
 from qa_pipeline.errors import ModelNotFoundError
@@ -41,6 +42,7 @@ class AsrOptions:
     # A window or region that lost speech is decoded again alone, and marked asr_suspect when
     # still poor; None decodes once and checks nothing (random-weight test models).
     quality: QualityGate | None = field(default_factory=QualityGate)
+    packing: PackingMode = "channel"  # what may share a window (asr/packing.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +66,10 @@ class Decoded:
 
 # A window the batched pipeline returned nothing for: no words, and figures that fail it.
 NOTHING = Decoded((), "", 0.0, 1.0, 1.0)
-FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-REGION_SEED = 20261205
+# Greedy only: a temperature ladder samples above 0, and sampled words differ from run to run
+# (a CTranslate2 seed did not fix it), so a re-run or a Dask retry of a batch would hear the same
+# audio differently; sampling also made more, not truer, Mandarin (docs/asr.md).
+FALLBACK_TEMPERATURES = (0.0,)
 MAX_NEW_TOKENS = 224  # with the 4-token start, within Whisper's 448 positions
 
 
@@ -144,8 +148,8 @@ class Transcriber:
         return [_joined(parts) if parts else NOTHING for parts in found]
 
     def decode_alone(self, audio: npt.NDArray[np.float32], language: str | None) -> Decoded:
-        """A short stretch of speech decoded by itself, sequentially: the temperature ladder
-        re-decodes a loop or a doubtful result, and there is no prompt to copy."""
+        """A short stretch of speech decoded by itself, sequentially, greedily and with
+        timestamps: no neighbours' speech and no prompt to copy."""
         seconds = len(audio) / ASR_RATE
         segments, _ = self._model.transcribe(
             audio,
@@ -161,11 +165,6 @@ class Transcriber:
             word_timestamps=True,
             vad_filter=False,
         )
-        import ctranslate2
-
-        # The ladder samples above temperature 0: seeded per region, the same audio is heard
-        # the same way whichever worker, chunk or order decodes it (reruns stay idempotent).
-        ctranslate2.set_random_seed(REGION_SEED)
         parts = list(segments)  # decoding happens here, as the segments are drawn
         return _joined(parts) if parts else NOTHING
 

@@ -102,7 +102,7 @@ def two_speakers(
     return max(fits, key=lambda fit: fit[1])[0]
 
 
-def _smoothed(labels: list[int], shortest: int) -> list[int]:
+def smooth_labels(labels: list[int], shortest: int) -> list[int]:
     """Runs shorter than `shortest` steps take the label of the run before them (or after,
     at the start)."""
     runs: list[list[int]] = []  # [label, length]
@@ -161,7 +161,7 @@ def diarize(
             covering = [n for n in members if windows[n].start <= t <= windows[n].end]
             near = covering or [min(members, key=lambda n: abs(windows[n].start - t))]
             labels.append(int(np.argmax(scores[near].mean(axis=0) + whole)))
-        labels = _smoothed(labels, shortest)
+        labels = smooth_labels(labels, shortest)
         start = 0
         for k in range(1, steps + 1):
             if k == steps or labels[k] != labels[start]:

@@ -112,8 +112,12 @@ class Listener:
         self._diarizer: Diarize | None = None
 
     def asr_fingerprint(self) -> str:
-        """What, besides the audio, decides the transcript: a changed model re-hears calls."""
-        return self.asr_options.model or self.models.file.asr.default
+        """What, besides the audio, decides the transcript: a changed model re-hears calls, and
+        so do the quality gate and the packing (calls heard before them are heard again)."""
+        options = self.asr_options
+        model = options.model or self.models.file.asr.default
+        gate = "" if options.quality is None else "|gate"
+        return model + gate + ("" if options.packing == "calls" else f"|{options.packing}")
 
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
@@ -198,7 +202,7 @@ class Listener:
             model = self.transcriber()
             runs = transcribe_calls(
                 [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt,
-                self.asr_options.quality,
+                self.asr_options.quality, self.asr_options.packing,
             )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}

@@ -515,7 +515,9 @@ def test_the_home_page_holds_today_at_a_glance(app_url: str) -> None:
         assert "有效率" in trend and "年11月" in trend and "%" in trend
     later = datetime.now(UTC) + timedelta(days=2)
     with TestClient(
-        create_app(app_url, SETTINGS, clock=lambda: later), follow_redirects=False
+        create_app(app_url, SETTINGS, clock=lambda: later),
+        base_url="https://testserver",  # the session cookie is Secure
+        follow_redirects=False,
     ) as c:
         login(c, "sup1")  # team T1 only: zh-s-005 and zh-x-001, two days after they were queued
         page = c.get("/").text

@@ -1,0 +1,265 @@
+"""What the ASR stage hears, with real weights, on calls synthesised from the dev set (two
+espeak-ng voice pairs, alternating), against the calls' own text: one run, ratios only.
+
+Systems, all on the same audio and model (CTranslate2 int8 on CPU):
+- plain: `WhisperModel.transcribe` per channel, whole channel, `vad_filter=True`, no prompt;
+- calls / channels / channel: our packing across calls, across the two channels of one call,
+  or per channel only; each with the quality gate (a poor window or region decoded again
+  alone, what stays poor marked suspect), and `calls` also without it (`calls-nogate`).
+
+Figures: WER (CER for zh) of every reference turn against the words placed on its channel in
+its time, reference segments that got no word at all ("lost"), encoder windows, suspects and
+retried regions, ASR seconds (and x-realtime per core: audio seconds / (ASR CPU seconds)), and
+verdict agreement (outcome, valid_sale) with the same calls' clean transcripts, rules only.
+
+    python bench/asr_real.py [--language en] [--calls 6] [--model tiny.en] [--systems ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rapidfuzz.distance import Levenshtein  # noqa: E402
+
+from qa_pipeline.asr.prompt import Prompt, build_prompt  # noqa: E402
+from qa_pipeline.asr.quality import DEFAULT_GATE, QualityGate, prompt_clauses  # noqa: E402
+from qa_pipeline.asr.transcribe import AsrRun, CallAudio, ChannelWord, transcribe_calls  # noqa: E402
+from qa_pipeline.asr.whisper import AsrOptions, Transcriber  # noqa: E402
+from qa_pipeline.audio.decode import Audio, decode  # noqa: E402
+from qa_pipeline.audio.vad import SpeechRegion, speech_regions  # noqa: E402
+from qa_pipeline.diarize.turns import channel_segments  # noqa: E402
+from qa_pipeline.ingest.call_file import load_call  # noqa: E402
+from qa_pipeline.ingest.model import Call  # noqa: E402
+from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
+from qa_pipeline.languages import get as get_language  # noqa: E402
+from testing.audio_synth import RoleVoices, SynthCall, SynthOptions, Voice, synthesize_call  # noqa: E402
+from testing.real_models import models_config, real_asr_model  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "dev-calls"
+SLACK_S = 0.3
+VOICES: dict[str, tuple[RoleVoices, ...]] = {
+    "en": (
+        RoleVoices(Voice("en-us+f3", pitch=60, speed=165), Voice("en-gb", pitch=35, speed=160)),
+        RoleVoices(Voice("en-gb+f2", pitch=55, speed=170), Voice("en-us+m3", pitch=40, speed=160)),
+    ),
+    "zh": (
+        RoleVoices(Voice("cmn-latn-pinyin+f2", pitch=65, speed=200),
+                   Voice("cmn-latn-pinyin", pitch=30, speed=180)),
+        RoleVoices(Voice("cmn-latn-pinyin+f4", pitch=55, speed=190),
+                   Voice("cmn-latn-pinyin+m3", pitch=40, speed=185)),
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Heard:
+    words: tuple[ChannelWord, ...]
+    windows: int
+    suspects: int
+    retried: int
+
+
+@dataclass
+class Tally:
+    errors: int = 0
+    reference: int = 0
+    lost: int = 0
+    segments: int = 0
+    windows: int = 0
+    suspects: int = 0
+    retried: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    echo: int = 0  # prompt characters heard beyond what the reference says
+    outcome_agree: int = 0
+    sale_agree: int = 0
+    calls: int = 0
+
+
+def _tokens(text: str, spaced: bool) -> list[str]:
+    """Words, or Chinese characters in simplified script (base often writes traditional)."""
+    text = text.lower() if spaced else get_language("zh").canonical_script(text).lower()
+    if spaced:
+        return re.findall(r"[a-z0-9']+", text)
+    return re.findall(r"[\u4e00-\u9fff0-9a-z]", text)
+
+
+def _score(synth: SynthCall, words: Sequence[ChannelWord], spaced: bool, tally: Tally) -> None:
+    for turn in synth.turns:
+        heard = [
+            w.text
+            for w in words
+            if w.channel == turn.channel_index
+            and turn.start - SLACK_S <= (w.start + w.end) / 2 <= turn.end + SLACK_S
+        ]
+        ref = _tokens(turn.text, spaced)
+        hyp = _tokens(" ".join(heard) if spaced else "".join(heard), spaced)
+        tally.errors += Levenshtein.distance(ref, hyp)
+        tally.reference += len(ref)
+        tally.segments += 1
+        tally.lost += not hyp
+
+
+def _echo(synth: SynthCall, words: Sequence[ChannelWord], clauses: tuple[str, ...]) -> int:
+    """Characters of prompt clauses in the heard text beyond their count in the reference."""
+    heard = re.sub(r"[^\w]+", "", "".join(w.text for w in words).lower())
+    said = re.sub(r"[^\w]+", "", "".join(t.text for t in synth.turns).lower())
+    return sum(max(0, heard.count(c) - said.count(c)) * len(c) for c in clauses)
+
+
+def _plain(transcriber: Transcriber, audio: Audio, language: str) -> Heard:
+    model = transcriber._model  # the same loaded weights, used as a plain user would
+    words: list[ChannelWord] = []
+    for channel in range(len(audio.channels)):
+        segments, _ = model.transcribe(
+            audio.floats(channel), language=language, vad_filter=True, word_timestamps=True
+        )
+        words += [ChannelWord(channel, w.start, w.end, w.word, w.probability)
+                  for s in segments for w in s.words or ()]  # fmt: skip
+    return Heard(tuple(words), 0, 0, 0)
+
+
+def _heard(runs: Sequence[AsrRun], windows: int) -> list[Heard]:
+    return [
+        Heard(r.words, windows if i == 0 else 0, len(r.suspects), r.retried_regions)
+        for i, r in enumerate(runs)
+    ]
+
+
+def _windows(runs: Sequence[AsrRun]) -> int:
+    return round(sum(r.windows for r in runs))
+
+
+System = Callable[[Transcriber, list[CallAudio], str, Prompt], list[Heard]]
+
+
+def _packed(mode: str, gate: QualityGate | None) -> System:
+    def run(t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt) -> list[Heard]:
+        if mode == "calls":
+            runs = transcribe_calls(calls, t, language, prompt, gate, "calls")
+            return _heard(runs, _windows(runs))
+        out: list[Heard] = []
+        for call in calls:
+            if mode == "channels":
+                runs = transcribe_calls([call], t, language, prompt, gate, "channels")
+                out += _heard(runs, _windows(runs))
+                continue
+            parts = []  # per channel only: each channel alone in its windows
+            for c in range(len(call.regions)):
+                alone: list[Sequence[SpeechRegion]] = [() for _ in call.regions]
+                alone[c] = call.regions[c]
+                parts.append(transcribe_calls([CallAudio(call.audio, alone)], t, language,
+                                              prompt, gate, "channel")[0])  # fmt: skip
+            words = tuple(sorted((w for p in parts for w in p.words), key=lambda w: w.start))
+            out.append(Heard(words, _windows(parts), sum(len(p.suspects) for p in parts),
+                             sum(p.retried_regions for p in parts)))  # fmt: skip
+        return out
+
+    return run
+
+
+SYSTEMS: dict[str, System] = {
+    "calls": _packed("calls", DEFAULT_GATE),
+    "calls-nogate": _packed("calls", None),
+    "channels": _packed("channels", DEFAULT_GATE),
+    "channel": _packed("channel", DEFAULT_GATE),
+    "channel-nogate": _packed("channel", None),
+}
+
+
+def _verdict_agreement(
+    judge: Judge, call: Call, heard: Heard, audio: CallAudio, tally: Tally
+) -> None:
+    clean = judge.judge(call)
+    segments = channel_segments(heard.words, audio.regions, ("agent", "customer"))
+    verdict = judge.judge(dataclasses.replace(call, segments=segments))
+    tally.outcome_agree += verdict.outcome.value == clean.outcome.value
+    tally.sale_agree += verdict.valid_sale == clean.valid_sale
+    tally.calls += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--language", default="en", choices=sorted(VOICES))
+    parser.add_argument("--calls", type=int, default=6)
+    parser.add_argument("--model", default=None, help="default: tiny.en (en), base (zh)")
+    parser.add_argument("--systems", nargs="+", default=["plain", *SYSTEMS])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
+    args = parser.parse_args()
+    language = args.language
+    spaced = get_language(language).spaced
+    model_name = args.model or ("tiny.en" if language == "en" else "base")
+    folder = real_asr_model(model_name)
+    transcriber = Transcriber(
+        AsrOptions(model=str(folder), cpu_threads=args.threads), models_config()
+    )
+    ruleset = load_rules(ROOT / "rules")
+    judge = Judge(ruleset)
+    paths = sorted(DEV.glob(f"{language}-d-*.json"))[: args.calls]
+    calls = [load_call(p) for p in paths]
+    with tempfile.TemporaryDirectory() as tmp:
+        synths = [
+            synthesize_call(call, Path(tmp) / f"{call.call_id}.wav",
+                            SynthOptions(voices={language: VOICES[language][n % 2]}))
+            for n, call in enumerate(calls)
+        ]  # fmt: skip
+        audios = []
+        for s in synths:
+            audio = decode(s.path)
+            regions = tuple(speech_regions(audio, c) for c in range(len(audio.channels)))
+            audios.append(CallAudio(audio, regions))
+    template = models_config().file.asr.prompts.get(language)
+    prompts = [
+        Prompt("", "") if args.no_prompt else build_prompt(ruleset.campaigns[c.campaign], template)
+        for c in calls
+    ]
+    audio_s = sum(s.duration_s for s in synths)
+    print(f"{len(calls)} {language} calls ({', '.join(c.call_id for c in calls)}), "
+          f"{audio_s:.0f} s of audio, model {model_name}, {args.threads} threads")  # fmt: skip
+    print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
+          f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
+          f"{'outcome':>8} {'sale':>6}")  # fmt: skip
+    for name in args.systems:
+        tally = Tally()
+        started, cpu = time.perf_counter(), time.process_time()
+        if name == "plain":
+            heard = [_plain(transcriber, a.audio, language) for a in audios]
+        else:  # calls of one campaign share a prompt; the dev set's calls are grouped by it
+            heard = [Heard((), 0, 0, 0)] * len(calls)
+            for prompt in dict.fromkeys(prompts):
+                idx = [i for i, p in enumerate(prompts) if p == prompt]
+                got = SYSTEMS[name](transcriber, [audios[i] for i in idx], language, prompt)
+                for i, h in zip(idx, got, strict=True):
+                    heard[i] = h
+        tally.seconds = time.perf_counter() - started
+        tally.cpu = time.process_time() - cpu
+        for s, h, call, call_audio, prompt in zip(synths, heard, calls, audios, prompts,
+                                                  strict=True):  # fmt: skip
+            _score(s, h.words, spaced, tally)
+            tally.echo += _echo(s, h.words, prompt_clauses(prompt.initial, DEFAULT_GATE, spaced))
+            tally.windows += h.windows
+            tally.suspects += h.suspects
+            tally.retried += h.retried
+            _verdict_agreement(judge, call, h, call_audio, tally)
+        print(
+            f"{name:14} {tally.errors / tally.reference:6.3f} "
+            f"{tally.lost:4}/{tally.segments:<4} {tally.windows:8} {tally.retried:8} "
+            f"{tally.suspects:8} {tally.echo:5} {tally.seconds:7.1f} {audio_s / tally.cpu:9.1f} "
+            f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
