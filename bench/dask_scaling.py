@@ -36,19 +36,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY = "2026-11-20"
 PG_URL = os.environ.get("QA_PIPELINE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-bench-prefect-"))
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(ROOT))
 
-
-def make_batch(root: Path, count: int) -> Path:
-    from testing.synthetic import replicate
-
-    replicate(ROOT / "samples" / "calls", root / DAY, count)
-    return root
+from testing.bench_env import DAY, make_batch  # noqa: E402  (before Prefect: its settings)
 
 
 @contextmanager

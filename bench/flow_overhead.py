@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,18 +27,9 @@ from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY = "2026-11-20"
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-bench-prefect-"))
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 sys.path.insert(0, str(ROOT))
 
-
-def make_batch(root: Path, count: int) -> Path:
-    from testing.synthetic import replicate
-
-    replicate(ROOT / "samples" / "calls", root / DAY, count)
-    return root
+from testing.bench_env import DAY, make_batch  # noqa: E402  (before Prefect: its settings)
 
 
 def plain(root: Path, db: str, out: Path) -> float:
