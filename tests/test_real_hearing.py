@@ -142,7 +142,7 @@ def test_no_speech_lost_silently(ruleset: Ruleset, tiny_en: Path, tmp_path: Path
     (measured on this call: turns with no word at all) is caught by words against speech
     seconds and decoded again region by region."""
     require_tool(synth.espeak_available(), "espeak-ng")
-    call = load_call(ROOT.parent / "shared" / "dev-calls" / "en-d-002.json")
+    call = load_call(ROOT / "tests" / "data" / "heldout2" / "en-g-005.json")  # the project's own
     voices = RoleVoices(
         Voice("en-gb+f2", pitch=55, speed=170), Voice("en-us+m3", pitch=40, speed=160)
     )
