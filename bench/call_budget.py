@@ -19,13 +19,12 @@ import json
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from testing.pg_schema import own_schema  # noqa: E402
 
 
 def _timed(folder: Path, out: Path, budget: float | None, understand: bool) -> float:
@@ -72,27 +71,8 @@ def nightly(count: int, pg: str | None) -> None:
         _top_up(folder, samples, count - len(list(folder.iterdir())))
         urls = {"sqlite": f"sqlite:///{tmp}/qa.db"} | ({"postgresql": pg} if pg else {})
         for name, url in urls.items():
-            with _schema(url) as fresh:
+            with own_schema(url, "bench") as fresh:
                 _nightly_on(name, fresh, folder, Path(tmp), len(bad))
-
-
-@contextmanager
-def _schema(url: str) -> Iterator[str]:
-    """`url` itself for SQLite; for PostgreSQL a fresh schema in it, dropped afterwards."""
-    if not url.startswith("postgresql"):
-        yield url
-        return
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"create schema {schema}"))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"drop schema {schema} cascade"))
 
 
 def _nightly_on(name: str, url: str, folder: Path, tmp: Path, bad: int) -> None:

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,23 +39,7 @@ PG_URL = os.environ.get("QA_PIPELINE_BENCH_PG", "postgresql+psycopg://postgres@1
 sys.path.insert(0, str(ROOT))
 
 from testing.bench_env import DAY, make_batch  # noqa: E402  (before Prefect: its settings)
-
-
-@contextmanager
-def schema() -> Iterator[str]:
-    """A PostgreSQL schema of its own for one run, dropped after."""
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"create schema {name}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"drop schema {name} cascade"))
-        admin.dispose()
+from testing.pg_schema import own_schema  # noqa: E402
 
 
 def _free_port() -> int:
@@ -173,9 +156,9 @@ def main() -> None:
         def run(flow: Any, root: Path, chunk: int, db: str, tag: str) -> None:
             flow(str(root), DAY, None, db, str(work / tag), chunk_size=chunk)
 
-        with schema() as db:
+        with own_schema(PG_URL, "bench") as db:
             first_seq = timed(lambda: run(nightly_qa, warm, args.chunk, db, "warm-seq"))
-        with schema() as db:
+        with own_schema(PG_URL, "bench") as db:
             sequential = timed(lambda: run(nightly_qa, batch, args.chunk, db, "seq"))
         started = time.perf_counter()
         with cluster(2) as address:
@@ -185,20 +168,20 @@ def main() -> None:
                 client.wait_for_workers(2)
             up = time.perf_counter() - started
             on_dask = nightly_qa.with_options(task_runner=runner(address, None, None))
-            with schema() as db:
+            with own_schema(PG_URL, "bench") as db:
                 # chunks of one call: both workers get some, and warm up
                 first_dask = timed(lambda: run(on_dask, warm, 1, db, "warm-dask"))
-            with schema() as db:
+            with own_schema(PG_URL, "bench") as db:
                 dask = timed(lambda: run(on_dask, batch, args.chunk, db, "dask"))
                 # A chunk's result again, every call reused from the store: its pickled size.
                 chunk = plan_chunks(discover(batch / DAY), args.chunk)[0]
                 result = judge_chunk.fn(chunk, str(work / "again.jsonl"), None, db, None)
-            with schema() as db:
+            with own_schema(PG_URL, "bench") as db:
                 small = timed(lambda: run(on_dask, batch, args.small_chunk, db, "dask-small"))
             big_line = ""
             if args.big:
                 root = make_batch(work / "big", args.big)
-                with SchedulerWatch(address) as watch, schema() as db:
+                with SchedulerWatch(address) as watch, own_schema(PG_URL, "bench") as db:
                     before = watch.rss()
                     big = timed(lambda: run(on_dask, root, args.chunk, db, "dask-big"))
                 chunks = -(-args.big // args.chunk)

@@ -20,13 +20,14 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from testing.pg_schema import own_schema  # noqa: E402
 
 
 def _write(folder: Path, files: int, seed: int) -> None:
@@ -116,18 +117,8 @@ def main() -> None:
         _write(folder, args.files, args.seed)
         measure("sqlite", f"sqlite:///{tmp}/qa.db", folder, Path(tmp) / "sqlite", args.understand)
         if args.pg:
-            from sqlalchemy import create_engine, text
-
-            schema = f"fuzz_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(args.pg)
-            with admin.begin() as connection:
-                connection.execute(text(f"create schema {schema}"))
-            try:
-                url = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3D{schema}"
+            with own_schema(args.pg, "fuzz") as url:
                 measure("postgresql", url, folder, Path(tmp) / "postgresql", args.understand)
-            finally:
-                with admin.begin() as connection:
-                    connection.execute(text(f"drop schema {schema} cascade"))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.text.entities import DEFAULT_PERIOD_REACH, DateMention, Duration, Money
 from qa_pipeline.text.normalize import surface
 from testing.excerpts import excerpt_call
+from testing.pg_schema import own_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DEV_CALLS = ROOT.parent / "shared" / "dev-calls"
@@ -113,19 +113,8 @@ def postgres_schema() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    from sqlalchemy import create_engine, text
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"create schema {schema}"))
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"drop schema {schema} cascade"))
-        admin.dispose()
+    with own_schema(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
