@@ -219,7 +219,8 @@ def _item(
     item: Item | None = dict(judged_items).get(code)
     if item is None:
         return PackItem(key, code, False, None, None, "", (), (), None, ())
-    said = tuple(e for e in item.evidence if e.source != "searched")
+    # A sentence that shows two things (a price and its period) is evidence twice: once here.
+    said = tuple(dict.fromkeys(e for e in item.evidence if e.source != "searched"))
     searched = tuple((e.start, e.end) for e in item.evidence if e.source == "searched")
     span = (
         (min(e.start for e in item.evidence), max(e.end for e in item.evidence))

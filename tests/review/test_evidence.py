@@ -15,6 +15,7 @@ import re
 import wave
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,12 @@ from sqlalchemy import Engine, update
 
 from qa_pipeline.cli import main
 from qa_pipeline.ingest.call_file import load_call
+from qa_pipeline.review import actions
 from qa_pipeline.review.app import create_app
-from qa_pipeline.review.auth import add_user
+from qa_pipeline.review.auth import User, add_user
+from qa_pipeline.review.evidence import evidence_pack
 from qa_pipeline.review.settings import ReviewSettings
+from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage import review as stored
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.tables import RecordingRow
@@ -314,3 +318,47 @@ def test_command_line_errors_name_what_is_wrong(
     missing = tmp_path / "no" / "such" / "dir" / "p.zip"
     assert main(["evidence", "zh-s-004", "--db", url, "--out", str(missing)]) == 2
     assert f"cannot write the pack to {missing}" in capsys.readouterr().err
+
+
+def test_no_pack_of_a_pending_blind_calibration_call(seeded_sqlite: tuple[str, Engine]) -> None:
+    """Its verdict stays hidden until it is judged: no link, and the route says why."""
+    url, _ = seeded_sqlite
+    drawn = ReviewSettings(calibration_share=1.0, calibration_share_recent_failures=1.0)
+    client = TestClient(create_app(url, drawn), base_url="https://testserver",
+                        follow_redirects=False)  # fmt: skip
+    with client:
+        assert login(client, "lead") == 303
+        assert "blind-form" in client.get("/calls/zh-s-001").text  # a passed sale, drawn
+        assert 'id="evidence-pack"' not in client.get("/calls/zh-s-001").text
+        answer = client.get("/calls/zh-s-001/evidence.zip")
+        assert answer.status_code == 400 and "pending blind calibration call" in answer.text
+
+
+def test_history_in_order_on_both_databases(seeded: tuple[str, Engine], ruleset: Ruleset) -> None:
+    """Confirmed, disputed, the dispute upheld (which overturns): four steps in time order,
+    the decision before the overturn it caused, on SQLite and PostgreSQL."""
+    url, engine = seeded
+    settings = SETTINGS.with_rules(ruleset.criteria)
+    with _client(url):  # queues the flagged calls
+        pass
+    lead, sup = User(1, "lead", "qa_lead", None), User(2, "sup2", "supervisor", "T2")
+    item = stored.review_item(engine, "zh-s-004")
+    assert item is not None
+    arguing = next(f for f in stored.findings(engine, item.verdict_id)
+                   if f.code == "forbidden.arguing")  # fmt: skip
+    start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    actions.review_finding(engine, ruleset, settings, lead, "zh-s-004", arguing.id, "confirm",
+                           "争辩", start)  # fmt: skip
+    dispute = actions.raise_dispute(engine, sup, "zh-s-004", arguing.id, "语气正常",
+                                    start + timedelta(minutes=5))  # fmt: skip
+    actions.decide_dispute(engine, ruleset, settings, lead, dispute, "upheld", "同意申诉",
+                           start + timedelta(minutes=9))  # fmt: skip
+    call = stored.visible_call(engine, "zh-s-004", None)
+    assert call is not None
+    pack = evidence_pack(
+        engine, call, "qa_lead", "zh", settings, "lead", start + timedelta(hours=1)
+    )
+    page = _unzip(pack.data)["index.html"].decode("utf-8")
+    steps = re.findall(r'<tr data-action="([a-z]+)">', page)
+    assert steps == ["confirm", "dispute", "upheld", "overturn"]
+    assert page.index("语气正常") < page.index("同意申诉") and "2026年11月20日 09:09" in page
