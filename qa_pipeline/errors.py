@@ -278,3 +278,10 @@ class MissingExtraError(QAPipelineError):
             importlib.import_module(module)
         except ImportError as exc:
             raise cls(feature, extra) from exc
+
+
+class EvidenceError(QAPipelineError):
+    """An evidence pack that cannot be made: no such call, a language or output file not
+    offered, a blind call still hidden; the message names the call or file."""
+
+    code = "E110"

@@ -30,6 +30,7 @@ from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSetting
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
 from qa_pipeline.review.calibration import agreement
+from qa_pipeline.review.evidence_http import evidence_router
 from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
 from qa_pipeline.review.queue import (
     SEVERITY_NAMES,
@@ -127,6 +128,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _error_page)
     _sync(state, force=True)
     _routes(app, state)
+    app.include_router(evidence_router(state, _user, _call_or_404, _language))
     return app
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qa_pipeline.errors import UserError
+from qa_pipeline.errors import EvidenceError, OptionValueError, UserError
 from qa_pipeline.review.roles import ROLES
 
 _DB_HELP = "database URL (default: SQLite file under QA_PIPELINE_DATA_DIR or ./data)"
@@ -33,6 +33,23 @@ def register(sub: Any) -> None:
     )
     users.add_argument("--db", help=_DB_HELP)
     users.set_defaults(func=_cmd_users)
+
+    pack = sub.add_parser(
+        "evidence", help="one call's evidence pack for a complaint (ZIP: page, clips, manifest)"
+    )
+    pack.add_argument("call_id", metavar="CALL_ID")
+    pack.add_argument("--db", help=_DB_HELP)
+    pack.add_argument("--out", type=Path, help="the ZIP file (default: evidence-CALL_ID.zip)")
+    pack.add_argument(
+        "--role",
+        choices=list(ROLES),
+        default="supervisor",
+        help="numbers masked as the call page masks them for this role (default supervisor: "
+        "masked unless the settings' unmask_roles has it)",
+    )
+    pack.add_argument("--lang", help="zh or en (default: the settings' default_language)")
+    pack.add_argument("--settings", type=Path, help="review settings YAML (docs/review.md)")
+    pack.set_defaults(func=_cmd_evidence)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -81,4 +98,40 @@ def _cmd_users(args: argparse.Namespace) -> int:
         raise UserError(f"no user {args.name!r}")
     auth.set_active(engine, match[0].id, args.action == "enable", "cli")
     print(f"user {args.name} {args.action}d")
+    return 0
+
+
+def _cmd_evidence(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from qa_pipeline.review.evidence import evidence_pack, record_export
+    from qa_pipeline.review.i18n import LANGUAGES
+    from qa_pipeline.review.settings import load_settings
+    from qa_pipeline.storage.db import connect
+    from qa_pipeline.storage.review import visible_call
+
+    if args.out is not None and args.out.suffix.lower() != ".zip":
+        raise OptionValueError("--out", str(args.out), "the evidence pack is a ZIP file: give "
+                               "a name ending in .zip")  # fmt: skip
+    settings = load_settings(args.settings)
+    language = args.lang or settings.default_language
+    if language not in LANGUAGES:
+        raise OptionValueError("--lang", language, f"not one of {list(LANGUAGES)}")
+    engine = connect(args.db)
+    call = visible_call(engine, args.call_id, None)
+    if call is None:
+        raise EvidenceError(f"no call {args.call_id!r} in the database (the call id as `run` "
+                            "stored it; --db reads another database)")  # fmt: skip
+    pack = evidence_pack(engine, call, args.role, language, settings, "cli", datetime.now(UTC))
+    out = args.out or Path(pack.name)
+    try:
+        out.write_bytes(pack.data)
+    except OSError as exc:
+        raise EvidenceError(f"cannot write the pack to {out}: {exc.strerror or exc}") from exc
+    record_export(engine, "cli", call.call_id, pack)
+    if pack.recording_problem:
+        print(f"warning: {pack.recording_problem}", file=sys.stderr)
+    masked = "numbers masked" if pack.masked else "numbers not masked"
+    print(f"evidence pack of {call.call_id} -> {out} ({pack.clips} clips, {len(pack.data)} "
+          f"bytes; {language}; {masked} for role {args.role})")  # fmt: skip
     return 0

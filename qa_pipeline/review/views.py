@@ -18,7 +18,14 @@ from qa_pipeline.storage.audit import AuditEntry, entries
 from qa_pipeline.storage.db import Engine
 from qa_pipeline.storage.review import CallRecord, Dispute, ReviewItem, recording_path
 from qa_pipeline.verdict.findings import findings_of
-from qa_pipeline.verdict.model import CallResult, CallVerdict, Criterion, Evidence, TranscriptLine
+from qa_pipeline.verdict.model import (
+    CallResult,
+    CallVerdict,
+    Criterion,
+    Evidence,
+    ForbiddenFinding,
+    TranscriptLine,
+)
 from qa_pipeline.verdict.reasons import Reason
 
 Part = tuple[str, str | None]  # text, highlight kind (evidence | forbidden | None)
@@ -121,7 +128,16 @@ def _evidence(verdict: CallVerdict) -> list[Evidence]:
 
 def _lines(transcript: Sequence[TranscriptLine], verdict: CallVerdict | None) -> list[Line]:
     evidence = _evidence(verdict) if verdict else []
-    forbidden = verdict.forbidden_phrases if verdict else ()
+    return mark_lines(transcript, evidence, verdict.forbidden_phrases if verdict else ())
+
+
+def mark_lines(
+    transcript: Sequence[TranscriptLine],
+    evidence: Sequence[Evidence],
+    forbidden: Sequence[ForbiddenFinding] = (),
+) -> list[Line]:
+    """The transcript's lines with `evidence` (a line said at an evidence's start) and
+    `forbidden` phrases highlighted."""
     lines = []
     for segment in transcript:
         start = float(segment.start)
@@ -133,7 +149,9 @@ def _lines(transcript: Sequence[TranscriptLine], verdict: CallVerdict | None) ->
     return lines
 
 
-def _transcript(engine: Engine, call_id: str, result: CallResult | None) -> list[TranscriptLine]:
+def transcript_lines(
+    engine: Engine, call_id: str, result: CallResult | None
+) -> list[TranscriptLine]:
     """The transcript by role: the result's own (recordings path) or the stored one, with
     diarization labels mapped to roles."""
     verdict = result.verdict if result else None
@@ -163,16 +181,36 @@ def _audio(audio: AudioSignals | None) -> tuple[SignalsByRole, Events]:
     return roles, tuple(event for _, event in sorted(timed, key=lambda t: t[0]))
 
 
-def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSettings) -> CallPage:
-    item = stored.review_item(engine, call.call_id)
-    verdict_id = item.verdict_id if item else stored.latest_judged(engine, call.call_id)
+@dataclass(frozen=True)
+class Judged:
+    """The verdict a call's pages show: its queue item's, else its newest judged one."""
+
+    item: ReviewItem | None
+    verdict_id: int | None
+    result: CallResult | None
+    blind: bool  # a pending calibration call: the engine's verdict stays hidden
+
+
+def judged(engine: Engine, call_id: str) -> Judged:
+    item = stored.review_item(engine, call_id)
+    verdict_id = item.verdict_id if item else stored.latest_judged(engine, call_id)
     result = stored.verdict_result(engine, verdict_id) if verdict_id else None
-    blind = bool(item and item.blind and item.status == "pending")
+    return Judged(item, verdict_id, result, bool(item and item.blind and item.status == "pending"))
+
+
+def masked_for(role: str, settings: ReviewSettings) -> bool:
+    """Whether numbers (the customer's, and long ones said in the call) are masked for `role`."""
+    return role not in settings.unmask_roles
+
+
+def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSettings) -> CallPage:
+    found = judged(engine, call.call_id)
+    item, verdict_id, result, blind = found.item, found.verdict_id, found.result, found.blind
     findings: list[FindingView] = []
     if verdict_id and result is not None and not blind:
-        findings = _findings(engine, verdict_id, settings, result)
+        findings = finding_views(engine, verdict_id, settings, result)
     shown = None if blind else result
-    lines = _lines(_transcript(engine, call.call_id, result), shown.verdict if shown else None)
+    lines = _lines(transcript_lines(engine, call.call_id, result), shown.verdict if shown else None)
     duration = max([call.duration_s, *(line.end for line in lines)]) or 1.0
     markers = [
         Marker(f.start, round(100 * f.start / duration, 2), f.code, f.kind)
@@ -180,7 +218,7 @@ def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSett
         if f.start is not None
     ]
     audio_roles, audio_events = _audio(result.audio if result else None)
-    unmasked = user.role in settings.unmask_roles
+    unmasked = not masked_for(user.role, settings)
     return CallPage(
         call=call,
         number=call.customer_number if unmasked else mask_number(call.customer_number),
@@ -207,9 +245,10 @@ def _reasons(result: CallResult) -> dict[tuple[str, str], list[Reason | None]]:
     return found
 
 
-def _findings(
+def finding_views(
     engine: Engine, verdict_id: int, settings: ReviewSettings, result: CallResult
 ) -> list[FindingView]:
+    """A verdict's stored findings, each with its latest review, disputes and reason."""
     states = stored.finding_states(engine, verdict_id)
     rows = stored.findings(engine, verdict_id)
     whys = _reasons(result)

@@ -11,6 +11,7 @@ import shutil
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -252,4 +253,53 @@ def test_security_in_the_browser(browser: Any, base_url: str) -> None:
     page.goto("/queue")
     assert "/login" in page.url
     page.screenshot(path=str(SHOTS / "login.png"))
+    page.context.close()
+
+
+def test_evidence_pack_downloaded_and_opened_offline(
+    browser: Any, base_url: str, tmp_path: Path
+) -> None:
+    """The call page's link gives the pack; its page opens from the unzipped folder (file://,
+    nothing fetched) with each clip playable for exactly its evidence times, in Chinese."""
+    page = _page(browser, base_url, "sup2")  # team T2, numbers masked, the default zh
+    page.goto("/calls/zh-s-004")
+    with page.expect_download() as download:
+        page.click("#evidence-pack")
+    saved = tmp_path / "pack.zip"
+    download.value.save_as(saved)
+    folder = tmp_path / "pack"
+    with zipfile.ZipFile(saved) as archive:
+        archive.extractall(folder)
+    pack = page.context.new_page()
+    requests: list[str] = []
+    pack.on("request", lambda request: requests.append(request.url))
+    pack.goto((folder / "index.html").as_uri())
+    assert pack.locator("audio").count() == 6
+    pack.wait_for_function(
+        "() => [...document.querySelectorAll('audio')].every(a => a.readyState >= 1)"
+    )
+    spans = pack.evaluate(
+        "() => [...document.querySelectorAll('audio')]"
+        ".map(a => [a.duration, Number(a.dataset.start), Number(a.dataset.end)])"
+    )
+    assert all(abs(duration - (end - start)) < 0.01 for duration, start, end in spans), spans
+    assert all(url.startswith("file://") for url in requests)  # readable offline
+    assert pack.locator("#verdict-banner strong").inner_text() == "无效销售"
+    reasons = pack.locator(
+        "#verdict-banner, table.criteria td, section.item .reason, section.item h3"
+    ).all_inner_texts()
+    assert len(reasons) > 12 and not [r for r in reasons if re.search(r"[a-z]{3,} [a-z]{3,}", r)]
+    assert pack.locator("#customer-number").inner_text() == "189****4452"
+    assert pack.locator("#item-consent mark.evidence").count() >= 1  # the reply highlighted
+    distinct = pack.evaluate(
+        """() => {
+          const font = getComputedStyle(document.body).fontFamily;
+          const draw = (ch) => { const c = document.createElement('canvas'); c.width = 40;
+            c.height = 40; const x = c.getContext('2d'); x.font = '32px ' + font;
+            x.fillText(ch, 2, 32); return c.toDataURL(); };
+          return draw('证') !== draw('据');
+        }"""
+    )
+    assert distinct  # CJK drawn as glyphs, not identical missing-glyph boxes
+    pack.screenshot(path=str(SHOTS / "evidence-pack.png"), full_page=True)
     page.context.close()
