@@ -342,7 +342,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
     @app.get("/calls/{call_id}")
     def call(request: Request, call_id: str) -> Response:
         user = _user(request)
-        page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
+        page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings,
+                         state.ruleset.signals, _language(request))  # fmt: skip
         criteria = list(state.ruleset.criteria.criteria)
         # The speech-rate limit the audio signals were judged against (rules/signals.yaml).
         language = page.result.language if page.result else None
