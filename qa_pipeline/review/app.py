@@ -467,7 +467,9 @@ def _routes(app: FastAPI, state: AppState) -> None:
         fmt = request.query_params.get("format") or "csv"
         if fmt not in CARD_FORMATS:
             raise HTTPException(400, f"format {fmt!r} is not csv or xlsx")
-        body = card_file(state.engine, user.scope_team, params, fmt)
+        language = _language(request)
+        body = card_file(state.engine, user.scope_team, params, fmt,
+                         lambda column: column_name(column, language))  # fmt: skip
         name = f"scorecard-{params['level']}-{params['period']}"
         disposition = f'attachment; filename="{name}.{fmt}"'
         headers = {"Content-Disposition": disposition}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from qa_pipeline.errors import MissingExtraError
 from qa_pipeline.scorecards.formats import FORMATS
+from qa_pipeline.scorecards.xlsx import write_xlsx
 from qa_pipeline.text.spreadsheet import safe_cell
 
 # Fonts with Chinese glyphs, tried after DejaVu Sans (matplotlib falls back glyph by glyph), so a
@@ -30,15 +32,21 @@ def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{str(c): table[c].map(safe_cell) for c in text}) if text else table
 
 
-def write_table(table: pd.DataFrame, fmt: str, path: Path) -> int:
-    """Write the table in `fmt` (one of FORMATS); returns its number of rows."""
+def write_table(
+    table: pd.DataFrame, fmt: str, path: Path, headers: Mapping[str, str] | None = None
+) -> int:
+    """Write the table in `fmt` (one of FORMATS), its columns renamed by `headers` (the
+    reader's language) when given; returns its number of rows."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "xlsx":
+        write_xlsx(table, path, headers)
+        return len(table)
+    if headers:
+        table = table.rename(columns=dict(headers))
     if fmt == "csv":  # with a BOM, so Excel reads the UTF-8 (Chinese names) as UTF-8
         spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig")
-    elif fmt == "xlsx":
-        spreadsheet_safe(table).to_excel(path, index=False)
     elif fmt == "parquet":
         MissingExtraError.check("pyarrow", "parquet", "parquet export")
         table.to_parquet(path, index=False)
