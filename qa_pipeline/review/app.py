@@ -44,6 +44,7 @@ from qa_pipeline.review.settings import ReviewSettings, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.scorecards.export import CHART_WORDS
 from qa_pipeline.scorecards.views import (
     CARD_FORMATS,
     card_chart,
@@ -453,7 +454,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         user = _user(request)
         params = card_params(request, user)
         try:
-            png = card_chart(state.engine, user.scope_team, params)
+            png = card_chart(state.engine, user.scope_team, params, _chart_words(request))
         except MissingExtraError as exc:  # installed without the charts extra
             raise HTTPException(404, exc.message) from exc
         if png is None:
@@ -503,6 +504,12 @@ def _routes(app: FastAPI, state: AppState) -> None:
     def audit(request: Request) -> Response:
         user = _reviewer(request)
         return render(request, "audit.html", _context(request, user, rows=entries(state.engine)))
+
+
+def _chart_words(request: Request) -> dict[str, str]:
+    """The trend chart's titles and axis labels in the reader's language."""
+    t = translator(_language(request))
+    return {key: t(f"chart_{key}") for key in CHART_WORDS}
 
 
 def _admin(request: Request) -> auth.User:

@@ -4,7 +4,7 @@ scope. Pages get a `Table` of plain values, never a DataFrame."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -94,15 +94,21 @@ def card_file(
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads the CJK right
 
 
-def card_chart(engine: Engine, scope_team: str | None, params: dict[str, str]) -> bytes | None:
-    """The trend of the chosen key (else the first) as PNG; None with nothing to chart."""
+def card_chart(
+    engine: Engine,
+    scope_team: str | None,
+    params: dict[str, str],
+    words: Mapping[str, str] | None = None,
+) -> bytes | None:
+    """The trend of the chosen key (else the first) as PNG, labelled in `words` (see
+    CHART_WORDS); None with nothing to chart."""
     card = _full(engine, scope_team, params)
     if card.empty:
         return None
     level = params["level"]
     keys = [str(k) for k in card[level].unique()]
     key = params["key"] if params.get("key") in keys else keys[0]
-    return chart_png(card.assign(**{level: card[level].astype(str)}), level, key)
+    return chart_png(card.assign(**{level: card[level].astype(str)}), level, key, words)
 
 
 def ranking_table(

@@ -285,3 +285,35 @@ def test_call_timeline_on_a_laptop_in_chinese(browser: Any, base_url: str) -> No
     )
     page.screenshot(path=str(SHOTS / "call-timeline-1366.png"), full_page=True)
     page.context.close()
+
+
+def test_scorecards_fit_a_laptop_in_chinese(browser: Any, base_url: str, tmp_path: Path) -> None:
+    """Issue 14: at 1366x768 the page does not scroll sideways; headers are words in Chinese,
+    rates percentages, no float noise; picking a key charts it; the xlsx export is styled."""
+    from openpyxl import load_workbook
+
+    page = _page(browser, base_url, "lead", 1366, 768)
+    for query in ("level=agent&period=day", "level=team&period=week", "level=center&period=day"):
+        page.goto(f"/scorecards?{query}&min_calls=1")
+        page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+        assert page.evaluate(NO_OVERFLOW), query
+    headers = page.locator("table.card th").all_inner_texts()
+    assert "有效率" in headers and not [h for h in headers if "_" in h or re.search("[a-z]{3}", h)]
+    cells = page.locator("table.card td").all_inner_texts()
+    assert any(c.endswith("%") for c in cells)
+    assert not [c for c in cells if re.search(r"\.\d{3,}", c)]  # never 61.529999999999994
+    page.goto("/scorecards?level=team&period=day")
+    page.fill("input[name=key]", "T2")
+    page.click("#card-filter button[type=submit]")
+    page.wait_for_url("**key=T2**")
+    page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+    assert page.locator("#chart-key").inner_text() == "趋势：班组 T2"
+    assert page.evaluate(NO_OVERFLOW)
+    page.screenshot(path=str(SHOTS / "scorecards-1366.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    saved = tmp_path / "card.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet is not None and sheet.freeze_panes == "A2" and sheet["A1"].value == "班组"
+    page.context.close()

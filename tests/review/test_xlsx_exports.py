@@ -1,7 +1,8 @@
 """Spreadsheets people open (issue 14): the xlsx files of the workbench's scorecard export and
 the command line's scorecard, ranking and weekly report have a bold filled header row that is
 frozen, columns wide enough, percentages for rates, whole numbers for counts, date cells for
-days, headers in the chosen language, and formulas kept as text. Read back with openpyxl."""
+days, headers in the chosen language, and formulas kept as text (read back with openpyxl); and
+the trend chart is labelled in the reader's language."""
 
 from __future__ import annotations
 
@@ -112,3 +113,27 @@ def test_the_workbench_xlsx_is_styled_in_the_readers_language(tmp_path: Path, db
         assert [c.value for c in _sheet(path)[1]][:2] == ["agent", "period"]
         csv = client.get(f"/scorecards/export?format=csv&{query}").content.decode("utf-8-sig")
         assert csv.startswith("agent,period,calls")  # csv keeps the column ids, for programs
+
+
+def test_the_trend_chart_is_labelled_in_the_readers_language(db: str) -> None:
+    """The PNG chart's titles and axes in the page's language, its valid rate in percent, and
+    each period's forbidden phrases counted once (the total column was summed in as well)."""
+    from qa_pipeline.scorecards.export import chart_figure
+    from qa_pipeline.scorecards.views import _full
+    from qa_pipeline.storage.db import connect
+
+    card = _full(connect(db), None, {"level": "team", "period": "day"})
+    words = {"valid_rate": "有效率", "forbidden_per_100": "每百通忌语", "period": "周期",
+             "team": "班组"}  # fmt: skip
+    top, bottom = chart_figure(card, "team", "T2", words).axes
+    assert top.get_ylabel() == "有效率" and bottom.get_ylabel() == "每百通忌语"
+    assert bottom.get_xlabel() == "周期"
+    assert top.figure._suptitle.get_text() == "班组 T2"  # type: ignore[union-attr]
+    assert top.yaxis.get_major_formatter()(0.5, 0) == "50%"
+    assert [bar.get_height() for bar in bottom.patches] == [0, 100, 0]
+    with _client(db) as client:
+        login(client, "lead")
+        zh = client.get("/scorecards/chart.png?level=team&period=day&key=T2")
+        client.get("/lang/en")
+        en = client.get("/scorecards/chart.png?level=team&period=day&key=T2")
+        assert zh.headers["content-type"] == "image/png" and zh.content != en.content
