@@ -259,7 +259,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _out_format(args: argparse.Namespace) -> str:
-    """The table format, checked before any data is read (--out's suffix, or --format)."""
+    """The table format, checked before any data is read (--out's suffix, or --format), and
+    --lang with it."""
+    _headers(None, args.lang)
     if args.out is None:
         return args.format or "md"
     return table_format(args.out, args.format)
@@ -268,12 +270,25 @@ def _out_format(args: argparse.Namespace) -> str:
 def _emit(table: Any, args: argparse.Namespace, fmt: str) -> int:
     from qa_pipeline.scorecards.export import markdown, write_table
 
+    headers = _headers(table, args.lang)
     if args.out:
-        rows = write_table(table, fmt, args.out)
+        rows = write_table(table, fmt, args.out, headers)
         print(f"{rows} rows -> {args.out}")
     else:
-        print(markdown(table))
+        print(markdown(table.rename(columns=headers) if headers else table))
     return 0
+
+
+def _headers(table: Any, language: str | None) -> dict[str, str] | None:
+    """The table's column names in `language` (--lang), None without one."""
+    if language is None:
+        return None
+    from qa_pipeline.review.i18n import LANGUAGES, column_name
+
+    if language not in LANGUAGES:
+        raise OptionValueError("--lang", language, f"choose one of {', '.join(LANGUAGES)}")
+    columns = table.columns if table is not None else ()
+    return {str(c): column_name(str(c), language) for c in columns}
 
 
 def _cmd_rejudge(args: argparse.Namespace) -> int:
@@ -528,6 +543,9 @@ def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
         type=Path,
         help="write the table here, as its suffix says: .csv (with a BOM for Excel), .xlsx, "
         ".parquet or .md (default: print markdown)",
+    )
+    parser.add_argument(
+        "--lang", help="column headers in this interface language (zh or en; default: column ids)"
     )
 
 

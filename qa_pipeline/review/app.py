@@ -45,6 +45,7 @@ from qa_pipeline.review.settings import ReviewSettings, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.scorecards.export import CHART_WORDS
 from qa_pipeline.scorecards.views import (
     CARD_FORMATS,
     card_chart,
@@ -344,7 +345,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
     @app.get("/calls/{call_id}")
     def call(request: Request, call_id: str) -> Response:
         user = _user(request)
-        page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
+        page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings,
+                         state.ruleset.signals, _language(request))  # fmt: skip
         criteria = list(state.ruleset.criteria.criteria)
         # The speech-rate limit the audio signals were judged against (rules/signals.yaml).
         language = page.result.language if page.result else None
@@ -454,7 +456,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         user = _user(request)
         params = card_params(request, user)
         try:
-            png = card_chart(state.engine, user.scope_team, params)
+            png = card_chart(state.engine, user.scope_team, params, _chart_words(request))
         except MissingExtraError as exc:  # installed without the charts extra
             raise HTTPException(404, exc.message) from exc
         if png is None:
@@ -468,7 +470,9 @@ def _routes(app: FastAPI, state: AppState) -> None:
         fmt = request.query_params.get("format") or "csv"
         if fmt not in CARD_FORMATS:
             raise HTTPException(400, f"format {fmt!r} is not csv or xlsx")
-        body = card_file(state.engine, user.scope_team, params, fmt)
+        language = _language(request)
+        body = card_file(state.engine, user.scope_team, params, fmt,
+                         lambda column: column_name(column, language))  # fmt: skip
         name = f"scorecard-{params['level']}-{params['period']}"
         disposition = f'attachment; filename="{name}.{fmt}"'
         headers = {"Content-Disposition": disposition}
@@ -502,6 +506,12 @@ def _routes(app: FastAPI, state: AppState) -> None:
     def audit(request: Request) -> Response:
         user = _reviewer(request)
         return render(request, "audit.html", _context(request, user, rows=entries(state.engine)))
+
+
+def _chart_words(request: Request) -> dict[str, str]:
+    """The trend chart's titles and axis labels in the reader's language."""
+    t = translator(_language(request))
+    return {key: t(f"chart_{key}") for key in CHART_WORDS}
 
 
 def _admin(request: Request) -> auth.User:

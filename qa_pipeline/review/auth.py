@@ -154,10 +154,13 @@ def mask_number(number: str) -> str:
 # (prices, dates, times, employee numbers) stay readable. Each pattern is linear: its repeated
 # parts cannot match the same text two ways.
 _DIGIT_WORDS = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+# An ID card's last figure may be X (叉 when said); hyphens group bank cards and phones
+# (6222-0212-..., 138-1234-1234) but also dates (2026-11-20), so a hyphenated run needs ten figures.
+_CN_DIGIT = "[零〇一二三四五六七八九幺两]"
 _SPOKEN_NUMBERS = re.compile(
-    r"\d(?:[ \u3000]?\d){6,}"
-    r"|[零〇一二三四五六七八九幺两](?:[ \u3000]?[零〇一二三四五六七八九幺两]){6,}"
-    rf"|\b{_DIGIT_WORDS}(?:[ ,-]+{_DIGIT_WORDS}){{6,}}\b",
+    r"(?:\d(?:-?\d){9,}|\d(?:[ \u3000]?\d){6,})(?:[ \u3000]?[Xx](?![A-Za-z]))?"
+    rf"|{_CN_DIGIT}(?:[ \u3000，、]?{_CN_DIGIT}){{6,}}(?:[ \u3000]?[Xx叉])?"
+    rf"|\b{_DIGIT_WORDS}(?:[ ,-]+{_DIGIT_WORDS}){{6,}}(?:[ ,-]+x)?\b",
     re.IGNORECASE,
 )
 
@@ -167,7 +170,7 @@ def _masked_run(match: re.Match[str]) -> str:
     words = said.split()
     if len(words) >= 7 and not any(ch.isdigit() for ch in said):  # digit words
         return " ".join(["*"] * (len(words) - 2) + words[-2:])
-    figures = said.replace(" ", "").replace("\u3000", "")
+    figures = re.sub(r"[ \u3000，、-]", "", said)
     return mask_number(figures)
 
 

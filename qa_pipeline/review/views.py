@@ -1,6 +1,6 @@
 """What the call page shows, computed from stored records without HTTP: the transcript by role
 with highlighted evidence and forbidden phrases, each criterion and finding with its review
-state, player markers, and audio signals when the result carries them."""
+state, the timeline, and audio signals when the result carries them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from qa_pipeline.ingest.model import Segment
 from qa_pipeline.review.auth import User, mask_number, mask_spoken_numbers
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
+from qa_pipeline.review.timeline import Timeline, timeline
+from qa_pipeline.ruleset.schema import SignalsFile
 from qa_pipeline.storage import review as stored
 from qa_pipeline.storage.audit import AuditEntry, entries
 from qa_pipeline.storage.db import Engine
@@ -26,7 +28,7 @@ from qa_pipeline.verdict.model import (
     ForbiddenFinding,
     TranscriptLine,
 )
-from qa_pipeline.verdict.reasons import Reason
+from qa_pipeline.verdict.reasons import Reason, word
 
 Part = tuple[str, str | None]  # text, highlight kind (evidence | forbidden | None)
 SignalsByRole = tuple[tuple[str, Mapping[str, object]], ...]  # each role's signals by name
@@ -59,21 +61,12 @@ class FindingView:
 
 
 @dataclass(frozen=True)
-class Marker:
-    at: float
-    percent: float
-    code: str
-    kind: str
-
-
-@dataclass(frozen=True)
 class CallPage:
     call: CallRecord
     number: str
     result: CallResult | None  # None: no judged verdict, or a blind call's (hidden)
     lines: tuple[Line, ...]
     findings: tuple[FindingView, ...]
-    markers: tuple[Marker, ...]
     has_audio: bool
     audio_roles: SignalsByRole
     audio_events: Events  # silences and overlaps, by start
@@ -81,6 +74,7 @@ class CallPage:
     blind: bool  # a pending calibration call: the engine's verdict stays hidden
     audit: tuple[AuditEntry, ...]
     masked: bool = True  # numbers said in the call are masked for this user's role
+    timeline: Timeline | None = None  # a blind call's has turns only: no pins, no readings
 
     def say(self, text: str) -> str:
         """Text of the call (transcript, reasons, phrases) as this user may see it."""
@@ -203,29 +197,40 @@ def masked_for(role: str, settings: ReviewSettings) -> bool:
     return role not in settings.unmask_roles
 
 
-def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSettings) -> CallPage:
+def call_page(
+    engine: Engine,
+    call: CallRecord,
+    user: User,
+    settings: ReviewSettings,
+    signals: SignalsFile | None = None,
+    language: str = "zh",
+) -> CallPage:
+    """The call as `user` may see it; with `signals` (the thresholds of silences and overlaps),
+    its timeline, labelled in `language`."""
     found = judged(engine, call.call_id)
     item, verdict_id, result, blind = found.item, found.verdict_id, found.result, found.blind
     findings: list[FindingView] = []
     if verdict_id and result is not None and not blind:
         findings = finding_views(engine, verdict_id, settings, result)
     shown = None if blind else result
-    lines = _lines(transcript_lines(engine, call.call_id, result), shown.verdict if shown else None)
-    duration = max([call.duration_s, *(line.end for line in lines)]) or 1.0
-    markers = [
-        Marker(f.start, round(100 * f.start / duration, 2), f.code, f.kind)
-        for f in findings
-        if f.start is not None
-    ]
+    transcript = transcript_lines(engine, call.call_id, result)
+    lines = _lines(transcript, shown.verdict if shown else None)
     audio_roles, audio_events = _audio(result.audio if result else None)
     unmasked = not masked_for(user.role, settings)
+    drawn = None
+    if signals is not None:
+        verdict = shown.verdict if shown else None
+        codes = [code for code, _ in (verdict.judged_items() if verdict else ())]
+        labels = {code: word(code, language) for code in [*codes, *(f.code for f in findings)]}
+        timed = [(f.code, f.start) for f in findings if f.start is not None]
+        audio = result.audio if result else None
+        drawn = timeline(transcript, call.duration_s, verdict, timed, audio, signals, labels)
     return CallPage(
         call=call,
         number=call.customer_number if unmasked else mask_number(call.customer_number),
         result=shown,
         lines=tuple(lines),
         findings=tuple(findings),
-        markers=tuple(markers),
         has_audio=recording_path(engine, call.call_id) is not None,
         audio_roles=audio_roles,
         audio_events=audio_events,
@@ -233,6 +238,7 @@ def call_page(engine: Engine, call: CallRecord, user: User, settings: ReviewSett
         blind=blind,
         audit=tuple(entries(engine, call.call_id, limit=50)),
         masked=not unmasked,
+        timeline=drawn,
     )
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from qa_pipeline.errors import MissingExtraError
 from qa_pipeline.scorecards.formats import FORMATS
+from qa_pipeline.scorecards.xlsx import write_xlsx
 from qa_pipeline.text.spreadsheet import safe_cell
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Fonts with Chinese glyphs, tried after DejaVu Sans (matplotlib falls back glyph by glyph), so a
 # Chinese team or agent name is drawn, not boxes. fonts-wqy-microhei is the Debian package.
@@ -30,15 +36,21 @@ def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{str(c): table[c].map(safe_cell) for c in text}) if text else table
 
 
-def write_table(table: pd.DataFrame, fmt: str, path: Path) -> int:
-    """Write the table in `fmt` (one of FORMATS); returns its number of rows."""
+def write_table(
+    table: pd.DataFrame, fmt: str, path: Path, headers: Mapping[str, str] | None = None
+) -> int:
+    """Write the table in `fmt` (one of FORMATS), its columns renamed by `headers` (the
+    reader's language) when given; returns its number of rows."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {list(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "xlsx":
+        write_xlsx(table, path, headers)
+        return len(table)
+    if headers:
+        table = table.rename(columns=dict(headers))
     if fmt == "csv":  # with a BOM, so Excel reads the UTF-8 (Chinese names) as UTF-8
         spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig")
-    elif fmt == "xlsx":
-        spreadsheet_safe(table).to_excel(path, index=False)
     elif fmt == "parquet":
         MissingExtraError.check("pyarrow", "parquet", "parquet export")
         table.to_parquet(path, index=False)
@@ -61,32 +73,60 @@ def font_families() -> tuple[str, ...]:
     return ("DejaVu Sans", *(name for name in CJK_FONTS if name in installed))
 
 
-def chart_png(card: pd.DataFrame, level: str, key: str) -> bytes:
-    """Valid rate and forbidden phrases per 100 calls over the card's periods, for one key, as
-    PNG. Drawn on its own Figure, not pyplot's global state, so server threads may draw at once."""
+# The chart's words in English; a page passes them in its reader's language.
+CHART_WORDS = {
+    "valid_rate": "valid rate",
+    "forbidden_per_100": "forbidden phrases / 100 calls",
+    "period": "period",
+    "agent": "agent",
+    "team": "team",
+    "center": "center",
+}
+
+
+def chart_png(
+    card: pd.DataFrame, level: str, key: str, words: Mapping[str, str] | None = None
+) -> bytes:
+    """`chart_figure` as PNG."""
+    buffer = io.BytesIO()
+    chart_figure(card, level, key, words).savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def chart_figure(
+    card: pd.DataFrame, level: str, key: str, words: Mapping[str, str] | None = None
+) -> Figure:
+    """Valid rate and forbidden phrases per 100 calls over the card's periods, for one key, its
+    titles and axis labels in `words` (CHART_WORDS' keys; English by default). Drawn on its own
+    Figure, not pyplot's global state, so server threads may draw at once."""
     MissingExtraError.check("matplotlib", "charts", "the trend chart")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
 
+    said = {**CHART_WORDS, **(words or {})}
     rows = card[card[level] == key].sort_values("period")
-    forbidden = rows[
-        [c for c in rows.columns if c.startswith("forbidden_") and c.endswith("_per_100")]
-    ].sum(axis=1)
+    # Each category's rate, not the page's total of them (counted twice before issue 14).
+    categories = [
+        c for c in rows.columns
+        if c.startswith("forbidden_") and c.endswith("_per_100") and c != "forbidden_per_100"
+    ]  # fmt: skip
+    forbidden = rows[categories].sum(axis=1)
     families = list(font_families())
     figure = Figure(figsize=(8, 5))
     top, bottom = figure.subplots(2, 1, sharex=True)
     top.plot(rows["period"], rows["valid_rate"], marker="o")
-    top.set_ylabel("valid rate", fontfamily=families)
+    top.set_ylabel(said["valid_rate"], fontfamily=families)
     top.set_ylim(0, 1.05)
+    top.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bottom.bar(rows["period"], forbidden)
-    bottom.set_ylabel("forbidden / 100 calls", fontfamily=families)
+    bottom.set_ylabel(said["forbidden_per_100"], fontfamily=families)
+    bottom.set_xlabel(said["period"], fontfamily=families)
     bottom.set_ylim(bottom=0)
     for axes in (top, bottom):
         axes.tick_params(labelfontfamily=families)
-    figure.suptitle(f"{level} {key}", fontfamily=families)
+    figure.suptitle(f"{said.get(level, level)} {key}", fontfamily=families)
     figure.autofmt_xdate()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    return figure
 
 
 def trend_chart(card: pd.DataFrame, level: str, key: str, path: Path) -> None:

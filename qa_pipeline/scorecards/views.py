@@ -4,9 +4,8 @@ scope. Pages get a `Table` of plain values, never a DataFrame."""
 from __future__ import annotations
 
 import io
-import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,6 +13,7 @@ from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
 from qa_pipeline.scorecards.export import chart_png, spreadsheet_safe
 from qa_pipeline.scorecards.frame import load_frame
+from qa_pipeline.scorecards.xlsx import write_xlsx
 from qa_pipeline.storage.db import Engine
 
 HEAD = ("calls", "sales", "valid_sales", "valid_rate")
@@ -73,28 +73,42 @@ def card_table(engine: Engine, scope_team: str | None, params: dict[str, str]) -
     return Table.of(_card(engine, scope_team, params))
 
 
-def card_file(engine: Engine, scope_team: str | None, params: dict[str, str], fmt: str) -> bytes:
-    """The table on screen as a file in one of CARD_FORMATS."""
-    card = spreadsheet_safe(_card(engine, scope_team, params))
+def card_file(
+    engine: Engine,
+    scope_team: str | None,
+    params: dict[str, str],
+    fmt: str,
+    headers: Callable[[str], str] | None = None,
+) -> bytes:
+    """The table on screen as a file in one of CARD_FORMATS: xlsx styled, its headers named by
+    `headers` (the page's, in the reader's language); csv with the columns' ids, for programs."""
+    card = _card(engine, scope_team, params)
     if fmt == "xlsx":
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "card.xlsx"
-            card.to_excel(path, index=False)
-            return path.read_bytes()
+        out = io.BytesIO()
+        names = {str(c): headers(str(c)) for c in card.columns} if headers else None
+        write_xlsx(card, out, names)
+        return out.getvalue()
+    card = spreadsheet_safe(card)
     buffer = io.StringIO()
     card.to_csv(buffer, index=False)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads the CJK right
 
 
-def card_chart(engine: Engine, scope_team: str | None, params: dict[str, str]) -> bytes | None:
-    """The trend of the chosen key (else the first) as PNG; None with nothing to chart."""
+def card_chart(
+    engine: Engine,
+    scope_team: str | None,
+    params: dict[str, str],
+    words: Mapping[str, str] | None = None,
+) -> bytes | None:
+    """The trend of the chosen key (else the first) as PNG, labelled in `words` (see
+    CHART_WORDS); None with nothing to chart."""
     card = _full(engine, scope_team, params)
     if card.empty:
         return None
     level = params["level"]
     keys = [str(k) for k in card[level].unique()]
     key = params["key"] if params.get("key") in keys else keys[0]
-    return chart_png(card.assign(**{level: card[level].astype(str)}), level, key)
+    return chart_png(card.assign(**{level: card[level].astype(str)}), level, key, words)
 
 
 def ranking_table(

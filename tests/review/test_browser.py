@@ -90,10 +90,10 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _page(browser: Any, base_url: str, name: str) -> Any:
+def _page(browser: Any, base_url: str, name: str, width: int = 1400, height: int = 1000) -> Any:
     """A fresh browser context (its own cookies) logged in as `name`."""
     context = browser.new_context(base_url=base_url, accept_downloads=True,
-                                  viewport={"width": 1400, "height": 1000})  # fmt: skip
+                                  viewport={"width": width, "height": height})  # fmt: skip
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto("/login")
@@ -152,7 +152,7 @@ def test_call_page_play_and_seek(browser: Any, base_url: str) -> None:
     )
     page.wait_for_function("() => document.getElementById('player').currentTime > 26")  # playing
     # the consent marker goes to the question, so the reply (嗯, 62 s) is heard with it
-    page.locator('.timeline .marker[data-code="explicit_consent"]').click()
+    page.locator('.timeline .marker[data-code="explicit_consent"] text').click()
     page.wait_for_function(
         "() => Math.abs(document.getElementById('player').currentTime - 47.8) < 1"
     )
@@ -302,4 +302,67 @@ def test_evidence_pack_downloaded_and_opened_offline(
     )
     assert distinct  # CJK drawn as glyphs, not identical missing-glyph boxes
     pack.screenshot(path=str(SHOTS / "evidence-pack.png"), full_page=True)
+
+
+NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def test_call_timeline_on_a_laptop_in_chinese(browser: Any, base_url: str) -> None:
+    """Issue 14: lanes, readings and labelled pins at 1366x768; a bar and a pin seek the player;
+    nothing English on the Chinese timeline; CJK labels draw as glyphs."""
+    page = _page(browser, base_url, "lead", 1366, 768)
+    page.goto("/calls/zh-s-004")
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    assert page.evaluate(NO_OVERFLOW)
+    timeline = page.locator("svg.timeline")
+    assert timeline.locator("rect.turn.role-customer").count() == 4
+    assert timeline.locator("rect.reading").count() == 4
+    labels = timeline.locator("text").evaluate_all("nodes => nodes.map(n => n.textContent)")
+    assert "明确同意办理" in labels and "坐席先挂机" in labels and "坐席" in labels
+    words = " ".join([*labels, page.locator("p.timeline-key").inner_text()])
+    assert not re.search(r"[A-Za-z]{3,}", words), words
+    # a pin's label is drawn in CJK glyphs wide enough for its characters (boxes would be too)
+    box = timeline.locator('.pin[data-code="explicit_consent"] text').bounding_box()
+    assert box is not None and box["width"] > 6 * 8
+    timeline.locator("rect.turn.role-customer").nth(3).click()  # the reply 嗯 at 62 s
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 62.0) < 1"
+    )
+    timeline.locator('.pin[data-code="account_holder_verified.permission"] text').click()
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 9.1) < 1"
+    )
+    page.screenshot(path=str(SHOTS / "call-timeline-1366.png"), full_page=True)
+    page.context.close()
+
+
+def test_scorecards_fit_a_laptop_in_chinese(browser: Any, base_url: str, tmp_path: Path) -> None:
+    """Issue 14: at 1366x768 the page does not scroll sideways; headers are words in Chinese,
+    rates percentages, no float noise; picking a key charts it; the xlsx export is styled."""
+    from openpyxl import load_workbook
+
+    page = _page(browser, base_url, "lead", 1366, 768)
+    for query in ("level=agent&period=day", "level=team&period=week", "level=center&period=day"):
+        page.goto(f"/scorecards?{query}&min_calls=1")
+        page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+        assert page.evaluate(NO_OVERFLOW), query
+    headers = page.locator("table.card th").all_inner_texts()
+    assert "有效率" in headers and not [h for h in headers if "_" in h or re.search("[a-z]{3}", h)]
+    cells = page.locator("table.card td").all_inner_texts()
+    assert any(c.endswith("%") for c in cells)
+    assert not [c for c in cells if re.search(r"\.\d{3,}", c)]  # never 61.529999999999994
+    page.goto("/scorecards?level=team&period=day")
+    page.fill("input[name=key]", "T2")
+    page.click("#card-filter button[type=submit]")
+    page.wait_for_url("**key=T2**")
+    page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")
+    assert page.locator("#chart-key").inner_text() == "趋势：班组 T2"
+    assert page.evaluate(NO_OVERFLOW)
+    page.screenshot(path=str(SHOTS / "scorecards-1366.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    saved = tmp_path / "card.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet is not None and sheet.freeze_panes == "A2" and sheet["A1"].value == "班组"
     page.context.close()

@@ -359,8 +359,8 @@ def test_xlsx_export_holds_the_table_on_screen(client: TestClient, tmp_path: Pat
     assert 'filename="scorecard-team-month.xlsx"' in answer.headers["content-disposition"]
     path = tmp_path / "card.xlsx"
     path.write_bytes(answer.content)
-    table = pd.read_excel(path)
-    assert list(table["team"]) == ["T2"] and int(table["calls"].iloc[0]) == 3
+    table = pd.read_excel(path)  # headers in the reader's language (zh by default)
+    assert list(table["班组"]) == ["T2"] and int(table["通话数"].iloc[0]) == 3
     assert client.get("/scorecards/export?format=exe").status_code == 400
 
 

@@ -155,6 +155,17 @@ def test_mask_and_highlight() -> None:
         ("two one two five five five zero one eight three", "* * * * * * * * eight three"),
         ("价格是5元，2026年11月20号，工号5830", "价格是5元，2026年11月20号，工号5830"),
         ("it costs 3 dollars for 30 days", "it costs 3 dollars for 30 days"),
+        # issue 14: ID cards ending in X, hyphen-grouped bank cards and phones, CJK separators
+        ("身份证11010519900307123X号", "身份证110***********123X号"),
+        ("身份证 110105 19900307 123x", "身份证 110***********123x"),
+        ("一一零一零五一九九零零三零七一二三叉", "一一零***********一二三叉"),
+        ("卡号6222-0212-3456-7890-123", "卡号622************0123"),
+        ("卡号 6222 0212 3456 7890", "卡号 622*********7890"),
+        ("电话138-1234-1234", "电话138****1234"),
+        ("一三八，一二三四，一二三四", "一三八****一二三四"),
+        ("１３８１２３４１２３４", "１３８****１２３４"),
+        ("one three eight one two three four one two three four", "* * * * * * * * * three four"),
+        ("到2026-12-12免费期结束，10:02", "到2026-12-12免费期结束，10:02"),
     ],
 )
 def test_long_numbers_said_in_a_call_are_masked(said: str, shown: str) -> None:

@@ -53,12 +53,17 @@ def _parse(text: str) -> datetime | None:
 
 
 def column_name(column: str, language: str) -> str:
-    """A scorecard column's header: its interface text, or for `<criterion>_pass_rate` the
-    criterion's name and "pass rate"."""
+    """A scorecard or report column's header: its interface text, or for `<criterion>_pass_rate`
+    the criterion's name and "pass rate", for `forbidden_<category>_per_100` the category's."""
     table = strings(language if language in LANGUAGES else LANGUAGES[0])
+    if f"column_{column}" in table:
+        return table[f"column_{column}"]
     if column.endswith("_pass_rate"):
         return f"{word(column.removesuffix('_pass_rate'), language)} {table['pass_rate']}"
-    return table.get(f"column_{column}") or table.get(column, column)
+    category = column.removeprefix("forbidden_").removesuffix("_per_100")
+    if column.startswith("forbidden_") and column.endswith("_per_100") and category:
+        return f"{word(f'forbidden.{category}', language)} {table['per_100_calls']}"
+    return table.get(column, column)
 
 
 def cell(column: str, value: object) -> str:

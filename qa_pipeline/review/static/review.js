@@ -2,14 +2,17 @@
 "use strict";
 (function () {
   const player = document.getElementById("player");
-  document.querySelectorAll(".marker[data-percent]").forEach(function (marker) {
-    marker.style.left = Math.min(parseFloat(marker.dataset.percent), 99) + "%";
-  });
   document.addEventListener("click", function (event) {
     const target = event.target.closest("[data-seek]");
     if (!target || !player) return;
     player.currentTime = parseFloat(target.dataset.seek);
     player.play().catch(function () { /* a browser may refuse to autoplay; seeking stands */ });
+  });
+  // A focused bar, pin or line seeks with Enter, as a click does.
+  document.addEventListener("keydown", function (event) {
+    const target = event.target.closest ? event.target.closest("[data-seek]") : null;
+    if (event.key !== "Enter" || !target || !player || target.tagName === "BUTTON") return;
+    player.currentTime = parseFloat(target.dataset.seek);
   });
   if (!player) return;
   const lines = Array.from(document.querySelectorAll("#transcript .line"));
