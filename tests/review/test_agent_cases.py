@@ -17,10 +17,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from qa_pipeline.cli import main
-from qa_pipeline.errors import AgentLinkError, ReviewSettingsError
+from qa_pipeline.errors import AgentLinkError, CaseError, ReviewSettingsError
+from qa_pipeline.review.actions import review_finding
 from qa_pipeline.review.app import create_app
-from qa_pipeline.review.auth import add_user
+from qa_pipeline.review.auth import add_user, authenticate
+from qa_pipeline.review.cases import decide, escalate_late, explain, open_flagged
+from qa_pipeline.review.queue import sync_queue
 from qa_pipeline.review.settings import ReviewSettings, load_settings
+from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.scorecards.compute import language_ranking
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.storage.audit import entries
@@ -103,6 +107,13 @@ def test_an_agent_sees_only_their_own_calls_and_cannot_review(
     agents = re.search(r'<select name="agent">(.*?)</select>', queue, re.S)
     assert agents and re.findall(r'<option value="([^"]+)"', agents.group(1)) == ["S104"]
     assert agent.get("/").headers["location"] == "/me"
+    assert "en-s-004" not in agent.get("/me").text  # its case (opened by that sync) is S110's
+    theirs = case_of_call(engine, "en-s-004")
+    assert theirs is not None and f'data-case="{theirs.id}"' not in agent.get("/cases").text
+    token = csrf(agent, "/me")
+    answer = agent.post(f"/cases/{theirs.id}/explain", data={"csrf_token": token,
+                        "explanation": "not mine"})  # fmt: skip
+    assert answer.status_code == 404
     finding = _finding(engine, "zh-s-004", "forbidden.arguing")
     token = csrf(agent, "/calls/zh-s-004")
     answer = agent.post(f"/calls/zh-s-004/findings/{finding}/review",
@@ -121,7 +132,7 @@ def test_a_dissatisfied_customer_opens_a_case_explained_in_time(
     agent = client_for("ag110")
     page = agent.get("/me").text  # the sync opens the case for the customer_dissatisfied flag
     todo = page.split('id="to-explain"')[1].split("</section>")[0]
-    assert "en-s-004" in todo and "(30 " in todo  # 30 minutes left
+    assert "en-s-004" in todo and "还剩 30 分钟" in todo  # to the deadline
     case = case_of_call(engine, "en-s-004")
     assert case is not None and case.codes == ("customer_dissatisfied",)
     assert case.due_at == START + timedelta(minutes=30)
@@ -160,7 +171,18 @@ def test_an_unexplained_case_goes_to_the_leader_overdue_who_gives_a_yellow_card(
     assert answer.status_code == 303
     case = case_of_call(engine, "zh-s-004")
     assert case is not None and case.codes == ("forbidden.arguing",) and case.agent_id == "S104"
+    hangup = _finding(engine, "zh-s-004", "agent_hung_up_first")
+    lead.post(f"/calls/zh-s-004/findings/{hangup}/review",
+              data={"csrf_token": token, "action": "confirm"})  # fmt: skip
+    joined = case_of_call(engine, "zh-s-004")  # one case per call: the hang-up joins it
+    assert joined is not None and joined.id == case.id
+    assert joined.codes == ("forbidden.arguing", "agent_hung_up_first")
     agent = client_for("ag104")
+    # the agent disputes the confirmed finding of their own call, and sees only their disputes
+    disputed = agent.post(f"/calls/zh-s-004/findings/{finding}/dispute",
+                          data={"csrf_token": csrf(agent, "/me"), "reason": "客户先骂人"})  # fmt: skip
+    assert disputed.status_code == 303
+    assert "zh-s-004" in agent.get("/disputes").text
     assert "zh-s-004" in agent.get("/me").text.split('id="to-explain"')[1].split("</section>")[0]
     sup2 = client_for("sup2")  # the shift leader of T2
     decide = sup2.post(
@@ -207,6 +229,14 @@ def test_an_unexplained_case_goes_to_the_leader_overdue_who_gives_a_yellow_card(
     header = re.findall(r"<th[^>]*>([^<]+)</th>", card.split("<thead>")[1].split("</thead>")[0])
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", card.split("<tbody>")[1].split("</tbody>")[0])
     assert "黄牌" in header and cells[header.index("黄牌")] == "1"
+    page = lead.get(f"/scorecards?month={month}&min_calls=1").text
+    ranked = page.split('<table class="ranking">')[1]
+    assert re.search(
+        r'<td>S104</td><td>1</td><td>[^<]*</td><td class="yellow-cards">1</td>', ranked
+    )
+    assert re.search(
+        r'<td>S101</td><td>1</td><td>[^<]*</td><td class="yellow-cards">0</td>', ranked
+    )
     ranking = language_ranking(load_frame(engine), month, 0).set_index("agent_id")
     assert ranking.loc["S104", "yellow_cards"] == 1 and ranking.loc["S101", "yellow_cards"] == 0
     mine = agent.get("/me").text
@@ -281,3 +311,33 @@ def test_case_settings_are_validated(tmp_path: Path) -> None:
         load_settings(bad)
     assert "case_explain_minutes: 0 is not a number of minutes" in str(raised.value)
     assert "['rudeness'] are not finding kinds" in str(raised.value)
+
+
+def test_the_case_flow_on_both_databases(seeded: tuple[str, Engine], ruleset: Ruleset) -> None:
+    """The library path on SQLite and PostgreSQL: the flag opens a case, a confirmation opens
+    another, the late one is escalated once, the leader's card counts and the callback is a
+    revisit task."""
+    engine = seeded[1]
+    settings = SETTINGS.with_rules(ruleset.criteria)
+    add_user(engine, "ag104", "agent", "T2", PASSWORD, "test", "S104")
+    lead, agent = authenticate(engine, "lead", PASSWORD), authenticate(engine, "ag104", PASSWORD)
+    assert lead is not None and agent is not None and agent.scope_agent == "S104"
+    sync_queue(engine, settings, START)
+    assert open_flagged(engine, settings, START) == ["en-s-004"]
+    assert open_flagged(engine, settings, START) == []  # once
+    arguing = _finding(engine, "zh-s-004", "forbidden.arguing")
+    review_finding(engine, ruleset, settings, lead, "zh-s-004", arguing, "confirm", "", START)
+    case = case_of_call(engine, "zh-s-004")
+    assert case is not None and case.due_at == START + timedelta(minutes=30)
+    assert escalate_late(engine, START + timedelta(minutes=29)) == []
+    late = START + timedelta(minutes=31)
+    assert sorted(escalate_late(engine, late)) == ["en-s-004", "zh-s-004"]
+    assert escalate_late(engine, late) == []  # once
+    with pytest.raises(CaseError, match="only the call's agent"):
+        explain(engine, lead, case.id, "x", late)
+    decided = decide(engine, ruleset, lead, case.id, "uphold", "", True, late)
+    assert decided.yellow_card and decided.callback_task_id is not None
+    revisits = [t for t in tasks_of(engine, "zh-s-004") if t.kind == "revisit"]
+    assert [t.id for t in revisits] == [decided.callback_task_id]
+    frame = load_frame(engine).set_index("call_id")
+    assert frame.loc["zh-s-004", "yellow_cards"] == 1 and frame["yellow_cards"].sum() == 1
