@@ -341,3 +341,21 @@ def test_the_case_flow_on_both_databases(seeded: tuple[str, Engine], ruleset: Ru
     assert [t.id for t in revisits] == [decided.callback_task_id]
     frame = load_frame(engine).set_index("call_id")
     assert frame.loc["zh-s-004", "yellow_cards"] == 1 and frame["yellow_cards"].sum() == 1
+
+
+def test_an_admin_adds_an_agent_in_the_workbench(
+    client_for: Callable[[str], TestClient], engine: Engine
+) -> None:
+    admin = client_for("admin")
+    token = csrf(admin, "/admin/users")
+    form = {"csrf_token": token, "name": "ag101", "role": "agent", "password": PASSWORD}
+    missing = admin.post("/admin/users", data=form)
+    assert missing.status_code == 400 and "an agent needs --agent" in missing.text
+    taken = admin.post("/admin/users", data=form | {"agent_id": "S104"})
+    assert taken.status_code == 400 and "already linked to user" in taken.text
+    assert admin.post("/admin/users", data=form | {"agent_id": "S101"}).status_code == 303
+    assert re.search(r"<td>ag101</td><td>agent</td><td></td><td>S101</td>",
+                     admin.get("/admin/users").text)  # fmt: skip
+    agent = client_for("ag101")
+    assert agent.get("/calls/zh-s-001").status_code == 200  # S101's own call
+    assert agent.get("/calls/zh-s-002").status_code == 404  # S102's
