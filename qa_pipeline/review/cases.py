@@ -205,8 +205,9 @@ def decide(
 def _callback(
     tx: Transaction, ruleset: Ruleset, case: AgentCase, verdict_id: int | None, now: datetime
 ) -> int:
-    """An urgent revisit of the call's customer (the tasks layer's own kind); the call's
-    revisit, if it has one already, is that callback. Never to a do-not-call number."""
+    """An urgent revisit of the call's customer (the tasks layer's own kind); the call's open
+    revisit, if it has one already (an invalid sale), is that callback. Never to a do-not-call
+    number; a call whose revisit is closed already gets no second one (one per call)."""
     result = verdict_result(tx, verdict_id) if verdict_id else None
     if result is None:
         raise CaseError(f"call {case.call_id} has no judged verdict to call the customer back on")
@@ -217,8 +218,12 @@ def _callback(
     summary = f"service callback after agent case {case.id}: {', '.join(case.codes)}"
     planned = PlannedTask(case.call_id, "revisit", "urgent", case.codes, summary, due)
     add_tasks(tx, result, [planned])
-    revisit = [t for t in tasks_of(tx, case.call_id) if t.kind == "revisit"]
-    return revisit[0].id
+    revisit = next(t for t in tasks_of(tx, case.call_id) if t.kind == "revisit")
+    if revisit.status != "open":
+        raise CaseError(f"call {case.call_id}: its revisit task {revisit.id} is closed "
+                        f"({revisit.outcome}); one revisit per call, so decide without a "
+                        "callback and call the customer from that task's outcome")  # fmt: skip
+    return revisit.id
 
 
 def cards_by_month(cases: list[AgentCase]) -> list[tuple[str, int]]:

@@ -29,7 +29,8 @@ from qa_pipeline.scorecards.compute import language_ranking
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.storage.audit import entries
 from qa_pipeline.storage.cases import case_of_call
-from qa_pipeline.storage.tasks import tasks_of
+from qa_pipeline.storage.tasks import list_tasks, tasks_of
+from qa_pipeline.tasks.lists import dialer_csv
 from tests.review.conftest import PASSWORD
 from tests.review.test_http import _finding, csrf, login
 
@@ -217,8 +218,10 @@ def test_an_unexplained_case_goes_to_the_leader_overdue_who_gives_a_yellow_card(
     decided = case_of_call(engine, "zh-s-004")
     assert decided is not None and decided.status == "upheld" and decided.yellow_card
     assert decided.escalated_at is not None and decided.decided_by == "sup2"
+    # an invalid sale has its open revisit already: that is the callback (one per call)
     callback = [t for t in tasks_of(engine, "zh-s-004") if t.id == decided.callback_task_id]
     assert callback and callback[0].kind == "revisit" and callback[0].status == "open"
+    assert "agent case" not in callback[0].summary  # the batch run's revisit, not a second one
     audit = [e for e in entries(engine, "zh-s-004") if e.action == "case_decide"]
     assert audit[0].actor == "sup2" and audit[0].after is not None
     assert audit[0].after["yellow_card"] is True
@@ -359,3 +362,35 @@ def test_an_admin_adds_an_agent_in_the_workbench(
     agent = client_for("ag101")
     assert agent.get("/calls/zh-s-001").status_code == 200  # S101's own call
     assert agent.get("/calls/zh-s-002").status_code == 404  # S102's
+
+
+def test_a_callback_is_a_new_urgent_revisit_in_the_dialer_export(
+    client_for: Callable[[str], TestClient], engine: Engine, clock: Clock
+) -> None:
+    """en-s-003 was declined (no revisit): the leader's callback creates one."""
+    assert [t.kind for t in tasks_of(engine, "en-s-003")] == []
+    lead = client_for("lead")
+    finding = _finding(engine, "en-s-003", "forbidden.dismissive")
+    token = csrf(lead, "/calls/en-s-003")
+    lead.post(f"/calls/en-s-003/findings/{finding}/review",
+              data={"csrf_token": token, "action": "confirm"})  # fmt: skip
+    case = case_of_call(engine, "en-s-003")
+    assert case is not None and case.agent_id == "S109"
+    clock.advance(45)
+    answer = lead.post(f"/cases/{case.id}/decide", data={
+        "csrf_token": token, "decision": "uphold", "callback": "1"})  # fmt: skip
+    assert answer.status_code == 303
+    decided = case_of_call(engine, "en-s-003")
+    assert decided is not None and decided.yellow_card and decided.escalated_at is not None
+    [task] = tasks_of(engine, "en-s-003")
+    assert (task.id, task.kind, task.priority, task.status) == (
+        decided.callback_task_id,
+        "revisit",
+        "urgent",
+        "open",
+    )
+    assert task.reason_codes == ("forbidden.dismissive",) and f"case {case.id}" in task.summary
+    exported = dialer_csv(list_tasks(engine)).splitlines()
+    assert any(f"{task.id}," in line and ",en-s-003," in line for line in exported)
+    page = lead.get("/calls/en-s-003").text
+    assert f'<dd id="case-callback">#{task.id}</dd>' in page
