@@ -235,6 +235,19 @@ class ReviewSettingsError(QAPipelineError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
+class CaseError(QAPipelineError):
+    """An agent-case action that cannot be applied (unknown case, wrong state, too early to
+    decide, not the case's agent, a callback to a do-not-call number)."""
+
+    code = "E100"
+
+
+class AgentLinkError(QAPipelineError):
+    """A user that cannot be linked to an agent id (`users add --role agent --agent ID`)."""
+
+    code = "E101"
+
+
 class OptionsError(QAPipelineError):
     """Command-line options that do not go together; the message says which and why."""
 

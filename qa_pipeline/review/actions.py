@@ -13,6 +13,7 @@ from typing import Any
 from qa_pipeline.callbacks.plan import plan_tasks
 from qa_pipeline.errors import ReviewError
 from qa_pipeline.review.auth import User
+from qa_pipeline.review.cases import on_confirmed
 from qa_pipeline.review.queue import flagged_codes
 from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.ruleset.loader import Ruleset
@@ -110,6 +111,8 @@ def _review(
     previous = states.get(finding_id)
     before = _snapshot(tx, item, previous.action if previous else None)
     states[finding_id] = stored.add_review(tx, found, action, actor, note or None, now)
+    if action == "confirm":  # a confirmed service-language problem: the agent explains
+        on_confirmed(tx, settings, call_id, found.kind, found.code, actor, now)
     by_id = {f.id: f for f in stored.findings(tx, item.verdict_id)}
     overturned = [by_id[i].code for i, r in states.items() if r.action == "overturn"]
     result = _result(tx, item)
@@ -163,8 +166,9 @@ def _rebuild_day(engine: Engine, call_id: str) -> None:
 def raise_dispute(
     engine: Engine, user: User, call_id: str, finding_id: int, reason: str, now: datetime
 ) -> int:
-    """A supervisor disputes a confirmed finding; returns the dispute's id."""
-    if user.role not in ("supervisor", "admin"):
+    """A supervisor, or the call's agent, disputes a confirmed finding; returns the dispute's
+    id (the caller checks the call is within the user's scope)."""
+    if user.role not in ("supervisor", "admin", "agent"):
         raise ReviewError(f"{user.role} may not dispute findings")
     if not reason.strip():
         raise ReviewError("a dispute needs a reason")

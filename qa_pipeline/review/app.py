@@ -6,6 +6,7 @@ carries the session's CSRF token; templates escape everything."""
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import secrets
@@ -28,7 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSettingsError
 from qa_pipeline.judging.judge import load_rules
-from qa_pipeline.review import actions, auth
+from qa_pipeline.review import actions, auth, cases
 from qa_pipeline.review.calibration import agreement
 from qa_pipeline.review.evidence_http import evidence_router
 from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
@@ -238,11 +239,13 @@ def _sync(state: AppState, force: bool = False) -> None:
         now = state.clock()
         sync_queue(state.engine, state.settings, now)
         escalate_overdue(state.engine, now)
+        cases.open_flagged(state.engine, state.settings, now)
+        cases.escalate_late(state.engine, now)
         state.last_sync = time.monotonic()
 
 
 def _call_or_404(state: AppState, user: auth.User, call_id: str) -> CallRecord:
-    call = visible_call(state.engine, call_id, user.scope_team)
+    call = visible_call(state.engine, call_id, user.scope_team, user.scope_agent)
     if call is None:
         raise HTTPException(404, f"no call {call_id}")
     return call
@@ -308,13 +311,16 @@ def _routes(app: FastAPI, state: AppState) -> None:
         """Today at a glance: the pending queue, overdue calls, the valid-rate trend and the
         rules that fail most, within the user's scope."""
         user = _user(request)
+        if user.scope_agent:  # an agent's home is their own page
+            return RedirectResponse("/me", status_code=303)
         _sync(state)
         entries = build_queue(
             state.engine, user.scope_team, QueueFilter(), state.settings, state.clock()
         )
         summary = summarize(entries)
         trend = valid_rate_trend(state.engine, user.scope_team)
-        context = _context(request, user, summary=summary, trend=trend)
+        waiting = cases.case_rows(state.engine, user, state.clock())
+        context = _context(request, user, summary=summary, trend=trend, cases=waiting)
         return render(request, "home.html", context)
 
     @app.get("/queue")
@@ -329,8 +335,10 @@ def _routes(app: FastAPI, state: AppState) -> None:
             campaign=query.get("campaign") or None, criterion=query.get("criterion") or None,
             severity=severity, state=query.get("state") or "pending",
         )  # fmt: skip
+        if user.scope_agent:  # an agent's queue holds their own calls only
+            wanted = dataclasses.replace(wanted, agent=user.scope_agent)
         rows = build_queue(state.engine, user.scope_team, wanted, state.settings, state.clock())
-        choices = filter_choices(state.engine, user.scope_team)
+        choices = filter_choices(state.engine, user.scope_team, user.scope_agent)
         size = max(1, state.settings.queue_page_size)
         pages = max(1, -(-len(rows) // size))
         number = min(max(_int(query.get("page"), 1), 1), pages)
@@ -339,6 +347,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
             request, user, rows=rows[(number - 1) * size : number * size], total=len(rows),
             wanted=wanted, choices=choices, severity=query.get("severity") or "",
             page_number=number, pages=pages, kept=kept,
+            cases=cases.case_rows(state.engine, user, state.clock()),
         )  # fmt: skip
         return render(request, "queue.html", context)
 
@@ -351,7 +360,9 @@ def _routes(app: FastAPI, state: AppState) -> None:
         # The speech-rate limit the audio signals were judged against (rules/signals.yaml).
         language = page.result.language if page.result else None
         fast_rate = state.ruleset.signals.fast_rate.get(language or "")
-        context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate)
+        case = cases.call_case(state.engine, call_id, state.clock())
+        context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate,
+                           case=case)  # fmt: skip
         return render(request, "call.html", context)
 
     @app.get("/calls/{call_id}/audio")
@@ -385,8 +396,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
         user = _user(request)
         form = await _posted(request)
         _call_or_404(state, user, call_id)
-        if user.role not in ("supervisor", "admin"):
-            raise HTTPException(403, "only supervisors dispute findings")
+        if user.role not in ("supervisor", "admin", "agent"):
+            raise HTTPException(403, "only supervisors and the call's agent dispute findings")
         _apply(lambda: actions.raise_dispute(
             state.engine, user, call_id, finding_id, _text(form, "reason"), state.clock()
         ))  # fmt: skip
@@ -409,7 +420,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
     @app.get("/disputes")
     def disputes(request: Request) -> Response:
         user = _user(request)
-        rows = disputes_in_scope(state.engine, user.scope_team)
+        rows = disputes_in_scope(state.engine, user.scope_team, user.scope_agent)
         return render(request, "disputes.html", _context(request, user, rows=rows))
 
     @app.post("/disputes/{dispute_id}/decide")
@@ -430,6 +441,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
         return render(request, "calibration.html", _context(request, user, rows=rows))
 
     def card_params(request: Request, user: auth.User) -> dict[str, str]:
+        if user.scope_agent:  # other agents' rows: an agent's own scorecard is on /me
+            raise HTTPException(403, "agents see their own scorecard on their page")
         query = request.query_params
         levels = ("agent", "team") if user.scope_team else ("agent", "team", "center")
         level = query.get("level") if query.get("level") in levels else "agent"
@@ -491,6 +504,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         _apply(lambda: auth.add_user(
             state.engine, _text(form, "name", 64), _text(form, "role", 16),
             _text(form, "team", 64) or None, _text(form, "password", 256), user.name,
+            _text(form, "agent_id", 64) or None,
         ))  # fmt: skip
         return RedirectResponse("/admin/users", status_code=303)
 
@@ -506,6 +520,10 @@ def _routes(app: FastAPI, state: AppState) -> None:
     def audit(request: Request) -> Response:
         user = _reviewer(request)
         return render(request, "audit.html", _context(request, user, rows=entries(state.engine)))
+
+    from qa_pipeline.review.case_routes import case_routes  # it uses this module's helpers
+
+    case_routes(app, state)
 
 
 def _chart_words(request: Request) -> dict[str, str]:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from qa_pipeline.errors import UserError
+from qa_pipeline.errors import AgentLinkError, UserError
+from qa_pipeline.ingest.limits import AGENT_ID
 from qa_pipeline.review.roles import ROLES
 from qa_pipeline.storage import sessions, users
 from qa_pipeline.storage.audit import record
@@ -31,6 +32,7 @@ class User:
     name: str
     role: str
     team: str | None
+    agent_id: str | None = None  # an agent's id in the call records
 
     @property
     def scope_team(self) -> str | None:
@@ -38,17 +40,44 @@ class User:
         return self.team if self.role == "supervisor" else None
 
     @property
+    def scope_agent(self) -> str | None:
+        """The one agent whose calls this user may see (an agent: their own), or None. An
+        agent without an id sees nothing: the id is required when the user is added."""
+        return (self.agent_id or "\x00") if self.role == "agent" else None
+
+    @property
     def can_review(self) -> bool:
         return self.role in ("qa_lead", "admin")
 
 
 def _user(record: UserRecord) -> User:
-    return User(record.id, record.name, record.role, record.team)
+    return User(record.id, record.name, record.role, record.team, record.agent_id)
+
+
+def agent_link_problems(role: str, agent_id: str | None) -> list[str]:
+    """An agent user needs the agent id of their call records; no other role has one."""
+    if role != "agent":
+        return [f"--agent is only for the agent role, not {role}"] if agent_id else []
+    if not agent_id:
+        return ["an agent needs --agent AGENT_ID (the agent_id of their calls, e.g. S104)"]
+    if agent_id != agent_id.strip() or not agent_id.isprintable() or len(agent_id) > AGENT_ID:
+        return [f"agent id {agent_id!r} must be 1-{AGENT_ID} printable characters without "
+                "surrounding spaces, as in the call files' agent_id"]  # fmt: skip
+    return []
 
 
 def add_user(
-    engine: Engine, name: str, role: str, team: str | None, password: str, actor: str
+    engine: Engine,
+    name: str,
+    role: str,
+    team: str | None,
+    password: str,
+    actor: str,
+    agent_id: str | None = None,
 ) -> User:
+    linked = agent_link_problems(role, agent_id)
+    if linked:
+        raise AgentLinkError("; ".join(linked))
     problems = []
     if role not in ROLES:
         problems.append(f"role {role!r} is not one of {list(ROLES)}")
@@ -63,9 +92,14 @@ def add_user(
     with transaction(engine) as tx:
         if users.user_named(tx, name) is not None:
             raise UserError(f"user {name!r} already exists")
+        holder = users.user_of_agent(tx, agent_id) if agent_id else None
+        if holder is not None:
+            raise AgentLinkError(f"agent id {agent_id!r} is already linked to user "
+                                 f"{holder.name!r}; one user per agent")  # fmt: skip
         added = users.add_user(tx, name, role, team or None, _HASHER.hash(password),
-                               datetime.now(UTC))  # fmt: skip
+                               datetime.now(UTC), agent_id or None)  # fmt: skip
         after = {"name": name, "role": role, "team": team}
+        after |= {"agent_id": agent_id} if agent_id else {}
         record(tx, actor, "user_add", None, name, None, after)
     return _user(added)
 

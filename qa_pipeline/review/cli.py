@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
     users.add_argument("name", nargs="?")
     users.add_argument("--role", choices=list(ROLES))
     users.add_argument("--team", help="a supervisor's team")
+    users.add_argument("--agent", help="an agent's id in the call records (role agent)")
     users.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -72,6 +73,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_users(args: argparse.Namespace) -> int:
     from qa_pipeline.review import auth
+    from qa_pipeline.storage.cases import agent_has_calls
     from qa_pipeline.storage.db import connect
     from qa_pipeline.storage.users import list_users
 
@@ -79,7 +81,8 @@ def _cmd_users(args: argparse.Namespace) -> int:
     if args.action == "list":
         for user in list_users(engine):
             state = "active" if user.active else "disabled"
-            print(f"{user.name:20} {user.role:10} {user.team or '-':10} {state}")
+            agent = f" agent {user.agent_id}" if user.agent_id else ""
+            print(f"{user.name:20} {user.role:10} {user.team or '-':10} {state}{agent}")
         return 0
     if not args.name:
         raise UserError(f"users {args.action} needs a NAME")
@@ -89,9 +92,14 @@ def _cmd_users(args: argparse.Namespace) -> int:
         if not args.password_stdin:
             raise UserError("give the password on standard input with --password-stdin")
         password = sys.stdin.readline().rstrip("\n")
-        added = auth.add_user(engine, args.name, args.role, args.team, password, "cli")
+        added = auth.add_user(engine, args.name, args.role, args.team, password, "cli",
+                              args.agent)  # fmt: skip
         team = f", team {added.team}" if added.team else ""
-        print(f"user {added.name} added ({added.role}{team})")
+        agent = f", agent {added.agent_id}" if added.agent_id else ""
+        print(f"user {added.name} added ({added.role}{team}{agent})")
+        if added.agent_id and not agent_has_calls(engine, added.agent_id):
+            print(f"note: no calls of agent {added.agent_id} in the database yet; check the id "
+                  "if this agent has taken calls", file=sys.stderr)  # fmt: skip
         return 0
     match = [u for u in list_users(engine) if u.name == args.name]
     if not match:

@@ -176,9 +176,11 @@ def build_queue(
     return entries
 
 
-def filter_choices(engine: Engine, scope_team: str | None) -> dict[str, list[str]]:
+def filter_choices(
+    engine: Engine, scope_team: str | None, scope_agent: str | None = None
+) -> dict[str, list[str]]:
     """Values for the queue's filter menus, within the user's scope."""
-    facets = queue_facets(engine, scope_team)
+    facets = queue_facets(engine, scope_team, scope_agent)
     return {
         "team": list(facets.teams),
         "agent": list(facets.agents),

@@ -51,6 +51,10 @@ class ReviewSettings:
     queue_sync_seconds: int = 60
     queue_page_size: int = 50
     ranking_min_calls: int = 20
+    # Agent cases (hotline practice): what opens one, and the agent's time to explain.
+    case_explain_minutes: int = 30
+    case_flags: tuple[str, ...] = ("customer_dissatisfied",)
+    case_finding_kinds: tuple[str, ...] = ("forbidden", "hangup")
     # Filled by `with_rules` from criteria.yaml (not a setting): severities `severity` overrides.
     rule_severity: dict[str, int] = field(default_factory=dict)
 
@@ -108,9 +112,28 @@ def load_settings(path: Path | None) -> ReviewSettings:
     settings = dataclasses.replace(defaults, **values)
     weak = weak_secret(settings)
     problems += [weak] if weak else []
+    problems += case_problems(settings)
     if problems:
         raise ReviewSettingsError(str(path), problems)
     return settings
+
+
+FINDING_KINDS = ("criterion", "forbidden", "hangup", "review_flag")  # verdict/findings.py
+
+
+def case_problems(settings: ReviewSettings) -> list[str]:
+    """What is wrong with the agent-case settings (values of the right type)."""
+    problems = []
+    if settings.case_explain_minutes < 1:
+        problems.append(
+            f"case_explain_minutes: {settings.case_explain_minutes} is not a number of minutes "
+            "(1 or more; default 30)"
+        )
+    unknown = [k for k in settings.case_finding_kinds if k not in FINDING_KINDS]
+    if unknown:
+        problems.append(f"case_finding_kinds: {unknown} are not finding kinds; valid: "
+                        f"{', '.join(FINDING_KINDS)}")  # fmt: skip
+    return problems
 
 
 def severity_of(code: str, settings: ReviewSettings) -> int:

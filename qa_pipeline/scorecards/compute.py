@@ -51,6 +51,7 @@ def scorecard(frame: pd.DataFrame, level: Level, period: PeriodKind) -> pd.DataF
         script_adherence=("script_adherence", "mean"),
         revisits_open=("revisits_open", "sum"),
         revisits_closed=("revisits_closed", "sum"),
+        yellow_cards=("yellow_cards", "sum"),
         **{f"{c}_passed": (f"{c}_pass", "sum") for c in criteria},
         **{f"forbidden_{c}": (f"forbidden_{c}", "sum") for c in CATEGORIES},
     )
@@ -75,16 +76,20 @@ def rows_where(frame: pd.DataFrame, **equal: str | None) -> pd.DataFrame:
 
 def language_ranking(frame: pd.DataFrame, month: str, min_calls: int) -> pd.DataFrame:
     """Agents of one month by forbidden phrases per 100 calls, fewest first (best at the top,
-    worst at the bottom), among agents with at least `min_calls` calls."""
+    worst at the bottom), among agents with at least `min_calls` calls; with their yellow
+    cards of the month (a tie goes to the agent with fewer)."""
     month_rows = frame[period_of(frame["local_date"], "month") == month]
     counts = month_rows.assign(
         forbidden=month_rows[[f"forbidden_{c}" for c in CATEGORIES]].sum(axis=1)
     )
     per_agent = counts.groupby("agent_id").agg(
-        calls=("call_id", "count"), forbidden=("forbidden", "sum")
-    )
+        calls=("call_id", "count"), forbidden=("forbidden", "sum"),
+        yellow_cards=("yellow_cards", "sum"),
+    )  # fmt: skip
     per_agent = per_agent[per_agent["calls"] >= min_calls]
     per_agent["forbidden_per_100"] = (per_agent["forbidden"] * 100 / per_agent["calls"]).round(2)
-    ranked = per_agent.sort_values(["forbidden_per_100", "calls"], ascending=[True, False])
+    ranked = per_agent.sort_values(
+        ["forbidden_per_100", "yellow_cards", "calls"], ascending=[True, True, False]
+    )
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     return ranked.reset_index()

@@ -20,7 +20,7 @@ HEAD = (
 )  # fmt: skip
 TAIL = (
     *(f"forbidden_{c}" for c in CATEGORIES), "agent_hung_up_first", "script_adherence",
-    "revisits_open", "revisits_closed",
+    "revisits_open", "revisits_closed", "yellow_cards",
 )  # fmt: skip
 
 
@@ -30,7 +30,11 @@ def criteria_of(frame: pd.DataFrame) -> list[str]:
 
 
 def call_row(
-    facts: VerdictFacts, local_date: str, criteria: Sequence[str], revisit: str | None = None
+    facts: VerdictFacts,
+    local_date: str,
+    criteria: Sequence[str],
+    revisit: str | None = None,
+    yellow_cards: int = 0,
 ) -> dict[str, Any]:
     """The scorecard's view of one verdict."""
     return {
@@ -47,6 +51,7 @@ def call_row(
         "script_adherence": facts.script_adherence,
         "revisits_open": int(revisit == "open"),
         "revisits_closed": int(revisit == "closed"),
+        "yellow_cards": yellow_cards,
     }
 
 
@@ -65,7 +70,10 @@ def reviewed(row: dict[str, Any], final: FinalVerdict | None) -> dict[str, Any]:
 
 def frame_of(calls: Sequence[ScoredCall]) -> pd.DataFrame:
     criteria = sorted({name for call in calls for name in call.facts.criteria})
-    rows = [reviewed(call_row(c.facts, c.local_date, criteria, c.revisit), c.final) for c in calls]
+    rows = [
+        reviewed(call_row(c.facts, c.local_date, criteria, c.revisit, c.yellow_cards), c.final)
+        for c in calls
+    ]
     return pd.DataFrame(rows, columns=[*HEAD, *criteria, *TAIL])
 
 

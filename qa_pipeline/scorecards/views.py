@@ -17,8 +17,11 @@ from qa_pipeline.scorecards.xlsx import write_xlsx
 from qa_pipeline.storage.db import Engine
 
 HEAD = ("calls", "sales", "valid_sales", "valid_rate")
-TAIL = ("forbidden_per_100", "agent_hung_up_first", "script_adherence", "revisits_open")
-RANKING = ("rank", "agent_id", "calls", "forbidden_per_100")
+TAIL = (
+    "forbidden_per_100", "agent_hung_up_first", "script_adherence", "revisits_open",
+    "yellow_cards",
+)  # fmt: skip
+RANKING = ("rank", "agent_id", "calls", "forbidden_per_100", "yellow_cards")
 CARD_FORMATS = {  # export format: media type
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -177,11 +177,16 @@ def _dispute(row: DisputeRow) -> Dispute:
 # The call page
 
 
-def visible_call(engine: Engine, call_id: str, scope_team: str | None) -> CallRecord | None:
-    """The call if this scope may see it: another team's call is not found, not forbidden."""
+def visible_call(
+    engine: Engine, call_id: str, scope_team: str | None, scope_agent: str | None = None
+) -> CallRecord | None:
+    """The call if this scope may see it: another team's (or, for an agent, another agent's)
+    call is not found, not forbidden."""
     query = select(CallRow).where(CallRow.call_id == call_id)
     if scope_team is not None:
         query = query.where(CallRow.team == scope_team)
+    if scope_agent is not None:
+        query = query.where(CallRow.agent_id == scope_agent)
     with reading(engine) as session:
         row = session.scalar(query)
         return _call(row) if row is not None else None
@@ -234,9 +239,11 @@ def disputes_of(engine: Engine, finding_ids: Sequence[int]) -> list[Dispute]:
         return [_dispute(d) for d in session.scalars(query.order_by(DisputeRow.id))]
 
 
-def disputes_in_scope(engine: Engine, scope_team: str | None) -> list[tuple[Dispute, str, str]]:
+def disputes_in_scope(
+    engine: Engine, scope_team: str | None, scope_agent: str | None = None
+) -> list[tuple[Dispute, str, str]]:
     """Every dispute with its call's team and its finding's code, newest first, within a scope
-    team if given."""
+    team (and of a scope agent's calls) if given."""
     query = (
         select(DisputeRow, CallRow.team, FindingRow.code)
         .join(CallRow, CallRow.call_id == DisputeRow.call_id)
@@ -244,6 +251,8 @@ def disputes_in_scope(engine: Engine, scope_team: str | None) -> list[tuple[Disp
     )
     if scope_team:
         query = query.where(CallRow.team == scope_team)
+    if scope_agent:
+        query = query.where(CallRow.agent_id == scope_agent)
     with reading(engine) as session:
         rows = session.execute(query.order_by(DisputeRow.id.desc())).all()
         return [(_dispute(dispute), team, code) for dispute, team, code in rows]
@@ -367,12 +376,16 @@ def queued_calls(
         return [(_item(item), _call(call)) for item, call in session.execute(query)]
 
 
-def queue_facets(engine: Engine, scope_team: str | None) -> QueueFacets:
+def queue_facets(
+    engine: Engine, scope_team: str | None, scope_agent: str | None = None
+) -> QueueFacets:
     """The teams, agents and campaigns of the calls within the scope, and every finding code."""
     with engine.connect() as connection:
         query = select(CallRow.team, CallRow.agent_id, CallRow.campaign)
         if scope_team:
             query = query.where(CallRow.team == scope_team)
+        if scope_agent:
+            query = query.where(CallRow.agent_id == scope_agent)
         rows = connection.execute(query).all()
         codes = connection.execute(select(FindingRow.code).distinct()).scalars().all()
     return QueueFacets(

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, select
 
+from qa_pipeline.storage.cases import yellow_cards
 from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
 from qa_pipeline.storage.tables import CallRow, ReviewItemRow, ScorecardRow, TaskRow, VerdictRow
 from qa_pipeline.storage.upsert import insert_for
@@ -34,6 +35,7 @@ class ScoredCall:
     local_date: str
     final: FinalVerdict | None
     revisit: Literal["open", "closed"] | None
+    yellow_cards: int = 0  # the agent's yellow card for this call (storage/cases.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +87,14 @@ def _scored_calls(connection: Connection) -> list[ScoredCall]:
             select(TaskRow.call_id, TaskRow.status).where(TaskRow.kind == "revisit")
         )
     }
+    cards = yellow_cards(connection)
     return [
         ScoredCall(
             facts,
             dates.get(call_id, ""),
             finals.get((key[1], call_id)),
             revisits.get(call_id),  # type: ignore[arg-type]
+            cards.get(call_id, 0),
         )
         for call_id, (key, facts) in latest.items()
     ]

@@ -178,7 +178,8 @@ class ReviewRow(Base):
 
 
 class UserRow(Base):
-    """A workbench user: qa_lead (all teams), supervisor (one team) or admin (users too)."""
+    """A workbench user: qa_lead (all teams), supervisor (one team), admin (users too) or
+    agent (their own calls: `agent_id` links them to the calls' agent_id)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -188,6 +189,7 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    agent_id: Mapped[str | None] = mapped_column(String(AGENT_ID), unique=True)
 
 
 class SessionRow(Base):
@@ -268,3 +270,30 @@ class AuditRow(Base):
     target: Mapped[str | None] = mapped_column(String(128))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AgentCaseRow(Base):
+    """A service case opened for the agent of a call (customer dissatisfaction, a confirmed
+    service-language finding): the agent explains by `due_at`, else it is escalated to the
+    team's leader; the leader's decision may give a yellow card and a callback."""
+
+    __tablename__ = "agent_cases"
+    __table_args__ = (Index("ix_agent_cases_agent_status", "agent_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), unique=True)
+    agent_id: Mapped[str] = mapped_column(String(AGENT_ID))
+    team: Mapped[str] = mapped_column(String(TEAM), index=True)
+    local_date: Mapped[str] = mapped_column(String(10))  # the call's: the card's month
+    codes: Mapped[list[Any]]  # the finding codes that opened it
+    status: Mapped[str] = mapped_column(String(16))  # open | explained | upheld | dismissed
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    explained_by: Mapped[str | None] = mapped_column(String(64))
+    explained_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    yellow_card: Mapped[bool] = mapped_column(default=False, server_default=false())
+    callback_task_id: Mapped[int | None]

@@ -19,10 +19,11 @@ class UserRecord:
     role: str
     team: str | None
     active: bool
+    agent_id: str | None = None  # an agent's id in the call records
 
 
 def _record(row: UserRow) -> UserRecord:
-    return UserRecord(row.id, row.name, row.role, row.team, row.active)
+    return UserRecord(row.id, row.name, row.role, row.team, row.active, row.agent_id)
 
 
 def list_users(engine: Engine) -> list[UserRecord]:
@@ -49,11 +50,24 @@ def credentials(engine: Engine, name: str) -> tuple[UserRecord, str] | None:
         return (_record(row), row.password_hash) if row is not None else None
 
 
+def user_of_agent(bind: Bind, agent_id: str) -> UserRecord | None:
+    """The user linked to an agent id, if any."""
+    with reading(bind) as session:
+        row = session.scalar(select(UserRow).where(UserRow.agent_id == agent_id))
+        return _record(row) if row is not None else None
+
+
 def add_user(
-    tx: Transaction, name: str, role: str, team: str | None, password_hash: str, at: datetime
+    tx: Transaction,
+    name: str,
+    role: str,
+    team: str | None,
+    password_hash: str,
+    at: datetime,
+    agent_id: str | None = None,
 ) -> UserRecord:
     row = UserRow(name=name, role=role, team=team, password_hash=password_hash, active=True,
-                  created_at=at)  # fmt: skip
+                  created_at=at, agent_id=agent_id)  # fmt: skip
     tx.session.add(row)
     tx.session.flush()
     return _record(row)

@@ -78,7 +78,7 @@ def test_interface_text_is_complete_in_both_languages() -> None:
     assert all(re.search(r"[\u4e00-\u9fff]", text) for text in words.values())  # sep_: punctuation
 
 
-@pytest.mark.parametrize("steps", [("head", "0003", "head")])
+@pytest.mark.parametrize("steps", [("head", "0003", "head"), ("head", "0007", "head")])
 def test_migration_up_down_matches_models(db_url: str, steps: tuple[str, ...]) -> None:
     engine = create_engine(db_url)
     config = Config()

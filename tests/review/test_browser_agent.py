@@ -1,0 +1,116 @@
+"""The agent's side of the yellow-card flow in a real browser, on the Chinese interface: the
+agent finds the case on their own page with its deadline, explains it on the call page, and
+the leader sees the explanation and gives the card. Screenshots go where test_browser.py
+saves its own (test-output/screenshots/); it skips without Chromium as those tests do."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa_pipeline.review.actions import review_finding
+from qa_pipeline.review.app import create_app
+from qa_pipeline.review.auth import add_user, authenticate
+from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.storage.db import connect
+from tests.review.conftest import PASSWORD
+from tests.review.test_browser import SETTINGS, SHOTS, _free_port, _page, browser
+from tests.review.test_http import _finding
+
+__all__ = ["browser"]  # the module's browser fixture, shared
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def agent_url(
+    tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path, ruleset: Ruleset
+) -> Iterator[str]:
+    """The seeded calls served with agent S104's user, after a QA lead confirmed the arguing
+    phrase on zh-s-004 (which opens S104's case)."""
+    import uvicorn
+
+    path = tmp_path_factory.mktemp("browser-agent") / "review.db"
+    shutil.copy(_seeded_template, path)
+    url = f"sqlite:///{path}"
+    engine = connect(url)
+    add_user(engine, "ag104", "agent", "T2", PASSWORD, "test", "S104")
+    lead = authenticate(engine, "lead", PASSWORD)
+    assert lead is not None
+    app = create_app(url, SETTINGS)  # queues the flagged calls
+    arguing = _finding(engine, "zh-s-004", "forbidden.arguing")
+    review_finding(engine, ruleset, app.state.review.settings, lead, "zh-s-004", arguing,
+                   "confirm", "", datetime.now(UTC))  # fmt: skip
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+def test_an_agent_explains_on_a_chinese_page(browser: Any, agent_url: str) -> None:
+    page = _page(browser, agent_url, "ag104")
+    assert page.locator("table.queue tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.call)"
+    ) == ["zh-s-004"]  # only their own call
+    page.goto("/me")
+    todo = page.locator("#to-explain li")
+    assert todo.count() == 1
+    assert "服务忌语" in todo.inner_text() and "说明截止" in todo.inner_text()
+    assert "还剩" in todo.inner_text()  # minutes left to the deadline
+    page.screenshot(path=str(SHOTS / "agent-home.png"), full_page=True)
+    todo.locator("a").click()
+    page.wait_for_url("**/calls/zh-s-004#case")
+    panel = page.locator("#case")
+    assert "待说明" in panel.inner_text()
+    # the case on a Chinese page holds no English words, and the CJK draws as glyphs
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", panel.inner_text())
+    assert "****" in page.locator("#customer-number").inner_text()  # masked for agents
+    assert page.locator(".review-form").count() == 0  # an agent does not confirm or overturn
+    panel.locator("textarea[name=explanation]").fill("客户先说我们乱扣费，我解释时语气急了。")
+    panel.locator("button[type=submit]").click()
+    page.wait_for_url("**/calls/zh-s-004#case")
+    assert "已说明" in page.locator("#case h2").inner_text()
+    assert "语气急了" in page.locator("#case-explanation").inner_text()
+    assert page.locator("#explain-form").count() == 0
+    distinct = page.evaluate(
+        """() => {
+          const font = getComputedStyle(document.body).fontFamily;
+          const draw = (ch) => { const c = document.createElement('canvas'); c.width = 40;
+            c.height = 40; const x = c.getContext('2d'); x.font = '32px ' + font;
+            x.fillText(ch, 2, 32); return c.toDataURL(); };
+          return draw('黄') !== draw('牌');
+        }"""
+    )
+    assert distinct
+    page.screenshot(path=str(SHOTS / "agent-explained.png"), full_page=True)
+    leader = _page(browser, agent_url, "sup2")
+    leader.goto("/")
+    assert leader.locator('#cases-waiting tr[data-case-call="zh-s-004"]').count() == 1
+    leader.goto("/calls/zh-s-004")
+    form = leader.locator("#case-decide-form")
+    form.locator("input[name=note]").fill("听过录音，语气确有问题")
+    form.locator("input[name=callback]").check()
+    form.locator("button[value=uphold]").click()
+    leader.wait_for_url("**/calls/zh-s-004#case")
+    assert "成立：黄牌" in leader.locator("#case h2").inner_text()
+    assert leader.locator("#case-callback").count() == 1
+    leader.screenshot(path=str(SHOTS / "agent-case-decided.png"), full_page=True)
+    page.goto("/me")
+    assert page.locator("table.yellow-cards td").first.inner_text() == "1"
+    page.context.close()
+    leader.context.close()
