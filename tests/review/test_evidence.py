@@ -275,6 +275,13 @@ def test_pack_without_a_recording_masks_chinese_numerals(
     assert SPOKEN[:6] in page  # the words around the numbers stay
     assert XSS not in page and "&lt;script&gt;" in page  # escaped, as on the call page
     assert '<mark class="evidence">' in page  # the identity answer highlighted
+    # an item that does not apply (a product without a free trial) says why, and has no clip
+    files = _unzip(client.get("/calls/zh-s-002/evidence.zip").content)
+    trial = json.loads(files["manifest.json"])["items"][3]
+    assert trial["item"] == "trial_end" and trial["passed"] is None and trial["clip"] is None
+    section = files["index.html"].decode("utf-8").split('id="item-trial_end"')[1]
+    section = section.split("</section>")[0]
+    assert "不适用" in section and Reason.of("trial_end.no_trial").text("zh") in section
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
