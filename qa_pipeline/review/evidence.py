@@ -22,11 +22,10 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -212,7 +211,7 @@ def _safe(text: str) -> str:
 def _item(
     key: str,
     code: str,
-    judged_items: Any,
+    judged_items: Iterable[tuple[str, Item]],
     transcript: Sequence[TranscriptLine],
     findings: Sequence[FindingView],
 ) -> PackItem:
@@ -258,7 +257,8 @@ def _clips(
     wanted = [item for item in items if item.span is not None]
     try:
         cut = cut_clips(source, [item.span for item in wanted if item.span is not None])
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        with source.open("rb") as recorded:
+            digest = hashlib.file_digest(recorded, "sha256").hexdigest()
     except (AudioFileError, OSError) as exc:
         problem = "missing" if not source.is_file() else "unreadable"
         detail = exc.message if isinstance(exc, AudioFileError) else f"{path}: {exc}"

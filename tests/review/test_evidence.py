@@ -225,6 +225,18 @@ def test_pack_by_the_command_line_masked_in_chinese(
     assert manifest["verdict"]["valid_sale"] is False  # the fees finding stands
     assert 'id="sign-off"' in page and "签核人" in page
     assert {i["item"]: i["review"] for i in manifest["items"]}["consent"] == "overturn"
+    # a failed item's times are those of its finding's jump-to-time on the call page
+    engine = connect(judged.url)
+    item = stored.review_item(engine, CALL)
+    assert item is not None
+    found = {f.code: f for f in stored.findings(engine, item.verdict_id)}
+    failed = [i for i in manifest["items"] if i["passed"] is False]
+    assert len(failed) == 3
+    for entry in failed:
+        evidence = found[entry["code"]].evidence
+        assert entry["evidence_start"] == min(e.start for e in evidence)
+        assert entry["evidence_end"] == max(e.end for e in evidence)
+    engine.dispose()
 
 
 def test_pack_over_http_scoped_and_masked_by_role(judged: Judged) -> None:
@@ -275,6 +287,13 @@ def test_pack_without_a_recording_masks_chinese_numerals(
     assert SPOKEN[:6] in page  # the words around the numbers stay
     assert XSS not in page and "&lt;script&gt;" in page  # escaped, as on the call page
     assert '<mark class="evidence">' in page  # the identity answer highlighted
+    # an item that does not apply (a product without a free trial) says why, and has no clip
+    files = _unzip(client.get("/calls/zh-s-002/evidence.zip").content)
+    trial = json.loads(files["manifest.json"])["items"][3]
+    assert trial["item"] == "trial_end" and trial["passed"] is None and trial["clip"] is None
+    section = files["index.html"].decode("utf-8").split('id="item-trial_end"')[1]
+    section = section.split("</section>")[0]
+    assert "不适用" in section and Reason.of("trial_end.no_trial").text("zh") in section
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
