@@ -29,6 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSettingsError
 from qa_pipeline.judging.judge import load_rules
 from qa_pipeline.review import actions, auth
+from qa_pipeline.review.api import PREFIX, api_app
 from qa_pipeline.review.calibration import agreement
 from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
 from qa_pipeline.review.queue import (
@@ -127,6 +128,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _error_page)
     _sync(state, force=True)
     _routes(app, state)
+    app.mount(PREFIX, api_app(state, lambda: _sync(state)))  # the JSON API (docs/api.md)
     return app
 
 

@@ -237,3 +237,9 @@ def _findings(
             )
         )
     return views
+
+
+def finding_views(engine: Engine, verdict_id: int, settings: ReviewSettings) -> list[FindingView]:
+    """A verdict's findings as its call page shows them (the API lists them across calls)."""
+    result = stored.verdict_result(engine, verdict_id)
+    return _findings(engine, verdict_id, settings, result) if result is not None else []
