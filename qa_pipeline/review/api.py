@@ -347,6 +347,7 @@ def _routes(api: FastAPI, app_state: AppState, sync: Callable[[], None]) -> None
     ) -> out.FindingsPage:  # fmt: skip
         """Findings of each call's current verdict (newest call first); `code` matches a code or
         its family (`disclosures` matches `disclosures.fees`); `state` is the latest review."""
+        sync()
         shown = views(user, lang, accept_language)
         wanted = call_filter(user, date_from, date_to, team, agent, campaign, call_id=call_id)
         found = list_findings(engine, wanted, (page - 1) * size, size, kind, code, state)
@@ -377,17 +378,20 @@ def _routes(api: FastAPI, app_state: AppState, sync: Callable[[], None]) -> None
         return out.ReviewsPage(items=items, **_pages(found.total, page, size))
 
     def finding_in_scope(user: User, finding_id: int) -> str:
+        """The call of a finding its call page shows this user: another team's, an older
+        verdict's or a pending blind call's finding is not found, so it cannot be acted on."""
         call_id = finding_call(engine, finding_id)
-        if call_id is None or visible_call(engine, call_id, user.scope_team) is None:
+        record = visible_call(engine, call_id, user.scope_team) if call_id else None
+        if record is None or not any(
+            f.id == finding_id for f in call_page(engine, record, user, settings).findings
+        ):
             raise ApiNotFoundError(f"no finding {finding_id} in your scope")
-        return call_id
+        return record.call_id
 
     def view_of(user: User, call_id: str, finding_id: int, accept: str | None) -> out.FindingOut:
         page = call_page(engine, visible(user, call_id), user, settings)
-        found = [f for f in page.findings if f.id == finding_id]
-        if not found:
-            raise ApiNotFoundError(f"finding {finding_id} is not on call {call_id!r}'s verdict")
-        return views(user, None, accept).finding(call_id, found[0])
+        found = next(f for f in page.findings if f.id == finding_id)
+        return views(user, None, accept).finding(call_id, found)
 
     @api.post(
         "/findings/{finding_id}/review", response_model=out.FindingOut, responses=_WRITE_ERRORS,

@@ -14,13 +14,18 @@ from fastapi.openapi.models import OpenAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from qa_pipeline.cli import main
 from qa_pipeline.review.app import create_app
 from qa_pipeline.review.auth import mask_number
+from qa_pipeline.review.settings import ReviewSettings
 from qa_pipeline.review.tokens import create_token
 from qa_pipeline.storage.audit import entries
+from qa_pipeline.storage.db import connect
+from qa_pipeline.storage.review import latest_judged
+from qa_pipeline.storage.tables import FindingRow
 from tests.review.test_http import SETTINGS, _finding, csrf, login
 
 API = "/api/v1"
@@ -361,3 +366,37 @@ def test_api_on_postgresql(seeded: tuple[str, Engine]) -> None:
         assert client.get(f"{API}/findings?state=unreviewed", headers=lead).json()["total"] > 0
         _error(client.get(f"{API}/calls?page=99999999999", headers=lead), 400, "E124")
         assert csrf  # the pages' helpers are shared with test_http
+
+
+def test_a_pending_blind_call_hides_its_verdict_and_findings(app_url: str) -> None:
+    """As its page does: the reviewer judges a calibration call without the engine's answer,
+    and its findings can neither be listed nor acted on until then."""
+    blind_settings = ReviewSettings(calibration_share=1.0, calibration_share_recent_failures=1.0)
+    engine = connect(app_url)
+    lead = bearer(engine, "lead")
+    with TestClient(create_app(app_url, blind_settings), base_url="https://testserver") as client:
+        calls = client.get(f"{API}/calls?state=pending&size=100", headers=lead).json()["items"]
+        blind = [c for c in calls if c["queue"]["blind"]]
+        assert blind, "no call drawn blind"
+        for call in blind:
+            assert call["outcome"] is call["valid_sale"] is call["engine_valid_sale"] is None
+            detail = client.get(f"{API}/calls/{call['call_id']}", headers=lead).json()
+            assert detail["blind"] and detail["verdict"] is None
+            assert detail["criteria"] == [] and detail["findings"] == []
+            listed = client.get(f"{API}/findings?call_id={call['call_id']}", headers=lead)
+            assert listed.json()["total"] == 0
+        # a finding on a blind call's verdict (the drawn calls are clean sales: none of their own)
+        verdict_id = latest_judged(engine, blind[0]["call_id"])
+        with Session(engine) as session, session.begin():
+            row = FindingRow(verdict_id=verdict_id, kind="hangup", code="agent_hung_up_first",
+                             reason="planted", evidence=[])  # fmt: skip
+            session.add(row)
+            session.flush()
+            hidden = [row.id]
+        listed = client.get(f"{API}/findings?call_id={blind[0]['call_id']}", headers=lead)
+        assert listed.json()["total"] == 0
+        answer = client.post(
+            f"{API}/findings/{hidden[0]}/review", headers=lead, json={"action": "confirm"}
+        )
+        _error(answer, 404, "E123")
+        assert "confirm" not in [e.action for e in entries(engine, blind[0]["call_id"])]
