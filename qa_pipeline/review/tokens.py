@@ -61,6 +61,10 @@ def list_tokens(engine: Engine, name: str) -> list[TokenRecord]:
     return tokens.tokens_of(engine, user.id)
 
 
+def all_tokens(engine: Engine) -> list[TokenRecord]:
+    return tokens.all_tokens(engine)
+
+
 def revoke_token(engine: Engine, token_id: int, actor: str) -> TokenRecord:
     """Revoke a token (at once: the next request with it is refused)."""
     now = datetime.now(UTC)

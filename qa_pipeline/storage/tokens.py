@@ -78,3 +78,9 @@ def token_user(engine: Engine, token_hash: str, now: datetime) -> int | None:
             update(ApiTokenRow).where(ApiTokenRow.id == found.id).values(last_used_at=now)
         )
     return int(found.user_id)
+
+
+def all_tokens(engine: Engine) -> list[TokenRecord]:
+    """Every token, revoked ones too, oldest first (the users page lists them)."""
+    with reading(engine) as session:
+        return [_record(r) for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]

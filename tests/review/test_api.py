@@ -400,3 +400,36 @@ def test_a_pending_blind_call_hides_its_verdict_and_findings(app_url: str) -> No
         )
         _error(answer, 404, "E123")
         assert "confirm" not in [e.action for e in entries(engine, blind[0]["call_id"])]
+
+
+def test_tokens_from_the_users_page(client: TestClient, seeded_sqlite: tuple[str, Engine]) -> None:
+    engine = seeded_sqlite[1]
+    assert login(client, "lead") == 303
+    refused = client.post("/admin/tokens", data={"csrf_token": csrf(client, "/queue"),
+                                                 "name": "lead"})  # fmt: skip
+    assert refused.status_code == 403
+    client.cookies.clear()
+    assert login(client, "admin") == 303
+    token = csrf(client, "/admin/users")
+    made = client.post("/admin/tokens", data={"csrf_token": token, "name": "sup1",
+                                              "label": "crm sync"})  # fmt: skip
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    shown = re.search(r'<code id="new-token">(qap_[^<]+)</code>', made.text)
+    assert shown is not None
+    secret = shown.group(1)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get(f"{API}/me", headers=headers).json()["name"] == "sup1"
+    page = client.get("/admin/users").text
+    assert secret not in page and "crm sync" in page and secret[:10] in page
+    token_id = re.search(r'data-token="(\d+)"', page)
+    assert token_id is not None
+    for data, expected in (({"name": "nobody"}, "no user"), ({"name": "sup1", "label": "x" * 65},
+                                                           "at most 64")):  # fmt: skip
+        answer = client.post("/admin/tokens", data={"csrf_token": token, **data})
+        assert answer.status_code == 400 and expected in answer.text
+    revoked = client.post(f"/admin/tokens/{token_id.group(1)}/revoke", data={"csrf_token": token})
+    assert revoked.status_code == 303
+    _error(client.get(f"{API}/me", headers=headers), 401, "E121")
+    assert client.post("/admin/tokens/999/revoke", data={"csrf_token": token}).status_code == 400
+    actions = [(e.actor, e.action) for e in entries(engine)]
+    assert ("admin", "token_add") in actions and ("admin", "token_revoke") in actions
