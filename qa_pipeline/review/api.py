@@ -138,7 +138,10 @@ def _language(lang: str | None, accept: str | None, default: str) -> str:
 
 
 def _choice(name: str, value: str | None, valid: list[str]) -> str | None:
-    if value is not None and value not in valid:
+    """`value` if it is one of `valid`; empty is no filter (as the pages' forms send it)."""
+    if not value:
+        return None
+    if value not in valid:
         shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
         raise ApiParameterError(f"{name} {value!r} is not one of your scope's: {shown or 'none'}")
     return value
@@ -443,7 +446,8 @@ def _routes(api: FastAPI, app_state: AppState, sync: Callable[[], None]) -> None
         rows = [
             t for t in list_tasks(engine, status, kind)
             if (wanted.scope_team is None or t.team == wanted.scope_team)
-            and (team is None or t.team == team) and (call_id is None or t.call_id == call_id)
+            and (wanted.team is None or t.team == wanted.team)
+            and (not call_id or t.call_id == call_id)
         ]  # fmt: skip
         shown = views(user, None, None)
         items = [
