@@ -298,3 +298,54 @@ class EvidenceError(QAPipelineError):
     offered, a blind call still hidden; the message names the call or file."""
 
     code = "E110"
+
+
+class ApiError(QAPipelineError):
+    """A JSON API request that cannot be answered (issue 14); `status` is its HTTP status and
+    the API answers {"error": {"code", "message", "status"}}. Subclasses say why."""
+
+    code = "E120"
+    status = 400
+
+
+class ApiAuthError(ApiError):
+    """No API token, or one that is unknown, revoked or of a disabled user."""
+
+    code = "E121"
+    status = 401
+
+
+class ApiForbiddenError(ApiError):
+    """The token's user has a role that may not do this."""
+
+    code = "E122"
+    status = 403
+
+
+class ApiNotFoundError(ApiError):
+    """Nothing there within the user's scope (another team's call is not found, as on pages)."""
+
+    code = "E123"
+    status = 404
+
+
+class ApiParameterError(ApiError):
+    """A query parameter, path parameter or JSON body that is malformed or names nothing that
+    exists; the message names it and lists the valid choices where there is a closed set."""
+
+    code = "E124"
+    status = 400
+
+
+class ApiConflictError(ApiError):
+    """A review action the finding's state does not allow (not queued, not confirmed, already
+    disputed); the message is the review rule's own."""
+
+    code = "E125"
+    status = 409
+
+
+class TokenError(QAPipelineError):
+    """An API token that cannot be created or revoked (unknown user or token, bad label)."""
+
+    code = "E126"

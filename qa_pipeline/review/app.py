@@ -29,7 +29,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSettingsError
 from qa_pipeline.judging.judge import load_rules
-from qa_pipeline.review import actions, auth, cases
+from qa_pipeline.review import actions, auth, cases, tokens
+from qa_pipeline.review.api import PREFIX, api_app
 from qa_pipeline.review.calibration import agreement
 from qa_pipeline.review.evidence_http import evidence_router
 from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
@@ -131,6 +132,7 @@ def create_app(
     _sync(state, force=True)
     _routes(app, state)
     app.include_router(evidence_router(state, _user, _call_or_404, _language))
+    app.mount(PREFIX, api_app(state, lambda: _sync(state)))  # the JSON API (docs/api.md)
     return app
 
 
@@ -493,9 +495,14 @@ def _routes(app: FastAPI, state: AppState) -> None:
 
     @app.get("/admin/users")
     def users(request: Request) -> Response:
-        user = _admin(request)
+        return users_page(request, _admin(request), None)
+
+    def users_page(request: Request, user: auth.User, new_token: str | None) -> Response:
         rows = list_users(state.engine)
-        return render(request, "users.html", _context(request, user, rows=rows, roles=ROLES))
+        context = _context(request, user, rows=rows, roles=ROLES, new_token=new_token,
+                           tokens=tokens.all_tokens(state.engine),
+                           names={u.id: u.name for u in rows})  # fmt: skip
+        return render(request, "users.html", context, headers={"Cache-Control": "no-store"})
 
     @app.post("/admin/users")
     async def add_user(request: Request) -> Response:
@@ -514,6 +521,24 @@ def _routes(app: FastAPI, state: AppState) -> None:
         form = await _posted(request)
         active = _text(form, "active") == "1"
         _apply(lambda: auth.set_active(state.engine, user_id, active, user.name))
+        return RedirectResponse("/admin/users", status_code=303)
+
+    @app.post("/admin/tokens")
+    async def add_token(request: Request) -> Response:
+        """A new API token, shown on this answer only (not a redirect: it is never stored)."""
+        user = _admin(request)
+        form = await _posted(request)
+        made: list[tokens.NewToken] = []
+        _apply(lambda: made.append(tokens.create_token(
+            state.engine, _text(form, "name", 64), _text(form, "label", 200), user.name
+        )))  # fmt: skip
+        return users_page(request, user, made[0].secret)
+
+    @app.post("/admin/tokens/{token_id}/revoke")
+    async def revoke_token(request: Request, token_id: int) -> Response:
+        user = _admin(request)
+        await _posted(request)
+        _apply(lambda: tokens.revoke_token(state.engine, token_id, user.name))
         return RedirectResponse("/admin/users", status_code=303)
 
     @app.get("/audit")

@@ -24,14 +24,17 @@ def register(sub: Any) -> None:
     serve.set_defaults(func=_cmd_serve)
 
     users = sub.add_parser("users", help="workbench users")
-    users.add_argument("action", choices=["add", "list", "disable", "enable"])
-    users.add_argument("name", nargs="?")
+    users.add_argument(
+        "action", choices=["add", "list", "disable", "enable", "token", "tokens", "revoke-token"]
+    )
+    users.add_argument("name", nargs="?", help="a user's name (revoke-token: the token's ID)")
     users.add_argument("--role", choices=list(ROLES))
     users.add_argument("--team", help="a supervisor's team")
     users.add_argument("--agent", help="an agent's id in the call records (role agent)")
     users.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    users.add_argument("--label", default="", help="what an API token is for (users token)")
     users.add_argument("--db", help=_DB_HELP)
     users.set_defaults(func=_cmd_users)
 
@@ -86,6 +89,8 @@ def _cmd_users(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise UserError(f"users {args.action} needs a NAME")
+    if args.action in ("token", "tokens", "revoke-token"):
+        return _cmd_tokens(engine, args.action, args.name, args.label)
     if args.action == "add":
         if not args.role:
             raise UserError("users add needs --role " + "|".join(ROLES))
@@ -142,4 +147,29 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
     masked = "numbers masked" if pack.masked else "numbers not masked"
     print(f"evidence pack of {call.call_id} -> {out} ({pack.clips} clips, {len(pack.data)} "
           f"bytes; {language}; {masked} for role {args.role})")  # fmt: skip
+    return 0
+
+
+def _cmd_tokens(engine: Any, action: str, name: str, label: str) -> int:
+    """API tokens (docs/api.md): a new one is printed once, only its hash is kept."""
+    from qa_pipeline.errors import TokenError
+    from qa_pipeline.review import tokens
+
+    if action == "token":
+        made = tokens.create_token(engine, name, label, "cli")
+        print(made.secret)
+        print(f"API token {made.record.id} of {name} created; it is shown only now",
+              file=sys.stderr)  # fmt: skip
+        return 0
+    if action == "tokens":
+        for t in tokens.list_tokens(engine, name):
+            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+            print(f"{t.id:<6} {t.prefix}…  {t.label or '-':20} {t.created_at:%Y-%m-%d %H:%M}  "
+                  f"{used:16} {state}")  # fmt: skip
+        return 0
+    if not name.isdigit():
+        raise TokenError(f"users revoke-token needs a token ID (a number), not {name!r}")
+    revoked = tokens.revoke_token(engine, int(name), "cli")
+    print(f"API token {revoked.id} ({revoked.label or 'no label'}) revoked")
     return 0

@@ -282,3 +282,12 @@ def finding_views(
             )
         )
     return views
+
+
+def stored_finding_views(
+    engine: Engine, verdict_id: int, settings: ReviewSettings
+) -> list[FindingView]:
+    """A verdict's findings as its call page shows them, its result read from the database
+    (the API lists them across calls)."""
+    result = stored.verdict_result(engine, verdict_id)
+    return finding_views(engine, verdict_id, settings, result) if result is not None else []

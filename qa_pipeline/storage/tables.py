@@ -297,3 +297,19 @@ class AgentCaseRow(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     yellow_card: Mapped[bool] = mapped_column(default=False, server_default=false())
     callback_task_id: Mapped[int | None]
+
+
+class ApiTokenRow(Base):
+    """A user's API token (issue 14): like a session, only the token's SHA-256 is kept, so a read
+    of the table gives no usable token; `prefix` (its first characters) tells tokens apart in
+    listings."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
