@@ -28,7 +28,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSettingsError
 from qa_pipeline.judging.judge import load_rules
-from qa_pipeline.review import actions, auth
+from qa_pipeline.review import actions, auth, queue_pages
 from qa_pipeline.review.calibration import agreement
 from qa_pipeline.review.i18n import LANGUAGES, cell, column_name, translator, when
 from qa_pipeline.review.queue import (
@@ -40,7 +40,7 @@ from qa_pipeline.review.queue import (
     sync_queue,
 )
 from qa_pipeline.review.roles import ROLES
-from qa_pipeline.review.settings import ReviewSettings, weak_secret
+from qa_pipeline.review.settings import ReviewSettings, out_of_range, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
@@ -91,8 +91,9 @@ def create_app(
     ruleset = load_rules(rules)
     settings = (settings or ReviewSettings()).with_rules(ruleset.criteria)
     weak = weak_secret(settings)
-    if weak:
-        raise ReviewSettingsError("review settings", [weak])
+    problems = ([weak] if weak else []) + out_of_range(settings)
+    if problems:
+        raise ReviewSettingsError("review settings", problems)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
@@ -127,6 +128,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _error_page)
     _sync(state, force=True)
     _routes(app, state)
+    app.include_router(queue_pages.router)  # claims, bulk actions, saved filters, search
     return app
 
 
@@ -327,6 +329,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
             severity=severity, state=query.get("state") or "pending",
         )  # fmt: skip
         rows = build_queue(state.engine, user.scope_team, wanted, state.settings, state.clock())
+        rows, extras = queue_pages.queue_extras(request, user, rows)
         choices = filter_choices(state.engine, user.scope_team)
         size = max(1, state.settings.queue_page_size)
         pages = max(1, -(-len(rows) // size))
@@ -335,7 +338,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         context = _context(
             request, user, rows=rows[(number - 1) * size : number * size], total=len(rows),
             wanted=wanted, choices=choices, severity=query.get("severity") or "",
-            page_number=number, pages=pages, kept=kept,
+            page_number=number, pages=pages, kept=kept, **extras,
         )  # fmt: skip
         return render(request, "queue.html", context)
 

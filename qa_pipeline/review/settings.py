@@ -51,6 +51,7 @@ class ReviewSettings:
     queue_sync_seconds: int = 60
     queue_page_size: int = 50
     ranking_min_calls: int = 20
+    claim_minutes: int = 60
     # Filled by `with_rules` from criteria.yaml (not a setting): severities `severity` overrides.
     rule_severity: dict[str, int] = field(default_factory=dict)
 
@@ -71,6 +72,20 @@ def weak_secret(settings: ReviewSettings) -> str | None:
             f"{MIN_SECRET_KEY}; e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     return None
+
+
+# Settings with a range: (lowest, highest) allowed.
+RANGES = {"claim_minutes": (1, 24 * 60)}  # a claim outliving a day would never return
+
+
+def out_of_range(settings: ReviewSettings) -> list[str]:
+    """Why each ranged setting is outside its range, if it is."""
+    problems = []
+    for name, (low, high) in RANGES.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            problems.append(f"{name}: {value} is outside {low}..{high}")
+    return problems
 
 
 def setting_names() -> list[str]:
@@ -107,7 +122,7 @@ def load_settings(path: Path | None) -> ReviewSettings:
         values[key] = value
     settings = dataclasses.replace(defaults, **values)
     weak = weak_secret(settings)
-    problems += [weak] if weak else []
+    problems += ([weak] if weak else []) + out_of_range(settings)
     if problems:
         raise ReviewSettingsError(str(path), problems)
     return settings
