@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
+    column,
     delete,
     insert,
-    literal_column,
     select,
     table,
     text,
@@ -92,20 +91,23 @@ def search_lines(
     statement = select(
         line.call_id, line.line_no, line.start, line.role, line.text, CallRow.team,
         CallRow.agent_id, CallRow.local_date,
-    ).join(CallRow, CallRow.call_id == TranscriptLineRow.call_id)  # fmt: skip
-    if scope_team is not None:
-        statement = statement.where(CallRow.team == scope_team)
+    )  # fmt: skip
     if len(query) >= TRIGRAM and search_mode(engine) == "fts5":
         # One FTS5 string: inside double quotes every character is literal ("" is a quote).
+        # The index leads the join, so SQLite reads only the matching lines (led by the
+        # calls of a team, it would probe every line of the team's calls).
         phrase = '"' + query.replace('"', '""') + '"'
-        matching: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(table(FTS))
+        index = table(FTS, column("rowid"))
+        statement = (
+            statement.select_from(index)
+            .join(line, line.id == index.c.rowid)
             .where(text(f"{FTS} MATCH :phrase").bindparams(phrase=phrase))
         )
-        statement = statement.where(TranscriptLineRow.id.in_(matching))
     else:  # PostgreSQL's trigram index answers ILIKE itself; short queries scan
-        statement = statement.where(TranscriptLineRow.text.ilike(_like(query), escape="\\"))
+        statement = statement.where(line.text.ilike(_like(query), escape="\\"))
+    statement = statement.join(CallRow, CallRow.call_id == line.call_id)
+    if scope_team is not None:
+        statement = statement.where(CallRow.team == scope_team)
     statement = statement.order_by(
         CallRow.local_date.desc(), TranscriptLineRow.call_id, TranscriptLineRow.line_no
     ).limit(limit)
