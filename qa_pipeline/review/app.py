@@ -370,6 +370,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         _call_or_404(state, user, call_id)
         if not user.can_review:
             raise HTTPException(403, "only QA leads and admins review findings")
+        queue_pages.refuse_if_held(request, user, call_id)
         _apply(lambda: actions.review_finding(
             state.engine, state.ruleset, state.settings, user, call_id, finding_id,
             _text(form, "action", 16), _text(form, "note"), state.clock(),

@@ -37,6 +37,15 @@ def _refused(request: Request, exc: QueueActionError) -> HTTPException:
     return HTTPException(400, f"{message} ({exc.code})")
 
 
+def refuse_if_held(request: Request, user: User, call_id: str) -> None:
+    """A review of a call someone else holds a live claim on is refused (409), as in bulk."""
+    state: web.AppState = request.app.state.review
+    held = claims.held_by_other(state.engine, call_id, user, state.clock())
+    if held is not None:
+        message = said(web._language(request), "claim_held", {"holder": held.holder})
+        raise HTTPException(409, message)
+
+
 def queue_extras(
     request: Request, user: User, rows: Sequence[QueueEntry]
 ) -> tuple[list[QueueEntry], dict[str, Any]]:

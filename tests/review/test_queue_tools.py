@@ -24,7 +24,7 @@ from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.storage.search import search_mode
 from tests.conftest import ROOT
-from tests.review.test_http import SETTINGS, _client, app_url, csrf, login
+from tests.review.test_http import SETTINGS, _client, _finding, app_url, csrf, login
 
 __all__ = ["app_url"]  # a fixture of test_http, used here
 
@@ -162,6 +162,21 @@ def test_bulk_confirm_reports_each_call(clients: tuple[TestClient, TestClient]) 
     assert "请选择要确认或推翻的问题项" in _bulk(lead, op="overturn", call=["zh-s-004"]).text
     forged = lead.post("/queue/bulk", data={"op": "claim", "call": ["zh-s-003"]})
     assert forged.status_code == 403
+
+
+def test_a_call_held_by_another_is_not_reviewed_one_by_one(
+    clients: tuple[TestClient, TestClient], seeded_sqlite: tuple[str, Engine]
+) -> None:
+    lead, admin = clients
+    assert _bulk(admin, claim_one="zh-s-004").status_code == 303
+    finding = _finding(seeded_sqlite[1], "zh-s-004", "explicit_consent")
+    token = csrf(lead, "/calls/zh-s-004")
+    target = f"/calls/zh-s-004/findings/{finding}/review"
+    refused = lead.post(target, data={"csrf_token": token, "action": "confirm"})
+    assert refused.status_code == 409 and "已被 admin 认领" in refused.text
+    answer = admin.post(target, data={"csrf_token": csrf(admin, "/calls/zh-s-004"),
+                                      "action": "confirm"})  # fmt: skip
+    assert answer.status_code == 303  # the holder reviews
 
 
 def test_bulk_overturn_follows_the_verdict(clients: tuple[TestClient, TestClient]) -> None:
