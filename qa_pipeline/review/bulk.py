@@ -39,7 +39,7 @@ class Outcome:
     ok: bool
     key: str
     params: dict[str, str] = field(default_factory=dict)
-    detail: str = ""
+    detail: str = ""  # the error code (E131), or an action's own refusal as it said it
 
 
 def check(request: BulkRequest) -> None:
@@ -76,7 +76,7 @@ def apply(
         try:
             outcomes.append(_one(engine, ruleset, settings, user, request, call_id, now))
         except QueueActionError as exc:
-            outcomes.append(Outcome(call_id, False, exc.key, exc.params, str(exc)))
+            outcomes.append(Outcome(call_id, False, exc.key, exc.params, exc.code))
         except QAPipelineError as exc:  # review actions' own refusals (E080)
             outcomes.append(Outcome(call_id, False, "bulk_refused", {}, str(exc)))
     return outcomes

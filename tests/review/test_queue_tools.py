@@ -145,6 +145,8 @@ def test_bulk_confirm_reports_each_call(clients: tuple[TestClient, TestClient]) 
     assert "该通话没有待复核的问题项“明确同意办理”" in shown  # zh-s-005, in the reader's words
     assert "已被 admin 认领：认领到期前只有其本人可复核" in shown  # zh-x-001
     assert "无此通话或无权查看" in shown
+    results = re.sub(r"<[^>]+>", " ", shown.split("<tbody>")[1].split("</tbody>")[0])
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", results)  # no English reason on a zh page
     for call in ("zh-s-004", "en-s-002"):  # each through the one-call action: state and note
         page = lead.get(f"/calls/{call}").text
         article = re.search(r'<article class="finding state-(\w+)"[^>]*data-code="explicit_consent"'
