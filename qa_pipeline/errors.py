@@ -349,3 +349,42 @@ class TokenError(QAPipelineError):
     """An API token that cannot be created or revoked (unknown user or token, bad label)."""
 
     code = "E126"
+
+
+class QueueActionError(QAPipelineError):
+    """A queue action that cannot be done; `key` names its text in the reader's language
+    (review/i18n) and `params` fill it."""
+
+    code = "E130"
+
+    def __init__(self, message: str, key: str, **params: str) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(message)
+
+
+class ClaimError(QueueActionError):
+    """A claim or assignment that cannot be made: the call is not pending in the queue, another
+    reviewer's claim on it has not expired, or the assignee is not an active QA lead or admin."""
+
+    code = "E131"
+
+
+class BulkActionError(QueueActionError):
+    """A bulk action on the queue that cannot be applied: no call selected, an unknown action,
+    or a selected call without the chosen finding."""
+
+    code = "E132"
+
+
+class SavedFilterError(QueueActionError):
+    """A saved queue filter with a bad name (1-40 characters, no control characters) or one
+    the user does not have."""
+
+    code = "E133"
+
+
+class SearchQueryError(QueueActionError):
+    """A transcript search query that cannot be run (longer than the limit)."""
+
+    code = "E134"

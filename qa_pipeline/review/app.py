@@ -29,7 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from qa_pipeline.errors import MissingExtraError, QAPipelineError, ReviewSettingsError
 from qa_pipeline.judging.judge import load_rules
-from qa_pipeline.review import actions, auth, cases, tokens
+from qa_pipeline.review import actions, auth, cases, queue_pages, tokens
 from qa_pipeline.review.api import PREFIX, api_app
 from qa_pipeline.review.calibration import agreement
 from qa_pipeline.review.evidence_http import evidence_router
@@ -43,7 +43,7 @@ from qa_pipeline.review.queue import (
     sync_queue,
 )
 from qa_pipeline.review.roles import ROLES
-from qa_pipeline.review.settings import ReviewSettings, weak_secret
+from qa_pipeline.review.settings import ReviewSettings, out_of_range, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
@@ -95,8 +95,9 @@ def create_app(
     ruleset = load_rules(rules)
     settings = (settings or ReviewSettings()).with_rules(ruleset.criteria)
     weak = weak_secret(settings)
-    if weak:
-        raise ReviewSettingsError("review settings", [weak])
+    problems = ([weak] if weak else []) + out_of_range(settings)
+    if problems:
+        raise ReviewSettingsError("review settings", problems)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
@@ -133,6 +134,7 @@ def create_app(
     _routes(app, state)
     app.include_router(evidence_router(state, _user, _call_or_404, _language))
     app.mount(PREFIX, api_app(state, lambda: _sync(state)))  # the JSON API (docs/api.md)
+    app.include_router(queue_pages.router)  # claims, bulk actions, saved filters, search
     return app
 
 
@@ -340,6 +342,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         if user.scope_agent:  # an agent's queue holds their own calls only
             wanted = dataclasses.replace(wanted, agent=user.scope_agent)
         rows = build_queue(state.engine, user.scope_team, wanted, state.settings, state.clock())
+        rows, extras = queue_pages.queue_extras(request, user, rows)
         choices = filter_choices(state.engine, user.scope_team, user.scope_agent)
         size = max(1, state.settings.queue_page_size)
         pages = max(1, -(-len(rows) // size))
@@ -349,7 +352,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
             request, user, rows=rows[(number - 1) * size : number * size], total=len(rows),
             wanted=wanted, choices=choices, severity=query.get("severity") or "",
             page_number=number, pages=pages, kept=kept,
-            cases=cases.case_rows(state.engine, user, state.clock()),
+            cases=cases.case_rows(state.engine, user, state.clock()), **extras,
         )  # fmt: skip
         return render(request, "queue.html", context)
 
@@ -384,6 +387,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         _call_or_404(state, user, call_id)
         if not user.can_review:
             raise HTTPException(403, "only QA leads and admins review findings")
+        queue_pages.refuse_if_held(request, user, call_id)
         _apply(lambda: actions.review_finding(
             state.engine, state.ruleset, state.settings, user, call_id, finding_id,
             _text(form, "action", 16), _text(form, "note"), state.clock(),

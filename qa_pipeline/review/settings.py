@@ -55,6 +55,7 @@ class ReviewSettings:
     case_explain_minutes: int = 30
     case_flags: tuple[str, ...] = ("customer_dissatisfied",)
     case_finding_kinds: tuple[str, ...] = ("forbidden", "hangup")
+    claim_minutes: int = 60
     # Filled by `with_rules` from criteria.yaml (not a setting): severities `severity` overrides.
     rule_severity: dict[str, int] = field(default_factory=dict)
 
@@ -75,6 +76,20 @@ def weak_secret(settings: ReviewSettings) -> str | None:
             f"{MIN_SECRET_KEY}; e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     return None
+
+
+# Settings with a range: (lowest, highest) allowed.
+RANGES = {"claim_minutes": (1, 24 * 60)}  # a claim outliving a day would never return
+
+
+def out_of_range(settings: ReviewSettings) -> list[str]:
+    """Why each ranged setting is outside its range, if it is."""
+    problems = []
+    for name, (low, high) in RANGES.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            problems.append(f"{name}: {value} is outside {low}..{high}")
+    return problems
 
 
 def setting_names() -> list[str]:
@@ -111,7 +126,7 @@ def load_settings(path: Path | None) -> ReviewSettings:
         values[key] = value
     settings = dataclasses.replace(defaults, **values)
     weak = weak_secret(settings)
-    problems += [weak] if weak else []
+    problems += ([weak] if weak else []) + out_of_range(settings)
     problems += case_problems(settings)
     if problems:
         raise ReviewSettingsError(str(path), problems)

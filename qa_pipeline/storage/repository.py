@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from qa_pipeline.callbacks.plan import PlannedTask
 from qa_pipeline.ingest.model import Call
 from qa_pipeline.storage.encodings import Encodings
+from qa_pipeline.storage.search import index_transcript
 from qa_pipeline.storage.tables import (
     CallRow,
     FindingRow,
@@ -67,7 +68,7 @@ class Store:
         row = to_row(result)
         with self.engine.begin() as connection:
             if call is not None:
-                self._save_call(connection, call, content_hash)
+                self._save_call(connection, call, content_hash, _role_names(result))
                 # One row per leg, keyed by the call's content hash and the leg's place; the
                 # path resolved, so playback does not depend on where `run` was started.
                 for leg, path in enumerate(result.recordings):
@@ -104,7 +105,9 @@ class Store:
             return True
 
     @staticmethod
-    def _save_call(connection: Connection, call: Call, content_hash: str) -> None:
+    def _save_call(
+        connection: Connection, call: Call, content_hash: str, roles: dict[str, str]
+    ) -> None:
         fields = ("call_id", "campaign", "language", "agent_id", "team", "customer_number")
         values: dict[str, Any] = {name: getattr(call, name) for name in fields}
         values |= {"started_at": call.started_at, "duration_s": call.duration_s}
@@ -123,7 +126,7 @@ class Store:
             {"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text}
             for s in call.segments
         ]
-        connection.execute(
+        added = connection.execute(
             insert_for(connection, TranscriptRow)
             .values(
                 call_id=call.call_id,
@@ -134,7 +137,15 @@ class Store:
                 revisit_of=call.revisit_of,
             )
             .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
-        )
+            .returning(TranscriptRow.id)
+        ).scalar_one_or_none()
+        if added is not None:  # a new latest transcript: search reads it from now on
+            index_transcript(connection, call.call_id, segments, roles)
+
+
+def _role_names(result: CallResult) -> dict[str, str]:
+    """The verdict's speaker-to-role mapping (diarized labels to agent and customer)."""
+    return dict(result.verdict.roles.mapping) if result.verdict is not None else {}
 
 
 def _finding_values(finding: Finding, verdict_id: int) -> dict[str, Any]:

@@ -313,3 +313,42 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimRow(Base):
+    """Who holds a queued call for review, and until when: a claim past `expires_at` is as
+    good as none (review/claims.py decides who may take one)."""
+
+    __tablename__ = "review_claims"
+    call_id: Mapped[str] = mapped_column(String(CALL_ID), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedFilterRow(Base):
+    """A user's named queue filter: the query string of /queue, cleaned to known filters."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TranscriptLineRow(Base):
+    """One line of a call's latest transcript, for full-text search (storage/search.py): on
+    SQLite an FTS5 trigram index follows this table by triggers, on PostgreSQL a pg_trgm GIN
+    index covers `text` (both made by migration 0010, outside these models)."""
+
+    __tablename__ = "transcript_lines"
+    __table_args__ = (UniqueConstraint("call_id", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID))
+    line_no: Mapped[int]
+    start: Mapped[float] = mapped_column(Float)
+    role: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)

@@ -108,6 +108,15 @@ def test_an_agent_sees_only_their_own_calls_and_cannot_review(
     agents = re.search(r'<select name="agent">(.*?)</select>', queue, re.S)
     assert agents and re.findall(r'<option value="([^"]+)"', agents.group(1)) == ["S104"]
     assert agent.get("/").headers["location"] == "/me"
+    for query in ("退订", "就能退订", "cancel anytime"):  # transcript search: their calls only
+        found = set(
+            re.findall(r'href="/calls/([^"?]+)\?t=', agent.get("/search", params={"q": query}).text)
+        )
+        assert found <= {"zh-s-004"}, query
+    lead = client_for("lead")
+    assert set(re.findall(r'href="/calls/([^"?]+)\?t=', lead.get("/search?q=退订").text)) > {
+        "zh-s-001"
+    }
     assert "en-s-004" not in agent.get("/me").text  # its case (opened by that sync) is S110's
     theirs = case_of_call(engine, "en-s-004")
     assert theirs is not None and f'data-case="{theirs.id}"' not in agent.get("/cases").text

@@ -116,3 +116,89 @@
     }
   });
 })();
+
+// A search result's link opens the call at its line (?t=seconds): the line is marked and
+// scrolled to, and the recording starts there.
+(function () {
+  const at = parseFloat(new URLSearchParams(window.location.search).get("t"));
+  if (!isFinite(at)) return;
+  const lines = Array.from(document.querySelectorAll("#transcript .line"));
+  const line = lines.find(function (l) { return Math.abs(parseFloat(l.dataset.seek) - at) < 0.05; });
+  if (line) {
+    line.classList.add("found");
+    line.scrollIntoView({block: "center"});
+  }
+  const player = document.getElementById("player");
+  if (!player) return;
+  function seek() { player.currentTime = at; }
+  if (player.readyState >= 1) seek(); else player.addEventListener("loadedmetadata", seek, {once: true});
+})();
+
+// The queue: a select-all box for the page, a count of the calls selected, and keys:
+// j / k move, x selects, Enter opens, ? shows the shortcuts (Esc hides them).
+(function () {
+  const table = document.querySelector("table.queue");
+  const help = document.getElementById("queue-help");
+  const all = document.getElementById("select-all-page");
+  const count = document.getElementById("selected-count");
+  const rows = table ? Array.from(table.querySelectorAll("tbody tr")) : [];
+  const boxes = function () { return rows.map(function (r) { return r.querySelector("input.pick"); }).filter(Boolean); };
+  let current = -1;
+
+  function sync() {
+    const picked = boxes().filter(function (b) { return b.checked; }).length;
+    if (count) count.textContent = String(picked);
+    if (all) {
+      all.checked = picked > 0 && picked === boxes().length;
+      all.indeterminate = picked > 0 && picked < boxes().length;
+    }
+  }
+
+  function move(to) {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, to));
+    rows.forEach(function (r, i) {
+      r.classList.toggle("current", i === current);
+      r.setAttribute("aria-selected", i === current ? "true" : "false");
+    });
+    rows[current].setAttribute("tabindex", "-1");
+    rows[current].focus();
+    rows[current].scrollIntoView({block: "nearest"});
+  }
+
+  if (all) {
+    all.addEventListener("change", function () {
+      boxes().forEach(function (b) { b.checked = all.checked; });
+      sync();
+    });
+  }
+  if (table) {
+    table.addEventListener("change", function (event) {
+      if (event.target.matches("input.pick")) sync();
+    });
+    rows.forEach(function (r, i) { r.addEventListener("click", function () { current = i; }); });
+    sync();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!help && !table) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input:not([type=checkbox]), textarea, select")) return;
+    if (event.key === "?" && help) {
+      help.hidden = !help.hidden;
+      event.preventDefault();
+    } else if (event.key === "Escape" && help && !help.hidden) {
+      help.hidden = true;
+    } else if ((event.key === "j" || event.key === "k") && rows.length) {
+      move(current < 0 ? 0 : current + (event.key === "j" ? 1 : -1));
+      event.preventDefault();
+    } else if (event.key === "x" && current >= 0) {
+      const box = rows[current].querySelector("input.pick");
+      if (box) { box.checked = !box.checked; sync(); }
+      event.preventDefault();
+    } else if (event.key === "Enter" && current >= 0 && !event.target.closest("button, a")) {
+      const link = rows[current].querySelector("a[href^='/calls/']");
+      if (link) { event.preventDefault(); window.location.assign(link.getAttribute("href")); }
+    }
+  });
+})();
