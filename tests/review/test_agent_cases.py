@@ -360,6 +360,8 @@ def test_an_admin_adds_an_agent_in_the_workbench(
     assert missing.status_code == 400 and "an agent needs --agent" in missing.text
     taken = admin.post("/admin/users", data=form | {"agent_id": "S104"})
     assert taken.status_code == 400 and "already linked to user" in taken.text
+    long = admin.post("/admin/users", data=form | {"agent_id": "S" * 65})
+    assert long.status_code == 400 and "1-64 printable characters" in long.text
     assert admin.post("/admin/users", data=form | {"agent_id": "S101"}).status_code == 303
     assert re.search(r"<td>ag101</td><td>agent</td><td></td><td>S101</td>",
                      admin.get("/admin/users").text)  # fmt: skip
