@@ -515,7 +515,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         _apply(lambda: auth.add_user(
             state.engine, _text(form, "name", 64), _text(form, "role", 16),
             _text(form, "team", 64) or None, _text(form, "password", 256), user.name,
-            _text(form, "agent_id", 64) or None,
+            _text(form, "agent_id", 200) or None,  # past 64: refused, not cut
         ))  # fmt: skip
         return RedirectResponse("/admin/users", status_code=303)
 

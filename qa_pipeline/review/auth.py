@@ -42,8 +42,9 @@ class User:
     @property
     def scope_agent(self) -> str | None:
         """The one agent whose calls this user may see (an agent: their own), or None. An
-        agent without an id sees nothing: the id is required when the user is added."""
-        return (self.agent_id or "\x00") if self.role == "agent" else None
+        agent without an id (the id is required when the user is added) sees nothing: the
+        stand-in has surrounding spaces, which no valid agent id has."""
+        return (self.agent_id or " unlinked ") if self.role == "agent" else None
 
     @property
     def can_review(self) -> bool:

@@ -20,7 +20,7 @@ from qa_pipeline.cli import main
 from qa_pipeline.errors import AgentLinkError, CaseError, ReviewSettingsError
 from qa_pipeline.review.actions import review_finding
 from qa_pipeline.review.app import create_app
-from qa_pipeline.review.auth import add_user, authenticate
+from qa_pipeline.review.auth import User, add_user, authenticate
 from qa_pipeline.review.cases import decide, escalate_late, explain, open_flagged
 from qa_pipeline.review.queue import sync_queue
 from qa_pipeline.review.settings import ReviewSettings, load_settings
@@ -29,6 +29,7 @@ from qa_pipeline.scorecards.compute import language_ranking
 from qa_pipeline.scorecards.frame import load_frame
 from qa_pipeline.storage.audit import entries
 from qa_pipeline.storage.cases import case_of_call
+from qa_pipeline.storage.review import visible_call
 from qa_pipeline.storage.tasks import list_tasks, tasks_of
 from qa_pipeline.tasks.lists import dialer_csv
 from tests.review.conftest import PASSWORD
@@ -334,6 +335,9 @@ def test_the_case_flow_on_both_databases(seeded: tuple[str, Engine], ruleset: Ru
     add_user(engine, "ag104", "agent", "T2", PASSWORD, "test", "S104")
     lead, agent = authenticate(engine, "lead", PASSWORD), authenticate(engine, "ag104", PASSWORD)
     assert lead is not None and agent is not None and agent.scope_agent == "S104"
+    assert visible_call(engine, "zh-s-004", None, agent.scope_agent) is not None
+    unlinked = User(99, "nobody", "agent", None)  # e.g. a role set by hand in the database
+    assert visible_call(engine, "zh-s-004", None, unlinked.scope_agent) is None
     sync_queue(engine, settings, START)
     assert open_flagged(engine, settings, START) == ["en-s-004"]
     assert open_flagged(engine, settings, START) == []  # once
@@ -365,6 +369,8 @@ def test_an_admin_adds_an_agent_in_the_workbench(
     assert missing.status_code == 400 and "an agent needs --agent" in missing.text
     taken = admin.post("/admin/users", data=form | {"agent_id": "S104"})
     assert taken.status_code == 400 and "already linked to user" in taken.text
+    long = admin.post("/admin/users", data=form | {"agent_id": "S" * 65})
+    assert long.status_code == 400 and "1-64 printable characters" in long.text
     assert admin.post("/admin/users", data=form | {"agent_id": "S101"}).status_code == 303
     assert re.search(r"<td>ag101</td><td>agent</td><td></td><td>S101</td>",
                      admin.get("/admin/users").text)  # fmt: skip

@@ -10,31 +10,24 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qa_pipeline.review.actions import review_finding
 from qa_pipeline.review.app import create_app
-from qa_pipeline.review.auth import add_user, authenticate
-from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.review.auth import add_user
 from qa_pipeline.storage.db import connect
 from tests.review.conftest import PASSWORD
 from tests.review.test_browser import SETTINGS, SHOTS, _free_port, _page, browser
-from tests.review.test_http import _finding
 
 __all__ = ["browser"]  # the module's browser fixture, shared
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def agent_url(
-    tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path, ruleset: Ruleset
-) -> Iterator[str]:
-    """The seeded calls served with agent S104's user, after a QA lead confirmed the arguing
-    phrase on zh-s-004 (which opens S104's case)."""
+def agent_url(tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path) -> Iterator[str]:
+    """The seeded calls served with agent S104's user."""
     import uvicorn
 
     path = tmp_path_factory.mktemp("browser-agent") / "review.db"
@@ -42,12 +35,7 @@ def agent_url(
     url = f"sqlite:///{path}"
     engine = connect(url)
     add_user(engine, "ag104", "agent", "T2", PASSWORD, "test", "S104")
-    lead = authenticate(engine, "lead", PASSWORD)
-    assert lead is not None
-    app = create_app(url, SETTINGS)  # queues the flagged calls
-    arguing = _finding(engine, "zh-s-004", "forbidden.arguing")
-    review_finding(engine, ruleset, app.state.review.settings, lead, "zh-s-004", arguing,
-                   "confirm", "", datetime.now(UTC))  # fmt: skip
+    app = create_app(url, SETTINGS)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -63,6 +51,15 @@ def agent_url(
 
 
 def test_an_agent_explains_on_a_chinese_page(browser: Any, agent_url: str) -> None:
+    lead = _page(browser, agent_url, "lead")
+    lead.goto("/calls/zh-s-004")
+    lead.evaluate("() => { window.__same_page = true; }")
+    arguing = lead.locator('article.finding[data-code="forbidden.arguing"]')
+    arguing.locator("button[value=confirm]").click()  # in place: the case panel appears
+    lead.wait_for_selector('#case[data-status="open"]')
+    assert lead.evaluate("() => window.__same_page === true")
+    assert "待说明" in lead.locator("#case h2").inner_text()
+    lead.context.close()
     page = _page(browser, agent_url, "ag104")
     assert page.locator("table.queue tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.call)"

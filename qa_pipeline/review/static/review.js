@@ -26,10 +26,10 @@
 })();
 
 // Confirm or overturn in place: the form posts in the background and the page's verdict parts
-// (banner, summary, criteria and findings, audit log) are swapped for the server's new ones;
-// without script the form posts and the page reloads as before.
+// (banner, summary, agent case, criteria and findings, audit log) are swapped for the server's
+// new ones; without script the form posts and the page reloads as before.
 (function () {
-  const PARTS = ["#verdict-banner", "dl.meta", "section.verdict", "section.audit"];
+  const PARTS = ["#verdict-banner", "dl.meta", "#case", "section.verdict", "section.audit"];
 
   function swap(html) {
     const fresh = new DOMParser().parseFromString(html, "text/html");
@@ -41,6 +41,9 @@
       } else if (now && !old && selector === "section.audit") {  // the call's first action
         const columns = document.querySelector("div.columns");
         if (columns) columns.after(document.importNode(now, true));
+      } else if (now && !old && selector === "#case") {  // a confirmation opened the case
+        const player = document.querySelector("section.player");
+        if (player) player.before(document.importNode(now, true));
       }
     });
   }
