@@ -349,7 +349,8 @@ def _routes(app: FastAPI, state: AppState) -> None:
         # The speech-rate limit the audio signals were judged against (rules/signals.yaml).
         language = page.result.language if page.result else None
         fast_rate = state.ruleset.signals.fast_rate.get(language or "")
-        context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate)
+        context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate,
+                           thresholds=state.ruleset.signals)  # fmt: skip
         return render(request, "call.html", context)
 
     @app.get("/calls/{call_id}/audio")
