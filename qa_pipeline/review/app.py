@@ -44,7 +44,7 @@ from qa_pipeline.review.settings import ReviewSettings, weak_secret
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.scorecards.export import CHART_WORDS
+from qa_pipeline.scorecards.export import CHART_WORDS, rows_file
 from qa_pipeline.scorecards.views import (
     CARD_FORMATS,
     card_chart,
@@ -352,6 +352,25 @@ def _routes(app: FastAPI, state: AppState) -> None:
         context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate,
                            thresholds=state.ruleset.signals)  # fmt: skip
         return render(request, "call.html", context)
+
+    @app.get("/calls/{call_id}/transcript.{fmt}")
+    def transcript_file(request: Request, call_id: str, fmt: str) -> Response:
+        """The transcript as the page shows it to this user: numbers said in the call masked
+        for a role outside `unmask_roles`."""
+        user = _user(request)
+        if fmt not in CARD_FORMATS:
+            raise HTTPException(404, f"no transcript.{fmt}: csv or xlsx")
+        page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
+        t = translator(_language(request))
+        columns = ("start", "end", "role", "text")
+        rows = [(line.start, line.end, t(line.role) if line.role in ("agent", "customer")
+                 else line.role, page.say("".join(text for text, _ in line.parts)))
+                for line in page.lines]  # fmt: skip
+        headers = {c: t(f"column_{c}") for c in columns}
+        body = rows_file(columns, rows, fmt, headers)
+        disposition = f'attachment; filename="transcript-{quote(call_id)}.{fmt}"'
+        return Response(body, media_type=CARD_FORMATS[fmt],
+                        headers={"Content-Disposition": disposition})  # fmt: skip
 
     @app.get("/calls/{call_id}/audio")
     def audio(request: Request, call_id: str) -> Response:
