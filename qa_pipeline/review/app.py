@@ -49,6 +49,7 @@ from qa_pipeline.scorecards.views import (
     CARD_FORMATS,
     card_chart,
     card_file,
+    card_keys,
     card_table,
     ranking_table,
     valid_rate_trend,
@@ -466,6 +467,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         context = _context(
             request, user, table=table, params=params, ranking=ranking, month=month,
             min_calls=min_calls, query=str(request.url.query),
+            keys=card_keys(state.engine, user.scope_team, params),
         )  # fmt: skip
         return render(request, "scorecards.html", context)
 
