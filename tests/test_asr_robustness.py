@@ -256,5 +256,6 @@ def test_silent_end_of_audio_outranks_garbled_last_words(engine: Judge) -> None:
     assert engine.judge(garbled).agent_hung_up_first.value is True  # the words alone
     silent = engine.judge(dataclasses.replace(garbled, talking_at_end=())).agent_hung_up_first
     assert silent.value is False and silent.source == "audio" and "silence" in silent.reason
+    assert silent.why is not None and silent.why.text("zh").startswith("录音以静音结束")  # issue 14
     talking = dataclasses.replace(garbled, talking_at_end=("customer",))
     assert engine.judge(talking).agent_hung_up_first.value is True

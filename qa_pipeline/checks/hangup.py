@@ -90,13 +90,7 @@ def _from_transcript(ctx: CallContext, params: HangupParams) -> HangupResult:
         # The audio outranks the words about the last seconds: a recording that ends in
         # silence cut nobody off, however garbled the last words came out of ASR.
         if cut and call.talking_at_end == ():
-            return HangupResult(
-                False,
-                "audio",
-                evidence,
-                "the recording ends in silence: the customer was not cut off, though the "
-                "transcript's last words look unfinished",
-            )
+            return _hangup(False, "audio", evidence, "hangup.silent_end")
         if cut:
             return _hangup(True, "transcript", evidence, "hangup.customer_cut")
         if last.sentences[-1].is_question:

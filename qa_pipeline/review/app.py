@@ -47,11 +47,12 @@ from qa_pipeline.review.settings import ReviewSettings, out_of_range, weak_secre
 from qa_pipeline.review.sla import escalate_overdue
 from qa_pipeline.review.views import call_page
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.scorecards.export import CHART_WORDS
+from qa_pipeline.scorecards.export import CHART_WORDS, rows_file
 from qa_pipeline.scorecards.views import (
     CARD_FORMATS,
     card_chart,
     card_file,
+    card_keys,
     card_table,
     ranking_table,
     valid_rate_trend,
@@ -367,8 +368,27 @@ def _routes(app: FastAPI, state: AppState) -> None:
         fast_rate = state.ruleset.signals.fast_rate.get(language or "")
         case = cases.call_case(state.engine, call_id, state.clock())
         context = _context(request, user, page=page, criteria=criteria, fast_rate=fast_rate,
-                           case=case)  # fmt: skip
+                           case=case, thresholds=state.ruleset.signals)  # fmt: skip
         return render(request, "call.html", context)
+
+    @app.get("/calls/{call_id}/transcript.{fmt}")
+    def transcript_file(request: Request, call_id: str, fmt: str) -> Response:
+        """The transcript as the page shows it to this user: numbers said in the call masked
+        for a role outside `unmask_roles`."""
+        user = _user(request)
+        if fmt not in CARD_FORMATS:
+            raise HTTPException(404, f"no transcript.{fmt}: csv or xlsx")
+        page = call_page(state.engine, _call_or_404(state, user, call_id), user, state.settings)
+        t = translator(_language(request))
+        columns = ("start", "end", "role", "text")
+        rows = [(line.start, line.end, t(line.role) if line.role in ("agent", "customer")
+                 else line.role, page.say("".join(text for text, _ in line.parts)))
+                for line in page.lines]  # fmt: skip
+        headers = {c: t(f"column_{c}") for c in columns}
+        body = rows_file(columns, rows, fmt, headers)
+        disposition = f'attachment; filename="transcript-{quote(call_id)}.{fmt}"'
+        return Response(body, media_type=CARD_FORMATS[fmt],
+                        headers={"Content-Disposition": disposition})  # fmt: skip
 
     @app.get("/calls/{call_id}/audio")
     def audio(request: Request, call_id: str) -> Response:
@@ -467,6 +487,7 @@ def _routes(app: FastAPI, state: AppState) -> None:
         context = _context(
             request, user, table=table, params=params, ranking=ranking, month=month,
             min_calls=min_calls, query=str(request.url.query),
+            keys=card_keys(state.engine, user.scope_team, params),
         )  # fmt: skip
         return render(request, "scorecards.html", context)
 

@@ -5,6 +5,7 @@ state, the timeline, and audio signals when the result carries them."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from qa_pipeline.verdict.model import (
     ForbiddenFinding,
     TranscriptLine,
 )
-from qa_pipeline.verdict.reasons import Reason, word
+from qa_pipeline.verdict.reasons import Reason, templates, word
 
 Part = tuple[str, str | None]  # text, highlight kind (evidence | forbidden | None)
 SignalsByRole = tuple[tuple[str, Mapping[str, object]], ...]  # each role's signals by name
@@ -61,6 +62,15 @@ class FindingView:
 
 
 @dataclass(frozen=True)
+class Disagreement:
+    """A source of the hang-up decision that read the end of the call the other way."""
+
+    source: str  # metadata | audio | transcript
+    text: str  # as results.jsonl has it, in English
+    why: Reason | None  # the same as a template, for the reader's language
+
+
+@dataclass(frozen=True)
 class CallPage:
     call: CallRecord
     number: str
@@ -74,6 +84,7 @@ class CallPage:
     blind: bool  # a pending calibration call: the engine's verdict stays hidden
     audit: tuple[AuditEntry, ...]
     masked: bool = True  # numbers said in the call are masked for this user's role
+    disagreements: tuple[Disagreement, ...] = ()  # about who hung up
     timeline: Timeline | None = None  # a blind call's has turns only: no pins, no readings
 
     def say(self, text: str) -> str:
@@ -160,6 +171,27 @@ def _line(segment: Segment, mapping: Mapping[str, str]) -> TranscriptLine:
     return TranscriptLine(segment.start, segment.end, role, segment.text)
 
 
+def _hangup_reason(text: str) -> Reason | None:
+    """The hang-up template an English reason was written from, with its parameters."""
+    for key, template in templates("en").items():
+        if key.startswith("hangup."):
+            pattern = re.escape(template).replace(re.escape("{by}"), r"(?P<by>\w+)")
+            found = re.fullmatch(pattern, text)
+            if found:
+                return Reason(key, found.groupdict())
+    return None
+
+
+def disagreements(verdict: CallVerdict | None) -> tuple[Disagreement, ...]:
+    """The hang-up's disagreeing sources ("audio: the recording ended while ..."), read back
+    into their templates so the page shows them in the reader's language."""
+    found = []
+    for said in verdict.agent_hung_up_first.disagreements if verdict else ():
+        source, _, text = said.partition(": ")
+        found.append(Disagreement(source, text, _hangup_reason(text)))
+    return tuple(found)
+
+
 def _audio(audio: AudioSignals | None) -> tuple[SignalsByRole, Events]:
     """Each role's signals, and the silences and overlaps on one timeline; none without audio."""
     if audio is None:
@@ -239,6 +271,7 @@ def call_page(
         audit=tuple(entries(engine, call.call_id, limit=50)),
         masked=not unmasked,
         timeline=drawn,
+        disagreements=disagreements(shown.verdict if shown else None),
     )
 
 

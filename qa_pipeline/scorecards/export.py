@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +57,25 @@ def write_table(
     else:
         path.write_text(table.to_markdown(index=False) + "\n", encoding="utf-8")
     return len(table)
+
+
+def rows_file(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    fmt: str,
+    headers: Mapping[str, str] | None = None,
+) -> bytes:
+    """Plain rows (a page's table) as a csv or xlsx file: xlsx styled with `headers`; csv with
+    the column ids and a BOM (Excel reads the Chinese right); text cells spreadsheet-safe."""
+    table = pd.DataFrame(list(rows), columns=list(columns))
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        write_xlsx(table, out, headers)
+        return out.getvalue()
+    if fmt != "csv":
+        raise ValueError(f"unknown format {fmt!r}; valid: csv, xlsx")
+    text: str = spreadsheet_safe(table).to_csv(index=False)
+    return ("\ufeff" + text).encode("utf-8")
 
 
 def markdown(table: pd.DataFrame) -> str:

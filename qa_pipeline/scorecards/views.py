@@ -71,6 +71,12 @@ def _card(engine: Engine, scope_team: str | None, params: dict[str, str]) -> pd.
     return card[[level, "period", *_shown(card)]].reset_index(drop=True)
 
 
+def card_keys(engine: Engine, scope_team: str | None, params: dict[str, str]) -> tuple[str, ...]:
+    """Every agent, team (or the center) of the level within scope: the chart picker's."""
+    card = _full(engine, scope_team, params)
+    return tuple(sorted({str(k) for k in card[params["level"]].dropna()}))
+
+
 def card_table(engine: Engine, scope_team: str | None, params: dict[str, str]) -> Table:
     """The scorecard table on screen: one row per key and period."""
     return Table.of(_card(engine, scope_team, params))

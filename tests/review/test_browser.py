@@ -352,7 +352,8 @@ def test_scorecards_fit_a_laptop_in_chinese(browser: Any, base_url: str, tmp_pat
     assert any(c.endswith("%") for c in cells)
     assert not [c for c in cells if re.search(r"\.\d{3,}", c)]  # never 61.529999999999994
     page.goto("/scorecards?level=team&period=day")
-    page.fill("input[name=key]", "T2")
+    assert page.locator("#chart-pick option").all_inner_texts() == ["全部", "E1", "T1", "T2"]
+    page.select_option("#chart-pick", "T2")
     page.click("#card-filter button[type=submit]")
     page.wait_for_url("**key=T2**")
     page.wait_for_function("() => document.querySelector('img.chart').naturalWidth > 0")

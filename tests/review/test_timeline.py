@@ -85,3 +85,60 @@ def test_the_timeline_masks_numbers_said_in_tooltips(client: TestClient) -> None
     page = client.get("/calls/zh-x-001").text
     svg = page[page.index('<svg class="timeline"') : page.index("</svg>")]
     assert "139****5678" in svg and "13912345678" not in page
+
+
+def test_hangup_disagreements_and_signal_thresholds_read_in_chinese(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    """The hang-up decision with its source, and each source that disagrees, in the reader's
+    language (results.jsonl keeps them in English); the audio card states its thresholds; the
+    timeline takes the audio's silences and overlaps."""
+    import dataclasses
+
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from qa_pipeline.audio.signals import AudioSignals, Overlap, RoleSignals
+    from qa_pipeline.storage.tables import VerdictRow
+
+    agent = RoleSignals(talk_s=20.0, talk_share=0.6, turns=5, speech_rate=300.0,
+                        rate_unit="chars/min", too_fast=False, interruptions=1)  # fmt: skip
+    audio = AudioSignals(duration_s=60.0, roles={"agent": agent}, total_silence_s=3.0,
+                         longest_silence_s=3.0, longest_silence_at=30.0,
+                         silences=((30.0, 33.0),),
+                         overlaps=(Overlap(40.0, 41.5, "customer", "agent", True),),
+                         first_agent_word_s=0.4, talking_at_end=("customer",))  # fmt: skip
+    disagreeing = [
+        "audio: the recording ended while only the customer was talking",
+        "transcript: the call record says the agent hung up",  # a template with a parameter
+    ]
+    engine = seeded_sqlite[1]
+    with Session(engine) as session:
+        verdict = session.scalars(select(VerdictRow).where(VerdictRow.call_id == "zh-s-002")).one()
+        result = dict(verdict.result)
+        result["agent_hung_up_first"] = dict(result["agent_hung_up_first"]) | {
+            "disagreements": disagreeing
+        }
+        result["audio"] = dataclasses.asdict(audio)
+        session.execute(update(VerdictRow).where(VerdictRow.id == verdict.id).values(result=result))
+        session.commit()
+    login(client, "lead")
+    page = client.get("/calls/zh-s-002").text
+    items = re.findall(r'<li data-source="(\w+)">(.*?)</li>', page)
+    assert items == [("audio", "不一致 — 录音：录音结束时只有客户在说话"),
+                     ("transcript", "不一致 — 转写：通话记录显示由坐席挂断")]  # fmt: skip
+    shown = re.search(r'<p id="hangup" class="hangup">(.*?)</p>', page, re.S)
+    assert shown is not None and "依据：" in shown.group(1)
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", re.sub(r"<[^>]+>", "", shown.group(1)))
+    thresholds = re.search(r'id="signal-thresholds">(.*?)</p>', page)
+    assert thresholds is not None
+    assert (
+        thresholds.group(1) == "判定阈值：静音 ≥ 1.0 s；重叠 ≥ 0.3 s；抢话 ≥ 0.8 s；语速 上限 330"
+    )
+    svg = page[page.index('<svg class="timeline"') : page.index("</svg>")]
+    assert re.findall(r'data-event="(\w+)" data-seek="([\d.]+)"', svg) == [
+        ("silence", "30.0"), ("interruption", "40.0"),
+    ]  # fmt: skip
+    client.get("/lang/en")
+    english = client.get("/calls/zh-s-002").text
+    assert "Disagrees — audio: the recording ended while only the customer was talking" in english

@@ -137,3 +137,33 @@ def test_the_trend_chart_is_labelled_in_the_readers_language(db: str) -> None:
         client.get("/lang/en")
         en = client.get("/scorecards/chart.png?level=team&period=day&key=T2")
         assert zh.headers["content-type"] == "image/png" and zh.content != en.content
+
+
+def test_transcript_exports_mask_numbers_said_for_masked_roles(tmp_path: Path, db: str) -> None:
+    """Issue 14: the call's transcript as csv and xlsx, masked like the page for a role outside
+    `unmask_roles` (phone, ID card and bank card numbers said in the call), in full for one in
+    it; a supervisor of another team gets no file."""
+    phone, id_card = "13912345678", "一一零一零五一九四九"
+    with _client(db) as client:
+        login(client, "sup1")
+        csv = client.get("/calls/zh-x-001/transcript.csv")
+        assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+        text = csv.content.decode("utf-8-sig")
+        assert text.startswith("start,end,role,text")
+        assert "139****5678" in text and phone not in text and id_card not in text
+        path = tmp_path / "t.xlsx"
+        path.write_bytes(client.get("/calls/zh-x-001/transcript.xlsx").content)
+        sheet = _sheet(path)
+        _styled(sheet)
+        assert [c.value for c in sheet[1]] == ["开始 (秒)", "结束 (秒)", "角色", "内容"]
+        said = " ".join(str(c.value) for c in _column(sheet, "内容"))
+        assert "139****5678" in said and phone not in said and id_card not in said
+        assert {c.value for c in _column(sheet, "角色")} == {"坐席", "客户"}
+        assert client.get("/calls/zh-s-004/transcript.csv").status_code == 404  # team T2
+        assert client.get("/calls/zh-x-001/transcript.exe").status_code == 404
+    with _client(db) as client:
+        login(client, "lead")
+        text = client.get("/calls/zh-x-001/transcript.csv").content.decode("utf-8-sig")
+        assert phone in text and id_card in text
+        path.write_bytes(client.get("/calls/zh-x-001/transcript.xlsx").content)
+        assert phone in " ".join(str(c.value) for c in _column(_sheet(path), "内容"))
