@@ -6,7 +6,7 @@ decided on an unsure reading)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from qa_pipeline.asr.model_config import load_models_config
@@ -77,7 +77,7 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     if rules is None:
         return ()
     queries = _queries(ctx, rules)
-    readings = reader.read(ctx.language, queries)
+    readings = reader.read(ctx.language, queries, _finder(ctx))
     if readings is None:
         return ()
     turns = ctx.turns
@@ -95,6 +95,21 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         if turn.speaker == "customer" and sentiment is not None and complaint is not None:
             found.append(_reading(turn, sentiment, complaint))
     return tuple(found)
+
+
+def _finder(ctx: CallContext) -> Callable[[str, str], bool]:
+    """Whether a lexicon hits a view: a sentence's view through the sentence itself (its hits
+    are kept for the checks that ask next), a whole turn of several sentences directly."""
+    sentences = {s.norm: s for t in ctx.turns for s in t.sentences}
+    lexicons = ctx.pack.lexicons
+
+    def find(name: str, view: str) -> bool:
+        if name not in lexicons:
+            return False
+        sentence = sentences.get(view)
+        return bool(sentence.rule_hits(name) if sentence is not None else lexicons[name].find(view))
+
+    return find
 
 
 def _split_side(rules: UnderstandingFile, turn: Turn) -> bool:

@@ -18,6 +18,7 @@ from qa_pipeline.understanding.encoders import CachedEncoder
 
 Matrix = npt.NDArray[np.float32]
 LexiconHits = Callable[[str], frozenset[str]]  # a view -> the lexicons that match it
+LexiconFind = Callable[[str, str], bool]  # (lexicon, view) -> whether it matches
 
 
 def lexicon_reader(pack: LanguagePack) -> LexiconHits:
@@ -27,6 +28,17 @@ def lexicon_reader(pack: LanguagePack) -> LexiconHits:
         return frozenset(name for name, lexicon in pack.lexicons.items() if lexicon.find(view))
 
     return hits
+
+
+def lexicon_finder(pack: LanguagePack) -> LexiconFind:
+    """Whether one of the pack's lexicons matches a view (one a head knows and the pack no
+    longer has matches nothing, as in `lexicon_reader`)."""
+
+    def find(name: str, view: str) -> bool:
+        lexicon = pack.lexicons.get(name)
+        return lexicon is not None and bool(lexicon.find(view))
+
+    return find
 
 
 @dataclass(frozen=True)
