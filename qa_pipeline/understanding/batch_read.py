@@ -8,23 +8,25 @@ distinct text of the call and vectorized.
   (zlib's CRC-32, bit for bit: the same buckets as `features._grams`).
 - Every head's weights are stacked side by side, so the whole call is one matrix product for the
   encodings, one for the lexicon flags and one gather-and-sum for the n-grams.
+- What a text adds to the logits, as a sentence and as context, is kept by text (bounded, like
+  the forbidden-phrase memo: a campaign's script recurs word for word across calls), for the
+  life of the heads and the rules' lexicons that made it.
 Readings equal the reference's to float32 rounding (tests/test_understanding.py checks it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from qa_pipeline.understanding.encoders import CachedEncoder
-from qa_pipeline.understanding.features import FeatureSpec
+from qa_pipeline.understanding.features import FeatureSpec, LexiconFlags
 from qa_pipeline.understanding.heads import HeadSet
 from qa_pipeline.understanding.reading import Distribution
 
 Matrix = npt.NDArray[np.float32]
-Flags = Callable[[str], Sequence[bool]]  # a view -> whether each of spec.lexicons hits it
 
 
 def _crc_table() -> npt.NDArray[np.uint32]:
@@ -107,8 +109,10 @@ class _Task:
 class StackedHeads:
     """Every head of a HeadSet side by side: one weight matrix per kind of feature."""
 
-    def __init__(self, heads: HeadSet) -> None:
+    def __init__(self, heads: HeadSet, memo_size: int = 20_000) -> None:
         spec = heads.spec
+        self.memo: dict[str, Matrix] = {}  # text -> its logits as sentence, then as context
+        self.memo_size = memo_size
         self.spec = spec
         dim, lexicons, half = spec.dim, len(spec.lexicons), 1 << spec.hash_bits
         tasks, start = [], 0
@@ -134,12 +138,12 @@ class StackedHeads:
         pairs: Sequence[tuple[str, str]],
         sides: Sequence[str],
         encoder: CachedEncoder,
-        flags: Flags,
+        flags: LexiconFlags,
     ) -> list[dict[str, Distribution]]:
         """Each (view, context view) pair's distribution for every task of its side."""
         texts = list(dict.fromkeys([t for t, _ in pairs] + [c for _, c in pairs if c]))
         index = {text: i for i, text in enumerate(texts)}
-        own, as_context = self._parts(texts, encoder, flags)
+        own, as_context = self._remembered(texts, encoder, flags)
         rows = np.fromiter((index[t] for t, _ in pairs), np.int64, len(pairs))
         logits = own[rows] + self.bias
         with_context = [(row, index[c]) for row, (_, c) in enumerate(pairs) if c]
@@ -147,25 +151,47 @@ class StackedHeads:
             at, of = np.array(with_context, np.int64).T
             logits[at] += as_context[of]
         out: list[dict[str, Distribution]] = [{} for _ in pairs]
-        for task in self.tasks:
-            chosen = [row for row, side in enumerate(sides) if side == task.side]
-            if not chosen:
-                continue
-            part = logits[chosen, task.columns]
-            part = part - part.max(axis=1, keepdims=True)
-            exp = np.exp(part)
-            probs = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32).tolist()
-            for row, p in zip(chosen, probs, strict=True):
-                out[row][task.name] = Distribution(task.labels, tuple(p))
+        for side in set(sides):
+            chosen = [row for row, s in enumerate(sides) if s == side]
+            block = logits[chosen]
+            for task in self.tasks:
+                if task.side != side:
+                    continue
+                part = block[:, task.columns]
+                exp = np.exp(part - part.max(axis=1, keepdims=True))
+                probs = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32).tolist()
+                for row, p in zip(chosen, probs, strict=True):
+                    out[row][task.name] = Distribution(task.labels, tuple(p))
         return out
 
+    def forget(self) -> None:
+        self.memo.clear()
+
+    def _remembered(
+        self, texts: list[str], encoder: CachedEncoder, flags: LexiconFlags
+    ) -> tuple[Matrix, Matrix]:
+        """`_parts`, from the memo where it has the text."""
+        rows = {t: self.memo[t] for t in texts if t in self.memo}
+        missing = [t for t in texts if t not in rows]
+        if missing:
+            own, as_context = self._parts(missing, encoder, flags)
+            new = dict(zip(missing, np.hstack([own, as_context]), strict=True))
+            if len(self.memo) + len(new) > self.memo_size:
+                self.memo.clear()  # bounded: memory stays flat however many calls a batch has
+            self.memo.update(new)
+            rows |= new
+        both = np.stack([rows[t] for t in texts])
+        classes = len(self.bias)
+        return both[:, :classes], both[:, classes:]
+
     def _parts(
-        self, texts: list[str], encoder: CachedEncoder, flags: Flags
+        self, texts: list[str], encoder: CachedEncoder, flags: LexiconFlags
     ) -> tuple[Matrix, Matrix]:
         """Each distinct text's logits as the sentence read, and as the context of another."""
         vectors = encoder.encode(texts)
-        hit = np.array([flags(t) if t else [False] * len(self.spec.lexicons) for t in texts],
-                       np.float32).reshape(len(texts), len(self.spec.lexicons))  # fmt: skip
+        names = self.spec.lexicons
+        hit = np.array([flags(t, names) if t else [False] * len(names) for t in texts],
+                       np.float32).reshape(len(texts), len(names))  # fmt: skip
         own = vectors @ self.encoding + hit @ self.flags
         as_context = vectors @ self.context_encoding + hit @ self.context_flags
         nonempty = [i for i, t in enumerate(texts) if t]

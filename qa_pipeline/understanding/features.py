@@ -18,7 +18,7 @@ from qa_pipeline.understanding.encoders import CachedEncoder
 
 Matrix = npt.NDArray[np.float32]
 LexiconHits = Callable[[str], frozenset[str]]  # a view -> the lexicons that match it
-LexiconFind = Callable[[str, str], bool]  # (lexicon, view) -> whether it matches
+LexiconFlags = Callable[[str, Sequence[str]], list[bool]]  # (view, lexicons) -> which match
 
 
 def lexicon_reader(pack: LanguagePack) -> LexiconHits:
@@ -30,15 +30,15 @@ def lexicon_reader(pack: LanguagePack) -> LexiconHits:
     return hits
 
 
-def lexicon_finder(pack: LanguagePack) -> LexiconFind:
-    """Whether one of the pack's lexicons matches a view (one a head knows and the pack no
-    longer has matches nothing, as in `lexicon_reader`)."""
+def lexicon_flags(pack: LanguagePack) -> LexiconFlags:
+    """Whether each of some of the pack's lexicons matches a view (one a head knows and the
+    pack no longer has matches nothing, as in `lexicon_reader`)."""
+    lexicons = pack.lexicons
 
-    def find(name: str, view: str) -> bool:
-        lexicon = pack.lexicons.get(name)
-        return lexicon is not None and bool(lexicon.find(view))
+    def flags(view: str, names: Sequence[str]) -> list[bool]:
+        return [name in lexicons and bool(lexicons[name].find(view)) for name in names]
 
-    return find
+    return flags
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ the rules stage (docs/understanding.md says why, with figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import load_config, load_model_from_config, registry
+from spacy.vocab import Vocab
 
 from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.understanding.batch_read import StackedHeads
@@ -25,7 +26,7 @@ from qa_pipeline.understanding.encoders import (
     SentenceEncoder,
     load_encoder,
 )
-from qa_pipeline.understanding.features import LexiconFind, LexiconHits, featurize
+from qa_pipeline.understanding.features import LexiconFlags, LexiconHits, featurize
 from qa_pipeline.understanding.heads import HeadSet, load
 from qa_pipeline.understanding.reading import Reading
 
@@ -68,40 +69,40 @@ class ReadComponent:
         self.stacked = StackedHeads(heads)
         self.encoder = encoder
         self.lexicons: LexiconHits = lambda view: frozenset()
-        self.find: LexiconFind = lambda name, view: False
+        self.flags: LexiconFlags = lambda view, names: [False] * len(names)
 
-    def bind(self, lexicons: LexiconHits, find: LexiconFind, store: EncodingStore | None) -> None:
+    def bind(self, lexicons: LexiconHits, flags: LexiconFlags, store: EncodingStore | None) -> None:
         """The rules' lexicons (features: every lexicon that hits a view, or whether one does)
         and where encodings persist, if anywhere."""
         self.lexicons = lexicons
-        self.find = find
+        self.flags = flags
         self.encoder.store = store
+        self.stacked.forget()  # what it remembers was read with the lexicons bound before
+
+    def forget(self) -> None:
+        """Empty the memo of what each text adds (benchmarks time texts not seen before)."""
+        self.stacked.forget()
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
     def pipe(
-        self, docs: Iterable[Doc], batch_size: int = 256, find: LexiconFind | None = None
+        self, docs: Iterable[Doc], batch_size: int = 256, flags: LexiconFlags | None = None
     ) -> Iterator[Doc]:
-        """`find`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
+        """`flags`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
         each sentence, so a lexicon runs once per sentence for rules and model together)."""
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
             if len(batch) >= batch_size:
-                yield from self._read(batch, find or self.find)
+                yield from self._read(batch, flags or self.flags)
                 batch = []
         if batch:
-            yield from self._read(batch, find or self.find)
+            yield from self._read(batch, flags or self.flags)
 
-    def _read(self, docs: Sequence[Doc], find: LexiconFind) -> list[Doc]:
+    def _read(self, docs: Sequence[Doc], flags: LexiconFlags) -> list[Doc]:
         if self.reference:
             return self._reference(docs)
-        names = self.heads.spec.lexicons
-
-        def flags(view: str) -> list[bool]:
-            return [find(name, view) for name in names]
-
         pairs = [(doc.text, doc._.context) for doc in docs]
         tasks = self.stacked.read(pairs, [d._.side for d in docs], self.encoder, flags)
         for doc, read in zip(docs, tasks, strict=True):
@@ -148,17 +149,31 @@ def build(config: Path, language: str, heads_dir: Path) -> Language:
         return load_model_from_config(fallback, auto_fill=True)
 
 
+def _whole_views() -> Callable[[str], Doc]:
+    """Docs of one token, the whole view: all the reader reads. spaCy's tokenizer took a third
+    of warm rejudging (docs/understanding.md); a vocabulary of the batch's own keeps spaCy's
+    from growing by a string per distinct sentence."""
+    vocab = Vocab()
+
+    def make(view: str) -> Doc:
+        return Doc(vocab, words=[view], spaces=[False]) if view else Doc(vocab)
+
+    return make
+
+
 def read_docs(
-    nlp: Language, items: Sequence[tuple[str, str, str]], find: LexiconFind | None = None
+    nlp: Language, items: Sequence[tuple[str, str, str]], flags: LexiconFlags | None = None
 ) -> list[Reading]:
-    """(view, side, context view) of each sentence -> its reading. `find`: the lexicon lookup
-    for these sentences (ReadComponent.pipe)."""
+    """(view, side, context view) of each sentence -> its reading. `flags`: the lexicon lookup
+    for these sentences (ReadComponent.pipe). While the reader is the pipeline's only
+    component each Doc is its view whole; with others, spaCy tokenizes it."""
+    make = _whole_views() if nlp.pipe_names == ["qa_read"] else nlp.make_doc
     docs = []
     for view, side, context in items:
-        doc = nlp.make_doc(view)
+        doc = make(view)
         doc._.side, doc._.context = side, context
         docs.append(doc)
-    config = {"qa_read": {"find": find}} if find is not None else None
+    config = {"qa_read": {"flags": flags}} if flags is not None else None
     return [doc._.reading for doc in nlp.pipe(docs, component_cfg=config)]
 
 
