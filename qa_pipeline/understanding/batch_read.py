@@ -99,11 +99,27 @@ def gram_buckets(
 
 
 @dataclass(frozen=True)
-class _Task:
-    name: str
-    side: str
-    labels: tuple[str, ...]
-    columns: slice
+class _Side:
+    """The tasks of one side: their columns in the stacked logits, side by side, and where each
+    task's labels lie among them (softmax per task, all tasks of the side at once)."""
+
+    columns: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    sizes: npt.NDArray[np.int64]
+    tasks: tuple[tuple[str, tuple[str, ...], int, int], ...]  # name, labels, from, to
+
+    @classmethod
+    def of(cls, heads: Sequence[tuple[str, tuple[str, ...], int]]) -> _Side:
+        """`heads`: (task, labels, first column in the stacked logits)."""
+        columns: list[int] = []
+        starts: list[int] = []
+        tasks = []
+        for name, labels, first in heads:
+            starts.append(len(columns))
+            tasks.append((name, labels, len(columns), len(columns) + len(labels)))
+            columns += range(first, first + len(labels))
+        sizes = [len(labels) for _, labels, _ in heads]
+        return cls(np.array(columns), np.array(starts), np.array(sizes), tuple(tasks))
 
 
 class StackedHeads:
@@ -115,13 +131,12 @@ class StackedHeads:
         self.memo_size = memo_size
         self.spec = spec
         dim, lexicons, half = spec.dim, len(spec.lexicons), 1 << spec.hash_bits
-        tasks, start = [], 0
+        by_side: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
+        start = 0
         for head in heads.heads.values():
-            tasks.append(
-                _Task(head.task, head.side, head.labels, slice(start, start + len(head.labels)))
-            )
+            by_side.setdefault(head.side, []).append((head.task, head.labels, start))
             start += len(head.labels)
-        self.tasks = tuple(tasks)
+        self.sides = {side: _Side.of(found) for side, found in by_side.items()}
         dense = np.hstack([h.dense for h in heads.heads.values()]).astype(np.float32)
         sparse = np.hstack([h.sparse for h in heads.heads.values()]).astype(np.float32)
         self.bias = np.concatenate([h.bias for h in heads.heads.values()]).astype(np.float32)
@@ -151,17 +166,19 @@ class StackedHeads:
             at, of = np.array(with_context, np.int64).T
             logits[at] += as_context[of]
         out: list[dict[str, Distribution]] = [{} for _ in pairs]
-        for side in set(sides):
+        for side, group in self.sides.items():
             chosen = [row for row, s in enumerate(sides) if s == side]
-            block = logits[chosen]
-            for task in self.tasks:
-                if task.side != side:
-                    continue
-                part = block[:, task.columns]
-                exp = np.exp(part - part.max(axis=1, keepdims=True))
-                probs = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32).tolist()
-                for row, p in zip(chosen, probs, strict=True):
-                    out[row][task.name] = Distribution(task.labels, tuple(p))
+            if not chosen:
+                continue
+            block = logits[chosen][:, group.columns]
+            top = np.maximum.reduceat(block, group.starts, axis=1)
+            exp = np.exp(block - np.repeat(top, group.sizes, axis=1))
+            total = np.add.reduceat(exp, group.starts, axis=1)
+            probs = (exp / np.repeat(total, group.sizes, axis=1)).astype(np.float32).tolist()
+            for row, p in zip(chosen, probs, strict=True):
+                found = out[row]
+                for name, labels, a, b in group.tasks:
+                    found[name] = Distribution(labels, tuple(p[a:b]))
         return out
 
     def forget(self) -> None:
