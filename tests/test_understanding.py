@@ -235,3 +235,56 @@ def _encoding_rows(path: Path) -> int:
     with sqlite3.connect(path) as connection:
         (count,) = connection.execute("select count(*) from sentence_encodings").fetchone()
     return int(count)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "samples/calls/zh-s-001.json",
+        "samples/calls/en-s-002.json",
+        "tests/data/heldout/zh-h-003.json",
+        "tests/data/heldout/en-h-001.json",
+    ],
+)
+def test_the_batched_read_equals_the_reference_read(path: str) -> None:
+    """The judge reads a call's sentences in one vectorized pass (batch_read.py), the lexicon
+    features from the rules stage's own hits; the reference reads them row by row, head by
+    head, every lexicon run on every view (as training does). Same readings, same verdict."""
+    from qa_pipeline.asr.model_config import load_models_config
+    from qa_pipeline.checks.context import CallContext
+    from qa_pipeline.ingest.call_file import load_call
+    from qa_pipeline.understanding.pipeline import reader_of
+    from qa_pipeline.understanding.reader import Reader
+
+    ruleset = load_rules(ROOT / "rules")
+    call = load_call(ROOT / path)
+    readers = {}
+    for mode in ("fast", "reference"):
+        reader = Reader.configured(load_models_config(), ruleset)
+        assert reader is not None
+        reader_of(reader.pipeline(call.language)).reference = mode == "reference"
+        readers[mode] = reader
+    seen: dict[str, CallContext] = {}
+    verdicts = {}
+    for mode, reader in readers.items():
+
+        def hook(step: str, artifact: object, mode: str = mode) -> None:
+            if step == "context":
+                assert isinstance(artifact, CallContext)
+                seen[mode] = artifact
+
+        verdicts[mode] = Judge(ruleset, hook=hook, reader=reader).judge(call)
+    assert verdicts["fast"] == verdicts["reference"]
+    # again, every text now from the memo of what it adds (batch_read.py)
+    assert Judge(ruleset, reader=readers["fast"]).judge(call) == verdicts["reference"]
+    compared = 0
+    for fast_turn, ref_turn in zip(seen["fast"].turns, seen["reference"].turns, strict=True):
+        for fast, ref in zip(fast_turn.sentences, ref_turn.sentences, strict=True):
+            assert fast.reading is not None and ref.reading is not None
+            assert fast.reading.tasks.keys() == ref.reading.tasks.keys()
+            for task, got in fast.reading.tasks.items():
+                want = ref.reading.tasks[task]
+                assert got.labels == want.labels and got.best()[0] == want.best()[0], task
+                assert np.allclose(got.probs, want.probs, rtol=0, atol=1e-5), task
+                compared += 1
+    assert compared > 20

@@ -6,7 +6,7 @@ decided on an unsure reading)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from qa_pipeline.asr.model_config import load_models_config
@@ -14,6 +14,7 @@ from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.understanding.features import LexiconFlags
 from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
 from qa_pipeline.understanding.reader import Reader
 from qa_pipeline.understanding.reading import Reading
@@ -77,7 +78,7 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     if rules is None:
         return ()
     queries = _queries(ctx, rules)
-    readings = reader.read(ctx.language, queries)
+    readings = reader.read(ctx.language, queries, _flags(ctx))
     if readings is None:
         return ()
     turns = ctx.turns
@@ -95,6 +96,21 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         if turn.speaker == "customer" and sentiment is not None and complaint is not None:
             found.append(_reading(turn, sentiment, complaint))
     return tuple(found)
+
+
+def _flags(ctx: CallContext) -> LexiconFlags:
+    """Whether each lexicon hits a view: a sentence's view through the sentence itself (its
+    hits are kept for the checks that ask next), a whole turn of several sentences directly."""
+    sentences = {s.norm: s for t in ctx.turns for s in t.sentences}
+    lexicons = ctx.pack.lexicons
+
+    def flags(view: str, names: Sequence[str]) -> list[bool]:
+        sentence = sentences.get(view)
+        if sentence is None:
+            return [name in lexicons and bool(lexicons[name].find(view)) for name in names]
+        return [name in lexicons and bool(sentence.rule_hits(name)) for name in names]
+
+    return flags
 
 
 def _split_side(rules: UnderstandingFile, turn: Turn) -> bool:

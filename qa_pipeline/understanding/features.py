@@ -18,6 +18,7 @@ from qa_pipeline.understanding.encoders import CachedEncoder
 
 Matrix = npt.NDArray[np.float32]
 LexiconHits = Callable[[str], frozenset[str]]  # a view -> the lexicons that match it
+LexiconFlags = Callable[[str, Sequence[str]], list[bool]]  # (view, lexicons) -> which match
 
 
 def lexicon_reader(pack: LanguagePack) -> LexiconHits:
@@ -27,6 +28,17 @@ def lexicon_reader(pack: LanguagePack) -> LexiconHits:
         return frozenset(name for name, lexicon in pack.lexicons.items() if lexicon.find(view))
 
     return hits
+
+
+def lexicon_flags(pack: LanguagePack) -> LexiconFlags:
+    """Whether each of some of the pack's lexicons matches a view (one a head knows and the
+    pack no longer has matches nothing, as in `lexicon_reader`)."""
+    lexicons = pack.lexicons
+
+    def flags(view: str, names: Sequence[str]) -> list[bool]:
+        return [name in lexicons and bool(lexicons[name].find(view)) for name in names]
+
+    return flags
 
 
 @dataclass(frozen=True)

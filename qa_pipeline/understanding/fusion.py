@@ -47,9 +47,13 @@ def _family(
     label, p = best
     model = family.labels.get(label, [])
     read = f"{family.task}={label}"
-    found = [name for name in family.lexicons if said(name)]
     fill = family.fill if family.fill is not None else rules.fill
     override = family.override if family.override is not None else rules.override
+    if p < override:  # the rules' hits stand; whether there are any decides a fill
+        if not model or p < fill or any(said(name) for name in family.lexicons):
+            return Change()
+        return Change(added=_added(model, text, size, read, p))
+    found = [name for name in family.lexicons if said(name)]
     if not found:
         return Change(added=_added(model, text, size, read, p)) if model and p >= fill else Change()
     other = model or family.silence  # the model reads another act, or (if allowed) none at all

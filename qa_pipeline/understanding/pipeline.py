@@ -9,22 +9,24 @@ the rules stage (docs/understanding.md says why, with figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import load_config, load_model_from_config, registry
+from spacy.vocab import Vocab
 
 from qa_pipeline.errors import ModelNotFoundError
+from qa_pipeline.understanding.batch_read import StackedHeads
 from qa_pipeline.understanding.encoders import (
     CachedEncoder,
     EncodingStore,
     SentenceEncoder,
     load_encoder,
 )
-from qa_pipeline.understanding.features import LexiconHits, featurize
+from qa_pipeline.understanding.features import LexiconFlags, LexiconHits, featurize
 from qa_pipeline.understanding.heads import HeadSet, load
 from qa_pipeline.understanding.reading import Reading
 
@@ -48,9 +50,11 @@ def _shared_encoder(kind: str, threads: int) -> CachedEncoder:
 
 
 class ReadComponent:
-    """Reads sentence Docs in batches: features, then every head of the Doc's side."""
+    """Reads sentence Docs in batches: features, then every head of the Doc's side. `pipe`
+    reads a batch in one pass (batch_read.py); with `reference` set it reads it as features.py
+    and heads.py define the model, row by row (the path training takes), for tests to compare."""
 
-    def __init__(self, heads: HeadSet, encoder: CachedEncoder) -> None:
+    def __init__(self, heads: HeadSet, encoder: CachedEncoder, reference: bool = False) -> None:
         if (heads.spec.encoder, heads.spec.dim) != (encoder.name, encoder.dim):
             # Heads read one encoder's space; another encoder's vectors would be misread silently.
             raise ModelNotFoundError(
@@ -61,28 +65,53 @@ class ReadComponent:
                 "trained on this encoder",
             )
         self.heads = heads
+        self.reference = reference
+        self.stacked = StackedHeads(heads)
         self.encoder = encoder
         self.lexicons: LexiconHits = lambda view: frozenset()
+        self.flags: LexiconFlags = lambda view, names: [False] * len(names)
 
-    def bind(self, lexicons: LexiconHits, store: EncodingStore | None) -> None:
-        """The rules' lexicon reader (features) and where encodings persist, if anywhere."""
+    def bind(self, lexicons: LexiconHits, flags: LexiconFlags, store: EncodingStore | None) -> None:
+        """The rules' lexicons (features: every lexicon that hits a view, or whether one does)
+        and where encodings persist, if anywhere."""
         self.lexicons = lexicons
+        self.flags = flags
         self.encoder.store = store
+        self.stacked.forget()  # what it remembers was read with the lexicons bound before
+
+    def forget(self) -> None:
+        """Empty the memo of what each text adds (benchmarks time texts not seen before)."""
+        self.stacked.forget()
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+    def pipe(
+        self, docs: Iterable[Doc], batch_size: int = 256, flags: LexiconFlags | None = None
+    ) -> Iterator[Doc]:
+        """`flags`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
+        each sentence, so a lexicon runs once per sentence for rules and model together)."""
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
             if len(batch) >= batch_size:
-                yield from self._read(batch)
+                yield from self._read(batch, flags or self.flags)
                 batch = []
         if batch:
-            yield from self._read(batch)
+            yield from self._read(batch, flags or self.flags)
 
-    def _read(self, docs: Sequence[Doc]) -> list[Doc]:
+    def _read(self, docs: Sequence[Doc], flags: LexiconFlags) -> list[Doc]:
+        if self.reference:
+            return self._reference(docs)
+        pairs = [(doc.text, doc._.context) for doc in docs]
+        tasks = self.stacked.read(pairs, [d._.side for d in docs], self.encoder, flags)
+        for doc, read in zip(docs, tasks, strict=True):
+            doc._.reading = Reading(read)
+        return list(docs)
+
+    def _reference(self, docs: Sequence[Doc]) -> list[Doc]:
+        """The batch read as the model is defined: features row by row, head by head, every
+        lexicon of the pack run on every view."""
         pairs = [(doc.text, doc._.context) for doc in docs]
         features = featurize(pairs, self.heads.spec, self.encoder, self.lexicons)
         for doc, tasks in zip(
@@ -92,11 +121,18 @@ class ReadComponent:
         return list(docs)
 
 
-@Language.factory("qa_read_v1", default_config={"heads_dir": "", "language": ""})
+@Language.factory(
+    "qa_read_v1", default_config={"heads_dir": "", "language": "", "reference": False}
+)
 def make_reader(
-    nlp: Language, name: str, heads_dir: str, language: str, encoder: CachedEncoder
+    nlp: Language,
+    name: str,
+    heads_dir: str,
+    language: str,
+    encoder: CachedEncoder,
+    reference: bool,
 ) -> ReadComponent:
-    return ReadComponent(load(Path(heads_dir), language or nlp.lang or "xx"), encoder)
+    return ReadComponent(load(Path(heads_dir), language or nlp.lang or "xx"), encoder, reference)
 
 
 def build(config: Path, language: str, heads_dir: Path) -> Language:
@@ -113,14 +149,32 @@ def build(config: Path, language: str, heads_dir: Path) -> Language:
         return load_model_from_config(fallback, auto_fill=True)
 
 
-def read_docs(nlp: Language, items: Sequence[tuple[str, str, str]]) -> list[Reading]:
-    """(view, side, context view) of each sentence -> its reading."""
+def _whole_views() -> Callable[[str], Doc]:
+    """Docs of one token, the whole view: all the reader reads. spaCy's tokenizer took a third
+    of warm rejudging (docs/understanding.md); a vocabulary of the batch's own keeps spaCy's
+    from growing by a string per distinct sentence."""
+    vocab = Vocab()
+
+    def make(view: str) -> Doc:
+        return Doc(vocab, words=[view], spaces=[False]) if view else Doc(vocab)
+
+    return make
+
+
+def read_docs(
+    nlp: Language, items: Sequence[tuple[str, str, str]], flags: LexiconFlags | None = None
+) -> list[Reading]:
+    """(view, side, context view) of each sentence -> its reading. `flags`: the lexicon lookup
+    for these sentences (ReadComponent.pipe). While the reader is the pipeline's only
+    component each Doc is its view whole; with others, spaCy tokenizes it."""
+    make = _whole_views() if nlp.pipe_names == ["qa_read"] else nlp.make_doc
     docs = []
     for view, side, context in items:
-        doc = nlp.make_doc(view)
+        doc = make(view)
         doc._.side, doc._.context = side, context
         docs.append(doc)
-    return [doc._.reading for doc in nlp.pipe(docs)]
+    config = {"qa_read": {"flags": flags}} if flags is not None else None
+    return [doc._.reading for doc in nlp.pipe(docs, component_cfg=config)]
 
 
 def reader_of(nlp: Language) -> ReadComponent:

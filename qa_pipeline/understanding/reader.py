@@ -12,7 +12,7 @@ from qa_pipeline.asr.model_config import ModelsConfig, UnderstandingConfig
 from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.understanding.encoders import EncodingStore
-from qa_pipeline.understanding.features import lexicon_reader
+from qa_pipeline.understanding.features import LexiconFlags, lexicon_flags, lexicon_reader
 from qa_pipeline.understanding.reading import Reading
 
 Item = tuple[str, str, str]  # a sentence's view, its side, the other party's turn before it
@@ -56,7 +56,7 @@ class Reader:
         pack = self.ruleset.languages.get(language)
         if pack is None:
             raise ModelNotFoundError(f"understanding/{language}", "no language pack", "")
-        reader_of(nlp).bind(lexicon_reader(pack), self.store)
+        reader_of(nlp).bind(lexicon_reader(pack), lexicon_flags(pack), self.store)
         return nlp
 
     @property
@@ -72,8 +72,12 @@ class Reader:
         text = f"{self.config.encoder}|" + ",".join(digests)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def read(self, language: str, items: Sequence[Item]) -> list[Reading] | None:
+    def read(
+        self, language: str, items: Sequence[Item], flags: LexiconFlags | None = None
+    ) -> list[Reading] | None:
+        """Each item's reading; `flags` looks up the rules' lexicons in a view (the judge's
+        sentences' own hits), the language pack's lexicons when None."""
         from qa_pipeline.understanding.pipeline import read_docs
 
         nlp = self.pipeline(language)
-        return read_docs(nlp, items) if nlp is not None else None
+        return read_docs(nlp, items, flags) if nlp is not None else None
