@@ -26,7 +26,7 @@ from qa_pipeline.asr.quality import (
     region_problem,
     window_problem,
 )
-from qa_pipeline.asr.transcribe import CallAudio, ChannelWord, transcribe_calls
+from qa_pipeline.asr.transcribe import AsrInfo, CallAudio, ChannelWord, Suspect, transcribe_calls
 from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
@@ -41,7 +41,7 @@ from qa_pipeline.diarize.turns import (
     speaker_activity,
 )
 from qa_pipeline.errors import AudioFileError, CallFileError, ModelNotFoundError
-from qa_pipeline.hearing.listener import channel_map_contradicted
+from qa_pipeline.hearing.listener import Listener, channel_map_contradicted
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ingest.cdr import read_cdr
@@ -598,6 +598,25 @@ def test_signals_speech_rate() -> None:
                             {"agent": [SpeechRegion(12.5, 20.0)]})  # fmt: skip
     assert doubted.roles["agent"].talk_s == en.roles["agent"].talk_s  # talk time unchanged
     assert doubted.roles["agent"].speech_rate == pytest.approx(round(60 / (15.5 / 60), 1))
+
+
+def test_mono_suspects_leave_every_speakers_rate() -> None:
+    """A mono call's suspect is a stretch of time, not a channel: it is untrusted for whoever
+    spoke in it, and each speaker loses only their own seconds inside it from the rate."""
+    asr = AsrInfo("m", "en", 1.0, 30.0, "cpu", "int8", 1,
+                  suspects=(Suspect(0, 12.5, 20.0, "0 words in 7.5 s of speech"),))  # fmt: skip
+    stereo = Listener._untrusted(asr, ("agent", "customer"), ("agent", "customer"))
+    assert stereo == {"agent": [SpeechRegion(12.5, 20.0)]}  # channel 0 is the agent's
+    mono = Listener._untrusted(asr, None, ("SPEAKER_00", "SPEAKER_01"))
+    assert set(mono) == {"SPEAKER_00", "SPEAKER_01"}
+    activity = {"SPEAKER_00": _activity()["agent"], "SPEAKER_01": _activity()["customer"]}
+    words = {"SPEAKER_00": " ".join(["word"] * 60), "SPEAKER_01": "one two three " * 3 + "four"}
+    signals = audio_signals(activity, words, 30.2, "en", SPEC, mono)
+    assert signals.roles["SPEAKER_00"].speech_rate == pytest.approx(round(60 / (15.5 / 60), 1))
+    # The customer spoke 1 s of their 5.6 s inside it: 4.6 trusted seconds are too few for a rate.
+    assert audio_signals(activity, words, 30.2, "en", SPEC).roles["SPEAKER_01"].speech_rate
+    assert signals.roles["SPEAKER_01"].speech_rate is None
+    assert Listener._untrusted(None, None, ("SPEAKER_00",)) == {}
 
 
 def test_signals_without_agent_or_speech() -> None:

@@ -235,7 +235,7 @@ class Listener:
             activity = {speakers[c]: list(regions[c]) for c in range(2)}
         else:
             activity = speaker_activity(turns) if turns else _segment_activity(segments)
-        untrusted = self._untrusted(asr, speakers if stereo else None)
+        untrusted = self._untrusted(asr, speakers if stereo else None, tuple(activity))
         texts = {
             who: "".join(s.text for s in self._cleaner.clean(
                 dataclasses.replace(call, segments=segments))[0].segments
@@ -268,17 +268,18 @@ class Listener:
 
     @staticmethod
     def _untrusted(
-        asr: AsrInfo | None, speakers: tuple[str, str] | None
+        asr: AsrInfo | None, speakers: tuple[str, str] | None, heard: tuple[str, ...]
     ) -> dict[str, list[SpeechRegion]]:
-        """Suspect regions per speaker (stereo; a mono call's speakers are not known here, so
-        its suspects mark the transcript but leave the rate as it is)."""
+        """Suspect regions per speaker. Stereo: the suspect's channel is its speaker. Mono: a
+        suspect is a stretch of time whoever spoke in it, so it is untrusted for every speaker
+        (audio_signals counts only each speaker's own seconds inside it)."""
         found: dict[str, list[SpeechRegion]] = {}
-        if asr is None or speakers is None:
+        if asr is None:
             return found
         for suspect in asr.suspects:
-            found.setdefault(speakers[suspect.channel], []).append(
-                SpeechRegion(suspect.start, suspect.end)
-            )
+            region = SpeechRegion(suspect.start, suspect.end)
+            for who in (speakers[suspect.channel],) if speakers else heard:
+                found.setdefault(who, []).append(region)
         return found
 
     def _speakers(self) -> tuple[str, str]:
