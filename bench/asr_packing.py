@@ -5,9 +5,12 @@ shape (CTranslate2 int8 on CPU, float16 on GPU) and a fixed decode length per wi
 ratio measures the work saved, not what random weights happen to emit.
 
 Also: encoder windows per call against 1.15 x (speech seconds / 30), and peak memory of
-decode + VAD + packing + ASR (tiny model) on a 10-minute vs a 2-hour stereo recording.
+decode + VAD + packing + ASR (tiny model) on a 10-minute vs a 2-hour stereo recording;
+`--memory-real DIR` measures that peak with real weights instead (the quality gate on, as `run`
+hears), e.g. models/asr/tiny.en or models/asr/base from `make models`.
 
     python bench/asr_packing.py [--calls 6] [--shape small] [--tokens 32] [--skip-memory]
+    python bench/asr_packing.py --memory-only [--memory-real models/asr/tiny.en]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa_pipeline.asr.prompt import Prompt  # noqa: E402
+from qa_pipeline.asr.quality import QualityGate  # noqa: E402
 from qa_pipeline.asr.transcribe import (  # noqa: E402
     AsrRun,
     CallAudio,
@@ -108,10 +112,13 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * resource.getpagesize()
 
 
-def _memory_child(path: str, model: str) -> None:
+def _memory_child(path: str, model: str, real: bool) -> None:
     """Peak resident memory above a baseline taken once the model is loaded and warm,
-    sampled every 10 ms (ru_maxrss would include the import and load peaks)."""
-    transcriber = Transcriber(AsrOptions(model=model, extra=fixed_decode_options(model, 8)))
+    sampled every 10 ms (ru_maxrss would include the import and load peaks). Real weights
+    decode as `run` does (the quality gate re-decoding poor regions); random ones a fixed
+    length per window, no gate."""
+    extra = {} if real else fixed_decode_options(model, 8)
+    transcriber = Transcriber(AsrOptions(model=model, extra=extra))
     transcriber.transcribe(np.zeros(16000 * 30, np.float32), [(0.0, 30.0)], "en", None, None)
     base, peak, done = _rss(), [0], threading.Event()
 
@@ -124,28 +131,36 @@ def _memory_child(path: str, model: str) -> None:
     sampler.start()
     audio = decode(Path(path))
     regions = [speech_regions(audio, c) for c in range(len(audio.channels))]
-    run = transcribe_channels(audio, regions, transcriber, "en", Prompt("", ""), None)
+    gate = QualityGate() if real else None
+    started = time.perf_counter()
+    run = transcribe_channels(audio, regions, transcriber, "en", Prompt("", ""), gate)
+    took = time.perf_counter() - started
     done.set()
     sampler.join()
     pcm = sum(c.nbytes for c in audio.channels)
-    print(f"{audio.duration_s} {pcm} {peak[0] - base} {run.windows}")
+    total = _rss() if real else 0  # the process whole, model included
+    print(f"{audio.duration_s} {pcm} {peak[0] - base} {run.windows} {took} {total}")
 
 
-def _memory(work: Path) -> None:
-    print("\npeak memory (decode + VAD + packing + ASR with a tiny model), one process each:")
-    model = build_random_whisper(work / "tiny", "test-tiny")
+def _memory(work: Path, real: Path | None = None) -> None:
+    what = f"real weights {real}, quality gate on" if real else "a tiny random model"
+    print(f"\npeak memory (decode + VAD + packing + ASR with {what}), one process each:")
+    model = real or build_random_whisper(work / "tiny", "test-tiny")
     rows = []
     for seconds in (600, 7200):
         path = write_long_recording(work / f"long-{seconds}.wav", seconds, 8000).path
+        command = [sys.executable, __file__, "--memory-child", str(path), "--model", str(model)]
         out = subprocess.run(
-            [sys.executable, __file__, "--memory-child", str(path), "--model", str(model)],
-            check=True, capture_output=True, text=True,
-        ).stdout.split()  # fmt: skip
-        duration, pcm, grown, windows = float(out[0]), int(out[1]), int(out[2]), int(out[3])
+            [*command, *(["--real"] if real else [])], check=True, capture_output=True, text=True
+        ).stdout.split()
+        duration, pcm, grown, windows = float(out[0]), int(out[1]), int(out[2]), float(out[3])
+        took, total = float(out[4]), int(out[5])
         rows.append((duration, pcm, grown))
+        whole = f", process {total / 2**20:.0f} MiB at the end" if real else ""
         print(
             f"  {duration / 60:5.0f} min: int16 audio {pcm / 2**20:6.1f} MiB, peak growth "
-            f"{grown / 2**20:6.1f} MiB ({grown / pcm:.2f} x the audio), {windows} windows"
+            f"{grown / 2**20:6.1f} MiB ({grown / pcm:.2f} x the audio), {windows:.0f} windows, "
+            f"ASR {took:.0f} s{whole}"
         )
     (_, pcm_a, grown_a), (_, pcm_b, grown_b) = rows
     extra_a, extra_b = grown_a - pcm_a, grown_b - pcm_b
@@ -162,15 +177,17 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32, help="decoded tokens per window")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--memory-real", type=Path, help="a real Whisper model folder")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--real", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        _memory_child(args.memory_child, args.model)
+        _memory_child(args.memory_child, args.model, args.real)
         return
     if args.memory_only:
         with tempfile.TemporaryDirectory() as tmp:
-            _memory(Path(tmp))
+            _memory(Path(tmp), args.memory_real)
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -208,7 +225,7 @@ def main() -> None:
         print(f"  all calls: {windows:.2f} windows vs bound {1.15 * speech / 30:.2f}")
         _group_windows(opened, languages)
         if not args.skip_memory:
-            _memory(work)
+            _memory(work, args.memory_real)
 
 
 if __name__ == "__main__":
