@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,13 +189,28 @@ def _task_runs(flow_run_id: str) -> list[tuple[str, str]]:
     return [(run.name, run.state_type.value if run.state_type else "") for run in runs]
 
 
-def _flow_logs(flow_run_id: str) -> list[str]:
+def _flow_logs(flow_run_id: str, page: int = 200) -> list[str]:
+    """Every log line of the flow run, page by page (the API answers one page at a time)."""
     from prefect import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
+    wanted = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    messages: list[str] = []
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-    return [log.message for log in logs]
+        while batch := client.read_logs(wanted, limit=page, offset=len(messages)):
+            messages += [log.message for log in batch]
+    return messages
+
+
+def _logged(flow_run_id: str, *parts: str, wait_s: float = 30.0) -> list[str]:
+    """The flow run's logs once a line holding every part is among them: a Dask worker ships
+    its task's log lines to the API in the background, so they may land after the flow ends."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        logs = _flow_logs(flow_run_id)
+        if any(all(part in m for part in parts) for m in logs) or time.monotonic() > deadline:
+            return logs
+        time.sleep(0.5)
 
 
 def test_dask_run_matches_sequential(
@@ -246,7 +262,8 @@ def test_killed_worker_costs_nothing(
     runs = _task_runs(str(state.state_details.flow_run_id))
     assert sum(name.startswith("judge_chunk") for name, _ in runs) == 9
     assert all(kind == "COMPLETED" for _, kind in runs), runs
-    logs = _flow_logs(str(state.state_details.flow_run_id))
+    logs = _logged(str(state.state_details.flow_run_id), "an earlier attempt stopped midway",
+                   "chunk-0006")  # fmt: skip
     assert any("an earlier attempt stopped midway" in m and "chunk-0006" in m for m in logs), logs
 
 
