@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,18 +72,35 @@ def _cut_wav(path: Path, spans: Sequence[tuple[float, float]]) -> Cut:
         total = _frames_present(source, header) if header else 0  # fewer: cut off in transfer
         if total == 0:
             raise AudioFileError(str(path), "holds no audio samples")
-        clips: list[Clip | None] = []
-        for span in spans:
-            frames = _frames(span, rate, total)
-            if frames is None:
-                clips.append(None)
-                continue
-            source.setpos(frames[0])
-            data = source.readframes(frames[1] - frames[0])
-            got = len(data) // (channels * width)
-            clips.append(Clip(frames[0] / rate, (frames[0] + got) / rate,
-                              _wav(data, rate, channels, width)))  # fmt: skip
-    return Cut(rate, channels, total / rate, tuple(clips), total < header)
+
+        def read(first: int, last: int) -> bytes:
+            source.setpos(first)
+            return source.readframes(last - first)
+
+        clips = _clips(spans, (rate, channels, width), total, read)
+    return Cut(rate, channels, total / rate, clips, total < header)
+
+
+def _clips(
+    spans: Sequence[tuple[float, float]],
+    shape: tuple[int, int, int],
+    total: int,
+    read: Callable[[int, int], bytes],
+) -> tuple[Clip | None, ...]:
+    """Each span's frames as a WAV clip; `shape` is (rate, channels, sample width), `read(first,
+    last)` the frames' bytes (a clip ends where the bytes read end)."""
+    rate, channels, width = shape
+    clips: list[Clip | None] = []
+    for span in spans:
+        frames = _frames(span, rate, total)
+        if frames is None:
+            clips.append(None)
+            continue
+        data = read(*frames)
+        got = len(data) // (channels * width)
+        clips.append(Clip(frames[0] / rate, (frames[0] + got) / rate,
+                          _wav(data, rate, channels, width)))  # fmt: skip
+    return tuple(clips)
 
 
 def _frames_present(source: wave.Wave_read, header: int) -> int:
@@ -109,13 +126,6 @@ def _cut_decoded(path: Path, spans: Sequence[tuple[float, float]]) -> Cut:
     audio = decode(path)
     pcm = np.stack(audio.channels, axis=1)  # interleaved frames
     total, rate = pcm.shape[0], audio.sample_rate
-    clips: list[Clip | None] = []
-    for span in spans:
-        frames = _frames(span, rate, total)
-        if frames is None:
-            clips.append(None)
-            continue
-        data = pcm[frames[0] : frames[1]].tobytes()
-        clips.append(Clip(frames[0] / rate, frames[1] / rate,
-                          _wav(data, rate, pcm.shape[1], 2)))  # fmt: skip
-    return Cut(rate, pcm.shape[1], total / rate, tuple(clips), audio.truncated)
+    clips = _clips(spans, (rate, pcm.shape[1], 2), total,
+                   lambda first, last: pcm[first:last].tobytes())  # fmt: skip
+    return Cut(rate, pcm.shape[1], total / rate, clips, audio.truncated)

@@ -13,6 +13,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,12 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path) -> Iterator[str]:
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, in a thread, for the browser."""
     import uvicorn
 
-    path = tmp_path_factory.mktemp("browser") / "review.db"
-    shutil.copy(_seeded_template, path)
     port = _free_port()
-    app = create_app(f"sqlite:///{path}", SETTINGS)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -69,9 +68,19 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path) -
     while not server.started:
         assert time.monotonic() < deadline, "the app did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("browser") / "review.db"
+    shutil.copy(_seeded_template, path)
+    with served(create_app(f"sqlite:///{path}", SETTINGS)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

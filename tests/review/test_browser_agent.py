@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from qa_pipeline.review.app import create_app
 from qa_pipeline.review.auth import add_user
 from qa_pipeline.storage.db import connect
 from tests.review.conftest import PASSWORD
-from tests.review.test_browser import SETTINGS, SHOTS, _free_port, _page, browser
+from tests.review.test_browser import SETTINGS, SHOTS, _page, browser, served
 
 __all__ = ["browser"]  # the module's browser fixture, shared
 pytestmark = pytest.mark.slow
@@ -28,25 +26,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def agent_url(tmp_path_factory: pytest.TempPathFactory, _seeded_template: Path) -> Iterator[str]:
     """The seeded calls served with agent S104's user."""
-    import uvicorn
-
     path = tmp_path_factory.mktemp("browser-agent") / "review.db"
     shutil.copy(_seeded_template, path)
     url = f"sqlite:///{path}"
     engine = connect(url)
     add_user(engine, "ag104", "agent", "T2", PASSWORD, "test", "S104")
-    app = create_app(url, SETTINGS)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(create_app(url, SETTINGS)) as base:
+        yield base
     engine.dispose()
 
 
