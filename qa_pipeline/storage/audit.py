@@ -11,6 +11,14 @@ from sqlalchemy import Engine, insert, select
 from qa_pipeline.storage.tables import AuditRow
 from qa_pipeline.storage.transaction import Transaction, reading
 
+# Every action the log records: the audit page names each in the reader's language
+# (review/i18n `audit_<action>`), so a new action needs its names there too (tested).
+ACTIONS = (
+    "confirm", "overturn", "dispute", "dispute_decide", "calibration", "escalate",
+    "claim", "assign", "release", "case_open", "case_overdue", "case_explain", "case_decide",
+    "user_add", "user_active", "token_add", "token_revoke", "evidence_pack",
+)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
@@ -35,6 +43,8 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """Written in the action's transaction, so an action and its entry commit together."""
+    if action not in ACTIONS:
+        raise ValueError(f"audit action {action!r} is not one of {list(ACTIONS)}")
     tx.connection().execute(
         insert(AuditRow).values(
             at=at or datetime.now(UTC), actor=actor, action=action, call_id=call_id,

@@ -417,6 +417,10 @@ def test_the_audit_log_shows_chinese_as_itself(
                 data={"csrf_token": token, "action": "confirm", "note": "客户没同意"})  # fmt: skip
     audit = client.get("/audit").text
     assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td>", audit)  # as zh writes it
+    assert '<td title="confirm">确认问题</td>' in audit  # the action named in Chinese
+    client.get("/lang/en")
+    assert '<td title="confirm">Finding confirmed</td>' in client.get("/audit").text
+    client.get("/lang/zh")
     shown = client.app.state.review.templates.env.filters["json_text"]  # type: ignore[attr-defined]
     assert shown({"note": "客户没同意"}) == '{"note": "客户没同意"}'  # not \u escapes
 

@@ -23,6 +23,7 @@ from qa_pipeline.review.i18n import LANGUAGES, strings
 from qa_pipeline.review.settings import load_settings, setting_names, severity_of
 from qa_pipeline.review.views import highlight
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.storage.audit import ACTIONS
 from qa_pipeline.storage.db import MIGRATIONS, connect
 from qa_pipeline.storage.search import outside_search_index
 from qa_pipeline.storage.tables import Base
@@ -177,3 +178,12 @@ def test_long_numbers_said_in_a_call_are_masked(said: str, shown: str) -> None:
     from qa_pipeline.review.auth import mask_spoken_numbers
 
     assert mask_spoken_numbers(said) == shown
+
+
+def test_every_audit_action_is_named_in_every_language() -> None:
+    """The audit page names each action in the reader's language; `record` refuses an action
+    outside the list, so an action added in code without its names fails here or in its test."""
+    for language in LANGUAGES:
+        table = strings(language)
+        assert [a for a in ACTIONS if f"audit_{a}" not in table] == [], language
+    assert len({strings("zh")[f"audit_{a}"] for a in ACTIONS}) == len(ACTIONS)
