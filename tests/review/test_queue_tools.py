@@ -98,8 +98,8 @@ def test_claim_assign_refuse_and_expire(
     assert set(free) == {"en-s-002", "en-s-004", "zh-s-003", "zh-x-001"}
     assert "/queue?holder=mine" not in lead.get("/queue?holder=bogus").text  # unknown: all
     audit = lead.get("/audit").text
-    assert re.search(r"<td>admin</td>\s*<td>assign</td>", audit)
-    assert re.search(r"<td>lead</td>\s*<td>claim</td>", audit)
+    assert re.search(r'<td>admin</td>\s*<td title="assign">', audit)
+    assert re.search(r'<td>lead</td>\s*<td title="claim">', audit)
     # the claim expires after claim_minutes: the call returns to everyone
     clock.now += timedelta(minutes=61)
     assert _holders(admin.get("/queue").text)["zh-s-004"] == ""
@@ -155,7 +155,7 @@ def test_bulk_confirm_reports_each_call(clients: tuple[TestClient, TestClient]) 
             article is not None and article.group(1) == "confirm" and "批量确认" in article.group(0)
         )
     audit = lead.get("/audit").text
-    assert len(re.findall(r"<td>lead</td>\s*<td>confirm</td>", audit)) == 2
+    assert len(re.findall(r'<td>lead</td>\s*<td title="confirm">', audit)) == 2
     assert 'data-code="explicit_consent"' in lead.get("/calls/zh-x-001").text
     assert "state-confirm" not in lead.get("/calls/zh-x-001").text
     # the whole request refused: nothing selected, an unknown action, no code, no CSRF
