@@ -18,6 +18,7 @@ the role hears it on the call page."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -289,12 +290,17 @@ def _signed_off(engine: Engine, call_id: str, reviewed: bool) -> SignOff | None:
     return None
 
 
-def _render(page: PackPage, language: str, say: Callable[[str], str]) -> str:
+@functools.cache
+def _template() -> jinja2.Template:
+    """The pack's page template, loaded and compiled once per process (not per pack)."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
-    template = environment.get_template("evidence_pack.html")
-    return template.render(
+    return environment.get_template("evidence_pack.html")
+
+
+def _render(page: PackPage, language: str, say: Callable[[str], str]) -> str:
+    return _template().render(
         page=page,
         lang=language,
         t=translator(language),
