@@ -77,15 +77,13 @@ def _open(
 def open_flagged(engine: Engine, settings: ReviewSettings, now: datetime) -> list[str]:
     """A case for every call whose newest verdict raised a `case_flags` flag and that has none
     yet; returns their call ids."""
-    opened: dict[str, list[str]] = {}
-    calls: dict[str, CaseCall] = {}
+    opened: dict[CaseCall, list[str]] = {}  # a call's rows are alike: one key per call
     with transaction(engine) as tx:
         for call, code in stored.flagged_without_case(tx, settings.case_flags):
-            opened.setdefault(call.call_id, []).append(code)
-            calls[call.call_id] = call
-        for call_id, codes in opened.items():
-            _open(tx, settings, calls[call_id], codes, "system", now)
-    return list(opened)
+            opened.setdefault(call, []).append(code)
+        for call, codes in opened.items():
+            _open(tx, settings, call, codes, "system", now)
+    return [call.call_id for call in opened]
 
 
 def on_confirmed(
