@@ -237,11 +237,7 @@ def case_rows(engine: Engine, user: User, now: datetime) -> list[CaseRow]:
     """The undecided cases a user acts on, overdue first, then by deadline: an agent's own
     (to explain, or waiting for the leader), a leader's that wait for a decision (explained,
     or overdue) within their scope."""
-    rows = [
-        row(c, now)
-        for c in stored.cases_in_scope(engine, user.scope_team, user.scope_agent)
-        if c.status in ("open", "explained")
-    ]
+    rows = [r for r in all_rows(engine, user, now) if r.case.status in ("open", "explained")]
     if user.role != "agent":
         rows = [r for r in rows if r.awaiting == "leader"]
     return sorted(rows, key=lambda r: (not r.overdue, r.case.due_at))
