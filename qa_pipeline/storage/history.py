@@ -4,7 +4,7 @@ pack shows it as who did what, when, with their notes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -32,21 +32,21 @@ def review_history(bind: Bind, verdict_id: int) -> list[HistoryStep]:
         .join(FindingRow, FindingRow.id == DisputeRow.finding_id)
         .where(FindingRow.verdict_id == verdict_id)
     )
-    steps: list[tuple[datetime, int, HistoryStep]] = []
+    # (step, rank): an upheld dispute writes its decision and the overturn it causes at one
+    # time; the higher rank sorts first, so the decision comes before the overturn.
+    steps: list[tuple[HistoryStep, int]] = []
     with reading(bind) as session:
         for r in session.scalars(reviews):
-            steps.append((r.created_at, 0, HistoryStep(
-                r.created_at, r.reviewer, r.action, r.finding_id, r.finding_code, r.note
-            )))  # fmt: skip
+            steps.append((HistoryStep(
+                utc(r.created_at), r.reviewer, r.action, r.finding_id, r.finding_code, r.note
+            ), 0))  # fmt: skip
         for d, code in session.execute(disputes):
-            steps.append((d.raised_at, 1, HistoryStep(
-                d.raised_at, d.raised_by, "dispute", d.finding_id, code, d.reason
-            )))  # fmt: skip
+            steps.append((HistoryStep(
+                utc(d.raised_at), d.raised_by, "dispute", d.finding_id, code, d.reason
+            ), 1))  # fmt: skip
             if d.decided_at is not None and d.decided_by is not None:
-                steps.append((d.decided_at, 2, HistoryStep(
-                    d.decided_at, d.decided_by, d.status, d.finding_id, code, d.decision_note
-                )))  # fmt: skip
-    # An upheld dispute writes its decision and the overturn it causes at one time: the
-    # decision first.
-    ordered = sorted(steps, key=lambda s: (utc(s[0]), -s[1]))
-    return [replace(step, at=utc(step.at)) for _, _, step in ordered]
+                steps.append((HistoryStep(
+                    utc(d.decided_at), d.decided_by, d.status, d.finding_id, code,
+                    d.decision_note,
+                ), 2))  # fmt: skip
+    return [step for step, _ in sorted(steps, key=lambda s: (s[0].at, -s[1]))]
