@@ -20,7 +20,7 @@ from qa_pipeline.storage import tokens
 from qa_pipeline.storage.audit import record
 from qa_pipeline.storage.db import Engine
 from qa_pipeline.storage.tokens import TokenRecord
-from qa_pipeline.storage.transaction import transaction
+from qa_pipeline.storage.transaction import Bind, transaction
 from qa_pipeline.storage.users import user_named
 
 PREFIX = "qap_"  # marks a string as this app's token (secret scanners, logs)
@@ -37,6 +37,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _user_id(bind: Bind, name: str) -> int:
+    user = user_named(bind, name)
+    if user is None:
+        raise TokenError(f"no user {name!r} (qa-pipeline users list shows them)")
+    return user.id
+
+
 def create_token(engine: Engine, name: str, label: str, actor: str) -> NewToken:
     """A new token of user `name`; `label` says what it is for (a script, a dashboard)."""
     label = label.strip()
@@ -45,20 +52,16 @@ def create_token(engine: Engine, name: str, label: str, actor: str) -> NewToken:
     secret = PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with transaction(engine) as tx:
-        user = user_named(tx, name)
-        if user is None:
-            raise TokenError(f"no user {name!r} (qa-pipeline users list shows them)")
-        made = tokens.add_token(tx, user.id, label, secret[: len(PREFIX) + 6], _hash(secret), now)
+        made = tokens.add_token(
+            tx, _user_id(tx, name), label, secret[: len(PREFIX) + 6], _hash(secret), now
+        )
         record(tx, actor, "token_add", None, name, None,
                {"token": made.id, "label": label}, now)  # fmt: skip
     return NewToken(made, secret)
 
 
 def list_tokens(engine: Engine, name: str) -> list[TokenRecord]:
-    user = user_named(engine, name)
-    if user is None:
-        raise TokenError(f"no user {name!r} (qa-pipeline users list shows them)")
-    return tokens.tokens_of(engine, user.id)
+    return tokens.tokens_of(engine, _user_id(engine, name))
 
 
 def all_tokens(engine: Engine) -> list[TokenRecord]:
