@@ -40,6 +40,8 @@ from qa_pipeline.scorecards.views import card_table
 from qa_pipeline.storage.listing import (
     CallFilter,
     CallListing,
+    CallState,
+    FindingState,
     finding_call,
     list_calls,
     list_findings,
@@ -156,8 +158,6 @@ Size = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"rows, 1-{MAX_P
 Lang = Annotated[
     str | None, Query(description=f"one of {list(LANGUAGES)}; else Accept-Language, else default")
 ]
-CallState = Literal["all", "pending", "reviewed", "queued", "not_queued"]
-FindingState = Literal["all", "unreviewed", "confirm", "overturn"]
 OutcomeName = Literal["sale", "declined", "no_pitch"]
 FindingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

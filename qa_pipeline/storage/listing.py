@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,8 +20,9 @@ from qa_pipeline.storage.review import _item as item_record
 from qa_pipeline.storage.tables import CallRow, FindingRow, ReviewItemRow, ReviewRow, VerdictRow
 from qa_pipeline.storage.transaction import reading
 
-CALL_STATES = ("all", "pending", "reviewed", "queued", "not_queued")
-FINDING_STATES = ("all", "unreviewed", "confirm", "overturn")
+# The API validates its parameters against these (FastAPI reads a Literal's values).
+CallState = Literal["all", "pending", "reviewed", "queued", "not_queued"]
+FindingState = Literal["all", "unreviewed", "confirm", "overturn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class CallFilter:
     team: str | None = None
     agent: str | None = None
     campaign: str | None = None
-    state: str = "all"  # CALL_STATES: the call's place in the review queue
+    state: CallState = "all"  # the call's place in the review queue
     outcome: str | None = None  # of the current verdict: sale | declined | no_pitch
     call_id: str | None = None
 
@@ -147,7 +148,7 @@ def list_findings(
     limit: int,
     kind: str | None = None,
     code: str | None = None,
-    state: str = "all",
+    state: FindingState = "all",
 ) -> Page:
     """Findings of each call's current verdict, by call (newest first) then finding order;
     `code` matches a code or a code family (`disclosures` matches `disclosures.fees`)."""
