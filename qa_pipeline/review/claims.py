@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from qa_pipeline.errors import ClaimError
 from qa_pipeline.review.auth import User
@@ -26,7 +27,8 @@ HOLDER_FILTERS = ("mine", "unassigned")
 REVIEW_ROLES = ("qa_lead", "admin")
 
 
-def is_live(claim: Claim | None, now: datetime) -> bool:
+def is_live(claim: Claim | None, now: datetime) -> TypeGuard[Claim]:
+    """A claim not expired at `now` (None is no claim; a True answer tells mypy it is one)."""
     return claim is not None and utc(claim.expires_at) > utc(now)
 
 
@@ -38,7 +40,7 @@ def live_claims(engine: Engine, now: datetime) -> dict[str, Claim]:
 def held_by_other(engine: Engine, call_id: str, user: User, now: datetime) -> Claim | None:
     """The call's live claim if someone other than `user` holds it."""
     claim = stored.claim_of(engine, call_id)
-    return claim if is_live(claim, now) and claim and claim.holder != user.name else None
+    return claim if is_live(claim, now) and claim.holder != user.name else None
 
 
 def by_holder(
@@ -54,7 +56,7 @@ def by_holder(
 
 
 def _snapshot(claim: Claim | None, now: datetime) -> dict[str, str | None]:
-    if not is_live(claim, now) or claim is None:
+    if not is_live(claim, now):
         return {"holder": None}
     return {"holder": claim.holder, "expires_at": utc(claim.expires_at).isoformat()}
 
@@ -85,7 +87,7 @@ def claim(
             raise ClaimError(f"call {call_id} is not pending in the review queue",
                              "claim_not_pending")  # fmt: skip
         current = stored.claim_of(tx, call_id)
-        if is_live(current, now) and current and current.holder not in (holder, user.name):
+        if is_live(current, now) and current.holder not in (holder, user.name):
             until = utc(current.expires_at)
             raise ClaimError(
                 f"call {call_id} is claimed by {current.holder} until {until:%Y-%m-%d %H:%M} "
@@ -105,7 +107,7 @@ def release(engine: Engine, user: User, call_id: str, now: datetime) -> None:
     """End a live claim: its holder, or an admin, may."""
     with transaction(engine) as tx:
         current = stored.claim_of(tx, call_id)
-        if not is_live(current, now) or current is None:
+        if not is_live(current, now):
             raise ClaimError(f"call {call_id} is not claimed", "claim_none")
         if current.holder != user.name and user.role != "admin":
             raise ClaimError(
