@@ -14,7 +14,7 @@ from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
-from qa_pipeline.understanding.features import LexiconFlags
+from qa_pipeline.understanding.features import LexiconFlags, lexicon_flags
 from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
 from qa_pipeline.understanding.reader import Reader
 from qa_pipeline.understanding.reading import Reading
@@ -103,11 +103,12 @@ def _flags(ctx: CallContext) -> LexiconFlags:
     hits are kept for the checks that ask next), a whole turn of several sentences directly."""
     sentences = {s.norm: s for t in ctx.turns for s in t.sentences}
     lexicons = ctx.pack.lexicons
+    direct = lexicon_flags(ctx.pack)
 
     def flags(view: str, names: Sequence[str]) -> list[bool]:
         sentence = sentences.get(view)
         if sentence is None:
-            return [name in lexicons and bool(lexicons[name].find(view)) for name in names]
+            return direct(view, names)
         return [name in lexicons and bool(sentence.rule_hits(name)) for name in names]
 
     return flags
