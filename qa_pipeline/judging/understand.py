@@ -59,12 +59,16 @@ def _attach(
     final.attach(reading, silenced | added | more.get(last, {}))
 
 
-def _queries(ctx: CallContext, rules: UnderstandingFile) -> list[tuple[str, str, str]]:
-    """Each turn with its context, then the sentences of every turn of several sentences on a
-    side some family reads sentence by sentence (read in the same batch)."""
+def _split_sides(rules: UnderstandingFile) -> frozenset[str]:
+    """The sides some family reads sentence by sentence."""
+    return frozenset(f.side for f in rules.families.values() if f.by_sentence)
+
+
+def _queries(ctx: CallContext, sides: frozenset[str]) -> list[tuple[str, str, str]]:
+    """Each turn with its context, then the sentences of every turn of several sentences on one
+    of `sides` (`_split_sides`; read in the same batch)."""
     items = _items(ctx)
     queries: list[tuple[str, str, str]] = [(_view(t), t.speaker, c) for t, c in items]
-    sides = {f.side for f in rules.families.values() if f.by_sentence}
     for turn, context in items:
         if turn.speaker in sides and len(turn.sentences) > 1:
             queries += [(s.norm, turn.speaker, context) for s in turn.sentences]
@@ -77,7 +81,8 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     rules = reader.ruleset.understanding
     if rules is None:
         return ()
-    queries = _queries(ctx, rules)
+    sides = _split_sides(rules)
+    queries = _queries(ctx, sides)
     readings = reader.read(ctx.language, queries, _flags(ctx))
     if readings is None:
         return ()
@@ -85,7 +90,7 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     sentence_readings = iter(readings[len(turns) :])
     found = []
     for turn, reading in zip(turns, readings[: len(turns)], strict=True):
-        split = len(turn.sentences) > 1 and _split_side(rules, turn)
+        split = len(turn.sentences) > 1 and turn.speaker in sides
         parts = [next(sentence_readings) for _ in turn.sentences] if split else []
         final = turn.sentences[-1]
         said = functools.partial(_said, turn)
@@ -112,10 +117,6 @@ def _flags(ctx: CallContext) -> LexiconFlags:
         return [name in lexicons and bool(sentence.rule_hits(name)) for name in names]
 
     return flags
-
-
-def _split_side(rules: UnderstandingFile, turn: Turn) -> bool:
-    return any(f.by_sentence and f.side == turn.speaker for f in rules.families.values())
 
 
 def _by_sentence(
