@@ -32,14 +32,15 @@ def configured_reader(ruleset: Ruleset) -> Reader | None:
     return _READERS[key]
 
 
-def _items(ctx: CallContext) -> list[tuple[Turn, str]]:
-    """Each turn and the other party's turn before it (normalized views)."""
+def _items(ctx: CallContext) -> list[tuple[Turn, str, str]]:
+    """Each turn, its normalized view, and the view of the other party's turn before it."""
     last = {"agent": "", "customer": ""}
-    found: list[tuple[Turn, str]] = []
+    found: list[tuple[Turn, str, str]] = []
     for turn in ctx.turns:
         other = "customer" if turn.speaker == "agent" else "agent"
-        found.append((turn, last[other]))
-        last[turn.speaker] = _view(turn)
+        view = _view(turn)
+        found.append((turn, view, last[other]))
+        last[turn.speaker] = view
     return found
 
 
@@ -68,8 +69,8 @@ def _queries(ctx: CallContext, sides: frozenset[str]) -> list[tuple[str, str, st
     """Each turn with its context, then the sentences of every turn of several sentences on one
     of `sides` (`_split_sides`; read in the same batch)."""
     items = _items(ctx)
-    queries: list[tuple[str, str, str]] = [(_view(t), t.speaker, c) for t, c in items]
-    for turn, context in items:
+    queries: list[tuple[str, str, str]] = [(v, t.speaker, c) for t, v, c in items]
+    for turn, _, context in items:
         if turn.speaker in sides and len(turn.sentences) > 1:
             queries += [(s.norm, turn.speaker, context) for s in turn.sentences]
     return queries
