@@ -14,7 +14,7 @@ from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
-from qa_pipeline.understanding.features import LexiconFlags
+from qa_pipeline.understanding.features import LexiconFlags, lexicon_flags
 from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
 from qa_pipeline.understanding.reader import Reader
 from qa_pipeline.understanding.reading import Reading
@@ -32,14 +32,15 @@ def configured_reader(ruleset: Ruleset) -> Reader | None:
     return _READERS[key]
 
 
-def _items(ctx: CallContext) -> list[tuple[Turn, str]]:
-    """Each turn and the other party's turn before it (normalized views)."""
+def _items(ctx: CallContext) -> list[tuple[Turn, str, str]]:
+    """Each turn, its normalized view, and the view of the other party's turn before it."""
     last = {"agent": "", "customer": ""}
-    found: list[tuple[Turn, str]] = []
+    found: list[tuple[Turn, str, str]] = []
     for turn in ctx.turns:
         other = "customer" if turn.speaker == "agent" else "agent"
-        found.append((turn, last[other]))
-        last[turn.speaker] = _view(turn)
+        view = _view(turn)
+        found.append((turn, view, last[other]))
+        last[turn.speaker] = view
     return found
 
 
@@ -59,13 +60,17 @@ def _attach(
     final.attach(reading, silenced | added | more.get(last, {}))
 
 
-def _queries(ctx: CallContext, rules: UnderstandingFile) -> list[tuple[str, str, str]]:
-    """Each turn with its context, then the sentences of every turn of several sentences on a
-    side some family reads sentence by sentence (read in the same batch)."""
+def _split_sides(rules: UnderstandingFile) -> frozenset[str]:
+    """The sides some family reads sentence by sentence."""
+    return frozenset(f.side for f in rules.families.values() if f.by_sentence)
+
+
+def _queries(ctx: CallContext, sides: frozenset[str]) -> list[tuple[str, str, str]]:
+    """Each turn with its context, then the sentences of every turn of several sentences on one
+    of `sides` (`_split_sides`; read in the same batch)."""
     items = _items(ctx)
-    queries: list[tuple[str, str, str]] = [(_view(t), t.speaker, c) for t, c in items]
-    sides = {f.side for f in rules.families.values() if f.by_sentence}
-    for turn, context in items:
+    queries: list[tuple[str, str, str]] = [(v, t.speaker, c) for t, v, c in items]
+    for turn, _, context in items:
         if turn.speaker in sides and len(turn.sentences) > 1:
             queries += [(s.norm, turn.speaker, context) for s in turn.sentences]
     return queries
@@ -77,7 +82,8 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     rules = reader.ruleset.understanding
     if rules is None:
         return ()
-    queries = _queries(ctx, rules)
+    sides = _split_sides(rules)
+    queries = _queries(ctx, sides)
     readings = reader.read(ctx.language, queries, _flags(ctx))
     if readings is None:
         return ()
@@ -85,7 +91,7 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     sentence_readings = iter(readings[len(turns) :])
     found = []
     for turn, reading in zip(turns, readings[: len(turns)], strict=True):
-        split = len(turn.sentences) > 1 and _split_side(rules, turn)
+        split = len(turn.sentences) > 1 and turn.speaker in sides
         parts = [next(sentence_readings) for _ in turn.sentences] if split else []
         final = turn.sentences[-1]
         said = functools.partial(_said, turn)
@@ -103,18 +109,15 @@ def _flags(ctx: CallContext) -> LexiconFlags:
     hits are kept for the checks that ask next), a whole turn of several sentences directly."""
     sentences = {s.norm: s for t in ctx.turns for s in t.sentences}
     lexicons = ctx.pack.lexicons
+    direct = lexicon_flags(ctx.pack)
 
     def flags(view: str, names: Sequence[str]) -> list[bool]:
         sentence = sentences.get(view)
         if sentence is None:
-            return [name in lexicons and bool(lexicons[name].find(view)) for name in names]
+            return direct(view, names)
         return [name in lexicons and bool(sentence.rule_hits(name)) for name in names]
 
     return flags
-
-
-def _split_side(rules: UnderstandingFile, turn: Turn) -> bool:
-    return any(f.by_sentence and f.side == turn.speaker for f in rules.families.values())
 
 
 def _by_sentence(

@@ -65,9 +65,13 @@ def rows_file(
     fmt: str,
     headers: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Plain rows (a page's table) as a csv or xlsx file: xlsx styled with `headers`; csv with
-    the column ids and a BOM (Excel reads the Chinese right); text cells spreadsheet-safe."""
-    table = pd.DataFrame(list(rows), columns=list(columns))
+    """Plain rows (a page's table) as a csv or xlsx file (`frame_file`)."""
+    return frame_file(pd.DataFrame(list(rows), columns=list(columns)), fmt, headers)
+
+
+def frame_file(table: pd.DataFrame, fmt: str, headers: Mapping[str, str] | None = None) -> bytes:
+    """A page's table as a csv or xlsx file: xlsx styled with `headers`; csv with the column ids
+    and a BOM (Excel reads the Chinese right); text cells spreadsheet-safe."""
     if fmt == "xlsx":
         out = io.BytesIO()
         write_xlsx(table, out, headers)

@@ -3,7 +3,6 @@ scope. Pages get a `Table` of plain values, never a DataFrame."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -11,9 +10,8 @@ import pandas as pd
 
 from qa_pipeline.ruleset.schema import CATEGORIES
 from qa_pipeline.scorecards.compute import language_ranking, period_of, scorecard
-from qa_pipeline.scorecards.export import chart_png, spreadsheet_safe
+from qa_pipeline.scorecards.export import chart_png, frame_file
 from qa_pipeline.scorecards.frame import load_frame
-from qa_pipeline.scorecards.xlsx import write_xlsx
 from qa_pipeline.storage.db import Engine
 
 HEAD = ("calls", "sales", "valid_sales", "valid_rate")
@@ -92,15 +90,8 @@ def card_file(
     """The table on screen as a file in one of CARD_FORMATS: xlsx styled, its headers named by
     `headers` (the page's, in the reader's language); csv with the columns' ids, for programs."""
     card = _card(engine, scope_team, params)
-    if fmt == "xlsx":
-        out = io.BytesIO()
-        names = {str(c): headers(str(c)) for c in card.columns} if headers else None
-        write_xlsx(card, out, names)
-        return out.getvalue()
-    card = spreadsheet_safe(card)
-    buffer = io.StringIO()
-    card.to_csv(buffer, index=False)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads the CJK right
+    names = {str(c): headers(str(c)) for c in card.columns} if headers else None
+    return frame_file(card, fmt, names)
 
 
 def card_chart(

@@ -68,9 +68,10 @@ def write_xlsx(
     sheet = book.active
     assert sheet is not None
     columns = [str(c) for c in table.columns]
+    names = [str((headers or {}).get(c, c)) for c in columns]
     plain = table.astype(object)
     formats = [number_format(c, plain[c]) for c in columns]
-    sheet.append([safe_cell((headers or {}).get(c, c)) for c in columns])
+    sheet.append([safe_cell(name) for name in names])
     for row in plain.itertuples(index=False, name=None):
         sheet.append([_cell(v, f) for v, f in zip(row, formats, strict=True)])
     for cell in sheet[1]:
@@ -78,13 +79,13 @@ def write_xlsx(
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
-    for i, (column, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
+    for i, (column, name, fmt) in enumerate(zip(columns, names, formats, strict=True), start=1):
         letter = get_column_letter(i)
         if fmt is not None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = fmt
         longest = max(
-            [_width(str((headers or {}).get(column, column))) // 2 + 1,  # the header wraps
+            [_width(name) // 2 + 1,  # the header wraps
              *(_width(str(v)) for v in plain[column].dropna())]
         )  # fmt: skip
         sheet.column_dimensions[letter].width = min(max(longest + 2, 8), MAX_WIDTH)

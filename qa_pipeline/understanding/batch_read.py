@@ -130,7 +130,6 @@ class StackedHeads:
         self.memo: dict[str, Matrix] = {}  # text -> its logits as sentence, then as context
         self.memo_size = memo_size
         self.spec = spec
-        dim, lexicons, half = spec.dim, len(spec.lexicons), 1 << spec.hash_bits
         by_side: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
         start = 0
         for head in heads.heads.values():
@@ -140,13 +139,16 @@ class StackedHeads:
         dense = np.hstack([h.dense for h in heads.heads.values()]).astype(np.float32)
         sparse = np.hstack([h.sparse for h in heads.heads.values()]).astype(np.float32)
         self.bias = np.concatenate([h.bias for h in heads.heads.values()]).astype(np.float32)
-        # a text's own part and its part as context, with the context weight folded in
-        self.encoding = np.ascontiguousarray(dense[:dim])
-        self.context_encoding = np.ascontiguousarray(dense[dim : 2 * dim] * spec.context_weight)
-        self.flags = np.ascontiguousarray(dense[2 * dim : 2 * dim + lexicons])
-        self.context_flags = np.ascontiguousarray(dense[2 * dim + lexicons :])
-        self.grams = np.ascontiguousarray(sparse[:half])
-        self.context_grams = np.ascontiguousarray(sparse[half:] * spec.context_weight)
+        # a text's own part and its part as context (the columns FeatureSpec places), with the
+        # context weight folded in; each own part lies just before or after its context part
+        encoding, flags, grams = spec.context_columns()
+        weight = spec.context_weight
+        self.encoding = np.ascontiguousarray(dense[: encoding.start])
+        self.context_encoding = np.ascontiguousarray(dense[encoding] * weight)
+        self.flags = np.ascontiguousarray(dense[encoding.stop : flags.start])
+        self.context_flags = np.ascontiguousarray(dense[flags])
+        self.grams = np.ascontiguousarray(sparse[: grams.start])
+        self.context_grams = np.ascontiguousarray(sparse[grams] * weight)
 
     def read(
         self,

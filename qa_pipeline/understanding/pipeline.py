@@ -19,6 +19,7 @@ from spacy.util import load_config, load_model_from_config, registry
 from spacy.vocab import Vocab
 
 from qa_pipeline.errors import ModelNotFoundError
+from qa_pipeline.ruleset.loader import LanguagePack
 from qa_pipeline.understanding.batch_read import StackedHeads
 from qa_pipeline.understanding.encoders import (
     CachedEncoder,
@@ -26,7 +27,13 @@ from qa_pipeline.understanding.encoders import (
     SentenceEncoder,
     load_encoder,
 )
-from qa_pipeline.understanding.features import LexiconFlags, LexiconHits, featurize
+from qa_pipeline.understanding.features import (
+    LexiconFlags,
+    LexiconHits,
+    featurize,
+    lexicon_flags,
+    lexicon_reader,
+)
 from qa_pipeline.understanding.heads import HeadSet, load
 from qa_pipeline.understanding.reading import Reading
 
@@ -71,11 +78,11 @@ class ReadComponent:
         self.lexicons: LexiconHits = lambda view: frozenset()
         self.flags: LexiconFlags = lambda view, names: [False] * len(names)
 
-    def bind(self, lexicons: LexiconHits, flags: LexiconFlags, store: EncodingStore | None) -> None:
-        """The rules' lexicons (features: every lexicon that hits a view, or whether one does)
-        and where encodings persist, if anywhere."""
-        self.lexicons = lexicons
-        self.flags = flags
+    def bind(self, pack: LanguagePack, store: EncodingStore | None) -> None:
+        """The rules' lexicons, both lookups from the one pack (features: every lexicon that
+        hits a view, or whether one does), and where encodings persist, if anywhere."""
+        self.lexicons = lexicon_reader(pack)
+        self.flags = lexicon_flags(pack)
         self.encoder.store = store
         self.stacked.forget()  # what it remembers was read with the lexicons bound before
 

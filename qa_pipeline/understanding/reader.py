@@ -12,7 +12,7 @@ from qa_pipeline.asr.model_config import ModelsConfig, UnderstandingConfig
 from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.understanding.encoders import EncodingStore
-from qa_pipeline.understanding.features import LexiconFlags, lexicon_flags, lexicon_reader
+from qa_pipeline.understanding.features import LexiconFlags
 from qa_pipeline.understanding.reading import Reading
 
 Item = tuple[str, str, str]  # a sentence's view, its side, the other party's turn before it
@@ -56,7 +56,7 @@ class Reader:
         pack = self.ruleset.languages.get(language)
         if pack is None:
             raise ModelNotFoundError(f"understanding/{language}", "no language pack", "")
-        reader_of(nlp).bind(lexicon_reader(pack), lexicon_flags(pack), self.store)
+        reader_of(nlp).bind(pack, self.store)
         return nlp
 
     @property
