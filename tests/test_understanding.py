@@ -84,6 +84,34 @@ def test_fusion_fills_overrides_and_silences(ruleset: Ruleset) -> None:
     ).added
 
 
+def test_labels_counted_together_and_mass_off_none() -> None:
+    spread = Distribution(("yes", "go_ahead", "no", "none"), (0.35, 0.45, 0.15, 0.05))
+    assert spread.best() == ("go_ahead", 0.45)
+    label, p = spread.best_together([["yes", "go_ahead"], ["no"]])
+    assert label == "go_ahead" and p == pytest.approx(0.80)
+    # A group outweighs a likelier label standing alone.
+    split = Distribution(("yes", "go_ahead", "no"), (0.3, 0.3, 0.4))
+    assert split.best_together([["yes", "go_ahead"]])[0] == "yes"
+    assert split.best_together([]) == ("no", 0.4)
+    rude = Distribution(("arguing", "dismissive", "insult", "none"), (0.45, 0.40, 0.05, 0.10))
+    category, p = rude.against("none")
+    assert category == "arguing" and p == pytest.approx(0.90)
+
+
+def test_a_reading_fills_what_the_wording_missed(ruleset: Ruleset) -> None:
+    rules = ruleset.understanding
+    assert rules is not None
+    labels = ("holder", "family", "family_decides", "not_holder", "none")
+    relation = lambda lexicon: lexicon == "family_relation"  # noqa: E731
+    denial = lambda lexicon: lexicon == "holder_no"  # noqa: E731
+    # The rules heard a relation; the model reads "family who decides": it adds the rest.
+    decides = _reading("identity", "family_decides", 0.85, labels)
+    added = fuse(decides, "customer", rules, relation, "x", 1).added
+    assert "can_decide" in added and "family_relation" not in added
+    # The rules heard something the reading contradicts: below override they stand.
+    assert not fuse(decides, "customer", rules, denial, "x", 1).added
+
+
 def test_understanding_rules_are_validated(tmp_path: Path) -> None:
     import shutil
 
@@ -93,6 +121,14 @@ def test_understanding_rules_are_validated(tmp_path: Path) -> None:
         path.read_text(encoding="utf-8").replace("[holder_yes]", "[holder_yeah]"), "utf-8"
     )
     with pytest.raises(RulesetError, match="holder_yeah"):
+        load_rules(tmp_path / "rules")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        .replace("[holder_yeah]", "[holder_yes]")
+        .replace('[["yes", go_ahead, consent]', '[["yes", go_ahead, agreed]'),
+        "utf-8",
+    )
+    with pytest.raises(RulesetError, match="together"):
         load_rules(tmp_path / "rules")
 
 
@@ -141,6 +177,29 @@ def test_a_rhetorical_question_is_no_answer(reader_judge: Judge) -> None:
     call = make_call(turns, campaign="weather-12121", language="zh")
     item = reader_judge.judge(call).item("account_holder_verified", "identity")
     assert "not theirs" not in item.reason, item.reason
+
+
+def test_a_later_mention_of_his_phone_is_no_denial(reader_judge: Judge) -> None:
+    # Said the line is hers; later "his phone" is about something else, as the model reads it.
+    turns = [
+        ["agent", "Hi, this is Sam from Northwind Mobile. Am I speaking with the account holder?"],
+        ["customer", "yes this is carol its my account"],
+        ["agent", "Great, Carol. Do you have two minutes for an offer on long distance?"],
+        ["customer", "sure go ahead"],
+        ["agent", "Unlimited Long Distance is $9.99 a month, cancel any time by calling 611."],
+        ["customer", "oh my husband said he got some calling plan on his phone last month anyway"],
+    ]
+    call = make_call(turns, campaign="ld-unlimited", language="en")
+    rules_only = Judge(reader_judge.ruleset).judge(call).item("account_holder_verified", "identity")
+    assert rules_only.passed is False  # the wording alone: "his phone" says the line is not hers
+    item = reader_judge.judge(call).item("account_holder_verified", "identity")
+    assert item.passed is True, item.reason
+
+
+def test_letters_said_long_are_read_once(ruleset: Ruleset) -> None:
+    pack = ruleset.languages["en"]
+    assert pack.view("Thaaat's me. Yeahhh, go ahead") == "that's me. yeah, go ahead"
+    assert pack.view("good call, all free") == "good call, all free"
 
 
 def test_verdict_carries_customer_readings_and_version(reader_judge: Judge) -> None:

@@ -199,22 +199,30 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
         said = len(found)
         for sentence in turn.sentences:
             who = (sentence.start, sentence.end, sentence.speaker)
-            phrases = _sentence_phrases(sentence, offer)
+            phrases = () if _vetoed(ctx, sentence) else _sentence_phrases(sentence, offer)
             found += [ForbiddenFinding(kind, span, *who, rule) for kind, span, rule in phrases]
         if len(found) == said:
             found += _model_finding(ctx, turn, offer)
     return tuple(found)
 
 
+def _vetoed(ctx: CallContext, sentence: Sentence) -> bool:
+    """The model reads the turn as plainly polite (understanding.yaml `forbidden_veto`): a
+    pattern's match there is wording out of its sense ("I'm so sorry for your loss")."""
+    veto = ctx.understanding.forbidden_veto if ctx.understanding is not None else None
+    found = sentence.reading.tasks.get("forbidden") if sentence.reading is not None else None
+    return veto is not None and found is not None and found.p("none") >= veto
+
+
 def _model_finding(ctx: CallContext, turn: Turn, offer: _Offer) -> list[ForbiddenFinding]:
     """The turn as the model reads it (its reading is on every sentence of the turn)."""
     reading = turn.sentences[-1].reading
-    best = reading.best("forbidden") if reading is not None else None
+    found = reading.tasks.get("forbidden") if reading is not None else None
     rules = ctx.understanding
-    if best is None or rules is None:
+    if found is None or rules is None:
         return []
-    category, p = best
-    if category == "none" or p < rules.forbidden:
+    category, p = found.against("none")
+    if p < rules.forbidden:
         return []
     if category == "misleading" and not offer.paid:  # nothing to mislead about a free product
         return []

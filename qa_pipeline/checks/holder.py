@@ -25,6 +25,23 @@ def _said_relation(answers: Iterable[Turn], lexicon: str) -> Found | None:
     return None
 
 
+def _later_denial(ctx: CallContext, later: list[Turn], answers: list[Turn]) -> Found | None:
+    """A "not mine" later in the call. After the person said the line is theirs, later words
+    such as "his phone" are usually about something else ("my husband signed us up for some
+    calling thing on his phone"): they count when the model reads the sentence as saying who
+    the person is (not the holder, cannot decide), surely; with the rules alone they count."""
+    found = first_hit(later, "holder_no")
+    rules = ctx.understanding
+    if found is None or rules is None or not first_hit(answers, "holder_yes"):
+        return found
+    reading = found[1].reading
+    best = reading.best("identity") if reading is not None else None
+    if best is None:
+        return found
+    label, p = best
+    return found if label in ("not_holder", "cannot_decide") and p >= rules.fill else None
+
+
 @item_check(
     "identity_confirmed.v1",
     lexicons=(
@@ -52,12 +69,13 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     answers = ctx.exchange(questions[0], moves_on)
     later = [t for t in ctx.customer_turns() if t.index > questions[0].index]
 
+    later_no = _later_denial(ctx, later, answers)
     child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
     family = _said_relation(answers, "family_relation")
     other = _said_relation(answers, "other_relation")
-    not_holder = first_hit(answers, "holder_no") or family or other or first_hit(later, "holder_no")
+    not_holder = first_hit(answers, "holder_no") or family or other or later_no
     if not_holder:
         said = not_holder[1].hit_evidence(not_holder[2])
         cannot = first_hit(later, "cannot_decide")

@@ -44,6 +44,7 @@ from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
 from qa_pipeline.text.normalize import surface
 
 _SPACES = re.compile(r"\s{2,}")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -111,6 +112,8 @@ class LanguagePack:
     # Each lexicon's patterns one by one (campaign facts filled in, examples attached): what
     # `qa-pipeline rules check` and the pattern tests match alone.
     lexicon_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # Letters said long ("yeahhh", "thaaat's me") written once before matching (English).
+    elongated: bool = False
 
     def _replacement(self, match: re.Match[str]) -> str:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
@@ -120,6 +123,8 @@ class LanguagePack:
         read: "six hundred um eleven"), numbers as digits, canonical spellings, ASR-mangled
         key words restored."""
         view = surface(text)
+        if self.elongated:
+            view = _ELONGATED.sub(r"\1", view)
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
         view = self.lang.digitize(view)
@@ -435,6 +440,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         rules,
         union,
         lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},
+        elongated=pack.elongated,
     )
 
 

@@ -358,6 +358,9 @@ class LanguageFile(Strict):
         gt=0, description="characters a clause must have before it is cut at soft breaks"
     )
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
+    elongated: bool = Field(
+        False, description="a letter written three or more times is read once (yeahhh, sooo)"
+    )
     rewrites: dict[str, str] = Field(
         default_factory=dict, description="spelling variants made canonical (regex -> text)"
     )
@@ -499,8 +502,20 @@ class FamilySpec(Strict):
         "read sentence by sentence, and its surest other reading counts (it answers, then asks)",
     )
 
+    together: list[list[str]] = Field(
+        default_factory=list,
+        description="labels that mean the same to the checks: a reading counts with their "
+        "probabilities summed (yes 0.45 and go_ahead 0.40 agree at 0.85), as the likelier",
+    )
+
     @model_validator(mode="after")
     def _known(self) -> FamilySpec:
+        grouped = [label for group in self.together for label in group]
+        if sorted(set(grouped) - set(self.labels)) or len(grouped) != len(set(grouped)):
+            raise ValueError(
+                f"together: groups of distinct labels among {sorted(self.labels)}, "
+                f"each label in one group at most; got {self.together}"
+            )
         named = set(self.lexicons) | {n for names in self.labels.values() for n in names}
         unknown = sorted(named - set(LEXICON_NAMES))
         if unknown:
@@ -527,6 +542,11 @@ class UnderstandingFile(Strict):
     unsure: Probability = Field(description="an item decided on a reading below this is flagged")
     forbidden: Probability = Field(
         description="an agent sentence no forbidden rule matched is forbidden from here"
+    )
+    forbidden_veto: Probability | None = Field(
+        None,
+        description="a forbidden rule's match in a turn the model reads as none with at least "
+        "this is dropped (an apology, a true price the pattern took for rudeness)",
     )
     families: dict[str, FamilySpec]
     dissatisfied: DissatisfiedSpec

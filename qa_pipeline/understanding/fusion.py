@@ -3,8 +3,9 @@
 The model reads each turn whole (the other party's turn before it as context), as it was
 trained. For each family of dialogue acts (identity answers, replies, competence signals, each
 agent act) the rules' hits in the turn stand, unless:
-- the rules found nothing of the family and the model reads one of its acts with at least
-  `fill`: the model's reading becomes hits (a reader of meaning where the wording is new);
+- the rules found nothing of the family, or part of what the model reads, and the model reads
+  one of its acts with at least `fill`: the model's reading adds the hits the wording missed
+  (a reader of meaning where the wording is new);
 - the rules read the sentence as other acts of the family and the model reads it otherwise with
   at least `override`: the model's reading replaces theirs (a rhetorical question, a sarcastic
   yes the patterns took literally).
@@ -41,7 +42,7 @@ def _added(lexicons: list[str], text: str, size: int, read: str, p: float) -> di
 def _family(
     family: FamilySpec, rules: UnderstandingFile, reading: Reading, said: Said, text: str, size: int
 ) -> Change:
-    best = reading.best(family.task)
+    best = reading.best(family.task, family.together)
     if best is None:
         return Change()
     label, p = best
@@ -49,11 +50,16 @@ def _family(
     read = f"{family.task}={label}"
     fill = family.fill if family.fill is not None else rules.fill
     override = family.override if family.override is not None else rules.override
-    if p < override:  # the rules' hits stand; whether there are any decides a fill
-        if not model or p < fill or any(said(name) for name in family.lexicons):
-            return Change()
-        return Change(added=_added(model, text, size, read, p))
+    if p < override and (not model or p < fill):
+        return Change()  # the rules' hits stand, whatever they are
     found = [name for name in family.lexicons if said(name)]
+    if p < override:  # what the rules found decides a fill
+        if not set(found) <= set(model):
+            return Change()
+        # Nothing found, or part of what the model reads (a relation without "这个号我做主"):
+        # the model adds what the wording missed.
+        missing = [name for name in model if name not in found]
+        return Change(added=_added(missing, text, size, read, p)) if missing else Change()
     if not found:
         return Change(added=_added(model, text, size, read, p)) if model and p >= fill else Change()
     other = model or family.silence  # the model reads another act, or (if allowed) none at all
@@ -87,7 +93,7 @@ def by_sentence(rules: UnderstandingFile, side: str, turn: Reading) -> frozenset
     regarding?") reads as the question, or as nothing sure; its sentences are read one by one."""
     found = set()
     for name, family in rules.families.items():
-        best = turn.best(family.task)
+        best = turn.best(family.task, family.together)
         if family.side != side or not family.by_sentence or best is None:
             continue
         fill = family.fill if family.fill is not None else rules.fill
@@ -101,7 +107,7 @@ def sentence_for(family: FamilySpec, readings: list[Reading]) -> int | None:
     (None when every sentence reads as one of them)."""
     best_p, best_i = 0.0, None
     for i, reading in enumerate(readings):
-        found = reading.best(family.task)
+        found = reading.best(family.task, family.together)
         if found is not None and found[0] not in family.by_sentence and found[1] > best_p:
             best_p, best_i = found[1], i
     return best_i

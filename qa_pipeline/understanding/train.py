@@ -107,15 +107,14 @@ def _accuracy(head: Head, split: Split, task: str) -> tuple[float, int]:
 
 
 def _detection(head: Head, split: Split, task: str, threshold: float) -> dict[str, float]:
-    """For a head with a `none` label, as the judge uses it: a turn is flagged when its best
-    label is not none with at least `threshold`. Recall over the turns that are something,
+    """For a head with a `none` label, as the judge uses it: a turn is flagged when the
+    probability not on none is at least `threshold`. Recall over the turns that are something,
     and the share of `none` turns flagged."""
     rows = [i for i, e in enumerate(split.examples) if e.side == head.side]
     probs = head.scores(split.features, rows)
     gold = [split.examples[i].labels[task] != "none" for i in rows]
-    flagged = [
-        head.labels[int(np.argmax(p))] != "none" and float(np.max(p)) >= threshold for p in probs
-    ]
+    none = head.labels.index("none")
+    flagged = [1.0 - float(p[none]) >= threshold for p in probs]
     positive = sum(gold)
     negative = len(gold) - positive
     hits = sum(f and g for f, g in zip(flagged, gold, strict=True))
@@ -255,8 +254,8 @@ def model_card(sets: Sequence[HeadSet]) -> str:
         ]
         lines += [
             f"- {task}: recall {m['recall']:.3f} of the test turns that are not `none`, "
-            f"{m['flagged_none']:.3f} of the `none` turns flagged (best label not none, "
-            f"probability at least {m['threshold']:g}, as the judge flags)"
+            f"{m['flagged_none']:.3f} of the `none` turns flagged (probability not on none at "
+            f"least {m['threshold']:g}, as the judge flags)"
             for task, m in meta["metrics"].items()
             if "recall" in m
         ]
