@@ -361,15 +361,17 @@ _LOSSY_CALL = [(0, 0.5, 9.0), (1, 9.5, 14.0), (0, 15.0, 40.0), (1, 41.0, 52.0)]
 _CODES_GATE = QualityGate(max_compression_ratio=100.0)  # the codes repeat by design
 
 
-def test_lost_window_is_decoded_again_region_by_region() -> None:
+def test_lost_window_is_decoded_again_whole_once() -> None:
     """A packed window that decodes to nothing (the batched pipeline's greedy single pass
-    collapsing) is caught by words against speech seconds; its regions, decoded alone, give
-    the words back, and nothing is left suspect."""
+    collapsing) is caught by words against speech seconds; decoded again whole (one decode,
+    not one per region) it gives every region's words back, and nothing is left suspect."""
     call = _coded_call((101, 102), _LOSSY_CALL)
     reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None, "calls")[0]  # type: ignore[arg-type]
     reader = _CodeReader(lose=(1,))
     run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
-    assert len(reader.windows) == 2 and run.retried_regions == len(reader.alone) > 0
+    lost_window = reader.windows[1]
+    assert len(reader.windows) == 2 and run.retried_regions > 1
+    assert reader.alone == [pytest.approx(lost_window[1] - lost_window[0], abs=0.01)]
     assert run.suspects == ()
     assert len(run.words) >= len(reference.words) - run.retried_regions  # lost, then found
     assert {w.text for w in run.words} == {" 101", " 102"}
@@ -384,6 +386,8 @@ def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
     reader = _CodeReader(lose=(1,), deaf_alone=True)
     run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
     assert run.suspects and run.retried_regions == len(run.suspects)
+    # the window decoded again whole, then each of its regions alone: no speech left untried
+    assert len(reader.alone) == 1 + run.retried_regions
     lost = {(s.channel, s.start, s.end) for s in run.suspects}
     for suspect in run.suspects:
         assert suspect.reason.startswith("0 words in ")  # VAD heard speech, ASR nothing

@@ -6,8 +6,10 @@ Packing several calls together is what makes encoder work follow speech seconds:
 last window is rarely full, and the next call's speech fills it.
 
 No speech is lost silently: every decoded window and every speech region in it is measured
-(quality.py); a region of a poor window, or a region with too few words, is decoded again by
-itself (`Transcriber.decode_alone`), and what is still poor becomes a `Suspect` with its reason.
+(quality.py). A poor window is decoded again whole, once, without the prompt and with timestamps
+(`Transcriber.decode_alone`: one encoder pass or two, where decoding each of its regions alone
+costs one per region); a region still poor after that, or a region of a good window with too few
+words, is decoded again by itself, and what is still poor becomes a `Suspect` with its reason.
 """
 
 from __future__ import annotations
@@ -155,6 +157,16 @@ def _in_recording(piece: Piece, word: Word, track: _Track) -> ChannelWord:
     )
 
 
+@dataclass(frozen=True)
+class _Redo:
+    """A poor window decoded again whole: the decode, its words in their pieces, and its
+    window-level problem (None when it heard the window)."""
+
+    decoded: Decoded
+    placed: list[tuple[Piece, Word]]
+    problem: str | None
+
+
 @dataclass
 class _Hearing:
     """What one transcription run collects: words per call, retries and suspects."""
@@ -184,11 +196,24 @@ class _Hearing:
         spaced = get_language(self.language).spaced
         speech = sum(p.end - p.start for p in window.pieces)
         problem = None
+        redo: _Redo | None = None
         if self.gate is not None:
             problem = window_problem(self.reading(speech, decoded.text, decoded), self.gate, spaced)
+            if problem is not None:
+                redo = self._window_again(window, speech, spaced)
         for piece in window.pieces:
             own = [w for p, w in placed if p == piece]
-            self.piece(piece, own, decoded, problem, spaced)
+            self.piece(piece, own, decoded, problem, spaced, redo)
+
+    def _window_again(self, window: Window, speech_s: float, spaced: bool) -> _Redo:
+        """A poor window decoded again whole: no prompt, timestamps on (so an early stop seeks
+        on instead of dropping the rest); its words placed in its pieces."""
+        assert self.gate is not None
+        again = self.transcriber.decode_alone(_packed_audio(self.tracks, [window]), self.language)
+        own = Packing((window,), speech_s)
+        placed = [p for p in (_place(w, window.start, own) for w in again.words) if p]
+        problem = window_problem(self.reading(speech_s, again.text, again), self.gate, spaced)
+        return _Redo(again, placed, problem)
 
     def piece(
         self,
@@ -197,6 +222,7 @@ class _Hearing:
         decoded: Decoded,
         inherited: str | None,  # the window's problem, which every region of it shares
         spaced: bool,
+        redo: _Redo | None = None,  # the poor window decoded again whole
     ) -> None:
         track = self.tracks[piece.channel]
         heard = [_in_recording(piece, w, track) for w in words]
@@ -208,6 +234,15 @@ class _Hearing:
             problem = problem or echo_problem(text, self.echoes)
             if problem is not None:
                 self.retried[track.call] += 1
+            if problem is not None and redo is not None:
+                own = [w for p, w in redo.placed if p == piece]
+                text = "".join(w.text for w in own)
+                again = self.reading(piece.end - piece.start, text, redo.decoded)
+                again_problem = redo.problem or region_problem(again, gate, spaced)
+                if better((reading, problem), (again, again_problem), gate):
+                    heard = [_in_recording(piece, w, track) for w in own]
+                    reading, problem = again, again_problem
+            if problem is not None:
                 heard, problem = self._again(piece, track, (reading, problem), heard, gate, spaced)
             if problem is not None:
                 self.suspects[track.call].append(
