@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from qa_pipeline.asr.model_config import load_models_config, locate_asr
-from qa_pipeline.asr.packing import Packing, Piece, pack
+from qa_pipeline.asr.packing import Packing, Piece, pack, packing_for
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
     QualityGate,
@@ -395,6 +395,39 @@ def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
                     and suspect.start <= w.start <= suspect.end]  # fmt: skip
     assert all(any(s.start <= a and b <= s.end for s in run.suspects if s.channel == c)
                for c, a, b in lost)  # fmt: skip
+
+
+def test_a_doubt_over_the_whole_window_is_not_decoded_region_by_region() -> None:
+    """A window heard at rate but with low confidence is decoded again whole once; when the
+    second decode doubts it too, its regions keep their words and become suspects, without an
+    encoder pass each for decoding them alone (they lost no speech)."""
+
+    class _Doubtful(_CodeReader):
+        def transcribe(self, *args: object) -> list[Decoded]:
+            return [dataclasses.replace(d, avg_logprob=-1.5) for d in super().transcribe(*args)]  # type: ignore[arg-type]
+
+        def decode_alone(self, audio: np.ndarray, language: str) -> Decoded:
+            return dataclasses.replace(super().decode_alone(audio, language), avg_logprob=-1.5)
+
+    call = _coded_call((101, 102), _LOSSY_CALL)
+    reader = _Doubtful()
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
+    assert len(reader.alone) == len(reader.windows)  # each window once, no region alone
+    # every piece (a region cut at a window edge is two) retried, suspect, its words kept
+    assert run.retried_regions == len(run.suspects) > sum(len(r) for r in call.regions)
+    assert all("log-probability" in s.reason for s in run.suspects)
+    assert {w.text for w in run.words} == {" 101", " 102"}
+
+
+def test_packing_follows_the_language() -> None:
+    assert packing_for("language", "en") == "channels"
+    assert packing_for("language", "zh") == "channel"  # Mandarin mixes worst (docs/asr.md)
+    assert packing_for("calls", "zh") == "calls"
+    call = _coded_call((101, 102), _LOSSY_CALL)  # 33.5 s on channel 0, 15.5 s on channel 1
+    for language, windows in (("en", 2), ("zh", 3)):
+        reader = _CodeReader()
+        transcribe_calls([call], reader, language, Prompt("", ""), None)  # type: ignore[arg-type]
+        assert len(reader.windows) == windows, language
 
 
 def test_quality_gate_reasons() -> None:

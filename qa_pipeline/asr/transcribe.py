@@ -22,11 +22,13 @@ import numpy as np
 from qa_pipeline.asr.packing import (
     Order,
     Packing,
+    PackingChoice,
     PackingMode,
     Piece,
     QuietPoint,
     Window,
     pack,
+    packing_for,
 )
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
@@ -234,21 +236,34 @@ class _Hearing:
             problem = problem or echo_problem(text, self.echoes)
             if problem is not None:
                 self.retried[track.call] += 1
+            alone = problem is not None
             if problem is not None and redo is not None:
                 own = [w for p, w in redo.placed if p == piece]
-                text = "".join(w.text for w in own)
-                again = self.reading(piece.end - piece.start, text, redo.decoded)
+                again = self.reading(piece.end - piece.start, "".join(w.text for w in own),
+                                     redo.decoded)  # fmt: skip
                 again_problem = redo.problem or region_problem(again, gate, spaced)
                 if better((reading, problem), (again, again_problem), gate):
                     heard = [_in_recording(piece, w, track) for w in own]
-                    reading, problem = again, again_problem
-            if problem is not None:
+                    reading, problem, text = again, again_problem, "".join(w.text for w in own)
+                # Alone only when the region itself is still poor (too few words, a loop, a
+                # copy): a doubt left over the whole window is Whisper's, not lost speech, and
+                # decoding each region alone again (one encoder pass each) seldom lifts it.
+                alone = self._own_problem(reading, text, gate, spaced) is not None
+            if problem is not None and alone:
                 heard, problem = self._again(piece, track, (reading, problem), heard, gate, spaced)
             if problem is not None:
                 self.suspects[track.call].append(
                     Suspect(track.channel, piece.start, piece.end, problem)
                 )
         self.words[track.call].extend(heard)
+
+    def _own_problem(
+        self, reading: Reading, text: str, gate: QualityGate, spaced: bool
+    ) -> str | None:
+        """Why one region's own words lost speech, whatever its window's figures."""
+        if reading.compression_ratio > gate.max_compression_ratio:
+            return f"repetition (compression ratio {reading.compression_ratio:.1f})"
+        return region_problem(reading, gate, spaced) or echo_problem(text, self.echoes)
 
     def _again(
         self,
@@ -277,7 +292,7 @@ def plan_windows(
     """The windows of `calls` and the tracks their pieces name: the encoder work, known before
     any model runs. `packing` is what may share a window: "calls" (every channel of every call,
     call by call, each in time order), "channels" (the two channels of one call, in time
-    order), "channel" (one channel of one call: measured best, docs/asr.md)."""
+    order), "channel" (one channel of one call: least mixing)."""
     tracks = [
         _Track(n, c, call.audio) for n, call in enumerate(calls) for c in range(len(call.regions))
     ]
@@ -298,14 +313,15 @@ def transcribe_calls(
     language: str,
     prompt: Prompt,
     gate: QualityGate | None = DEFAULT_GATE,
-    packing: PackingMode = "channel",
+    packing: PackingChoice = "language",
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
-    and prompt: the decode options are per model call); with a `gate`, a region that lost
-    speech is decoded again alone and, when still poor, becomes a suspect."""
+    and prompt: the decode options are per model call), packed as `packing` says for that
+    language; with a `gate`, a window that lost speech is decoded again whole, a region still
+    poor alone, and what stays poor becomes a suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
-    laid, tracks = plan_windows(calls, packing)
+    laid, tracks = plan_windows(calls, packing_for(packing, language))
     spaced = get_language(language).spaced
     echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
     hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],
