@@ -397,6 +397,28 @@ def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
                for c, a, b in lost)  # fmt: skip
 
 
+def test_a_window_that_stops_early_is_decoded_again_whole() -> None:
+    """A window heard at rate overall whose decode stopped before its last regions (Whisper's
+    early end of text) is decoded again whole once, not each lost region alone."""
+
+    class _EarlyStop(_CodeReader):
+        def transcribe(self, audio: np.ndarray, windows: list[tuple[float, float]], *_: object) -> list[Decoded]:  # fmt: skip
+            decoded = super().transcribe(audio, windows)
+            out = []
+            for (start, _end), d in zip(windows, decoded, strict=True):
+                words = tuple(w for w in d.words if w.start < start + 20.0)
+                out.append(dataclasses.replace(d, words=words, text="".join(w.text for w in words)))
+            return out
+
+    call = _coded_call((101, 102), [(0, 0.0, 10.0), (0, 11.0, 20.0), (1, 21.0, 24.0),
+                                    (1, 25.0, 28.0)])  # fmt: skip
+    reader = _EarlyStop()
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
+    assert len(reader.windows) == 1 and len(reader.alone) == 1  # the window, once
+    assert run.retried_regions == 2 and run.suspects == ()
+    assert len([w for w in run.words if w.channel == 1]) >= 4  # the lost turns found
+
+
 def test_a_doubt_over_the_whole_window_is_not_decoded_region_by_region() -> None:
     """A window heard at rate but with low confidence is decoded again whole once; when the
     second decode doubts it too, its regions keep their words and become suspects, without an

@@ -47,6 +47,7 @@ from qa_pipeline.audio.decode import ASR_RATE, Audio
 from qa_pipeline.audio.vad import SpeechRegion
 from qa_pipeline.languages import get as get_language
 
+MIN_POOR_REGIONS = 2  # poor regions in a window heard at rate that re-decode it whole
 WINDOWS_PER_CALL = 16  # windows decoded per model call: bounds packed audio and features
 _FRAME_S = 0.02
 
@@ -199,13 +200,21 @@ class _Hearing:
         speech = sum(p.end - p.start for p in window.pieces)
         problem = None
         redo: _Redo | None = None
+        words = {piece: [w for p, w in placed if p == piece] for piece in window.pieces}
         if self.gate is not None:
             problem = window_problem(self.reading(speech, decoded.text, decoded), self.gate, spaced)
-            if problem is not None:
+            # A window heard at rate can still stop early and lose its last regions: two poor
+            # regions cost one decode of the whole window, not one each.
+            texts = ("".join(w.text for w in ws) for ws in words.values())
+            poor = sum(
+                self._own_problem(self.reading(p.end - p.start, t, decoded), t, self.gate, spaced)
+                is not None
+                for p, t in zip(window.pieces, texts, strict=True)
+            )
+            if problem is not None or poor >= MIN_POOR_REGIONS:
                 redo = self._window_again(window, speech, spaced)
         for piece in window.pieces:
-            own = [w for p, w in placed if p == piece]
-            self.piece(piece, own, decoded, problem, spaced, redo)
+            self.piece(piece, words[piece], decoded, problem, spaced, redo)
 
     def _window_again(self, window: Window, speech_s: float, spaced: bool) -> _Redo:
         """A poor window decoded again whole: no prompt, timestamps on (so an early stop seeks
