@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from qa_pipeline.asr.model_config import load_models_config, locate_asr
-from qa_pipeline.asr.packing import Packing, Piece, pack, packing_for
+from qa_pipeline.asr.packing import Packing, Piece, pack
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
     QualityGate,
@@ -439,17 +439,6 @@ def test_a_doubt_over_the_whole_window_is_not_decoded_region_by_region() -> None
     assert run.retried_regions == len(run.suspects) > sum(len(r) for r in call.regions)
     assert all("log-probability" in s.reason for s in run.suspects)
     assert {w.text for w in run.words} == {" 101", " 102"}
-
-
-def test_packing_follows_the_language() -> None:
-    assert packing_for("language", "en") == "channels"
-    assert packing_for("language", "zh") == "channel"  # Mandarin mixes worst (docs/asr.md)
-    assert packing_for("calls", "zh") == "calls"
-    call = _coded_call((101, 102), _LOSSY_CALL)  # 33.5 s on channel 0, 15.5 s on channel 1
-    for language, windows in (("en", 2), ("zh", 3)):
-        reader = _CodeReader()
-        transcribe_calls([call], reader, language, Prompt("", ""), None)  # type: ignore[arg-type]
-        assert len(reader.windows) == windows, language
 
 
 def test_quality_gate_reasons() -> None:

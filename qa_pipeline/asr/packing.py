@@ -19,22 +19,8 @@ from qa_pipeline.audio.vad import SpeechRegion
 
 WINDOW_S = 30.0
 # What may share a window: every channel of several calls, the channels of one call, or one
-# channel only (least mixing).
+# channel only (the default: least mixing, best measured, docs/asr.md).
 PackingMode = Literal["calls", "channels", "channel"]
-# "language": the mode measured best for the calls' language (the campaign's, known before ASR)
-PackingChoice = Literal["language", "calls", "channels", "channel"]
-# Measured with real weights (docs/asr.md): English hears the two channels of a call in one
-# window as well as the plain per-channel loop, in fewer windows than one channel per window;
-# Mandarin loses 0.15 CER when its channels share a window. Unmeasured languages mix least.
-BY_LANGUAGE: dict[str, PackingMode] = {"en": "channels"}
-
-
-def packing_for(choice: PackingChoice, language: str) -> PackingMode:
-    """The packing mode `choice` stands for with calls of `language`."""
-    if choice == "language":
-        return BY_LANGUAGE.get(language, "channel")
-    return choice
-
 
 # (track, start, end) -> a time in [start, end] where cutting harms least
 QuietPoint = Callable[[int, float, float], float]

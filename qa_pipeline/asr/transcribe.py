@@ -6,10 +6,11 @@ Packing several calls together is what makes encoder work follow speech seconds:
 last window is rarely full, and the next call's speech fills it.
 
 No speech is lost silently: every decoded window and every speech region in it is measured
-(quality.py). A poor window is decoded again whole, once, without the prompt and with timestamps
-(`Transcriber.decode_alone`: one encoder pass or two, where decoding each of its regions alone
-costs one per region); a region still poor after that, or a region of a good window with too few
-words, is decoded again by itself, and what is still poor becomes a `Suspect` with its reason.
+(quality.py). A poor window, or one with two poor regions (an early end of text), is decoded
+again whole, once, without the prompt and with timestamps (`Transcriber.decode_alone`: one
+encoder pass or two, where decoding each of its regions alone costs one per region); a region
+whose own words are still poor after that, or the one poor region of a good window, is decoded
+again by itself, and what is still poor becomes a `Suspect` with its reason.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ import numpy as np
 from qa_pipeline.asr.packing import (
     Order,
     Packing,
-    PackingChoice,
     PackingMode,
     Piece,
     QuietPoint,
     Window,
     pack,
-    packing_for,
 )
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
@@ -301,7 +300,7 @@ def plan_windows(
     """The windows of `calls` and the tracks their pieces name: the encoder work, known before
     any model runs. `packing` is what may share a window: "calls" (every channel of every call,
     call by call, each in time order), "channels" (the two channels of one call, in time
-    order), "channel" (one channel of one call: least mixing)."""
+    order), "channel" (one channel of one call: measured best, docs/asr.md)."""
     tracks = [
         _Track(n, c, call.audio) for n, call in enumerate(calls) for c in range(len(call.regions))
     ]
@@ -322,15 +321,15 @@ def transcribe_calls(
     language: str,
     prompt: Prompt,
     gate: QualityGate | None = DEFAULT_GATE,
-    packing: PackingChoice = "language",
+    packing: PackingMode = "channel",
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
-    and prompt: the decode options are per model call), packed as `packing` says for that
-    language; with a `gate`, a window that lost speech is decoded again whole, a region still
-    poor alone, and what stays poor becomes a suspect."""
+    and prompt: the decode options are per model call), packed as `packing` says; with a
+    `gate`, a window that lost speech is decoded again whole, a region still poor alone, and
+    what stays poor becomes a suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
-    laid, tracks = plan_windows(calls, packing_for(packing, language))
+    laid, tracks = plan_windows(calls, packing)
     spaced = get_language(language).spaced
     echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
     hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],

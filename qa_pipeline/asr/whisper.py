@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qa_pipeline.asr.model_config import ModelsConfig, fetch, load_models_config, locate_asr
-from qa_pipeline.asr.packing import PackingChoice
+from qa_pipeline.asr.packing import PackingMode
 from qa_pipeline.asr.quality import QualityGate, compression_ratio
 from qa_pipeline.audio.decode import ASR_RATE
 from qa_pipeline.errors import ModelNotFoundError
@@ -42,7 +42,7 @@ class AsrOptions:
     # A window or region that lost speech is decoded again alone, and marked asr_suspect when
     # still poor; None decodes once and checks nothing (random-weight test models).
     quality: QualityGate | None = field(default_factory=QualityGate)
-    packing: PackingChoice = "language"  # what may share a window (asr/packing.py)
+    packing: PackingMode = "channel"  # what may share a window (asr/packing.py)
 
 
 @dataclass(frozen=True, slots=True)
