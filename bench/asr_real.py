@@ -15,6 +15,7 @@ seconds of the whole stage (VAD included: the plain loop's vad_filter is in its 
 verdict agreement (outcome, valid_sale) with the same calls' clean transcripts, rules only.
 
     python bench/asr_real.py [--language en] [--calls 6] [--model tiny.en] [--systems ...]
+                             [--threads 2] [--phases]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -179,6 +181,38 @@ def _verdict_agreement(
     tally.calls += 1
 
 
+class _Phases:
+    """CPU seconds and calls of the model's parts (encoder windows, decoding, word alignment),
+    wrapped around the loaded CTranslate2 model: where a system's time goes (--phases)."""
+
+    def __init__(self, model: Any) -> None:
+        self.inner = model
+        self.cpu: dict[str, float] = {}
+        self.items: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _timed(self, part: str, items: int, call: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        cpu = time.process_time()
+        out = call(*args, **kw)
+        self.cpu[part] = self.cpu.get(part, 0.0) + time.process_time() - cpu
+        self.items[part] = self.items.get(part, 0) + items
+        return out
+
+    def encode(self, features: Any, **kw: Any) -> Any:
+        return self._timed("encode", features.shape[0], self.inner.encode, features, **kw)
+
+    def generate(self, *args: Any, **kw: Any) -> Any:
+        return self._timed("generate", 1, self.inner.generate, *args, **kw)
+
+    def align(self, *args: Any, **kw: Any) -> Any:
+        return self._timed("align", 1, self.inner.align, *args, **kw)
+
+    def said(self) -> str:
+        return ", ".join(f"{p} {self.cpu[p]:.1f} s ({self.items[p]})" for p in self.cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", default="en", choices=sorted(VOICES))
@@ -187,6 +221,11 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", default=["plain", *SYSTEMS])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also print CPU s per model part (encoder windows, decode, align)",
+    )
     args = parser.parse_args()
     language = args.language
     spaced = get_language(language).spaced
@@ -225,7 +264,14 @@ def main() -> None:
     print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
           f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
           f"{'outcome':>8} {'sale':>6}")  # fmt: skip
+    phases = None
+    if args.phases:
+        phases = _Phases(transcriber._model.model)
+        transcriber._model.model = phases
     for name in args.systems:
+        if phases is not None:
+            phases.cpu.clear()
+            phases.items.clear()
         tally = Tally()
         started, cpu = time.perf_counter(), time.process_time()
         if name == "plain":
@@ -253,6 +299,8 @@ def main() -> None:
             f"{tally.suspects:8} {tally.echo:5} {tally.seconds:7.1f} {audio_s / tally.cpu:9.1f} "
             f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f}"
         )
+        if phases is not None:
+            print(f"{'':14} CPU: {phases.said()}")
 
 
 if __name__ == "__main__":
