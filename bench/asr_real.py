@@ -4,15 +4,18 @@ espeak-ng voice pairs, alternating), against the calls' own text: one run, ratio
 Systems, all on the same audio and model (CTranslate2 int8 on CPU):
 - plain: `WhisperModel.transcribe` per channel, whole channel, `vad_filter=True`, no prompt;
 - calls / channels / channel: our packing across calls, across the two channels of one call,
-  or per channel only; each with the quality gate (a poor window or region decoded again
-  alone, what stays poor marked suspect), and `calls` also without it (`calls-nogate`).
+  or per channel only, the calls of one prompt in one `transcribe_calls` as the Listener runs
+  them; each with the quality gate (a poor window decoded again whole, a region still poor
+  alone, what stays poor marked suspect), and each also without it (`-nogate`).
 
 Figures: WER (CER for zh) of every reference turn against the words placed on its channel in
 its time, reference segments that got no word at all ("lost"), encoder windows, suspects and
-retried regions, ASR seconds (and x-realtime per core: audio seconds / (ASR CPU seconds)), and
+retried regions, ASR seconds (wall, decoding only) and x-realtime per core: audio seconds / CPU
+seconds of the whole stage (VAD included: the plain loop's vad_filter is in its time), and
 verdict agreement (outcome, valid_sale) with the same calls' clean transcripts, rules only.
 
     python bench/asr_real.py [--language en] [--calls 6] [--model tiny.en] [--systems ...]
+                             [--threads 2] [--phases]
 """
 
 from __future__ import annotations
@@ -26,18 +29,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
+from qa_pipeline.asr.packing import PackingMode  # noqa: E402
 from qa_pipeline.asr.prompt import Prompt, build_prompt  # noqa: E402
 from qa_pipeline.asr.quality import DEFAULT_GATE, QualityGate, prompt_clauses  # noqa: E402
 from qa_pipeline.asr.transcribe import AsrRun, CallAudio, ChannelWord, transcribe_calls  # noqa: E402
 from qa_pipeline.asr.whisper import AsrOptions, Transcriber  # noqa: E402
 from qa_pipeline.audio.decode import Audio, decode  # noqa: E402
-from qa_pipeline.audio.vad import SpeechRegion, speech_regions  # noqa: E402
+from qa_pipeline.audio.vad import speech_regions  # noqa: E402
 from qa_pipeline.diarize.turns import channel_segments  # noqa: E402
 from qa_pipeline.ingest.call_file import load_call  # noqa: E402
 from qa_pipeline.ingest.model import Call  # noqa: E402
@@ -144,27 +149,13 @@ def _windows(runs: Sequence[AsrRun]) -> int:
 System = Callable[[Transcriber, list[CallAudio], str, Prompt], list[Heard]]
 
 
-def _packed(mode: str, gate: QualityGate | None) -> System:
+def _packed(mode: PackingMode, gate: QualityGate | None) -> System:
+    """Our ASR stage as the Listener runs it: the calls of one language and prompt in one
+    `transcribe_calls`, `mode` deciding what shares a window."""
+
     def run(t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt) -> list[Heard]:
-        if mode == "calls":
-            runs = transcribe_calls(calls, t, language, prompt, gate, "calls")
-            return _heard(runs, _windows(runs))
-        out: list[Heard] = []
-        for call in calls:
-            if mode == "channels":
-                runs = transcribe_calls([call], t, language, prompt, gate, "channels")
-                out += _heard(runs, _windows(runs))
-                continue
-            parts = []  # per channel only: each channel alone in its windows
-            for c in range(len(call.regions)):
-                alone: list[Sequence[SpeechRegion]] = [() for _ in call.regions]
-                alone[c] = call.regions[c]
-                parts.append(transcribe_calls([CallAudio(call.audio, alone)], t, language,
-                                              prompt, gate, "channel")[0])  # fmt: skip
-            words = tuple(sorted((w for p in parts for w in p.words), key=lambda w: w.start))
-            out.append(Heard(words, _windows(parts), sum(len(p.suspects) for p in parts),
-                             sum(p.retried_regions for p in parts)))  # fmt: skip
-        return out
+        runs = transcribe_calls(calls, t, language, prompt, gate, mode)
+        return _heard(runs, _windows(runs))
 
     return run
 
@@ -173,6 +164,7 @@ SYSTEMS: dict[str, System] = {
     "calls": _packed("calls", DEFAULT_GATE),
     "calls-nogate": _packed("calls", None),
     "channels": _packed("channels", DEFAULT_GATE),
+    "channels-nogate": _packed("channels", None),
     "channel": _packed("channel", DEFAULT_GATE),
     "channel-nogate": _packed("channel", None),
 }
@@ -189,6 +181,38 @@ def _verdict_agreement(
     tally.calls += 1
 
 
+class _Phases:
+    """CPU seconds and calls of the model's parts (encoder windows, decoding, word alignment),
+    wrapped around the loaded CTranslate2 model: where a system's time goes (--phases)."""
+
+    def __init__(self, model: Any) -> None:
+        self.inner = model
+        self.cpu: dict[str, float] = {}
+        self.items: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _timed(self, part: str, items: int, call: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        cpu = time.process_time()
+        out = call(*args, **kw)
+        self.cpu[part] = self.cpu.get(part, 0.0) + time.process_time() - cpu
+        self.items[part] = self.items.get(part, 0) + items
+        return out
+
+    def encode(self, features: Any, **kw: Any) -> Any:
+        return self._timed("encode", features.shape[0], self.inner.encode, features, **kw)
+
+    def generate(self, *args: Any, **kw: Any) -> Any:
+        return self._timed("generate", 1, self.inner.generate, *args, **kw)
+
+    def align(self, *args: Any, **kw: Any) -> Any:
+        return self._timed("align", 1, self.inner.align, *args, **kw)
+
+    def said(self) -> str:
+        return ", ".join(f"{p} {self.cpu[p]:.1f} s ({self.items[p]})" for p in self.cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--language", default="en", choices=sorted(VOICES))
@@ -197,6 +221,11 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", default=["plain", *SYSTEMS])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also print CPU s per model part (encoder windows, decode, align)",
+    )
     args = parser.parse_args()
     language = args.language
     spaced = get_language(language).spaced
@@ -216,9 +245,12 @@ def main() -> None:
             for n, call in enumerate(calls)
         ]  # fmt: skip
         audios = []
+        vad_cpu = 0.0  # our VAD is part of the ASR stage, as vad_filter is of the plain loop's
         for s in synths:
             audio = decode(s.path)
+            cpu = time.process_time()
             regions = tuple(speech_regions(audio, c) for c in range(len(audio.channels)))
+            vad_cpu += time.process_time() - cpu
             audios.append(CallAudio(audio, regions))
     template = models_config().file.asr.prompts.get(language)
     prompts = [
@@ -227,11 +259,19 @@ def main() -> None:
     ]
     audio_s = sum(s.duration_s for s in synths)
     print(f"{len(calls)} {language} calls ({', '.join(c.call_id for c in calls)}), "
-          f"{audio_s:.0f} s of audio, model {model_name}, {args.threads} threads")  # fmt: skip
+          f"{audio_s:.0f} s of audio, model {model_name}, {args.threads} threads, "
+          f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core)")  # fmt: skip
     print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
           f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
           f"{'outcome':>8} {'sale':>6}")  # fmt: skip
+    phases = None
+    if args.phases:
+        phases = _Phases(transcriber._model.model)
+        transcriber._model.model = phases
     for name in args.systems:
+        if phases is not None:
+            phases.cpu.clear()
+            phases.items.clear()
         tally = Tally()
         started, cpu = time.perf_counter(), time.process_time()
         if name == "plain":
@@ -244,7 +284,7 @@ def main() -> None:
                 for i, h in zip(idx, got, strict=True):
                     heard[i] = h
         tally.seconds = time.perf_counter() - started
-        tally.cpu = time.process_time() - cpu
+        tally.cpu = time.process_time() - cpu + (0.0 if name == "plain" else vad_cpu)
         for s, h, call, call_audio, prompt in zip(synths, heard, calls, audios, prompts,
                                                   strict=True):  # fmt: skip
             _score(s, h.words, spaced, tally)
@@ -259,6 +299,8 @@ def main() -> None:
             f"{tally.suspects:8} {tally.echo:5} {tally.seconds:7.1f} {audio_s / tally.cpu:9.1f} "
             f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f}"
         )
+        if phases is not None:
+            print(f"{'':14} CPU: {phases.said()}")
 
 
 if __name__ == "__main__":

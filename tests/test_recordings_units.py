@@ -361,15 +361,17 @@ _LOSSY_CALL = [(0, 0.5, 9.0), (1, 9.5, 14.0), (0, 15.0, 40.0), (1, 41.0, 52.0)]
 _CODES_GATE = QualityGate(max_compression_ratio=100.0)  # the codes repeat by design
 
 
-def test_lost_window_is_decoded_again_region_by_region() -> None:
+def test_lost_window_is_decoded_again_whole_once() -> None:
     """A packed window that decodes to nothing (the batched pipeline's greedy single pass
-    collapsing) is caught by words against speech seconds; its regions, decoded alone, give
-    the words back, and nothing is left suspect."""
+    collapsing) is caught by words against speech seconds; decoded again whole (one decode,
+    not one per region) it gives every region's words back, and nothing is left suspect."""
     call = _coded_call((101, 102), _LOSSY_CALL)
     reference = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None, "calls")[0]  # type: ignore[arg-type]
     reader = _CodeReader(lose=(1,))
     run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
-    assert len(reader.windows) == 2 and run.retried_regions == len(reader.alone) > 0
+    lost_window = reader.windows[1]
+    assert len(reader.windows) == 2 and run.retried_regions > 1
+    assert reader.alone == [pytest.approx(lost_window[1] - lost_window[0], abs=0.01)]
     assert run.suspects == ()
     assert len(run.words) >= len(reference.words) - run.retried_regions  # lost, then found
     assert {w.text for w in run.words} == {" 101", " 102"}
@@ -384,6 +386,8 @@ def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
     reader = _CodeReader(lose=(1,), deaf_alone=True)
     run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
     assert run.suspects and run.retried_regions == len(run.suspects)
+    # the window decoded again whole, then each of its regions alone: no speech left untried
+    assert len(reader.alone) == 1 + run.retried_regions
     lost = {(s.channel, s.start, s.end) for s in run.suspects}
     for suspect in run.suspects:
         assert suspect.reason.startswith("0 words in ")  # VAD heard speech, ASR nothing
@@ -391,6 +395,50 @@ def test_speech_still_lost_becomes_suspect_with_its_reason() -> None:
                     and suspect.start <= w.start <= suspect.end]  # fmt: skip
     assert all(any(s.start <= a and b <= s.end for s in run.suspects if s.channel == c)
                for c, a, b in lost)  # fmt: skip
+
+
+def test_a_window_that_stops_early_is_decoded_again_whole() -> None:
+    """A window heard at rate overall whose decode stopped before its last regions (Whisper's
+    early end of text) is decoded again whole once, not each lost region alone."""
+
+    class _EarlyStop(_CodeReader):
+        def transcribe(self, audio: np.ndarray, windows: list[tuple[float, float]], *_: object) -> list[Decoded]:  # fmt: skip
+            decoded = super().transcribe(audio, windows)
+            out = []
+            for (start, _end), d in zip(windows, decoded, strict=True):
+                words = tuple(w for w in d.words if w.start < start + 20.0)
+                out.append(dataclasses.replace(d, words=words, text="".join(w.text for w in words)))
+            return out
+
+    call = _coded_call((101, 102), [(0, 0.0, 10.0), (0, 11.0, 20.0), (1, 21.0, 24.0),
+                                    (1, 25.0, 28.0)])  # fmt: skip
+    reader = _EarlyStop()
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
+    assert len(reader.windows) == 1 and len(reader.alone) == 1  # the window, once
+    assert run.retried_regions == 2 and run.suspects == ()
+    assert len([w for w in run.words if w.channel == 1]) >= 4  # the lost turns found
+
+
+def test_a_doubt_over_the_whole_window_is_not_decoded_region_by_region() -> None:
+    """A window heard at rate but with low confidence is decoded again whole once; when the
+    second decode doubts it too, its regions keep their words and become suspects, without an
+    encoder pass each for decoding them alone (they lost no speech)."""
+
+    class _Doubtful(_CodeReader):
+        def transcribe(self, *args: object) -> list[Decoded]:
+            return [dataclasses.replace(d, avg_logprob=-1.5) for d in super().transcribe(*args)]  # type: ignore[arg-type]
+
+        def decode_alone(self, audio: np.ndarray, language: str) -> Decoded:
+            return dataclasses.replace(super().decode_alone(audio, language), avg_logprob=-1.5)
+
+    call = _coded_call((101, 102), _LOSSY_CALL)
+    reader = _Doubtful()
+    run = transcribe_calls([call], reader, "en", Prompt("", ""), _CODES_GATE, "calls")[0]  # type: ignore[arg-type]
+    assert len(reader.alone) == len(reader.windows)  # each window once, no region alone
+    # every piece (a region cut at a window edge is two) retried, suspect, its words kept
+    assert run.retried_regions == len(run.suspects) > sum(len(r) for r in call.regions)
+    assert all("log-probability" in s.reason for s in run.suspects)
+    assert {w.text for w in run.words} == {" 101", " 102"}
 
 
 def test_quality_gate_reasons() -> None:

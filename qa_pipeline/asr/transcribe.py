@@ -6,8 +6,11 @@ Packing several calls together is what makes encoder work follow speech seconds:
 last window is rarely full, and the next call's speech fills it.
 
 No speech is lost silently: every decoded window and every speech region in it is measured
-(quality.py); a region of a poor window, or a region with too few words, is decoded again by
-itself (`Transcriber.decode_alone`), and what is still poor becomes a `Suspect` with its reason.
+(quality.py). A poor window, or one with two poor regions (an early end of text), is decoded
+again whole, once, without the prompt and with timestamps (`Transcriber.decode_alone`: one
+encoder pass or two, where decoding each of its regions alone costs one per region); a region
+whose own words are still poor after that, or the one poor region of a good window, is decoded
+again by itself, and what is still poor becomes a `Suspect` with its reason.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from qa_pipeline.audio.decode import ASR_RATE, Audio
 from qa_pipeline.audio.vad import SpeechRegion
 from qa_pipeline.languages import get as get_language
 
+MIN_POOR_REGIONS = 2  # poor regions in a window heard at rate that re-decode it whole
 WINDOWS_PER_CALL = 16  # windows decoded per model call: bounds packed audio and features
 _FRAME_S = 0.02
 
@@ -155,6 +159,16 @@ def _in_recording(piece: Piece, word: Word, track: _Track) -> ChannelWord:
     )
 
 
+@dataclass(frozen=True)
+class _Redo:
+    """A poor window decoded again whole: the decode, its words in their pieces, and its
+    window-level problem (None when it heard the window)."""
+
+    decoded: Decoded
+    placed: list[tuple[Piece, Word]]
+    problem: str | None
+
+
 @dataclass
 class _Hearing:
     """What one transcription run collects: words per call, retries and suspects."""
@@ -184,11 +198,32 @@ class _Hearing:
         spaced = get_language(self.language).spaced
         speech = sum(p.end - p.start for p in window.pieces)
         problem = None
+        redo: _Redo | None = None
+        words = {piece: [w for p, w in placed if p == piece] for piece in window.pieces}
         if self.gate is not None:
             problem = window_problem(self.reading(speech, decoded.text, decoded), self.gate, spaced)
+            # A window heard at rate can still stop early and lose its last regions: two poor
+            # regions cost one decode of the whole window, not one each.
+            texts = ("".join(w.text for w in ws) for ws in words.values())
+            poor = sum(
+                self._own_problem(self.reading(p.end - p.start, t, decoded), t, self.gate, spaced)
+                is not None
+                for p, t in zip(window.pieces, texts, strict=True)
+            )
+            if problem is not None or poor >= MIN_POOR_REGIONS:
+                redo = self._window_again(window, speech, spaced)
         for piece in window.pieces:
-            own = [w for p, w in placed if p == piece]
-            self.piece(piece, own, decoded, problem, spaced)
+            self.piece(piece, words[piece], decoded, problem, spaced, redo)
+
+    def _window_again(self, window: Window, speech_s: float, spaced: bool) -> _Redo:
+        """A poor window decoded again whole: no prompt, timestamps on (so an early stop seeks
+        on instead of dropping the rest); its words placed in its pieces."""
+        assert self.gate is not None
+        again = self.transcriber.decode_alone(_packed_audio(self.tracks, [window]), self.language)
+        own = Packing((window,), speech_s)
+        placed = [p for p in (_place(w, window.start, own) for w in again.words) if p]
+        problem = window_problem(self.reading(speech_s, again.text, again), self.gate, spaced)
+        return _Redo(again, placed, problem)
 
     def piece(
         self,
@@ -197,6 +232,7 @@ class _Hearing:
         decoded: Decoded,
         inherited: str | None,  # the window's problem, which every region of it shares
         spaced: bool,
+        redo: _Redo | None = None,  # the poor window decoded again whole
     ) -> None:
         track = self.tracks[piece.channel]
         heard = [_in_recording(piece, w, track) for w in words]
@@ -208,12 +244,34 @@ class _Hearing:
             problem = problem or echo_problem(text, self.echoes)
             if problem is not None:
                 self.retried[track.call] += 1
+            alone = problem is not None
+            if problem is not None and redo is not None:
+                own = [w for p, w in redo.placed if p == piece]
+                again = self.reading(piece.end - piece.start, "".join(w.text for w in own),
+                                     redo.decoded)  # fmt: skip
+                again_problem = redo.problem or region_problem(again, gate, spaced)
+                if better((reading, problem), (again, again_problem), gate):
+                    heard = [_in_recording(piece, w, track) for w in own]
+                    reading, problem, text = again, again_problem, "".join(w.text for w in own)
+                # Alone only when the region itself is still poor (too few words, a loop, a
+                # copy): a doubt left over the whole window is Whisper's, not lost speech, and
+                # decoding each region alone again (one encoder pass each) seldom lifts it.
+                alone = self._own_problem(reading, text, gate, spaced) is not None
+            if problem is not None and alone:
                 heard, problem = self._again(piece, track, (reading, problem), heard, gate, spaced)
             if problem is not None:
                 self.suspects[track.call].append(
                     Suspect(track.channel, piece.start, piece.end, problem)
                 )
         self.words[track.call].extend(heard)
+
+    def _own_problem(
+        self, reading: Reading, text: str, gate: QualityGate, spaced: bool
+    ) -> str | None:
+        """Why one region's own words lost speech, whatever its window's figures."""
+        if reading.compression_ratio > gate.max_compression_ratio:
+            return f"repetition (compression ratio {reading.compression_ratio:.1f})"
+        return region_problem(reading, gate, spaced) or echo_problem(text, self.echoes)
 
     def _again(
         self,
@@ -266,8 +324,9 @@ def transcribe_calls(
     packing: PackingMode = "channel",
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
-    and prompt: the decode options are per model call); with a `gate`, a region that lost
-    speech is decoded again alone and, when still poor, becomes a suspect."""
+    and prompt: the decode options are per model call), packed as `packing` says; with a
+    `gate`, a window that lost speech is decoded again whole, a region still poor alone, and
+    what stays poor becomes a suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
     laid, tracks = plan_windows(calls, packing)

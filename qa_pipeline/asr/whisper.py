@@ -2,9 +2,9 @@
 
 The batched pipeline runs over windows we packed ourselves (`clip_timestamps`), so each encoder
 window is 30 s of speech; word timestamps map words back through the packing. It decodes each
-window once, greedily, at one temperature; a window that lost speech is decoded again region by
-region with the sequential `WhisperModel.transcribe` (`decode_alone`): its temperature ladder,
-timestamps (so an early stop does not drop the rest), and no prompt.
+window once, greedily, at one temperature; a window that lost speech is decoded again whole, and
+a region still poor by itself, with the sequential `WhisperModel.transcribe` (`decode_alone`):
+greedy, timestamps on (so an early stop does not drop the rest), and no prompt.
 """
 
 from __future__ import annotations
@@ -148,8 +148,9 @@ class Transcriber:
         return [_joined(parts) if parts else NOTHING for parts in found]
 
     def decode_alone(self, audio: npt.NDArray[np.float32], language: str | None) -> Decoded:
-        """A short stretch of speech decoded by itself, sequentially, greedily and with
-        timestamps: no neighbours' speech and no prompt to copy."""
+        """A stretch of speech (a region, or one packed window) decoded by itself,
+        sequentially, greedily and with timestamps: no prompt to copy, and a decode that stops
+        early seeks on from its last timestamp instead of dropping the rest."""
         seconds = len(audio) / ASR_RATE
         segments, _ = self._model.transcribe(
             audio,
