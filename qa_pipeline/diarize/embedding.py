@@ -4,13 +4,16 @@ are selected in models.yaml (`diarization.kind`) behind the same interface.
 
 Speech regions (Silero VAD) are cut into 0.8 s encoder windows every 0.2 s (a region shorter
 than a window is one window, its frames repeated to fill it). Each region is cut into equal
-chunks of at most `chunk_s`, and the chunks' mean d-vectors (weighted by their windows) are
-split in two by k-means from seeded random pairs, the tightest split kept: a chunk's mean is far
-less noisy than one window's, which is what separates close voices, and a chunk stays short
-enough that a region holding both speakers (an interruption) cannot pull a centroid its way.
-Every 0.1 s step of speech then scores the two voices by the windows covering it, and a Viterbi
-pass inside each region switches speaker only where the evidence outweighs `switch_penalty`
-(in units of the call's mean evidence per step, so close and distant voices are treated alike).
+chunks of at most `chunk_s`: a chunk's mean d-vector is far less noisy than one window's, and a
+chunk stays short enough that a region holding both speakers (an interruption) cannot pull a
+centroid its way. Windows of one chunk are one speaker, so their scatter around the chunk's mean
+is what varies within a voice (what is said); the chunk means are whitened by that scatter
+(shrunk towards its mean variance) before weighted k-means splits them in two, which keeps close
+voices apart and a speaker who says little from being outvoted by a split of the other one.
+Every window is then scored along the discriminant of the two sides (the same whitening), each
+0.1 s step of speech takes the mean score of the windows covering it, and a Viterbi pass inside
+each region switches speaker only where the evidence outweighs `switch_penalty` (in units of the
+call's mean evidence per step, so close and distant voices are treated alike).
 Roles are decided later, from content, as for any diarization.
 """
 
@@ -40,6 +43,7 @@ class EmbeddingSettings:
     iterations: int = 30  # k-means rounds per start
     restarts: int = 20  # seeded random starting pairs; the tightest split is kept
     chunk_s: float = 4.0  # longest piece of a region clustered as one voice
+    shrink: float = 0.3  # of the within-chunk scatter towards its mean variance (regularises)
     # Evidence (mean evidence per 0.1 s step is 1) a speaker change inside a region must win;
     # 16 is about 1.6 s of typical evidence. Measured on bench/mono_diarization.py: 4-8 let
     # close male voices flip back and forth (DER 0.13-0.15), 32 holds off real changes.
@@ -74,11 +78,6 @@ def _windows(samples: Floats, regions: Sequence[SpeechRegion]) -> tuple[list[_Wi
     return found, np.stack(feats) if feats else np.zeros((0, FRAMES, 40), np.float32)
 
 
-def _unit(x: Floats) -> Floats:
-    unit: Floats = (x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-12)).astype(np.float32)
-    return unit
-
-
 def _kmeans(
     vectors: Floats, weights: Floats, centroids: Floats, iterations: int
 ) -> tuple[npt.NDArray[np.intp], float]:
@@ -99,7 +98,7 @@ def _kmeans(
 def two_speakers(
     vectors: Floats, settings: EmbeddingSettings, weights: Floats | None = None
 ) -> npt.NDArray[np.intp]:
-    """A 0/1 label per unit vector: weighted k-means from seeded random pairs (drawn by
+    """A 0/1 label per vector: weighted k-means from seeded random pairs (drawn by
     weight), the split with the least squared error kept (one outlying vector must not make a
     speaker)."""
     if len(vectors) < 2:
@@ -160,12 +159,21 @@ def diarize(
     chunk = _chunks(windows, regions, settings.chunk_s)
     count = int(chunk.max()) + 1
     sizes = np.bincount(chunk, minlength=count).astype(np.float32)
-    means = _unit(np.stack([vectors[chunk == n].mean(axis=0) for n in range(count)]))
-    speaker = two_speakers(means, settings, sizes)[chunk]
-    # a side the split left empty gets a zero centroid: the other side takes every step
-    centroids = _unit(np.stack([vectors[speaker == k].sum(axis=0) for k in (0, 1)]))
-    evidence = vectors @ centroids[0] - vectors @ centroids[1]
-    evidence /= float(np.mean(np.abs(evidence))) + 1e-9  # in units of this call's evidence
+    means = np.stack([vectors[chunk == n].mean(axis=0) for n in range(count)])
+    spread = vectors - means[chunk]
+    within = spread.T @ spread / len(spread)
+    within += (settings.shrink * np.trace(within) / len(within) + 1e-6) * np.eye(len(within))
+    values, axes = np.linalg.eigh(within)
+    whiten = axes / np.sqrt(values)
+    centre = (means * sizes[:, None]).sum(axis=0) / sizes.sum()
+    speaker = two_speakers(((means - centre) @ whiten).astype(np.float32), settings, sizes)[chunk]
+    if speaker.min() == speaker.max():
+        evidence = np.ones(len(vectors))  # one voice only
+    else:
+        a, b = vectors[speaker == 0].mean(axis=0), vectors[speaker == 1].mean(axis=0)
+        direction = np.linalg.solve(within, a - b)
+        evidence = vectors @ direction - (a + b) @ direction / 2
+        evidence /= float(np.mean(np.abs(evidence))) + 1e-9  # in units of this call's evidence
     by_region: dict[int, list[int]] = {}
     for n, window in enumerate(windows):
         by_region.setdefault(window.region, []).append(n)
