@@ -45,8 +45,8 @@ class EmbeddingSettings:
     chunk_s: float = 4.0  # longest piece of a region clustered as one voice
     shrink: float = 0.3  # of the within-chunk scatter towards its mean variance (regularises)
     # Evidence (mean evidence per 0.1 s step is 1) a speaker change inside a region must win;
-    # 16 is about 1.6 s of typical evidence. Measured on bench/mono_diarization.py: 4-8 let
-    # close male voices flip back and forth (DER 0.13-0.15), 32 holds off real changes.
+    # 16 is about 1.6 s of typical evidence. Chosen on bench/mono_diarization.py's calls 1-6:
+    # lower lets close male voices flip back and forth, higher holds off real changes.
     switch_penalty: float = 16.0
 
 
