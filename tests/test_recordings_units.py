@@ -31,7 +31,7 @@ from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
-from qa_pipeline.diarize.embedding import EmbeddingSettings, smooth_labels, two_speakers
+from qa_pipeline.diarize.embedding import EmbeddingSettings, diarize, two_speakers, viterbi
 from qa_pipeline.diarize.pyannote import annotation_to_turns
 from qa_pipeline.diarize.speaker_encoder import HOP, N_FFT, N_MELS, RATE, log_mel, mel_filterbank
 from qa_pipeline.diarize.turns import (
@@ -518,15 +518,45 @@ def test_two_speakers_found_despite_an_outlier() -> None:
     vectors = np.concatenate([a + 0.3 * rng.standard_normal((40, 8)),
                               b + 0.3 * rng.standard_normal((30, 8)), odd[None, :]])  # fmt: skip
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    centroids = two_speakers(vectors, EmbeddingSettings())
-    assert sorted(int(np.argmax(c[:2])) for c in centroids) == [0, 1]  # a and b, not the outlier
-    assert min(float(np.max(c[:2])) for c in centroids) > 0.8
+    labels = two_speakers(vectors, EmbeddingSettings())
+    truth = np.array([0] * 40 + [1] * 30)
+    wrong = int(np.sum(labels[:70] != truth))
+    assert min(wrong, 70 - wrong) <= 2  # a and b split (a noisy vector may stray), not the outlier
 
 
-def test_short_speaker_changes_smoothed() -> None:
-    assert smooth_labels([0, 0, 0, 1, 0, 0, 1, 1, 1, 1], 2) == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
-    assert smooth_labels([1, 0, 0, 0], 2) == [0, 0, 0, 0]  # a short start joins what follows
-    assert smooth_labels([0, 0, 1, 1], 2) == [0, 0, 1, 1]
+def test_speaker_changes_cost_a_penalty() -> None:
+    evidence = [2.0, 2.0, 2.0, -1.0, 2.0, 2.0, -2.0, -2.0, -2.0, -2.0]
+    assert viterbi(evidence, 3.0) == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]  # one weak step: no change
+    assert viterbi(evidence, 0.0) == [0, 0, 0, 1, 0, 0, 1, 1, 1, 1]
+    assert viterbi([-1.5, 0.5, 0.5], 3.0) == [1, 1, 1]  # weak evidence does not pay for a change
+    assert viterbi([-2.0, 2.0, 2.0], 2.0) == [1, 0, 0]
+    assert viterbi([-1.0], 2.0) == [1]
+
+
+class _LoudnessEncoder:
+    """A stand-in speaker encoder: a window's voice is its loudness (two voices, two levels),
+    plus noise, so the split and the Viterbi pass run without the model."""
+
+    def embed(self, windows: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        loud = (windows.mean(axis=(1, 2)) > -5.5).astype(np.float32)
+        vectors = np.stack([loud, 1 - loud, np.full_like(loud, 2.0)], axis=1)
+        vectors = vectors + 0.3 * rng.standard_normal(vectors.shape).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_diarize_alternating_voices_and_a_change_inside_a_region() -> None:
+    t = np.arange(12 * RATE) / RATE
+    level = np.where((t < 3) | ((t >= 5.5) & (t < 8.5)), 0.5, 0.005)
+    samples = (level * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    regions = [SpeechRegion(0.0, 3.0), SpeechRegion(3.5, 5.0), SpeechRegion(5.5, 11.0)]
+    turns = diarize(samples, regions, _LoudnessEncoder())  # type: ignore[arg-type]
+    said = [(turn.speaker, turn.start, turn.end) for turn in turns]
+    assert [s for s, _, _ in said] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00", "SPEAKER_01"] or [
+        s for s, _, _ in said
+    ] == ["SPEAKER_01", "SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    assert abs(said[2][2] - 8.5) <= 0.5  # the change inside the last region, near its place
+    assert said[0][1:] == (0.0, 3.0) and said[-1][2] == 11.0
 
 
 def test_pack_groups_never_share_a_window() -> None:

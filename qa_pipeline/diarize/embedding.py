@@ -3,11 +3,18 @@ torch, no model hub. pyannote.audio (diarize/pyannote.py) stays the choice where
 are selected in models.yaml (`diarization.kind`) behind the same interface.
 
 Speech regions (Silero VAD) are cut into 0.8 s encoder windows every 0.2 s (a region shorter
-than a window is one window, padded: a short backchannel gets a voice of its own). The windows'
-d-vectors are split in two by spherical k-means started from the two least alike, each 0.1 s
-step of speech takes the speaker of the windows covering it (their mean similarity), and a
-speaker change shorter than `min_turn_s` inside a region is smoothed away. Roles are decided
-later, from content, as for any diarization.
+than a window is one window, its frames repeated to fill it). Each region is cut into equal
+chunks of at most `chunk_s`: a chunk's mean d-vector is far less noisy than one window's, and a
+chunk stays short enough that a region holding both speakers (an interruption) cannot pull a
+centroid its way. Windows of one chunk are one speaker, so their scatter around the chunk's mean
+is what varies within a voice (what is said); the chunk means are whitened by that scatter
+(shrunk towards its mean variance) before weighted k-means splits them in two, which keeps close
+voices apart and a speaker who says little from being outvoted by a split of the other one.
+Every window is then scored along the discriminant of the two sides (the same whitening), each
+0.1 s step of speech takes the mean score of the windows covering it, and a Viterbi pass inside
+each region switches speaker only where the evidence outweighs `switch_penalty` (in units of the
+call's mean evidence per step, so close and distant voices are treated alike).
+Roles are decided later, from content, as for any diarization.
 """
 
 from __future__ import annotations
@@ -28,14 +35,19 @@ STRIDE = 20  # frames between window starts (0.2 s)
 STEP_S = 0.1  # resolution of the speaker timeline
 LABELS = ("SPEAKER_00", "SPEAKER_01")
 
+Floats = npt.NDArray[np.float32]
+
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
-    iterations: int = 12
-    min_turn_s: float = 1.0  # a shorter change of speaker inside a region is smoothed away
-    region_weight: float = 1.0  # of a region's mean voice against the voice at each step
-    restarts: int = 8  # random starting pairs besides the least alike one
-    sample: int = 1500  # windows compared pairwise to pick the two starting centroids
+    iterations: int = 30  # k-means rounds per start
+    restarts: int = 20  # seeded random starting pairs; the tightest split is kept
+    chunk_s: float = 4.0  # longest piece of a region clustered as one voice
+    shrink: float = 0.3  # of the within-chunk scatter towards its mean variance (regularises)
+    # Evidence (mean evidence per 0.1 s step is 1) a speaker change inside a region must win;
+    # 16 is about 1.6 s of typical evidence. Chosen on bench/mono_diarization.py's calls 1-6:
+    # lower lets close male voices flip back and forth, higher holds off real changes.
+    switch_penalty: float = 16.0
 
 
 DEFAULT_SETTINGS = EmbeddingSettings()
@@ -48,16 +60,14 @@ class _Window:
     end: float
 
 
-def _windows(
-    samples: npt.NDArray[np.float32], regions: Sequence[SpeechRegion]
-) -> tuple[list[_Window], npt.NDArray[np.float32]]:
+def _windows(samples: Floats, regions: Sequence[SpeechRegion]) -> tuple[list[_Window], Floats]:
     """Encoder windows over every region, and their mel features (n, FRAMES, N_MELS)."""
     found: list[_Window] = []
-    feats: list[npt.NDArray[np.float32]] = []
+    feats: list[Floats] = []
     for n, region in enumerate(regions):
         mel = log_mel(samples[round(region.start * RATE) : round(region.end * RATE)])
-        if len(mel) < FRAMES:  # short: one padded window, as the encoder's own recipe does
-            mel = np.concatenate([mel, np.zeros((FRAMES - len(mel), mel.shape[1]), mel.dtype)])
+        if len(mel) < FRAMES:  # short: its own frames repeated (closer to the voice than padding)
+            mel = np.concatenate([mel] * (FRAMES // len(mel) + 1))[:FRAMES]
         starts = list(range(0, len(mel) - FRAMES + 1, STRIDE))
         if starts[-1] != len(mel) - FRAMES:
             starts.append(len(mel) - FRAMES)  # the region's end is covered too
@@ -69,70 +79,74 @@ def _windows(
 
 
 def _kmeans(
-    vectors: npt.NDArray[np.float32], centroids: npt.NDArray[np.float32], iterations: int
-) -> tuple[npt.NDArray[np.float32], float]:
-    """Spherical k-means from `centroids`; the centroids and how well they fit (the mean
-    similarity of each vector to its own)."""
+    vectors: Floats, weights: Floats, centroids: Floats, iterations: int
+) -> tuple[npt.NDArray[np.intp], float]:
+    """Weighted k-means from `centroids`: the labels and the weighted squared error."""
     centroids = centroids.copy()
+    labels = np.zeros(len(vectors), np.intp)
     for _ in range(iterations):
-        labels = np.argmax(vectors @ centroids.T, axis=1)
+        distance = ((vectors[:, None, :] - centroids[None]) ** 2).sum(-1)
+        labels = np.argmin(distance, axis=1)
         for k in range(len(centroids)):
-            members = vectors[labels == k]
-            if len(members):
-                mean = members.mean(axis=0)
-                centroids[k] = mean / (np.linalg.norm(mean) + 1e-12)
-    return centroids, float(np.max(vectors @ centroids.T, axis=1).mean())
+            mine = labels == k
+            if mine.any():
+                centroids[k] = (vectors[mine] * weights[mine, None]).sum(0) / weights[mine].sum()
+    error = float((weights * ((vectors - centroids[labels]) ** 2).sum(-1)).sum())
+    return labels, error
 
 
 def two_speakers(
-    vectors: npt.NDArray[np.float32], settings: EmbeddingSettings
-) -> npt.NDArray[np.float32]:
-    """Two unit centroids of unit `vectors`: spherical k-means from the least alike pair and
-    from seeded random pairs, the best fit kept (one outlying window must not make a
+    vectors: Floats, settings: EmbeddingSettings, weights: Floats | None = None
+) -> npt.NDArray[np.intp]:
+    """A 0/1 label per vector: weighted k-means from seeded random pairs (drawn by
+    weight), the split with the least squared error kept (one outlying vector must not make a
     speaker)."""
+    if len(vectors) < 2:
+        return np.zeros(len(vectors), np.intp)
+    if weights is None:
+        weights = np.ones(len(vectors), np.float32)
     rng = np.random.default_rng(0)
-    pick = vectors
-    if len(vectors) > settings.sample:
-        pick = vectors[rng.choice(len(vectors), settings.sample, replace=False)]
-    similarity = pick @ pick.T
-    a, b = np.unravel_index(int(np.argmin(similarity)), similarity.shape)
-    starts = [np.stack([pick[a], pick[b]])]
-    starts += [pick[rng.choice(len(pick), 2, replace=False)] for _ in range(settings.restarts)]
-    fits = [_kmeans(vectors, start, settings.iterations) for start in starts]
-    return max(fits, key=lambda fit: fit[1])[0]
+    p = weights.astype(np.float64) / float(weights.sum())
+    fits = [
+        _kmeans(vectors, weights, vectors[rng.choice(len(vectors), 2, replace=False, p=p)],
+                settings.iterations)
+        for _ in range(settings.restarts)
+    ]  # fmt: skip
+    return min(fits, key=lambda fit: fit[1])[0]
 
 
-def smooth_labels(labels: list[int], shortest: int) -> list[int]:
-    """Runs shorter than `shortest` steps take the label of the run before them (or after,
-    at the start)."""
-    runs: list[list[int]] = []  # [label, length]
-    for label in labels:
-        if runs and runs[-1][0] == label:
-            runs[-1][1] += 1
-        else:
-            runs.append([label, 1])
-    changed = True
-    while changed and len(runs) > 1:
-        changed = False
-        for n, (_, length) in enumerate(runs):
-            if length < shortest:
-                neighbour = runs[n - 1] if n > 0 else runs[n + 1]
-                neighbour[1] += length
-                del runs[n]
-                changed = True
-                break
-        merged: list[list[int]] = []
-        for run in runs:
-            if merged and merged[-1][0] == run[0]:
-                merged[-1][1] += run[1]
-            else:
-                merged.append(run)
-        runs = merged
-    return [label for label, length in runs for _ in range(length)]
+def viterbi(evidence: Sequence[float], penalty: float) -> list[int]:
+    """0/1 per step: label 0 where `evidence` > 0 and 1 where < 0, paying `penalty` per
+    change of label (the path of least total cost)."""
+    cost = [-evidence[0], evidence[0]]
+    back: list[tuple[int, int]] = [(0, 1)]
+    for e in evidence[1:]:
+        came = tuple(k if cost[k] <= cost[1 - k] + penalty else 1 - k for k in (0, 1))
+        cost = [cost[came[0]] + (penalty if came[0] else 0) - e,
+                cost[came[1]] + (penalty if not came[1] else 0) + e]  # fmt: skip
+        back.append((came[0], came[1]))
+    labels = [0 if cost[0] <= cost[1] else 1]
+    for came in reversed(back[1:]):
+        labels.append(came[labels[-1]])
+    return labels[::-1]
+
+
+def _chunks(windows: Sequence[_Window], regions: Sequence[SpeechRegion], chunk_s: float
+            ) -> npt.NDArray[np.intp]:  # fmt: skip
+    """Each window's chunk: its region cut into equal pieces of at most `chunk_s`, a window
+    going to the piece holding its middle."""
+    keys = []
+    for window in windows:
+        region = regions[window.region]
+        pieces = max(1, int(np.ceil(region.duration / chunk_s)))
+        middle = (window.start + window.end) / 2 - region.start
+        keys.append((window.region, min(pieces - 1, int(middle / region.duration * pieces))))
+    index = {key: n for n, key in enumerate(sorted(set(keys)))}
+    return np.array([index[key] for key in keys], np.intp)
 
 
 def diarize(
-    samples: npt.NDArray[np.float32],
+    samples: Floats,
     regions: Sequence[SpeechRegion],
     encoder: SpeakerEncoder,
     settings: EmbeddingSettings = DEFAULT_SETTINGS,
@@ -142,26 +156,38 @@ def diarize(
     if not windows:
         return ()
     vectors = encoder.embed(feats)
+    chunk = _chunks(windows, regions, settings.chunk_s)
+    count = int(chunk.max()) + 1
+    sizes = np.bincount(chunk, minlength=count).astype(np.float32)
+    means = np.stack([vectors[chunk == n].mean(axis=0) for n in range(count)])
+    spread = vectors - means[chunk]
+    within = spread.T @ spread / len(spread)
+    within += (settings.shrink * np.trace(within) / len(within) + 1e-6) * np.eye(len(within))
+    values, axes = np.linalg.eigh(within)
+    whiten = axes / np.sqrt(values)
+    centre = (means * sizes[:, None]).sum(axis=0) / sizes.sum()
+    speaker = two_speakers(((means - centre) @ whiten).astype(np.float32), settings, sizes)[chunk]
+    if speaker.min() == speaker.max():
+        evidence = np.ones(len(vectors))  # one voice only
+    else:
+        a, b = vectors[speaker == 0].mean(axis=0), vectors[speaker == 1].mean(axis=0)
+        direction = np.linalg.solve(within, a - b)
+        evidence = vectors @ direction - (a + b) @ direction / 2
+        evidence /= float(np.mean(np.abs(evidence))) + 1e-9  # in units of this call's evidence
     by_region: dict[int, list[int]] = {}
     for n, window in enumerate(windows):
         by_region.setdefault(window.region, []).append(n)
-    centroids = two_speakers(vectors, settings)
-    scores = vectors @ centroids.T  # (windows, 2)
     turns: list[SpeakerTurn] = []
-    shortest = max(1, round(settings.min_turn_s / STEP_S))
     for r, members in by_region.items():
         region = regions[r]
         steps = max(1, round(region.duration / STEP_S))
-        # A region is mostly one speaker's turn: its mean voice weighs in at every step, so
-        # only a clear change of voice inside it splits it.
-        whole = scores[members].mean(axis=0) * settings.region_weight
-        labels = []
+        scores = []
         for k in range(steps):
             t = region.start + (k + 0.5) * region.duration / steps
             covering = [n for n in members if windows[n].start <= t <= windows[n].end]
             near = covering or [min(members, key=lambda n: abs(windows[n].start - t))]
-            labels.append(int(np.argmax(scores[near].mean(axis=0) + whole)))
-        labels = smooth_labels(labels, shortest)
+            scores.append(float(evidence[near].mean()))
+        labels = viterbi(scores, settings.switch_penalty)
         start = 0
         for k in range(1, steps + 1):
             if k == steps or labels[k] != labels[start]:
