@@ -28,11 +28,10 @@ from qa_pipeline.understanding.encoders import (
     load_encoder,
 )
 from qa_pipeline.understanding.features import (
-    LexiconFlags,
     LexiconHits,
     featurize,
-    lexicon_flags,
     lexicon_reader,
+    screened_reader,
 )
 from qa_pipeline.understanding.heads import HeadSet, load
 from qa_pipeline.understanding.reading import Reading
@@ -76,13 +75,14 @@ class ReadComponent:
         self.stacked = StackedHeads(heads)
         self.encoder = encoder
         self.lexicons: LexiconHits = lambda view: frozenset()
-        self.flags: LexiconFlags = lambda view, names: [False] * len(names)
+        self.screened: LexiconHits = lambda view: frozenset()
 
     def bind(self, pack: LanguagePack, store: EncodingStore | None) -> None:
-        """The rules' lexicons, both lookups from the one pack (features: every lexicon that
-        hits a view, or whether one does), and where encodings persist, if anywhere."""
+        """The rules' lexicons, both lookups from the one pack (the lexicons that hit a view:
+        every one run, as training reads, or those the pack's screen lets through), and where
+        encodings persist, if anywhere."""
         self.lexicons = lexicon_reader(pack)
-        self.flags = lexicon_flags(pack)
+        self.screened = screened_reader(pack)
         self.encoder.store = store
         self.stacked.forget()  # what it remembers was read with the lexicons bound before
 
@@ -94,24 +94,24 @@ class ReadComponent:
         return next(iter(self.pipe([doc])))
 
     def pipe(
-        self, docs: Iterable[Doc], batch_size: int = 256, flags: LexiconFlags | None = None
+        self, docs: Iterable[Doc], batch_size: int = 256, hits: LexiconHits | None = None
     ) -> Iterator[Doc]:
-        """`flags`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
+        """`hits`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
         each sentence, so a lexicon runs once per sentence for rules and model together)."""
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
             if len(batch) >= batch_size:
-                yield from self._read(batch, flags or self.flags)
+                yield from self._read(batch, hits or self.screened)
                 batch = []
         if batch:
-            yield from self._read(batch, flags or self.flags)
+            yield from self._read(batch, hits or self.screened)
 
-    def _read(self, docs: Sequence[Doc], flags: LexiconFlags) -> list[Doc]:
+    def _read(self, docs: Sequence[Doc], hits: LexiconHits) -> list[Doc]:
         if self.reference:
             return self._reference(docs)
         pairs = [(doc.text, doc._.context) for doc in docs]
-        tasks = self.stacked.read(pairs, [d._.side for d in docs], self.encoder, flags)
+        tasks = self.stacked.read(pairs, [d._.side for d in docs], self.encoder, hits)
         for doc, read in zip(docs, tasks, strict=True):
             doc._.reading = Reading(read)
         return list(docs)
@@ -169,9 +169,9 @@ def _whole_views() -> Callable[[str], Doc]:
 
 
 def read_docs(
-    nlp: Language, items: Sequence[tuple[str, str, str]], flags: LexiconFlags | None = None
+    nlp: Language, items: Sequence[tuple[str, str, str]], hits: LexiconHits | None = None
 ) -> list[Reading]:
-    """(view, side, context view) of each sentence -> its reading. `flags`: the lexicon lookup
+    """(view, side, context view) of each sentence -> its reading. `hits`: the lexicon lookup
     for these sentences (ReadComponent.pipe). While the reader is the pipeline's only
     component each Doc is its view whole; with others, spaCy tokenizes it."""
     make = _whole_views() if nlp.pipe_names == ["qa_read"] else nlp.make_doc
@@ -180,7 +180,7 @@ def read_docs(
         doc = make(view)
         doc._.side, doc._.context = side, context
         docs.append(doc)
-    config = {"qa_read": {"flags": flags}} if flags is not None else None
+    config = {"qa_read": {"hits": hits}} if hits is not None else None
     return [doc._.reading for doc in nlp.pipe(docs, component_cfg=config)]
 
 
