@@ -7,7 +7,7 @@ turn is a single scan per act (the rules stage runs hundreds of calls a second).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -266,6 +266,13 @@ class Lexicon:
             hits.append(Hit(self.name, m.start(), m.end(), m.group(0)))
         return tuple(hits)
 
+    def matches(self, text: str) -> bool:
+        """Whether `find` finds anything, without making its hits."""
+        if self.negation is None:
+            return self.pattern.search(text) is not None
+        negates = self.negation.negates
+        return any(not negates(text, m.start()) for m in self.pattern.finditer(text))
+
 
 class LexiconScreen:
     """Which lexicons of a pack may match a text, from one scan for the strings each lexicon's
@@ -294,12 +301,26 @@ class LexiconScreen:
         return frozenset().union(*map(self._lexicons.__getitem__, found))
 
 
+def literal_prescreen(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A pattern that finds one of the strings every match of `pattern` contains (None when
+    there are none): where it finds none, `pattern` cannot match. A trie of literals is scanned
+    many times faster than a long alternation behind word edges (the forbidden-phrase union)."""
+    required = required_literals(pattern)
+    return re.compile(_trie(required)) if required else None
+
+
 def _literal_scan(literals: set[str]) -> re.Pattern[str]:
     """A pattern whose `findall` lists the longest of `literals` at each position where one
     starts, overlaps included. It consumes one character from the set literals start with (so
     the engine skips other positions in C), then, looking back at that character, looks ahead
     for a trie of the literals, longest first."""
+    first = "".join(sorted({re.escape(literal[0]) for literal in literals}))
+    return re.compile(rf"[{first}](?<=(?=({_trie(literals)}))[\s\S])")
 
+
+def _trie(literals: Collection[str]) -> str:
+    """An alternation of `literals` as a trie: one branch per next character (the engine skips
+    the rest at once), and of those matching at a position the longest."""
     trie: dict[str, Any] = {}
     for literal in literals:
         node = trie
@@ -313,5 +334,4 @@ def _literal_scan(literals: set[str]) -> re.Pattern[str]:
             branches.append("")  # a literal ends here: tried after every longer one
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    first = "".join(sorted({re.escape(literal[0]) for literal in literals}))
-    return re.compile(rf"[{first}](?<=(?=({alternation(trie)}))[\s\S])")
+    return alternation(trie)

@@ -35,7 +35,7 @@ def screened_reader(pack: LanguagePack) -> LexiconHits:
     lexicons = pack.lexicons
 
     def hits(view: str) -> frozenset[str]:
-        return frozenset(n for n in pack.screen.candidates(view) if lexicons[n].find(view))
+        return frozenset(n for n in pack.screen.candidates(view) if lexicons[n].matches(view))
 
     return hits
 
