@@ -40,13 +40,7 @@ from qa_pipeline.ruleset.schema import (
 from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
 from qa_pipeline.text.backtracking import LIMIT_S, catastrophic
-from qa_pipeline.text.lexicon import (
-    Lexicon,
-    LexiconScreen,
-    Negation,
-    compile_patterns,
-    literal_prescreen,
-)
+from qa_pipeline.text.lexicon import Lexicon, LexiconScreen, Negation, compile_patterns
 from qa_pipeline.text.normalize import surface
 
 _SPACES = re.compile(r"\s{2,}")
@@ -112,8 +106,6 @@ class LanguagePack:
     # Union of all forbidden patterns: one scan rules most text out. Multi-line, so ^ and $ (a
     # clause's edges in a rule) match at the clause breaks of a sentence written one per line.
     forbidden_any: re.Pattern[str]
-    # Strings every match of the union contains: a text with none of them needs no scan by it.
-    forbidden_literals: re.Pattern[str] | None
     # Results of checks on a text, kept for this pack's life: telesales speech repeats its
     # script word for word across calls ("每月3元，前30天免费。"), so most sentences recur.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -444,7 +436,6 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         LexiconScreen(lexicons),
         rules,
         union,
-        literal_prescreen(union),
         lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},
     )
 

@@ -211,10 +211,16 @@ def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which is in every text `pattern` matches (taken from what every
     alternative must match literally); None when that cannot be told (some alternative needs
     no literal, case-insensitive matching, or the private parser failed)."""
-    if _parser is None or pattern.flags & re.IGNORECASE:
+    return _required_literals(pattern.pattern, pattern.flags)
+
+
+@lru_cache(maxsize=1024)
+def _required_literals(pattern: str, flags: int) -> frozenset[str] | None:
+    """Cached, as `_compile` is: rules loaded again in one process cost no new parse."""
+    if _parser is None or flags & re.IGNORECASE:
         return None
     try:
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        parsed = _parser.parse(pattern, flags)
         if parsed.state.flags & re.IGNORECASE:
             return None
         return _required(parsed.data)
@@ -281,20 +287,35 @@ class LexiconScreen:
     is always a candidate. Exact: a lexicon left out could not have matched."""
 
     def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
+        self._source = lexicons
+        self._scan: re.Pattern[str] | None = None
+        self._built = False  # built on first use: a process that judges nothing never pays
+
+    def _build(self) -> None:
+        lexicons = self._source
         required = {name: required_literals(lexicon.pattern) for name, lexicon in lexicons.items()}
         self.always = frozenset(name for name, found in required.items() if found is None)
-        literals = set().union(*(found for found in required.values() if found))
+        owners: dict[str, set[str]] = {}
+        for name, found in required.items():
+            for literal in found or ():
+                owners.setdefault(literal, set()).add(name)
+        literals = set(owners)
         # The scan reports the longest literal starting at each position; every other literal
         # starting there is a prefix of it, so its lexicons come with it.
         self._lexicons = {
-            literal: self.always | {name for name, found in required.items()
-                                    if found and any(map(literal.startswith, found))}
+            literal: self.always.union(
+                *(owners[literal[:end]] for end in range(1, len(literal) + 1)
+                  if literal[:end] in owners)
+            )
             for literal in literals
         }  # fmt: skip
         self._scan = _literal_scan(literals) if literals else None
+        self._built = True
 
     def candidates(self, text: str) -> frozenset[str]:
         """The lexicons that may match `text` (a superset of those that do)."""
+        if not self._built:
+            self._build()
         found = self._scan.findall(text) if self._scan is not None else ()
         if not found:
             return self.always
@@ -304,8 +325,15 @@ class LexiconScreen:
 def literal_prescreen(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """A pattern that finds one of the strings every match of `pattern` contains (None when
     there are none): where it finds none, `pattern` cannot match. A trie of literals is scanned
-    many times faster than a long alternation behind word edges (the forbidden-phrase union)."""
-    required = required_literals(pattern)
+    many times faster than a long alternation behind word edges (the forbidden-phrase union).
+    Made on first use and kept (rule loading, at every start, does not pay for it)."""
+    return _prescreen(pattern.pattern, pattern.flags)
+
+
+@lru_cache(maxsize=64)
+def _prescreen(pattern: str, flags: int) -> re.Pattern[str] | None:
+    """Keyed by the source (a str keeps its hash; a compiled pattern hashes its code anew)."""
+    required = _required_literals(pattern, flags)
     return re.compile(_trie(required)) if required else None
 
 
