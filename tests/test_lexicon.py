@@ -109,3 +109,55 @@ def test_without_the_private_parser_the_same_matches(
                 assert spans == [m.span() for m in plain.finditer(text)], text
                 found += len(spans)
     assert found  # the samples say forbidden phrases: the comparison saw matches
+
+
+def test_required_literals() -> None:
+    """What every match must contain: runs of few strings joined, an alternation's choices
+    united; nothing where some match needs no literal (or case is ignored)."""
+    import re
+
+    from qa_pipeline.text.lexicon import required_literals
+
+    found = required_literals(re.compile("(?:it's|it is) (?:already |now )?(?:on|live)"))
+    assert found == {
+        f"{a} {b}{c}" for a in ("it's", "it is") for b in ("", "already ", "now ") for c in ("on", "live")
+    }  # fmt: skip
+    assert required_literals(re.compile(r"^(?:yes,? )?it(?:'s| is)\b")) == {
+        f"{a}it{b}" for a in ("", "yes ", "yes, ") for b in ("'s", " is")
+    }  # fmt: skip
+    assert required_literals(re.compile(r"\w+x")) == {"x"}
+    assert required_literals(re.compile(r"工号\s*\d+|编号\d+")) == {"工号", "编号"}
+    assert required_literals(re.compile(r"([\u4e00-\u9fff])不\1")) == {"不"}
+    assert required_literals(re.compile("a*")) is None
+    assert required_literals(re.compile(r"a|\d")) is None  # one alternative needs no literal
+    assert required_literals(re.compile("(?i)abc")) is None
+    assert required_literals(re.compile("x(?i:abc)")) == {"x"}
+
+
+def test_literal_scan_reports_overlapping_literals() -> None:
+    from qa_pipeline.text.lexicon import _literal_scan
+
+    scan = _literal_scan({"不是", "是我", "我", "不", "the", "th", "]", "-x"})
+    assert scan.findall("不是我") == ["不是", "是我", "我"]
+    assert scan.findall("then ]-x") == ["the", "]", "-x"]
+
+
+def test_the_lexicon_screen_hides_no_match(ruleset: Ruleset) -> None:
+    """A lexicon the screen leaves out of a view's candidates cannot match it: checked on every
+    sentence and whole turn of the sample and held-out calls, every lexicon of their language."""
+    from qa_pipeline.checks.context import build_turns
+
+    checked = 0
+    for folder in ("samples/calls", "tests/data/heldout", "tests/data/heldout2"):
+        for path in transcript_files(ROOT / folder):
+            call = load_call(path)
+            pack = ruleset.languages[call.language]
+            for turn in build_turns(call, pack):
+                views = [s.norm for s in turn.sentences]
+                for view in {*views, turn.joiner.join(views)}:
+                    maybe = pack.screen.candidates(view)
+                    for name, found in pack.lexicons.items():
+                        if found.pattern.search(view):
+                            assert name in maybe, (name, view)
+                            checked += 1
+    assert checked > 1000

@@ -47,8 +47,8 @@ class Sentence(_Spanned):
     lexicon hits and entities."""
 
     __slots__ = (
-        "_dates", "_durations", "_fused", "_hits", "_money", "_surface", "joiner", "norm",
-        "pack", "reading", "segments", "text",
+        "_dates", "_durations", "_fused", "_hits", "_maybe", "_money", "_surface", "joiner",
+        "norm", "pack", "reading", "segments", "text",
     )  # fmt: skip
 
     def __init__(self, text: str, segments: tuple[Segment, ...], pack: LanguagePack) -> None:
@@ -59,6 +59,7 @@ class Sentence(_Spanned):
         self._surface: str | None = None
         self.norm = pack.view(text)
         self._hits: dict[str, tuple[Hit, ...]] = {}
+        self._maybe: frozenset[str] | None = None  # the lexicons that may match (screen)
         self._fused: Mapping[str, tuple[Hit, ...]] = {}  # lexicons the model's reading changed
         self.reading: Reading | None = None
         self._money: list[Money] | None = None
@@ -77,8 +78,20 @@ class Sentence(_Spanned):
         try:
             return self._hits[lexicon]
         except KeyError:
-            found = self._hits[lexicon] = self.pack.lexicons[lexicon].find(self.norm)
-            return found
+            found = self.pack.lexicons[lexicon]  # an unknown name raises
+            maybe = self.candidates()
+            hits = self._hits[lexicon] = found.find(self.norm) if lexicon in maybe else ()
+            return hits
+
+    def candidates(self) -> frozenset[str]:
+        """The lexicons that may hit here (the pack's screen; the others cannot)."""
+        if self._maybe is None:
+            self._maybe = self.pack.screen.candidates(self.norm)
+        return self._maybe
+
+    def matched(self) -> frozenset[str]:
+        """Every lexicon of the pack the rules hit here (each hit kept, as `rule_hits` keeps it)."""
+        return frozenset(name for name in self.candidates() if self.rule_hits(name))
 
     def hits(self, lexicon: str) -> tuple[Hit, ...]:
         """The rules' hits, as the model's reading changed them (understanding stage)."""

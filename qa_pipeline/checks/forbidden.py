@@ -10,6 +10,7 @@ from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import forbidden_check
 from qa_pipeline.languages import Language
 from qa_pipeline.ruleset.loader import CompiledForbiddenRule, LanguagePack
+from qa_pipeline.text.lexicon import literal_prescreen
 from qa_pipeline.text.normalize import surface
 from qa_pipeline.verdict.model import ForbiddenFinding
 
@@ -130,27 +131,31 @@ def _sentence_phrases(sentence: Sentence, offer: _Offer) -> tuple[Phrase, ...]:
     key = ("forbidden", sentence.text, offer)
     found: tuple[Phrase, ...] | None = pack.memo.get(key)
     if found is None:
-        screen = pack.forbidden_any
         found = ()
-        if screen.search(_CLAUSE_BREAK.sub("\n", sentence.norm)):
-            found = tuple(_phrases(sentence, pack.forbidden, screen, offer))
+        if _may_match(pack, _CLAUSE_BREAK.sub("\n", sentence.norm)):
+            found = tuple(_phrases(sentence, pack, offer))
         if len(pack.memo) >= _MEMO_SIZE:
             pack.memo.clear()
         pack.memo[key] = found
     return found
 
 
-def _phrases(
-    sentence: Sentence,
-    rules: tuple[CompiledForbiddenRule, ...],
-    screen: re.Pattern[str],
-    offer: _Offer,
-) -> list[Phrase]:
+def _may_match(pack: LanguagePack, text: str) -> bool:
+    """Whether some forbidden pattern matches `text`: the union's own literals first (a trie,
+    scanned many times faster), then the union (one scan instead of one per rule)."""
+    literals = literal_prescreen(pack.forbidden_any)
+    if literals is not None and literals.search(text) is None:
+        return False
+    return pack.forbidden_any.search(text) is not None
+
+
+def _phrases(sentence: Sentence, pack: LanguagePack, offer: _Offer) -> list[Phrase]:
     text = sentence.text
-    view, clauses, views = _read(text, sentence.pack, sentence.surface)
+    rules = pack.forbidden
+    view, clauses, views = _read(text, pack, sentence.surface)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
-        if not screen.search(clause):  # one scan instead of one per rule
+        if not _may_match(pack, clause):
             continue
         rule = next(
             (r for r in rules if matches(r, clause) and _applies(r, views, index, offer)),

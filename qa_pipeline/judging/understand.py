@@ -5,8 +5,7 @@ decided on an unsure reading)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from qa_pipeline.asr.model_config import load_models_config
@@ -14,7 +13,7 @@ from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
-from qa_pipeline.understanding.features import LexiconFlags, lexicon_flags
+from qa_pipeline.understanding.features import LexiconHits, screened_reader
 from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
 from qa_pipeline.understanding.reader import Reader
 from qa_pipeline.understanding.reading import Reading
@@ -84,7 +83,7 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         return ()
     sides = _split_sides(rules)
     queries = _queries(ctx, sides)
-    readings = reader.read(ctx.language, queries, _flags(ctx))
+    readings = reader.read(ctx.language, queries, _hits(ctx))
     if readings is None:
         return ()
     turns = ctx.turns
@@ -94,7 +93,7 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         split = len(turn.sentences) > 1 and turn.speaker in sides
         parts = [next(sentence_readings) for _ in turn.sentences] if split else []
         final = turn.sentences[-1]
-        said = functools.partial(_said, turn)
+        said = _said(turn)
         change = fuse(reading, turn.speaker, rules, said, final.text, len(final.norm))
         _attach(turn, reading, change, _by_sentence(rules, turn, reading, parts, said))
         sentiment = reading.best(rules.sentiment_task)
@@ -104,20 +103,17 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
     return tuple(found)
 
 
-def _flags(ctx: CallContext) -> LexiconFlags:
-    """Whether each lexicon hits a view: a sentence's view through the sentence itself (its
-    hits are kept for the checks that ask next), a whole turn of several sentences directly."""
+def _hits(ctx: CallContext) -> LexiconHits:
+    """The lexicons that hit a view: a sentence's view through the sentence itself (its hits
+    are kept for the checks that ask next), a whole turn of several sentences directly."""
     sentences = {s.norm: s for t in ctx.turns for s in t.sentences}
-    lexicons = ctx.pack.lexicons
-    direct = lexicon_flags(ctx.pack)
+    direct = screened_reader(ctx.pack)
 
-    def flags(view: str, names: Sequence[str]) -> list[bool]:
+    def hits(view: str) -> frozenset[str]:
         sentence = sentences.get(view)
-        if sentence is None:
-            return direct(view, names)
-        return [name in lexicons and bool(sentence.rule_hits(name)) for name in names]
+        return direct(view) if sentence is None else sentence.matched()
 
-    return flags
+    return hits
 
 
 def _by_sentence(
@@ -138,8 +134,22 @@ def _by_sentence(
     return more
 
 
-def _said(turn: Turn, lexicon: str) -> bool:
-    return any(s.rule_hits(lexicon) for s in turn.sentences)
+def _said(turn: Turn) -> Said:
+    """Whether the rules hit a lexicon anywhere in the turn, each answer kept: fusion asks
+    about every lexicon of a family, most of which no sentence's screen lets through."""
+    maybe = frozenset().union(*(s.candidates() for s in turn.sentences))
+    lexicons = turn.sentences[0].pack.lexicons
+    known: dict[str, bool] = {}
+
+    def said(lexicon: str) -> bool:
+        found = known.get(lexicon)
+        if found is None:
+            # a name the pack lacks still raises, in rule_hits
+            asked = lexicon in maybe or lexicon not in lexicons
+            found = known[lexicon] = asked and any(s.rule_hits(lexicon) for s in turn.sentences)
+        return found
+
+    return said
 
 
 def _reading(turn: Turn, sentiment: tuple[str, float], complaint: tuple[str, float]) -> TurnReading:

@@ -40,7 +40,7 @@ from qa_pipeline.ruleset.schema import (
 from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
 from qa_pipeline.text.backtracking import LIMIT_S, catastrophic
-from qa_pipeline.text.lexicon import Lexicon, Negation, compile_patterns
+from qa_pipeline.text.lexicon import Lexicon, LexiconScreen, Negation, compile_patterns
 from qa_pipeline.text.normalize import surface
 
 _SPACES = re.compile(r"\s{2,}")
@@ -102,6 +102,7 @@ class LanguagePack:
     replacements: tuple[str, ...]
     terms: TermCanonicalizer
     lexicons: Mapping[str, Lexicon]
+    screen: LexiconScreen  # which lexicons may match a text, in one scan
     forbidden: tuple[CompiledForbiddenRule, ...]
     # Union of all forbidden patterns: one scan rules most text out. Multi-line, so ^ and $ (a
     # clause's edges in a rule) match at the clause breaks of a sentence written one per line.
@@ -437,6 +438,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         replacements,
         terms,
         lexicons,
+        LexiconScreen(lexicons),
         rules,
         union,
         lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},

@@ -7,7 +7,7 @@ turn is a single scan per act (the rules stage runs hundreds of calls a second).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -132,6 +132,102 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     return None if found is None or found[1] else frozenset(found[0])
 
 
+_CAP = 64  # strings a requirement may list (a trie of a few thousand is still one scan)
+
+
+def _finite(op: Any, av: Any) -> set[str] | None:
+    """Every string one parsed item can match, when they are few (None when not)."""
+    if op is _c.LITERAL:
+        return {chr(av)}
+    if op is _c.IN and all(o is _c.LITERAL for o, _ in av) and len(av) <= _CAP:
+        return {chr(a) for _, a in av}
+    if op is _c.SUBPATTERN and not av[1] & re.IGNORECASE:
+        return _sequence(av[-1])
+    if op is _c.BRANCH:
+        found: set[str] = set()
+        for alternative in av[1]:
+            strings = _sequence(alternative)
+            if strings is None or len(found | strings) > _CAP:
+                return None
+            found |= strings
+        return found
+    if op in _REPEATS and av[1] == 1:  # x? or x
+        inner = _sequence(av[2])
+        return None if inner is None else inner | ({""} if av[0] == 0 else set())
+    return None
+
+
+def _sequence(items: Any) -> set[str] | None:
+    """`_finite` of items matched one after another."""
+    found = {""}
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue  # consumes nothing: what is before and after it is contiguous
+        strings = _finite(op, av)
+        if strings is None:
+            return None
+        found = {a + b for a in found for b in strings}
+        if len(found) > _CAP:
+            return None
+    return found
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Strings one of which every match of parsed `items` contains; None when there are none.
+    Runs of items with few strings are joined (`(?:it's|it is) (?:on|live)`: four strings of
+    seven or more characters, not "it"); an item with more needs one of its own."""
+    found: list[frozenset[str]] = []
+    run = {""}
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue  # consumes nothing: the run goes on across it
+        strings = _finite(op, av)
+        if strings is not None:
+            joined = {a + b for a in run for b in strings}
+            if len(joined) <= _CAP:
+                run = joined
+                continue
+        if "" not in run:
+            found.append(frozenset(run))
+        run = {""} if strings is None else strings
+        inner: frozenset[str] | None = None
+        if op is _c.BRANCH:
+            alternatives = [_required(alternative) for alternative in av[1]]
+            if all(a is not None for a in alternatives):
+                inner = frozenset().union(*alternatives)  # type: ignore[arg-type]
+        elif op is _c.SUBPATTERN and not av[1] & re.IGNORECASE:
+            inner = _required(av[-1])
+        elif op in _REPEATS and av[0] > 0:
+            inner = _required(av[2])
+        if inner and strings is None:
+            found.append(inner)
+    if "" not in run:
+        found.append(frozenset(run))
+    # the most telling: the longest shortest string, then the fewest strings
+    return max(found, key=lambda s: (min(map(len, s)), -len(s))) if found else None
+
+
+def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Strings one of which is in every text `pattern` matches (taken from what every
+    alternative must match literally); None when that cannot be told (some alternative needs
+    no literal, case-insensitive matching, or the private parser failed)."""
+    return _required_literals(pattern.pattern, pattern.flags)
+
+
+@lru_cache(maxsize=1024)
+def _required_literals(pattern: str, flags: int) -> frozenset[str] | None:
+    """Cached, as `_compile` is: rules loaded again in one process cost no new parse."""
+    if _parser is None or flags & re.IGNORECASE:
+        return None
+    try:
+        parsed = _parser.parse(pattern, flags)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        return _required(parsed.data)
+    except Exception:  # the private parser changed shape: no screen, the same matches
+        return None
+
+
 @lru_cache(maxsize=1024)
 def _compile(patterns: tuple[str, ...], word_boundaries: bool) -> re.Pattern[str]:
     body = "|".join(f"(?:{p})" for p in patterns)
@@ -147,8 +243,8 @@ def _compile(patterns: tuple[str, ...], word_boundaries: bool) -> re.Pattern[str
     if patterns and all(s is not None for s in starts):
         chars = sorted(set().union(*(s for s in starts if s)))
         screen = "(?=[" + "".join("\\" + c if c in "\\]^-[" else c for c in chars) + "])"
-    if word_boundaries:
-        return re.compile(rf"{left}{screen}(?:{body}){right}")
+    if word_boundaries:  # the screen first: it fails most positions before the word edge is read
+        return re.compile(rf"{screen}{left}(?:{body}){right}")
     return re.compile(f"{screen}(?:{body})" if screen else body)
 
 
@@ -175,3 +271,95 @@ class Lexicon:
                 continue
             hits.append(Hit(self.name, m.start(), m.end(), m.group(0)))
         return tuple(hits)
+
+    def matches(self, text: str) -> bool:
+        """Whether `find` finds anything, without making its hits."""
+        if self.negation is None:
+            return self.pattern.search(text) is not None
+        negates = self.negation.negates
+        return any(not negates(text, m.start()) for m in self.pattern.finditer(text))
+
+
+class LexiconScreen:
+    """Which lexicons of a pack may match a text, from one scan for the strings each lexicon's
+    matches must contain (`required_literals`): most lexicons match few texts, and a lexicon's
+    own scan costs far more than a look-up in this one's result. A lexicon without such strings
+    is always a candidate. Exact: a lexicon left out could not have matched."""
+
+    def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
+        self._source = lexicons
+        self._scan: re.Pattern[str] | None = None
+        self._built = False  # built on first use: a process that judges nothing never pays
+
+    def _build(self) -> None:
+        lexicons = self._source
+        required = {name: required_literals(lexicon.pattern) for name, lexicon in lexicons.items()}
+        self.always = frozenset(name for name, found in required.items() if found is None)
+        owners: dict[str, set[str]] = {}
+        for name, found in required.items():
+            for literal in found or ():
+                owners.setdefault(literal, set()).add(name)
+        literals = set(owners)
+        # The scan reports the longest literal starting at each position; every other literal
+        # starting there is a prefix of it, so its lexicons come with it.
+        self._lexicons = {
+            literal: self.always.union(
+                *(owners[literal[:end]] for end in range(1, len(literal) + 1)
+                  if literal[:end] in owners)
+            )
+            for literal in literals
+        }  # fmt: skip
+        self._scan = _literal_scan(literals) if literals else None
+        self._built = True
+
+    def candidates(self, text: str) -> frozenset[str]:
+        """The lexicons that may match `text` (a superset of those that do)."""
+        if not self._built:
+            self._build()
+        found = self._scan.findall(text) if self._scan is not None else ()
+        if not found:
+            return self.always
+        return frozenset().union(*map(self._lexicons.__getitem__, found))
+
+
+def literal_prescreen(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A pattern that finds one of the strings every match of `pattern` contains (None when
+    there are none): where it finds none, `pattern` cannot match. A trie of literals is scanned
+    many times faster than a long alternation behind word edges (the forbidden-phrase union).
+    Made on first use and kept (rule loading, at every start, does not pay for it)."""
+    return _prescreen(pattern.pattern, pattern.flags)
+
+
+@lru_cache(maxsize=64)
+def _prescreen(pattern: str, flags: int) -> re.Pattern[str] | None:
+    """Keyed by the source (a str keeps its hash; a compiled pattern hashes its code anew)."""
+    required = _required_literals(pattern, flags)
+    return re.compile(_trie(required)) if required else None
+
+
+def _literal_scan(literals: set[str]) -> re.Pattern[str]:
+    """A pattern whose `findall` lists the longest of `literals` at each position where one
+    starts, overlaps included. It consumes one character from the set literals start with (so
+    the engine skips other positions in C), then, looking back at that character, looks ahead
+    for a trie of the literals, longest first."""
+    first = "".join(sorted({re.escape(literal[0]) for literal in literals}))
+    return re.compile(rf"[{first}](?<=(?=({_trie(literals)}))[\s\S])")
+
+
+def _trie(literals: Collection[str]) -> str:
+    """An alternation of `literals` as a trie: one branch per next character (the engine skips
+    the rest at once), and of those matching at a position the longest."""
+    trie: dict[str, Any] = {}
+    for literal in literals:
+        node = trie
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def alternation(node: dict[str, Any]) -> str:
+        branches = [re.escape(c) + alternation(sub) for c, sub in sorted(node.items()) if c]
+        if "" in node:
+            branches.append("")  # a literal ends here: tried after every longer one
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return alternation(trie)

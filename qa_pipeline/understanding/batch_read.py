@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qa_pipeline.understanding.encoders import CachedEncoder
-from qa_pipeline.understanding.features import FeatureSpec, LexiconFlags
+from qa_pipeline.understanding.features import FeatureSpec, LexiconHits
 from qa_pipeline.understanding.heads import HeadSet
 from qa_pipeline.understanding.reading import Distribution
 
@@ -39,33 +39,45 @@ def _crc_table() -> npt.NDArray[np.uint32]:
 _TABLE = _crc_table()
 
 
-def _utf8(points: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int8]]:
-    """Each code point's UTF-8 bytes (up to 4, in a row) and how many there are."""
+def _utf8(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int8]]:
+    """Each code point's UTF-8 bytes (up to 4, in a row; 0 past its size) and how many there
+    are, taken from the encoded text (one gather, no bit arithmetic per byte)."""
+    joined = "".join(texts)
+    points = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
     size = np.ones(len(points), np.int8)
     size[points >= 0x80] = 2
     size[points >= 0x800] = 3
     size[points >= 0x10000] = 4
-    lead = np.select(
-        [size == 1, size == 2, size == 3],
-        [points, 0xC0 | (points >> 6), 0xE0 | (points >> 12)],
-        0xF0 | (points >> 18),
-    )
-    out = np.empty((len(points), 4), np.uint32)
-    out[:, 0] = lead
-    for k in range(1, 4):  # continuation byte k carries bits (size-1-k)*6 .. +6
-        shift = np.maximum(size.astype(np.int32) - 1 - k, 0) * 6
-        out[:, k] = 0x80 | ((points >> shift.astype(np.uint32)) & 0x3F)
+    encoded = np.frombuffer(joined.encode("utf-8") + b"\0\0\0", np.uint8).astype(np.uint32)
+    starts = np.cumsum(size, dtype=np.int64) - size
+    width = int(size.max(initial=1))
+    out = np.zeros((len(points), 4), np.uint32)
+    for k in range(width):
+        out[:, k] = np.where(k < size, encoded[starts + k], 0)
     return out, size
 
 
 def _step(
-    state: npt.NDArray[np.uint32], data: npt.NDArray[np.uint32], size: npt.NDArray[np.int8]
+    state: npt.NDArray[np.uint32],
+    data: npt.NDArray[np.uint32],
+    size: npt.NDArray[np.int8],
+    width: int,
 ) -> npt.NDArray[np.uint32]:
-    """CRC-32 state after each row's character."""
-    for k in range(4):
+    """CRC-32 state after each row's character (`width`: the most bytes any has)."""
+    for k in range(width):
         nxt = _TABLE[(state ^ data[:, k]) & 0xFF] ^ (state >> 8)
-        state = np.where(k < size, nxt, state)
+        state = nxt if k == 0 else np.where(k < size, nxt, state)  # every character has a byte 0
     return state
+
+
+def _distinct(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """np.unique's result (sorted, distinct) by a sort: numpy 2's hashing unique took 20 times
+    longer on a call's few thousand n-grams."""
+    keys = np.sort(keys)
+    keep = np.empty(len(keys), bool)
+    keep[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
 
 
 def gram_buckets(
@@ -74,23 +86,23 @@ def gram_buckets(
     """The hashed n-gram buckets of each text (as `features._grams`, before its offset):
     (text index, bucket) pairs sorted and distinct, and each text's L2 value 1/sqrt(count)."""
     padded = [f" {t} " for t in texts]
-    points = np.frombuffer("".join(padded).encode("utf-32-le"), np.uint32)
     owner = np.repeat(np.arange(len(texts)), [len(p) for p in padded])
-    data, size = _utf8(points)
-    state = np.full(len(points), 0xFFFFFFFF, np.uint32)
+    data, size = _utf8(padded)
+    width = int(size.max(initial=1))
+    state = np.full(len(size), 0xFFFFFFFF, np.uint32)
     keys = []
     for n in range(1, spec.max_gram + 1):
         if n == 1:
-            state = _step(state, data, size)
+            state = _step(state, data, size, width)
         else:  # the (n-1)-gram at i, extended by the character at i+n-1
-            state = _step(state[:-1], data[n - 1 :], size[n - 1 :])
+            state = _step(state[:-1], data[n - 1 :], size[n - 1 :], width)
         if n >= spec.min_gram:
             valid = owner[: len(state)] == owner[n - 1 :]
             crc = (state ^ np.uint32(0xFFFFFFFF)) & np.uint32((1 << spec.hash_bits) - 1)
             keys.append(
                 (owner[: len(state)][valid].astype(np.int64) << spec.hash_bits) | crc[valid]
             )
-    found = np.unique(np.concatenate(keys))
+    found = _distinct(np.concatenate(keys))
     text = found >> spec.hash_bits
     counts = np.bincount(text, minlength=len(texts)).astype(np.float32)
     values = np.zeros(len(texts), np.float32)
@@ -130,6 +142,7 @@ class StackedHeads:
         self.memo: dict[str, Matrix] = {}  # text -> its logits as sentence, then as context
         self.memo_size = memo_size
         self.spec = spec
+        self.columns = {name: i for i, name in enumerate(spec.lexicons)}  # lexicon flags
         by_side: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
         start = 0
         for head in heads.heads.values():
@@ -155,12 +168,12 @@ class StackedHeads:
         pairs: Sequence[tuple[str, str]],
         sides: Sequence[str],
         encoder: CachedEncoder,
-        flags: LexiconFlags,
+        hits: LexiconHits,
     ) -> list[dict[str, Distribution]]:
         """Each (view, context view) pair's distribution for every task of its side."""
         texts = list(dict.fromkeys([t for t, _ in pairs] + [c for _, c in pairs if c]))
         index = {text: i for i, text in enumerate(texts)}
-        own, as_context = self._remembered(texts, encoder, flags)
+        own, as_context = self._remembered(texts, encoder, hits)
         rows = np.fromiter((index[t] for t, _ in pairs), np.int64, len(pairs))
         logits = own[rows] + self.bias
         with_context = [(row, index[c]) for row, (_, c) in enumerate(pairs) if c]
@@ -187,13 +200,13 @@ class StackedHeads:
         self.memo.clear()
 
     def _remembered(
-        self, texts: list[str], encoder: CachedEncoder, flags: LexiconFlags
+        self, texts: list[str], encoder: CachedEncoder, hits: LexiconHits
     ) -> tuple[Matrix, Matrix]:
         """`_parts`, from the memo where it has the text."""
         rows = {t: self.memo[t] for t in texts if t in self.memo}
         missing = [t for t in texts if t not in rows]
         if missing:
-            own, as_context = self._parts(missing, encoder, flags)
+            own, as_context = self._parts(missing, encoder, hits)
             new = dict(zip(missing, np.hstack([own, as_context]), strict=True))
             if len(self.memo) + len(new) > self.memo_size:
                 self.memo.clear()  # bounded: memory stays flat however many calls a batch has
@@ -204,13 +217,16 @@ class StackedHeads:
         return both[:, :classes], both[:, classes:]
 
     def _parts(
-        self, texts: list[str], encoder: CachedEncoder, flags: LexiconFlags
+        self, texts: list[str], encoder: CachedEncoder, hits: LexiconHits
     ) -> tuple[Matrix, Matrix]:
         """Each distinct text's logits as the sentence read, and as the context of another."""
         vectors = encoder.encode(texts)
-        names = self.spec.lexicons
-        hit = np.array([flags(t, names) if t else [False] * len(names) for t in texts],
-                       np.float32).reshape(len(texts), len(names))  # fmt: skip
+        hit = np.zeros((len(texts), len(self.columns)), np.float32)
+        for row, text in enumerate(texts):
+            for name in hits(text) if text else ():
+                column = self.columns.get(name)  # a lexicon the heads do not know reads nothing
+                if column is not None:
+                    hit[row, column] = 1.0
         own = vectors @ self.encoding + hit @ self.flags
         as_context = vectors @ self.context_encoding + hit @ self.context_flags
         nonempty = [i for i, t in enumerate(texts) if t]
@@ -219,6 +235,8 @@ class StackedHeads:
             starts = np.searchsorted(which, np.arange(len(nonempty)))
             weight = values[which][:, None]
             at = np.asarray(nonempty)
-            own[at] += np.add.reduceat(self.grams[buckets] * weight, starts)
-            as_context[at] += np.add.reduceat(self.context_grams[buckets] * weight, starts)
+            for part, weights in ((own, self.grams), (as_context, self.context_grams)):
+                rows = weights[buckets]
+                rows *= weight  # in place: a call's rows are a megabyte or so
+                part[at] += np.add.reduceat(rows, starts)
         return own, as_context

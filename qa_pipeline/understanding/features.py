@@ -18,11 +18,10 @@ from qa_pipeline.understanding.encoders import CachedEncoder
 
 Matrix = npt.NDArray[np.float32]
 LexiconHits = Callable[[str], frozenset[str]]  # a view -> the lexicons that match it
-LexiconFlags = Callable[[str, Sequence[str]], list[bool]]  # (view, lexicons) -> which match
 
 
 def lexicon_reader(pack: LanguagePack) -> LexiconHits:
-    """The pack's lexicons that match a view (negation scope included)."""
+    """The pack's lexicons that match a view (negation scope included), every one run."""
 
     def hits(view: str) -> frozenset[str]:
         return frozenset(name for name, lexicon in pack.lexicons.items() if lexicon.find(view))
@@ -30,15 +29,15 @@ def lexicon_reader(pack: LanguagePack) -> LexiconHits:
     return hits
 
 
-def lexicon_flags(pack: LanguagePack) -> LexiconFlags:
-    """Whether each of some of the pack's lexicons matches a view (one a head knows and the
-    pack no longer has matches nothing, as in `lexicon_reader`)."""
+def screened_reader(pack: LanguagePack) -> LexiconHits:
+    """`lexicon_reader`'s answer, running only the lexicons the pack's screen says may match
+    (the rest cannot)."""
     lexicons = pack.lexicons
 
-    def flags(view: str, names: Sequence[str]) -> list[bool]:
-        return [name in lexicons and bool(lexicons[name].find(view)) for name in names]
+    def hits(view: str) -> frozenset[str]:
+        return frozenset(n for n in pack.screen.candidates(view) if lexicons[n].matches(view))
 
-    return flags
+    return hits
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ the rules stage (docs/understanding.md says why, with figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import load_config, load_model_from_config, registry
-from spacy.vocab import Vocab
 
 from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.ruleset.loader import LanguagePack
@@ -28,11 +27,10 @@ from qa_pipeline.understanding.encoders import (
     load_encoder,
 )
 from qa_pipeline.understanding.features import (
-    LexiconFlags,
     LexiconHits,
     featurize,
-    lexicon_flags,
     lexicon_reader,
+    screened_reader,
 )
 from qa_pipeline.understanding.heads import HeadSet, load
 from qa_pipeline.understanding.reading import Reading
@@ -76,13 +74,14 @@ class ReadComponent:
         self.stacked = StackedHeads(heads)
         self.encoder = encoder
         self.lexicons: LexiconHits = lambda view: frozenset()
-        self.flags: LexiconFlags = lambda view, names: [False] * len(names)
+        self.screened: LexiconHits = lambda view: frozenset()
 
     def bind(self, pack: LanguagePack, store: EncodingStore | None) -> None:
-        """The rules' lexicons, both lookups from the one pack (features: every lexicon that
-        hits a view, or whether one does), and where encodings persist, if anywhere."""
+        """The rules' lexicons, both lookups from the one pack (the lexicons that hit a view:
+        every one run, as training reads, or those the pack's screen lets through), and where
+        encodings persist, if anywhere."""
         self.lexicons = lexicon_reader(pack)
-        self.flags = lexicon_flags(pack)
+        self.screened = screened_reader(pack)
         self.encoder.store = store
         self.stacked.forget()  # what it remembers was read with the lexicons bound before
 
@@ -94,38 +93,45 @@ class ReadComponent:
         return next(iter(self.pipe([doc])))
 
     def pipe(
-        self, docs: Iterable[Doc], batch_size: int = 256, flags: LexiconFlags | None = None
+        self, docs: Iterable[Doc], batch_size: int = 256, hits: LexiconHits | None = None
     ) -> Iterator[Doc]:
-        """`flags`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
+        """`hits`: this batch's lexicon lookup (the judge passes the rules stage's own hits of
         each sentence, so a lexicon runs once per sentence for rules and model together)."""
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
             if len(batch) >= batch_size:
-                yield from self._read(batch, flags or self.flags)
+                yield from self._read(batch, hits or self.screened)
                 batch = []
         if batch:
-            yield from self._read(batch, flags or self.flags)
+            yield from self._read(batch, hits or self.screened)
 
-    def _read(self, docs: Sequence[Doc], flags: LexiconFlags) -> list[Doc]:
+    def _read(self, docs: Sequence[Doc], hits: LexiconHits) -> list[Doc]:
+        items = [(doc.text, doc._.side, doc._.context) for doc in docs]
+        for doc, reading in zip(docs, self._batch(items, hits), strict=True):
+            doc._.reading = reading
+        return list(docs)
+
+    def read(
+        self, items: Sequence[tuple[str, str, str]], hits: LexiconHits | None = None
+    ) -> list[Reading]:
+        """(view, side, context view) of each sentence -> its reading, in `pipe`'s batches,
+        without Docs (`read_docs` when the reader is the pipeline's only component)."""
+        size = 256  # pipe's batch_size: the same batches, the same products
+        found: list[Reading] = []
+        for start in range(0, len(items), size):
+            found += self._batch(items[start : start + size], hits or self.screened)
+        return found
+
+    def _batch(self, items: Sequence[tuple[str, str, str]], hits: LexiconHits) -> list[Reading]:
+        pairs = [(view, context) for view, _, context in items]
+        sides = [side for _, side, _ in items]
         if self.reference:
-            return self._reference(docs)
-        pairs = [(doc.text, doc._.context) for doc in docs]
-        tasks = self.stacked.read(pairs, [d._.side for d in docs], self.encoder, flags)
-        for doc, read in zip(docs, tasks, strict=True):
-            doc._.reading = Reading(read)
-        return list(docs)
-
-    def _reference(self, docs: Sequence[Doc]) -> list[Doc]:
-        """The batch read as the model is defined: features row by row, head by head, every
-        lexicon of the pack run on every view."""
-        pairs = [(doc.text, doc._.context) for doc in docs]
-        features = featurize(pairs, self.heads.spec, self.encoder, self.lexicons)
-        for doc, tasks in zip(
-            docs, self.heads.read(features, [d._.side for d in docs]), strict=True
-        ):
-            doc._.reading = Reading(tasks)
-        return list(docs)
+            # as the model is defined: features row by row, head by head, every lexicon of the
+            # pack run on every view
+            features = featurize(pairs, self.heads.spec, self.encoder, self.lexicons)
+            return [Reading(tasks) for tasks in self.heads.read(features, sides)]
+        return [Reading(read) for read in self.stacked.read(pairs, sides, self.encoder, hits)]
 
 
 @Language.factory(
@@ -156,31 +162,22 @@ def build(config: Path, language: str, heads_dir: Path) -> Language:
         return load_model_from_config(fallback, auto_fill=True)
 
 
-def _whole_views() -> Callable[[str], Doc]:
-    """Docs of one token, the whole view: all the reader reads. spaCy's tokenizer took a third
-    of warm rejudging (docs/understanding.md); a vocabulary of the batch's own keeps spaCy's
-    from growing by a string per distinct sentence."""
-    vocab = Vocab()
-
-    def make(view: str) -> Doc:
-        return Doc(vocab, words=[view], spaces=[False]) if view else Doc(vocab)
-
-    return make
-
-
 def read_docs(
-    nlp: Language, items: Sequence[tuple[str, str, str]], flags: LexiconFlags | None = None
+    nlp: Language, items: Sequence[tuple[str, str, str]], hits: LexiconHits | None = None
 ) -> list[Reading]:
-    """(view, side, context view) of each sentence -> its reading. `flags`: the lexicon lookup
+    """(view, side, context view) of each sentence -> its reading. `hits`: the lexicon lookup
     for these sentences (ReadComponent.pipe). While the reader is the pipeline's only
-    component each Doc is its view whole; with others, spaCy tokenizes it."""
-    make = _whole_views() if nlp.pipe_names == ["qa_read"] else nlp.make_doc
+    component it reads the views with no Docs made (spaCy's tokenizer was a third of warm
+    rejudging, the Docs and their attributes a tenth once it was bypassed); with others, each
+    view is tokenized into a Doc and piped."""
+    if nlp.pipe_names == ["qa_read"]:
+        return reader_of(nlp).read(items, hits)
     docs = []
     for view, side, context in items:
-        doc = make(view)
+        doc = nlp.make_doc(view)
         doc._.side, doc._.context = side, context
         docs.append(doc)
-    config = {"qa_read": {"flags": flags}} if flags is not None else None
+    config = {"qa_read": {"hits": hits}} if hits is not None else None
     return [doc._.reading for doc in nlp.pipe(docs, component_cfg=config)]
 
 

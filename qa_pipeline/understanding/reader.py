@@ -12,7 +12,7 @@ from qa_pipeline.asr.model_config import ModelsConfig, UnderstandingConfig
 from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.understanding.encoders import EncodingStore
-from qa_pipeline.understanding.features import LexiconFlags
+from qa_pipeline.understanding.features import LexiconHits
 from qa_pipeline.understanding.reading import Reading
 
 Item = tuple[str, str, str]  # a sentence's view, its side, the other party's turn before it
@@ -73,11 +73,11 @@ class Reader:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def read(
-        self, language: str, items: Sequence[Item], flags: LexiconFlags | None = None
+        self, language: str, items: Sequence[Item], hits: LexiconHits | None = None
     ) -> list[Reading] | None:
-        """Each item's reading; `flags` looks up the rules' lexicons in a view (the judge's
-        sentences' own hits), the language pack's lexicons when None."""
+        """Each item's reading; `hits` looks up the rules' lexicons that match a view (the
+        judge's sentences' own hits), the language pack's lexicons when None."""
         from qa_pipeline.understanding.pipeline import read_docs
 
         nlp = self.pipeline(language)
-        return read_docs(nlp, items, flags) if nlp is not None else None
+        return read_docs(nlp, items, hits) if nlp is not None else None
