@@ -12,10 +12,15 @@ Figures: WER (CER for zh) of every reference turn against the words placed on it
 its time, reference segments that got no word at all ("lost"), encoder windows, suspects and
 retried regions, ASR seconds (wall, decoding only) and x-realtime per core: audio seconds / CPU
 seconds of the whole stage (VAD included: the plain loop's vad_filter is in its time), and
-verdict agreement (outcome, valid_sale) with the same calls' clean transcripts, rules only.
+verdict agreement (outcome, valid_sale) with the same calls' clean transcripts, rules only, and
+"labels": the share of every label the eval scores (`LabelSet.names`: outcome, each graded
+criterion and item, hang-up, valid_sale, revisit) over all calls whose value from the heard
+transcript equals its value from the clean one, counted by `evaluate` with the clean verdicts as
+gold; `--disagreements` lists the labels that differ and where, `--transcripts DIR` writes
+what each system heard per call.
 
     python bench/asr_real.py [--language en] [--calls 6] [--model tiny.en] [--systems ...]
-                             [--threads 2] [--phases]
+                             [--threads 2] [--phases] [--disagreements] [--transcripts DIR]
 """
 
 from __future__ import annotations
@@ -44,10 +49,13 @@ from qa_pipeline.asr.whisper import AsrOptions, Transcriber  # noqa: E402
 from qa_pipeline.audio.decode import Audio, decode  # noqa: E402
 from qa_pipeline.audio.vad import speech_regions  # noqa: E402
 from qa_pipeline.diarize.turns import channel_segments  # noqa: E402
+from qa_pipeline.evaluation.labels import LabelSet  # noqa: E402
+from qa_pipeline.evaluation.metrics import Report, evaluate  # noqa: E402
 from qa_pipeline.ingest.call_file import load_call  # noqa: E402
 from qa_pipeline.ingest.model import Call  # noqa: E402
 from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
 from qa_pipeline.languages import get as get_language  # noqa: E402
+from qa_pipeline.verdict.model import CallResult, CallVerdict  # noqa: E402
 from testing.audio_synth import RoleVoices, SynthCall, SynthOptions, Voice, synthesize_call  # noqa: E402
 from testing.real_models import models_config, real_asr_model  # noqa: E402
 
@@ -90,6 +98,8 @@ class Tally:
     outcome_agree: int = 0
     sale_agree: int = 0
     calls: int = 0
+    clean: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    heard: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 def _tokens(text: str, spaced: bool) -> list[str]:
@@ -170,15 +180,40 @@ SYSTEMS: dict[str, System] = {
 }
 
 
+def label_values(labels: LabelSet, call_id: str, verdict: CallVerdict) -> dict[str, Any]:
+    """A verdict in the eval's label vocabulary (as `eval` reads a results.jsonl row)."""
+    return labels.predicted(CallResult(call_id, "ok", None, "bench", "", verdict=verdict))
+
+
+def label_agreement(
+    labels: LabelSet, clean: dict[str, dict[str, Any]], heard: dict[str, dict[str, Any]]
+) -> tuple[float, Report]:
+    """Share of (call, label) pairs whose heard value equals the clean one, and the eval's
+    report with the clean values as gold (per-label accuracy = agreement; `wrong` = where)."""
+    report = evaluate(clean, heard, [], labels.names)
+    total = sum(s.total for s in report.labels.values())
+    return sum(s.correct for s in report.labels.values()) / total if total else 1.0, report
+
+
 def _verdict_agreement(
-    judge: Judge, call: Call, heard: Heard, audio: CallAudio, tally: Tally
-) -> None:
+    judge: Judge, labels: LabelSet, call: Call, heard: Heard, audio: CallAudio, tally: Tally
+) -> Call:
     clean = judge.judge(call)
     segments = channel_segments(heard.words, audio.regions, ("agent", "customer"))
-    verdict = judge.judge(dataclasses.replace(call, segments=segments))
+    heard_call = dataclasses.replace(call, segments=segments)
+    verdict = judge.judge(heard_call)
     tally.outcome_agree += verdict.outcome.value == clean.outcome.value
     tally.sale_agree += verdict.valid_sale == clean.valid_sale
     tally.calls += 1
+    tally.clean[call.call_id] = label_values(labels, call.call_id, clean)
+    tally.heard[call.call_id] = label_values(labels, call.call_id, verdict)
+    return heard_call
+
+
+def _write_transcript(folder: Path, system: str, heard_call: Call) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f"{s.start:7.2f} {s.end:7.2f} {s.speaker:9} {s.text}" for s in heard_call.segments]
+    (folder / f"{heard_call.call_id}.{system}.txt").write_text("\n".join(lines) + "\n")
 
 
 class _Phases:
@@ -226,6 +261,12 @@ def main() -> None:
         action="store_true",
         help="also print CPU s per model part (encoder windows, decode, align)",
     )
+    parser.add_argument(
+        "--disagreements", action="store_true", help="list the labels that differ, per call"
+    )
+    parser.add_argument(
+        "--transcripts", type=Path, default=None, help="write what each system heard per call"
+    )
     args = parser.parse_args()
     language = args.language
     spaced = get_language(language).spaced
@@ -236,6 +277,7 @@ def main() -> None:
     )
     ruleset = load_rules(ROOT / "rules")
     judge = Judge(ruleset)
+    labels = LabelSet(ruleset.criteria)
     paths = sorted(DEV.glob(f"{language}-d-*.json"))[: args.calls]
     calls = [load_call(p) for p in paths]
     with tempfile.TemporaryDirectory() as tmp:
@@ -263,7 +305,7 @@ def main() -> None:
           f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core)")  # fmt: skip
     print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
           f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
-          f"{'outcome':>8} {'sale':>6}")  # fmt: skip
+          f"{'outcome':>8} {'sale':>6} {'labels':>7}")  # fmt: skip
     phases = None
     if args.phases:
         phases = _Phases(transcriber._model.model)
@@ -292,13 +334,26 @@ def main() -> None:
             tally.windows += h.windows
             tally.suspects += h.suspects
             tally.retried += h.retried
-            _verdict_agreement(judge, call, h, call_audio, tally)
+            heard_call = _verdict_agreement(judge, labels, call, h, call_audio, tally)
+            if args.transcripts is not None:
+                _write_transcript(args.transcripts, name, heard_call)
+        agreement, report = label_agreement(labels, tally.clean, tally.heard)
         print(
             f"{name:14} {tally.errors / tally.reference:6.3f} "
             f"{tally.lost:4}/{tally.segments:<4} {tally.windows:8} {tally.retried:8} "
             f"{tally.suspects:8} {tally.echo:5} {tally.seconds:7.1f} {audio_s / tally.cpu:9.1f} "
-            f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f}"
+            f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f} "
+            f"{agreement:7.3f}"
         )
+        if args.disagreements:
+            differ = sorted(report.labels.values(), key=lambda s: s.accuracy)
+            print(f"{'':14} labels agreeing: " + ", ".join(
+                f"{s.name} {s.correct}/{s.total}" for s in differ if s.correct < s.total
+            ))  # fmt: skip
+            for call_id, problems in report.wrong.items():
+                print(f"{'':14} {call_id}: " + "; ".join(
+                    p.replace("expected", "clean").replace("got", "heard") for p in problems
+                ))  # fmt: skip
         if phases is not None:
             print(f"{'':14} CPU: {phases.said()}")
 
