@@ -101,15 +101,19 @@ def _split(text: str, query: str) -> tuple[str, str, str] | None:
     return text[: found.start()], found.group(0), text[found.end() :]
 
 
-def search(engine: Engine, user: User, query: str, settings: ReviewSettings) -> list[HitView]:
+def search(
+    engine: Engine, user: User, query: str, settings: ReviewSettings, mode: str | None = None
+) -> list[HitView]:
     """Transcript lines holding `query` within the user's scope, each split around the match.
     For a role that sees numbers masked, the text is masked first and a line whose match the
-    mask hid is left out (a search must not confirm a number the page would hide)."""
+    mask hid is left out (a search must not confirm a number the page would hide). `mode`:
+    the database's search mode, when the caller has it already."""
     if not query:
         return []
     masked = user.role not in settings.unmask_roles
     hits = []
-    for hit in search_lines(engine, query, user.scope_team, MAX_HITS, user.scope_agent):
+    found = search_lines(engine, query, user.scope_team, MAX_HITS, user.scope_agent, mode)
+    for hit in found:
         text = mask_spoken_numbers(hit.text) if masked else hit.text
         parts = _split(text, query)
         if parts is not None:

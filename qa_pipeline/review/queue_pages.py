@@ -133,9 +133,10 @@ def search(request: Request) -> Response:
         query = finder.clean_search(request.query_params.get("q") or "")
     except QueueActionError as exc:
         raise _refused(request, exc) from exc
-    hits = finder.search(state.engine, user, query, state.settings)
+    mode = search_mode(state.engine)  # asked once: the hits and the page both need it
+    hits = finder.search(state.engine, user, query, state.settings, mode)
     context = web._context(
-        request, user, q=query, hits=hits, mode=search_mode(state.engine),
+        request, user, q=query, hits=hits, mode=mode,
         short=0 < len(query) < TRIGRAM, limit=finder.MAX_HITS,
     )  # fmt: skip
     return state.templates.TemplateResponse(request, "search.html", context)

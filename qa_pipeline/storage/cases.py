@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from qa_pipeline.storage.tables import AgentCaseRow, CallRow, FindingRow, VerdictRow
 from qa_pipeline.storage.tasks import utc
-from qa_pipeline.storage.transaction import Bind, Transaction, reading
+from qa_pipeline.storage.transaction import Bind, Transaction, one_row, reading
 from qa_pipeline.storage.upsert import insert_ignore
 
 
@@ -99,12 +99,7 @@ def open_case(
 
 def case(bind: Bind, case_id: int) -> AgentCase | None:
     """A case; inside a transaction, locked for its length."""
-    query = select(AgentCaseRow).where(AgentCaseRow.id == case_id)
-    if isinstance(bind, Transaction):
-        query = query.with_for_update()
-    with reading(bind) as session:
-        row = session.scalar(query)
-        return _case(row) if row is not None else None
+    return one_row(bind, select(AgentCaseRow).where(AgentCaseRow.id == case_id), _case)
 
 
 def case_of_call(bind: Bind, call_id: str) -> AgentCase | None:

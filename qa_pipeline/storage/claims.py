@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, select
 
 from qa_pipeline.storage.tables import ClaimRow, SavedFilterRow
-from qa_pipeline.storage.transaction import Bind, Transaction, reading
+from qa_pipeline.storage.transaction import Bind, Transaction, one_row, reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +34,7 @@ def _claim(row: ClaimRow) -> Claim:
 
 def claim_of(bind: Bind, call_id: str) -> Claim | None:
     """The call's claim, live or expired; inside a transaction, locked for its length."""
-    query = select(ClaimRow).where(ClaimRow.call_id == call_id)
-    if isinstance(bind, Transaction):
-        query = query.with_for_update()
-    with reading(bind) as session:
-        row = session.scalar(query)
-        return _claim(row) if row is not None else None
+    return one_row(bind, select(ClaimRow).where(ClaimRow.call_id == call_id), _claim)
 
 
 def set_claim(tx: Transaction, claim: Claim) -> None:

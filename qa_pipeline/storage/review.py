@@ -26,7 +26,7 @@ from qa_pipeline.storage.tables import (
     TranscriptRow,
     VerdictRow,
 )
-from qa_pipeline.storage.transaction import Bind, Transaction, reading
+from qa_pipeline.storage.transaction import Bind, Transaction, one_row, reading
 from qa_pipeline.storage.upsert import insert_ignore
 from qa_pipeline.verdict.final import FinalVerdict
 from qa_pipeline.verdict.model import CallResult, Evidence
@@ -263,12 +263,7 @@ def disputes_in_scope(
 
 def review_item(bind: Bind, call_id: str) -> ReviewItem | None:
     """The call's queue item; inside a transaction, locked for its length."""
-    query = select(ReviewItemRow).where(ReviewItemRow.call_id == call_id)
-    if isinstance(bind, Transaction):
-        query = query.with_for_update()
-    with reading(bind) as session:
-        row = session.scalar(query)
-        return _item(row) if row is not None else None
+    return one_row(bind, select(ReviewItemRow).where(ReviewItemRow.call_id == call_id), _item)
 
 
 def review_items(tx: Transaction, pending_unescalated: bool = False) -> list[ReviewItem]:

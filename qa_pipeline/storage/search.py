@@ -88,15 +88,17 @@ def search_lines(
     scope_team: str | None,
     limit: int = 200,
     scope_agent: str | None = None,
+    mode: str | None = None,
 ) -> list[SearchHit]:
     """Lines holding `query` (case-insensitive), newest calls first, within a scope team and
-    a scope agent (an agent user: their own calls) if given; at most `limit`."""
+    a scope agent (an agent user: their own calls) if given; at most `limit`. `mode`: the
+    database's `search_mode`, when the caller has it already."""
     line = TranscriptLineRow
     statement = select(
         line.call_id, line.line_no, line.start, line.role, line.text, CallRow.team,
         CallRow.agent_id, CallRow.local_date,
     )  # fmt: skip
-    if len(query) >= TRIGRAM and search_mode(engine) == "fts5":
+    if len(query) >= TRIGRAM and (mode or search_mode(engine)) == "fts5":
         # One FTS5 string: inside double quotes every character is literal ("" is a quote).
         # The index leads the join, so SQLite reads only the matching lines (led by the
         # calls of a team, it would probe every line of the team's calls).

@@ -3,12 +3,16 @@ commit together or not at all, and callers never see a session or build a query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.orm import Session
+
+Row = TypeVar("Row")
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,13 @@ def reading(bind: Bind) -> Iterator[Session]:
         return
     with Session(bind) as session:
         yield session
+
+
+def one_row(bind: Bind, query: Select[Row], make: Callable[[Row], Result]) -> Result | None:
+    """The query's one row made into a result, or None; inside a transaction the row is
+    locked for its length (a read before a write that depends on it)."""
+    if isinstance(bind, Transaction):
+        query = query.with_for_update()
+    with reading(bind) as session:
+        row = session.scalar(query)
+        return make(row) if row is not None else None
