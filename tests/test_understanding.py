@@ -112,6 +112,34 @@ def test_a_reading_fills_what_the_wording_missed(ruleset: Ruleset) -> None:
     assert not fuse(decides, "customer", rules, denial, "x", 1).added
 
 
+def test_a_reading_arbitrates_between_rule_hits_that_disagree(ruleset: Ruleset) -> None:
+    rules = ruleset.understanding
+    assert rules is not None
+    both = lambda lexicon: lexicon in ("go_ahead", "busy")  # noqa: E731
+    # "你说吧 ... 他跟我说你爱办不办": a go-ahead and a refusal; the model reads go-ahead.
+    go_on = fuse(_reading("reply", "go_ahead", 0.85, REPLIES), "customer", rules, both, "x", 1)
+    assert go_on.silenced == {"busy"} and not go_on.added
+    # "这会儿不行 ... 下午俺有空": the model reads busy, so the "有空" hit goes.
+    later = fuse(_reading("reply", "busy", 0.85, REPLIES), "customer", rules, both, "x", 1)
+    assert later.silenced == {"go_ahead"}
+    # Unsure, or reading neither side: both hits stand.
+    unsure = fuse(_reading("reply", "busy", 0.6, REPLIES), "customer", rules, both, "x", 1)
+    assert not unsure.silenced and not unsure.added
+    assert not fuse(
+        _reading("reply", "question", 0.9, REPLIES), "customer", rules, both, "x", 1
+    ).silenced
+
+
+def test_cantonese_tinged_negation_and_money(ruleset: Ruleset) -> None:
+    pack = ruleset.languages["zh"]
+    hits = lambda text: {n for n, lex in pack.lexicons.items() if lex.find(pack.view(text))}  # noqa: E731
+    assert "affirm" not in hits("我而家开紧会，唔方便")
+    assert "deny" in hits("唔需要") and "busy" in hits("冇时间啊")
+    assert "holder_yes" in hits("系，系我。") and "holder_no" in hits("唔系我")
+    assert "唔好意思" in pack.view("唔好意思啊") and "联系" in pack.view("我们会联系您")
+    assert pack.view("每个月五蚊") == "每个月5元" and pack.view("蚊子多") == "蚊子多"
+
+
 def test_understanding_rules_are_validated(tmp_path: Path) -> None:
     import shutil
 

@@ -22,7 +22,7 @@ _CN_UNIT = {
 }  # fmt: skip
 _CN_CHARS = "".join(_CN_DIGIT) + "".join(_CN_UNIT)
 _CN_DIGIT_CHARS = "".join(_CN_DIGIT)
-_CN_MONEY_UNITS = "元块毛角"
+_CN_MONEY_UNITS = "元块蚊毛角"  # 蚊: Cantonese-tinged 元 (五蚊)
 # Longer runs with units (十百千万) are not one spoken number; their digit stretches are codes.
 _CN_MAX_SPOKEN = 32
 
@@ -31,7 +31,9 @@ _CN_RUN = re.compile(
     rf"(?P<pct>百分之?(?=[{_CN_CHARS}]))?(?P<run>[{_CN_CHARS}]+)(?:点(?P<dec>[{_CN_DIGIT_CHARS}]+))?"
 )
 # A run is a number when a unit follows it (money, time, counts) ...
-_CN_UNIT_AFTER = re.compile(r"元|块|毛|角|分|月|号|日|天|年|岁|个|周|星期|礼拜|小时|点|钟|次|倍|%")
+_CN_UNIT_AFTER = re.compile(
+    r"元|块|蚊|毛|角|分|月|号|日|天|年|岁|个|周|星期|礼拜|小时|点|钟|次|倍|%"
+)
 # ... and is not a word: 一下 (briefly), 十分 (very), 三天两头 (often), 一点儿, 便宜一点 (a bit),
 # 一五一十 (in full), 十三点 (Shanghainese: silly), 百分比 (percentage).
 _CN_WORDS = re.compile(

@@ -8,7 +8,9 @@ agent act) the rules' hits in the turn stand, unless:
   (a reader of meaning where the wording is new);
 - the rules read the sentence as other acts of the family and the model reads it otherwise with
   at least `override`: the model's reading replaces theirs (a rhetorical question, a sarcastic
-  yes the patterns took literally).
+  yes the patterns took literally);
+- the rules found acts that disagree (a go-ahead and a quoted refusal) and the model reads one
+  side with at least `fill`: the other side's hits are silenced.
 A model hit spans the turn's last sentence and carries its probability and what was read."""
 
 from __future__ import annotations
@@ -39,6 +41,23 @@ def _added(lexicons: list[str], text: str, size: int, read: str, p: float) -> di
     return {name: Hit(name, 0, size, text, "model", round(p, 3), read) for name in lexicons}
 
 
+def _agreeing(family: FamilySpec, label: str) -> set[str]:
+    """The lexicons of `label` and of the labels counted together with it."""
+    group = next((g for g in family.together if label in g), [label])
+    return {name for member in group for name in family.labels.get(member, [])}
+
+
+def _arbitrated(family: FamilySpec, label: str, found: list[str]) -> Change:
+    """The rules found acts that disagree ("你说吧 ... 他跟我说你爱办不办" hits go-ahead and
+    refusal; "这会儿不行 ... 下午俺有空" refusal and time): where the model reads one side at
+    `fill` or more, the rules' hits on the other side are silenced. Where the model's reading is
+    none of what they found, their hits stand."""
+    agreeing = _agreeing(family, label)
+    if not agreeing & set(found):
+        return Change()
+    return Change(frozenset(name for name in found if name not in agreeing))
+
+
 def _family(
     family: FamilySpec, rules: UnderstandingFile, reading: Reading, said: Said, text: str, size: int
 ) -> Change:
@@ -55,7 +74,7 @@ def _family(
     found = [name for name in family.lexicons if said(name)]
     if p < override:  # what the rules found decides a fill
         if not set(found) <= set(model):
-            return Change()
+            return _arbitrated(family, label, found)
         # Nothing found, or part of what the model reads (a relation without "这个号我做主"):
         # the model adds what the wording missed.
         missing = [name for name in model if name not in found]
@@ -65,7 +84,7 @@ def _family(
     other = model or family.silence  # the model reads another act, or (if allowed) none at all
     if p >= override and other and not set(model) & set(found):
         return Change(frozenset(found), _added(model, text, size, read, p))
-    return Change()
+    return _arbitrated(family, label, found) if model else Change()
 
 
 def fuse(
