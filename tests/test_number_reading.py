@@ -126,6 +126,18 @@ def test_not_a_single_fen_is_no_price() -> None:
     assert _money("超出每分钟一分钱", "zh") == [(0.01, "minute")]
 
 
+def test_rounded_and_compared_amounts_are_no_price() -> None:
+    """ "Just under three dollars a month" rounds the price and "save thirty dollars a month"
+    compares; neither states it (nor does 不到十块 or 十块钱左右)."""
+    assert _money("two ninety nine a month, just under three dollars a month", "en") == [
+        (2.99, "month")
+    ]
+    assert _money("you'll save at least thirty dollars a month", "en") == []
+    assert _money("about ten bucks a month", "en") == []
+    assert _money("每个月不到十块钱", "zh") == [] and _money("十块钱左右", "zh") == []
+    assert _money("一个月能省三十块，每月十元", "zh") == [(10.0, "month")]
+
+
 def test_huge_runs_are_read_without_error() -> None:
     """A transcript is untrusted: 5,000 numerals before 元 are not one number to convert with
     int() (Python's 4,300-digit limit) or float (overflow)."""

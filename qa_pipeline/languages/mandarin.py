@@ -24,9 +24,15 @@ _MONEY = re.compile(
     rf"|(?P<s>毛钱|分钱|毛|角)(?:(?<=[毛角])(?P<sf>\d)(?:分钱?|{_NOT_SMALL}))?)"
 )
 # 一分钱都不收, 不扣您一分钱: "not a single cent" is no price of one fen.
+# 不到10块, 能省30块, 10块左右: rounding or comparing, not the price.
 _NOT_A_PRICE = re.compile(
     r"(?:不|没)(?:会|用|要|再|多|需要)*(?:收|扣|花|要|交|掏|付|出)[您你]?的?(?:任何)?1[分毛]钱?"
-    r"|1[分毛]钱?(?=[都也]?(?:不|没))"
+    r"|1[分毛]钱?(?=[都也]?(?:不|没))|"
+    + entities.qualified(
+        r"(?:不到|不超过|不足|差不多|大概|大约|至少|起码|能省|省下?|节省|超过)(?:个|了|下来)?",
+        _MONEY,
+        r"左右|上下|出头",
+    )
 )
 _DATE = re.compile(r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[号日]")
 _DURATION = re.compile(

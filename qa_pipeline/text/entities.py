@@ -100,6 +100,14 @@ class _Markers:
         return best[1] if best else None
 
 
+def qualified(cue: str, money: re.Pattern[str], after: str = "") -> str:
+    """A pattern for an amount with a cue before it (or `after` it) that makes it no price
+    ("under ten dollars", "save thirty dollars", "不到10块", "10块左右"): `money`'s own
+    pattern, its groups made non-capturing so it can sit inside another."""
+    bare = re.sub(r"\(\?P<\w+>", "(?:", money.pattern)
+    return rf"(?:{cue})(?:{bare})" + (rf"|(?:{bare})(?:{after})" if after else "")
+
+
 def find_money(
     text: str,
     pattern: re.Pattern[str],
