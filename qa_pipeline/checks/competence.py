@@ -40,8 +40,12 @@ def _first_own(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit
 def caller_competent(ctx: CallContext, params: object) -> Item:
     """No sign that the customer is drunk, half-asleep, a child, cannot hear, or does not
     understand without the agent resolving it."""
+    return _competent(ctx, PERSISTENT)
+
+
+def _competent(ctx: CallContext, persistent: tuple[str, ...]) -> Item:
     customer = list(ctx.customer_turns())
-    for lexicon in PERSISTENT:
+    for lexicon in persistent:
         found = _first_own(customer, lexicon)
         if found:
             evidence = (found[1].hit_evidence(found[2]),)
@@ -73,7 +77,10 @@ class CompetenceParams(BaseModel):
 def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
     """As caller_competent.v1, and a customer who keeps asking the agent to repeat, or who is
     calling, cannot follow the call (a hard-of-hearing or confused caller rarely says so)."""
-    found: Item = caller_competent(ctx, params)
+    return _repeats(ctx, params, caller_competent(ctx, params))
+
+
+def _repeats(ctx: CallContext, params: CompetenceParams, found: Item) -> Item:
     if not found.passed:
         return found
     asking = [
@@ -84,3 +91,37 @@ def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
     evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
     said = ", ".join(f"“{f[2].text}”" for f in asking[:4])
     return item(False, evidence, "competence.repeats", count=len(asking), said=said)
+
+
+class CompetenceParamsV3(CompetenceParams):
+    lucid_questions: int = Field(
+        2, ge=1, description="questions about the call asked after the customer said they had "
+        "just woken, with no sign of confusion after it, that show them awake",
+    )  # fmt: skip
+
+
+_CONFUSED = ("clarify", "not_understand", "just_woken")  # "现在几点了" after waking is still asleep
+
+
+def _woke_lucid(ctx: CallContext, needed: int) -> bool:
+    """The customer said they had just woken, then asked about the call ("From today, or from
+    when I pick a song?", "30天过了它是自动扣钱噻？") and never asked what was said or said they
+    did not follow: awake, not "just woken and confused"."""
+    customer = list(ctx.customer_turns())
+    woken = _first_own(customer, "just_woken")
+    if woken is None:
+        return False
+    later = [t for t in customer if t.index > woken[0].index]
+    if any(t.has(lexicon) for t in later for lexicon in _CONFUSED):
+        return False
+    return sum(1 for t in later if t.has("question")) >= needed
+
+
+@item_check("caller_competent.v3", CompetenceParamsV3, lexicons=(*_SIGNALS, "clarify", "question"))
+def caller_competent_v3(ctx: CallContext, params: CompetenceParamsV3) -> Item:
+    """As caller_competent.v2, except that a customer who says they were asleep and then asks
+    about the offer, with no sign of confusion after it, is awake (SPEC: "just woken and
+    confused")."""
+    woke = _woke_lucid(ctx, params.lucid_questions)
+    persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
+    return _repeats(ctx, params, _competent(ctx, persistent))
