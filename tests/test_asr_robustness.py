@@ -148,8 +148,9 @@ def test_en_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
 @pytest.mark.parametrize(
     ("raw", "heard"),
     [("may i speak with the account folder?", "may i speak with the account holder?"),
-     ("great, all none.", "great, all done."), ("perfect, you're all sat.", "perfect, you're all set."),
-     ("yes, sign me op", "yes, sign me up"), ("i'm at the account total", "i'm at the account total"),
+     ("great, all none.", "great, all done."), ("is this the account older", "is this the account holder"),
+     ("i'm at the account total", "i'm at the account total"), ("it's all dome", "it's all done"),
+     ("i'm the account holder's wife", "i'm the account holder's wife"),
      ("it's all gone to the dogs", "it's all done to the dogs")],
 )  # fmt: skip
 def test_en_heard_view_restores_check_phrases(ruleset: Ruleset, raw: str, heard: str) -> None:

@@ -149,6 +149,8 @@ class SpelledTerms:
             if len(parts) < span or any(not p.isalpha() for p in parts):
                 break
             joined = "".join(parts)
+            if any(" ".join(parts).startswith(_letters(term.written)) for term in terms):
+                return None  # the words say the term already ("the account holder's wife")
             for term in terms:
                 if abs(len(joined) - len(term.bare)) > 2:
                     continue
