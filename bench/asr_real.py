@@ -196,11 +196,17 @@ def label_agreement(
 
 
 def _verdict_agreement(
-    judge: Judge, labels: LabelSet, call: Call, heard: Heard, audio: CallAudio, tally: Tally
+    judge: Judge,
+    labels: LabelSet,
+    call: Call,
+    heard: Heard,
+    audio: CallAudio,
+    tally: Tally,
+    model: str,
 ) -> Call:
     clean = judge.judge(call)
     segments = channel_segments(heard.words, audio.regions, ("agent", "customer"))
-    heard_call = dataclasses.replace(call, segments=segments)
+    heard_call = dataclasses.replace(call, segments=segments, heard_by=model)
     verdict = judge.judge(heard_call)
     tally.outcome_agree += verdict.outcome.value == clean.outcome.value
     tally.sale_agree += verdict.valid_sale == clean.valid_sale
@@ -334,7 +340,7 @@ def main() -> None:
             tally.windows += h.windows
             tally.suspects += h.suspects
             tally.retried += h.retried
-            heard_call = _verdict_agreement(judge, labels, call, h, call_audio, tally)
+            heard_call = _verdict_agreement(judge, labels, call, h, call_audio, tally, model_name)
             if args.transcripts is not None:
                 _write_transcript(args.transcripts, name, heard_call)
         agreement, report = label_agreement(labels, tally.clean, tally.heard)

@@ -146,6 +146,36 @@ def test_en_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
 
 
 @pytest.mark.parametrize(
+    ("raw", "heard"),
+    [("may i speak with the account folder?", "may i speak with the account holder?"),
+     ("great, all none.", "great, all done."), ("is this the account older", "is this the account holder"),
+     ("i'm at the account total", "i'm at the account total"), ("it's all dome", "it's all done"),
+     ("i'm the account holder's wife", "i'm the account holder's wife"),
+     ("it's all gone to the dogs", "it's all done to the dogs")],
+)  # fmt: skip
+def test_en_heard_view_restores_check_phrases(ruleset: Ruleset, raw: str, heard: str) -> None:
+    """Only a recognizer's words: "all gone" is a real phrase, which a person's transcript
+    keeps."""
+    pack = ruleset.languages["en"]
+    assert pack.reading("base").view(raw) == heard
+    assert pack.view(raw) == pack.reading(None).view(raw) == raw
+
+
+def test_heard_call_read_tolerantly(engine: Judge) -> None:
+    """The same words: misheard check phrases count only in a transcript a recognizer made."""
+    turns = [list(t) for t in EN_SALE]
+    turns[0][1] = (
+        "Hi, this is Sam with Northwind Mobile, employee number 5001. Is this the account folder?"
+    )
+    turns[6][1] = "Great. All none. Thanks for your time, bye."
+    written = _call(turns, "en")
+    heard = dataclasses.replace(written, heard_by="base")
+    assert _labels(engine, heard) == _labels(engine, _call(EN_SALE, "en"))
+    assert _labels(engine, written)["outcome"] == "declined"
+    assert _labels(engine, written)["account_holder_verified"] is False
+
+
+@pytest.mark.parametrize(
     ("raw", "language", "amount"),
     [("每个月叁元", "zh", 3.0), ("月租三块", "zh", 3.0), ("two dollars and ninety nine cents a month", "en", 2.99),
      ("one dollars and ninety-nine cents per month", "en", 1.99), ("nine ninety-nine monthly", "en", 9.99)],

@@ -11,7 +11,7 @@ import pytest
 from qa_pipeline.batch.run import run_batch
 from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.evaluation.metrics import evaluate, format_report
-from qa_pipeline.evaluation.noise import make_noisy, write_noisy_batch
+from qa_pipeline.evaluation.noise import NOISE_RECOGNIZER, make_noisy, write_noisy_batch
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.verdict.serialize import read_results
 from tests.conftest import ROOT, SHARED_DEV_CALLS
@@ -33,6 +33,7 @@ def test_noisy_variant_is_a_valid_call_file(tmp_path: Path) -> None:
         call = load_call(path)
         assert {s.speaker for s in call.segments} <= {"SPEAKER_00", "SPEAKER_01"}
         assert call.duration_s >= call.segments[-1].end
+        assert call.heard_by == NOISE_RECOGNIZER  # read as a recognizer's words are
     assert (folder / "labels.jsonl").is_file()
 
 

@@ -24,8 +24,9 @@ from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.scorecards.persist import rebuild
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.locks import SCORECARDS, hold_for_transaction
-from qa_pipeline.storage.repository import Store
+from qa_pipeline.storage.repository import Store, stored_calls
 from qa_pipeline.storage.tables import CallRow, FindingRow, ScorecardRow, TaskRow, VerdictRow
+from qa_pipeline.verdict.model import Criterion
 from qa_pipeline.verdict.serialize import read_results
 from testing.synthetic import replicate
 from tests.conftest import ROOT, changed_rules
@@ -119,6 +120,32 @@ def test_rejudged_revisit_stays_linked(db_url: str, tmp_path: Path, ruleset: Rul
             select(VerdictRow.result).where(VerdictRow.rules_version == judging_version(changed))
         ).scalars()
         assert [r["revisit_of"] for r in results] == ["zh-s-001"]
+
+
+def test_stored_transcript_keeps_its_recognizer(
+    db_url: str, tmp_path: Path, ruleset: Ruleset
+) -> None:
+    """A heard transcript re-judged from the store is read as heard, as it was the first time
+    ("account folder" is the account holder only in a recognizer's words)."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    text = (SAMPLES / "en-s-001.json").read_text(encoding="utf-8")
+    heard = json.loads(text.replace("account holder", "account folder")) | {"heard_by": "base"}
+    (batch / "en-s-001.json").write_text(json.dumps(heard), "utf-8")
+    store = Store(connect(db_url))
+    [first] = read_results(run_batch(batch, tmp_path / "out", ruleset, store=store).results_path)
+    [(call, _)] = stored_calls(store.engine)
+    assert call.heard_by == "base"
+    changed = changed_rules(tmp_path / "rules")
+    assert rejudge(changed, store).judged == 1
+    with store.engine.connect() as connection:
+        [again] = connection.execute(
+            select(VerdictRow.result).where(VerdictRow.rules_version == judging_version(changed))
+        ).scalars()
+    assert first.verdict is not None
+    holder = first.verdict.criteria["account_holder_verified"]
+    assert isinstance(holder, Criterion) and holder.items["identity"].passed is True
+    assert again["criteria"]["account_holder_verified"]["items"]["identity"]["passed"] is True
 
 
 def _run(batch: Path, out: Path, db_url: str) -> subprocess.Popen[bytes]:

@@ -20,6 +20,7 @@ from qa_pipeline.languages import Language
 from qa_pipeline.languages import get as get_language
 
 Call = dict[str, Any]
+NOISE_RECOGNIZER = "simulated-asr"  # the `heard_by` of a noisy variant
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ def make_noisy(call: Call, seed: int, options: NoiseOptions | None = None) -> Ca
         # A call that is already anonymous (ASR-style) keeps its labels.
         noisy = [s | {"speaker": names.get(s["speaker"], s["speaker"])} for s in noisy]
     duration = max(call["duration_s"], noisy[-1]["end"])
-    return call | {"segments": noisy, "duration_s": duration}
+    # Read as a recognizer's words are read (the checks' tolerant reading of heard phrases).
+    return call | {"segments": noisy, "duration_s": duration, "heard_by": NOISE_RECOGNIZER}
 
 
 def write_noisy_batch(

@@ -258,6 +258,7 @@ class Listener:
         heard = dataclasses.replace(
             call, segments=segments, source=opened.recording.source,
             talking_at_end=None if audio.truncated else signals.talking_at_end,
+            heard_by=asr.model if asr else call.heard_by,
         )  # fmt: skip
         legs = tuple(str(p) for p in opened.recording.legs)
         suspects = tuple(

@@ -64,6 +64,12 @@ class CallSchema(BaseModel):
         max_length=limits.CALL_ID,
         description="for a revisit callback: the call it re-confirms",
     )
+    heard_by: str | None = Field(
+        None,
+        min_length=1,
+        max_length=limits.CAMPAIGN,
+        description="the speech recognizer that made the text (absent: written by people)",
+    )
 
     @field_validator("started_at", mode="before")
     @classmethod
@@ -111,6 +117,7 @@ def parse_call(data: object, source: str) -> Call:
         segments=tuple(Segment(s.start, s.end, s.speaker, s.text) for s in parsed.segments),
         source=source,
         revisit_of=parsed.revisit_of,
+        heard_by=parsed.heard_by,
     )
 
 

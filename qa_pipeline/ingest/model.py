@@ -39,3 +39,7 @@ class Call:
     # Who was still talking when the recording ended (speaker labels or roles); None when the
     # call came as a transcript and there is no audio to tell.
     talking_at_end: tuple[str, ...] | None = None
+    # What made the words when they came from speech recognition (the ASR model's name); None
+    # for a transcript written by people. Checks read heard words more tolerantly
+    # (`LanguagePack.heard`): ASR mishears the very phrases they look for.
+    heard_by: str | None = None

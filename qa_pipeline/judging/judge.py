@@ -170,7 +170,7 @@ class Judge:
             raise rules.broken_languages[call.language]
         if call.language not in rules.languages:
             raise UnsupportedLanguageError(call.language, rules.languages)
-        return campaign, rules.languages[call.language]
+        return campaign, rules.languages[call.language].reading(call.heard_by)
 
     def judge(self, call: Call) -> CallVerdict:
         ctx, cleanup, roles = self.prepare(call)

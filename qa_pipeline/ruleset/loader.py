@@ -115,6 +115,13 @@ class LanguagePack:
     lexicon_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # Letters said long ("yeahhh", "thaaat's me") written once before matching (English).
     elongated: bool = False
+    # The pack that reads transcripts a recognizer made (`Call.heard_by`): the same with the
+    # `heard_only` ASR terms restored too, and memos of its own; None when there are none.
+    heard: LanguagePack | None = field(default=None, compare=False, repr=False)
+
+    def reading(self, heard_by: str | None) -> LanguagePack:
+        """The pack that reads a transcript made by `heard_by` (None: written by people)."""
+        return self.heard if heard_by is not None and self.heard is not None else self
 
     def _replacement(self, match: re.Match[str]) -> str:
         return self.replacements[int((match.lastgroup or "r0")[1:])]
@@ -414,9 +421,11 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         re.MULTILINE,
     )
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
-    terms = TermCanonicalizer(
-        [TermList(s.match, tuple(s.terms), s.min_similarity, tuple(s.keep)) for s in pack.asr_terms]
-    )
+    lists = [
+        (TermList(s.match, tuple(s.terms), s.min_similarity, tuple(s.keep)), s.heard_only)
+        for s in pack.asr_terms
+    ]
+    terms = TermCanonicalizer([t for t, heard_only in lists if not heard_only])
     named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]
     rewrites = compile_patterns(named, by_words) if named else None
     if rewrites is not None and by_words:
@@ -424,7 +433,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         # for an alternation, and this makes the pass several times faster.
         rewrites = re.compile(r"(?<![a-z0-9])(?=[a-z'])" + rewrites.pattern)
     replacements = tuple(pack.rewrites.values())
-    return LanguagePack(
+    read = LanguagePack(
         pack.language,
         lang,
         by_words,
@@ -444,6 +453,10 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},
         elongated=pack.elongated,
     )
+    if not any(heard_only for _, heard_only in lists):
+        return read
+    heard = dataclasses.replace(read, terms=TermCanonicalizer([t for t, _ in lists]), memo={})
+    return dataclasses.replace(read, heard=heard)
 
 
 def _parse_campaigns(folder: Path) -> dict[Path, CampaignFile | RuleFileError]:

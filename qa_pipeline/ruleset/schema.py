@@ -323,18 +323,24 @@ class NegationSpec(Strict):
 
 
 class AsrTermsSpec(Strict):
-    match: Literal["pinyin", "edit_distance"]
+    match: Literal["pinyin", "edit_distance", "phrase"] = Field(
+        description="pinyin: same syllables; edit_distance: a name spelled close, written "
+        "without spaces; phrase: words spelled close, written as the phrase"
+    )
     terms: list[str] = Field(min_length=1)
     min_similarity: float | None = Field(
-        None, gt=0, le=1, description="edit_distance: similarity (0..1) that still counts"
+        None, gt=0, le=1, description="edit_distance, phrase: similarity (0..1) that still counts"
     )
     keep: list[str] = Field(default_factory=list, description="real words never rewritten")
+    heard_only: bool = Field(
+        False, description="restored only in transcripts a speech recognizer made (Call.heard_by)"
+    )
     reason: str
 
     @model_validator(mode="after")
     def _threshold(self) -> AsrTermsSpec:
-        if self.match == "edit_distance" and self.min_similarity is None:
-            raise ValueError("edit_distance terms need min_similarity")
+        if self.match != "pinyin" and self.min_similarity is None:
+            raise ValueError(f"{self.match} terms need min_similarity")
         return self
 
 

@@ -135,6 +135,7 @@ class Store:
                 segments=segments,
                 talking_at_end=None if call.talking_at_end is None else list(call.talking_at_end),
                 revisit_of=call.revisit_of,
+                heard_by=call.heard_by,
             )
             .on_conflict_do_nothing(index_elements=["call_id", "content_hash"])
             .returning(TranscriptRow.id)
@@ -175,6 +176,7 @@ def stored_calls(engine: Engine) -> Iterator[tuple[Call, str]]:
                 call.customer_number, datetime.fromisoformat(call.started_local), call.duration_s,
                 call.hangup_by, segments, transcript.source,  # type: ignore[arg-type]
                 transcript.revisit_of, None if ended is None else tuple(ended),
+                transcript.heard_by,
             )  # fmt: skip
             yield rebuilt, transcript.content_hash
 

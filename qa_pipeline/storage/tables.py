@@ -82,6 +82,7 @@ class TranscriptRow(Base):
     # (None: no audio to tell) and the call a revisit re-confirms.
     talking_at_end: Mapped[list[Any] | None]
     revisit_of: Mapped[str | None] = mapped_column(String(CALL_ID))
+    heard_by: Mapped[str | None] = mapped_column(String(CAMPAIGN))  # the recognizer, if any
 
 
 class VerdictRow(Base):

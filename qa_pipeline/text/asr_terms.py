@@ -3,7 +3,9 @@
 Mandarin: a window whose toneless pinyin equals a key word's is that key word (鸡主 -> 机主,
 退定 -> 退订, 体验七 -> 体验期), unless it is a real word listed under `keep` (记住 sounds like
 机主). English: one to three words whose letters, spaces removed, are within an edit-distance
-similarity of a key word are that key word (storm watch -> stormwatch).
+similarity of a key word are that key word (storm watch -> stormwatch). Phrases: the same
+for words the checks look for, written back as the phrase (account folder -> account holder);
+the rule files keep these to transcripts a recognizer made, where no one wrote the words.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ _PREFIX = 3  # letters an ASR error rarely touches at the start of a name
 
 @dataclass(frozen=True)
 class TermList:
-    """Key words restored one way: `pinyin` (same syllables) or `edit_distance` (spelled close,
-    within `min_similarity`); words in `keep` are real words never rewritten."""
+    """Key words restored one way: `pinyin` (same syllables), `edit_distance` (spelled close,
+    within `min_similarity`, written without spaces) or `phrase` (the same, written as the
+    phrase); words in `keep` are real words never rewritten."""
 
     match: str
     terms: tuple[str, ...]
@@ -92,17 +95,28 @@ def _syllable_codes() -> dict[int, str]:
     return table
 
 
+@dataclass(frozen=True)
+class _Spelled:
+    bare: str  # the letters compared: the term without spaces or apostrophes
+    written: str  # what the words become
+    minimum: float
+
+
+def _letters(word: str) -> str:
+    return word.replace("'", "")
+
+
 @dataclass
 class SpelledTerms:
-    # first three letters -> (term without spaces, minimum similarity): only words that could
-    # begin a term are compared at all.
-    by_prefix: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # first three letters -> terms: only words that could begin a term are compared at all.
+    by_prefix: dict[str, list[_Spelled]] = field(default_factory=dict)
 
     def add(self, spec: TermList) -> None:
         minimum = spec.min_similarity if spec.min_similarity is not None else 1.0
         for term in spec.terms:
-            bare = term.replace(" ", "")
-            self.by_prefix.setdefault(bare[:_PREFIX], []).append((bare, minimum))
+            bare = _letters(term.replace(" ", ""))
+            written = term if spec.match == "phrase" else term.replace(" ", "")
+            self.by_prefix.setdefault(bare[:_PREFIX], []).append(_Spelled(bare, written, minimum))
 
     def apply(self, text: str) -> str:
         if not self.by_prefix:
@@ -125,22 +139,24 @@ class SpelledTerms:
 
     def _match(self, words: Sequence[re.Match[str]], i: int) -> tuple[str, int] | None:
         """The term that words i.. spell (best of one to three words), if any."""
-        first = words[i].group(0)
+        first = _letters(words[i].group(0))
         terms = self.by_prefix.get(first[:_PREFIX])
-        if not terms or any(first == term for term, _ in terms):
+        if not terms or any(first == term.bare for term in terms):
             return None  # nothing to repair, and never swallow the words after it
         best: tuple[float, str, int] | None = None
         for span in (1, 2, 3):
-            parts = [w.group(0) for w in words[i : i + span]]
+            parts = [_letters(w.group(0)) for w in words[i : i + span]]
             if len(parts) < span or any(not p.isalpha() for p in parts):
                 break
             joined = "".join(parts)
-            for term, minimum in terms:
-                if abs(len(joined) - len(term)) > 2:
+            if any(" ".join(parts).startswith(_letters(term.written)) for term in terms):
+                return None  # the words say the term already ("the account holder's wife")
+            for term in terms:
+                if abs(len(joined) - len(term.bare)) > 2:
                     continue
-                score = similarity(joined, term)
-                if score >= minimum and (best is None or score > best[0]):
-                    best = (score, term, span)
+                score = similarity(joined, term.bare)
+                if score >= term.minimum and (best is None or score > best[0]):
+                    best = (score, term.written, span)
         return (best[1], best[2]) if best else None
 
 
