@@ -7,6 +7,7 @@ silently."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import re
@@ -215,3 +216,8 @@ def test_mono_call_judged_like_its_stereo_version(
     assert mono["status"] == "ok", mono["error"]
     assert "northwind" in _said(mono, "agent") and "i'll pass" in _said(mono, "customer")
     assert (mono["outcome"], mono["valid_sale"]) == (stereo["outcome"], stereo["valid_sale"])
+    # split into a channel per speaker, the mono call is heard as its stereo version is: the
+    # same regions in the same windows, so nearly the same words, line by line
+    for role in ("agent", "customer"):
+        same = difflib.SequenceMatcher(None, _said(mono, role).split(), _said(stereo, role).split())
+        assert same.ratio() >= 0.95, (role, _said(mono, role), _said(stereo, role))

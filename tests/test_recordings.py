@@ -21,6 +21,7 @@ from qa_pipeline.audio.decode import decode
 from qa_pipeline.audio.vad import speech_regions
 from qa_pipeline.batch.run import judge_paths, judging_version, rejudge
 from qa_pipeline.cli import main
+from qa_pipeline.diarize.turns import SpeakerTurn
 from qa_pipeline.hearing.listener import Heard, Listener, join_legs
 from qa_pipeline.ingest.batch import discover
 from qa_pipeline.ingest.call_file import load_call
@@ -415,6 +416,37 @@ def test_mono_without_pyannote_fails_alone(
     assert rows["mono"]["status"] == "failed"
     assert "[diarization]" in rows["mono"]["error"] and "pyannote.audio" in rows["mono"]["error"]
     assert rows["given"]["status"] == "ok"
+
+
+def test_mono_call_heard_speaker_by_speaker(
+    ruleset: Ruleset,
+    model_dir: Path,
+    clean_en: SynthCall,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A diarized mono call is decoded as its stereo version's channels are: each speaker's
+    turns are a track of their own, so every word comes back on its speaker's track, and the
+    call's segments are one per turn (up to the VAD's 0.1 s padding)."""
+    samples, rate = synth.read_wav(clean_en.path)
+    wav = _write_pcm(tmp_path / "mono.wav", samples.sum(axis=1, keepdims=True), rate)
+    labels = {"agent": "SPEAKER_00", "customer": "SPEAKER_01"}
+    truth = tuple(SpeakerTurn(labels[t.role], t.start, t.end) for t in clean_en.turns)
+    runs: list[Any] = []
+    fresh = Listener(ruleset, AsrOptions(model=str(model_dir), quality=None),
+                     hook=lambda step, found: runs.append(found) if step == "asr" else None)  # fmt: skip
+    monkeypatch.setattr(fresh, "diarizer", lambda: lambda audio: truth)  # the true turns
+    heard = fresh.hear(_recording(tmp_path, wav, "mono", "en-s-002"))
+    words = runs[0][0].words
+    assert {w.channel for w in words} == {0, 1}
+    for word in words:
+        middle = (word.start + word.end) / 2
+        speaker = sorted(labels.values())[word.channel]
+        assert any(t.speaker == speaker and t.start - 0.15 <= middle <= t.end + 0.15
+                   for t in truth), word  # fmt: skip
+    for segment in heard.call.segments:
+        assert any(t.start - 0.15 <= segment.start and segment.end <= t.end + 0.15
+                   for t in truth), segment  # fmt: skip
 
 
 def test_calls_of_a_batch_share_windows(

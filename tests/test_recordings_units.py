@@ -37,8 +37,9 @@ from qa_pipeline.diarize.speaker_encoder import HOP, N_FFT, N_MELS, RATE, log_me
 from qa_pipeline.diarize.turns import (
     SpeakerTurn,
     channel_segments,
-    diarized_segments,
     speaker_activity,
+    speaker_channels,
+    speaker_tracks,
 )
 from qa_pipeline.errors import AudioFileError, CallFileError, ModelNotFoundError
 from qa_pipeline.hearing.listener import Listener, channel_map_contradicted
@@ -923,27 +924,40 @@ def test_annotation_to_turns() -> None:
     assert activity["SPEAKER_00"] == [SpeechRegion(0.25, 3.2), SpeechRegion(6.0, 7.0)]
 
 
-def test_diarized_segments_by_overlap() -> None:
-    turns = [SpeakerTurn("A", 0.0, 5.0), SpeakerTurn("B", 4.5, 9.0), SpeakerTurn("A", 12.0, 14.0)]
-    words = [
-        _word(3.8, 4.2, " hello"),
-        _word(4.4, 4.8, " there"),  # 0.4 s in A, 0.3 s in B
-        _word(4.7, 5.3, " yes"),  # 0.3 s in A, 0.6 s in B
-        _word(6.0, 7.5, " sure"),
-        _word(8.0, 8.4, " ok"),
-        _word(10.4, 10.6, " um"),  # in no turn: the nearest (B ends at 9, A starts at 12)
-        _word(12.5, 13.0, " bye"),
-        _word(13.2, 13.4, "  "),  # blank words make no segment text
+def test_speaker_tracks_one_speaker_per_track() -> None:
+    turns = [
+        SpeakerTurn("B", 4.5, 9.0),
+        SpeakerTurn("A", 0.0, 5.0),  # B's first 0.5 s overlap A, which began first
+        SpeakerTurn("A", 6.0, 7.0),  # inside B's turn: decoded there already
+        SpeakerTurn("A", 8.5, 12.0),  # from where B's ends
     ]
-    segments = diarized_segments(words, turns)
-    assert [(s.speaker, s.text) for s in segments] == [
-        ("A", "hello there"),
-        ("B", "yes sure ok"),
-        ("B", "um"),  # more than 1 s after "ok": a new segment
-        ("A", "bye"),
-    ]
-    assert (segments[0].start, segments[0].end) == (3.8, 4.8)
-    assert diarized_segments(words, []) == ()
+    speakers, tracks = speaker_tracks(turns)
+    assert speakers == ("A", "B")
+    assert tracks == (
+        (SpeechRegion(0.0, 5.0), SpeechRegion(9.0, 12.0)),
+        (SpeechRegion(5.0, 9.0),),
+    )
+    assert speaker_tracks([]) == ((), ())
+    # a track's words make one segment per turn, as a channel's make one per region
+    words = [_word(1.0, 1.5, " hello", 0), _word(5.5, 6.0, " yes", 1), _word(9.5, 10.0, " ok", 0)]
+    segments = channel_segments(words, tracks, speakers)
+    assert [(s.speaker, s.text) for s in segments] == [("A", "hello"), ("B", "yes"), ("A", "ok")]
+
+
+def test_speaker_channels_silence_the_other_speaker() -> None:
+    """A mono call as the stereo recording it would have been: a channel per speaker, each
+    the mixed samples with the other speaker's turns silenced (pauses kept)."""
+    mixed = np.arange(1, 13 * 100 + 1, dtype=np.int16)  # 13 s at 100 Hz, never 0
+    audio = Audio("mono.wav", 100, (mixed,), 8000)
+    turns = [SpeakerTurn("B", 4.5, 9.0), SpeakerTurn("A", 0.0, 5.0), SpeakerTurn("A", 9.5, 12.0)]
+    speakers, apart = speaker_channels(audio, turns)
+    assert speakers == ("A", "B") and len(apart.channels) == 2
+    a, b = apart.channels
+    assert (a[:500] == mixed[:500]).all() and not a[500:900].any()  # B's from where A's ends
+    assert (a[900:] == mixed[900:]).all()  # the pause at 9-9.5 s and after the last turn kept
+    assert not b[:500].any() and not b[950:1200].any()
+    assert (b[500:950] == mixed[500:950]).all() and (b[1200:] == mixed[1200:]).all()
+    assert (apart.sample_rate, apart.source_rate, apart.path) == (100, 8000, "mono.wav")
 
 
 def test_channel_segments_one_per_region() -> None:

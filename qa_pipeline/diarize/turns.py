@@ -1,18 +1,20 @@
-"""Words to speaker segments: by channel for stereo, by time overlap with diarization turns for
-mono. Roles are decided later (transcript.roles), from the configured channel map or content."""
+"""Words to speaker segments, one per speech region of a channel: of a stereo recording, or of
+a mono one split into a channel per diarized speaker. Roles are decided later
+(transcript.roles), from the configured channel map or content."""
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa_pipeline.asr.transcribe import ChannelWord
+from qa_pipeline.audio.decode import Audio
 from qa_pipeline.audio.vad import SpeechRegion
 from qa_pipeline.ingest.model import Segment
 
 CHANNEL_NAMES = ("left", "right")
-MAX_GAP_S = 1.0  # a longer pause between one speaker's words starts a new segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,37 +52,40 @@ def channel_segments(
     return tuple(sorted(segments, key=lambda s: (s.start, s.end)))
 
 
-def _speaker_of(word: ChannelWord, turns: Sequence[SpeakerTurn]) -> str | None:
-    best, overlap = None, 0.0
-    for turn in turns:
-        shared = min(word.end, turn.end) - max(word.start, turn.start)
-        if shared > overlap:
-            best, overlap = turn.speaker, shared
-    if best is None and turns:  # a word in a diarization gap goes to the nearest turn
-        middle = (word.start + word.end) / 2
-        best = min(turns, key=lambda t: min(abs(middle - t.start), abs(middle - t.end))).speaker
-    return best
+def speaker_tracks(
+    turns: Sequence[SpeakerTurn],
+) -> tuple[tuple[str, ...], tuple[tuple[SpeechRegion, ...], ...]]:
+    """The speakers of `turns`, and each one's turns as spans of the recording that are its
+    alone: where turns overlap, the overlap stays with the turn that began first (the mixed
+    audio holds both voices; given to both it would be heard twice)."""
+    speakers = tuple(sorted({t.speaker for t in turns}))
+    tracks: dict[str, list[SpeechRegion]] = {s: [] for s in speakers}
+    covered = float("-inf")  # end of the audio given to a speaker so far
+    for turn in sorted(turns, key=lambda t: (t.start, t.end)):
+        start = max(turn.start, covered)
+        if turn.end > start:
+            tracks[turn.speaker].append(SpeechRegion(start, turn.end))
+            covered = turn.end
+    return speakers, tuple(tuple(tracks[s]) for s in speakers)
 
 
-def diarized_segments(
-    words: Sequence[ChannelWord], turns: Sequence[SpeakerTurn]
-) -> tuple[Segment, ...]:
-    """Mono: each word to the speaker whose turn overlaps it most; runs become segments."""
-    segments: list[Segment] = []
-    run: list[ChannelWord] = []
-    speaker: str | None = None
-    for word in sorted(words, key=lambda w: w.start):
-        who = _speaker_of(word, turns)
-        if who is None:
-            continue
-        if run and (who != speaker or word.start - run[-1].end > MAX_GAP_S):
-            segments.append(_segment(run, speaker or who))
-            run = []
-        run.append(word)
-        speaker = who
-    if run and speaker is not None:
-        segments.append(_segment(run, speaker))
-    return tuple(s for s in segments if s.text)
+def speaker_channels(audio: Audio, turns: Sequence[SpeakerTurn]) -> tuple[tuple[str, ...], Audio]:
+    """Mono: the recording as one channel per diarized speaker, the other speakers' turns
+    silenced: the stereo recording the call would have been. Heard like one (voice activity,
+    windows and segments per channel), a mono call's words differ from its stereo version's
+    mostly where the diarization does; its own speech regions would cut other places, and
+    Silero's state and Whisper's context change with what precedes a turn. The pauses between
+    turns keep their samples, as a stereo channel does."""
+    speakers, tracks = speaker_tracks(turns)
+    mixed, rate = audio.channels[0], audio.sample_rate
+    channels = []
+    for own in range(len(speakers)):
+        samples = mixed.copy()
+        for other, spans in enumerate(tracks):
+            for span in spans if other != own else ():
+                samples[round(span.start * rate) : round(span.end * rate)] = 0
+        channels.append(samples)
+    return speakers, dataclasses.replace(audio, channels=tuple(channels))
 
 
 def speaker_activity(turns: Sequence[SpeakerTurn]) -> dict[str, list[SpeechRegion]]:

@@ -23,8 +23,8 @@ from qa_pipeline.diarize.turns import (
     CHANNEL_NAMES,
     SpeakerTurn,
     channel_segments,
-    diarized_segments,
     speaker_activity,
+    speaker_channels,
 )
 from qa_pipeline.errors import AudioFileError, UnknownCampaignError
 from qa_pipeline.ingest.model import Call, Segment
@@ -60,9 +60,10 @@ class _Opened:
     recording: RecordingCall
     audio: Audio
     call: Call
-    regions: tuple[tuple[SpeechRegion, ...], ...]
     decoding: tuple[str, Prompt] | None  # language and prompt; None: a sidecar transcript
     turns: tuple[SpeakerTurn, ...]  # diarized speakers of a mono call
+    speech: CallAudio  # what the ASR hears: the channels, or a mono call's speakers apart
+    speakers: tuple[str, ...]  # the speaker of each channel of `speech`
 
 
 def _attempt(step: Callable[..., Heard | _Opened], *args: Any) -> Any:
@@ -168,13 +169,17 @@ class Listener:
         self.hook("vad", regions)
         if not has_segments and not any(regions):
             raise AudioFileError(audio.path, "no speech found in any channel (silent recording)")
+        by_channel = CallAudio(audio, regions)
         if has_segments:
-            return _Opened(recording, audio, call, regions, None, ())
+            return _Opened(recording, audio, call, None, (), by_channel, self._speakers())
         decoding = self._decoding(call)
         turns = tuple(self.diarizer()(audio)) if len(audio.channels) == 1 else ()
-        if turns:
-            self.hook("diarize", turns)
-        return _Opened(recording, audio, call, regions, decoding, turns)
+        if not turns:
+            return _Opened(recording, audio, call, decoding, (), by_channel, self._speakers())
+        self.hook("diarize", turns)
+        speakers, apart = speaker_channels(audio, turns)  # heard from here on as stereo is
+        tracks = tuple(speech_regions(apart, c, self.vad) for c in range(len(speakers)))
+        return _Opened(recording, audio, call, decoding, turns, CallAudio(apart, tracks), speakers)
 
     def _decoding(self, call: Call) -> tuple[str, Prompt]:
         """The language and prompt a call is decoded with (its campaign's)."""
@@ -201,7 +206,7 @@ class Listener:
         try:
             model = self.transcriber()
             runs = transcribe_calls(
-                [CallAudio(o.audio, o.regions) for _, o in group], model, language, prompt,
+                [o.speech for _, o in group], model, language, prompt,
                 self.asr_options.quality, self.asr_options.packing,
             )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
@@ -219,7 +224,7 @@ class Listener:
     ) -> Heard:
         if isinstance(transcribed, Exception):
             raise transcribed
-        call, audio, regions, turns = opened.call, opened.audio, opened.regions, opened.turns
+        call, audio, turns = opened.call, opened.audio, opened.turns
         stereo = len(audio.channels) == 2
         speakers = self._speakers()
         asr: AsrInfo | None = None
@@ -227,14 +232,12 @@ class Listener:
             segments = call.segments
         else:
             run, asr = transcribed
-            if turns:
-                segments = diarized_segments(run.words, turns)
-            else:
-                segments = channel_segments(run.words, regions, speakers)
-        if stereo:
-            activity = {speakers[c]: list(regions[c]) for c in range(2)}
+            segments = channel_segments(run.words, opened.speech.regions, opened.speakers)
+        if stereo or turns:
+            activity = {who: list(found) for who, found in
+                        zip(opened.speakers, opened.speech.regions, strict=True)}  # fmt: skip
         else:
-            activity = speaker_activity(turns) if turns else _segment_activity(segments)
+            activity = _segment_activity(segments)
         untrusted = self._untrusted(asr, speakers if stereo else None, tuple(activity))
         texts = {
             who: "".join(s.text for s in self._cleaner.clean(
