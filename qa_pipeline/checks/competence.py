@@ -95,7 +95,7 @@ def _repeats(ctx: CallContext, params: CompetenceParams, found: Item) -> Item:
 
 class CompetenceParamsV3(CompetenceParams):
     lucid_questions: int = Field(
-        2, ge=1, description="questions about the call asked after the customer said they had "
+        1, ge=1, description="questions about the call asked after the customer said they had "
         "just woken, with no sign of confusion after it, that show them awake",
     )  # fmt: skip
 
