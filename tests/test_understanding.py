@@ -130,6 +130,18 @@ def test_a_reading_arbitrates_between_rule_hits_that_disagree(ruleset: Ruleset) 
     ).silenced
 
 
+def test_a_condition_read_beside_a_yes_is_added(ruleset: Ruleset) -> None:
+    rules = ruleset.understanding
+    assert rules is not None
+    labels = ("yes", "consent", "conditional", "no", "none")
+    consent = lambda lexicon: lexicon == "consent_strong"  # noqa: E731
+    # "你先给我开起，要是…就莫扣我的钱": the rules hear 给我开, the model a condition.
+    held = fuse(_reading("reply", "conditional", 0.91, labels), "customer", rules, consent, "x", 1)
+    assert set(held.added) == {"hedge"} and not held.silenced
+    unsure = fuse(_reading("reply", "conditional", 0.6, labels), "customer", rules, consent, "x", 1)
+    assert not unsure.added
+
+
 def test_cantonese_tinged_negation_and_money(ruleset: Ruleset) -> None:
     pack = ruleset.languages["zh"]
     hits = lambda text: {n for n, lex in pack.lexicons.items() if lex.find(pack.view(text))}  # noqa: E731

@@ -513,6 +513,11 @@ class FamilySpec(Strict):
         description="labels that mean the same to the checks: a reading counts with their "
         "probabilities summed (yes 0.45 and go_ahead 0.40 agree at 0.85), as the likelier",
     )
+    beside: list[str] = Field(
+        default_factory=list,
+        description="labels whose reading at `fill` adds their lexicons even where the rules "
+        "found other acts (a condition or sarcasm the wording of a yes hides)",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> FamilySpec:
@@ -526,9 +531,11 @@ class FamilySpec(Strict):
         unknown = sorted(named - set(LEXICON_NAMES))
         if unknown:
             raise ValueError(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
-        strange = sorted(set(self.by_sentence) - set(self.labels))
+        strange = sorted((set(self.by_sentence) | set(self.beside)) - set(self.labels))
         if strange:
-            raise ValueError(f"by_sentence labels {strange} not among {sorted(self.labels)}")
+            raise ValueError(
+                f"by_sentence or beside labels {strange} not among {sorted(self.labels)}"
+            )
         return self
 
 

@@ -10,7 +10,9 @@ agent act) the rules' hits in the turn stand, unless:
   at least `override`: the model's reading replaces theirs (a rhetorical question, a sarcastic
   yes the patterns took literally);
 - the rules found acts that disagree (a go-ahead and a quoted refusal) and the model reads one
-  side with at least `fill`: the other side's hits are silenced.
+  side with at least `fill`: the other side's hits are silenced;
+- the model reads one of the family's `beside` labels (a condition, sarcasm, a withdrawal) with
+  at least `fill` where the rules found other acts: its lexicons are added beside theirs.
 A model hit spans the turn's last sentence and carries its probability and what was read."""
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def _family(
     found = [name for name in family.lexicons if said(name)]
     if p < override:  # what the rules found decides a fill
         if not set(found) <= set(model):
+            if label in family.beside:  # "给我开起，要是…就莫扣我的钱": the yes holds a condition
+                missing = [name for name in model if name not in found]
+                return Change(added=_added(missing, text, size, read, p))
             return _arbitrated(family, label, found)
         # Nothing found, or part of what the model reads (a relation without "这个号我做主"):
         # the model adds what the wording missed.
