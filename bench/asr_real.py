@@ -20,7 +20,8 @@ gold; `--disagreements` lists the labels that differ and where, `--transcripts D
 what each system heard per call.
 
     python bench/asr_real.py [--language en] [--calls 6] [--model tiny.en] [--systems ...]
-                             [--threads 2] [--phases] [--disagreements] [--transcripts DIR]
+                             [--threads 2] [--pad S] [--phases] [--disagreements]
+                             [--transcripts DIR]
 """
 
 from __future__ import annotations
@@ -156,15 +157,18 @@ def _windows(runs: Sequence[AsrRun]) -> int:
     return round(sum(r.windows for r in runs))
 
 
-System = Callable[[Transcriber, list[CallAudio], str, Prompt], list[Heard]]
+# (model, calls, language, prompt, seconds of context each region carries) -> what was heard
+System = Callable[[Transcriber, list[CallAudio], str, Prompt, float], list[Heard]]
 
 
 def _packed(mode: PackingMode, gate: QualityGate | None) -> System:
     """Our ASR stage as the Listener runs it: the calls of one language and prompt in one
     `transcribe_calls`, `mode` deciding what shares a window."""
 
-    def run(t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt) -> list[Heard]:
-        runs = transcribe_calls(calls, t, language, prompt, gate, mode)
+    def run(
+        t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt, pad_s: float
+    ) -> list[Heard]:
+        runs = transcribe_calls(calls, t, language, prompt, gate, mode, pad_s)
         return _heard(runs, _windows(runs))
 
     return run
@@ -263,6 +267,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
     parser.add_argument(
+        "--pad", type=float, default=None, help="seconds of context each region carries"
+    )
+    parser.add_argument(
         "--phases",
         action="store_true",
         help="also print CPU s per model part (encoder windows, decode, align)",
@@ -274,6 +281,7 @@ def main() -> None:
         "--transcripts", type=Path, default=None, help="write what each system heard per call"
     )
     args = parser.parse_args()
+    pad_s = args.pad if args.pad is not None else AsrOptions().region_pad_s
     language = args.language
     spaced = get_language(language).spaced
     model_name = args.model or ("tiny.en" if language == "en" else "base")
@@ -308,7 +316,8 @@ def main() -> None:
     audio_s = sum(s.duration_s for s in synths)
     print(f"{len(calls)} {language} calls ({', '.join(c.call_id for c in calls)}), "
           f"{audio_s:.0f} s of audio, model {model_name}, {args.threads} threads, "
-          f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core)")  # fmt: skip
+          f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core), "
+          f"region context {pad_s:.2f} s")  # fmt: skip
     print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
           f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
           f"{'outcome':>8} {'sale':>6} {'labels':>7}")  # fmt: skip
@@ -328,7 +337,7 @@ def main() -> None:
             heard = [Heard((), 0, 0, 0)] * len(calls)
             for prompt in dict.fromkeys(prompts):
                 idx = [i for i, p in enumerate(prompts) if p == prompt]
-                got = SYSTEMS[name](transcriber, [audios[i] for i in idx], language, prompt)
+                got = SYSTEMS[name](transcriber, [audios[i] for i in idx], language, prompt, pad_s)
                 for i, h in zip(idx, got, strict=True):
                     heard[i] = h
         tally.seconds = time.perf_counter() - started
