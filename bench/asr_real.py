@@ -267,7 +267,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
     parser.add_argument(
-        "--pad", type=float, default=None, help="seconds of context each region carries"
+        "--pad",
+        type=float,
+        nargs="+",
+        default=None,
+        help="seconds of context each region carries; several: every system at each",
     )
     parser.add_argument(
         "--phases",
@@ -281,7 +285,7 @@ def main() -> None:
         "--transcripts", type=Path, default=None, help="write what each system heard per call"
     )
     args = parser.parse_args()
-    pad_s = args.pad if args.pad is not None else AsrOptions().region_pad_s
+    pads = args.pad if args.pad is not None else [AsrOptions().region_pad_s]
     language = args.language
     spaced = get_language(language).spaced
     model_name = args.model or ("tiny.en" if language == "en" else "base")
@@ -317,7 +321,7 @@ def main() -> None:
     print(f"{len(calls)} {language} calls ({', '.join(c.call_id for c in calls)}), "
           f"{audio_s:.0f} s of audio, model {model_name}, {args.threads} threads, "
           f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core), "
-          f"region context {pad_s:.2f} s")  # fmt: skip
+          f"region context {', '.join(f'{p:g}' for p in pads)} s")  # fmt: skip
     print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
           f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
           f"{'outcome':>8} {'sale':>6} {'labels':>7}")  # fmt: skip
@@ -325,7 +329,9 @@ def main() -> None:
     if args.phases:
         phases = _Phases(transcriber._model.model)
         transcriber._model.model = phases
-    for name in args.systems:
+    runs = [(n, p) for n in args.systems for p in ([0.0] if n == "plain" else pads)]
+    for name, pad_s in runs:
+        label = name if len(pads) == 1 or name == "plain" else f"{name}+{pad_s:g}"
         if phases is not None:
             phases.cpu.clear()
             phases.items.clear()
@@ -351,10 +357,10 @@ def main() -> None:
             tally.retried += h.retried
             heard_call = _verdict_agreement(judge, labels, call, h, call_audio, tally, model_name)
             if args.transcripts is not None:
-                _write_transcript(args.transcripts, name, heard_call)
+                _write_transcript(args.transcripts, label, heard_call)
         agreement, report = label_agreement(labels, tally.clean, tally.heard)
         print(
-            f"{name:14} {tally.errors / tally.reference:6.3f} "
+            f"{label:14} {tally.errors / tally.reference:6.3f} "
             f"{tally.lost:4}/{tally.segments:<4} {tally.windows:8} {tally.retried:8} "
             f"{tally.suspects:8} {tally.echo:5} {tally.seconds:7.1f} {audio_s / tally.cpu:9.1f} "
             f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f} "
