@@ -20,7 +20,8 @@ gold; `--disagreements` lists the labels that differ and where, `--transcripts D
 what each system heard per call.
 
     python bench/asr_real.py [--language en] [--calls 6] [--model tiny.en] [--systems ...]
-                             [--threads 2] [--phases] [--disagreements] [--transcripts DIR]
+                             [--threads 2] [--pad S] [--phases] [--disagreements]
+                             [--transcripts DIR]
 """
 
 from __future__ import annotations
@@ -156,15 +157,18 @@ def _windows(runs: Sequence[AsrRun]) -> int:
     return round(sum(r.windows for r in runs))
 
 
-System = Callable[[Transcriber, list[CallAudio], str, Prompt], list[Heard]]
+# (model, calls, language, prompt, seconds of context each region carries) -> what was heard
+System = Callable[[Transcriber, list[CallAudio], str, Prompt, float], list[Heard]]
 
 
 def _packed(mode: PackingMode, gate: QualityGate | None) -> System:
     """Our ASR stage as the Listener runs it: the calls of one language and prompt in one
     `transcribe_calls`, `mode` deciding what shares a window."""
 
-    def run(t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt) -> list[Heard]:
-        runs = transcribe_calls(calls, t, language, prompt, gate, mode)
+    def run(
+        t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt, pad_s: float
+    ) -> list[Heard]:
+        runs = transcribe_calls(calls, t, language, prompt, gate, mode, pad_s)
         return _heard(runs, _windows(runs))
 
     return run
@@ -263,6 +267,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
     parser.add_argument(
+        "--pad",
+        type=float,
+        nargs="+",
+        default=None,
+        help="seconds of context each region carries; several: every system at each",
+    )
+    parser.add_argument(
         "--phases",
         action="store_true",
         help="also print CPU s per model part (encoder windows, decode, align)",
@@ -274,6 +285,7 @@ def main() -> None:
         "--transcripts", type=Path, default=None, help="write what each system heard per call"
     )
     args = parser.parse_args()
+    pads = args.pad if args.pad is not None else [AsrOptions().region_pad_s]
     language = args.language
     spaced = get_language(language).spaced
     model_name = args.model or ("tiny.en" if language == "en" else "base")
@@ -308,7 +320,8 @@ def main() -> None:
     audio_s = sum(s.duration_s for s in synths)
     print(f"{len(calls)} {language} calls ({', '.join(c.call_id for c in calls)}), "
           f"{audio_s:.0f} s of audio, model {model_name}, {args.threads} threads, "
-          f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core)")  # fmt: skip
+          f"VAD {vad_cpu:.1f} CPU s (in every packed system's x-rt/core), "
+          f"region context {', '.join(f'{p:g}' for p in pads)} s")  # fmt: skip
     print(f"{'system':14} {'WER' if spaced else 'CER':>6} {'lost':>9} {'windows':>8} "
           f"{'retried':>8} {'suspect':>8} {'echo':>5} {'ASR s':>7} {'x-rt/core':>9} "
           f"{'outcome':>8} {'sale':>6} {'labels':>7}")  # fmt: skip
@@ -316,7 +329,9 @@ def main() -> None:
     if args.phases:
         phases = _Phases(transcriber._model.model)
         transcriber._model.model = phases
-    for name in args.systems:
+    runs = [(n, p) for n in args.systems for p in ([0.0] if n == "plain" else pads)]
+    for name, pad_s in runs:
+        label = name if len(pads) == 1 or name == "plain" else f"{name}+{pad_s:g}"
         if phases is not None:
             phases.cpu.clear()
             phases.items.clear()
@@ -328,7 +343,7 @@ def main() -> None:
             heard = [Heard((), 0, 0, 0)] * len(calls)
             for prompt in dict.fromkeys(prompts):
                 idx = [i for i, p in enumerate(prompts) if p == prompt]
-                got = SYSTEMS[name](transcriber, [audios[i] for i in idx], language, prompt)
+                got = SYSTEMS[name](transcriber, [audios[i] for i in idx], language, prompt, pad_s)
                 for i, h in zip(idx, got, strict=True):
                     heard[i] = h
         tally.seconds = time.perf_counter() - started
@@ -342,10 +357,10 @@ def main() -> None:
             tally.retried += h.retried
             heard_call = _verdict_agreement(judge, labels, call, h, call_audio, tally, model_name)
             if args.transcripts is not None:
-                _write_transcript(args.transcripts, name, heard_call)
+                _write_transcript(args.transcripts, label, heard_call)
         agreement, report = label_agreement(labels, tally.clean, tally.heard)
         print(
-            f"{name:14} {tally.errors / tally.reference:6.3f} "
+            f"{label:14} {tally.errors / tally.reference:6.3f} "
             f"{tally.lost:4}/{tally.segments:<4} {tally.windows:8} {tally.retried:8} "
             f"{tally.suspects:8} {tally.echo:5} {tally.seconds:7.1f} {audio_s / tally.cpu:9.1f} "
             f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f} "

@@ -26,7 +26,15 @@ from qa_pipeline.asr.quality import (
     region_problem,
     window_problem,
 )
-from qa_pipeline.asr.transcribe import AsrInfo, CallAudio, ChannelWord, Suspect, transcribe_calls
+from qa_pipeline.asr.transcribe import (
+    AsrInfo,
+    CallAudio,
+    ChannelWord,
+    Suspect,
+    _packed_audio,
+    plan_windows,
+    transcribe_calls,
+)
 from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
@@ -241,6 +249,46 @@ def test_pack_random_region_sets() -> None:
         assert len(packing.windows) <= math.ceil((speech + gaps) / 30) * 2 + 1
 
 
+def test_pack_pads_regions_with_their_own_audio_never_twice() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        regions = []
+        for channel in (0, 1):
+            clock = rng.uniform(0, 1)
+            for _ in range(rng.randint(0, 20)):
+                length = rng.choice([rng.uniform(0.2, 3), rng.uniform(3, 40)])
+                regions.append((channel, SpeechRegion(round(clock, 3), round(clock + length, 3))))
+                clock += length + rng.uniform(0.05, 3)
+        packing = pack(regions, pad_s=0.25)
+        _check_packing(regions, packing)
+        for window in packing.windows:
+            for a, b in itertools.pairwise(window.pieces):  # pads lie in the silence between
+                assert a.packed_end + a.tail <= b.packed_start - b.lead + 1e-9
+            for piece in window.pieces:
+                assert window.start - 1e-9 <= piece.packed_start - piece.lead
+                assert piece.packed_end + piece.tail <= window.end + 1e-9
+        for channel in (0, 1):  # a track's audio, pads included, read once
+            spans = sorted((p.start - p.lead, p.end + p.tail) for p in packing.pieces()
+                           if p.channel == channel)  # fmt: skip
+            assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
+            assert all(a >= -1e-9 for a, _ in spans)
+            assert all(0 <= p.lead <= 0.25 and 0 <= p.tail <= 0.25 for p in packing.pieces())
+    # Far apart, a region gets its whole pad each side; a cut gets none.
+    packing = pack(_regions((0, 1.0, 4.0), (0, 10.0, 50.0)), pad_s=0.2)
+    first, second, third = packing.pieces()
+    assert (first.lead, first.tail, second.lead, second.tail) == (0.2, 0.2, 0.2, 0.0)
+    assert (third.lead, third.tail) == (0.0, 0.2)
+    # Close together, half the silence each; no pad is the old packing.
+    close = pack(_regions((0, 1.0, 4.0), (0, 4.3, 6.0)), pad_s=0.2)
+    assert [(p.lead, p.tail) for p in close.pieces()] == [
+        (0.2, pytest.approx(0.15)),
+        (pytest.approx(0.15), 0.2),
+    ]
+    assert pack(_regions((0, 1.0, 4.0), (1, 5.0, 9.0))) == pack(
+        _regions((0, 1.0, 4.0), (1, 5.0, 9.0)), pad_s=0.0
+    )
+
+
 def test_pack_cuts_inside_the_region_where_asked() -> None:
     asked: list[tuple[int, float, float]] = []
 
@@ -356,6 +404,25 @@ def test_transcribe_calls_maps_words_back_to_call_and_channel() -> None:
     assert sum(r.windows for r in runs) == pytest.approx(len(reader.windows), abs=0.01)
     for run in runs:  # windows charged in proportion to speech
         assert run.windows == pytest.approx(len(reader.windows) * run.speech_s / speech, abs=0.01)
+
+
+def test_padded_regions_carry_their_own_onset_and_words_stay_inside() -> None:
+    """With context, a region's window holds the sound just before it that VAD trimmed (here a
+    code of its own), read from its own channel; the words still map into its region."""
+    call = _coded_call((5, 6), [(0, 1.0, 3.0), (1, 3.5, 5.0), (0, 6.0, 9.0)])
+    onset = call.audio.channels[0]
+    onset[int(0.85 * ASR_RATE) : int(1.0 * ASR_RATE)] = 9
+    for pad, heard_onset in ((0.0, False), (0.2, True)):
+        laid, tracks = plan_windows([call], "channel", pad)
+        packed = np.round(_packed_audio(tracks, laid.windows) * 32768)
+        assert (9 in packed) == heard_onset
+        assert set(np.unique(packed)) <= {0, 5, 6, 9}
+        run = transcribe_calls([call], _CodeReader(), "en", Prompt("", ""), None, "channel", pad)[0]  # type: ignore[arg-type]
+        assert {w.text for w in run.words} == {" 5", " 6"}
+        for word in run.words:
+            assert any(
+                r.start <= word.start <= word.end <= r.end for r in call.regions[word.channel]
+            )
 
 
 _LOSSY_CALL = [(0, 0.5, 9.0), (1, 9.5, 14.0), (0, 15.0, 40.0), (1, 41.0, 52.0)]

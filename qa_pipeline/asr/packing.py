@@ -34,6 +34,10 @@ class Piece:
     start: float  # in the recording
     end: float
     packed_start: float  # in the packed audio
+    # Seconds of the track's own audio laid before and after the speech (context, so a turn's
+    # first or last sound that VAD trimmed is heard); words there map onto the piece's edges.
+    lead: float = 0.0
+    tail: float = 0.0
 
     @property
     def packed_end(self) -> float:
@@ -91,6 +95,26 @@ def time_order(region: tuple[int, SpeechRegion]) -> tuple[float, int]:
     return region[1].start, region[0]
 
 
+def _context(
+    regions: Sequence[tuple[int, SpeechRegion]], pad_s: float
+) -> dict[tuple[int, float], tuple[float, float]]:
+    """(track, start) -> the lead and tail a region may take: up to `pad_s`, and at most half
+    the silence to its neighbour on the same track, so no audio is laid twice."""
+    found: dict[tuple[int, float], tuple[float, float]] = {}
+    if pad_s <= 0:
+        return found
+    by_track: dict[int, list[SpeechRegion]] = {}
+    for track, region in regions:
+        by_track.setdefault(track, []).append(region)
+    for track, own in by_track.items():
+        own.sort(key=lambda r: r.start)
+        for i, r in enumerate(own):
+            before = (r.start - own[i - 1].end) / 2 if i else r.start
+            after = (own[i + 1].start - r.end) / 2 if i + 1 < len(own) else pad_s
+            found[(track, r.start)] = (max(0.0, min(pad_s, before)), max(0.0, min(pad_s, after)))
+    return found
+
+
 def pack(
     regions: Sequence[tuple[int, SpeechRegion]],
     window_s: float = WINDOW_S,
@@ -99,9 +123,12 @@ def pack(
     quiet_point: QuietPoint = _at_edge,
     order: Order = time_order,
     group: Callable[[int], Any] | None = None,
+    pad_s: float = 0.0,
 ) -> Packing:
     """Lay `(track, region)` pairs, sorted by `order`, into windows of at most `window_s`
-    seconds; with `group`, tracks of different groups never share a window."""
+    seconds; with `group`, tracks of different groups never share a window. With `pad_s`, each
+    region carries up to that much of its own audio before and after it (the silence between
+    pieces, `gap_s` at least, is that context where there is some); a cut carries none."""
     windows: list[Window] = []
     current: list[Piece] = []
     used = 0.0
@@ -116,29 +143,32 @@ def pack(
 
     queue = sorted(regions, key=order)
     speech = sum(r.duration for _, r in queue)
-    pending = [(c, r.start, r.end) for c, r in queue]
+    context = _context(queue, pad_s)
+    # (track, start, end, lead, tail): a region's pads, none at a cut
+    pending = [(c, r.start, r.end, *context.get((c, r.start), (0.0, 0.0))) for c, r in queue]
     pending.reverse()
     while pending:
-        channel, start, end = pending.pop()
+        channel, start, end, lead, tail = pending.pop()
         if group is not None and current and group(current[-1].channel) != group(channel):
             close()
-        lead = gap_s if current else 0.0
-        room = window_s - used - lead
-        if end - start <= room:
-            current.append(Piece(channel, start, end, origin + used + lead))
-            used += lead + end - start
+        silence = max(0.0, gap_s - current[-1].tail - lead) if current else 0.0
+        room = window_s - used - silence - lead
+        if end - start <= room:  # the tail takes what room is left
+            tail = min(tail, room - (end - start))
+            current.append(Piece(channel, start, end, origin + used + silence + lead, lead, tail))
+            used += silence + lead + end - start + tail
             continue
         if room >= min_split_s:
             cut = quiet_point(channel, start + max(room - 2.0, room / 2), start + room)
-            current.append(Piece(channel, start, cut, origin + used + lead))
-            used += lead + cut - start
-            pending.append((channel, cut, end))
+            current.append(Piece(channel, start, cut, origin + used + silence + lead, lead))
+            used += silence + lead + cut - start
+            pending.append((channel, cut, end, 0.0, tail))
         elif not current:  # cannot happen with window_s > min_split_s, kept for safety
-            pending.append((channel, start + window_s, end))
+            pending.append((channel, start + window_s, end, 0.0, tail))
             current.append(Piece(channel, start, start + window_s, origin))
             used = window_s
         else:
-            pending.append((channel, start, end))
+            pending.append((channel, start, end, lead, tail))
         close()
     close()
     return Packing(tuple(windows), round(speech, 3))

@@ -135,8 +135,10 @@ def _packed_audio(tracks: Sequence[_Track], windows: Sequence[Window]) -> np.nda
     for window in windows:
         for piece in window.pieces:
             track = tracks[piece.channel]
-            samples = track.audio.floats(track.channel, piece.start, piece.end)
-            at = round((piece.packed_start - origin) * ASR_RATE)
+            samples = track.audio.floats(
+                track.channel, piece.start - piece.lead, piece.end + piece.tail
+            )
+            at = round((piece.packed_start - piece.lead - origin) * ASR_RATE)
             out[at : at + len(samples)] = samples[: len(out) - at]
     return out
 
@@ -283,24 +285,28 @@ class _Hearing:
         spaced: bool,
     ) -> tuple[list[ChannelWord], str | None]:
         """The piece decoded alone; its words and problem when better than the first's."""
-        samples = track.audio.floats(track.channel, piece.start, piece.end)
+        samples = track.audio.floats(
+            track.channel, piece.start - piece.lead, piece.end + piece.tail
+        )
         alone = self.transcriber.decode_alone(samples, self.language)
         again = self.reading(piece.end - piece.start, alone.text, alone)
         problem = window_problem(again, gate, spaced) or region_problem(again, gate, spaced)
         if not better(first, (again, problem), gate):
             return heard, first[1]
-        shifted = (Word(piece.packed_start + w.start, piece.packed_start + w.end, w.text,
-                        w.probability) for w in alone.words if w.text.strip())  # fmt: skip
+        at = piece.packed_start - piece.lead  # the piece's pads are decoded with it
+        shifted = (Word(at + w.start, at + w.end, w.text, w.probability)
+                   for w in alone.words if w.text.strip())  # fmt: skip
         return [_in_recording(piece, w, track) for w in shifted], problem
 
 
 def plan_windows(
-    calls: Sequence[CallAudio], packing: PackingMode = "channel"
+    calls: Sequence[CallAudio], packing: PackingMode = "channel", pad_s: float = 0.0
 ) -> tuple[Packing, list[_Track]]:
     """The windows of `calls` and the tracks their pieces name: the encoder work, known before
     any model runs. `packing` is what may share a window: "calls" (every channel of every call,
     call by call, each in time order), "channels" (the two channels of one call, in time
-    order), "channel" (one channel of one call: measured best, docs/asr.md)."""
+    order), "channel" (one channel of one call: measured best, docs/asr.md); `pad_s`, the
+    context each region carries (`pack`)."""
     tracks = [
         _Track(n, c, call.audio) for n, call in enumerate(calls) for c in range(len(call.regions))
     ]
@@ -311,7 +317,7 @@ def plan_windows(
     else:
         order = lambda tr: (tracks[tr[0]].call, tr[1].start, tr[0])  # noqa: E731
         group = (lambda t: tracks[t].call) if packing == "channels" else None
-    laid = pack(regions, quiet_point=quiet_point(tracks), order=order, group=group)
+    laid = pack(regions, quiet_point=quiet_point(tracks), order=order, group=group, pad_s=pad_s)
     return laid, tracks
 
 
@@ -322,6 +328,7 @@ def transcribe_calls(
     prompt: Prompt,
     gate: QualityGate | None = DEFAULT_GATE,
     packing: PackingMode = "channel",
+    pad_s: float = 0.0,
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
     and prompt: the decode options are per model call), packed as `packing` says; with a
@@ -329,7 +336,7 @@ def transcribe_calls(
     what stays poor becomes a suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
-    laid, tracks = plan_windows(calls, packing)
+    laid, tracks = plan_windows(calls, packing, pad_s)
     spaced = get_language(language).spaced
     echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
     hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],

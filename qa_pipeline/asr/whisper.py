@@ -43,6 +43,9 @@ class AsrOptions:
     # still poor; None decodes once and checks nothing (random-weight test models).
     quality: QualityGate | None = field(default_factory=QualityGate)
     packing: PackingMode = "channel"  # what may share a window (asr/packing.py)
+    # Seconds of its own audio each speech region carries before and after it in its window
+    # (asr/packing.py `pack`), so a sound VAD trimmed from a turn's edge is still heard.
+    region_pad_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

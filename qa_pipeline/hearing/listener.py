@@ -114,11 +114,13 @@ class Listener:
 
     def asr_fingerprint(self) -> str:
         """What, besides the audio, decides the transcript: a changed model re-hears calls, and
-        so do the quality gate and the packing (calls heard before them are heard again)."""
+        so do the quality gate, the packing and the regions' context (calls heard before them
+        are heard again)."""
         options = self.asr_options
         model = options.model or self.models.file.asr.default
         gate = "" if options.quality is None else "|gate"
-        return model + gate + ("" if options.packing == "calls" else f"|{options.packing}")
+        pad = f"|pad{options.region_pad_s:g}" if options.region_pad_s else ""
+        return model + gate + ("" if options.packing == "calls" else f"|{options.packing}") + pad
 
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
@@ -207,7 +209,7 @@ class Listener:
             model = self.transcriber()
             runs = transcribe_calls(
                 [o.speech for _, o in group], model, language, prompt,
-                self.asr_options.quality, self.asr_options.packing,
+                self.asr_options.quality, self.asr_options.packing, self.asr_options.region_pad_s,
             )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}
