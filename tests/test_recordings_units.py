@@ -627,6 +627,19 @@ def test_diarize_alternating_voices_and_a_change_inside_a_region() -> None:
     assert said[0][1:] == (0.0, 3.0) and said[-1][2] == 11.0
 
 
+def test_diarize_gives_both_speakers_the_stretch_around_a_change_inside_a_region() -> None:
+    """An in-region change is an interruption: `overlap_s` each side of it goes to both."""
+    t = np.arange(10 * RATE) / RATE
+    samples = (np.where(t < 5, 0.5, 0.005) * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    regions = [SpeechRegion(0.0, 10.0)]
+    for overlap in (0.0, 0.5):
+        settings = EmbeddingSettings(overlap_s=overlap)
+        first, second = diarize(samples, regions, _LoudnessEncoder(), settings)  # type: ignore[arg-type]
+        assert first.speaker != second.speaker and (first.start, second.end) == (0.0, 10.0)
+        assert first.end - second.start == pytest.approx(2 * overlap, abs=1e-6)
+        assert abs((first.end + second.start) / 2 - 5.0) <= 0.5
+
+
 def test_pack_groups_never_share_a_window() -> None:
     """Per channel only (the default): each window holds one track's speech."""
     regions = _regions((0, 0.0, 5.0), (1, 1.0, 4.0), (0, 6.0, 9.0), (1, 5.0, 8.0), (0, 10.0, 12.0))

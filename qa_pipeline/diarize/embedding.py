@@ -13,7 +13,11 @@ voices apart and a speaker who says little from being outvoted by a split of the
 Every window is then scored along the discriminant of the two sides (the same whitening), each
 0.1 s step of speech takes the mean score of the windows covering it, and a Viterbi pass inside
 each region switches speaker only where the evidence outweighs `switch_penalty` (in units of the
-call's mean evidence per step, so close and distant voices are treated alike).
+call's mean evidence per step, so close and distant voices are treated alike). Both voices are
+then re-estimated from the windows that path gives each speaker with clear evidence, and the
+scoring and the path redone (`refine` rounds): a mixed chunk, or agent chunks k-means gave to a
+customer who says little, stop bending the small speaker's centroid. A change inside a speech
+region is an interruption: `overlap_s` either side of it is given to both speakers.
 Roles are decided later, from content, as for any diarization.
 """
 
@@ -48,6 +52,14 @@ class EmbeddingSettings:
     # 16 is about 1.6 s of typical evidence. Chosen on bench/mono_diarization.py's calls 1-6:
     # lower lets close male voices flip back and forth, higher holds off real changes.
     switch_penalty: float = 16.0
+    # Rounds of re-estimating both voices from the windows the Viterbi path gives each speaker
+    # with at least `confident` evidence: a chunk mixing both voices, or a few of the agent's
+    # chunks taken by a customer who says little, no longer bends that customer's centroid.
+    refine: int = 2
+    confident: float = 0.2
+    # Seconds each side of a speaker change inside a speech region given to both speakers: such a
+    # change is an interruption, where both talk (the first speaker is cut off, not silent).
+    overlap_s: float = 0.5
 
 
 DEFAULT_SETTINGS = EmbeddingSettings()
@@ -155,47 +167,102 @@ def diarize(
     windows, feats = _windows(samples, regions)
     if not windows:
         return ()
-    vectors = encoder.embed(feats)
+    return assign(windows, encoder.embed(feats), regions, settings)
+
+
+def assign(
+    windows: Sequence[_Window],
+    vectors: Floats,
+    regions: Sequence[SpeechRegion],
+    settings: EmbeddingSettings = DEFAULT_SETTINGS,
+) -> tuple[SpeakerTurn, ...]:
+    """Two speakers' turns from the encoder's d-vector of every window."""
     chunk = _chunks(windows, regions, settings.chunk_s)
-    count = int(chunk.max()) + 1
-    sizes = np.bincount(chunk, minlength=count).astype(np.float32)
-    means = np.stack([vectors[chunk == n].mean(axis=0) for n in range(count)])
-    spread = vectors - means[chunk]
-    within = spread.T @ spread / len(spread)
-    within += (settings.shrink * np.trace(within) / len(within) + 1e-6) * np.eye(len(within))
+    means, within = _within(vectors, chunk, settings.shrink)
     values, axes = np.linalg.eigh(within)
     whiten = axes / np.sqrt(values)
+    sizes = np.bincount(chunk).astype(np.float32)
     centre = (means * sizes[:, None]).sum(axis=0) / sizes.sum()
     speaker = two_speakers(((means - centre) @ whiten).astype(np.float32), settings, sizes)[chunk]
+    path = _Path(windows, regions)
     if speaker.min() == speaker.max():
-        evidence = np.ones(len(vectors))  # one voice only
-    else:
-        a, b = vectors[speaker == 0].mean(axis=0), vectors[speaker == 1].mean(axis=0)
-        direction = np.linalg.solve(within, a - b)
-        evidence = vectors @ direction - (a + b) @ direction / 2
-        evidence /= float(np.mean(np.abs(evidence))) + 1e-9  # in units of this call's evidence
-    by_region: dict[int, list[int]] = {}
-    for n, window in enumerate(windows):
-        by_region.setdefault(window.region, []).append(n)
-    turns: list[SpeakerTurn] = []
-    for r, members in by_region.items():
-        region = regions[r]
+        return path.turns(np.ones(len(vectors), np.float32), settings)[0]  # one voice only
+    mine = [speaker == 0, speaker == 1]
+    for _ in range(settings.refine + 1):
+        evidence = _evidence(vectors, within, vectors[mine[0]].mean(0), vectors[mine[1]].mean(0))
+        turns, label = path.turns(evidence, settings)
+        sure = [(label == 0) & (evidence >= settings.confident),
+                (label == 1) & (-evidence >= settings.confident)]  # fmt: skip
+        if min(int(s.sum()) for s in sure) < 2:
+            break
+        mine = sure
+    return turns
+
+
+def _within(vectors: Floats, chunk: npt.NDArray[np.intp], shrink: float) -> tuple[Floats, Floats]:
+    """The chunk means, and the scatter of windows around their chunk's mean (what varies inside
+    one voice), shrunk towards its mean variance."""
+    means = np.stack([vectors[chunk == n].mean(axis=0) for n in range(int(chunk.max()) + 1)])
+    spread = vectors - means[chunk]
+    within = spread.T @ spread / len(spread)
+    within += (shrink * np.trace(within) / len(within) + 1e-6) * np.eye(len(within))
+    return means, within
+
+
+def _evidence(vectors: Floats, within: Floats, a: Floats, b: Floats) -> Floats:
+    """Each window's score along the discriminant of voices `a` (> 0) and `b` (< 0), in units
+    of this call's mean evidence (so close and distant voices are treated alike)."""
+    direction = np.linalg.solve(within, a - b)
+    evidence = vectors @ direction - (a + b) @ direction / 2
+    return (evidence / (float(np.mean(np.abs(evidence))) + 1e-9)).astype(np.float32)
+
+
+class _Path:
+    """The 0.1 s steps of every speech region and the windows covering each."""
+
+    def __init__(self, windows: Sequence[_Window], regions: Sequence[SpeechRegion]) -> None:
+        members: dict[int, list[int]] = {}
+        for n, window in enumerate(windows):
+            members.setdefault(window.region, []).append(n)
+        self._regions = [(regions[r], self._covers(windows, m, regions[r]))
+                         for r, m in members.items()]  # fmt: skip
+        self._count = len(windows)
+
+    @staticmethod
+    def _covers(windows: Sequence[_Window], members: Sequence[int], region: SpeechRegion
+                ) -> list[list[int]]:  # fmt: skip
         steps = max(1, round(region.duration / STEP_S))
-        scores = []
+        covers = []
         for k in range(steps):
             t = region.start + (k + 0.5) * region.duration / steps
             covering = [n for n in members if windows[n].start <= t <= windows[n].end]
-            near = covering or [min(members, key=lambda n: abs(windows[n].start - t))]
-            scores.append(float(evidence[near].mean()))
-        labels = viterbi(scores, settings.switch_penalty)
-        start = 0
-        for k in range(1, steps + 1):
-            if k == steps or labels[k] != labels[start]:
-                a = region.start + start * region.duration / steps
-                b = region.start + k * region.duration / steps
-                turns.append(SpeakerTurn(LABELS[labels[start]], round(a, 3), round(b, 3)))
-                start = k
-    return tuple(turns)
+            covers.append(covering or [min(members, key=lambda n: abs(windows[n].start - t))])
+        return covers
+
+    def turns(self, evidence: Floats, settings: EmbeddingSettings
+              ) -> tuple[tuple[SpeakerTurn, ...], npt.NDArray[np.intp]]:  # fmt: skip
+        """The Viterbi path's turns, and each window's label on it (-1 where it straddles a
+        change)."""
+        turns: list[SpeakerTurn] = []
+        label = np.full(self._count, -2, np.intp)  # -2: not yet seen
+        for region, covers in self._regions:
+            steps = len(covers)
+            path = viterbi([float(evidence[near].mean()) for near in covers],
+                           settings.switch_penalty)  # fmt: skip
+            for near, k in zip(covers, path, strict=True):
+                label[near] = np.where(np.isin(label[near], (-2, k)), k, -1)
+            start = 0
+            for k in range(1, steps + 1):
+                if k == steps or path[k] != path[start]:
+                    a = region.start + start * region.duration / steps
+                    b = region.start + k * region.duration / steps
+                    if start > 0:  # both talk around a change inside a region
+                        a = max(region.start, a - settings.overlap_s)
+                    if k < steps:
+                        b = min(region.end, b + settings.overlap_s)
+                    turns.append(SpeakerTurn(LABELS[path[start]], round(a, 3), round(b, 3)))
+                    start = k
+        return tuple(turns), label
 
 
 class EmbeddingDiarizer:
