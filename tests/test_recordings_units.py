@@ -230,16 +230,29 @@ def test_pack_windows(spans: list[tuple[int, float, float]], windows: int) -> No
     assert math.ceil(speech / 30) <= windows <= math.ceil((speech + 0.3 * len(regions)) / 30) + 1
 
 
+def _random_regions(
+    rng: random.Random,
+    start: float,
+    count: int,
+    lengths: list[tuple[float, float]],
+    gaps: tuple[float, float],
+) -> list[tuple[int, SpeechRegion]]:
+    """Speech regions on two channels: up to `count` each, lengths drawn from one of `lengths`,
+    silences between them drawn from `gaps`."""
+    regions = []
+    for channel in (0, 1):
+        clock = rng.uniform(0, start)
+        for _ in range(rng.randint(0, count)):
+            length = rng.uniform(*rng.choice(lengths))
+            regions.append((channel, SpeechRegion(round(clock, 3), round(clock + length, 3))))
+            clock += length + rng.uniform(*gaps)
+    return regions
+
+
 def test_pack_random_region_sets() -> None:
     rng = random.Random(5)
     for _ in range(200):
-        regions = []
-        for channel in (0, 1):
-            clock = rng.uniform(0, 3)
-            for _ in range(rng.randint(0, 25)):
-                length = rng.choice([rng.uniform(0.2, 3), rng.uniform(3, 15), rng.uniform(15, 70)])
-                regions.append((channel, SpeechRegion(round(clock, 3), round(clock + length, 3))))
-                clock += length + rng.uniform(0.2, 8)
+        regions = _random_regions(rng, 3, 25, [(0.2, 3), (3, 15), (15, 70)], (0.2, 8))
         packing = pack(regions)
         _check_packing(regions, packing)
         speech = packing.speech_s
@@ -252,13 +265,7 @@ def test_pack_random_region_sets() -> None:
 def test_pack_pads_regions_with_their_own_audio_never_twice() -> None:
     rng = random.Random(7)
     for _ in range(200):
-        regions = []
-        for channel in (0, 1):
-            clock = rng.uniform(0, 1)
-            for _ in range(rng.randint(0, 20)):
-                length = rng.choice([rng.uniform(0.2, 3), rng.uniform(3, 40)])
-                regions.append((channel, SpeechRegion(round(clock, 3), round(clock + length, 3))))
-                clock += length + rng.uniform(0.05, 3)
+        regions = _random_regions(rng, 1, 20, [(0.2, 3), (3, 40)], (0.05, 3))
         packing = pack(regions, pad_s=0.25)
         _check_packing(regions, packing)
         for window in packing.windows:
