@@ -16,6 +16,7 @@ from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.judging.understand import configured_reader
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
 from qa_pipeline.understanding.corpus import Splits, read_corpus
@@ -50,13 +51,19 @@ def _reading(task: str, label: str, p: float, labels: tuple[str, ...]) -> Readin
     return Reading({task: Distribution(labels, tuple(p if x == label else rest for x in labels))})
 
 
+@pytest.fixture
+def rules(ruleset: Ruleset) -> UnderstandingFile:
+    """The bundled rules' understanding.yaml (fusion's thresholds and families)."""
+    found = ruleset.understanding
+    assert found is not None
+    return found
+
+
 REPLIES = ("yes", "go_ahead", "no", "busy", "question", "none")
 IDENTITY = ("holder", "not_holder", "none")
 
 
-def test_fusion_fills_overrides_and_silences(ruleset: Ruleset) -> None:
-    rules = ruleset.understanding
-    assert rules is not None
+def test_fusion_fills_overrides_and_silences(rules: UnderstandingFile) -> None:
     nothing = lambda lexicon: False  # noqa: E731
     said_no = lambda lexicon: lexicon == "holder_no"  # noqa: E731
     said_yes = lambda lexicon: lexicon == "affirm"  # noqa: E731
@@ -98,9 +105,7 @@ def test_labels_counted_together_and_mass_off_none() -> None:
     assert category == "arguing" and p == pytest.approx(0.90)
 
 
-def test_a_reading_fills_what_the_wording_missed(ruleset: Ruleset) -> None:
-    rules = ruleset.understanding
-    assert rules is not None
+def test_a_reading_fills_what_the_wording_missed(rules: UnderstandingFile) -> None:
     labels = ("holder", "family", "family_decides", "not_holder", "none")
     relation = lambda lexicon: lexicon == "family_relation"  # noqa: E731
     denial = lambda lexicon: lexicon == "holder_no"  # noqa: E731
@@ -112,9 +117,7 @@ def test_a_reading_fills_what_the_wording_missed(ruleset: Ruleset) -> None:
     assert not fuse(decides, "customer", rules, denial, "x", 1).added
 
 
-def test_a_reading_arbitrates_between_rule_hits_that_disagree(ruleset: Ruleset) -> None:
-    rules = ruleset.understanding
-    assert rules is not None
+def test_a_reading_arbitrates_between_rule_hits_that_disagree(rules: UnderstandingFile) -> None:
     both = lambda lexicon: lexicon in ("go_ahead", "busy")  # noqa: E731
     # "你说吧 ... 他跟我说你爱办不办": a go-ahead and a refusal; the model reads go-ahead.
     go_on = fuse(_reading("reply", "go_ahead", 0.85, REPLIES), "customer", rules, both, "x", 1)
@@ -130,9 +133,7 @@ def test_a_reading_arbitrates_between_rule_hits_that_disagree(ruleset: Ruleset) 
     ).silenced
 
 
-def test_a_condition_read_beside_a_yes_is_added(ruleset: Ruleset) -> None:
-    rules = ruleset.understanding
-    assert rules is not None
+def test_a_condition_read_beside_a_yes_is_added(rules: UnderstandingFile) -> None:
     labels = ("yes", "consent", "conditional", "no", "none")
     consent = lambda lexicon: lexicon == "consent_strong"  # noqa: E731
     # "你先给我开起，要是…就莫扣我的钱": the rules hear 给我开, the model a condition.

@@ -75,13 +75,11 @@ def _family(
         return Change()  # the rules' hits stand, whatever they are
     found = [name for name in family.lexicons if said(name)]
     if p < override:  # what the rules found decides a fill
-        if not set(found) <= set(model):
-            if label in family.beside:  # "给我开起，要是…就莫扣我的钱": the yes holds a condition
-                missing = [name for name in model if name not in found]
-                return Change(added=_added(missing, text, size, read, p))
+        if not set(found) <= set(model) and label not in family.beside:
             return _arbitrated(family, label, found)
-        # Nothing found, or part of what the model reads (a relation without "这个号我做主"):
-        # the model adds what the wording missed.
+        # Nothing found, part of what the model reads (a relation without "这个号我做主"), or a
+        # `beside` reading ("给我开起，要是…就莫扣我的钱": the yes holds a condition): the model
+        # adds what the wording missed.
         missing = [name for name in model if name not in found]
         return Change(added=_added(missing, text, size, read, p)) if missing else Change()
     if not found:
