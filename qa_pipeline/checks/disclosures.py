@@ -19,13 +19,14 @@ from qa_pipeline.verdict.reasons import clock
 
 def _stated_money(ctx: CallContext) -> list[tuple[Sentence, Money, str | None]]:
     """Each amount the agent states, with its period: its own, else its turn's only one
-    ("收费的，3块钱，按月收"), found once per turn (a turn may hold many amounts)."""
+    ("收费的，3块钱，按月收"), found once per turn (a turn may hold many amounts). A zero
+    amount takes no period from its turn: "through the 27th, zero dollars" is the trial."""
     stated: list[tuple[Sentence, Money, str | None]] = []
     for turn in ctx.agent_turns():
         amounts = [(s, m) for s in turn.sentences for m in s.money]
         periods = {m.period for _, m in amounts if m.period}
         only = periods.pop() if len(periods) == 1 else None
-        stated += [(s, m, m.period or only) for s, m in amounts]
+        stated += [(s, m, m.period or (only if m.amount else None)) for s, m in amounts]
     return stated
 
 
