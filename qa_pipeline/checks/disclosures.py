@@ -9,7 +9,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa_pipeline.checks.common import item
-from qa_pipeline.checks.context import CallContext, Sentence
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.ruleset.schema import CancelMethod
 from qa_pipeline.text.entities import Money
@@ -23,14 +23,45 @@ def _stated_money(ctx: CallContext) -> list[tuple[Sentence, Money, str | None]]:
     amount takes no period from its turn: "through the 27th, zero dollars" is the trial."""
     stated: list[tuple[Sentence, Money, str | None]] = []
     for turn in ctx.agent_turns():
-        amounts = [(s, m) for s in turn.sentences for m in s.money]
+        amounts = _uncorrected(turn)
         periods = {m.period for _, m in amounts if m.period}
         only = periods.pop() if len(periods) == 1 else None
         stated += [(s, m, m.period or (only if m.amount else None)) for s, m in amounts]
     return stated
 
 
-@item_check("fee_disclosed.v1")
+def _uncorrected(turn: Turn) -> list[tuple[Sentence, Money]]:
+    """The turn's amounts, less those the agent takes back later in it ("每月15元——哎不好意思，
+    我说错了，是每月10元")."""
+    amounts = [(s, m) for s in turn.sentences for m in s.money]
+    last = None
+    for index, sentence in enumerate(turn.sentences):
+        for hit in sentence.rule_hits("self_correction"):
+            last = (index, hit.start)
+    if last is None:
+        return amounts
+    position = {id(s): i for i, s in enumerate(turn.sentences)}
+    return [(s, m) for s, m in amounts if (position[id(s)], m.start) > last]
+
+
+def _unlimited_claim(ctx: CallContext) -> Item | None:
+    """A price that buys a capped amount (300 minutes, then a per-minute fee) misstated as
+    unlimited ("长途随便打，不限时间"): the amount is right, what it buys is not."""
+    overage = [f for f in ctx.campaign.extra_fees if f.period == "minute"]
+    if not overage:
+        return None
+    for turn in ctx.agent_turns():
+        found = turn.first("unlimited_claim")
+        if found is not None:
+            sentence, hit = found
+            extra = ctx.pack.lang.money_text(overage[0].amount, overage[0].period)
+            return item(
+                False, (sentence.hit_evidence(hit),), "fees.unlimited", said=hit.text, extra=extra
+            )
+    return None
+
+
+@item_check("fee_disclosed.v1", lexicons=("self_correction", "unlimited_claim"))
 def fee_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent states the campaign's price with its period; any wrong amount fails."""
     campaign = ctx.campaign
@@ -48,6 +79,8 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
             )  # fmt: skip
         if period == campaign.price.period and abs(money.amount - campaign.price.amount) < 0.005:
             correct.append(sentence.evidence(money.text))
+    if correct and (overstated := _unlimited_claim(ctx)) is not None:
+        return overstated
     if correct:
         return item(True, correct[:2], "fees.stated", expected=expected)
     return _missing(ctx, "fees.missing", expected=expected)

@@ -30,9 +30,17 @@ _APPROXIMATE = (
     r"\b(?:under|less\s+than|about|around|roughly|nearly|almost|over|more\s+than|at\s+least"
     r"|up\s+to|save|saves|saving|savings\s+of)\s+(?:(?:at\s+least|about|around|over|you|a)\s+)*"
 )
+# "It's not 12 dollars", "eight to twelve dollars", "between 8 and 12 dollars": a corrected
+# amount or a range is not the price either.
+_NEGATED_OR_RANGE = (
+    r"\b(?:not|isn't|wasn't)\s+(?:(?:a|about|around)\s+)?"
+    r"|\b\d+(?:\.\d+)?\s+(?:to|or)\s+|\bbetween\s+\d+(?:\.\d+)?\s+and\s+"
+)
 _NOT_A_PRICE = re.compile(
     r"(?:n't|\bnot|\bnever|\bwithout)\b(?:\s+[a-z']+){0,4}?\s+1\s+cents?\b|"
     + entities.qualified(_APPROXIMATE, _MONEY)
+    + "|"
+    + entities.qualified(_NEGATED_OR_RANGE, _MONEY)
 )
 _MONTHS = {
     name: index

@@ -273,6 +273,8 @@ LEXICON_NAMES: dict[str, str] = {
     "company_intro": "agent names the company in the opening",
     "employee_number": "agent gives an employee number",
     "cancel_context": "words that put a number or code in the context of cancelling",
+    "self_correction": "agent takes back what it just said (我说错了, sorry, I meant)",
+    "unlimited_claim": "agent says use is unlimited (随便打, 不限时间, unlimited minutes)",
     "trial_context": "words that put a date or duration in the context of the free trial",
     "anchor_today": "words that anchor a trial duration to today / the opening day",
     "child_cue": "agent speaks to the person as to a child",

@@ -102,13 +102,13 @@ def _cn_codes(run: str, start: int, words: set[int]) -> str:
 
 def _cn_tail(text: str, start: int) -> bool:
     """两块五: the digit after a money unit is its jiao (or fen), unless a new amount starts
-    there (五块五块钱)."""
+    there (五块五块钱) or a larger number does (每月五元三十天免费: 30 days, not 5.3元)."""
     if start == 0 or text[start - 1] not in _CN_MONEY_UNITS or text[start] not in _CN_DIGIT:
         return False
     end = start + 1
     while end < len(text) and text[end] in _CN_DIGIT:
         end += 1
-    return end == len(text) or text[end] not in _CN_MONEY_UNITS
+    return end == len(text) or text[end] not in _CN_MONEY_UNITS + "十百千万亿"
 
 
 def digitize_zh(text: str) -> str:
