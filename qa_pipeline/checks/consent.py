@@ -34,6 +34,13 @@ def classify(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     return None
 
 
+def _confirms_no(ctx: CallContext, turn: Turn) -> bool:
+    """A reply to "I take it that's a no?": yes and no both mean no (a "no, I want it" is
+    read as consent first)."""
+    asked = ctx.previous_agent_turn(turn)
+    return asked is not None and asked.index == turn.index - 1 and asked.has("refusal_check")
+
+
 def _answers_consent_question(ctx: CallContext, turn: Turn) -> bool:
     asked = ctx.previous_agent_turn(turn)
     return asked is not None and asked.index == turn.index - 1 and asked.has("consent_question")
@@ -41,7 +48,12 @@ def _answers_consent_question(ctx: CallContext, turn: Turn) -> bool:
 
 @item_check(
     "explicit_consent.v1",
-    lexicons=(*(_LEXICON.get(r, r) for r in _ORDER), "sarcasm", "consent_question"),
+    lexicons=(
+        *(_LEXICON.get(r, r) for r in _ORDER),
+        "sarcasm",
+        "consent_question",
+        "refusal_check",
+    ),
 )
 def explicit_consent(ctx: CallContext, params: object) -> Item:
     """The customer clearly says yes to opening the service after hearing the price, and does
@@ -59,7 +71,7 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
         evidence = sentence.hit_evidence(matched)
         if consent is not None:
             # Only an explicit take-back counts: a later "no" may answer "anything else?".
-            if kind == "withdrawal":
+            if kind == "withdrawal" or (kind in ("deny", "affirm") and _confirms_no(ctx, turn)):
                 said = f"“{sentence.text}”"
                 return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
