@@ -269,7 +269,7 @@ LEXICON_NAMES: dict[str, str] = {
     "time_request": "agent names the few minutes it wants (with a question: asks for time)",
     "permission_inverted": "a permission question a yes refuses (is this a bad time? 打扰您了吗)",
     "consent_question": "agent asks the customer to agree to opening the service",
-    "refusal_check": "agent asks whether the customer means no (I take it that's a no? 那就是不要了是吧？)",
+    "refusal_check": "agent asks whether the customer means no (that's a no? 不要了是吧？)",
     "sale_confirmed": "agent says the service has been or will be opened",
     "company_intro": "agent names the company in the opening",
     "employee_number": "agent gives an employee number",
