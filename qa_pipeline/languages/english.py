@@ -10,6 +10,7 @@ from qa_pipeline.languages.base import AsrNoise, Language
 from qa_pipeline.languages.registry import register
 from qa_pipeline.text import entities
 from qa_pipeline.text.entities import DateMention, Duration, Money, Period
+from qa_pipeline.text.lexicon import screened
 from qa_pipeline.text.numbers import digitize_en
 
 _NUM = r"\d+(?:\.\d+)?"
@@ -30,6 +31,7 @@ _APPROXIMATE = (
     r"\b(?:under|less\s+than|about|around|roughly|nearly|almost|over|more\s+than|at\s+least"
     r"|up\s+to|save|saves|saving|savings\s+of)\s+(?:(?:at\s+least|about|around|over|you|a)\s+)*"
 )
+_AMOUNTS = screened(_MONEY)  # the same matches, most positions ruled out at once
 _NOT_A_PRICE = re.compile(
     r"(?:n't|\bnot|\bnever|\bwithout)\b(?:\s+[a-z']+){0,4}?\s+1\s+cents?\b|"
     + entities.qualified(_APPROXIMATE, _MONEY)
@@ -95,7 +97,7 @@ class English(Language):
         return digitize_en(text)
 
     def find_money(self, text: str, reach: int) -> list[Money]:
-        return entities.find_money(text, _MONEY, _amount, self.periods, reach, _NOT_A_PRICE)
+        return entities.find_money(text, _AMOUNTS, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
         found = []

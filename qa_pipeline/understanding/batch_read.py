@@ -160,8 +160,8 @@ class StackedHeads:
         self.context_encoding = np.ascontiguousarray(dense[encoding] * weight)
         self.flags = np.ascontiguousarray(dense[encoding.stop : flags.start])
         self.context_flags = np.ascontiguousarray(dense[flags])
-        self.grams = np.ascontiguousarray(sparse[: grams.start])
-        self.context_grams = np.ascontiguousarray(sparse[grams] * weight)
+        # both n-gram parts side by side: a text's rows are gathered and summed once
+        self.grams = np.hstack([sparse[: grams.start], sparse[grams] * weight])
 
     def read(
         self,
@@ -235,8 +235,10 @@ class StackedHeads:
             starts = np.searchsorted(which, np.arange(len(nonempty)))
             weight = values[which][:, None]
             at = np.asarray(nonempty)
-            for part, weights in ((own, self.grams), (as_context, self.context_grams)):
-                rows = weights[buckets]
-                rows *= weight  # in place: a call's rows are a megabyte or so
-                part[at] += np.add.reduceat(rows, starts)
+            rows = self.grams[buckets]
+            rows *= weight  # in place: a call's rows are a megabyte or so
+            summed = np.add.reduceat(rows, starts)
+            classes = own.shape[1]
+            own[at] += summed[:, :classes]
+            as_context[at] += summed[:, classes:]
         return own, as_context
