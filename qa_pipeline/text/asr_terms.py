@@ -124,14 +124,17 @@ class SpelledTerms:
         self.screen = re.compile(rf"(?<![a-z0-9'])'*(?:{prefixes})")
 
     def apply(self, text: str) -> str:
-        if self.screen is None or self.screen.search(text) is None:
+        if self.screen is None:
+            return text
+        starts = {m.start() for m in self.screen.finditer(text)}  # words that may begin a term
+        if not starts:
             return text
         words = list(_WORD.finditer(text))
         pieces: list[str] = []
         cursor = 0
         i = 0
         while i < len(words):
-            match = self._match(words, i)
+            match = self._match(words, i) if words[i].start() in starts else None
             if match is None:
                 i += 1
                 continue

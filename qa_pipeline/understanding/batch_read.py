@@ -40,9 +40,13 @@ _TABLE = _crc_table()
 
 
 def _utf8(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int8]]:
-    """Each code point's UTF-8 bytes (up to 4, in a row; 0 past its size) and how many there
-    are, taken from the encoded text (one gather, no bit arithmetic per byte)."""
+    """Each code point's UTF-8 bytes (up to 4, in a row; 0 past its size; one column when all
+    are ASCII) and how many there are, taken from the encoded text (one gather, no bit
+    arithmetic per byte)."""
     joined = "".join(texts)
+    if joined.isascii():  # English: a byte a character, its code
+        data = np.frombuffer(joined.encode("ascii"), np.uint8).astype(np.uint32)
+        return data[:, None], np.ones(len(data), np.int8)
     points = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
     size = np.ones(len(points), np.int8)
     size[points >= 0x80] = 2
