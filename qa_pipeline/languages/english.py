@@ -25,13 +25,13 @@ _MONEY = re.compile(
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
     rf"|\b(?P<p>\d{{1,3}}\.\d{{2}}){_PER}"
 )
+_AMOUNTS = screened(_MONEY)  # the same matches, most positions ruled out at once
 # "Won't cost you 1 cent" is no price of a cent; "just under 3 dollars a month", "save at
 # least 30 dollars", "about 10 bucks" round or compare, they do not state the price.
 _APPROXIMATE = (
     r"\b(?:under|less\s+than|about|around|roughly|nearly|almost|over|more\s+than|at\s+least"
     r"|up\s+to|save|saves|saving|savings\s+of)\s+(?:(?:at\s+least|about|around|over|you|a)\s+)*"
 )
-_AMOUNTS = screened(_MONEY)  # the same matches, most positions ruled out at once
 _NOT_A_PRICE = re.compile(
     r"(?:n't|\bnot|\bnever|\bwithout)\b(?:\s+[a-z']+){0,4}?\s+1\s+cents?\b|"
     + entities.qualified(_APPROXIMATE, _MONEY)
