@@ -289,3 +289,19 @@ def test_silent_end_of_audio_outranks_garbled_last_words(engine: Judge) -> None:
     assert silent.why is not None and silent.why.text("zh").startswith("录音以静音结束")  # issue 14
     talking = dataclasses.replace(garbled, talking_at_end=("customer",))
     assert engine.judge(talking).agent_hung_up_first.value is True
+
+
+def test_spelled_terms_screen_passes_every_prefix() -> None:
+    """The scan for words starting like a term lets through a word with apostrophes among the
+    prefix's letters, and rules out text with no such word (unchanged, as the word loop leaves
+    it)."""
+    from qa_pipeline.text.asr_terms import SpelledTerms, TermList
+
+    terms = SpelledTerms()
+    terms.add(TermList("edit_distance", ("stormwatch", "ok"), 0.8))
+    assert terms.apply("add storm watch today") == "add stormwatch today"
+    assert terms.apply("add st'orm watch") == "add stormwatch"
+    assert terms.screen is not None and terms.screen.search("'st'orm") is not None
+    assert terms.screen.search("o'k") is not None  # a term shorter than the prefix
+    text = "a restoring bill"  # "sto" only inside a word, no other prefix
+    assert terms.screen.search(text) is None and terms.apply(text) == text

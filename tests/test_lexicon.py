@@ -161,3 +161,59 @@ def test_the_lexicon_screen_hides_no_match(ruleset: Ruleset) -> None:
                             assert name in maybe, (name, view)
                             checked += 1
     assert checked > 1000
+
+
+def test_screened_amounts_match_the_same(ruleset: Ruleset) -> None:
+    """The money patterns behind their first-character look-ahead find the same amounts, groups
+    and all, in every sentence of the sample and held-out calls."""
+    from qa_pipeline.checks.context import build_turns
+    from qa_pipeline.languages import english, mandarin
+
+    assert lexicon.screened(lexicon.re.compile("a*")).pattern == "a*"  # no screen: as it was
+    found = 0
+    for folder in ("samples/calls", "tests/data/heldout", "tests/data/heldout2"):
+        for path in transcript_files(ROOT / folder):
+            call = load_call(path)
+            module = english if call.language == "en" else mandarin
+            assert module._AMOUNTS.pattern.startswith("(?=[")
+            for turn in build_turns(call, ruleset.languages[call.language]):
+                for sentence in turn.sentences:
+                    plain = [
+                        (m.span(), m.groupdict()) for m in module._MONEY.finditer(sentence.norm)
+                    ]
+                    fast = [
+                        (m.span(), m.groupdict()) for m in module._AMOUNTS.finditer(sentence.norm)
+                    ]
+                    assert fast == plain, sentence.norm
+                    found += len(plain)
+    assert found > 50
+
+
+def test_forbidden_rules_screened_as_their_union(ruleset: Ruleset) -> None:
+    """Searching only the rules whose literals a text holds says what one multi-line union of
+    every rule's patterns says, on every sentence (clause breaks as line breaks) of the sample
+    and held-out calls."""
+    from qa_pipeline.checks.context import build_turns
+    from qa_pipeline.checks.forbidden import _CLAUSE_BREAK
+
+    unions = {
+        language: lexicon.re.compile(
+            lexicon.compile_patterns(
+                [p for rule in pack.forbidden for p in rule.spec.patterns], pack.word_boundaries
+            ).pattern,
+            lexicon.re.MULTILINE,
+        )
+        for language, pack in ruleset.languages.items()
+    }
+    found = 0
+    for folder in ("samples/calls", "tests/data/heldout", "tests/data/heldout2"):
+        for path in transcript_files(ROOT / folder):
+            call = load_call(path)
+            pack = ruleset.languages[call.language]
+            for turn in build_turns(call, pack):
+                for sentence in turn.sentences:
+                    text = _CLAUSE_BREAK.sub("\n", sentence.norm)
+                    expected = unions[call.language].search(text) is not None
+                    assert pack.forbidden_any.search(text) == expected, text
+                    found += expected
+    assert found > 20

@@ -388,3 +388,20 @@ def test_the_batched_read_equals_the_reference_read(path: str) -> None:
                 assert np.allclose(got.probs, want.probs, rtol=0, atol=1e-5), task
                 compared += 1
     assert compared > 20
+
+
+@pytest.mark.parametrize(
+    "texts", [["yes that's me", "", "a"], ["好的，您说", "ok 3块", "it's $2.99 😀"]]
+)
+def test_hashed_grams_equal_zlib(texts: list[str]) -> None:
+    """The n-grams hashed in numpy (one byte a character when all is ASCII, else UTF-8 rows)
+    fall in zlib's CRC-32 buckets, as the reference and training hash them."""
+    from qa_pipeline.understanding.batch_read import gram_buckets
+    from qa_pipeline.understanding.features import FeatureSpec, _grams
+
+    spec = FeatureSpec("use", 4, ())
+    which, buckets, values = gram_buckets(texts, spec)
+    for i, text in enumerate(texts):
+        want = _grams(text, spec, 0, 1.0)
+        assert set(buckets[which == i].tolist()) == set(want)
+        assert values[i] == pytest.approx(next(iter(want.values())), rel=1e-6)

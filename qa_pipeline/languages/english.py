@@ -10,6 +10,7 @@ from qa_pipeline.languages.base import AsrNoise, Language
 from qa_pipeline.languages.registry import register
 from qa_pipeline.text import entities
 from qa_pipeline.text.entities import DateMention, Duration, Money, Period
+from qa_pipeline.text.lexicon import screened
 from qa_pipeline.text.numbers import digitize_en
 
 _NUM = r"\d+(?:\.\d+)?"
@@ -24,6 +25,7 @@ _MONEY = re.compile(
     rf"|\b(?P<cents>\d{{1,2}})\s*cents?\b"
     rf"|\b(?P<p>\d{{1,3}}\.\d{{2}}){_PER}"
 )
+_AMOUNTS = screened(_MONEY)  # the same matches, most positions ruled out at once
 # "Won't cost you 1 cent" is no price of a cent; "just under 3 dollars a month", "save at
 # least 30 dollars", "about 10 bucks" round or compare, they do not state the price.
 _APPROXIMATE = (
@@ -103,7 +105,7 @@ class English(Language):
         return digitize_en(text)
 
     def find_money(self, text: str, reach: int) -> list[Money]:
-        return entities.find_money(text, _MONEY, _amount, self.periods, reach, _NOT_A_PRICE)
+        return entities.find_money(text, _AMOUNTS, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
         found = []

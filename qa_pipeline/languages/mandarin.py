@@ -10,6 +10,7 @@ from qa_pipeline.languages.base import AsrNoise, CancelWording, Language
 from qa_pipeline.languages.registry import register
 from qa_pipeline.text import entities
 from qa_pipeline.text.entities import DateMention, Duration, Money, Period
+from qa_pipeline.text.lexicon import screened
 from qa_pipeline.text.numbers import digitize_zh
 from qa_pipeline.text.script_conversion import to_simplified, to_traditional
 
@@ -23,6 +24,7 @@ _MONEY = re.compile(
     rf"(?:(?P<b>\d)(?:[毛角](?:(?P<bf>\d)(?:分钱?|{_NOT_SMALL}))?|{_NOT_SMALL}))?"
     rf"|(?P<s>毛钱|分钱|毛|角)(?:(?<=[毛角])(?P<sf>\d)(?:分钱?|{_NOT_SMALL}))?)"
 )
+_AMOUNTS = screened(_MONEY)  # the same matches, most positions ruled out at once
 # 一分钱都不收, 不扣您一分钱: "not a single cent" is no price of one fen.
 # 不到10块, 能省30块, 10块左右: rounding or comparing, not the price.
 _NOT_A_PRICE = re.compile(
@@ -104,7 +106,7 @@ class Mandarin(Language):
         return len(_CJK.findall(text))
 
     def find_money(self, text: str, reach: int) -> list[Money]:
-        return entities.find_money(text, _MONEY, _amount, self.periods, reach, _NOT_A_PRICE)
+        return entities.find_money(text, _AMOUNTS, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
         return [

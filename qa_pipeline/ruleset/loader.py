@@ -40,7 +40,13 @@ from qa_pipeline.ruleset.schema import (
 from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
 from qa_pipeline.text.asr_terms import TermCanonicalizer, TermList
 from qa_pipeline.text.backtracking import LIMIT_S, catastrophic
-from qa_pipeline.text.lexicon import Lexicon, LexiconScreen, Negation, compile_patterns
+from qa_pipeline.text.lexicon import (
+    AnyPattern,
+    Lexicon,
+    LexiconScreen,
+    Negation,
+    compile_patterns,
+)
 from qa_pipeline.text.normalize import surface
 
 _SPACES = re.compile(r"\s{2,}")
@@ -104,9 +110,10 @@ class LanguagePack:
     lexicons: Mapping[str, Lexicon]
     screen: LexiconScreen  # which lexicons may match a text, in one scan
     forbidden: tuple[CompiledForbiddenRule, ...]
-    # Union of all forbidden patterns: one scan rules most text out. Multi-line, so ^ and $ (a
-    # clause's edges in a rule) match at the clause breaks of a sentence written one per line.
-    forbidden_any: re.Pattern[str]
+    # Whether any forbidden rule matches: most text is ruled out by one literal scan, the rest
+    # searched rule by rule. Multi-line, so ^ and $ (a clause's edges in a rule) match at the
+    # clause breaks of a sentence written one per line.
+    forbidden_any: AnyPattern
     # Results of checks on a text, kept for this pack's life: telesales speech repeats its
     # script word for word across calls ("每月3元，前30天免费。"), so most sentences recur.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -416,9 +423,8 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         )
         for rule in forbidden.rules
     )
-    union = re.compile(
-        compile_patterns([p for rule in forbidden.rules for p in rule.patterns], by_words).pattern,
-        re.MULTILINE,
+    union = AnyPattern(
+        {str(i): re.compile(rule.pattern.pattern, re.MULTILINE) for i, rule in enumerate(rules)}
     )
     fillers = compile_patterns(pack.fillers, by_words) if pack.fillers else None
     lists = [

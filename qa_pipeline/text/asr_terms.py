@@ -110,6 +110,9 @@ def _letters(word: str) -> str:
 class SpelledTerms:
     # first three letters -> terms: only words that could begin a term are compared at all.
     by_prefix: dict[str, list[_Spelled]] = field(default_factory=dict)
+    # A word starting with one of those prefixes (apostrophes allowed between its letters, as
+    # `_letters` drops them): one scan rules out most texts before any word is compared.
+    screen: re.Pattern[str] | None = None
 
     def add(self, spec: TermList) -> None:
         minimum = spec.min_similarity if spec.min_similarity is not None else 1.0
@@ -117,16 +120,21 @@ class SpelledTerms:
             bare = _letters(term.replace(" ", ""))
             written = term if spec.match == "phrase" else term.replace(" ", "")
             self.by_prefix.setdefault(bare[:_PREFIX], []).append(_Spelled(bare, written, minimum))
+        prefixes = "|".join("'*".join(map(re.escape, p)) for p in sorted(self.by_prefix))
+        self.screen = re.compile(rf"(?<![a-z0-9'])'*(?:{prefixes})")
 
     def apply(self, text: str) -> str:
-        if not self.by_prefix:
+        if self.screen is None:
+            return text
+        starts = {m.start() for m in self.screen.finditer(text)}  # words that may begin a term
+        if not starts:
             return text
         words = list(_WORD.finditer(text))
         pieces: list[str] = []
         cursor = 0
         i = 0
         while i < len(words):
-            match = self._match(words, i)
+            match = self._match(words, i) if words[i].start() in starts else None
             if match is None:
                 i += 1
                 continue

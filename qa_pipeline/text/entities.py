@@ -118,10 +118,13 @@ def find_money(
 ) -> list[Money]:
     """Every amount `pattern` finds, valued by `amount`, with its nearest period; amounts
     inside a match of `not_a_price` ("一分钱都不收") are left out."""
+    amounts = list(pattern.finditer(text))
+    if not amounts:  # most sentences: the period markers' scans would be wasted
+        return []
     markers = _Markers.of(text, periods)
     excluded = [m.span() for m in not_a_price.finditer(text)] if not_a_price else []
     found = []
-    for m in pattern.finditer(text):
+    for m in amounts:
         i = bisect_right(excluded, (m.start(), len(text))) - 1
         if i >= 0 and excluded[i][1] >= m.end():
             continue

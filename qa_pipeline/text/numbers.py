@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from qa_pipeline.text.lexicon import screened
+
 _CN_DIGIT = {
     "零": 0, "〇": 0, "幺": 1, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "俩": 2,
     "三": 3, "叁": 3, "仨": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6,
@@ -168,8 +170,8 @@ _EN_BEFORE_ZERO = frozenset([*_EN_CARDINAL, "point"])  # "one oh one", "one poin
 _AFTER_SCALE = "".join(f"(?<={word})|" for word in _EN_SCALE)[:-1]
 # A run of number words joined by spaces or hyphens, and by "and" after a scale (one hundred
 # and eight); "five and ten" is two numbers.
-_EN_RUN = re.compile(
-    rf"\b(?:{_EN_WORD})(?:(?:[\s-]+|(?:{_AFTER_SCALE})\s+and\s+)(?:{_EN_WORD}))*\b"
+_EN_RUN = screened(  # behind the letters number words start with: most positions fail at once
+    re.compile(rf"\b(?:{_EN_WORD})(?:(?:[\s-]+|(?:{_AFTER_SCALE})\s+and\s+)(?:{_EN_WORD}))*\b")
 )
 _SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 # A month name just before a lone ordinal makes it a date; looked for this far back only.

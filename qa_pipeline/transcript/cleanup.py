@@ -139,7 +139,7 @@ class Cleaner:
             simplified = lang.canonical_script(text)
             converted += simplified != text
             text = simplified
-            if not _PUNCT.sub("", text):
+            if not text or _PUNCT.fullmatch(text):  # stops at the first word, unlike a sub
                 dropped.append(self._change(segment, "empty text"))
                 continue
             view = surface(text)

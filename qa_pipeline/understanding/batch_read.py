@@ -40,9 +40,13 @@ _TABLE = _crc_table()
 
 
 def _utf8(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int8]]:
-    """Each code point's UTF-8 bytes (up to 4, in a row; 0 past its size) and how many there
-    are, taken from the encoded text (one gather, no bit arithmetic per byte)."""
+    """Each code point's UTF-8 bytes (up to 4, in a row; 0 past its size; one column when all
+    are ASCII) and how many there are, taken from the encoded text (one gather, no bit
+    arithmetic per byte)."""
     joined = "".join(texts)
+    if joined.isascii():  # English: a byte a character, its code
+        data = np.frombuffer(joined.encode("ascii"), np.uint8).astype(np.uint32)
+        return data[:, None], np.ones(len(data), np.int8)
     points = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
     size = np.ones(len(points), np.int8)
     size[points >= 0x80] = 2
@@ -160,8 +164,8 @@ class StackedHeads:
         self.context_encoding = np.ascontiguousarray(dense[encoding] * weight)
         self.flags = np.ascontiguousarray(dense[encoding.stop : flags.start])
         self.context_flags = np.ascontiguousarray(dense[flags])
-        self.grams = np.ascontiguousarray(sparse[: grams.start])
-        self.context_grams = np.ascontiguousarray(sparse[grams] * weight)
+        # both n-gram parts side by side: a text's rows are gathered and summed once
+        self.grams = np.hstack([sparse[: grams.start], sparse[grams] * weight])
 
     def read(
         self,
@@ -235,8 +239,10 @@ class StackedHeads:
             starts = np.searchsorted(which, np.arange(len(nonempty)))
             weight = values[which][:, None]
             at = np.asarray(nonempty)
-            for part, weights in ((own, self.grams), (as_context, self.context_grams)):
-                rows = weights[buckets]
-                rows *= weight  # in place: a call's rows are a megabyte or so
-                part[at] += np.add.reduceat(rows, starts)
+            rows = self.grams[buckets]
+            rows *= weight  # in place: a call's rows are a megabyte or so
+            summed = np.add.reduceat(rows, starts)
+            classes = own.shape[1]
+            own[at] += summed[:, :classes]
+            as_context[at] += summed[:, classes:]
         return own, as_context

@@ -105,7 +105,9 @@ def fuse(
     change = Change()
     for name, family in rules.families.items():
         if family.side == side and (only is None or name in only):
-            change = change | _family(family, rules, reading, said, text, size)
+            found = _family(family, rules, reading, said, text, size)
+            if found.silenced or found.added:  # most families change nothing: no merge
+                change = change | found
     return change
 
 

@@ -14,8 +14,8 @@ class Distribution:
     probs: tuple[float, ...]
 
     def best(self) -> tuple[str, float]:
-        index = max(range(len(self.probs)), key=self.probs.__getitem__)
-        return self.labels[index], self.probs[index]
+        top = max(self.probs)
+        return self.labels[self.probs.index(top)], top  # the first of equals, as max's key
 
     def p(self, label: str) -> float:
         return self.probs[self.labels.index(label)] if label in self.labels else 0.0
