@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,15 +24,35 @@ def _own_signal(sentence: Sentence, hit: Hit) -> bool:
     """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
     if hit.source == "model":  # the model read the sentence whole, its subject included
         return True
+    return _about_self(sentence, hit)
+
+
+def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
+    """`_own_signal`, except that a model's "child" on a goodbye is no signal (the heads read a
+    bare "okay bye bye" / "嗯 拜拜" as a child's; a goodbye says nothing about who speaks) and a
+    signal said in the first person is always the caller's."""
+    if hit.source == "model":
+        return not (hit.lexicon == "child" and sentence.has("goodbye"))
+    # A signal said in the first person is the caller's, whatever third person came earlier in an
+    # unpunctuated clause ("是我爷爷的 我爷爷在睡觉 我上一年级了").
+    return bool(_FIRST_PERSON.match(hit.text)) or _about_self(sentence, hit)
+
+
+_FIRST_PERSON = re.compile(r"(?:我|俺|i\b|i'm\b|i've\b)", re.IGNORECASE)
+
+
+def _about_self(sentence: Sentence, hit: Hit) -> bool:
     clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
     return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
 
 
-def _first_own(turns: Iterable[Turn], lexicon: str) -> tuple[Turn, Sentence, Hit] | None:
+def _first_own(
+    turns: Iterable[Turn], lexicon: str, own: Callable[[Sentence, Hit], bool] = _own_signal
+) -> tuple[Turn, Sentence, Hit] | None:
     for turn in turns:
         for sentence in turn.sentences:
             for hit in sentence.hits(lexicon):
-                if _own_signal(sentence, hit):
+                if own(sentence, hit):
                     return turn, sentence, hit
     return None
 
@@ -43,25 +64,38 @@ def caller_competent(ctx: CallContext, params: object) -> Item:
     return _competent(ctx, PERSISTENT)
 
 
-def _competent(ctx: CallContext, persistent: tuple[str, ...]) -> Item:
+def _competent(ctx: CallContext, persistent: tuple[str, ...], v4: bool = False) -> Item:
+    """`v4`: a cannot-hear or does-not-understand said while putting the call off ("工地上嗡嗡的
+    听不清 你明天上午打吧"), with no pitch after it, is the line or the moment, not the caller;
+    and "I hear you now" resolves a cannot-hear only ("didn't catch half of that" stays); a
+    model's "child" on a goodbye is no signal (`_own_signal_v4`)."""
     customer = list(ctx.customer_turns())
+    own = _own_signal_v4 if v4 else _own_signal
     for lexicon in persistent:
-        found = _first_own(customer, lexicon)
+        found = _first_own(customer, lexicon, own)
         if found:
             evidence = (found[1].hit_evidence(found[2]),)
             return item(False, evidence, f"competence.{lexicon}", said=quote(found))
     for lexicon in RESOLVABLE:
-        hits = [t for t in customer if _first_own([t], lexicon)]
+        hits = [t for t in customer if _first_own([t], lexicon) and not (v4 and _put_off(ctx, t))]
         if not hits:
             continue
         last = hits[-1]
-        resolved = first_hit((t for t in customer if t.index > last.index), "understood")
+        after = [t for t in customer if t.index > last.index]
+        resolved = first_hit(after, "understood")
+        if v4 and lexicon == "cannot_hear":
+            resolved = resolved or first_hit(after, "hears_now")
         if resolved is None:
             found = _first_own([last], lexicon)
             assert found is not None
             evidence = (found[1].hit_evidence(found[2]),)
             return item(False, evidence, f"competence.{lexicon}", said=quote(found))
     return item(True, (), "competence.ok")
+
+
+def _put_off(ctx: CallContext, turn: Turn) -> bool:
+    """The customer asks to talk another time in this turn and the agent pitches nothing after."""
+    return turn.has("busy") and not any(ctx.is_pitch(t) for t in ctx.turns[turn.index + 1 :])
 
 
 class CompetenceParams(BaseModel):
@@ -125,3 +159,41 @@ def caller_competent_v3(ctx: CallContext, params: CompetenceParamsV3) -> Item:
     woke = _woke_lucid(ctx, params.lucid_questions)
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
     return _repeats(ctx, params, _competent(ctx, persistent))
+
+
+def _woke_lucid_v4(ctx: CallContext, needed: int) -> bool:
+    """As `_woke_lucid`, but what counts as confusion is what the customer says up to their last
+    question about the call: "Cool. I'm going back to sleep." after the sale is no confusion;
+    and a "没整明白" / "I'm confused" that a later "got it" / "说得清楚" resolves is none either."""
+    customer = list(ctx.customer_turns())
+    woken = _first_own(customer, "just_woken")
+    if woken is None:
+        return False
+    later = [t for t in customer if t.index > woken[0].index]
+    asking = [t for t in later if t.has("question")]
+    if len(asking) < needed:
+        return False
+    during = [t for t in later if t.index <= asking[-1].index]
+    if any(t.has("clarify") or t.has("just_woken") for t in during):
+        return False
+    for turn in during:
+        if turn.has("not_understand") and not any(
+            t.has("understood") for t in later if t.index > turn.index
+        ):
+            return False
+    return True
+
+
+@item_check(
+    "caller_competent.v4",
+    CompetenceParamsV3,
+    lexicons=(*_SIGNALS, "clarify", "question", "busy", "hears_now"),
+)
+def caller_competent_v4(ctx: CallContext, params: CompetenceParamsV3) -> Item:
+    """As caller_competent.v3, except that confusion after waking counts up to the customer's
+    last question about the call and only unresolved, and a cannot-hear or does-not-understand
+    said while putting the call off, with no pitch after it, is not the caller's, and only a
+    "hear you now" (`hears_now`) resolves a cannot-hear."""
+    woke = _woke_lucid_v4(ctx, params.lucid_questions)
+    persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
+    return _repeats(ctx, params, _competent(ctx, persistent, v4=True))

@@ -297,6 +297,7 @@ LEXICON_NAMES: dict[str, str] = {
     "consent_strong": "explicit request to open the service",
     "withdrawal": "customer takes back an earlier yes",
     "understood": "customer shows a misunderstanding was resolved",
+    "hears_now": "customer hears the agent now (resolves cannot-hear, not a misunderstanding)",
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
     "drunk": "competence: intoxicated",
     "just_woken": "competence: asleep / just woken and confused",
