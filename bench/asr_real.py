@@ -6,7 +6,9 @@ Systems, all on the same audio and model (CTranslate2 int8 on CPU):
 - calls / channels / channel: our packing across calls, across the two channels of one call,
   or per channel only, the calls of one prompt in one `transcribe_calls` as the Listener runs
   them; each with the quality gate (a poor window decoded again whole, a region still poor
-  alone, what stays poor marked suspect), and each also without it (`-nogate`).
+  alone, what stays poor marked suspect), and each also without it (`-nogate`);
+- default: the Listener's own, the language's packing and context from models.yaml
+  (`asr.packing`), gated; `--pad` does not apply to it.
 
 Figures: WER (CER for zh) of every reference turn against the words placed on its channel in
 its time, reference segments that got no word at all ("lost"), encoder windows, suspects and
@@ -285,7 +287,7 @@ def main() -> None:
         "--transcripts", type=Path, default=None, help="write what each system heard per call"
     )
     args = parser.parse_args()
-    pads = args.pad if args.pad is not None else [AsrOptions().region_pad_s]
+    pads = args.pad if args.pad is not None else [0.0]
     language = args.language
     spaced = get_language(language).spaced
     model_name = args.model or ("tiny.en" if language == "en" else "base")
@@ -329,9 +331,14 @@ def main() -> None:
     if args.phases:
         phases = _Phases(transcriber._model.model)
         transcriber._model.model = phases
-    runs = [(n, p) for n in args.systems for p in ([0.0] if n == "plain" else pads)]
+    own = AsrOptions().packing_for(models_config().file.asr, language)
+    SYSTEMS["default"] = _packed(own.mode, DEFAULT_GATE)
+    single = {"plain": 0.0, "default": own.pad_s}
+    if "default" in args.systems:
+        print(f"default: {own.mode}, region context {own.pad_s:g} s (models.yaml)")
+    runs = [(n, p) for n in args.systems for p in ([single[n]] if n in single else pads)]
     for name, pad_s in runs:
-        label = name if len(pads) == 1 or name == "plain" else f"{name}+{pad_s:g}"
+        label = name if len(pads) == 1 or name in single else f"{name}+{pad_s:g}"
         if phases is not None:
             phases.cpu.clear()
             phases.items.clear()

@@ -72,6 +72,10 @@ class Voice:
     def reads_pinyin(self) -> bool:
         return self.name.split("+")[0].lower() == "cmn-latn-pinyin"
 
+    @property
+    def english(self) -> bool:
+        return self.name.split("+")[0].lower().startswith("en")
+
     def args(self) -> list[str]:
         return ["-v", self.name, "-p", str(self.pitch), "-s", str(self.speed),
                 "-a", str(self.amplitude)]  # fmt: skip
@@ -279,11 +283,32 @@ def pinyin_script(text: str) -> str:
     return " ".join(" ".join(syllables).split())
 
 
+def _price(m: re.Match[str]) -> str:
+    dollars, cents = m.group(1), m.group(2)
+    said = f"{dollars} {'dollar' if dollars == '1' else 'dollars'}"
+    return f"{said} {cents}" if cents and cents != "00" else said
+
+
+def english_script(text: str) -> str:
+    """English text with its numbers as an agent says them: codes and phone numbers digit by
+    digit ("611" -> "6 1 1"), a price in dollars and cents ("$9.99" -> "9 dollars 99"). Left
+    to itself espeak-ng reads "12121" as "twelve thousand one hundred twenty-one" and "$9.99"
+    as "dollar nine point nine nine", which no caller says (Whisper heard "another 9.9.9")."""
+    text = re.sub(r"(?<![$\d.,])\d{3,}(?!\d|[.,]\d)", lambda m: " ".join(m.group(0)), text)
+    return re.sub(r"\$(\d+)(?:\.(\d\d))?\b", _price, text)
+
+
+def _script(text: str, voice: Voice) -> str:
+    if voice.reads_pinyin:
+        return pinyin_script(text)
+    return english_script(text) if voice.english else text
+
+
 def speak(text: str, voice: Voice, sample_rate: int, scratch: Path) -> Audio:
     """`text` spoken by espeak-ng, at `sample_rate`, trimmed to the audible speech; `scratch`
     is a temporary WAV path, removed afterwards."""
     # Text goes in on stdin so a leading "-" can never be read as an option.
-    one_line = " ".join((pinyin_script(text) if voice.reads_pinyin else text).split())
+    one_line = " ".join(_script(text, voice).split())
     _run([ESPEAK, *voice.args(), "-w", str(scratch), "--stdin"], stdin=one_line.encode())
     samples, rate = _read_mono(scratch)  # espeak-ng writes 22.05 kHz mono
     scratch.unlink()
