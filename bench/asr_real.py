@@ -10,6 +10,10 @@ Systems, all on the same audio and model (CTranslate2 int8 on CPU):
 - default: the Listener's own, the language's packing and context from models.yaml
   (`asr.packing`), gated; `--pad` does not apply to it.
 
+English calls speak their numbers as an agent says them (`SynthOptions.spoken_numbers`: "$9.99"
+as "9 dollars 99", "611" digit by digit); `--espeak-numbers` lets espeak-ng read them as written
+("dollar nine point nine nine"), as this bench did before 2026-12-05 12:00 UTC.
+
 Figures: WER (CER for zh) of every reference turn against the words placed on its channel in
 its time, reference segments that got no word at all ("lost"), encoder windows, suspects and
 retried regions, ASR seconds (wall, decoding only) and x-realtime per core: audio seconds / CPU
@@ -269,6 +273,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
     parser.add_argument(
+        "--espeak-numbers",
+        action="store_true",
+        help="let espeak-ng read numbers as written ('dollar nine point nine nine'; before 12-05 "
+        "12:00 UTC), not as an agent says them",
+    )
+    parser.add_argument(
         "--pad",
         type=float,
         nargs="+",
@@ -303,7 +313,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         synths = [
             synthesize_call(call, Path(tmp) / f"{call.call_id}.wav",
-                            SynthOptions(voices={language: VOICES[language][n % 2]}))
+                            SynthOptions(voices={language: VOICES[language][n % 2]},
+                                         spoken_numbers=not args.espeak_numbers))
             for n, call in enumerate(calls)
         ]  # fmt: skip
         audios = []

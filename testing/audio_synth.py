@@ -114,6 +114,10 @@ class SynthOptions:
     tail_s: float = 0.5  # after the last turn (none when the recording is cut off)
     noise_dbfs: float | None = None  # white noise floor on both channels, e.g. -60
     seed: int = 0  # picks the interrupted turn when none is given, and the noise
+    # English numbers as an agent says them (`english_script`: "$9.99" -> "9 dollars 99", "611"
+    # digit by digit); off, espeak-ng reads the written text ("dollar nine point nine nine"),
+    # as the tests were written against
+    spoken_numbers: bool = False
 
     def __post_init__(self) -> None:
         if not 4000 <= self.sample_rate <= 48000:
@@ -298,17 +302,15 @@ def english_script(text: str) -> str:
     return re.sub(r"\$(\d+)(?:\.(\d\d))?\b", _price, text)
 
 
-def _script(text: str, voice: Voice) -> str:
-    if voice.reads_pinyin:
-        return pinyin_script(text)
-    return english_script(text) if voice.english else text
+def _said(text: str, voice: Voice, opts: SynthOptions) -> tuple[str, Voice]:
+    return (english_script(text) if opts.spoken_numbers and voice.english else text), voice
 
 
 def speak(text: str, voice: Voice, sample_rate: int, scratch: Path) -> Audio:
     """`text` spoken by espeak-ng, at `sample_rate`, trimmed to the audible speech; `scratch`
     is a temporary WAV path, removed afterwards."""
     # Text goes in on stdin so a leading "-" can never be read as an option.
-    one_line = " ".join(_script(text, voice).split())
+    one_line = " ".join((pinyin_script(text) if voice.reads_pinyin else text).split())
     _run([ESPEAK, *voice.args(), "-w", str(scratch), "--stdin"], stdin=one_line.encode())
     samples, rate = _read_mono(scratch)  # espeak-ng writes 22.05 kHz mono
     scratch.unlink()
@@ -456,7 +458,8 @@ def synthesize_call(
     rate = opts.sample_rate
     lines, dropped = _lines(call, agent_cuts_off)
     position = {ln.index: k for k, ln in enumerate(lines)}
-    clips = _speak_all([(ln.text, opts.voice(call.language, ln.role)) for ln in lines], rate)
+    clips = _speak_all([_said(ln.text, opts.voice(call.language, ln.role), opts) for ln in lines],
+                       rate)  # fmt: skip
 
     silence_after: dict[int, int] = {}
     if long_silence is not None:
