@@ -6,7 +6,13 @@ Systems, all on the same audio and model (CTranslate2 int8 on CPU):
 - calls / channels / channel: our packing across calls, across the two channels of one call,
   or per channel only, the calls of one prompt in one `transcribe_calls` as the Listener runs
   them; each with the quality gate (a poor window decoded again whole, a region still poor
-  alone, what stays poor marked suspect), and each also without it (`-nogate`).
+  alone, what stays poor marked suspect), and each also without it (`-nogate`);
+- default: the Listener's own, the language's packing and context from models.yaml
+  (`asr.packing`), gated; `--pad` does not apply to it.
+
+English calls speak their numbers as an agent says them (`SynthOptions.spoken_numbers`: "$9.99"
+as "9 dollars 99", "611" digit by digit); `--espeak-numbers` lets espeak-ng read them as written
+("dollar nine point nine nine"), as this bench did before 2026-12-05 12:00 UTC.
 
 Figures: WER (CER for zh) of every reference turn against the words placed on its channel in
 its time, reference segments that got no word at all ("lost"), encoder windows, suspects and
@@ -267,6 +273,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
     parser.add_argument(
+        "--espeak-numbers",
+        action="store_true",
+        help="let espeak-ng read numbers as written ('dollar nine point nine nine'; before 12-05 "
+        "12:00 UTC), not as an agent says them",
+    )
+    parser.add_argument(
         "--pad",
         type=float,
         nargs="+",
@@ -285,7 +297,7 @@ def main() -> None:
         "--transcripts", type=Path, default=None, help="write what each system heard per call"
     )
     args = parser.parse_args()
-    pads = args.pad if args.pad is not None else [AsrOptions().region_pad_s]
+    pads = args.pad if args.pad is not None else [0.0]
     language = args.language
     spaced = get_language(language).spaced
     model_name = args.model or ("tiny.en" if language == "en" else "base")
@@ -301,7 +313,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         synths = [
             synthesize_call(call, Path(tmp) / f"{call.call_id}.wav",
-                            SynthOptions(voices={language: VOICES[language][n % 2]}))
+                            SynthOptions(voices={language: VOICES[language][n % 2]},
+                                         spoken_numbers=not args.espeak_numbers))
             for n, call in enumerate(calls)
         ]  # fmt: skip
         audios = []
@@ -329,9 +342,14 @@ def main() -> None:
     if args.phases:
         phases = _Phases(transcriber._model.model)
         transcriber._model.model = phases
-    runs = [(n, p) for n in args.systems for p in ([0.0] if n == "plain" else pads)]
+    own = AsrOptions().packing_for(models_config().file.asr, language)
+    SYSTEMS["default"] = _packed(own.mode, DEFAULT_GATE)
+    single = {"plain": 0.0, "default": own.pad_s}
+    if "default" in args.systems:
+        print(f"default: {own.mode}, region context {own.pad_s:g} s (models.yaml)")
+    runs = [(n, p) for n in args.systems for p in ([single[n]] if n in single else pads)]
     for name, pad_s in runs:
-        label = name if len(pads) == 1 or name == "plain" else f"{name}+{pad_s:g}"
+        label = name if len(pads) == 1 or name in single else f"{name}+{pad_s:g}"
         if phases is not None:
             phases.cpu.clear()
             phases.items.clear()

@@ -72,6 +72,10 @@ class Voice:
     def reads_pinyin(self) -> bool:
         return self.name.split("+")[0].lower() == "cmn-latn-pinyin"
 
+    @property
+    def english(self) -> bool:
+        return self.name.split("+")[0].lower().startswith("en")
+
     def args(self) -> list[str]:
         return ["-v", self.name, "-p", str(self.pitch), "-s", str(self.speed),
                 "-a", str(self.amplitude)]  # fmt: skip
@@ -110,6 +114,10 @@ class SynthOptions:
     tail_s: float = 0.5  # after the last turn (none when the recording is cut off)
     noise_dbfs: float | None = None  # white noise floor on both channels, e.g. -60
     seed: int = 0  # picks the interrupted turn when none is given, and the noise
+    # English numbers as an agent says them (`english_script`: "$9.99" -> "9 dollars 99", "611"
+    # digit by digit); off, espeak-ng reads the written text ("dollar nine point nine nine"),
+    # as the tests were written against
+    spoken_numbers: bool = False
 
     def __post_init__(self) -> None:
         if not 4000 <= self.sample_rate <= 48000:
@@ -279,6 +287,25 @@ def pinyin_script(text: str) -> str:
     return " ".join(" ".join(syllables).split())
 
 
+def _price(m: re.Match[str]) -> str:
+    dollars, cents = m.group(1), m.group(2)
+    said = f"{dollars} {'dollar' if dollars == '1' else 'dollars'}"
+    return f"{said} {cents}" if cents and cents != "00" else said
+
+
+def english_script(text: str) -> str:
+    """English text with its numbers as an agent says them: codes and phone numbers digit by
+    digit ("611" -> "6 1 1"), a price in dollars and cents ("$9.99" -> "9 dollars 99"). Left
+    to itself espeak-ng reads "12121" as "twelve thousand one hundred twenty-one" and "$9.99"
+    as "dollar nine point nine nine", which no caller says (Whisper heard "another 9.9.9")."""
+    text = re.sub(r"(?<![$\d.,])\d{3,}(?!\d|[.,]\d)", lambda m: " ".join(m.group(0)), text)
+    return re.sub(r"\$(\d+)(?:\.(\d\d))?\b", _price, text)
+
+
+def _said(text: str, voice: Voice, opts: SynthOptions) -> tuple[str, Voice]:
+    return (english_script(text) if opts.spoken_numbers and voice.english else text), voice
+
+
 def speak(text: str, voice: Voice, sample_rate: int, scratch: Path) -> Audio:
     """`text` spoken by espeak-ng, at `sample_rate`, trimmed to the audible speech; `scratch`
     is a temporary WAV path, removed afterwards."""
@@ -431,7 +458,8 @@ def synthesize_call(
     rate = opts.sample_rate
     lines, dropped = _lines(call, agent_cuts_off)
     position = {ln.index: k for k, ln in enumerate(lines)}
-    clips = _speak_all([(ln.text, opts.voice(call.language, ln.role)) for ln in lines], rate)
+    clips = _speak_all([_said(ln.text, opts.voice(call.language, ln.role), opts) for ln in lines],
+                       rate)  # fmt: skip
 
     silence_after: dict[int, int] = {}
     if long_silence is not None:

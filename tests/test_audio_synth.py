@@ -224,3 +224,16 @@ def test_encode_refuses_what_it_cannot_write(short_call: SynthCall) -> None:
     if "amr" not in synth.encodable_formats():
         with pytest.raises(synth.UnsupportedFormatError, match="libopencore_amrnb"):
             synth.encode(short_call.path, "amr")
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("It's $9.99 per month, $1.99 a month", "It's 9 dollars 99 per month, 1 dollar 99 a month"),
+        ("Text STOP to 12121, or call 611.", "Text STOP to 1 2 1 2 1, or call 6 1 1."),
+        ("employee number 4427", "employee number 4 4 2 7"),
+        ("$300, $5.00, 1,000 people, 30-day, November 7th", "300 dollars, 5 dollars, 1,000 people, 30-day, November 7th"),
+    ],
+)  # fmt: skip
+def test_english_numbers_are_spoken_as_an_agent_says_them(written: str, said: str) -> None:
+    assert synth.english_script(written) == said

@@ -33,6 +33,7 @@ from qa_pipeline.ingest.model import Call
 from qa_pipeline.ingest.recordings import RecordingCall
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.verdict.model import Criterion
 from testing import audio_synth as synth
 from testing.audio_synth import RoleVoices, SynthCall, SynthOptions, Voice
 from testing.der import diarization_error
@@ -104,11 +105,17 @@ def test_english_call_heard_by_tiny_en(
     made, row = _hear(ruleset, tiny_en, call, SynthOptions(voices={"en": EN_VOICES}), tmp_path)
     assert row["status"] == "ok", row["error"]
     agent, customer = _said(row, "agent"), _said(row, "customer")
-    for words in ("northwind", "long distance", "per month"):
+    for words in ("northwind", "long distance"):
         assert words in agent, agent
+    # "$9.99 per month": its period heard, "a month" as good as "per month" (tiny.en heard "a
+    # month" with both channels in a window), and the fee check reads the price as it does clean
+    assert re.search(r"\b(?:per|a) month\b", agent), agent
     assert "i'll pass" in customer, customer
     assert "northwind" not in customer  # roles by channel: the agent's words stay the agent's
     clean = engine.judge(call)
+    disclosures = clean.criteria["disclosures"]
+    assert isinstance(disclosures, Criterion) and disclosures.items["fees"].passed
+    assert row["criteria"]["disclosures"]["items"]["fees"]["passed"] is True
     assert row["outcome"] == clean.outcome.value == "declined"
     assert row["asr"]["model"] == str(tiny_en) and row["asr"]["suspects"] == []
     assert "asr_suspect" not in row["review_flags"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_pipeline.asr.model_config import load_models_config, locate_asr
+from qa_pipeline.asr.model_config import LanguagePacking, load_models_config, locate_asr
 from qa_pipeline.asr.packing import Packing, Piece, pack
 from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
@@ -35,7 +35,7 @@ from qa_pipeline.asr.transcribe import (
     plan_windows,
     transcribe_calls,
 )
-from qa_pipeline.asr.whisper import NOTHING, Decoded, Word
+from qa_pipeline.asr.whisper import NOTHING, AsrOptions, Decoded, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
@@ -1082,6 +1082,22 @@ def test_locate_asr(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match=r"Choose one of: .*tiny"):
         locate_asr("no-such-model", config)
     assert locate_asr("org/some-ct2-model", config).hub_id == "org/some-ct2-model"
+
+
+def test_packing_is_each_languages_own_unless_the_options_set_it(ruleset: Ruleset) -> None:
+    config = load_models_config()
+    asr = config.file.asr
+    # models.yaml: English heard across both channels with context (docs/asr.md), any other
+    # language one channel per window
+    assert AsrOptions().packing_for(asr, "en") == LanguagePacking(mode="channels", pad_s=0.2)
+    assert AsrOptions().packing_for(asr, "zh") == LanguagePacking(mode="channel", pad_s=0.0)
+    chosen = AsrOptions(packing="calls", region_pad_s=0.0)
+    assert chosen.packing_for(asr, "en") == LanguagePacking(mode="calls", pad_s=0.0)
+    # a stored call is heard again when its language's packing changes
+    before = Listener(ruleset, AsrOptions(model="tiny"), config).asr_fingerprint()
+    zh = asr.model_copy(update={"packing": {**asr.packing, "zh": LanguagePacking(pad_s=0.1)}})
+    changed = dataclasses.replace(config, file=config.file.model_copy(update={"asr": zh}))
+    assert Listener(ruleset, AsrOptions(model="tiny"), changed).asr_fingerprint() != before
 
 
 def test_ruleset_channels_and_signals(ruleset: Ruleset) -> None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from qa_pipeline.asr.packing import PackingMode
 from qa_pipeline.errors import ModelNotFoundError, RuleFileError
 from qa_pipeline.ruleset.bundled import bundled_dir
 from qa_pipeline.ruleset.yaml_text import YamlProblem, parse_yaml
@@ -59,11 +60,24 @@ class AsrModel(_Strict):
         return self
 
 
+class LanguagePacking(_Strict):
+    """How a language's speech is laid into windows (asr/packing.py): what may share one, and
+    seconds of its own audio each region carries before and after it."""
+
+    mode: PackingMode = "channel"
+    pad_s: float = Field(0.0, ge=0.0, le=1.0)
+
+
 class AsrConfig(_Strict):
     default: str
     dir: str
     models: dict[str, AsrModel]
     prompts: dict[str, str]
+    # A language not named: one channel per window, no context
+    packing: dict[str, LanguagePacking] = {}
+
+    def packing_for(self, language: str) -> LanguagePacking:
+        return self.packing.get(language, LanguagePacking())
 
 
 class SpeakerEncoder(_Strict):

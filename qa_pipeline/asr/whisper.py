@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qa_pipeline.asr.model_config import ModelsConfig, fetch, load_models_config, locate_asr
+from qa_pipeline.asr.model_config import (
+    AsrConfig,
+    LanguagePacking,
+    ModelsConfig,
+    fetch,
+    load_models_config,
+    locate_asr,
+)
 from qa_pipeline.asr.packing import PackingMode
 from qa_pipeline.asr.quality import QualityGate, compression_ratio
 from qa_pipeline.audio.decode import ASR_RATE
@@ -42,10 +49,20 @@ class AsrOptions:
     # A window or region that lost speech is decoded again alone, and marked asr_suspect when
     # still poor; None decodes once and checks nothing (random-weight test models).
     quality: QualityGate | None = field(default_factory=QualityGate)
-    packing: PackingMode = "channel"  # what may share a window (asr/packing.py)
-    # Seconds of its own audio each speech region carries before and after it in its window
-    # (asr/packing.py `pack`), so a sound VAD trimmed from a turn's edge is still heard.
-    region_pad_s: float = 0.0
+    # What may share a window (asr/packing.py) and the seconds of its own audio each speech
+    # region carries before and after it there (`pack`); None: each language's own, models.yaml
+    # `asr.packing`. A value here holds for every language.
+    packing: PackingMode | None = None
+    region_pad_s: float | None = None
+
+    def packing_for(self, config: AsrConfig, language: str) -> LanguagePacking:
+        """The packing a language's calls are heard with: these options' where set, else
+        the language's own."""
+        own = config.packing_for(language)
+        return LanguagePacking(
+            mode=own.mode if self.packing is None else self.packing,
+            pad_s=own.pad_s if self.region_pad_s is None else self.region_pad_s,
+        )
 
 
 @dataclass(frozen=True, slots=True)

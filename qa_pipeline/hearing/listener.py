@@ -116,11 +116,14 @@ class Listener:
         """What, besides the audio, decides the transcript: a changed model re-hears calls, and
         so do the quality gate, the packing and the regions' context (calls heard before them
         are heard again)."""
-        options = self.asr_options
-        model = options.model or self.models.file.asr.default
+        options, asr = self.asr_options, self.models.file.asr
+        model = options.model or asr.default
         gate = "" if options.quality is None else "|gate"
-        pad = f"|pad{options.region_pad_s:g}" if options.region_pad_s else ""
-        return model + gate + ("" if options.packing == "calls" else f"|{options.packing}") + pad
+        packing = ""
+        for language in sorted(set(self._languages.values())):  # each campaign language's own
+            chosen = options.packing_for(asr, language)
+            packing += f"|{language}:{chosen.mode}" + (f"+{chosen.pad_s:g}" if chosen.pad_s else "")
+        return model + gate + packing
 
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
@@ -207,9 +210,10 @@ class Listener:
     ) -> dict[int, tuple[AsrRun, AsrInfo] | Exception]:
         try:
             model = self.transcriber()
+            packing = self.asr_options.packing_for(self.models.file.asr, language)
             runs = transcribe_calls(
                 [o.speech for _, o in group], model, language, prompt,
-                self.asr_options.quality, self.asr_options.packing, self.asr_options.region_pad_s,
+                self.asr_options.quality, packing.mode, packing.pad_s,
             )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}
