@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from types import ModuleType, SimpleNamespace
 
 import pytest
 
+from qa_pipeline.checks.context import Turn
 from qa_pipeline.ingest.batch import transcript_files
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ruleset import Ruleset
@@ -142,50 +144,48 @@ def test_literal_scan_reports_overlapping_literals() -> None:
     assert scan.findall("then ]-x") == ["the", "]", "-x"]
 
 
-def test_the_lexicon_screen_hides_no_match(ruleset: Ruleset) -> None:
-    """A lexicon the screen leaves out of a view's candidates cannot match it: checked on every
-    sentence and whole turn of the sample and held-out calls, every lexicon of their language."""
+def _sample_turns(ruleset: Ruleset) -> Iterator[tuple[str, Turn]]:
+    """Every turn of the sample and held-out calls, with its call's language."""
     from qa_pipeline.checks.context import build_turns
 
-    checked = 0
     for folder in ("samples/calls", "tests/data/heldout", "tests/data/heldout2"):
         for path in transcript_files(ROOT / folder):
             call = load_call(path)
-            pack = ruleset.languages[call.language]
-            for turn in build_turns(call, pack):
-                views = [s.norm for s in turn.sentences]
-                for view in {*views, turn.joiner.join(views)}:
-                    maybe = pack.screen.candidates(view)
-                    for name, found in pack.lexicons.items():
-                        if found.pattern.search(view):
-                            assert name in maybe, (name, view)
-                            checked += 1
+            for turn in build_turns(call, ruleset.languages[call.language]):
+                yield call.language, turn
+
+
+def test_the_lexicon_screen_hides_no_match(ruleset: Ruleset) -> None:
+    """A lexicon the screen leaves out of a view's candidates cannot match it: checked on every
+    sentence and whole turn of the sample and held-out calls, every lexicon of their language."""
+    checked = 0
+    for language, turn in _sample_turns(ruleset):
+        pack = ruleset.languages[language]
+        views = [s.norm for s in turn.sentences]
+        for view in {*views, turn.joiner.join(views)}:
+            maybe = pack.screen.candidates(view)
+            for name, found in pack.lexicons.items():
+                if found.pattern.search(view):
+                    assert name in maybe, (name, view)
+                    checked += 1
     assert checked > 1000
 
 
 def test_screened_amounts_match_the_same(ruleset: Ruleset) -> None:
     """The money patterns behind their first-character look-ahead find the same amounts, groups
     and all, in every sentence of the sample and held-out calls."""
-    from qa_pipeline.checks.context import build_turns
     from qa_pipeline.languages import english, mandarin
 
     assert lexicon.screened(lexicon.re.compile("a*")).pattern == "a*"  # no screen: as it was
     found = 0
-    for folder in ("samples/calls", "tests/data/heldout", "tests/data/heldout2"):
-        for path in transcript_files(ROOT / folder):
-            call = load_call(path)
-            module = english if call.language == "en" else mandarin
-            assert module._AMOUNTS.pattern.startswith("(?=[")
-            for turn in build_turns(call, ruleset.languages[call.language]):
-                for sentence in turn.sentences:
-                    plain = [
-                        (m.span(), m.groupdict()) for m in module._MONEY.finditer(sentence.norm)
-                    ]
-                    fast = [
-                        (m.span(), m.groupdict()) for m in module._AMOUNTS.finditer(sentence.norm)
-                    ]
-                    assert fast == plain, sentence.norm
-                    found += len(plain)
+    for language, turn in _sample_turns(ruleset):
+        module = english if language == "en" else mandarin
+        assert module._AMOUNTS.pattern.startswith("(?=[")
+        for sentence in turn.sentences:
+            plain = [(m.span(), m.groupdict()) for m in module._MONEY.finditer(sentence.norm)]
+            fast = [(m.span(), m.groupdict()) for m in module._AMOUNTS.finditer(sentence.norm)]
+            assert fast == plain, sentence.norm
+            found += len(plain)
     assert found > 50
 
 
@@ -193,7 +193,6 @@ def test_forbidden_rules_screened_as_their_union(ruleset: Ruleset) -> None:
     """Searching only the rules whose literals a text holds says what one multi-line union of
     every rule's patterns says, on every sentence (clause breaks as line breaks) of the sample
     and held-out calls."""
-    from qa_pipeline.checks.context import build_turns
     from qa_pipeline.checks.forbidden import _CLAUSE_BREAK
 
     unions = {
@@ -206,14 +205,10 @@ def test_forbidden_rules_screened_as_their_union(ruleset: Ruleset) -> None:
         for language, pack in ruleset.languages.items()
     }
     found = 0
-    for folder in ("samples/calls", "tests/data/heldout", "tests/data/heldout2"):
-        for path in transcript_files(ROOT / folder):
-            call = load_call(path)
-            pack = ruleset.languages[call.language]
-            for turn in build_turns(call, pack):
-                for sentence in turn.sentences:
-                    text = _CLAUSE_BREAK.sub("\n", sentence.norm)
-                    expected = unions[call.language].search(text) is not None
-                    assert pack.forbidden_any.search(text) == expected, text
-                    found += expected
+    for language, turn in _sample_turns(ruleset):
+        for sentence in turn.sentences:
+            text = _CLAUSE_BREAK.sub("\n", sentence.norm)
+            expected = unions[language].search(text) is not None
+            assert ruleset.languages[language].forbidden_any.search(text) == expected, text
+            found += expected
     assert found > 20
