@@ -359,9 +359,11 @@ def _routes(api: FastAPI, app_state: AppState, sync: Callable[[], None]) -> None
         shown = views(user, lang, accept_language)
         wanted = call_filter(user, date_from, date_to, team, agent, campaign, call_id=call_id)
         found = list_findings(engine, wanted, (page - 1) * size, size, kind, code, state)
-        by_id: dict[int, FindingView] = {}
-        for verdict_id in dict.fromkeys(row.finding.verdict_id for row in found.rows):
-            by_id |= {f.id: f for f in stored_finding_views(engine, verdict_id, settings)}
+        verdicts = list(dict.fromkeys(row.finding.verdict_id for row in found.rows))
+        by_id: dict[int, FindingView] = {
+            f.id: f for views in stored_finding_views(engine, verdicts, settings).values()
+            for f in views
+        }  # fmt: skip
         items = [shown.finding(row.call.call_id, by_id[row.finding.id]) for row in found.rows]
         return out.FindingsPage(items=items, **_pages(found.total, page, size))
 

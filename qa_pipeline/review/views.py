@@ -288,12 +288,41 @@ def finding_views(
     engine: Engine, verdict_id: int, settings: ReviewSettings, result: CallResult
 ) -> list[FindingView]:
     """A verdict's stored findings, each with its latest review, disputes and reason."""
-    states = stored.finding_states(engine, verdict_id)
     rows = stored.findings(engine, verdict_id)
-    whys = _reasons(result)
+    states = stored.finding_states(engine, verdict_id)
+    return _views(rows, states, _disputes(engine, rows), result, settings)
+
+
+def stored_finding_views(
+    engine: Engine, verdict_ids: Sequence[int], settings: ReviewSettings
+) -> dict[int, list[FindingView]]:
+    """Verdicts' findings as their call pages show them, results read from the database (the
+    API lists them across calls): four queries for a whole page, not four per verdict."""
+    results = stored.verdict_results(engine, verdict_ids)
+    found = stored.findings_of(engine, list(results))
+    states = stored.finding_states_of(engine, list(results))
+    disputes = _disputes(engine, [f for rows in found.values() for f in rows])
+    return {
+        vid: _views(found.get(vid, []), states, disputes, result, settings)
+        for vid, result in results.items()
+    }
+
+
+def _disputes(engine: Engine, rows: Sequence[stored.Finding]) -> dict[int, list[Dispute]]:
     disputes: dict[int, list[Dispute]] = {}
     for dispute in stored.disputes_of(engine, [f.id for f in rows]):
         disputes.setdefault(dispute.finding_id, []).append(dispute)
+    return disputes
+
+
+def _views(
+    rows: Sequence[stored.Finding],
+    states: Mapping[int, stored.ReviewState],
+    disputes: Mapping[int, list[Dispute]],
+    result: CallResult,
+    settings: ReviewSettings,
+) -> list[FindingView]:
+    whys = _reasons(result)
     views = []
     for f in rows:
         state = states.get(f.id)
@@ -315,12 +344,3 @@ def finding_views(
             )
         )
     return views
-
-
-def stored_finding_views(
-    engine: Engine, verdict_id: int, settings: ReviewSettings
-) -> list[FindingView]:
-    """A verdict's findings as its call page shows them, its result read from the database
-    (the API lists them across calls)."""
-    result = stored.verdict_result(engine, verdict_id)
-    return finding_views(engine, verdict_id, settings, result) if result is not None else []

@@ -216,9 +216,14 @@ def latest_judged(engine: Engine, call_id: str) -> int | None:
 
 def verdict_result(bind: Bind, verdict_id: int) -> CallResult | None:
     """A stored verdict's result."""
+    return verdict_results(bind, [verdict_id]).get(verdict_id)
+
+
+def verdict_results(bind: Bind, verdict_ids: Sequence[int]) -> dict[int, CallResult]:
+    """Stored verdicts' results, in one query (a listing page shows many verdicts)."""
+    query = select(VerdictRow.id, VerdictRow.result).where(VerdictRow.id.in_(verdict_ids))
     with reading(bind) as session:
-        row = session.scalar(select(VerdictRow.result).where(VerdictRow.id == verdict_id))
-    return from_row(row) if row is not None else None
+        return {vid: from_row(result) for vid, result in session.execute(query)}
 
 
 def latest_transcript(engine: Engine, call_id: str) -> tuple[Segment, ...]:
@@ -402,9 +407,17 @@ def call_date(engine: Engine, call_id: str) -> str | None:
 
 def findings(bind: Bind, verdict_id: int) -> list[Finding]:
     """A verdict's findings, in the order they were found."""
-    query = select(FindingRow).where(FindingRow.verdict_id == verdict_id).order_by(FindingRow.id)
+    return findings_of(bind, [verdict_id]).get(verdict_id, [])
+
+
+def findings_of(bind: Bind, verdict_ids: Sequence[int]) -> dict[int, list[Finding]]:
+    """Each verdict's findings in the order they were found, in one query."""
+    query = select(FindingRow).where(FindingRow.verdict_id.in_(verdict_ids)).order_by(FindingRow.id)
+    found: dict[int, list[Finding]] = defaultdict(list)
     with reading(bind) as session:
-        return [_finding(f) for f in session.scalars(query)]
+        for row in session.scalars(query):
+            found[row.verdict_id].append(_finding(row))
+    return dict(found)
 
 
 def finding(tx: Transaction, finding_id: int) -> Finding | None:
@@ -414,9 +427,14 @@ def finding(tx: Transaction, finding_id: int) -> Finding | None:
 
 def finding_states(bind: Bind, verdict_id: int) -> dict[int, ReviewState]:
     """Each reviewed finding of a verdict with its latest review."""
+    return finding_states_of(bind, [verdict_id])
+
+
+def finding_states_of(bind: Bind, verdict_ids: Sequence[int]) -> dict[int, ReviewState]:
+    """Each reviewed finding of these verdicts with its latest review, in one query."""
     latest = (
         select(func.max(ReviewRow.id))
-        .where(ReviewRow.verdict_id == verdict_id, ReviewRow.finding_id.is_not(None))
+        .where(ReviewRow.verdict_id.in_(verdict_ids), ReviewRow.finding_id.is_not(None))
         .group_by(ReviewRow.finding_id)
     )
     with reading(bind) as session:

@@ -444,3 +444,32 @@ def test_tokens_from_the_users_page(client: TestClient, seeded_sqlite: tuple[str
     assert client.post("/admin/tokens/999/revoke", data={"csrf_token": token}).status_code == 400
     actions = [(e.actor, e.action) for e in entries(engine)]
     assert ("admin", "token_add") in actions and ("admin", "token_revoke") in actions
+
+
+def test_a_findings_page_costs_the_same_queries_whatever_its_size(
+    client: TestClient, seeded_sqlite: tuple[str, Engine]
+) -> None:
+    """The page's findings are read for all its verdicts at once: a page of many calls' findings
+    runs no more statements than a page of one call's (no query per verdict)."""
+    from sqlalchemy import event
+
+    lead = bearer(seeded_sqlite[1], "lead")
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    def run(size: int) -> tuple[int, int]:
+        client.get(f"{API}/findings", params={"size": size}, headers=lead)  # warm caches
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            body = client.get(f"{API}/findings", params={"size": size}, headers=lead).json()
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+        return len({item["call_id"] for item in body["items"]}), len(statements)
+
+    one_call, few = run(1)
+    many_calls, many = run(100)
+    assert one_call == 1 and many_calls >= 4, (one_call, many_calls)
+    assert many == few, (few, many)
