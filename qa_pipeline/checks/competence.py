@@ -77,7 +77,9 @@ def _competent(ctx: CallContext, persistent: tuple[str, ...], v4: bool = False) 
             evidence = (found[1].hit_evidence(found[2]),)
             return item(False, evidence, f"competence.{lexicon}", said=quote(found))
     for lexicon in RESOLVABLE:
-        hits = [t for t in customer if _first_own([t], lexicon) and not (v4 and _put_off(ctx, t))]
+        hits = [
+            t for t in customer if _first_own([t], lexicon, own) and not (v4 and _put_off(ctx, t))
+        ]
         if not hits:
             continue
         last = hits[-1]
@@ -86,7 +88,7 @@ def _competent(ctx: CallContext, persistent: tuple[str, ...], v4: bool = False) 
         if v4 and lexicon == "cannot_hear":
             resolved = resolved or first_hit(after, "hears_now")
         if resolved is None:
-            found = _first_own([last], lexicon)
+            found = _first_own([last], lexicon, own)
             assert found is not None
             evidence = (found[1].hit_evidence(found[2]),)
             return item(False, evidence, f"competence.{lexicon}", said=quote(found))

@@ -34,16 +34,10 @@ def classify(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     return None
 
 
-def _confirms_no(ctx: CallContext, turn: Turn) -> bool:
-    """A reply to "I take it that's a no?": yes and no both mean no (a "no, I want it" is
-    read as consent first)."""
+def _answers(ctx: CallContext, turn: Turn, question: str) -> bool:
+    """The turn replies to an agent turn just before it holding `question` (a lexicon)."""
     asked = ctx.previous_agent_turn(turn)
-    return asked is not None and asked.index == turn.index - 1 and asked.has("refusal_check")
-
-
-def _answers_consent_question(ctx: CallContext, turn: Turn) -> bool:
-    asked = ctx.previous_agent_turn(turn)
-    return asked is not None and asked.index == turn.index - 1 and asked.has("consent_question")
+    return asked is not None and asked.index == turn.index - 1 and asked.has(question)
 
 
 @item_check(
@@ -71,16 +65,19 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
         evidence = sentence.hit_evidence(matched)
         if consent is not None:
             # Only an explicit take-back counts: a later "no" may answer "anything else?".
-            if kind == "withdrawal" or (kind in ("deny", "affirm") and _confirms_no(ctx, turn)):
+            # A yes or a no to "I take it that's a no?" both mean no ("no, I want it" is
+            # read as consent first).
+            confirms_no = kind in ("deny", "affirm") and _answers(ctx, turn, "refusal_check")
+            if kind == "withdrawal" or confirms_no:
                 said = f"“{sentence.text}”"
                 return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
-        is_yes = kind == "consent" or (kind == "affirm" and _answers_consent_question(ctx, turn))
+        is_yes = kind == "consent" or (kind == "affirm" and _answers(ctx, turn, "consent_question"))
         if is_yes and (price is None or turn.index < price.index):
             early = early or evidence
         elif is_yes:
             consent = (turn, evidence)
-        elif kind in ("hedge", "backchannel") and _answers_consent_question(ctx, turn):
+        elif kind in ("hedge", "backchannel") and _answers(ctx, turn, "consent_question"):
             weak = evidence
         elif kind in ("deny", "withdrawal"):
             declined = evidence

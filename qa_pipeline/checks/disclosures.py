@@ -33,15 +33,10 @@ def _stated_money(ctx: CallContext) -> list[tuple[Sentence, Money, str | None]]:
 def _uncorrected(turn: Turn) -> list[tuple[Sentence, Money]]:
     """The turn's amounts, less those the agent takes back later in it ("每月15元——哎不好意思，
     我说错了，是每月10元")."""
-    amounts = [(s, m) for s in turn.sentences for m in s.money]
-    last = None
-    for index, sentence in enumerate(turn.sentences):
-        for hit in sentence.rule_hits("self_correction"):
-            last = (index, hit.start)
-    if last is None:
-        return amounts
-    position = {id(s): i for i, s in enumerate(turn.sentences)}
-    return [(s, m) for s, m in amounts if (position[id(s)], m.start) > last]
+    sentences = list(enumerate(turn.sentences))
+    taken_back = [(i, h.start) for i, s in sentences for h in s.rule_hits("self_correction")]
+    last = max(taken_back, default=(-1, -1))
+    return [(s, m) for i, s in sentences for m in s.money if (i, m.start) > last]
 
 
 def _unlimited_claim(ctx: CallContext) -> Item | None:

@@ -131,18 +131,12 @@ def _sentence_phrases(sentence: Sentence, offer: _Offer) -> tuple[Phrase, ...]:
     found: tuple[Phrase, ...] | None = pack.memo.get(key)
     if found is None:
         found = ()
-        if _may_match(pack, _CLAUSE_BREAK.sub("\n", sentence.norm)):
+        if pack.forbidden_any.search(_CLAUSE_BREAK.sub("\n", sentence.norm)):
             found = tuple(_phrases(sentence, pack, offer))
         if len(pack.memo) >= _MEMO_SIZE:
             pack.memo.clear()
         pack.memo[key] = found
     return found
-
-
-def _may_match(pack: LanguagePack, text: str) -> bool:
-    """Whether some forbidden pattern matches `text` (only the rules whose literals it holds
-    are searched)."""
-    return pack.forbidden_any.search(text)
 
 
 def _phrases(sentence: Sentence, pack: LanguagePack, offer: _Offer) -> list[Phrase]:
@@ -151,7 +145,7 @@ def _phrases(sentence: Sentence, pack: LanguagePack, offer: _Offer) -> list[Phra
     view, clauses, views = _read(text, pack, sentence.surface)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
-        if not _may_match(pack, clause):
+        if not pack.forbidden_any.search(clause):
             continue
         rule = next(
             (r for r in rules if matches(r, clause) and _applies(r, views, index, offer)),
