@@ -123,6 +123,9 @@ def test_money_period_is_per_clause() -> None:
         ("runs through November 7th", "en", date(2026, 11, 7)),
         ("ends on the twenty-second of October", "en", date(2026, 10, 22)),
         ("到1月5号", "zh", date(2027, 1, 5)),  # the year rolls over after the call date
+        ("free until the 18th", "en", date(2026, 10, 18)),  # a day alone: this month's
+        ("charged from the 5th", "en", date(2026, 11, 5)),  # or, if it has passed, the next's
+        ("免费用到30号", "zh", date(2026, 10, 30)),
     ],
 )
 def test_find_dates(text: str, language: str, resolved: date) -> None:

@@ -112,8 +112,8 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
     for sentence in sentences:
         for mention in sentence.dates:
             when = mention.resolve(ctx.call_date)
-            if when is None:
-                continue
+            if when is None or when == ctx.call_date:
+                continue  # "today is the 5th of February" anchors the trial; it does not end it
             if abs((when - expected).days) <= params.tolerance_days:
                 return item(
                     True, (sentence.evidence(mention.text),), "trial_end.date",

@@ -60,6 +60,9 @@ _DATE = re.compile(
     rf"\b(?P<mn>{_MONTH_NAME})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"
     rf"|\b(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+(?P<mn2>{_MONTH_NAME})\b"
     rf"|\b(?P<m3>\d{{1,2}})/(?P<d3>\d{{1,2}})\b"
+    # A day said alone after "until" or "from" ("free until the 18th"): its month is implied.
+    r"|\b(?:until|till|til|through|thru|to|by|from|ends? on|ending on)\s+the\s+"
+    r"(?P<d4>\d{1,2})(?:st|nd|rd|th)\b(?!\s+of\b)"
 )
 _DURATION = re.compile(
     r"\b(?P<n>\d{1,4}|a|one)[\s-]+(?:(?P<day>days?)|(?P<week>weeks?)|(?P<month>months?))\b"
@@ -114,9 +117,11 @@ class English(Language):
                 month, day = _MONTHS[m["mn"]], int(m["d"])
             elif m["mn2"]:
                 month, day = _MONTHS[m["mn2"]], int(m["d2"])
-            else:
+            elif m["m3"]:
                 month, day = int(m["m3"]), int(m["d3"])
-            if 1 <= month <= 12 and 1 <= day <= 31:
+            else:
+                month, day = 0, int(m["d4"])
+            if 0 <= month <= 12 and 1 <= day <= 31:
                 found.append(DateMention(month, day, m.start(), m.end(), m[0]))
         return found
 

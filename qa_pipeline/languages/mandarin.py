@@ -37,6 +37,8 @@ _NOT_A_PRICE = re.compile(
     )
 )
 _DATE = re.compile(r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[号日]")
+# A day said alone after 到/至 ("免费用到18号"): its month is implied.
+_DAY = re.compile(r"(?:到|至|截止到?|截至)\s*(?P<d>\d{1,2})\s*[号日](?!\d)")
 _DURATION = re.compile(
     r"(?<!\d)(?P<n>\d{1,4})\s*(?:(?P<day>天|日)|(?P<month>个月)|(?P<week>周|个星期|个礼拜|星期))"
 )
@@ -109,10 +111,16 @@ class Mandarin(Language):
         return entities.find_money(text, _AMOUNTS, _amount, self.periods, reach, _NOT_A_PRICE)
 
     def find_dates(self, text: str) -> list[DateMention]:
-        return [
+        dated = [
             DateMention(int(m["m"]), int(m["d"]), m.start(), m.end(), m[0])
             for m in _DATE.finditer(text)
         ]
+        days = [
+            DateMention(0, int(m["d"]), m.start(), m.end(), m[0])
+            for m in _DAY.finditer(text)
+            if 1 <= int(m["d"]) <= 31
+        ]
+        return sorted(dated + days, key=lambda d: d.start)
 
     def find_durations(self, text: str) -> list[Duration]:
         return entities.find_durations(text, _DURATION, self.find_dates(text))

@@ -26,14 +26,17 @@ class Money:
 
 @dataclass(frozen=True, slots=True)
 class DateMention:
-    month: int
+    month: int  # 0: a day of the month said alone ("until the 18th", "到18号")
     day: int
     start: int
     end: int
     text: str
 
     def resolve(self, reference: date) -> date | None:
-        """The first such calendar date on or after a week before `reference`."""
+        """The first such calendar date on or after a week before `reference`; a day said
+        alone is the next such day of a month from `reference` on."""
+        if self.month == 0:
+            return _next_day_of_month(reference, self.day)
         for year in (reference.year, reference.year + 1):
             try:
                 candidate = date(year, self.month, self.day)
@@ -42,6 +45,19 @@ class DateMention:
             if candidate >= reference - timedelta(days=7):
                 return candidate
         return None
+
+
+def _next_day_of_month(reference: date, day: int) -> date | None:
+    year, month = reference.year, reference.month
+    for _ in range(3):  # a 31st skips the months that have none
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= reference:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
