@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from qa_pipeline.batch.run import run_batch
+from qa_pipeline.checks.competence import CompetenceParamsV3, caller_competent_v4
 from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
 from qa_pipeline.judging.judge import Judge, load_rules
-from qa_pipeline.judging.understand import configured_reader
+from qa_pipeline.judging.understand import configured_reader, read_call
 from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.storage.db import connect
@@ -235,6 +236,26 @@ def test_a_later_mention_of_his_phone_is_no_denial(reader_judge: Judge) -> None:
     assert rules_only.passed is False  # the wording alone: "his phone" says the line is not hers
     item = reader_judge.judge(call).item("account_holder_verified", "identity")
     assert item.passed is True, item.reason
+
+
+def test_a_child_cue_lowers_the_bar_for_the_models_child(reader_judge: Judge) -> None:
+    # "is your mom home?" answered by what the model reads as a child's (about 0.6): below the
+    # fill threshold alone (v4 passes), a child with the agent's cue (caller_competent.v5).
+    turns = [
+        ["agent", "hey this is Lee with Northwind Mobile employee 3301 is this the account holder"],
+        ["customer", "no its my uncles phone hes working"],
+        ["agent", "ok is your mom home"],
+        ["customer", "no shes at work till six"],
+        ["agent", "alright ill call back later bye"],
+    ]
+    call = make_call(turns, campaign="stormwatch", language="en")
+    ctx = reader_judge.context(call)
+    read_call(reader_judge.reader, ctx)
+    assert caller_competent_v4(ctx, CompetenceParamsV3()).passed is True
+    item = reader_judge.judge(call).criteria["caller_competent"]
+    assert item.passed is False and item.why.key == "competence.child", item.reason
+    (evidence,) = item.evidence
+    assert evidence.source == "model" and 0.5 <= (evidence.confidence or 0) < 0.8
 
 
 def test_letters_said_long_are_read_once(ruleset: Ruleset) -> None:

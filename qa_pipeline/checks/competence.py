@@ -199,3 +199,46 @@ def caller_competent_v4(ctx: CallContext, params: CompetenceParamsV3) -> Item:
     woke = _woke_lucid_v4(ctx, params.lucid_questions)
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
     return _repeats(ctx, params, _competent(ctx, persistent, v4=True))
+
+
+class CompetenceParamsV5(CompetenceParamsV3):
+    cued_child: float = Field(
+        0.5, ge=0.0, le=1.0, description="the model's probability of a child on the customer's "
+        "answer to an agent's child cue (\"is your mom there?\", \"小朋友\") that counts as a "
+        "child: the agent heard one, the model agrees, neither alone is sure",
+    )  # fmt: skip
+
+
+def _cued_child(ctx: CallContext, threshold: float) -> tuple[Turn, Sentence, Hit] | None:
+    """A customer turn answering an agent's child cue that the model reads as a child's at
+    `threshold` or more (a goodbye says nothing about who speaks, as in `_own_signal_v4`)."""
+    for turn in ctx.customer_turns():
+        before = ctx.turns[turn.index - 1] if turn.index else None
+        if before is None or before.speaker != "agent" or not before.has("child_cue"):
+            continue
+        for sentence in turn.sentences:
+            read = sentence.reading.tasks.get("competence") if sentence.reading else None
+            p = read.p("child") if read is not None else 0.0
+            if p >= threshold and not sentence.has("goodbye"):
+                hit = Hit("child", 0, len(sentence.norm), sentence.text, "model", round(p, 3),
+                          "competence=child")  # fmt: skip
+                return turn, sentence, hit
+    return None
+
+
+@item_check(
+    "caller_competent.v5",
+    CompetenceParamsV5,
+    lexicons=(*_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye"),
+)
+def caller_competent_v5(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v4, and the answer to an agent's child cue that the model reads as a
+    child's at `cued_child` counts as a child (the model's reading alone needs the fill
+    threshold of rules/understanding.yaml)."""
+    found = caller_competent_v4(ctx, params)
+    if not found.passed:
+        return found
+    cued = _cued_child(ctx, params.cued_child)
+    if cued is None:
+        return found
+    return item(False, (cued[1].hit_evidence(cued[2]),), "competence.child", said=quote(cued))
