@@ -155,9 +155,10 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
 
 
 _AGREE, _REFUSE = True, False
+Signal = tuple[tuple[int, int], bool, Found]
 
 
-def _reply_signals(reply: Turn, inverted: bool) -> list[tuple[tuple[int, int], bool, Found]]:
+def _reply_signals(reply: Turn, inverted: bool) -> list[Signal]:
     """Each agreeing or refusing cue of a reply, by position. A go-ahead ("你说", "go ahead")
     always agrees and no time always refuses; a bare yes or no answers the question as asked,
     so after an inverted one ("Is this a bad time?", "打扰到您了吗") it means the opposite. A
@@ -186,6 +187,10 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     the customer's last word before the pitch decides, and within a reply the last cue ("我在开车，
     不过你说吧" agrees; "行你说——哎不行，领导来了" refuses); a yes or no to an inverted question
     ("Is this a bad time?" "Nope") is read the other way round."""
+    return _last_cue_decides(ctx, tags=False)
+
+
+def _last_cue_decides(ctx: CallContext, tags: bool) -> Item:
     exchange = _permission_exchange(ctx)
     if isinstance(exchange, Item):
         return exchange
@@ -193,6 +198,8 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     inverted = question.has("permission_inverted")
     for reply in reversed(replies):
         signals = _reply_signals(reply, inverted)
+        if tags:
+            signals = [s for i, s in enumerate(signals) if not _tag(signals, i)]
         if not signals:
             continue
         _, agreed, found = signals[-1]
@@ -200,3 +207,28 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
             return _refused(ctx, asked, found)
         return item(True, (asked, found[1].hit_evidence(found[2])), "permission.agreed")
     return _unanswered(asked, replies)
+
+
+_SENTENCE_TAIL = " ,.!?~…，。！？、吧啊呀哈嘛呢哦喔"  # punctuation and final particles
+
+
+def _tag(signals: list[Signal], i: int) -> bool:
+    """A bare yes that ends the sentence after a no-time in it asks for agreement to the no-time
+    ("you call back after two thirty, ok?", "你晚点再打，好吧"): a tag, not a yes."""
+    (n, _), _, (_, sentence, hit) = signals[i]
+    if hit.lexicon != "affirm" or i == 0:
+        return False
+    (m, _), _, (_, _, before) = signals[i - 1]
+    last = not sentence.norm[hit.end :].strip(_SENTENCE_TAIL)
+    return m == n and before.lexicon == "busy" and last
+
+
+@item_check(
+    "permission_granted.v3",
+    lexicons=("busy", "go_ahead", "affirm", "deny", "permission_inverted"),
+)
+def permission_granted_v3(ctx: CallContext, params: object) -> Item:
+    """As permission_granted.v2, except that a bare yes that ends a sentence after a no-time in
+    the same sentence is a tag asking to agree to the no-time, not a yes ("no have customer
+    waiting you call back after two thirty ok")."""
+    return _last_cue_decides(ctx, tags=True)
