@@ -240,9 +240,7 @@ def train_language(
             "".join(f"{e.writer}|{e.text}|{sorted(e.labels.items())}" for e in mine).encode()
         ).hexdigest()[:16],
         "metrics": metrics,
-        "coarse_groups": {
-            task: _merged(found) for task, found in groups.items() if task in heads
-        },
+        "coarse_groups": {task: _merged(found) for task, found in groups.items() if task in heads},
     }
     return HeadSet(language, spec, heads, meta, "")
 
