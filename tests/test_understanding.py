@@ -320,6 +320,36 @@ def test_training_on_a_slice_is_deterministic_and_learns(ruleset: Ruleset) -> No
     assert metrics["identity"]["test_accuracy"] >= 0.8
 
 
+def test_a_head_reads_only_the_context_parts_it_keeps() -> None:
+    """`drop` zeroes a part of the context (so its weights are zero); `context: false` all."""
+    from qa_pipeline.understanding.corpus import HeadOptions
+    from qa_pipeline.understanding.features import Features, FeatureSpec
+    from qa_pipeline.understanding.train import _matrix
+
+    spec = FeatureSpec("e", 2, ("a",), hash_bits=2)
+    dense = np.arange(1, 7, dtype=np.float32)[None, :]  # encoding 2, context 2, flags 1 + 1
+    features = Features(dense, np.array([0, 2]), np.array([1, 5]), np.ones(2, np.float32))
+
+    def kept(options: HeadOptions) -> list[float]:
+        return [float(x) for x in _matrix(features, [0], spec, options).toarray()[0]]
+
+    grams = [0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    assert kept(HeadOptions()) == [1, 2, 3, 4, 5, 6, *grams]
+    dropped = HeadOptions(drop=["context_encoding", "context_lexicons"])
+    assert kept(dropped) == [1, 2, 0, 0, 5, 0, *grams]
+    assert kept(HeadOptions(drop=["context_grams"]))[6:] == [0, 1, 0, 0, 0, 0, 0, 0]
+    assert kept(HeadOptions(context=False)) == [1, 2, 0, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+
+
+def test_coarse_groups_are_the_labels_the_checks_read_alike(ruleset: Ruleset) -> None:
+    from qa_pipeline.understanding.train import _merged, coarse_groups
+
+    groups = coarse_groups(ruleset)
+    assert _merged(groups["reply"]) == ["yes/go_ahead/consent", "no/busy", "question/none"]
+    assert groups["reply"]["conditional"] != groups["reply"]["hedge"]  # read beside a yes
+    assert "competence" not in groups
+
+
 def test_heads_refuse_an_encoder_they_were_not_trained_on() -> None:
     heads = load(ROOT / "models" / "understanding", "en")
     other = replace(heads, spec=replace(heads.spec, encoder="e5-small", dim=384))

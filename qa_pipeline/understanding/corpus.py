@@ -65,13 +65,18 @@ class Excerpt(_Strict):
     note: str = ""
 
 
+FeatureBlock = Literal["context_encoding", "context_lexicons", "context_grams"]
+
+
 class HeadOptions(_Strict):
     """How one head is fitted. `balanced`: classes weighted by their inverse frequency (a rare
     class such as a forbidden phrase is not drowned by `none`); `context`: whether it reads the
-    other party's turn (what makes an agent line rude is in the line itself)."""
+    other party's turn (what makes an agent line rude is in the line itself); `drop`: parts of
+    the context it does not read (their weights are zero, so judging reads the same features)."""
 
     balanced: bool = False
     context: bool = True
+    drop: list[FeatureBlock] = []
 
 
 class Splits(_Strict):

@@ -49,20 +49,31 @@ def _sklearn() -> Any:
     return LogisticRegression
 
 
-def _matrix(features: Features, rows: Sequence[int], spec: FeatureSpec, context: bool) -> Any:
-    """The rows' features; without context, the context's columns are zero (so their weights
-    are zero and the shipped head ignores them)."""
+def _dropped(options: HeadOptions) -> set[str]:
+    everything = {"context_encoding", "context_lexicons", "context_grams"}
+    return everything if not options.context else set(options.drop)
+
+
+def _matrix(
+    features: Features, rows: Sequence[int], spec: FeatureSpec, options: HeadOptions
+) -> Any:
+    """The rows' features; the context's parts the head does not read are zero (so their
+    weights are zero and the shipped head ignores them)."""
     import scipy.sparse as sparse
 
     dense_rows = features.dense[list(rows)]
     shape = (len(features.indptr) - 1, spec.sparse_size)
     full = sparse.csr_matrix((features.data, features.indices, features.indptr), shape=shape)
     sparse_rows = full[list(rows)]
-    if not context:
-        encoding, flags, grams = spec.context_columns()
+    dropped = _dropped(options)
+    encoding, flags, grams = spec.context_columns()
+    if dropped & {"context_encoding", "context_lexicons"}:
         dense_rows = dense_rows.copy()
-        dense_rows[:, encoding] = 0.0
-        dense_rows[:, flags] = 0.0
+        if "context_encoding" in dropped:
+            dense_rows[:, encoding] = 0.0
+        if "context_lexicons" in dropped:
+            dense_rows[:, flags] = 0.0
+    if "context_grams" in dropped:
         keep = np.ones(spec.sparse_size, np.float32)
         keep[grams] = 0.0
         sparse_rows = (sparse_rows @ sparse.diags(keep)).tocsr()
@@ -84,7 +95,7 @@ def _fit(
     if len(set(labels)) < 2:
         return None
     weights = "balanced" if options.balanced else None
-    matrix = _matrix(split.features, rows, spec, options.context)
+    matrix = _matrix(split.features, rows, spec, options)
     model = _sklearn()(C=c, max_iter=3000, class_weight=weights).fit(matrix, labels)
     classes = tuple(str(c) for c in model.classes_)
     coef = model.coef_.astype(np.float32)
@@ -104,6 +115,15 @@ def _accuracy(head: Head, split: Split, task: str) -> tuple[float, int]:
     guess = [head.labels[int(np.argmax(p))] for p in probs]
     gold = [split.examples[i].labels[task] for i in rows]
     return float(np.mean([g == p for g, p in zip(gold, guess, strict=True)])), len(rows)
+
+
+def _coarse_accuracy(head: Head, split: Split, task: str, groups: dict[str, str]) -> float:
+    """Accuracy with the labels the checks read alike counted as one (`coarse_groups`)."""
+    rows = [i for i, e in enumerate(split.examples) if e.side == head.side]
+    probs = head.scores(split.features, rows)
+    guess = [groups[head.labels[int(np.argmax(p))]] for p in probs]
+    gold = [groups[split.examples[i].labels[task]] for i in rows]
+    return float(np.mean([g == p for g, p in zip(gold, guess, strict=True)]))
 
 
 def _detection(head: Head, split: Split, task: str, threshold: float) -> dict[str, float]:
@@ -132,6 +152,32 @@ def _thresholds(ruleset: Ruleset) -> dict[str, float]:
     return {"forbidden": rules.forbidden} if rules is not None else {}
 
 
+def coarse_groups(ruleset: Ruleset) -> dict[str, dict[str, str]]:
+    """Per task whose family reads some labels alike, each label's group: labels the family
+    counts `together`, or that stand for the same lexicons with the same `beside` standing
+    (question and none add nothing; the checks take yes, go_ahead and consent alike)."""
+    rules = ruleset.understanding
+    out: dict[str, dict[str, str]] = {}
+    for family in rules.families.values() if rules is not None else ():
+        groups = {
+            label: "+".join(sorted(names)) + ("/beside" if label in family.beside else "")
+            for label, names in family.labels.items()
+        }
+        for together in family.together:
+            groups |= dict.fromkeys(together, "/".join(together))
+        if len(set(groups.values())) < len(groups):
+            out[family.task] = groups
+    return out
+
+
+def _merged(groups: dict[str, str]) -> list[str]:
+    """The groups of more than one label, as "yes/go_ahead/consent"."""
+    members: dict[str, list[str]] = {}
+    for label, group in groups.items():
+        members.setdefault(group, []).append(label)
+    return ["/".join(found) for found in members.values() if len(found) > 1]
+
+
 def _tasks() -> list[tuple[str, str]]:
     return [(t, "customer") for t in CUSTOMER_TASKS] + [(t, "agent") for t in AGENT_TASKS]
 
@@ -144,10 +190,13 @@ def train_language(
     encoder: CachedEncoder,
     hook: Hook,
     thresholds: dict[str, float] | None = None,
+    groups: dict[str, dict[str, str]] | None = None,
 ) -> HeadSet:
     """The heads of one language, with their dev choices and test metrics in `meta`
-    (`thresholds`: tasks flagged from a probability, whose recall is measured too)."""
+    (`thresholds`: tasks flagged from a probability, whose recall is measured too; `groups`:
+    tasks whose accuracy is also measured with the labels the checks read alike as one)."""
     thresholds = thresholds or {}
+    groups = groups or {}
     spec = FeatureSpec(encoder.name, encoder.dim, tuple(sorted(pack.lexicons)))
     mine = [e for e in examples if e.language == language]
 
@@ -176,6 +225,9 @@ def train_language(
         accuracy, n = _accuracy(head, test, task)
         metrics[task] = {"C": c, "dev_accuracy": round(dev_accuracy, 4),
                          "test_accuracy": round(accuracy, 4), "test_n": n}  # fmt: skip
+        if task in groups and set(head.labels) <= set(groups[task]):
+            coarse = _coarse_accuracy(head, test, task, groups[task])
+            metrics[task]["test_coarse_accuracy"] = round(coarse, 4)
         if task in thresholds and "none" in head.labels:
             metrics[task] |= _detection(head, test, task, thresholds[task])
         hook("head", (language, task, metrics[task]))
@@ -188,6 +240,7 @@ def train_language(
             "".join(f"{e.writer}|{e.text}|{sorted(e.labels.items())}" for e in mine).encode()
         ).hexdigest()[:16],
         "metrics": metrics,
+        "coarse_groups": {task: _merged(found) for task, found in groups.items() if task in heads},
     }
     return HeadSet(language, spec, heads, meta, "")
 
@@ -213,6 +266,7 @@ def train(
             encoder,
             hook,
             _thresholds(ruleset),
+            coarse_groups(ruleset),
         )
         for language in wanted
         if language in ruleset.languages
@@ -258,6 +312,12 @@ def model_card(sets: Sequence[HeadSet]) -> str:
             f"least {m['threshold']:g}, as the judge flags)"
             for task, m in meta["metrics"].items()
             if "recall" in m
+        ]
+        lines += [
+            f"- {task}: test accuracy {m['test_coarse_accuracy']:.3f} with the labels the checks "
+            f"read alike counted as one ({', '.join(meta['coarse_groups'][task])})"
+            for task, m in meta["metrics"].items()
+            if "test_coarse_accuracy" in m and task in meta.get("coarse_groups", {})
         ]
         options = meta["splits"].get("heads", {})
         lines += [f"- {task} fitted with {o}" for task, o in options.items()]
