@@ -1087,17 +1087,22 @@ def test_locate_asr(tmp_path: Path) -> None:
 def test_packing_is_each_languages_own_unless_the_options_set_it(ruleset: Ruleset) -> None:
     config = load_models_config()
     asr = config.file.asr
-    # models.yaml: English heard across both channels with context (docs/asr.md), any other
-    # language one channel per window
-    assert AsrOptions().packing_for(asr, "en") == LanguagePacking(mode="channels", pad_s=0.2)
+    # models.yaml: English heard across both channels with context and a beam of 5
+    # (docs/asr.md), any other language one channel per window, greedily
+    english = LanguagePacking(mode="channels", pad_s=0.2, beam_size=5)
+    assert AsrOptions().packing_for(asr, "en") == english
     assert AsrOptions().packing_for(asr, "zh") == LanguagePacking(mode="channel", pad_s=0.0)
-    chosen = AsrOptions(packing="calls", region_pad_s=0.0)
+    chosen = AsrOptions(packing="calls", region_pad_s=0.0, beam_size=1)
     assert chosen.packing_for(asr, "en") == LanguagePacking(mode="calls", pad_s=0.0)
     # a stored call is heard again when its language's packing changes
     before = Listener(ruleset, AsrOptions(model="tiny"), config).asr_fingerprint()
     zh = asr.model_copy(update={"packing": {**asr.packing, "zh": LanguagePacking(pad_s=0.1)}})
     changed = dataclasses.replace(config, file=config.file.model_copy(update={"asr": zh}))
     assert Listener(ruleset, AsrOptions(model="tiny"), changed).asr_fingerprint() != before
+    # and when its beam changes
+    beam = asr.model_copy(update={"packing": {**asr.packing, "zh": LanguagePacking(beam_size=5)}})
+    wider = dataclasses.replace(config, file=config.file.model_copy(update={"asr": beam}))
+    assert Listener(ruleset, AsrOptions(model="tiny"), wider).asr_fingerprint() != before
 
 
 def test_ruleset_channels_and_signals(ruleset: Ruleset) -> None:

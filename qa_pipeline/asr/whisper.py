@@ -43,7 +43,7 @@ class AsrOptions:
     device: str = "auto"  # auto: cuda when a GPU is visible, else cpu
     compute_type: str = "auto"  # auto: float16 on cuda, int8 on cpu
     batch_size: int = 8
-    beam_size: int = 1
+    beam_size: int | None = None  # None: each language's own (models.yaml `asr.packing`)
     cpu_threads: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
     # A window or region that lost speech is decoded again alone, and marked asr_suspect when
@@ -56,13 +56,18 @@ class AsrOptions:
     region_pad_s: float | None = None
 
     def packing_for(self, config: AsrConfig, language: str) -> LanguagePacking:
-        """The packing a language's calls are heard with: these options' where set, else
-        the language's own."""
+        """The packing and beam a language's calls are heard with: these options' where set,
+        else the language's own."""
         own = config.packing_for(language)
         return LanguagePacking(
             mode=own.mode if self.packing is None else self.packing,
             pad_s=own.pad_s if self.region_pad_s is None else self.region_pad_s,
+            beam_size=own.beam_size if self.beam_size is None else self.beam_size,
         )
+
+    def beam(self, beam_size: int | None) -> int:
+        """The beam of one decode: the caller's (the language's), else these options', else 1."""
+        return beam_size or self.beam_size or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +148,7 @@ class Transcriber:
         language: str | None,
         prompt: str | None,
         hotwords: str | None,
+        beam_size: int | None = None,
     ) -> list[Decoded]:
         """Each `(start, end)` window of `audio` (16 kHz, seconds) decoded: one `Decoded` per
         window, in order (NOTHING for a window that decoded to no text)."""
@@ -152,7 +158,7 @@ class Transcriber:
             "language": language,
             "clip_timestamps": [{"start": s, "end": e} for s, e in windows],
             "batch_size": self.options.batch_size,
-            "beam_size": self.options.beam_size,
+            "beam_size": self.options.beam(beam_size),
             "word_timestamps": True,
             "without_timestamps": True,
             "vad_filter": False,
@@ -167,7 +173,9 @@ class Transcriber:
             found[max(0, bisect.bisect_right(starts, segment.start + 0.01) - 1)].append(segment)
         return [_joined(parts) if parts else NOTHING for parts in found]
 
-    def decode_alone(self, audio: npt.NDArray[np.float32], language: str | None) -> Decoded:
+    def decode_alone(
+        self, audio: npt.NDArray[np.float32], language: str | None, beam_size: int | None = None
+    ) -> Decoded:
         """A stretch of speech (a region, or one packed window) decoded by itself,
         sequentially, greedily and with timestamps: no prompt to copy, and a decode that stops
         early seeks on from its last timestamp instead of dropping the rest."""
@@ -177,7 +185,7 @@ class Transcriber:
             language=language,
             # far above any speech rate (Chinese ~12 tokens/s), so only a loop hits it
             max_new_tokens=min(MAX_NEW_TOKENS, int(20 * seconds) + 20),
-            beam_size=self.options.beam_size,
+            beam_size=self.options.beam(beam_size),
             temperature=FALLBACK_TEMPERATURES,
             compression_ratio_threshold=2.4,
             log_prob_threshold=-1.0,
