@@ -96,6 +96,11 @@ NOTHING = Decoded((), "", 0.0, 1.0, 1.0)
 # audio differently; sampling also made more, not truer, Mandarin (docs/asr.md).
 FALLBACK_TEMPERATURES = (0.0,)
 MAX_NEW_TOKENS = 224  # with the 4-token start, within Whisper's 448 positions
+LOOP_RATIO = 2.4  # Whisper's own: text that compresses more than this is a loop
+# A looping decode alone is decoded again with no 3-token sequence said twice: deterministic,
+# and it cut Mandarin loops ("新,新,新,...") to text with a third of the errors (docs/asr.md);
+# a real repeat ("没关系没关系", "好的好的") is two tokens each side, so it stays.
+LOOP_BREAK = 3
 
 
 def _words(segment: Any) -> tuple[Word, ...]:
@@ -178,7 +183,22 @@ class Transcriber:
     ) -> Decoded:
         """A stretch of speech (a region, or one packed window) decoded by itself,
         sequentially, greedily and with timestamps: no prompt to copy, and a decode that stops
-        early seeks on from its last timestamp instead of dropping the rest."""
+        early seeks on from its last timestamp instead of dropping the rest. A decode that
+        loops is decoded once more with no three tokens repeated (`LOOP_BREAK`), kept when it
+        loops less: what Whisper's temperature ladder does by sampling, without the dice."""
+        decoded = self._alone(audio, language, beam_size, 0)
+        if decoded.compression_ratio <= LOOP_RATIO:
+            return decoded
+        again = self._alone(audio, language, beam_size, LOOP_BREAK)
+        return again if again.compression_ratio < decoded.compression_ratio else decoded
+
+    def _alone(
+        self,
+        audio: npt.NDArray[np.float32],
+        language: str | None,
+        beam_size: int | None,
+        no_repeat: int,
+    ) -> Decoded:
         seconds = len(audio) / ASR_RATE
         segments, _ = self._model.transcribe(
             audio,
@@ -187,12 +207,13 @@ class Transcriber:
             max_new_tokens=min(MAX_NEW_TOKENS, int(20 * seconds) + 20),
             beam_size=self.options.beam(beam_size),
             temperature=FALLBACK_TEMPERATURES,
-            compression_ratio_threshold=2.4,
+            compression_ratio_threshold=LOOP_RATIO,
             log_prob_threshold=-1.0,
             no_speech_threshold=None,  # VAD heard speech here: never skip it as silence
             condition_on_previous_text=False,
             word_timestamps=True,
             vad_filter=False,
+            no_repeat_ngram_size=no_repeat,
         )
         parts = list(segments)  # decoding happens here, as the segments are drawn
         return _joined(parts) if parts else NOTHING
