@@ -2,9 +2,10 @@
 
 The batched pipeline runs over windows we packed ourselves (`clip_timestamps`), so each encoder
 window is 30 s of speech; word timestamps map words back through the packing. It decodes each
-window once, greedily, at one temperature; a window that lost speech is decoded again whole, and
-a region still poor by itself, with the sequential `WhisperModel.transcribe` (`decode_alone`):
-greedy, timestamps on (so an early stop does not drop the rest), and no prompt.
+window once, at one temperature, with the language's beam (models.yaml; greedy unless set); a
+window that lost speech is decoded again whole, and a region still poor by itself, with the
+sequential `WhisperModel.transcribe` (`decode_alone`): the same beam, timestamps on (so an early
+stop does not drop the rest), no prompt, and a loop decoded once more without repeats.
 """
 
 from __future__ import annotations
