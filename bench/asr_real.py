@@ -3,12 +3,14 @@ espeak-ng voice pairs, alternating), against the calls' own text: one run, ratio
 
 Systems, all on the same audio and model (CTranslate2 int8 on CPU):
 - plain: `WhisperModel.transcribe` per channel, whole channel, `vad_filter=True`, no prompt;
+  plain-t0 the same at temperature 0 only (its default ladder samples, so runs differ);
 - calls / channels / channel: our packing across calls, across the two channels of one call,
   or per channel only, the calls of one prompt in one `transcribe_calls` as the Listener runs
   them; each with the quality gate (a poor window decoded again whole, a region still poor
   alone, what stays poor marked suspect), and each also without it (`-nogate`);
-- default: the Listener's own, the language's packing and context from models.yaml
-  (`asr.packing`), gated; `--pad` does not apply to it.
+- default: the Listener's own, the language's packing, context and beam from models.yaml
+  (`asr.packing`), gated; `--pad` does not apply to it, `--beam` does (to every packed system;
+  without it the others are greedy).
 
 English calls speak their numbers as an agent says them (`SynthOptions.spoken_numbers`: "$9.99"
 as "9 dollars 99", "611" digit by digit); `--espeak-numbers` lets espeak-ng read them as written
@@ -107,6 +109,7 @@ class Tally:
     calls: int = 0
     clean: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     heard: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    per_call: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)  # errors, ref
 
 
 def _tokens(text: str, spaced: bool) -> list[str]:
@@ -117,7 +120,9 @@ def _tokens(text: str, spaced: bool) -> list[str]:
     return re.findall(r"[\u4e00-\u9fff0-9a-z]", text)
 
 
-def _score(synth: SynthCall, words: Sequence[ChannelWord], spaced: bool, tally: Tally) -> None:
+def _score(
+    synth: SynthCall, call_id: str, words: Sequence[ChannelWord], spaced: bool, tally: Tally
+) -> None:
     for turn in synth.turns:
         heard = [
             w.text
@@ -129,6 +134,8 @@ def _score(synth: SynthCall, words: Sequence[ChannelWord], spaced: bool, tally: 
         hyp = _tokens(" ".join(heard) if spaced else "".join(heard), spaced)
         tally.errors += Levenshtein.distance(ref, hyp)
         tally.reference += len(ref)
+        errors, total = tally.per_call.get(call_id, (0, 0))
+        tally.per_call[call_id] = (errors + Levenshtein.distance(ref, hyp), total + len(ref))
         tally.segments += 1
         tally.lost += not hyp
 
@@ -140,12 +147,19 @@ def _echo(synth: SynthCall, words: Sequence[ChannelWord], clauses: tuple[str, ..
     return sum(max(0, heard.count(c) - said.count(c)) * len(c) for c in clauses)
 
 
-def _plain(transcriber: Transcriber, audio: Audio, language: str) -> Heard:
+def _plain(transcriber: Transcriber, audio: Audio, language: str, greedy: bool) -> Heard:
+    """faster-whisper's own loop per channel; `greedy`: temperature 0 only (beam 5 still), so
+    that runs repeat (its default ladder samples when a decode looks poor)."""
     model = transcriber._model  # the same loaded weights, used as a plain user would
+    ladder: dict[str, Any] = {"temperature": 0.0} if greedy else {}
     words: list[ChannelWord] = []
     for channel in range(len(audio.channels)):
         segments, _ = model.transcribe(
-            audio.floats(channel), language=language, vad_filter=True, word_timestamps=True
+            audio.floats(channel),
+            language=language,
+            vad_filter=True,
+            word_timestamps=True,
+            **ladder,
         )
         words += [ChannelWord(channel, w.start, w.end, w.word, w.probability)
                   for s in segments for w in s.words or ()]  # fmt: skip
@@ -167,14 +181,15 @@ def _windows(runs: Sequence[AsrRun]) -> int:
 System = Callable[[Transcriber, list[CallAudio], str, Prompt, float], list[Heard]]
 
 
-def _packed(mode: PackingMode, gate: QualityGate | None) -> System:
+def _packed(mode: PackingMode, gate: QualityGate | None, beam_size: int | None = None) -> System:
     """Our ASR stage as the Listener runs it: the calls of one language and prompt in one
-    `transcribe_calls`, `mode` deciding what shares a window."""
+    `transcribe_calls`, `mode` deciding what shares a window; `beam_size` None: `--beam`, else
+    greedy."""
 
     def run(
         t: Transcriber, calls: list[CallAudio], language: str, prompt: Prompt, pad_s: float
     ) -> list[Heard]:
-        runs = transcribe_calls(calls, t, language, prompt, gate, mode, pad_s)
+        runs = transcribe_calls(calls, t, language, prompt, gate, mode, pad_s, beam_size)
         return _heard(runs, _windows(runs))
 
     return run
@@ -271,6 +286,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="default: tiny.en (en), base (zh)")
     parser.add_argument("--systems", nargs="+", default=["plain", *SYSTEMS])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--beam", type=int, default=None, help="beam size of our decodes")
     parser.add_argument("--no-prompt", action="store_true", help="decode without the prompt")
     parser.add_argument(
         "--espeak-numbers",
@@ -293,6 +309,15 @@ def main() -> None:
     parser.add_argument(
         "--disagreements", action="store_true", help="list the labels that differ, per call"
     )
+    parser.add_argument("--per-call", action="store_true", help="print WER/CER per call")
+    parser.add_argument(
+        "--calls-dir",
+        type=Path,
+        nargs="+",
+        default=[DEV],
+        help="folders of call files (default: the shared dev set; tests/data/heldout*: held out)",
+    )
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N calls")
     parser.add_argument(
         "--transcripts", type=Path, default=None, help="write what each system heard per call"
     )
@@ -302,13 +327,15 @@ def main() -> None:
     spaced = get_language(language).spaced
     model_name = args.model or ("tiny.en" if language == "en" else "base")
     folder = real_asr_model(model_name)
-    transcriber = Transcriber(
-        AsrOptions(model=str(folder), cpu_threads=args.threads), models_config()
-    )
+    options = AsrOptions(model=str(folder), cpu_threads=args.threads)
+    if args.beam is not None:
+        options = dataclasses.replace(options, beam_size=args.beam)
+    transcriber = Transcriber(options, models_config())
     ruleset = load_rules(ROOT / "rules")
     judge = Judge(ruleset)
     labels = LabelSet(ruleset.criteria)
-    paths = sorted(DEV.glob(f"{language}-d-*.json"))[: args.calls]
+    found = [p for folder in args.calls_dir for p in sorted(folder.glob(f"{language}-*.json"))]
+    paths = found[args.skip : args.skip + args.calls]
     calls = [load_call(p) for p in paths]
     with tempfile.TemporaryDirectory() as tmp:
         synths = [
@@ -342,11 +369,12 @@ def main() -> None:
     if args.phases:
         phases = _Phases(transcriber._model.model)
         transcriber._model.model = phases
-    own = AsrOptions().packing_for(models_config().file.asr, language)
-    SYSTEMS["default"] = _packed(own.mode, DEFAULT_GATE)
-    single = {"plain": 0.0, "default": own.pad_s}
+    own = options.packing_for(models_config().file.asr, language)  # --beam holds for it too
+    SYSTEMS["default"] = _packed(own.mode, DEFAULT_GATE, own.beam_size)
+    single = {"plain": 0.0, "plain-t0": 0.0, "default": own.pad_s}
     if "default" in args.systems:
-        print(f"default: {own.mode}, region context {own.pad_s:g} s (models.yaml)")
+        print(f"default: {own.mode}, region context {own.pad_s:g} s, beam {own.beam_size}"
+              " (models.yaml)")  # fmt: skip
     runs = [(n, p) for n in args.systems for p in ([single[n]] if n in single else pads)]
     for name, pad_s in runs:
         label = name if len(pads) == 1 or name in single else f"{name}+{pad_s:g}"
@@ -355,8 +383,9 @@ def main() -> None:
             phases.items.clear()
         tally = Tally()
         started, cpu = time.perf_counter(), time.process_time()
-        if name == "plain":
-            heard = [_plain(transcriber, a.audio, language) for a in audios]
+        plain = name in ("plain", "plain-t0")  # their own vad_filter is in their time
+        if plain:
+            heard = [_plain(transcriber, a.audio, language, name == "plain-t0") for a in audios]
         else:  # calls of one campaign share a prompt; the dev set's calls are grouped by it
             heard = [Heard((), 0, 0, 0)] * len(calls)
             for prompt in dict.fromkeys(prompts):
@@ -365,10 +394,10 @@ def main() -> None:
                 for i, h in zip(idx, got, strict=True):
                     heard[i] = h
         tally.seconds = time.perf_counter() - started
-        tally.cpu = time.process_time() - cpu + (0.0 if name == "plain" else vad_cpu)
+        tally.cpu = time.process_time() - cpu + (0.0 if plain else vad_cpu)
         for s, h, call, call_audio, prompt in zip(synths, heard, calls, audios, prompts,
                                                   strict=True):  # fmt: skip
-            _score(s, h.words, spaced, tally)
+            _score(s, call.call_id, h.words, spaced, tally)
             tally.echo += _echo(s, h.words, prompt_clauses(prompt.initial, DEFAULT_GATE, spaced))
             tally.windows += h.windows
             tally.suspects += h.suspects
@@ -384,6 +413,10 @@ def main() -> None:
             f"{tally.outcome_agree / tally.calls:8.2f} {tally.sale_agree / tally.calls:6.2f} "
             f"{agreement:7.3f}"
         )
+        if args.per_call:
+            print(f"{'':14} {'WER' if spaced else 'CER'} per call: " + ", ".join(
+                f"{c} {e / max(n, 1):.3f}" for c, (e, n) in tally.per_call.items()
+            ))  # fmt: skip
         if args.disagreements:
             differ = sorted(report.labels.values(), key=lambda s: s.accuracy)
             print(f"{'':14} labels agreeing: " + ", ".join(

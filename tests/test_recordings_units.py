@@ -20,6 +20,7 @@ from qa_pipeline.asr.prompt import Prompt
 from qa_pipeline.asr.quality import (
     QualityGate,
     Reading,
+    better,
     compression_ratio,
     echo_problem,
     prompt_clauses,
@@ -35,7 +36,7 @@ from qa_pipeline.asr.transcribe import (
     plan_windows,
     transcribe_calls,
 )
-from qa_pipeline.asr.whisper import NOTHING, AsrOptions, Decoded, Word
+from qa_pipeline.asr.whisper import LOOP_BREAK, NOTHING, AsrOptions, Decoded, Transcriber, Word
 from qa_pipeline.audio.decode import ASR_RATE, Audio, decode
 from qa_pipeline.audio.signals import Overlap, audio_signals
 from qa_pipeline.audio.vad import SpeechRegion, speech_regions
@@ -383,7 +384,9 @@ class _CodeReader:
             decoded.append(Decoded(words, text, -0.2, 0.01, 1.2) if words else NOTHING)
         return decoded
 
-    def decode_alone(self, audio: np.ndarray, language: str) -> Decoded:
+    def decode_alone(
+        self, audio: np.ndarray, language: str, beam_size: int | None = None
+    ) -> Decoded:
         self.alone.append(len(audio) / ASR_RATE)
         words = () if self.deaf_alone else tuple(self._read(audio, 0.0, len(audio) / ASR_RATE))
         return Decoded(words, "".join(w.text for w in words), -0.2, 0.01, 1.2)
@@ -503,7 +506,9 @@ def test_a_doubt_over_the_whole_window_is_not_decoded_region_by_region() -> None
         def transcribe(self, *args: object) -> list[Decoded]:
             return [dataclasses.replace(d, avg_logprob=-1.5) for d in super().transcribe(*args)]  # type: ignore[arg-type]
 
-        def decode_alone(self, audio: np.ndarray, language: str) -> Decoded:
+        def decode_alone(
+            self, audio: np.ndarray, language: str, beam_size: int | None = None
+        ) -> Decoded:
             return dataclasses.replace(super().decode_alone(audio, language), avg_logprob=-1.5)
 
     call = _coded_call((101, 102), _LOSSY_CALL)
@@ -544,6 +549,61 @@ def test_quality_gate_reasons() -> None:
     assert region_problem(Reading(1.2, 1, -0.3, 0.1, 1.0), gate, True) is None
     assert region_problem(Reading(0.5, 0, -0.3, 0.1, 1.0), gate, True) is None
     assert compression_ratio("") == 1.0 and compression_ratio("ab " * 50) > 2.4
+
+
+def test_a_loop_gives_way_to_any_decode_that_is_no_loop() -> None:
+    """A region still poor after its re-decode keeps its first words, unless those are a loop:
+    a loop is never speech, so a second decode with words and no loop replaces it."""
+    gate = QualityGate()
+    loop = (Reading(8.0, 60, -0.4, 0.1, 9.0), "repetition (compression ratio 9.0)")
+    plain_poor = (Reading(8.0, 7, -1.3, 0.1, 1.1), "low confidence (average log-probability -1.3)")
+    assert better(loop, plain_poor, gate)
+    assert not better(plain_poor, (Reading(8.0, 9, -1.2, 0.1, 1.2), "low confidence"), gate)
+    assert not better(loop, (Reading(8.0, 0, -1.2, 0.1, 1.0), "no words"), gate)
+
+
+class _LoopingModel:
+    """A WhisperModel that loops (when `loops`) unless told not to repeat three tokens."""
+
+    def __init__(self, loops: bool = True) -> None:
+        self.calls: list[int] = []
+        self.loops = loops
+
+    def transcribe(self, audio: np.ndarray, **kw: object) -> tuple[list[object], None]:
+        no_repeat = int(kw["no_repeat_ngram_size"])  # type: ignore[call-overload]
+        self.calls.append(no_repeat)
+        text = "新," * 40 if no_repeat == 0 and self.loops else "退订很方便"
+        words = [_FakeWord(0.0, 1.0, text, 0.5)]
+        return [_FakeSegment(text, [1] * 20, -0.8, 0.1, words)], None
+
+
+@dataclasses.dataclass
+class _FakeWord:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclasses.dataclass
+class _FakeSegment:
+    text: str
+    tokens: list[int]
+    avg_logprob: float
+    no_speech_prob: float
+    words: list[_FakeWord]
+
+
+def test_a_looping_decode_alone_is_decoded_again_without_repeats() -> None:
+    transcriber = object.__new__(Transcriber)
+    transcriber.options = AsrOptions()
+    transcriber._model = model = _LoopingModel()  # type: ignore[assignment]
+    decoded = transcriber.decode_alone(np.zeros(ASR_RATE * 3, np.float32), "zh")
+    assert model.calls == [0, LOOP_BREAK] and decoded.text == "退订很方便"
+    # a decode that does not loop is decoded once
+    transcriber._model = model = _LoopingModel(loops=False)  # type: ignore[assignment]
+    transcriber.decode_alone(np.zeros(ASR_RATE * 3, np.float32), "zh")
+    assert model.calls == [0]
 
 
 def test_prompt_copies_are_decoded_again_without_the_prompt() -> None:
@@ -1087,17 +1147,22 @@ def test_locate_asr(tmp_path: Path) -> None:
 def test_packing_is_each_languages_own_unless_the_options_set_it(ruleset: Ruleset) -> None:
     config = load_models_config()
     asr = config.file.asr
-    # models.yaml: English heard across both channels with context (docs/asr.md), any other
-    # language one channel per window
-    assert AsrOptions().packing_for(asr, "en") == LanguagePacking(mode="channels", pad_s=0.2)
+    # models.yaml: English heard across both channels with context and a beam of 5
+    # (docs/asr.md), any other language one channel per window, greedily
+    english = LanguagePacking(mode="channels", pad_s=0.2, beam_size=5)
+    assert AsrOptions().packing_for(asr, "en") == english
     assert AsrOptions().packing_for(asr, "zh") == LanguagePacking(mode="channel", pad_s=0.0)
-    chosen = AsrOptions(packing="calls", region_pad_s=0.0)
+    chosen = AsrOptions(packing="calls", region_pad_s=0.0, beam_size=1)
     assert chosen.packing_for(asr, "en") == LanguagePacking(mode="calls", pad_s=0.0)
     # a stored call is heard again when its language's packing changes
     before = Listener(ruleset, AsrOptions(model="tiny"), config).asr_fingerprint()
     zh = asr.model_copy(update={"packing": {**asr.packing, "zh": LanguagePacking(pad_s=0.1)}})
     changed = dataclasses.replace(config, file=config.file.model_copy(update={"asr": zh}))
     assert Listener(ruleset, AsrOptions(model="tiny"), changed).asr_fingerprint() != before
+    # and when its beam changes
+    beam = asr.model_copy(update={"packing": {**asr.packing, "zh": LanguagePacking(beam_size=5)}})
+    wider = dataclasses.replace(config, file=config.file.model_copy(update={"asr": beam}))
+    assert Listener(ruleset, AsrOptions(model="tiny"), wider).asr_fingerprint() != before
 
 
 def test_ruleset_channels_and_signals(ruleset: Ruleset) -> None:

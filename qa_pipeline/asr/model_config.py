@@ -61,11 +61,13 @@ class AsrModel(_Strict):
 
 
 class LanguagePacking(_Strict):
-    """How a language's speech is laid into windows (asr/packing.py): what may share one, and
-    seconds of its own audio each region carries before and after it."""
+    """How a language's speech is laid into windows (asr/packing.py) and decoded: what may
+    share a window, seconds of its own audio each region carries before and after it, and the
+    beam every decode of it searches (1: greedy)."""
 
     mode: PackingMode = "channel"
     pad_s: float = Field(0.0, ge=0.0, le=1.0)
+    beam_size: int = Field(1, ge=1, le=10)
 
 
 class AsrConfig(_Strict):

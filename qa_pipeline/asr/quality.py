@@ -86,13 +86,15 @@ def better(
     first: tuple[Reading, str | None], second: tuple[Reading, str | None], gate: QualityGate
 ) -> bool:
     """Whether the second decode of a region should replace the first: it passes where the
-    first failed, or the first heard nothing and the second, failing too, heard something that
-    is no loop. Between two poor decodes that both heard words the first stays: sampling at
-    high temperature makes more words, not truer ones (measured on Mandarin)."""
+    first failed, or the first heard nothing or a loop and the second, failing too, heard
+    something that is no loop (a loop is never speech). Between two other poor decodes that
+    both heard words the first stays: sampling at high temperature made more words, not truer
+    ones (measured on Mandarin)."""
     (a, a_problem), (b, b_problem) = first, second
     if a_problem is None or b_problem is None:
         return b_problem is None and a_problem is not None
-    return a.units == 0 < b.units and b.compression_ratio <= gate.max_compression_ratio
+    empty_or_loop = a.units == 0 or a.compression_ratio > gate.max_compression_ratio
+    return empty_or_loop and b.units > 0 and b.compression_ratio <= gate.max_compression_ratio
 
 
 _CLAUSE = re.compile(r"[。，,！!？?；;：:\n]+|\.(?!\d)")  # not the point of 2.99

@@ -183,6 +183,7 @@ class _Hearing:
     suspects: list[list[Suspect]]
     retried: list[int]
     echoes: tuple[str, ...] = ()  # prompt clauses that, heard verbatim, may be copies
+    beam_size: int | None = None  # of every decode; None: the transcriber's options
 
     def units(self, text: str) -> int:
         return get_language(self.language).speech_units(text)
@@ -221,7 +222,9 @@ class _Hearing:
         """A poor window decoded again whole: no prompt, timestamps on (so an early stop seeks
         on instead of dropping the rest); its words placed in its pieces."""
         assert self.gate is not None
-        again = self.transcriber.decode_alone(_packed_audio(self.tracks, [window]), self.language)
+        again = self.transcriber.decode_alone(
+            _packed_audio(self.tracks, [window]), self.language, self.beam_size
+        )
         own = Packing((window,), speech_s)
         placed = [p for p in (_place(w, window.start, own) for w in again.words) if p]
         problem = window_problem(self.reading(speech_s, again.text, again), self.gate, spaced)
@@ -288,7 +291,7 @@ class _Hearing:
         samples = track.audio.floats(
             track.channel, piece.start - piece.lead, piece.end + piece.tail
         )
-        alone = self.transcriber.decode_alone(samples, self.language)
+        alone = self.transcriber.decode_alone(samples, self.language, self.beam_size)
         again = self.reading(piece.end - piece.start, alone.text, alone)
         problem = window_problem(again, gate, spaced) or region_problem(again, gate, spaced)
         if not better(first, (again, problem), gate):
@@ -329,25 +332,27 @@ def transcribe_calls(
     gate: QualityGate | None = DEFAULT_GATE,
     packing: PackingMode = "channel",
     pad_s: float = 0.0,
+    beam_size: int | None = None,
 ) -> tuple[AsrRun, ...]:
     """Words of every channel of every call, decoded in windows the calls share (one language
-    and prompt: the decode options are per model call), packed as `packing` says; with a
-    `gate`, a window that lost speech is decoded again whole, a region still poor alone, and
-    what stays poor becomes a suspect."""
+    and prompt: the decode options are per model call), packed as `packing` says and searched
+    with `beam_size` (None: the transcriber's options); with a `gate`, a window that lost
+    speech is decoded again whole, a region still poor alone, and what stays poor becomes a
+    suspect."""
     if any(c.audio.sample_rate != ASR_RATE for c in calls):
         raise ValueError(f"audio must be decoded at {ASR_RATE} Hz")
     laid, tracks = plan_windows(calls, packing, pad_s)
     spaced = get_language(language).spaced
     echoes = prompt_clauses(prompt.initial, gate, spaced) if gate is not None else ()
     hearing = _Hearing(language, gate, transcriber, tracks, [[] for _ in calls],
-                       [[] for _ in calls], [0 for _ in calls], echoes)  # fmt: skip
+                       [[] for _ in calls], [0 for _ in calls], echoes, beam_size)  # fmt: skip
     for first in range(0, len(laid.windows), WINDOWS_PER_CALL):
         batch = laid.windows[first : first + WINDOWS_PER_CALL]
         origin = batch[0].start
         spans = [(w.start - origin, w.end - origin) for w in batch]
         decoded = transcriber.transcribe(
             _packed_audio(tracks, batch), spans, language, prompt.initial or None,
-            prompt.hotwords or None,
+            prompt.hotwords or None, beam_size,
         )  # fmt: skip
         for window, result in zip(batch, decoded, strict=True):
             placed = [p for p in (_place(w, origin, laid) for w in result.words) if p]

@@ -2,9 +2,10 @@
 
 The batched pipeline runs over windows we packed ourselves (`clip_timestamps`), so each encoder
 window is 30 s of speech; word timestamps map words back through the packing. It decodes each
-window once, greedily, at one temperature; a window that lost speech is decoded again whole, and
-a region still poor by itself, with the sequential `WhisperModel.transcribe` (`decode_alone`):
-greedy, timestamps on (so an early stop does not drop the rest), and no prompt.
+window once, at one temperature, with the language's beam (models.yaml; greedy unless set); a
+window that lost speech is decoded again whole, and a region still poor by itself, with the
+sequential `WhisperModel.transcribe` (`decode_alone`): the same beam, timestamps on (so an early
+stop does not drop the rest), no prompt, and a loop decoded once more without repeats.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class AsrOptions:
     device: str = "auto"  # auto: cuda when a GPU is visible, else cpu
     compute_type: str = "auto"  # auto: float16 on cuda, int8 on cpu
     batch_size: int = 8
-    beam_size: int = 1
+    beam_size: int | None = None  # None: each language's own (models.yaml `asr.packing`)
     cpu_threads: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
     # A window or region that lost speech is decoded again alone, and marked asr_suspect when
@@ -56,13 +57,18 @@ class AsrOptions:
     region_pad_s: float | None = None
 
     def packing_for(self, config: AsrConfig, language: str) -> LanguagePacking:
-        """The packing a language's calls are heard with: these options' where set, else
-        the language's own."""
+        """The packing and beam a language's calls are heard with: these options' where set,
+        else the language's own."""
         own = config.packing_for(language)
         return LanguagePacking(
             mode=own.mode if self.packing is None else self.packing,
             pad_s=own.pad_s if self.region_pad_s is None else self.region_pad_s,
+            beam_size=own.beam_size if self.beam_size is None else self.beam_size,
         )
+
+    def beam(self, beam_size: int | None) -> int:
+        """The beam of one decode: the caller's (the language's), else these options', else 1."""
+        return beam_size or self.beam_size or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,11 @@ NOTHING = Decoded((), "", 0.0, 1.0, 1.0)
 # audio differently; sampling also made more, not truer, Mandarin (docs/asr.md).
 FALLBACK_TEMPERATURES = (0.0,)
 MAX_NEW_TOKENS = 224  # with the 4-token start, within Whisper's 448 positions
+LOOP_RATIO = 2.4  # Whisper's own: text that compresses more than this is a loop
+# A looping decode alone is decoded again with no 3-token sequence said twice: deterministic,
+# and it cut Mandarin loops ("新,新,新,...") to text with a third of the errors (docs/asr.md);
+# a real repeat ("没关系没关系", "好的好的") is two tokens each side, so it stays.
+LOOP_BREAK = 3
 
 
 def _words(segment: Any) -> tuple[Word, ...]:
@@ -143,6 +154,7 @@ class Transcriber:
         language: str | None,
         prompt: str | None,
         hotwords: str | None,
+        beam_size: int | None = None,
     ) -> list[Decoded]:
         """Each `(start, end)` window of `audio` (16 kHz, seconds) decoded: one `Decoded` per
         window, in order (NOTHING for a window that decoded to no text)."""
@@ -152,7 +164,7 @@ class Transcriber:
             "language": language,
             "clip_timestamps": [{"start": s, "end": e} for s, e in windows],
             "batch_size": self.options.batch_size,
-            "beam_size": self.options.beam_size,
+            "beam_size": self.options.beam(beam_size),
             "word_timestamps": True,
             "without_timestamps": True,
             "vad_filter": False,
@@ -167,24 +179,42 @@ class Transcriber:
             found[max(0, bisect.bisect_right(starts, segment.start + 0.01) - 1)].append(segment)
         return [_joined(parts) if parts else NOTHING for parts in found]
 
-    def decode_alone(self, audio: npt.NDArray[np.float32], language: str | None) -> Decoded:
+    def decode_alone(
+        self, audio: npt.NDArray[np.float32], language: str | None, beam_size: int | None = None
+    ) -> Decoded:
         """A stretch of speech (a region, or one packed window) decoded by itself,
         sequentially, greedily and with timestamps: no prompt to copy, and a decode that stops
-        early seeks on from its last timestamp instead of dropping the rest."""
+        early seeks on from its last timestamp instead of dropping the rest. A decode that
+        loops is decoded once more with no three tokens repeated (`LOOP_BREAK`), kept when it
+        loops less: what Whisper's temperature ladder does by sampling, without the dice."""
+        decoded = self._alone(audio, language, beam_size, 0)
+        if decoded.compression_ratio <= LOOP_RATIO:
+            return decoded
+        again = self._alone(audio, language, beam_size, LOOP_BREAK)
+        return again if again.compression_ratio < decoded.compression_ratio else decoded
+
+    def _alone(
+        self,
+        audio: npt.NDArray[np.float32],
+        language: str | None,
+        beam_size: int | None,
+        no_repeat: int,
+    ) -> Decoded:
         seconds = len(audio) / ASR_RATE
         segments, _ = self._model.transcribe(
             audio,
             language=language,
             # far above any speech rate (Chinese ~12 tokens/s), so only a loop hits it
             max_new_tokens=min(MAX_NEW_TOKENS, int(20 * seconds) + 20),
-            beam_size=self.options.beam_size,
+            beam_size=self.options.beam(beam_size),
             temperature=FALLBACK_TEMPERATURES,
-            compression_ratio_threshold=2.4,
+            compression_ratio_threshold=LOOP_RATIO,
             log_prob_threshold=-1.0,
             no_speech_threshold=None,  # VAD heard speech here: never skip it as silence
             condition_on_previous_text=False,
             word_timestamps=True,
             vad_filter=False,
+            no_repeat_ngram_size=no_repeat,
         )
         parts = list(segments)  # decoding happens here, as the segments are drawn
         return _joined(parts) if parts else NOTHING

@@ -114,8 +114,8 @@ class Listener:
 
     def asr_fingerprint(self) -> str:
         """What, besides the audio, decides the transcript: a changed model re-hears calls, and
-        so do the quality gate, the packing and the regions' context (calls heard before them
-        are heard again)."""
+        so do the quality gate, the packing, the regions' context and the beam (calls heard
+        before them are heard again)."""
         options, asr = self.asr_options, self.models.file.asr
         model = options.model or asr.default
         gate = "" if options.quality is None else "|gate"
@@ -123,6 +123,7 @@ class Listener:
         for language in sorted(set(self._languages.values())):  # each campaign language's own
             chosen = options.packing_for(asr, language)
             packing += f"|{language}:{chosen.mode}" + (f"+{chosen.pad_s:g}" if chosen.pad_s else "")
+            packing += f"/beam{chosen.beam_size}" if chosen.beam_size > 1 else ""
         return model + gate + packing
 
     def transcriber(self) -> Transcriber:
@@ -213,7 +214,7 @@ class Listener:
             packing = self.asr_options.packing_for(self.models.file.asr, language)
             runs = transcribe_calls(
                 [o.speech for _, o in group], model, language, prompt,
-                self.asr_options.quality, packing.mode, packing.pad_s,
+                self.asr_options.quality, packing.mode, packing.pad_s, packing.beam_size,
             )  # fmt: skip
         except Exception as exc:  # the model failed: every call of the group says why
             return {n: exc for n, _ in group}
