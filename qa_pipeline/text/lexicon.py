@@ -411,10 +411,12 @@ class LexiconScreen:
         """The lexicons that may match `text` (a superset of those that do)."""
         if not self._built:
             self._build()
-        found = [*map(self._anywhere.__getitem__, self._scan.findall(text))] if self._scan else []
+        found = [self._anywhere[s] for s in self._scan.findall(text)] if self._scan else []
         if self._word_scan is not None:  # " ": the text's start is a word edge
-            found += map(self._word_start.__getitem__, self._word_scan.findall(" " + text))
-        return frozenset().union(*found) if found else self.always
+            found += [self._word_start[s] for s in self._word_scan.findall(" " + text)]
+        if len(found) > 1:
+            return frozenset().union(*found)
+        return found[0] if found else self.always  # each literal's set holds `always`
 
 
 class AnyPattern:
