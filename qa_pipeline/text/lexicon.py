@@ -303,7 +303,7 @@ _WORD_EDGED = re.compile(
 )
 # Marks a required string that starts a word in every match: the text before it is not a
 # letter or digit (`_LEFT` holds and the string starts with one). The screen looks for such
-# strings at word starts only, a fifth of English text's positions.
+# strings at word starts only: a quarter of English text's positions are edges.
 WORD_START = "\0"
 
 
