@@ -136,6 +136,40 @@ def test_required_literals() -> None:
     assert required_literals(re.compile("x(?i:abc)")) == {"x"}
 
 
+def test_required_literals_at_word_starts() -> None:
+    """Between `compile_patterns`' word edges, a required string that starts a word in every
+    match is marked, so the screen looks for it at word starts only: one at the pattern's start,
+    one after a string or repeat that ends in a space, the rest of one that starts with a space;
+    not one that may follow a digit."""
+    from qa_pipeline.text.lexicon import WORD_START as W
+    from qa_pipeline.text.lexicon import compile_patterns, required_literals
+
+    patterns = ["(?:i've|we have) (?:just )?added it", r"\d+(?:st|nd) grade",
+                "(?:it's|that's) (?:[a-z]+ ){0,2}?switched on", r"(?:\d+|a few) pints? deep"]  # fmt: skip
+    found = required_literals(compile_patterns(patterns, True))
+    assert found == {
+        *(W + f"{a} {b}added it" for a in ("i've", "we have") for b in ("", "just ")),
+        "st grade", "nd grade", W + "switched on", W + "pint deep", W + "pints deep",
+    }  # fmt: skip
+    assert required_literals(compile_patterns(patterns, False)) == {
+        *(f"{a} {b}added it" for a in ("i've", "we have") for b in ("", "just ")),
+        "st grade", "nd grade", "switched on", " pint deep", " pints deep",
+    }  # fmt: skip
+
+
+def test_the_screen_finds_word_start_literals_at_word_starts_only() -> None:
+    from qa_pipeline.text.lexicon import Lexicon, LexiconScreen, compile_patterns
+
+    screen = LexiconScreen(
+        {name: Lexicon(name, compile_patterns([p], True), None)
+         for name, p in {"she": "she said", "grade": r"\d+(?:st|nd) grade"}.items()}
+    )  # fmt: skip
+    assert screen.candidates("she said so") == {"she"}  # the text's start is a word start
+    assert screen.candidates("so, she said") == {"she"}
+    assert screen.candidates("ashe said") == frozenset()
+    assert screen.candidates("the 2nd grade") == {"grade"}
+
+
 def test_literal_scan_reports_overlapping_literals() -> None:
     from qa_pipeline.text.lexicon import _literal_scan
 

@@ -75,13 +75,12 @@ class Sentence(_Spanned):
 
     def rule_hits(self, lexicon: str) -> tuple[Hit, ...]:
         """The lexicon's matches in the normalized view, the rules alone."""
-        try:
-            return self._hits[lexicon]
-        except KeyError:
-            found = self.pack.lexicons[lexicon]  # an unknown name raises
-            maybe = self.candidates()
-            hits = self._hits[lexicon] = found.find(self.norm) if lexicon in maybe else ()
-            return hits
+        known = self._hits.get(lexicon)  # not try/except: a raised KeyError costs more
+        if known is not None:
+            return known
+        found = self.pack.lexicons[lexicon]  # an unknown name raises
+        hits = self._hits[lexicon] = found.find(self.norm) if lexicon in self.candidates() else ()
+        return hits
 
     def candidates(self) -> frozenset[str]:
         """The lexicons that may hit here (the pack's screen; the others cannot)."""

@@ -172,12 +172,63 @@ def _sequence(items: Any) -> set[str] | None:
     return found
 
 
-def _required(items: Any) -> frozenset[str] | None:
+def _marked(run: set[str], at_edge: bool) -> frozenset[str]:
+    """`run` as a requirement; its strings that start with a letter or digit marked
+    `WORD_START` when the run starts just after a word edge."""
+    if not at_edge:
+        return frozenset(run)
+    return frozenset(WORD_START + s if _ALNUM.match(s) else s for s in run)
+
+
+def _ends_at_edge(run: set[str], anchored: bool) -> bool:
+    """Whether what a run (starting after a word edge or not) matches always ends in a word
+    edge: every string of it ends with a character not a letter or digit ("i've ", "we have
+    "), or is empty after an edge."""
+    return all(_ALNUM.match(s[-1]) is None if s else anchored for s in run)
+
+
+def _edge_after(op: Any, av: Any, before: bool) -> bool:
+    """Whether a word edge always follows what parsed item (op, av) matches, when one comes
+    before it or not (`before`): `(?:[a-z]+ ){0,3}` after "it's " ends in one."""
+    strings = _finite(op, av)
+    if strings is not None:
+        return _ends_at_edge(strings, before)
+    if op is _c.SUBPATTERN:
+        return _edges_after(av[-1], before)
+    if op is _c.BRANCH:
+        return all(_edges_after(alternative, before) for alternative in av[1])
+    if op in _REPEATS:  # after no repeat, `before`; after each, what one repeat leaves
+        after_any = _edges_after(av[2], False)
+        return (after_any and (av[0] > 0 or before)) or (before and _edges_after(av[2], True))
+    return False
+
+
+def _edges_after(items: Any, before: bool) -> bool:
+    for op, av in items:
+        if op not in _ZERO_WIDTH:
+            before = _edge_after(op, av, before)
+    return before
+
+
+def _at_word_start(literal: str) -> str:
+    """A string that starts with a character not a letter or digit and then one (" minutes",
+    "'s not here") holds a word start: the rest, marked, is found at word starts only."""
+    edge_then_word = len(literal) > 1 and not _ALNUM.match(literal) and _ALNUM.match(literal, 1)
+    return WORD_START + literal[1:] if edge_then_word and literal[0] != WORD_START else literal
+
+
+def _unmarked_length(strings: frozenset[str]) -> int:
+    return min(len(s) - s.startswith(WORD_START) for s in strings)
+
+
+def _required(items: Any, at_edge: bool = False) -> frozenset[str] | None:
     """Strings one of which every match of parsed `items` contains; None when there are none.
     Runs of items with few strings are joined (`(?:it's|it is) (?:on|live)`: four strings of
-    seven or more characters, not "it"); an item with more needs one of its own."""
+    seven or more characters, not "it"); an item with more needs one of its own. `at_edge`:
+    the items follow a word edge (`_LEFT`, or text ending in a space), so the strings of a run
+    that follows one and starts with a letter or digit start a word (`WORD_START`)."""
     found: list[frozenset[str]] = []
-    run = {""}
+    run, anchored = {""}, at_edge  # anchored: the run starts after a word edge
     for op, av in items:
         if op in _ZERO_WIDTH:
             continue  # consumes nothing: the run goes on across it
@@ -187,30 +238,33 @@ def _required(items: Any) -> frozenset[str] | None:
             if len(joined) <= _CAP:
                 run = joined
                 continue
+        here = _ends_at_edge(run, anchored)  # a word edge before this item
         if "" not in run:
-            found.append(frozenset(run))
-        run = {""} if strings is None else strings
+            found.append(_marked(run, anchored))
+        run, anchored = ({""}, _edge_after(op, av, here)) if strings is None else (strings, here)
         inner: frozenset[str] | None = None
         if op is _c.BRANCH:
-            alternatives = [_required(alternative) for alternative in av[1]]
+            alternatives = [_required(alternative, here) for alternative in av[1]]
             if all(a is not None for a in alternatives):
                 inner = frozenset().union(*alternatives)  # type: ignore[arg-type]
         elif op is _c.SUBPATTERN and not av[1] & re.IGNORECASE:
-            inner = _required(av[-1])
+            inner = _required(av[-1], here)
         elif op in _REPEATS and av[0] > 0:
-            inner = _required(av[2])
+            inner = _required(av[2], here)
         if inner and strings is None:
             found.append(inner)
     if "" not in run:
-        found.append(frozenset(run))
+        found.append(_marked(run, anchored))
     # the most telling: the longest shortest string, then the fewest strings
-    return max(found, key=lambda s: (min(map(len, s)), -len(s))) if found else None
+    return max(found, key=lambda s: (_unmarked_length(s), -len(s))) if found else None
 
 
 def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which is in every text `pattern` matches (taken from what every
     alternative must match literally); None when that cannot be told (some alternative needs
-    no literal, case-insensitive matching, or the private parser failed)."""
+    no literal, case-insensitive matching, or the private parser failed). In a pattern
+    `compile_patterns` put between word edges, a string that starts a word in every match is
+    marked: `WORD_START` before it."""
     return _required_literals(pattern.pattern, pattern.flags)
 
 
@@ -219,22 +273,43 @@ def _required_literals(pattern: str, flags: int) -> frozenset[str] | None:
     """Cached, as `_compile` is: rules loaded again in one process cost no new parse."""
     if _parser is None or flags & re.IGNORECASE:
         return None
+    edged = _WORD_EDGED.fullmatch(pattern)
     try:
-        parsed = _parser.parse(pattern, flags)
+        parsed = _parser.parse(edged["body"] if edged else pattern, flags)
         if parsed.state.flags & re.IGNORECASE:
             return None
-        return _required(parsed.data)
+        found = _required(parsed.data, at_edge=edged is not None)
+        if found is None:
+            return None
+        if edged:
+            return frozenset(map(_at_word_start, found))
+        # marks pay only in word-bounded (English) text: in Mandarin nearly every position is
+        # a word edge
+        return frozenset(s.removeprefix(WORD_START) for s in found)
     except Exception:  # the private parser changed shape: no screen, the same matches
         return None
+
+
+# Look-arounds rather than \b, so patterns that start or end in punctuation still work. A word
+# edge where the match starts or ends with a letter or digit; none is needed where it starts or
+# ends with punctuation ("hello?" must match a pattern "\?").
+_LEFT, _RIGHT = r"(?:(?<![a-z0-9])|(?![a-z0-9]))", r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
+_ALNUM = re.compile("[a-z0-9]")
+# What `_compile` makes of patterns with word boundaries: its first-character screen (if
+# any), the left edge, the alternation, the right edge.
+_WORD_EDGED = re.compile(
+    rf"(?:\(\?=\[(?:\\.|[^\]\\])*\]\))?{re.escape(_LEFT)}\(\?:(?P<body>.*)\){re.escape(_RIGHT)}",
+    re.DOTALL,
+)
+# Marks a required string that starts a word in every match: the text before it is not a
+# letter or digit (`_LEFT` holds and the string starts with one). The screen looks for such
+# strings at word starts only: a quarter of English text's positions are edges.
+WORD_START = "\0"
 
 
 @lru_cache(maxsize=1024)
 def _compile(patterns: tuple[str, ...], word_boundaries: bool) -> re.Pattern[str]:
     body = "|".join(f"(?:{p})" for p in patterns)
-    # Look-arounds rather than \b, so patterns that start or end in punctuation still work.
-    # A word edge where the match starts or ends with a letter or digit; none is needed where it
-    # starts or ends with punctuation ("hello?" must match a pattern "\?").
-    left, right = r"(?:(?<![a-z0-9])|(?![a-z0-9]))", r"(?:(?![a-z0-9])|(?<![a-z0-9]))"
     # An alternation is tried alternative by alternative at every position; a look-ahead for the
     # characters a match can start with fails most positions at once (a long union such as the
     # forbidden-phrase screen runs several times faster).
@@ -243,7 +318,7 @@ def _compile(patterns: tuple[str, ...], word_boundaries: bool) -> re.Pattern[str
     if patterns and all(s is not None for s in starts):
         screen = _starts_with(set().union(*(s for s in starts if s)))
     if word_boundaries:  # the screen first: it fails most positions before the word edge is read
-        return re.compile(rf"{screen}{left}(?:{body}){right}")
+        return re.compile(rf"{screen}{_LEFT}(?:{body}){_RIGHT}")
     return re.compile(f"{screen}(?:{body})" if screen else body)
 
 
@@ -316,27 +391,32 @@ class LexiconScreen:
         for name, found in required.items():
             for literal in found or ():
                 owners.setdefault(literal, set()).add(name)
-        literals = set(owners)
-        # The scan reports the longest literal starting at each position; every other literal
-        # starting there is a prefix of it, so its lexicons come with it.
-        self._lexicons = {
+        # Each scan reports the longest literal starting at each position; every other literal
+        # starting there (word start or not, as it is) is a prefix of it, so its lexicons come
+        # with it.
+        closed = {
             literal: self.always.union(
                 *(owners[literal[:end]] for end in range(1, len(literal) + 1)
                   if literal[:end] in owners)
             )
-            for literal in literals
+            for literal in owners
         }  # fmt: skip
-        self._scan = _literal_scan(literals) if literals else None
+        self._anywhere = {k: v for k, v in closed.items() if not k.startswith(WORD_START)}
+        self._word_start = {k[1:]: v for k, v in closed.items() if k.startswith(WORD_START)}
+        self._scan = _literal_scan(set(self._anywhere)) if self._anywhere else None
+        self._word_scan = _word_start_scan(set(self._word_start)) if self._word_start else None
         self._built = True
 
     def candidates(self, text: str) -> frozenset[str]:
         """The lexicons that may match `text` (a superset of those that do)."""
         if not self._built:
             self._build()
-        found = self._scan.findall(text) if self._scan is not None else ()
-        if not found:
-            return self.always
-        return frozenset().union(*map(self._lexicons.__getitem__, found))
+        found = [self._anywhere[s] for s in self._scan.findall(text)] if self._scan else []
+        if self._word_scan is not None:  # " ": the text's start is a word edge
+            found += [self._word_start[s] for s in self._word_scan.findall(" " + text)]
+        if len(found) > 1:
+            return frozenset().union(*found)
+        return found[0] if found else self.always  # each literal's set holds `always`
 
 
 class AnyPattern:
@@ -360,6 +440,13 @@ def _literal_scan(literals: set[str]) -> re.Pattern[str]:
     for a trie of the literals, longest first."""
     first = "".join(sorted({re.escape(literal[0]) for literal in literals}))
     return re.compile(rf"[{first}](?<=(?=({_trie(literals)}))[\s\S])")
+
+
+def _word_start_scan(literals: set[str]) -> re.Pattern[str]:
+    """A pattern whose `findall` lists the longest of `literals` (each starting with a letter
+    or digit) at each word start: a character not a letter or digit, then the literal. The
+    engine tries the trie at word edges only."""
+    return re.compile(rf"[^a-z0-9](?=({_trie(literals)}))")
 
 
 def _trie(literals: Collection[str]) -> str:

@@ -74,39 +74,32 @@ def _step(
     return state
 
 
-def _distinct(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """np.unique's result (sorted, distinct) by a sort: numpy 2's hashing unique took 20 times
-    longer on a call's few thousand n-grams."""
-    keys = np.sort(keys)
-    keep = np.empty(len(keys), bool)
-    keep[:1] = True
-    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
-    return keys[keep]
-
-
 def gram_buckets(
     texts: Sequence[str], spec: FeatureSpec
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Matrix]:
     """The hashed n-gram buckets of each text (as `features._grams`, before its offset):
     (text index, bucket) pairs sorted and distinct, and each text's L2 value 1/sqrt(count)."""
     padded = [f" {t} " for t in texts]
-    owner = np.repeat(np.arange(len(texts)), [len(p) for p in padded])
+    # each character's row in a table of (text, bucket) flags: marking the grams' cells and
+    # listing the marked ones sorts and deduplicates them (a sort of a call's few thousand keys
+    # cost 4 times as much)
+    base = np.repeat(np.arange(len(texts), dtype=np.int64) << spec.hash_bits,
+                     [len(p) for p in padded])  # fmt: skip
     data, size = _utf8(padded)
     width = int(size.max(initial=1))
     state = np.full(len(size), 0xFFFFFFFF, np.uint32)
-    keys = []
+    seen = np.zeros(len(texts) << spec.hash_bits, bool)
+    mask = np.uint32((1 << spec.hash_bits) - 1)
     for n in range(1, spec.max_gram + 1):
         if n == 1:
             state = _step(state, data, size, width)
         else:  # the (n-1)-gram at i, extended by the character at i+n-1
             state = _step(state[:-1], data[n - 1 :], size[n - 1 :], width)
         if n >= spec.min_gram:
-            valid = owner[: len(state)] == owner[n - 1 :]
-            crc = (state ^ np.uint32(0xFFFFFFFF)) & np.uint32((1 << spec.hash_bits) - 1)
-            keys.append(
-                (owner[: len(state)][valid].astype(np.int64) << spec.hash_bits) | crc[valid]
-            )
-    found = _distinct(np.concatenate(keys))
+            row = base[: len(state)]
+            valid = row == base[n - 1 :]  # the gram lies within one text
+            seen[row[valid] | (~state[valid] & mask)] = True
+    found = np.flatnonzero(seen)
     text = found >> spec.hash_bits
     counts = np.bincount(text, minlength=len(texts)).astype(np.float32)
     values = np.zeros(len(texts), np.float32)
@@ -239,7 +232,7 @@ class StackedHeads:
             starts = np.searchsorted(which, np.arange(len(nonempty)))
             weight = values[which][:, None]
             at = np.asarray(nonempty)
-            rows = self.grams[buckets]
+            rows = np.take(self.grams, buckets, axis=0)  # a third faster than self.grams[buckets]
             rows *= weight  # in place: a call's rows are a megabyte or so
             summed = np.add.reduceat(rows, starts)
             classes = own.shape[1]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from qa_pipeline.ruleset.schema import FamilySpec, UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
@@ -39,6 +40,10 @@ class Change:
         return Change(self.silenced | other.silenced, {**self.added, **other.added})
 
 
+# What most families' readings change: one shared, read-only instance, not a new one each time
+_NOTHING = Change(frozenset(), MappingProxyType({}))
+
+
 def _added(lexicons: list[str], text: str, size: int, read: str, p: float) -> dict[str, Hit]:
     return {name: Hit(name, 0, size, text, "model", round(p, 3), read) for name in lexicons}
 
@@ -56,7 +61,7 @@ def _arbitrated(family: FamilySpec, label: str, found: list[str]) -> Change:
     none of what they found, their hits stand."""
     agreeing = _agreeing(family, label)
     if not agreeing & set(found):
-        return Change()
+        return _NOTHING
     return Change(frozenset(name for name in found if name not in agreeing))
 
 
@@ -65,14 +70,14 @@ def _family(
 ) -> Change:
     best = reading.best(family.task, family.together)
     if best is None:
-        return Change()
+        return _NOTHING
     label, p = best
     model = family.labels.get(label, [])
     read = f"{family.task}={label}"
     fill = family.fill if family.fill is not None else rules.fill
     override = family.override if family.override is not None else rules.override
     if p < override and (not model or p < fill):
-        return Change()  # the rules' hits stand, whatever they are
+        return _NOTHING  # the rules' hits stand, whatever they are
     found = [name for name in family.lexicons if said(name)]
     if p < override:  # what the rules found decides a fill
         if not set(found) <= set(model) and label not in family.beside:
@@ -81,13 +86,13 @@ def _family(
         # `beside` reading ("给我开起，要是…就莫扣我的钱": the yes holds a condition): the model
         # adds what the wording missed.
         missing = [name for name in model if name not in found]
-        return Change(added=_added(missing, text, size, read, p)) if missing else Change()
+        return Change(added=_added(missing, text, size, read, p)) if missing else _NOTHING
     if not found:
-        return Change(added=_added(model, text, size, read, p)) if model and p >= fill else Change()
+        return Change(added=_added(model, text, size, read, p)) if model and p >= fill else _NOTHING
     other = model or family.silence  # the model reads another act, or (if allowed) none at all
     if p >= override and other and not set(model) & set(found):
         return Change(frozenset(found), _added(model, text, size, read, p))
-    return _arbitrated(family, label, found) if model else Change()
+    return _arbitrated(family, label, found) if model else _NOTHING
 
 
 def fuse(
@@ -102,7 +107,7 @@ def fuse(
     """What the model's reading of a turn changes. `said(lexicon)`: whether the rules hit the
     lexicon anywhere in the turn; `text` is the turn's last sentence as said (a model hit
     quotes it), `size` the length of its normalized view; `only`: these families alone."""
-    change = Change()
+    change = _NOTHING
     for name, family in rules.families.items():
         if family.side == side and (only is None or name in only):
             found = _family(family, rules, reading, said, text, size)
