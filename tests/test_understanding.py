@@ -318,6 +318,15 @@ def test_training_on_a_slice_is_deterministic_and_learns(ruleset: Ruleset) -> No
     metrics = one.meta["metrics"]
     assert metrics["act.price"]["test_accuracy"] >= 0.9
     assert metrics["identity"]["test_accuracy"] >= 0.8
+    # Counting the labels the checks read alike as one can only agree more often.
+    from qa_pipeline.understanding.train import coarse_groups
+
+    grouped = train_language(
+        picked, splits, "en", ruleset.languages["en"], encoder, lambda s, a: None,
+        groups=coarse_groups(ruleset),
+    )  # fmt: skip
+    reply = grouped.meta["metrics"]["reply"]
+    assert reply["test_coarse_accuracy"] >= reply["test_accuracy"]
 
 
 def test_a_head_reads_only_the_context_parts_it_keeps() -> None:

@@ -107,23 +107,20 @@ def _fit(
     return Head(task, side, classes, weights[: spec.dense_size], weights[spec.dense_size :], bias)
 
 
-def _accuracy(head: Head, split: Split, task: str) -> tuple[float, int]:
+def _accuracy(
+    head: Head, split: Split, task: str, groups: dict[str, str] | None = None
+) -> tuple[float, int]:
+    """Test accuracy on the head's side; with `groups` (`coarse_groups`), the labels the checks
+    read alike count as one."""
     rows = [i for i, e in enumerate(split.examples) if e.side == head.side]
     if not rows:
         return 1.0, 0
     probs = head.scores(split.features, rows)
     guess = [head.labels[int(np.argmax(p))] for p in probs]
     gold = [split.examples[i].labels[task] for i in rows]
+    if groups is not None:
+        guess, gold = [groups[g] for g in guess], [groups[g] for g in gold]
     return float(np.mean([g == p for g, p in zip(gold, guess, strict=True)])), len(rows)
-
-
-def _coarse_accuracy(head: Head, split: Split, task: str, groups: dict[str, str]) -> float:
-    """Accuracy with the labels the checks read alike counted as one (`coarse_groups`)."""
-    rows = [i for i, e in enumerate(split.examples) if e.side == head.side]
-    probs = head.scores(split.features, rows)
-    guess = [groups[head.labels[int(np.argmax(p))]] for p in probs]
-    gold = [groups[split.examples[i].labels[task]] for i in rows]
-    return float(np.mean([g == p for g, p in zip(gold, guess, strict=True)]))
 
 
 def _detection(head: Head, split: Split, task: str, threshold: float) -> dict[str, float]:
@@ -226,7 +223,7 @@ def train_language(
         metrics[task] = {"C": c, "dev_accuracy": round(dev_accuracy, 4),
                          "test_accuracy": round(accuracy, 4), "test_n": n}  # fmt: skip
         if task in groups and set(head.labels) <= set(groups[task]):
-            coarse = _coarse_accuracy(head, test, task, groups[task])
+            coarse, _ = _accuracy(head, test, task, groups[task])
             metrics[task]["test_coarse_accuracy"] = round(coarse, 4)
         if task in thresholds and "none" in head.labels:
             metrics[task] |= _detection(head, test, task, thresholds[task])
