@@ -139,7 +139,15 @@ def test_zh_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
     ("raw", "expected"),
     [("am i speaking with the account um holder", "am i speaking with the account holder"),
      ("it's called storm watch", "it's called stormwatch"), ("north wind mobile", "northwind mobile"),
-     ("uh-huh", "uh-huh"), ("text stop to one two one two one", "text stop to 12121")],
+     ("uh-huh", "uh-huh"), ("text stop to one two one two one", "text stop to 12121"),
+     # The verb "ring back" stays (a keep expression); the product is restored.
+     ("we'll ring back later okay", "we'll ring back later okay"),
+     ("can you ring back tomorrow", "can you ring back tomorrow"),
+     ("do you want ring back plus", "do you want ringback plus"),
+     # Dropped g's and long letters read whole.
+     ("Speakin'. What you sellin'?", "speaking. what you selling?"),
+     ("i was bein' sarcastic", "i was being sarcastic"), ("rock an' roll", "rock an' roll"),
+     ("yeahhh", "yeah")],
 )  # fmt: skip
 def test_en_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -> None:
     assert ruleset.languages["en"].view(raw) == expected

@@ -118,6 +118,25 @@ def test_a_reading_fills_what_the_wording_missed(rules: UnderstandingFile) -> No
     assert not fuse(decides, "customer", rules, denial, "x", 1).added
 
 
+def test_a_sure_reading_completes_what_the_rules_found_part_of(rules: UnderstandingFile) -> None:
+    """ "It's his phone ... but I pay it and I decide what goes on it": the rules hit "his
+    phone" (not mine) and "I decide"; the model surely reads a family member who decides."""
+    labels = ("holder", "family", "family_decides", "not_holder", "none")
+    part = lambda lexicon: lexicon in ("holder_no", "can_decide")  # noqa: E731
+    sure = fuse(
+        _reading("identity", "family_decides", 0.99, labels), "customer", rules, part, "x", 1
+    )
+    assert sure.silenced == {"holder_no"}
+    assert {"family_relation", "relation_self"} <= set(
+        sure.added
+    ) and "can_decide" not in sure.added
+    # Below override, the disagreeing hit only arbitrates: nothing is added.
+    unsure = fuse(
+        _reading("identity", "family_decides", 0.85, labels), "customer", rules, part, "x", 1
+    )
+    assert not unsure.added
+
+
 def test_a_reading_arbitrates_between_rule_hits_that_disagree(rules: UnderstandingFile) -> None:
     both = lambda lexicon: lexicon in ("go_ahead", "busy")  # noqa: E731
     # "你说吧 ... 他跟我说你爱办不办": a go-ahead and a refusal; the model reads go-ahead.

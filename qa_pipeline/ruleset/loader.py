@@ -51,6 +51,8 @@ from qa_pipeline.text.normalize import surface
 
 _SPACES = re.compile(r"\s{2,}")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
+# "speakin'", "bein' sarcastic": an apostrophe for a dropped g after two or more letters.
+_DROPPED_G = re.compile(r"(?<=[a-z]{2})in'(?![a-z])")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -122,6 +124,8 @@ class LanguagePack:
     lexicon_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # Letters said long ("yeahhh", "thaaat's me") written once before matching (English).
     elongated: bool = False
+    # Words written with the g dropped ("askin'") read whole, so patterns are written once.
+    dropped_g: bool = False
     # The pack that reads transcripts a recognizer made (`Call.heard_by`): the same with the
     # `heard_only` ASR terms restored too, and memos of its own; None when there are none.
     heard: LanguagePack | None = field(default=None, compare=False, repr=False)
@@ -140,6 +144,8 @@ class LanguagePack:
         view = surface(text)
         if self.elongated:
             view = _ELONGATED.sub(r"\1", view)
+        if self.dropped_g:
+            view = _DROPPED_G.sub("ing", view)
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
         view = self.lang.digitize(view)
@@ -356,11 +362,18 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
     problems += _regex_problems("fillers", pack.fillers)
     problems += _regex_problems("soft_break", [pack.soft_break])
     problems += _regex_problems("rewrites", list(pack.rewrites))
+    spelled_keep = [
+        (f"asr_terms.{i}.keep", spec.keep)
+        for i, spec in enumerate(pack.asr_terms)
+        if spec.match != "pinyin"  # pinyin keeps real words, not expressions
+    ]
+    problems += [p for key, keep in spelled_keep for p in _regex_problems(key, keep)]
     keyed = [
         *(kp for name, spec in pack.lexicons.items()
           for kp in _keyed(f"lexicons.{name}.patterns", spec.patterns)),
         *_keyed("fillers", pack.fillers), *_keyed("soft_break", [pack.soft_break]),
         *_keyed("rewrites", list(pack.rewrites)),
+        *(kp for key, keep in spelled_keep for kp in _keyed(key, keep)),
     ]  # fmt: skip
     problems = problems or _slow_problems(keyed)
     if problems:
@@ -458,6 +471,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         union,
         lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},
         elongated=pack.elongated,
+        dropped_g=pack.dropped_g,
     )
     if not any(heard_only for _, heard_only in lists):
         return read

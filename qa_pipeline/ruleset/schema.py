@@ -335,7 +335,11 @@ class AsrTermsSpec(Strict):
     min_similarity: float | None = Field(
         None, gt=0, le=1, description="edit_distance, phrase: similarity (0..1) that still counts"
     )
-    keep: list[str] = Field(default_factory=list, description="real words never rewritten")
+    keep: list[str] = Field(
+        default_factory=list,
+        description="pinyin: real words never rewritten; edit_distance, phrase: regexes of real "
+        'uses whose words stay (the verb in "we\'ll ring back later")',
+    )
     heard_only: bool = Field(
         False, description="restored only in transcripts a speech recognizer made (Call.heard_by)"
     )
@@ -370,6 +374,9 @@ class LanguageFile(Strict):
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
     elongated: bool = Field(
         False, description="a letter written three or more times is read once (yeahhh, sooo)"
+    )
+    dropped_g: bool = Field(
+        False, description="a word written with its g dropped is read whole (askin' -> asking)"
     )
     rewrites: dict[str, str] = Field(
         default_factory=dict, description="spelling variants made canonical (regex -> text)"

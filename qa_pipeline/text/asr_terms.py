@@ -3,7 +3,8 @@
 Mandarin: a window whose toneless pinyin equals a key word's is that key word (鸡主 -> 机主,
 退定 -> 退订, 体验七 -> 体验期), unless it is a real word listed under `keep` (记住 sounds like
 机主). English: one to three words whose letters, spaces removed, are within an edit-distance
-similarity of a key word are that key word (storm watch -> stormwatch). Phrases: the same
+similarity of a key word are that key word (storm watch -> stormwatch), unless a `keep`
+expression matches over them (the verb in "we'll ring back later" is no product). Phrases: the same
 for words the checks look for, written back as the phrase (account folder -> account holder);
 the rule files keep these to transcripts a recognizer made, where no one wrote the words.
 """
@@ -26,7 +27,8 @@ _PREFIX = 3  # letters an ASR error rarely touches at the start of a name
 class TermList:
     """Key words restored one way: `pinyin` (same syllables), `edit_distance` (spelled close,
     within `min_similarity`, written without spaces) or `phrase` (the same, written as the
-    phrase); words in `keep` are real words never rewritten."""
+    phrase). `keep`: for pinyin, real words never rewritten; for the others, regular
+    expressions of real uses ("we'll ring back later") whose words stay as they are."""
 
     match: str
     terms: tuple[str, ...]
@@ -113,9 +115,14 @@ class SpelledTerms:
     # A word starting with one of those prefixes (apostrophes allowed between its letters, as
     # `_letters` drops them): one scan rules out most texts before any word is compared.
     screen: re.Pattern[str] | None = None
+    keep: list[str] = field(default_factory=list)
+    kept: re.Pattern[str] | None = None
 
     def add(self, spec: TermList) -> None:
         minimum = spec.min_similarity if spec.min_similarity is not None else 1.0
+        if spec.keep:
+            self.keep += spec.keep
+            self.kept = re.compile("|".join(f"(?:{k})" for k in self.keep))
         for term in spec.terms:
             bare = _letters(term.replace(" ", ""))
             written = term if spec.match == "phrase" else term.replace(" ", "")
@@ -130,6 +137,7 @@ class SpelledTerms:
         if not starts:
             return text
         words = list(_WORD.finditer(text))
+        kept = [m.span() for m in self.kept.finditer(text)] if self.kept is not None else []
         pieces: list[str] = []
         cursor = 0
         i = 0
@@ -139,6 +147,10 @@ class SpelledTerms:
                 i += 1
                 continue
             term, span = match
+            first, last = words[i].start(), words[i + span - 1].end()
+            if any(a < last and first < b for a, b in kept):
+                i += 1
+                continue
             pieces += [text[cursor : words[i].start()], term]
             cursor = words[i + span - 1].end()
             i += span

@@ -8,7 +8,7 @@ agent act) the rules' hits in the turn stand, unless:
   (a reader of meaning where the wording is new);
 - the rules read the sentence as other acts of the family and the model reads it otherwise with
   at least `override`: the model's reading replaces theirs (a rhetorical question, a sarcastic
-  yes the patterns took literally);
+  yes the patterns took literally); where they found part of it, the rest is added;
 - the rules found acts that disagree (a go-ahead and a quoted refusal) and the model reads one
   side with at least `fill`: the other side's hits are silenced;
 - the model reads one of the family's `beside` labels (a condition, sarcasm, a withdrawal) with
@@ -92,7 +92,13 @@ def _family(
     other = model or family.silence  # the model reads another act, or (if allowed) none at all
     if p >= override and other and not set(model) & set(found):
         return Change(frozenset(found), _added(model, text, size, read, p))
-    return _arbitrated(family, label, found) if model else _NOTHING
+    if not model:
+        return _NOTHING
+    # The rules found part of what the model surely reads ("I pay it and I decide what goes on
+    # it" hits can_decide; the model reads a family member who decides): the rest is added.
+    missing = [name for name in model if name not in found]
+    added = _added(missing, text, size, read, p) if missing else {}
+    return _arbitrated(family, label, found) | Change(added=added)
 
 
 def fuse(
