@@ -190,11 +190,13 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     return _last_cue_decides(ctx, tags=False)
 
 
-def _last_cue_decides(ctx: CallContext, tags: bool) -> Item:
+def _last_cue_decides(ctx: CallContext, tags: bool, checks: bool = False) -> Item:
     exchange = _permission_exchange(ctx)
     if isinstance(exchange, Item):
         return exchange
     question, asked, replies = exchange
+    if checks:
+        replies = [r for r in replies if not _answers_line_check(ctx, question, r)]
     inverted = question.has("permission_inverted")
     for reply in reversed(replies):
         signals = _reply_signals(reply, inverted)
@@ -207,6 +209,18 @@ def _last_cue_decides(ctx: CallContext, tags: bool) -> Item:
             return _refused(ctx, asked, found)
         return item(True, (asked, found[1].hit_evidence(found[2])), "permission.agreed")
     return _unanswered(asked, replies)
+
+
+def _answers_line_check(ctx: CallContext, question: Turn, reply: Turn) -> bool:
+    """A reply to the agent checking the line ("Can you hear me ok?" "yes yes hear ok"), asked
+    after the permission question and not asking it again: it answers that check."""
+    before = ctx.previous_agent_turn(reply)
+    return (
+        before is not None
+        and before.index > question.index
+        and before.has("hearing_check")
+        and not ctx.asks_permission(before)
+    )
 
 
 _SENTENCE_TAIL = " ,.!?~…，。！？、吧啊呀哈嘛呢哦喔"  # punctuation and final particles
@@ -232,3 +246,14 @@ def permission_granted_v3(ctx: CallContext, params: object) -> Item:
     the same sentence is a tag asking to agree to the no-time, not a yes ("no have customer
     waiting you call back after two thirty ok")."""
     return _last_cue_decides(ctx, tags=True)
+
+
+@item_check(
+    "permission_granted.v4",
+    lexicons=("busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check"),
+)
+def permission_granted_v4(ctx: CallContext, params: object) -> Item:
+    """As permission_granted.v3, except that a reply to the agent checking the line after the
+    permission question ("Can you hear me ok?" "yes yes hear ok"; "能听到吗？" "能") answers
+    that check, not the question: "what you say minute ... can you hear me ... yes" is no yes."""
+    return _last_cue_decides(ctx, tags=True, checks=True)
