@@ -137,6 +137,20 @@ def test_a_sure_reading_completes_what_the_rules_found_part_of(rules: Understand
     assert not unsure.added
 
 
+def test_a_sure_state_is_read_beside_a_question(rules: UnderstandingFile) -> None:
+    """ "heyyy yeah thass me whos this rick from the bar": the rules hear a question (clarify),
+    the model a drunk caller; a state is added beside the question, not arbitrated away."""
+    labels = ("drunk", "clarify", "not_understand", "none")
+    asks = lambda lexicon: lexicon == "clarify"  # noqa: E731
+    drunk = fuse(_reading("competence", "drunk", 0.92, labels), "customer", rules, asks, "x", 1)
+    assert set(drunk.added) == {"drunk"} and not drunk.silenced
+    # A resolvable signal is not a state: the question's hit still decides there.
+    lost = fuse(
+        _reading("competence", "not_understand", 0.92, labels), "customer", rules, asks, "x", 1
+    )
+    assert not lost.added
+
+
 def test_a_reading_arbitrates_between_rule_hits_that_disagree(rules: UnderstandingFile) -> None:
     both = lambda lexicon: lexicon in ("go_ahead", "busy")  # noqa: E731
     # "你说吧 ... 他跟我说你爱办不办": a go-ahead and a refusal; the model reads go-ahead.
