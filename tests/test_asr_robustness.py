@@ -226,6 +226,30 @@ def test_heard_call_with_whispers_words_judged_as_said(engine: Judge) -> None:
 
 
 @pytest.mark.parametrize(
+    ("opening", "asked"),
+    [("Hi, this is Sam with Northwind Mobile, employee number 5001. Simply account total.", True),
+     ("Hey, Northwind Mobile, this is Brad, ID 4573. You may account for...", True),
+     # a sentence about an account, or one with no account, asks nothing
+     ("Hi, this is Sam with Northwind Mobile, employee number 5001. I see your account has a "
+      "balance from last month.", False),
+     ("Hi, this is Sam with Northwind Mobile, employee number 5001. Simply a total.", False)],
+)  # fmt: skip
+def test_heard_opening_ending_in_the_account_asks_for_the_holder(
+    engine: Judge, opening: str, asked: bool
+) -> None:
+    """The opening's last sentence, short and naming the account, is the account-holder
+    question whose other words the recognizer lost, in a recognizer's transcript only."""
+    turns = [list(t) for t in EN_SALE]
+    turns[0][1] = opening
+    written = _call(turns, "en")
+    heard = dataclasses.replace(written, heard_by="base")
+    identity = engine.judge(heard).criteria["account_holder_verified"].items["identity"]
+    assert identity.passed is asked
+    written_identity = engine.judge(written).criteria["account_holder_verified"].items["identity"]
+    assert written_identity.passed is False
+
+
+@pytest.mark.parametrize(
     ("said", "passed"),
     [("To cancel, call fix 1, 1.", True), ("To cancel, just call this one one.", True),
      ("To cancel, call big 1 1 2.", False), ("To cancel, call 11.", False),
