@@ -184,6 +184,95 @@ def test_heard_call_read_tolerantly(engine: Judge) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "heard"),
+    [("None, you're all ahead.", "done, you're all set."), ("None.", "done."),
+     ("Great. You're all fed.", "great. you're all set."),
+     ("In our okay time for a quick offer?", "is now an okay time for a quick offer?"),
+     ("RingBack Plus in now on the line.", "ringback plus is now on the line."),
+     ("The free trial ends every 11.", "the free trial ends february 11."),
+     ("It is the primary account code.", "is this the account holder."),
+     ("Employee number 693 in the account code for this line.",
+      "employee number 693 is this the account holder for this line."),
+     ("Are you the account donor on this line?", "is this the account holder on this line?")],
+)  # fmt: skip
+def test_en_heard_rewrites(ruleset: Ruleset, raw: str, heard: str) -> None:
+    """Words Whisper writes for an agent's (heard_rewrites): read as said in a recognizer's
+    transcript only; a person's transcript is read as written."""
+    pack = ruleset.languages["en"]
+    assert pack.reading("base").view(raw) == heard
+    assert pack.view(raw) != heard
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["None of them, thanks.", "It texts you every 7 a.m.", "Every 2 weeks.",
+     "Is this the account number?", "I put it on the account today", "You're all ahead of me."],
+)  # fmt: skip
+def test_en_heard_rewrites_keep_what_the_words_say(ruleset: Ruleset, raw: str) -> None:
+    pack = ruleset.languages["en"]
+    assert pack.reading("base").view(raw) == pack.view(raw)
+
+
+def test_heard_call_with_whispers_words_judged_as_said(engine: Judge) -> None:
+    """A sale heard with the opening's question, "six" of the hotline and "done" misheard
+    agrees with the same sale written by people; written so, it does not."""
+    turns = [list(t) for t in EN_SALE]
+    turns[0][1] = (
+        "Hi, this is Sam with Northwind Mobile, employee number 5001. It is the account code."
+    )
+    turns[4][1] = (
+        "StormWatch sends a forecast text every morning. It's $2.99 a month, free for 30 days, "
+        "ending December 2nd. To cancel, call big one one. Would you like me to add it?"
+    )
+    turns[6][1] = "None, you're all ahead. Thanks for your time, bye."
+    written = _call(turns, "en")
+    heard = dataclasses.replace(written, heard_by="base")
+    assert _labels(engine, heard) == _labels(engine, _call(EN_SALE, "en"))
+    people = _labels(engine, written)
+    assert people["outcome"] == "declined" and people["account_holder_verified"] is False
+    assert engine.judge(written).criteria["disclosures"].items["cancel_method"].passed is False
+
+
+@pytest.mark.parametrize(
+    ("opening", "asked"),
+    [("Hi, this is Sam with Northwind Mobile, employee number 5001. Simply account total.", True),
+     ("Hey, Northwind Mobile, this is Brad, ID 4573. You may account for...", True),
+     # a sentence about an account, or one with no account, asks nothing
+     ("Hi, this is Sam with Northwind Mobile, employee number 5001. I see your account has a "
+      "balance from last month.", False),
+     ("Hi, this is Sam with Northwind Mobile, employee number 5001. Simply a total.", False)],
+)  # fmt: skip
+def test_heard_opening_ending_in_the_account_asks_for_the_holder(
+    engine: Judge, opening: str, asked: bool
+) -> None:
+    """The opening's last sentence, short and naming the account, is the account-holder
+    question whose other words the recognizer lost, in a recognizer's transcript only."""
+    turns = [list(t) for t in EN_SALE]
+    turns[0][1] = opening
+    written = _call(turns, "en")
+    heard = dataclasses.replace(written, heard_by="base")
+    identity = engine.judge(heard).criteria["account_holder_verified"].items["identity"]
+    assert identity.passed is asked
+    written_identity = engine.judge(written).criteria["account_holder_verified"].items["identity"]
+    assert written_identity.passed is False
+
+
+@pytest.mark.parametrize(
+    ("said", "passed"),
+    [("To cancel, call fix 1, 1.", True), ("To cancel, just call this one one.", True),
+     ("To cancel, call big 1 1 2.", False), ("To cancel, call 11.", False),
+     ("Call big one one for the weather.", False)],
+)  # fmt: skip
+def test_heard_hotline_missing_its_first_digit(engine: Judge, said: str, passed: bool) -> None:
+    """ "call" and one word for the lost first digit, then the rest of the hotline (611) and no
+    more digits, said about cancelling."""
+    turns = [list(t) for t in EN_SALE]
+    turns[4][1] = f"StormWatch sends a forecast text every morning. {said} Would you like it?"
+    heard = dataclasses.replace(_call(turns, "en"), heard_by="base")
+    assert engine.judge(heard).criteria["disclosures"].items["cancel_method"].passed is passed
+
+
+@pytest.mark.parametrize(
     ("raw", "language", "amount"),
     [("每个月叁元", "zh", 3.0), ("月租三块", "zh", 3.0), ("two dollars and ninety nine cents a month", "en", 2.99),
      ("one dollars and ninety-nine cents per month", "en", 1.99), ("nine ninety-nine monthly", "en", 9.99)],

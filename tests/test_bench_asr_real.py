@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,24 @@ def test_label_agreement_counts_every_label_of_every_call() -> None:
     differ = sum(s.total - s.correct for s in report.labels.values())
     assert differ > 0 and share == pytest.approx(1 - differ / (2 * len(labels.names)))
     assert list(report.wrong) == [deaf.call_id]
+
+
+def test_rejudge_reads_what_the_bench_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`asr_rejudge.py` judges again the transcripts `--transcripts` wrote: the same segments
+    (times to the hundredth), marked as heard, a line with no words kept."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    from asr_rejudge import heard_call  # the bench's own folder, as when run as a script
+
+    from bench.asr_real import _write_transcript
+
+    call = load_call(ROOT / "tests" / "data" / "heldout" / "en-h-001.json")
+    segments = (*call.segments[:3], dataclasses.replace(call.segments[3], text=""))
+    heard = dataclasses.replace(call, segments=segments, heard_by="base")
+    _write_transcript(tmp_path, "default", heard)
+    again = heard_call(call, tmp_path, "default", "base")
+    assert again is not None and again.heard_by == "base"
+    assert [(s.speaker, s.text) for s in again.segments] == [(s.speaker, s.text) for s in segments]
+    assert [s.start for s in again.segments] == [round(s.start, 2) for s in segments]
+    assert heard_call(call, tmp_path, "plain", "base") is None

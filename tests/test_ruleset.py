@@ -115,6 +115,16 @@ def test_bad_asr_term_keep_expression_breaks_its_pack(rules_copy: Path) -> None:
     assert "asr_terms.0.keep.0" in error.message and "ring (back" in error.message
 
 
+def test_bad_heard_rewrite_named(rules_copy: Path) -> None:
+    path = rules_copy / "languages" / "en.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "heard_rewrites:\n", 'heard_rewrites:\n  "all (ahead": "all set"\n', 1
+    )
+    path.write_text(text, encoding="utf-8")
+    error = load_rules(rules_copy).broken_languages["en"]
+    assert "heard_rewrites" in error.message and "all (ahead" in error.message
+
+
 def test_yaml_syntax_error_names_line(rules_copy: Path) -> None:
     (rules_copy / "campaigns" / "stormwatch.yaml").write_text("id: [unclosed\n", encoding="utf-8")
     error = load_rules(rules_copy).broken_campaigns["stormwatch"]

@@ -175,12 +175,25 @@ def _code_like(method: CancelMethod) -> re.Pattern[str] | None:
     return re.compile(rf"{prefix.group(0).lower()}[0-9a-z]+")
 
 
+def _heard_hotline(method: CancelMethod) -> re.Pattern[str] | None:
+    """A hotline as a recognizer writes it when it mishears the number's first digit as a word
+    ("call six one one" heard "call big one one", "call fix 1, 1"): "call", one word, then
+    the number's other digits and no more. Numbers of three digits or more only, where the
+    digits heard still name it."""
+    if method.kind != "hotline" or method.number is None or len(method.number) < 3:
+        return None
+    rest = r"[\s,.-]*".join(method.number[1:])
+    return re.compile(rf"\b(?:call|calling|dial|dialing) [a-z]+[\s,.-]*{rest}(?![\s,.-]*\d)")
+
+
 @item_check("cancel_method_disclosed.v1", lexicons=("cancel_context",))
 def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent tells the customer how to cancel, using one of the campaign's methods."""
     methods = ctx.campaign.cancel_methods
     codes = {m.code.lower() for m in methods if m.code}
     families = [p for p in map(_code_like, methods) if p]
+    # A recognizer's hotline may have lost its first digit; a person's transcript has its own.
+    heard = [p for p in map(_heard_hotline, methods) if p] if ctx.call.heard_by else []
     for turn in ctx.agent_turns():
         asked = turn.index > 0 and ctx.turns[turn.index - 1].has("cancel_context")
         in_context = asked or turn.has("cancel_context")  # "How do I cancel?" "Call 611."
@@ -198,4 +211,6 @@ def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
                 sms = method.kind == "sms"
                 if (sms or in_context) and _method_matches(method, text):
                     return item(True, (sentence.evidence(),), "cancel.explained", kind=method.kind)
+            if in_context and any(pattern.search(sentence.norm) for pattern in heard):
+                return item(True, (sentence.evidence(),), "cancel.explained", kind="hotline")
     return _missing(ctx, "cancel.missing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from qa_pipeline.checks.common import Found, first_hit, item, quote
@@ -42,6 +43,24 @@ def _later_denial(ctx: CallContext, later: list[Turn], answers: list[Turn]) -> F
     return found if label in ("not_holder", "cannot_decide") and p >= rules.fill else None
 
 
+_ACCOUNT = re.compile(r"\baccount\b")
+_SHORT = 6  # words: a question whose words a recognizer lost, not a sentence about an account
+
+
+def _heard_opening_question(ctx: CallContext) -> list[Turn]:
+    """The opening's last sentence, when a recognizer lost the words of the account-holder
+    question that ends it ("Is this the account holder?" heard "Simply account total."): a
+    short sentence naming the account, ending the agent's first turn, before the customer
+    has said anything. Only in a recognizer's transcript, read as a listener who knows the
+    script reads it."""
+    opening = ctx.turns[0] if ctx.turns else None
+    if opening is None or opening.speaker != "agent":
+        return []
+    last = opening.sentences[-1]
+    short = len(last.norm.split()) <= _SHORT
+    return [opening] if short and _ACCOUNT.search(last.norm) else []
+
+
 @item_check(
     "identity_confirmed.v1",
     lexicons=(
@@ -53,6 +72,8 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     """The agent asked for the account holder; the person is the holder, or an adult family
     member who says they can decide for the line."""
     questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
+    if not questions and ctx.call.heard_by is not None:
+        questions = _heard_opening_question(ctx)
     if not questions:
         opening = tuple(t.evidence() for t in ctx.turns[:1] if t.speaker == "agent")
         return item(False, opening, "holder.not_asked")

@@ -368,12 +368,14 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         if spec.match != "pinyin"  # pinyin keeps real words, not expressions
     ]
     problems += [p for key, keep in spelled_keep for p in _regex_problems(key, keep)]
+    problems += _regex_problems("heard_rewrites", list(pack.heard_rewrites))
     keyed = [
         *(kp for name, spec in pack.lexicons.items()
           for kp in _keyed(f"lexicons.{name}.patterns", spec.patterns)),
         *_keyed("fillers", pack.fillers), *_keyed("soft_break", [pack.soft_break]),
         *_keyed("rewrites", list(pack.rewrites)),
         *(kp for key, keep in spelled_keep for kp in _keyed(key, keep)),
+        *_keyed("heard_rewrites", list(pack.heard_rewrites)),
     ]  # fmt: skip
     problems = problems or _slow_problems(keyed)
     if problems:
@@ -445,13 +447,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         for s in pack.asr_terms
     ]
     terms = TermCanonicalizer([t for t, heard_only in lists if not heard_only])
-    named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(pack.rewrites)]
-    rewrites = compile_patterns(named, by_words) if named else None
-    if rewrites is not None and by_words:
-        # Only try the alternatives where a word starts: the regex engine has no such shortcut
-        # for an alternation, and this makes the pass several times faster.
-        rewrites = re.compile(r"(?<![a-z0-9])(?=[a-z'])" + rewrites.pattern)
-    replacements = tuple(pack.rewrites.values())
+    rewrites, replacements = _rewrites(pack.rewrites, by_words)
     read = LanguagePack(
         pack.language,
         lang,
@@ -473,10 +469,32 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         elongated=pack.elongated,
         dropped_g=pack.dropped_g,
     )
-    if not any(heard_only for _, heard_only in lists):
+    if not any(heard_only for _, heard_only in lists) and not pack.heard_rewrites:
         return read
-    heard = dataclasses.replace(read, terms=TermCanonicalizer([t for t, _ in lists]), memo={})
+    # A recognizer's words are restored first: the rewrites then read them as they read words
+    # people wrote ("none, your all set" -> "done, your all set" -> "done, you're all set").
+    heard_rewrites, heard_replacements = _rewrites(pack.heard_rewrites | pack.rewrites, by_words)
+    heard = dataclasses.replace(
+        read,
+        rewrites=heard_rewrites,
+        replacements=heard_replacements,
+        terms=TermCanonicalizer([t for t, _ in lists]),
+        memo={},
+    )
     return dataclasses.replace(read, heard=heard)
+
+
+def _rewrites(
+    table: Mapping[str, str], by_words: bool
+) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """The rewrites' patterns as one alternation (group i -> replacement i), in table order."""
+    named = [f"(?P<r{i}>{pattern})" for i, pattern in enumerate(table)]
+    rewrites = compile_patterns(named, by_words) if named else None
+    if rewrites is not None and by_words:
+        # Only try the alternatives where a word starts: the regex engine has no such shortcut
+        # for an alternation, and this makes the pass several times faster.
+        rewrites = re.compile(r"(?<![a-z0-9])(?=[a-z'])" + rewrites.pattern)
+    return rewrites, tuple(table.values())
 
 
 def _parse_campaigns(folder: Path) -> dict[Path, CampaignFile | RuleFileError]:

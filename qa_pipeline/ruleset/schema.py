@@ -382,6 +382,11 @@ class LanguageFile(Strict):
     rewrites: dict[str, str] = Field(
         default_factory=dict, description="spelling variants made canonical (regex -> text)"
     )
+    heard_rewrites: dict[str, str] = Field(
+        default_factory=dict,
+        description="words a speech recognizer writes for what was said, restored before the "
+        "rewrites only in transcripts a recognizer made (Call.heard_by) (regex -> text)",
+    )
     asr_terms: list[AsrTermsSpec] = Field(default_factory=list)
     lexicons: dict[str, LexiconSpec]
 
