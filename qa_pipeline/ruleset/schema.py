@@ -299,6 +299,8 @@ LEXICON_NAMES: dict[str, str] = {
     "understood": "customer shows a misunderstanding was resolved",
     "hears_now": "customer hears the agent now (resolves cannot-hear, not a misunderstanding)",
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
+    "handover": "customer hands the phone to someone else (找你的, it's for you): a new speaker",
+    "adult": "customer states an adult age (我二十六了, I'm fifty-two): outweighs a model's child",
     "drunk": "competence: intoxicated",
     "just_woken": "competence: asleep / just woken and confused",
     "cannot_hear": "competence: cannot hear the agent",
