@@ -278,6 +278,8 @@ LEXICON_NAMES: dict[str, str] = {
     "unlimited_claim": "agent says use is unlimited (随便打, 不限时间, unlimited minutes)",
     "trial_context": "words that put a date or duration in the context of the free trial",
     "anchor_today": "words that anchor a trial duration to today / the opening day",
+    "anchor_now": "anchors a trial duration to today in words (今天, starting today)",
+    "charge_start": "says when charging starts after the trial (第31天开始收费, then it's $1.99)",
     "child_cue": "agent speaks to the person as to a child",
     # customer acts
     "holder_yes": "customer says they are the account holder",
