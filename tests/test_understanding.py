@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from qa_pipeline.batch.run import run_batch
+from qa_pipeline.checks import forbidden
 from qa_pipeline.checks.competence import CompetenceParamsV3, caller_competent_v4
 from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
 from qa_pipeline.judging.judge import Judge, load_rules
@@ -498,3 +499,24 @@ def test_hashed_grams_equal_zlib(texts: list[str]) -> None:
         want = _grams(text, spec, 0, 1.0)
         assert set(buckets[which == i].tolist()) == set(want)
         assert values[i] == pytest.approx(next(iter(want.values())), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("said", "trial_only"),
+    [
+        ("就是先免费试用，您先用着，不用担心。", True),
+        ("现在有活动，开通先免费试用一段时间，试用期间不收钱。", True),
+        ("这个您放心，前期都是免费的，反正不要钱您怕啥。", False),  # leans on the clause before
+        ("这个业务是免费的，您放心。", False),  # no trial named
+    ],
+)
+def test_a_trial_named_in_its_own_clause_is_no_misleading_turn(
+    ruleset: Ruleset, said: str, trial_only: bool
+) -> None:
+    # The model's misleading reading of a turn is dropped only when every free claim the rules
+    # find names the trial in its own clause (forbidden._trial_claims).
+    turns = [["agent", "您好，中国电信客服，工号1021。"], ["agent", said]]
+    ctx = Judge(ruleset).context(make_call(turns, campaign="weather-12121", language="zh"))
+    offer = forbidden._Offer(True, 30, ctx.pack.lang)
+    (turn,) = ctx.agent_turns()
+    assert forbidden._trial_claims(turn, offer) is trial_only

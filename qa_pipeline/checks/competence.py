@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
@@ -24,7 +25,7 @@ def _own_signal(sentence: Sentence, hit: Hit) -> bool:
     """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
     if hit.source == "model":  # the model read the sentence whole, its subject included
         return True
-    return _about_self(sentence, hit)
+    return about_self(sentence, hit)
 
 
 def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
@@ -35,13 +36,13 @@ def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
         return not (hit.lexicon == "child" and sentence.has("goodbye"))
     # A signal said in the first person is the caller's, whatever third person came earlier in an
     # unpunctuated clause ("是我爷爷的 我爷爷在睡觉 我上一年级了").
-    return bool(_FIRST_PERSON.match(hit.text)) or _about_self(sentence, hit)
+    return bool(_FIRST_PERSON.match(hit.text)) or about_self(sentence, hit)
 
 
 _FIRST_PERSON = re.compile(r"(?:我|俺|i\b|i'm\b|i've\b)", re.IGNORECASE)
 
 
-def _about_self(sentence: Sentence, hit: Hit) -> bool:
+def about_self(sentence: Sentence, hit: Hit) -> bool:
     clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
     return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
 
@@ -209,10 +210,13 @@ class CompetenceParamsV5(CompetenceParamsV3):
     )  # fmt: skip
 
 
-def _cued_child(ctx: CallContext, threshold: float) -> tuple[Turn, Sentence, Hit] | None:
+def _cued_child(
+    ctx: CallContext, threshold: float, customer: Iterable[Turn] | None = None
+) -> tuple[Turn, Sentence, Hit] | None:
     """A customer turn answering an agent's child cue that the model reads as a child's at
-    `threshold` or more (a goodbye says nothing about who speaks, as in `_own_signal_v4`)."""
-    for turn in ctx.customer_turns():
+    `threshold` or more (a goodbye says nothing about who speaks, as in `_own_signal_v4`).
+    `customer`: the turns to look in (all the customer's by default)."""
+    for turn in ctx.customer_turns() if customer is None else customer:
         before = ctx.turns[turn.index - 1] if turn.index else None
         if before is None or before.speaker != "agent" or not before.has("child_cue"):
             continue
@@ -242,3 +246,154 @@ def caller_competent_v5(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     if cued is None:
         return found
     return item(False, (cued[1].hit_evidence(cued[2]),), "competence.child", said=quote(cued))
+
+
+# --- v6 ------------------------------------------------------------------------------------------
+
+
+def _speaker_turns(ctx: CallContext) -> list[Turn]:
+    """The customer turns of whoever is on the line last: after a handover ("老婆子！找你的！
+    …哎呀你拿去听，我又听不清楚"), the first speaker's signals are not the new speaker's."""
+    customer = list(ctx.customer_turns())
+    return speakers.after(customer, speakers.handover(customer))
+
+
+def _own_signal_v6(adult: bool) -> Callable[[Sentence, Hit], bool]:
+    """`_own_signal_v4`, and a child read by the model alone is no signal from a customer who
+    states an adult age ("我二十六了", "I'm fifty-two")."""
+
+    def own(sentence: Sentence, hit: Hit) -> bool:
+        if adult and speakers.model_child(hit):
+            return False
+        return _own_signal_v4(sentence, hit)
+
+    return own
+
+
+def _no_pitch_after(ctx: CallContext, turn: Turn) -> bool:
+    return not any(ctx.is_pitch(t) for t in ctx.turns[turn.index + 1 :])
+
+
+def _line_trouble(ctx: CallContext, customer: list[Turn], turn: Turn) -> bool:
+    """A cannot-hear or does-not-understand after which nothing is pitched and the customer puts
+    the call off or ends it ("听不清 挂了挂了", "听不清楚啦！我在海上…过两天回来再说"): the line or
+    the moment, not the caller (v4 took only a put-off in the same turn)."""
+    ending = any(t.has("busy") or t.has("goodbye") for t in customer if t.index >= turn.index)
+    return ending and _no_pitch_after(ctx, turn)
+
+
+def _woken_calm(ctx: CallContext, customer: list[Turn]) -> bool:
+    """Woken, but not confused: nothing is pitched after the customer says they were asleep and
+    from then on they never ask what was said or the time, nor say they do not follow ("我上夜班
+    的，七点才睡下，你打么子电话咯！"); SPEC fails "just woken and confused", not being woken."""
+    woken = _first_own(customer, "just_woken", _own_signal_v4)
+    if woken is None or not _no_pitch_after(ctx, woken[0]):
+        return False
+    since = [t for t in customer if t.index >= woken[0].index]
+    return not any(_confused(s) for t in since for s in t.sentences)
+
+
+def _confused(sentence: Sentence) -> bool:
+    """Asks what was said or who calls, says they do not follow, or asks the time (现在几点了？):
+    the wording counts even where the model read the sentence as woken instead."""
+    said = any(sentence.has(n) or sentence.rule_hits(n) for n in ("clarify", "not_understand"))
+    return said or (sentence.has("just_woken") and sentence.is_question)
+
+
+def _woke_lucid_v6(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
+    """`_woke_lucid_v4`, counting only questions from the pitch on, about the offer: "我女儿呢？
+    是不是医院打来的？" before anything is offered is a confused caller's, not a lucid one's."""
+    woken = _first_own(customer, "just_woken")
+    pitch = ctx.pitch_start
+    if woken is None or pitch is None:
+        return False
+    later = [t for t in customer if t.index > woken[0].index]
+    asking = [t for t in later if t.index > pitch.index and t.has("question")]
+    if len(asking) < needed:
+        return False
+    during = [t for t in later if t.index <= asking[-1].index]
+    if any(t.has("clarify") or t.has("just_woken") for t in during):
+        return False
+    return not any(
+        turn.has("not_understand")
+        and not any(t.has("understood") for t in later if t.index > turn.index)
+        for turn in during
+    )
+
+
+@item_check(
+    "caller_competent.v6",
+    CompetenceParamsV5,
+    lexicons=(
+        *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
+        "handover", "adult",
+    ),
+)  # fmt: skip
+def caller_competent_v6(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v5, except that: only the customer who is on the line after a
+    handover is judged; a model's child reading does not count from a customer who states an
+    adult age; a cannot-hear or does-not-understand after which nothing is pitched and the
+    customer puts the call off or ends it is the line; a woken customer who is pitched nothing
+    after it and shows no confusion is not "just woken and confused"; and questions show a
+    woken customer lucid only from the pitch on."""
+    customer = _speaker_turns(ctx)
+    own = _own_signal_v6(speakers.states_adult(customer))
+    woke = _woke_lucid_v6(ctx, customer, params.lucid_questions) or _woken_calm(ctx, customer)
+    persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
+    found = _judged(ctx, customer, persistent, own)
+    if found.passed:
+        found = _counted_repeats(customer, params, found, own)
+    if not found.passed:
+        return found
+    cued = _cued_child(ctx, params.cued_child, customer)
+    if cued is None or speakers.states_adult(customer):
+        return found
+    return item(False, (cued[1].hit_evidence(cued[2]),), "competence.child", said=quote(cued))
+
+
+def _judged(
+    ctx: CallContext,
+    customer: list[Turn],
+    persistent: tuple[str, ...],
+    own: Callable[[Sentence, Hit], bool],
+) -> Item:
+    """`_competent` of v4 on `customer`, with `_line_trouble` for v4's put-off."""
+    for lexicon in persistent:
+        found = _first_own(customer, lexicon, own)
+        if found:
+            evidence = (found[1].hit_evidence(found[2]),)
+            return item(False, evidence, f"competence.{lexicon}", said=quote(found))
+    for lexicon in RESOLVABLE:
+        hits = [
+            t
+            for t in customer
+            if _first_own([t], lexicon, own) and not _line_trouble(ctx, customer, t)
+        ]
+        if not hits:
+            continue
+        last = hits[-1]
+        after = [t for t in customer if t.index > last.index]
+        resolved = first_hit(after, "understood")
+        if lexicon == "cannot_hear":
+            resolved = resolved or first_hit(after, "hears_now")
+        if resolved is None:
+            found = _first_own([last], lexicon, own)
+            assert found is not None
+            evidence = (found[1].hit_evidence(found[2]),)
+            return item(False, evidence, f"competence.{lexicon}", said=quote(found))
+    return item(True, (), "competence.ok")
+
+
+def _counted_repeats(
+    customer: list[Turn],
+    params: CompetenceParams,
+    found: Item,
+    own: Callable[[Sentence, Hit], bool],
+) -> Item:
+    """`_repeats` on `customer`."""
+    asking = [hit for turn in customer if (hit := _first_own([turn], "clarify", own)) is not None]
+    if len(asking) < params.repeats:
+        return found
+    evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
+    said = ", ".join(f"“{f[2].text}”" for f in asking[:4])
+    return item(False, evidence, "competence.repeats", count=len(asking), said=said)

@@ -3,9 +3,11 @@ right question, and not taken back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from qa_pipeline.checks.common import item
+from qa_pipeline.checks.competence import about_self
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
@@ -52,13 +54,56 @@ def _answers(ctx: CallContext, turn: Turn, question: str) -> bool:
 def explicit_consent(ctx: CallContext, params: object) -> Item:
     """The customer clearly says yes to opening the service after hearing the price, and does
     not take it back; 嗯 / 随便 / 你看着办 / "I guess" / a yes to another question do not count."""
+    return _consent(ctx, classify)
+
+
+@item_check(
+    "explicit_consent.v2",
+    lexicons=(
+        *(_LEXICON.get(r, r) for r in _ORDER),
+        "sarcasm",
+        "consent_question",
+        "refusal_check",
+        "cannot_hear",
+        "not_understand",
+        "third_person",
+    ),
+)
+def explicit_consent_v2(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v1, except that a yes is no clear yes when the same sentence defers
+    in words the rules know ("开嘛 你说开就开", "sure, whatever, throw it on"), though the model
+    read the sentence as a yes, or when the customer says in the same turn that they cannot hear
+    or do not follow ("好好好 你们搞 我听不清楚")."""
+    return _consent(ctx, classify_v2)
+
+
+def classify_v2(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
+    """`classify`, reading a yes as a hedge where the rules found a hedge in its sentence (the
+    model's yes silenced it) or the customer says in the turn they cannot hear or follow."""
+    act = classify(turn)
+    if act is None or act[0] not in ("consent", "affirm"):
+        return act
+    sentence = act[1]
+    hedged = next((h for h in sentence.rule_hits("hedge") if not sentence.questioned(h)), None)
+    if hedged is not None:
+        return "hedge", sentence, hedged
+    for lexicon in ("cannot_hear", "not_understand"):
+        for other in turn.sentences:
+            for found in other.hits(lexicon):
+                if about_self(other, found):
+                    return "hedge", other, found
+    return act
+
+
+def _consent(ctx: CallContext, read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None]) -> Item:
+    """The consent item, each customer turn's act read by `read`."""
     price = ctx.first_price
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
     weak: Evidence | None = None
     declined: Evidence | None = None
     for turn in ctx.customer_turns():
-        act = classify(turn)
+        act = read(turn)
         if act is None:
             continue
         kind, sentence, matched = act

@@ -12,7 +12,7 @@ from qa_pipeline.checks.common import item
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.ruleset.schema import CancelMethod
-from qa_pipeline.text.entities import Money
+from qa_pipeline.text.entities import Duration, Money
 from qa_pipeline.verdict.model import Evidence, Item
 from qa_pipeline.verdict.reasons import clock
 
@@ -103,6 +103,31 @@ def _trial_sentences(ctx: CallContext) -> list[Sentence]:
 def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
     """For trial products: the agent gives the trial's end as a date (call date + trial
     length) or as a duration anchored to today."""
+    return _trial_end(ctx, params, v2=False)
+
+
+@item_check(
+    "trial_end_disclosed.v2",
+    TrialParams,
+    lexicons=("trial_context", "anchor_today", "anchor_now", "charge_start"),
+)
+def trial_end_disclosed_v2(ctx: CallContext, params: TrialParams) -> Item:
+    """As trial_end_disclosed.v1, except that a duration anchored to the opening alone ("开通起
+    30天免费", "fourteen days from activation") gives the end only with when charging starts in
+    the same turn ("第31天开始收费", "then it's $1.99 a month"); anchored to today in words
+    (今天, "starting today") it does by itself. SPEC: "30 days from today, charging starts on
+    day 31"."""
+    return _trial_end(ctx, params, v2=True)
+
+
+def _anchored(sentence: Sentence, duration: Duration, lexicon: str, reach: int) -> bool:
+    return any(
+        abs(a.start - duration.start) <= reach or abs(duration.end - a.end) <= reach
+        for a in sentence.hits(lexicon)
+    )
+
+
+def _trial_end(ctx: CallContext, params: TrialParams, v2: bool) -> Item:
     days = ctx.campaign.trial_days
     if days is None:
         return item(None, (), "trial_end.no_trial")
@@ -121,21 +146,23 @@ def trial_end_disclosed(ctx: CallContext, params: TrialParams) -> Item:
                 )  # fmt: skip
             wrong.append((sentence, f"{mention.text} ({when.isoformat()})"))
     reach = ctx.pack.anchor_reach
-    for sentence in sentences:
-        anchors = sentence.hits("anchor_today")
-        for duration in sentence.durations:
-            near = any(
-                abs(a.start - duration.start) <= reach or abs(duration.end - a.end) <= reach
-                for a in anchors
-            )
-            if not near:
-                continue
-            if duration.days == days:
-                return item(
-                    True, (sentence.evidence(duration.text),), "trial_end.duration",
-                    said=duration.text,
-                )  # fmt: skip
-            wrong.append((sentence, duration.text))
+    charging = {t.index for t in ctx.agent_turns() if t.has("charge_start")}
+    for turn in (t for t in ctx.agent_turns() if t.has("trial_context")):
+        for sentence in turn.sentences:
+            for duration in sentence.durations:
+                if not _anchored(sentence, duration, "anchor_today", reach):
+                    continue
+                # v2: the opening alone ("开通起30天") needs when charging starts beside it.
+                if v2 and not (
+                    _anchored(sentence, duration, "anchor_now", reach) or turn.index in charging
+                ):
+                    continue
+                if duration.days == days:
+                    return item(
+                        True, (sentence.evidence(duration.text),), "trial_end.duration",
+                        said=duration.text,
+                    )  # fmt: skip
+                wrong.append((sentence, duration.text))
     if wrong:
         sentence, said = wrong[0]
         return item(

@@ -94,7 +94,12 @@ def _applies(rule: CompiledForbiddenRule, views: list[str], index: int, offer: _
     before = ",".join(views[max(index - 1, 0) : index + 1])
     if rule.unless and rule.unless.search(",".join(views[max(index - 1, 0) : index + 2])):
         return False
-    return not (
+    return not _trial_qualified(rule, before, offer)
+
+
+def _trial_qualified(rule: CompiledForbiddenRule, before: str, offer: _Offer) -> bool:
+    """The clause (read with the one before it) qualifies its claim by the campaign's trial."""
+    return bool(
         rule.unless_trial
         and rule.unless_trial.search(before)
         and _within_trial(before, offer.lang, offer.trial_days)
@@ -201,6 +206,30 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
     return tuple(found)
 
 
+def _trial_claims(turn: Turn, offer: _Offer) -> bool:
+    """Every free claim the rules find in the turn names the campaign's trial in its own clause
+    ("就是先免费试用，您先用着", "试用期内不收钱" on a trial campaign), and there is one. The
+    model's misleading reading of such a turn takes the trial for a lie; a trial named without
+    its end is a disclosure failure (trial_end), not a false claim. A claim that leans on the
+    clause before for its trial ("前期都是免费的，反正不要钱您怕啥"), on a price, or that says no
+    charge a second way (`_one_claim`) is not."""
+    claims = [
+        _trial_qualified(rule, clause, offer) and _one_claim(rule, clause)
+        for sentence in turn.sentences
+        for clause in _read(sentence.text, sentence.pack, sentence.surface)[2]
+        for rule in sentence.pack.forbidden
+        if rule.spec.category == "misleading" and matches(rule, clause)
+    ]
+    return bool(claims) and all(claims)
+
+
+def _one_claim(rule: CompiledForbiddenRule, clause: str) -> bool:
+    """The clause says no charge one way only: a second, other wording beside the trial's "free"
+    goes beyond naming the trial ("it's free for now there's no charge to you", "with the free
+    trial you're really not going to pay nothing"); "前期是免费体验的您先免费用着" repeats one."""
+    return len({m.group(0) for m in rule.pattern.finditer(clause)}) == 1
+
+
 def _vetoed(ctx: CallContext, sentence: Sentence) -> bool:
     """The model reads the turn as plainly polite (understanding.yaml `forbidden_veto`): a
     pattern's match there is wording out of its sense ("I'm so sorry for your loss")."""
@@ -220,6 +249,8 @@ def _model_finding(ctx: CallContext, turn: Turn, offer: _Offer) -> list[Forbidde
     if p < rules.forbidden:
         return []
     if category == "misleading" and not offer.paid:  # nothing to mislead about a free product
+        return []
+    if category == "misleading" and _trial_claims(turn, offer):
         return []
     span = turn.joiner.join(s.text for s in turn.sentences).strip(_TRIM)
     finding = ForbiddenFinding(

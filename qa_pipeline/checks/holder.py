@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import Found, first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import item_check
@@ -61,16 +62,28 @@ def _heard_opening_question(ctx: CallContext) -> list[Turn]:
     return [opening] if short and _ACCOUNT.search(last.norm) else []
 
 
-@item_check(
-    "identity_confirmed.v1",
-    lexicons=(
-        "identity_question", "child", "child_cue", "family_relation", "other_relation",
-        "holder_no", "cannot_decide", "can_decide", "holder_yes", "relation_self",
-    ),
+_IDENTITY_LEXICONS = (
+    "identity_question", "child", "child_cue", "family_relation", "other_relation",
+    "holder_no", "cannot_decide", "can_decide", "holder_yes", "relation_self",
 )  # fmt: skip
+
+
+@item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
 def identity_confirmed(ctx: CallContext, params: object) -> Item:
     """The agent asked for the account holder; the person is the holder, or an adult family
     member who says they can decide for the line."""
+    return _identity(ctx, v2=False)
+
+
+@item_check("identity_confirmed.v2", lexicons=(*_IDENTITY_LEXICONS, "handover", "adult"))
+def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v1, except that a handover in the identity exchange ("老婆子！找你
+    的！", "Mum, it's for you") starts it again with the person who takes the phone, and a child
+    read by the model alone does not count once the customer states an adult age (我二十六了)."""
+    return _identity(ctx, v2=True)
+
+
+def _identity(ctx: CallContext, v2: bool) -> Item:
     questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
     if not questions and ctx.call.heard_by is not None:
         questions = _heard_opening_question(ctx)
@@ -89,9 +102,16 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     )
     answers = ctx.exchange(questions[0], moves_on)
     later = [t for t in ctx.customer_turns() if t.index > questions[0].index]
+    customer = list(ctx.customer_turns())
+    agent = list(ctx.agent_turns())
+    if v2:
+        # Whoever answered first handed the phone over: the new speaker answers for themselves.
+        point = speakers.handover(answers)
+        answers, later, customer = (speakers.after(t, point) for t in (answers, later, customer))
+        agent = [t for t in agent if point is None or t.index > point[0]]
 
     later_no = _later_denial(ctx, later, answers)
-    child = first_hit(ctx.customer_turns(), "child") or first_hit(ctx.agent_turns(), "child_cue")
+    child = _child(customer, v2) or first_hit(agent, "child_cue")
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
     family = _said_relation(answers, "family_relation")
@@ -121,6 +141,18 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     if holder:
         return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return item(False, (asked,), "holder.no_answer")
+
+
+def _child(customer: list[Turn], v2: bool) -> Found | None:
+    """A child's words; with `v2`, a child read by the model alone is outweighed by a stated
+    adult age (the heads read a short "我是她孙子" as a child's)."""
+    adult = v2 and speakers.states_adult(customer)
+    for turn in customer:
+        for sentence in turn.sentences:
+            for hit in sentence.hits("child"):
+                if not (adult and speakers.model_child(hit)):
+                    return turn, sentence, hit
+    return None
 
 
 def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[Turn]]:

@@ -279,6 +279,8 @@ LEXICON_NAMES: dict[str, str] = {
     "unlimited_claim": "agent says use is unlimited (随便打, 不限时间, unlimited minutes)",
     "trial_context": "words that put a date or duration in the context of the free trial",
     "anchor_today": "words that anchor a trial duration to today / the opening day",
+    "anchor_now": "anchors a trial duration to today in words (今天, starting today)",
+    "charge_start": "says when charging starts after the trial (第31天开始收费, then it's $1.99)",
     "child_cue": "agent speaks to the person as to a child",
     # customer acts
     "holder_yes": "customer says they are the account holder",
@@ -300,6 +302,8 @@ LEXICON_NAMES: dict[str, str] = {
     "understood": "customer shows a misunderstanding was resolved",
     "hears_now": "customer hears the agent now (resolves cannot-hear, not a misunderstanding)",
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
+    "handover": "customer hands the phone to someone else (找你的, it's for you): a new speaker",
+    "adult": "customer states an adult age (我二十六了, I'm fifty-two): outweighs a model's child",
     "drunk": "competence: intoxicated",
     "just_woken": "competence: asleep / just woken and confused",
     "cannot_hear": "competence: cannot hear the agent",

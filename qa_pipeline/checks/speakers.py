@@ -1,0 +1,48 @@
+"""Who is on the customer's side of the line: the person who answered may hand the phone to
+someone else ("老婆子！电信的！找你的！", "Mum, it's for you"). What was said up to the handover
+is another person's: their "not mine" or "I can't hear" is not the new speaker's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from qa_pipeline.checks.context import Turn
+from qa_pipeline.text.lexicon import Hit
+
+Point = tuple[int, int]  # a turn's index and the position of a sentence in it
+
+
+def handover(turns: Iterable[Turn]) -> Point | None:
+    """The last sentence of `turns` in which the customer hands the phone over (`handover`)."""
+    found = None
+    for turn in turns:
+        for n, sentence in enumerate(turn.sentences):
+            if sentence.has("handover"):
+                found = (turn.index, n)
+    return found
+
+
+def after(turns: Iterable[Turn], point: Point | None) -> list[Turn]:
+    """`turns` from the sentence after `point` on: the new speaker's words. A turn holding the
+    handover keeps its later sentences (ASR merges "找你的！" and the holder's "喂，我是" into one
+    customer turn when the agent says nothing between them)."""
+    if point is None:
+        return list(turns)
+    index, position = point
+    kept = []
+    for turn in turns:
+        if turn.index > index:
+            kept.append(turn)
+        elif turn.index == index and position + 1 < len(turn.sentences):
+            kept.append(Turn(turn.index, turn.speaker, list(turn.sentences[position + 1 :])))
+    return kept
+
+
+def states_adult(turns: Iterable[Turn]) -> bool:
+    """The customer says they are grown up (我二十六了, "I'm fifty-two")."""
+    return any(turn.has("adult") for turn in turns)
+
+
+def model_child(hit: Hit) -> bool:
+    """A child read by the model alone, which a stated adult age outweighs."""
+    return hit.lexicon == "child" and hit.source == "model"
