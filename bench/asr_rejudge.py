@@ -8,7 +8,11 @@ is marked as made by `--model` (`Call.heard_by`), as the bench marks it. Times a
 the hundredth of a second, so a check that reads times sees them as rounded.
 
     python bench/asr_rejudge.py DIR [--system default] [--model base]
-                                [--calls-dir tests/data/heldout ...] [--disagreements]
+                                [--calls-dir tests/data/heldout ...] [--disagreements] [--gold]
+
+`--gold` also scores the clean and the heard verdicts against the folders' labels.jsonl: where a
+better reading of the clean transcript lowers agreement (both were wrong together before), the
+accuracy of what was heard says whether hearing got worse.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from asr_real import DEV, label_agreement, label_values  # noqa: E402  (this folder)
 
 from qa_pipeline.evaluation.labels import LabelSet  # noqa: E402
+from qa_pipeline.evaluation.metrics import evaluate  # noqa: E402
 from qa_pipeline.ingest.call_file import load_call  # noqa: E402
 from qa_pipeline.ingest.model import Call, Segment  # noqa: E402
 from qa_pipeline.judging.judge import Judge, load_rules  # noqa: E402
@@ -55,6 +60,7 @@ def main() -> None:
     parser.add_argument("--calls-dir", type=Path, nargs="+", default=[DEV])
     parser.add_argument("--language", default="en")
     parser.add_argument("--disagreements", action="store_true")
+    parser.add_argument("--gold", action="store_true", help="also score both against labels.jsonl")
     args = parser.parse_args()
     ruleset = load_rules(ROOT / "rules")
     judge, labels = Judge(ruleset), LabelSet(ruleset.criteria)
@@ -69,6 +75,8 @@ def main() -> None:
             clean[call.call_id] = label_values(labels, call.call_id, judge.judge(call))
             heard[call.call_id] = label_values(labels, call.call_id, judge.judge(got))
     agreement, report = label_agreement(labels, clean, heard)
+    if args.gold:
+        print(_against_gold(labels, args.calls_dir, clean, heard))
     total = sum(s.total for s in report.labels.values())
     print(f"{len(heard)} calls, labels agree {agreement:.3f} ({round(agreement * total)}/{total})")
     if args.disagreements:
@@ -80,6 +88,24 @@ def main() -> None:
             print(f"{call_id}: " + "; ".join(
                 p.replace("expected", "clean").replace("got", "heard") for p in problems
             ))  # fmt: skip
+
+
+def _against_gold(
+    labels: LabelSet,
+    folders: list[Path],
+    clean: dict[str, dict[str, object]],
+    heard: dict[str, dict[str, object]],
+) -> str:
+    gold: dict[str, dict[str, object]] = {}
+    for folder in folders:
+        gold |= {k: v for k, v in labels.load(folder / "labels.jsonl").items() if k in heard}
+    shares = []
+    for name, verdicts in (("clean", clean), ("heard", heard)):
+        report = evaluate(gold, verdicts, [], labels.names)
+        total = sum(s.total for s in report.labels.values())
+        correct = sum(s.correct for s in report.labels.values())
+        shares.append(f"{name} {correct / total:.3f} ({correct}/{total})")
+    return "against labels.jsonl: " + ", ".join(shares)
 
 
 if __name__ == "__main__":

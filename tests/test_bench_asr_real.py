@@ -11,6 +11,7 @@ from bench.asr_real import label_agreement, label_values
 from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.judging.judge import Judge, load_rules
+from qa_pipeline.ruleset import Ruleset
 from tests.conftest import ROOT
 
 
@@ -53,3 +54,22 @@ def test_rejudge_reads_what_the_bench_wrote(
     assert [(s.speaker, s.text) for s in again.segments] == [(s.speaker, s.text) for s in segments]
     assert [s.start for s in again.segments] == [round(s.start, 2) for s in segments]
     assert heard_call(call, tmp_path, "plain", "base") is None
+
+
+def test_rejudge_scores_clean_and_heard_against_the_labels(
+    monkeypatch: pytest.MonkeyPatch, ruleset: Ruleset
+) -> None:
+    """`--gold`: each side's share of labels equal to labels.jsonl, over the calls heard."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    from asr_rejudge import _against_gold
+
+    labels = LabelSet(ruleset.criteria)
+    folder = ROOT / "tests" / "data" / "heldout"
+    gold = labels.load(folder / "labels.jsonl")["en-h-001"]
+    wrong = {**gold, "outcome": "no_pitch" if gold["outcome"] != "no_pitch" else "sale"}
+    line = _against_gold(labels, [folder], {"en-h-001": gold}, {"en-h-001": wrong})
+    n = len(labels.names)
+    assert (
+        line
+        == f"against labels.jsonl: clean 1.000 ({n}/{n}), heard {(n - 1) / n:.3f} ({n - 1}/{n})"
+    )
