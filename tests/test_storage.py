@@ -350,3 +350,16 @@ def test_recording_paths_are_stored_resolved(
     with store.engine.connect() as connection:
         stored = connection.execute(select(RecordingRow.path)).scalar_one()
     assert stored == str(tmp_path / "calls" / "en-s-001.wav")
+
+
+def test_a_code_change_changes_the_verdict_version(
+    ruleset: Ruleset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored verdict is reused only under the same rules, model and judging code: an
+    upgrade that changes how calls are judged judges them again (`run --db`)."""
+    from qa_pipeline.judging import judge as judging
+
+    before = judging.Judge(ruleset).version
+    assert judging.Judge(ruleset).version == before  # deterministic
+    monkeypatch.setattr(judging, "code_version", lambda: "another-code")
+    assert judging.Judge(ruleset).version != before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -53,6 +54,25 @@ def load_rules(root: Path | None = None) -> Ruleset:
 def load_rules_cached(root: Path | None = None) -> Ruleset:
     """`load_rules`, once per process for each content version of the folder."""
     return load_ruleset_cached(registry.registered(), root)
+
+
+# The packages whose code decides a verdict from a transcript (not the CLI, storage or review).
+_DECIDING = ("checks", "judging", "languages", "ruleset", "text", "transcript", "understanding",
+             "verdict")  # fmt: skip
+
+
+@cache
+def code_version() -> str:
+    """A digest of the source that turns a transcript into a verdict: an upgrade that changes
+    how calls are judged changes every verdict's version, so `run --db` judges them again
+    instead of reusing what the old code decided."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in _DECIDING:
+        for path in sorted((package / name).rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _no_hook(step: str, artifact: object) -> None:
@@ -115,12 +135,11 @@ class Judge:
         self.ruleset = ruleset
         self.hook = hook
         self.reader = reader
-        # What decides a verdict: the rules, and the model when one reads the calls.
-        self.version = (
-            ruleset.version
-            if reader is None
-            else hashlib.sha256(f"{ruleset.version}|{reader.version}".encode()).hexdigest()[:12]
-        )
+        # What decides a verdict: the rules, the code that reads them, and the model when one
+        # reads the calls (a stored verdict is reused only while all three are the same).
+        model = reader.version if reader is not None else "rules only"
+        decided = f"{ruleset.version}|{model}|{code_version()}"
+        self.version = hashlib.sha256(decided.encode()).hexdigest()[:12]
         criteria = ruleset.criteria
         names = frozenset(name for name, _ in criteria.item_specs())
         self._items: dict[str, Bound[ItemCheck]] = {
