@@ -7,10 +7,12 @@ import dataclasses
 
 import pytest
 
+from qa_pipeline.checks.disclosures import _heard_hotline, cancel_method_disclosed
 from qa_pipeline.errors import RoleAssignmentError
 from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.ruleset.schema import CancelMethod
 from qa_pipeline.transcript.cleanup import Cleaner
 from qa_pipeline.transcript.roles import assign_roles
 from tests.conftest import find_dates, find_money, make_call
@@ -270,6 +272,20 @@ def test_heard_hotline_missing_its_first_digit(engine: Judge, said: str, passed:
     turns[4][1] = f"StormWatch sends a forecast text every morning. {said} Would you like it?"
     heard = dataclasses.replace(_call(turns, "en"), heard_by="base")
     assert engine.judge(heard).criteria["disclosures"].items["cancel_method"].passed is passed
+    # v1 keeps its meaning: a heard hotline without its first digit is no hotline there.
+    assert cancel_method_disclosed(engine.context(heard), None).passed is False
+
+
+@pytest.mark.parametrize(
+    ("number", "said", "found"),
+    [("(800) 555-0199", "to cancel call big 0 0 5 5 5 0 1 9 9", True),
+     ("+1 611", "to cancel call big 6 1 1", True), ("6-1", "to cancel call big 1", False)],
+)  # fmt: skip
+def test_heard_hotline_reads_only_the_numbers_digits(number: str, said: str, found: bool) -> None:
+    """A hotline written with brackets, a plus or dashes makes a pattern of its digits (it made
+    a broken regular expression from the text itself)."""
+    pattern = _heard_hotline(CancelMethod(kind="hotline", number=number))
+    assert (pattern is not None and pattern.search(said) is not None) is found
 
 
 @pytest.mark.parametrize(
