@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from qa_pipeline.checks.disclosures import _heard_hotline, cancel_method_disclosed
+from qa_pipeline.checks.holder import identity_confirmed
 from qa_pipeline.errors import RoleAssignmentError
 from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.judging.judge import Judge
@@ -257,6 +258,8 @@ def test_heard_opening_ending_in_the_account_asks_for_the_holder(
     assert identity.passed is asked
     written_identity = engine.judge(written).criteria["account_holder_verified"].items["identity"]
     assert written_identity.passed is False
+    # v1 keeps its meaning: the heard opening is read only by identity_confirmed.v2.
+    assert identity_confirmed(engine.context(heard), None).passed is False
 
 
 @pytest.mark.parametrize(
