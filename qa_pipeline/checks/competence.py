@@ -305,11 +305,25 @@ def _no_pitch_after(ctx: CallContext, turn: Turn) -> bool:
 
 
 def _line_trouble(ctx: CallContext, customer: list[Turn], turn: Turn) -> bool:
-    """A cannot-hear or does-not-understand after which nothing is pitched and the customer puts
-    the call off or ends it ("听不清 挂了挂了", "听不清楚啦！我在海上…过两天回来再说"): the line or
-    the moment, not the caller (v4 took only a put-off in the same turn)."""
+    """A cannot-hear or does-not-understand after which nothing is pitched or booked and the
+    customer puts the call off or ends it ("听不清 挂了挂了", "听不清楚啦！我在海上…过两天回来
+    再说"): the line or the moment, not the caller (v4 took only a put-off in the same turn). A sale
+    booked after it ("Can't hear you." "You're all set then. Bye." "Bye.") is sold to a caller
+    who could not hear, whatever goodbye ends it."""
     ending = any(t.has("busy") or t.has("goodbye") for t in customer if t.index >= turn.index)
-    return ending and _no_pitch_after(ctx, turn)
+    return ending and _no_pitch_after(ctx, turn) and not _booked_after(ctx, turn)
+
+
+def _booked_after(ctx: CallContext, turn: Turn) -> bool:
+    """The agent says after `turn` that the service is or will be opened (as call_outcome.v1
+    reads a sale: a statement, not a question)."""
+    return any(
+        not sentence.questioned(hit)
+        for later in ctx.agent_turns()
+        if later.index > turn.index
+        for sentence in later.sentences
+        for hit in sentence.hits("sale_confirmed")
+    )
 
 
 def _woken_calm(ctx: CallContext, customer: list[Turn]) -> bool:
@@ -342,7 +356,7 @@ def _woke_lucid_v6(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
     CompetenceParamsV5,
     lexicons=(
         *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
-        "handover", "adult",
+        "handover", "adult", "sale_confirmed",
     ),
 )  # fmt: skip
 def caller_competent_v6(ctx: CallContext, params: CompetenceParamsV5) -> Item:
