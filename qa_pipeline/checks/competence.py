@@ -12,7 +12,7 @@ from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
-from qa_pipeline.text.lexicon import CLAUSE_END, Hit
+from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Item
 
 # Signals that last the whole call, and signals the agent can resolve by explaining again; the
@@ -26,7 +26,7 @@ def _own_signal(sentence: Sentence, hit: Hit) -> bool:
     """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
     if hit.source == "model":  # the model read the sentence whole, its subject included
         return True
-    return about_self(sentence, hit)
+    return speakers.about_self(sentence, hit)
 
 
 def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
@@ -37,15 +37,10 @@ def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
         return not (hit.lexicon == "child" and sentence.has("goodbye"))
     # A signal said in the first person is the caller's, whatever third person came earlier in an
     # unpunctuated clause ("是我爷爷的 我爷爷在睡觉 我上一年级了").
-    return bool(_FIRST_PERSON.match(hit.text)) or about_self(sentence, hit)
+    return bool(_FIRST_PERSON.match(hit.text)) or speakers.about_self(sentence, hit)
 
 
 _FIRST_PERSON = re.compile(r"(?:我|俺|i\b|i'm\b|i've\b)", re.IGNORECASE)
-
-
-def about_self(sentence: Sentence, hit: Hit) -> bool:
-    clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
-    return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
 
 
 def _first_own(
