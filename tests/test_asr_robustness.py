@@ -147,6 +147,8 @@ def test_zh_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
      ("we'll ring back later okay", "we'll ring back later okay"),
      ("can you ring back tomorrow", "can you ring back tomorrow"),
      ("do you want ring back plus", "do you want ringback plus"),
+     ("i can add you to ring back plus today", "i can add you to ringback plus today"),
+     ("hi ring back plus is great", "hi ringback plus is great"),
      # Dropped g's and long letters read whole.
      ("Speakin'. What you sellin'?", "speaking. what you selling?"),
      ("i was bein' sarcastic", "i was being sarcastic"), ("rock an' roll", "rock an' roll"),
