@@ -220,6 +220,20 @@ def label_agreement(
     return sum(s.correct for s in report.labels.values()) / total if total else 1.0, report
 
 
+def disagreement_lines(report: Report) -> list[str]:
+    """The labels where heard and clean verdicts differ, then each call's differences (clean
+    for the eval's expected, heard for its got)."""
+    differ = sorted(report.labels.values(), key=lambda s: s.accuracy)
+    lines = ["labels agreeing: " + ", ".join(
+        f"{s.name} {s.correct}/{s.total}" for s in differ if s.correct < s.total
+    )]  # fmt: skip
+    for call_id, problems in report.wrong.items():
+        lines.append(f"{call_id}: " + "; ".join(
+            p.replace("expected", "clean").replace("got", "heard") for p in problems
+        ))  # fmt: skip
+    return lines
+
+
 def _verdict_agreement(
     judge: Judge,
     labels: LabelSet,
@@ -418,14 +432,8 @@ def main() -> None:
                 f"{c} {e / max(n, 1):.3f}" for c, (e, n) in tally.per_call.items()
             ))  # fmt: skip
         if args.disagreements:
-            differ = sorted(report.labels.values(), key=lambda s: s.accuracy)
-            print(f"{'':14} labels agreeing: " + ", ".join(
-                f"{s.name} {s.correct}/{s.total}" for s in differ if s.correct < s.total
-            ))  # fmt: skip
-            for call_id, problems in report.wrong.items():
-                print(f"{'':14} {call_id}: " + "; ".join(
-                    p.replace("expected", "clean").replace("got", "heard") for p in problems
-                ))  # fmt: skip
+            for line in disagreement_lines(report):
+                print(f"{'':14} {line}")
         if phases is not None:
             print(f"{'':14} CPU: {phases.said()}")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asr_real import DEV, label_agreement, label_values  # noqa: E402  (this folder)
+from asr_real import DEV, disagreement_lines, label_agreement, label_values  # noqa: E402  (this folder)
 
 from qa_pipeline.evaluation.labels import LabelSet  # noqa: E402
 from qa_pipeline.evaluation.metrics import evaluate  # noqa: E402
@@ -80,14 +80,7 @@ def main() -> None:
     total = sum(s.total for s in report.labels.values())
     print(f"{len(heard)} calls, labels agree {agreement:.3f} ({round(agreement * total)}/{total})")
     if args.disagreements:
-        differ = sorted(report.labels.values(), key=lambda s: s.accuracy)
-        print("labels agreeing: " + ", ".join(
-            f"{s.name} {s.correct}/{s.total}" for s in differ if s.correct < s.total
-        ))  # fmt: skip
-        for call_id, problems in report.wrong.items():
-            print(f"{call_id}: " + "; ".join(
-                p.replace("expected", "clean").replace("got", "heard") for p in problems
-            ))  # fmt: skip
+        print("\n".join(disagreement_lines(report)))
 
 
 def _against_gold(

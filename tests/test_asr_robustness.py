@@ -7,10 +7,13 @@ import dataclasses
 
 import pytest
 
+from qa_pipeline.checks.disclosures import _heard_hotline, cancel_method_disclosed
+from qa_pipeline.checks.holder import identity_confirmed
 from qa_pipeline.errors import RoleAssignmentError
 from qa_pipeline.ingest.model import Call, Segment
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.ruleset import Ruleset
+from qa_pipeline.ruleset.schema import CancelMethod
 from qa_pipeline.transcript.cleanup import Cleaner
 from qa_pipeline.transcript.roles import assign_roles
 from tests.conftest import find_dates, find_money, make_call
@@ -144,6 +147,8 @@ def test_zh_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
      ("we'll ring back later okay", "we'll ring back later okay"),
      ("can you ring back tomorrow", "can you ring back tomorrow"),
      ("do you want ring back plus", "do you want ringback plus"),
+     ("i can add you to ring back plus today", "i can add you to ringback plus today"),
+     ("hi ring back plus is great", "hi ringback plus is great"),
      # Dropped g's and long letters read whole.
      ("Speakin'. What you sellin'?", "speaking. what you selling?"),
      ("i was bein' sarcastic", "i was being sarcastic"), ("rock an' roll", "rock an' roll"),
@@ -255,6 +260,8 @@ def test_heard_opening_ending_in_the_account_asks_for_the_holder(
     assert identity.passed is asked
     written_identity = engine.judge(written).criteria["account_holder_verified"].items["identity"]
     assert written_identity.passed is False
+    # v1 keeps its meaning: the heard opening is read only by identity_confirmed.v2.
+    assert identity_confirmed(engine.context(heard), None).passed is False
 
 
 @pytest.mark.parametrize(
@@ -270,6 +277,20 @@ def test_heard_hotline_missing_its_first_digit(engine: Judge, said: str, passed:
     turns[4][1] = f"StormWatch sends a forecast text every morning. {said} Would you like it?"
     heard = dataclasses.replace(_call(turns, "en"), heard_by="base")
     assert engine.judge(heard).criteria["disclosures"].items["cancel_method"].passed is passed
+    # v1 keeps its meaning: a heard hotline without its first digit is no hotline there.
+    assert cancel_method_disclosed(engine.context(heard), None).passed is False
+
+
+@pytest.mark.parametrize(
+    ("number", "said", "found"),
+    [("(800) 555-0199", "to cancel call big 0 0 5 5 5 0 1 9 9", True),
+     ("+1 611", "to cancel call big 6 1 1", True), ("6-1", "to cancel call big 1", False)],
+)  # fmt: skip
+def test_heard_hotline_reads_only_the_numbers_digits(number: str, said: str, found: bool) -> None:
+    """A hotline written with brackets, a plus or dashes makes a pattern of its digits (it made
+    a broken regular expression from the text itself)."""
+    pattern = _heard_hotline(CancelMethod(kind="hotline", number=number))
+    assert (pattern is not None and pattern.search(said) is not None) is found
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.asr_real import label_agreement, label_values
+from bench.asr_real import disagreement_lines, label_agreement, label_values
 from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.judging.judge import Judge, load_rules
@@ -33,6 +33,10 @@ def test_label_agreement_counts_every_label_of_every_call() -> None:
     differ = sum(s.total - s.correct for s in report.labels.values())
     assert differ > 0 and share == pytest.approx(1 - differ / (2 * len(labels.names)))
     assert list(report.wrong) == [deaf.call_id]
+    # --disagreements: the labels that differ, then the call, in the bench's words
+    first, line = disagreement_lines(report)
+    assert first.startswith("labels agreeing: ") and line.startswith(f"{deaf.call_id}: ")
+    assert "clean" in line and "heard" in line and "expected" not in line
 
 
 def test_rejudge_reads_what_the_bench_wrote(

@@ -114,6 +114,8 @@ def test_fixture(ruleset: Ruleset, check: str, case: dict[str, Any]) -> None:
         hangup_by=case.get("hangup_by"),
         call_id=case["name"],
     )
+    if case.get("heard_by"):  # a transcript a recognizer made (read as heard, Call.heard_by)
+        call = dataclasses.replace(call, heard_by=case["heard_by"])
     verdict = engine.judge(call)
     if check == "forbidden_phrases.v1":
         got = [{"category": f.category, "text": f.text} for f in verdict.forbidden_phrases]

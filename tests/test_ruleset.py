@@ -105,24 +105,21 @@ def test_bad_regex_and_missing_lexicon_in_language_pack(rules_copy: Path) -> Non
     assert "zh" in ruleset.languages
 
 
-def test_bad_asr_term_keep_expression_breaks_its_pack(rules_copy: Path) -> None:
+@pytest.mark.parametrize(
+    ("anchor", "bad_line", "key", "bad"),
+    [("    keep:\n", "      - 'ring (back'\n", "asr_terms.0.keep.0", "ring (back"),
+     ("heard_rewrites:\n", '  "all (ahead": "all set"\n', "heard_rewrites", "all (ahead")],
+)  # fmt: skip
+def test_bad_asr_keep_or_heard_rewrite_breaks_its_pack(
+    rules_copy: Path, anchor: str, bad_line: str, key: str, bad: str
+) -> None:
+    """A broken regular expression in an asr_terms `keep` or in `heard_rewrites` is named."""
     path = rules_copy / "languages" / "en.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "    keep:\n", "    keep:\n      - 'ring (back'\n", 1
-    )
-    path.write_text(text, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert anchor in text
+    path.write_text(text.replace(anchor, anchor + bad_line, 1), encoding="utf-8")
     error = load_rules(rules_copy).broken_languages["en"]
-    assert "asr_terms.0.keep.0" in error.message and "ring (back" in error.message
-
-
-def test_bad_heard_rewrite_named(rules_copy: Path) -> None:
-    path = rules_copy / "languages" / "en.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "heard_rewrites:\n", 'heard_rewrites:\n  "all (ahead": "all set"\n', 1
-    )
-    path.write_text(text, encoding="utf-8")
-    error = load_rules(rules_copy).broken_languages["en"]
-    assert "heard_rewrites" in error.message and "all (ahead" in error.message
+    assert key in error.message and bad in error.message
 
 
 def test_yaml_syntax_error_names_line(rules_copy: Path) -> None:

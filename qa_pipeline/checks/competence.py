@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +12,7 @@ from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
-from qa_pipeline.text.lexicon import CLAUSE_END, Hit
+from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Item
 
 # Signals that last the whole call, and signals the agent can resolve by explaining again; the
@@ -25,7 +26,7 @@ def _own_signal(sentence: Sentence, hit: Hit) -> bool:
     """A signal about the caller, not a remark about someone else ("这号是我爸的，他耳朵背")."""
     if hit.source == "model":  # the model read the sentence whole, its subject included
         return True
-    return about_self(sentence, hit)
+    return speakers.about_self(sentence, hit)
 
 
 def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
@@ -36,15 +37,10 @@ def _own_signal_v4(sentence: Sentence, hit: Hit) -> bool:
         return not (hit.lexicon == "child" and sentence.has("goodbye"))
     # A signal said in the first person is the caller's, whatever third person came earlier in an
     # unpunctuated clause ("是我爷爷的 我爷爷在睡觉 我上一年级了").
-    return bool(_FIRST_PERSON.match(hit.text)) or about_self(sentence, hit)
+    return bool(_FIRST_PERSON.match(hit.text)) or speakers.about_self(sentence, hit)
 
 
 _FIRST_PERSON = re.compile(r"(?:我|俺|i\b|i'm\b|i've\b)", re.IGNORECASE)
-
-
-def about_self(sentence: Sentence, hit: Hit) -> bool:
-    clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
-    return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
 
 
 def _first_own(
@@ -71,22 +67,38 @@ def _competent(ctx: CallContext, persistent: tuple[str, ...], v4: bool = False) 
     and "I hear you now" resolves a cannot-hear only ("didn't catch half of that" stays); a
     model's "child" on a goodbye is no signal (`_own_signal_v4`)."""
     customer = list(ctx.customer_turns())
-    own = _own_signal_v4 if v4 else _own_signal
+    if not v4:
+        return _judged(customer, persistent, _own_signal, _never, hears_now=False)
+    return _judged(customer, persistent, _own_signal_v4, partial(_put_off, ctx), hears_now=True)
+
+
+def _never(turn: Turn) -> bool:
+    return False
+
+
+def _judged(
+    customer: list[Turn],
+    persistent: tuple[str, ...],
+    own: Callable[[Sentence, Hit], bool],
+    excused: Callable[[Turn], bool],
+    hears_now: bool,
+) -> Item:
+    """The caller's first own persistent signal fails; else the last turn with a resolvable
+    signal that is not `excused` (the line or the moment, not the caller) fails unless a later
+    turn resolves it (`understood`; with `hears_now`, "I hear you now" a cannot-hear too)."""
     for lexicon in persistent:
         found = _first_own(customer, lexicon, own)
         if found:
             evidence = (found[1].hit_evidence(found[2]),)
             return item(False, evidence, f"competence.{lexicon}", said=quote(found))
     for lexicon in RESOLVABLE:
-        hits = [
-            t for t in customer if _first_own([t], lexicon, own) and not (v4 and _put_off(ctx, t))
-        ]
+        hits = [t for t in customer if _first_own([t], lexicon, own) and not excused(t)]
         if not hits:
             continue
         last = hits[-1]
         after = [t for t in customer if t.index > last.index]
         resolved = first_hit(after, "understood")
-        if v4 and lexicon == "cannot_hear":
+        if hears_now and lexicon == "cannot_hear":
             resolved = resolved or first_hit(after, "hears_now")
         if resolved is None:
             found = _first_own([last], lexicon, own)
@@ -118,11 +130,20 @@ def caller_competent_v2(ctx: CallContext, params: CompetenceParams) -> Item:
 
 
 def _repeats(ctx: CallContext, params: CompetenceParams, found: Item) -> Item:
+    return _counted_repeats(list(ctx.customer_turns()), params, found, _own_signal)
+
+
+def _counted_repeats(
+    customer: list[Turn],
+    params: CompetenceParams,
+    found: Item,
+    own: Callable[[Sentence, Hit], bool],
+) -> Item:
+    """`found` when it failed; else a fail when `params.repeats` or more of `customer`'s turns
+    ask the agent to repeat or who is calling (`own` decides whose words a request is)."""
     if not found.passed:
         return found
-    asking = [
-        hit for turn in ctx.customer_turns() if (hit := _first_own([turn], "clarify")) is not None
-    ]
+    asking = [hit for turn in customer if (hit := _first_own([turn], "clarify", own)) is not None]
     if len(asking) < params.repeats:
         return found
     evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
@@ -168,23 +189,27 @@ def _woke_lucid_v4(ctx: CallContext, needed: int) -> bool:
     """As `_woke_lucid`, but what counts as confusion is what the customer says up to their last
     question about the call: "Cool. I'm going back to sleep." after the sale is no confusion;
     and a "没整明白" / "I'm confused" that a later "got it" / "说得清楚" resolves is none either."""
-    customer = list(ctx.customer_turns())
+    return _lucid_after(list(ctx.customer_turns()), needed, since=None)
+
+
+def _lucid_after(customer: list[Turn], needed: int, since: int | None) -> bool:
+    """`needed` questions after waking (after turn `since` too, when given), with no request to
+    repeat, no more sleep and no unresolved not-understand up to the last of them."""
     woken = _first_own(customer, "just_woken")
     if woken is None:
         return False
     later = [t for t in customer if t.index > woken[0].index]
-    asking = [t for t in later if t.has("question")]
+    asking = [t for t in later if t.has("question") and (since is None or t.index > since)]
     if len(asking) < needed:
         return False
     during = [t for t in later if t.index <= asking[-1].index]
     if any(t.has("clarify") or t.has("just_woken") for t in during):
         return False
-    for turn in during:
-        if turn.has("not_understand") and not any(
-            t.has("understood") for t in later if t.index > turn.index
-        ):
-            return False
-    return True
+    return not any(
+        turn.has("not_understand")
+        and not any(t.has("understood") for t in later if t.index > turn.index)
+        for turn in during
+    )
 
 
 @item_check(
@@ -275,11 +300,25 @@ def _no_pitch_after(ctx: CallContext, turn: Turn) -> bool:
 
 
 def _line_trouble(ctx: CallContext, customer: list[Turn], turn: Turn) -> bool:
-    """A cannot-hear or does-not-understand after which nothing is pitched and the customer puts
-    the call off or ends it ("听不清 挂了挂了", "听不清楚啦！我在海上…过两天回来再说"): the line or
-    the moment, not the caller (v4 took only a put-off in the same turn)."""
+    """A cannot-hear or does-not-understand after which nothing is pitched or booked and the
+    customer puts the call off or ends it ("听不清 挂了挂了", "听不清楚啦！我在海上…过两天回来
+    再说"): the line or the moment, not the caller (v4 took only a put-off in the same turn). A sale
+    booked after it ("Can't hear you." "You're all set then. Bye." "Bye.") is sold to a caller
+    who could not hear, whatever goodbye ends it."""
     ending = any(t.has("busy") or t.has("goodbye") for t in customer if t.index >= turn.index)
-    return ending and _no_pitch_after(ctx, turn)
+    return ending and _no_pitch_after(ctx, turn) and not _booked_after(ctx, turn)
+
+
+def _booked_after(ctx: CallContext, turn: Turn) -> bool:
+    """The agent says after `turn` that the service is or will be opened (as call_outcome.v1
+    reads a sale: a statement, not a question)."""
+    return any(
+        not sentence.questioned(hit)
+        for later in ctx.agent_turns()
+        if later.index > turn.index
+        for sentence in later.sentences
+        for hit in sentence.hits("sale_confirmed")
+    )
 
 
 def _woken_calm(ctx: CallContext, customer: list[Turn]) -> bool:
@@ -303,22 +342,8 @@ def _confused(sentence: Sentence) -> bool:
 def _woke_lucid_v6(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
     """`_woke_lucid_v4`, counting only questions from the pitch on, about the offer: "我女儿呢？
     是不是医院打来的？" before anything is offered is a confused caller's, not a lucid one's."""
-    woken = _first_own(customer, "just_woken")
     pitch = ctx.pitch_start
-    if woken is None or pitch is None:
-        return False
-    later = [t for t in customer if t.index > woken[0].index]
-    asking = [t for t in later if t.index > pitch.index and t.has("question")]
-    if len(asking) < needed:
-        return False
-    during = [t for t in later if t.index <= asking[-1].index]
-    if any(t.has("clarify") or t.has("just_woken") for t in during):
-        return False
-    return not any(
-        turn.has("not_understand")
-        and not any(t.has("understood") for t in later if t.index > turn.index)
-        for turn in during
-    )
+    return pitch is not None and _lucid_after(customer, needed, since=pitch.index)
 
 
 @item_check(
@@ -326,7 +351,7 @@ def _woke_lucid_v6(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
     CompetenceParamsV5,
     lexicons=(
         *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
-        "handover", "adult",
+        "handover", "adult", "sale_confirmed",
     ),
 )  # fmt: skip
 def caller_competent_v6(ctx: CallContext, params: CompetenceParamsV5) -> Item:
@@ -340,60 +365,12 @@ def caller_competent_v6(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = _woke_lucid_v6(ctx, customer, params.lucid_questions) or _woken_calm(ctx, customer)
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
-    found = _judged(ctx, customer, persistent, own)
-    if found.passed:
-        found = _counted_repeats(customer, params, found, own)
+    excused = partial(_line_trouble, ctx, customer)
+    found = _judged(customer, persistent, own, excused, hears_now=True)
+    found = _counted_repeats(customer, params, found, own)
     if not found.passed:
         return found
     cued = _cued_child(ctx, params.cued_child, customer)
     if cued is None or speakers.states_adult(customer):
         return found
     return item(False, (cued[1].hit_evidence(cued[2]),), "competence.child", said=quote(cued))
-
-
-def _judged(
-    ctx: CallContext,
-    customer: list[Turn],
-    persistent: tuple[str, ...],
-    own: Callable[[Sentence, Hit], bool],
-) -> Item:
-    """`_competent` of v4 on `customer`, with `_line_trouble` for v4's put-off."""
-    for lexicon in persistent:
-        found = _first_own(customer, lexicon, own)
-        if found:
-            evidence = (found[1].hit_evidence(found[2]),)
-            return item(False, evidence, f"competence.{lexicon}", said=quote(found))
-    for lexicon in RESOLVABLE:
-        hits = [
-            t
-            for t in customer
-            if _first_own([t], lexicon, own) and not _line_trouble(ctx, customer, t)
-        ]
-        if not hits:
-            continue
-        last = hits[-1]
-        after = [t for t in customer if t.index > last.index]
-        resolved = first_hit(after, "understood")
-        if lexicon == "cannot_hear":
-            resolved = resolved or first_hit(after, "hears_now")
-        if resolved is None:
-            found = _first_own([last], lexicon, own)
-            assert found is not None
-            evidence = (found[1].hit_evidence(found[2]),)
-            return item(False, evidence, f"competence.{lexicon}", said=quote(found))
-    return item(True, (), "competence.ok")
-
-
-def _counted_repeats(
-    customer: list[Turn],
-    params: CompetenceParams,
-    found: Item,
-    own: Callable[[Sentence, Hit], bool],
-) -> Item:
-    """`_repeats` on `customer`."""
-    asking = [hit for turn in customer if (hit := _first_own([turn], "clarify", own)) is not None]
-    if len(asking) < params.repeats:
-        return found
-    evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
-    said = ", ".join(f"“{f[2].text}”" for f in asking[:4])
-    return item(False, evidence, "competence.repeats", count=len(asking), said=said)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import item
-from qa_pipeline.checks.competence import about_self
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
@@ -90,7 +90,7 @@ def classify_v2(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     for lexicon in ("cannot_hear", "not_understand"):
         for other in turn.sentences:
             for found in other.hits(lexicon):
-                if about_self(other, found):
+                if speakers.about_self(other, found):
                     return "hedge", other, found
     return act
 

@@ -206,21 +206,37 @@ def _heard_hotline(method: CancelMethod) -> re.Pattern[str] | None:
     """A hotline as a recognizer writes it when it mishears the number's first digit as a word
     ("call six one one" heard "call big one one", "call fix 1, 1"): "call", one word, then
     the number's other digits and no more. Numbers of three digits or more only, where the
-    digits heard still name it."""
-    if method.kind != "hotline" or method.number is None or len(method.number) < 3:
+    digits heard still name it; only the digits count ("(800) 555-0199" is 8005550199), so a
+    number written with brackets or a plus makes no broken pattern."""
+    digits = re.sub(r"\D", "", method.number or "")
+    if method.kind != "hotline" or len(digits) < 3:
         return None
-    rest = r"[\s,.-]*".join(method.number[1:])
+    rest = r"[\s,.-]*".join(digits[1:])
     return re.compile(rf"\b(?:call|calling|dial|dialing) [a-z]+[\s,.-]*{rest}(?![\s,.-]*\d)")
 
 
 @item_check("cancel_method_disclosed.v1", lexicons=("cancel_context",))
 def cancel_method_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent tells the customer how to cancel, using one of the campaign's methods."""
+    return _cancel_method(ctx, heard=[])
+
+
+@item_check("cancel_method_disclosed.v2", lexicons=("cancel_context",))
+def cancel_method_disclosed_v2(ctx: CallContext, params: object) -> Item:
+    """As cancel_method_disclosed.v1, except that in a recognizer's transcript a hotline whose
+    first digit was heard as a word ("call big one one" for 611) counts, in a cancelling
+    context."""
+    # A recognizer's hotline may have lost its first digit; a person's transcript has its own.
+    methods = ctx.campaign.cancel_methods
+    heard = [p for p in map(_heard_hotline, methods) if p] if ctx.call.heard_by else []
+    return _cancel_method(ctx, heard)
+
+
+def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]]) -> Item:
+    """The cancel item; `heard`: hotlines as a recognizer may have written them (v2 only)."""
     methods = ctx.campaign.cancel_methods
     codes = {m.code.lower() for m in methods if m.code}
     families = [p for p in map(_code_like, methods) if p]
-    # A recognizer's hotline may have lost its first digit; a person's transcript has its own.
-    heard = [p for p in map(_heard_hotline, methods) if p] if ctx.call.heard_by else []
     for turn in ctx.agent_turns():
         asked = turn.index > 0 and ctx.turns[turn.index - 1].has("cancel_context")
         in_context = asked or turn.has("cancel_context")  # "How do I cancel?" "Call 611."

@@ -78,14 +78,16 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
 @item_check("identity_confirmed.v2", lexicons=(*_IDENTITY_LEXICONS, "handover", "adult"))
 def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v1, except that a handover in the identity exchange ("老婆子！找你
-    的！", "Mum, it's for you") starts it again with the person who takes the phone, and a child
-    read by the model alone does not count once the customer states an adult age (我二十六了)."""
+    的！", "Mum, it's for you") starts it again with the person who takes the phone, a child
+    read by the model alone does not count once the customer states an adult age (我二十六了),
+    and in a recognizer's transcript the opening's short last sentence naming the account is
+    the question whose words were lost (`_heard_opening_question`)."""
     return _identity(ctx, v2=True)
 
 
 def _identity(ctx: CallContext, v2: bool) -> Item:
     questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
-    if not questions and ctx.call.heard_by is not None:
+    if v2 and not questions and ctx.call.heard_by is not None:
         questions = _heard_opening_question(ctx)
     if not questions:
         opening = tuple(t.evidence() for t in ctx.turns[:1] if t.speaker == "agent")

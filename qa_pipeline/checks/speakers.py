@@ -1,13 +1,14 @@
 """Who is on the customer's side of the line: the person who answered may hand the phone to
 someone else ("老婆子！电信的！找你的！", "Mum, it's for you"). What was said up to the handover
-is another person's: their "not mine" or "I can't hear" is not the new speaker's."""
+is another person's: their "not mine" or "I can't hear" is not the new speaker's. And whom a
+signal is about: "他耳朵背" is the father's, not the caller's."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qa_pipeline.checks.context import Turn
-from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.checks.context import Sentence, Turn
+from qa_pipeline.text.lexicon import CLAUSE_END, Hit
 
 Point = tuple[int, int]  # a turn's index and the position of a sentence in it
 
@@ -46,3 +47,10 @@ def states_adult(turns: Iterable[Turn]) -> bool:
 def model_child(hit: Hit) -> bool:
     """A child read by the model alone, which a stated adult age outweighs."""
     return hit.lexicon == "child" and hit.source == "model"
+
+
+def about_self(sentence: Sentence, hit: Hit) -> bool:
+    """The customer's signal is about themselves: no third person (他, "my dad") stands before
+    it in its clause ("这号是我爸的，他耳朵背" is about the father)."""
+    clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
+    return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
