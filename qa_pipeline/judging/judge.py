@@ -56,9 +56,10 @@ def load_rules_cached(root: Path | None = None) -> Ruleset:
     return load_ruleset_cached(registry.registered(), root)
 
 
-# The packages whose code decides a verdict from a transcript (not the CLI, storage or review).
-_DECIDING = ("checks", "judging", "languages", "ruleset", "text", "transcript", "understanding",
-             "verdict")  # fmt: skip
+# The packages whose code decides a verdict from a call file or transcript (not the CLI,
+# storage or review): reading the file is part of it.
+_DECIDING = ("checks", "ingest", "judging", "languages", "ruleset", "text", "transcript",
+             "understanding", "verdict")  # fmt: skip
 
 
 @cache
