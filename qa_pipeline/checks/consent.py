@@ -165,3 +165,40 @@ def _never_agreed(ctx: CallContext) -> Item:
         False, (*shown, searched), "consent.never", since=what,
         start=clock(searched.start), end=clock(searched.end),
     )  # fmt: skip
+
+
+@item_check(
+    "explicit_consent.v3",
+    lexicons=(
+        *(_LEXICON.get(r, r) for r in _ORDER),
+        "sarcasm",
+        "consent_question",
+        "refusal_check",
+        "cannot_hear",
+        "not_understand",
+        "third_person",
+    ),
+)
+def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v2, except that the rules' cannot-hear or does-not-follow in the yes
+    turn counts though the model read the sentence otherwise ("行行行 你们弄吧 我听不清 你找我
+    儿子说去"): the words say the yes was given without hearing."""
+
+    def read(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
+        act = classify_v2(turn)
+        if act is None or act[0] not in ("consent", "affirm"):
+            return act
+        lost = _lost(turn)
+        return ("hedge", *lost) if lost else act
+
+    return _consent(ctx, read)
+
+
+def _lost(turn: Turn) -> tuple[Sentence, Hit] | None:
+    """The customer's own cannot-hear or does-not-follow in the turn, as the rules read it."""
+    for lexicon in ("cannot_hear", "not_understand"):
+        for sentence in turn.sentences:
+            for found in sentence.rule_hits(lexicon):
+                if about_self(sentence, found):
+                    return sentence, found
+    return None
