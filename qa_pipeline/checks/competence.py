@@ -76,23 +76,39 @@ def _never(turn: Turn) -> bool:
     return False
 
 
+Resolves = Callable[[str, Turn, list[Turn]], bool]  # (lexicon, its last turn, turns after)
+
+
+def _unresolved(lexicon: str, last: Turn, after: list[Turn]) -> bool:
+    return False
+
+
 def _judged(
     customer: list[Turn],
     persistent: tuple[str, ...],
     own: Callable[[Sentence, Hit], bool],
     excused: Callable[[Turn], bool],
     hears_now: bool,
+    excused_hearing: Callable[[Turn], bool] = _never,
+    resolves: Resolves = _unresolved,
 ) -> Item:
     """The caller's first own persistent signal fails; else the last turn with a resolvable
-    signal that is not `excused` (the line or the moment, not the caller) fails unless a later
-    turn resolves it (`understood`; with `hears_now`, "I hear you now" a cannot-hear too)."""
+    signal that is not `excused` (the line or the moment, not the caller; a cannot-hear also
+    not `excused_hearing`) fails unless a later turn resolves it (`understood`; with
+    `hears_now`, "I hear you now" a cannot-hear too; or `resolves`)."""
     for lexicon in persistent:
         found = _first_own(customer, lexicon, own)
         if found:
             evidence = (found[1].hit_evidence(found[2]),)
             return item(False, evidence, f"competence.{lexicon}", said=quote(found))
     for lexicon in RESOLVABLE:
-        hits = [t for t in customer if _first_own([t], lexicon, own) and not excused(t)]
+        hits = [
+            t
+            for t in customer
+            if _first_own([t], lexicon, own)
+            and not excused(t)
+            and not (lexicon == "cannot_hear" and excused_hearing(t))
+        ]
         if not hits:
             continue
         last = hits[-1]
@@ -100,7 +116,7 @@ def _judged(
         resolved = first_hit(after, "understood")
         if hears_now and lexicon == "cannot_hear":
             resolved = resolved or first_hit(after, "hears_now")
-        if resolved is None:
+        if resolved is None and not resolves(lexicon, last, after):
             found = _first_own([last], lexicon, own)
             assert found is not None
             evidence = (found[1].hit_evidence(found[2]),)
@@ -368,6 +384,122 @@ def caller_competent_v6(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     excused = partial(_line_trouble, ctx, customer)
     found = _judged(customer, persistent, own, excused, hears_now=True)
     found = _counted_repeats(customer, params, found, own)
+    if not found.passed:
+        return found
+    cued = _cued_child(ctx, params.cued_child, customer)
+    if cued is None or speakers.states_adult(customer):
+        return found
+    return item(False, (cued[1].hit_evidence(cued[2]),), "competence.child", said=quote(cued))
+
+
+# --- v7 ------------------------------------------------------------------------------------------
+
+_V7_LEXICONS = ("memory_loss", "noisy_place", "grasped", "deny")
+
+
+def _noisy_moment(turn: Turn) -> bool:
+    """A cannot-hear said with where the customer is ("工地上乱哄哄的你大声点", "骑车呢风大"):
+    the place drowns the line, the caller's hearing is not in question."""
+    return any(s.rule_hits("noisy_place") for s in turn.sentences)
+
+
+def _restates_price(ctx: CallContext, turns: Iterable[Turn]) -> bool:
+    """The customer says the campaign's price back with its period, neither asking it nor
+    asking what was said ("五块一个月，一个月以后才收钱"): they heard it, so a cannot-hear before
+    it was resolved by repeating. A wrong amount ("五毛钱一个月") or "五块 么子五块" is no proof."""
+    price = ctx.campaign.price.amount
+    return any(
+        abs(m.amount - price) < 0.005 and m.period is not None
+        for t in turns
+        for s in t.sentences
+        if not s.is_question and not _confused(s)
+        for m in s.money
+    )
+
+
+def _grasped_after(ctx: CallContext, customer: list[Turn], turn: Turn) -> bool:
+    """After a does-not-understand, the agent explains and the customer's next turn picks it up
+    ("哦，我在浙江做工，…是要打。"), asking nothing and showing no new confusion."""
+    later = [t for t in customer if t.index > turn.index]
+    if not later or not ctx.previous_agent_turn(later[0]):
+        return False
+    nxt = later[0]
+    confused = any(_confused(s) for s in nxt.sentences)
+    return not confused and any(s.rule_hits("grasped") for s in nxt.sentences)
+
+
+def _woke_refuses(ctx: CallContext, customer: list[Turn]) -> bool:
+    """Woken, then pitched, and from the pitch on the customer refuses in words and never asks
+    what was said, the time, nor says they do not follow ("我不要。…我说了不要，别再打了。"): a
+    clear refusal is no "just woken and confused"."""
+    woken = _first_own(customer, "just_woken", _own_signal_v4)
+    pitch = ctx.pitch_start
+    if woken is None or pitch is None or pitch.index < woken[0].index:
+        return False
+    since = [t for t in customer if t.index > pitch.index]
+    refused = any(not s.is_question and s.rule_hits("deny") for t in since for s in t.sentences)
+    return refused and not any(_confused(s) for t in since for s in t.sentences)
+
+
+def _judged_v7(
+    ctx: CallContext,
+    customer: list[Turn],
+    persistent: tuple[str, ...],
+    own: Callable[[Sentence, Hit], bool],
+) -> Item:
+    """`_judged` as v6 runs it, except that a cannot-hear said with a noisy place is the moment,
+    a price said back resolves a cannot-hear, and an explanation picked up (`grasped`) a
+    does-not-understand."""
+
+    def resolves(lexicon: str, last: Turn, after: list[Turn]) -> bool:
+        if lexicon == "cannot_hear":
+            return _restates_price(ctx, after)
+        return _grasped_after(ctx, customer, last)
+
+    excused = partial(_line_trouble, ctx, customer)
+    return _judged(customer, persistent, own, excused, True, _noisy_moment, resolves)
+
+
+def _stated_child(customer: list[Turn], found: Item) -> Item:
+    """A school grade or age the customer states of themselves ("我今年初二", "我上三年级了")
+    is a child whatever the model read the sentence as: the words are the fact."""
+    for turn in customer:
+        for sentence in turn.sentences:
+            for hit in sentence.rule_hits("child"):
+                if _FIRST_PERSON.match(hit.text):
+                    evidence = (sentence.hit_evidence(hit),)
+                    said = quote((turn, sentence, hit))
+                    return item(False, evidence, "competence.child", said=said)
+    return found
+
+
+@item_check(
+    "caller_competent.v7",
+    CompetenceParamsV5,
+    lexicons=(
+        *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
+        "handover", "adult", "sale_confirmed", *_V7_LEXICONS,
+    ),
+)  # fmt: skip
+def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v6, and: a failing memory (`memory_loss`) lasts the call like being
+    drunk; a cannot-hear said with a noisy place is the moment, and one followed by the customer
+    saying the price back is resolved; a does-not-understand whose explanation the customer picks
+    up ("哦，…") is resolved; a woken customer who, pitched, refuses clearly without confusion is
+    not "just woken and confused"."""
+    customer = _speaker_turns(ctx)
+    own = _own_signal_v6(speakers.states_adult(customer))
+    woke = (
+        _woke_lucid_v6(ctx, customer, params.lucid_questions)
+        or _woken_calm(ctx, customer)
+        or _woke_refuses(ctx, customer)
+    )
+    persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
+    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own)
+    if found.passed and not speakers.states_adult(customer):
+        found = _stated_child(customer, found)
+    if found.passed:
+        found = _counted_repeats(customer, params, found, own)
     if not found.passed:
         return found
     cued = _cued_child(ctx, params.cued_child, customer)

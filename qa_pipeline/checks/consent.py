@@ -165,3 +165,59 @@ def _never_agreed(ctx: CallContext) -> Item:
         False, (*shown, searched), "consent.never", since=what,
         start=clock(searched.start), end=clock(searched.end),
     )  # fmt: skip
+
+
+@item_check(
+    "explicit_consent.v3",
+    lexicons=(
+        *(_LEXICON.get(r, r) for r in _ORDER),
+        "sarcasm",
+        "consent_question",
+        "refusal_check",
+        "cannot_hear",
+        "not_understand",
+        "third_person",
+    ),
+)
+def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v2, except that the rules' cannot-hear or does-not-follow in the yes
+    turn counts though the model read the sentence otherwise ("行行行 你们弄吧 我听不清 你找我
+    儿子说去"): the words say the yes was given without hearing; and a yes to a question the agent
+    asked right after the customer said they could not hear, without saying the price again
+    ("听不清哦……我听不到。" "就是能听戏的，给您开通好不好？" "好嘛好嘛"), agrees to what the agent
+    shouted, not to the price."""
+
+    def read(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
+        act = classify_v2(turn)
+        if act is None or act[0] not in ("consent", "affirm"):
+            return act
+        lost = _lost(turn) or _unheard_question(ctx, turn)
+        return ("hedge", *lost) if lost else act
+
+    return _consent(ctx, read)
+
+
+def _unheard_question(ctx: CallContext, turn: Turn) -> tuple[Sentence, Hit] | None:
+    """The customer's cannot-hear just before the agent's question that `turn` answers, when
+    that question states no price."""
+    asked = ctx.previous_agent_turn(turn)
+    if asked is None or asked.index != turn.index - 1 or ctx.states_price(asked):
+        return None
+    before = ctx.turns[asked.index - 1] if asked.index else None
+    if before is None or before.speaker != "customer":
+        return None
+    for sentence in before.sentences:
+        for found in sentence.rule_hits("cannot_hear"):
+            if speakers.about_self(sentence, found):
+                return sentence, found
+    return None
+
+
+def _lost(turn: Turn) -> tuple[Sentence, Hit] | None:
+    """The customer's own cannot-hear or does-not-follow in the turn, as the rules read it."""
+    for lexicon in ("cannot_hear", "not_understand"):
+        for sentence in turn.sentences:
+            for found in sentence.rule_hits(lexicon):
+                if speakers.about_self(sentence, found):
+                    return sentence, found
+    return None

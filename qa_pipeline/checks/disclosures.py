@@ -59,6 +59,18 @@ def _unlimited_claim(ctx: CallContext) -> Item | None:
 @item_check("fee_disclosed.v1", lexicons=("self_correction", "unlimited_claim"))
 def fee_disclosed(ctx: CallContext, params: object) -> Item:
     """The agent states the campaign's price with its period; any wrong amount fails."""
+    return _fee(ctx, v2=False)
+
+
+@item_check("fee_disclosed.v2", lexicons=("self_correction", "unlimited_claim"))
+def fee_disclosed_v2(ctx: CallContext, params: object) -> Item:
+    """As fee_disclosed.v1, except that an amount with no period of its own, which takes its
+    turn's only period, is no wrong price when it is one of the campaign's fees: "超出部分按7分钱
+    一分钟算…下个月开始收10块" charges the monthly 10元, not 10元 a minute."""
+    return _fee(ctx, v2=True)
+
+
+def _fee(ctx: CallContext, v2: bool) -> Item:
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
@@ -68,6 +80,9 @@ def fee_disclosed(ctx: CallContext, params: object) -> Item:
         if not same_period:
             continue
         if not any(abs(f.amount - money.amount) < 0.005 for f in same_period):
+            borrowed = money.period is None
+            if v2 and borrowed and any(abs(f.amount - money.amount) < 0.005 for f in fees):
+                continue
             return item(
                 False, (sentence.evidence(money.text),), "fees.wrong",
                 said=money.text, period=period, expected=expected,

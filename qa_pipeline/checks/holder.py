@@ -12,14 +12,17 @@ from qa_pipeline.checks.registry import item_check
 from qa_pipeline.verdict.model import Evidence, Item
 
 
-def _said_relation(answers: Iterable[Turn], lexicon: str) -> Found | None:
+def _said_relation(answers: Iterable[Turn], lexicon: str, asked: bool = True) -> Found | None:
     """A relation the person gives as who they are, not one they mention after saying the line
-    is theirs ("是我的，我儿子给我办的卡" vs "是，我是他儿子")."""
+    is theirs ("是我的，我儿子给我办的卡" vs "是，我是他儿子"). `asked=False`: nor one they ask
+    about ("你是不是我们家细妹子的同学？")."""
     for turn in answers:
         said_holder = False  # earlier in this turn: "Yes, that's me. My husband moans about it."
         for sentence in turn.sentences:
             holder = sentence.hits("holder_yes")
             for hit in sentence.hits(lexicon):
+                if not asked and sentence.questioned(hit):
+                    continue
                 mentioned = said_holder or any(h.end <= hit.start for h in holder)
                 if not mentioned or sentence.has("relation_self"):
                     return turn, sentence, hit
@@ -85,7 +88,7 @@ def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
     return _identity(ctx, v2=True)
 
 
-def _identity(ctx: CallContext, v2: bool) -> Item:
+def _identity(ctx: CallContext, v2: bool, v3: bool = False) -> Item:
     questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
     if v2 and not questions and ctx.call.heard_by is not None:
         questions = _heard_opening_question(ctx)
@@ -98,7 +101,8 @@ def _identity(ctx: CallContext, v2: bool) -> Item:
         (
             t
             for t in ctx.agent_turns()
-            if t.index > questions[0].index and (ctx.asks_permission(t) or ctx.is_pitch(t))
+            if t.index > questions[0].index
+            and (_moves_on_v3(ctx, t) if v3 else (ctx.asks_permission(t) or ctx.is_pitch(t)))
         ),
         None,
     )
@@ -117,7 +121,7 @@ def _identity(ctx: CallContext, v2: bool) -> Item:
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
     family = _said_relation(answers, "family_relation")
-    other = _said_relation(answers, "other_relation")
+    other = _said_relation(answers, "other_relation", asked=not v3)
     not_holder = first_hit(answers, "holder_no") or family or other or later_no
     if not_holder:
         said = not_holder[1].hit_evidence(not_holder[2])
@@ -312,3 +316,69 @@ def permission_granted_v4(ctx: CallContext, params: object) -> Item:
     permission question ("Can you hear me ok?" "yes yes hear ok"; "能听到吗？" "能") answers
     that check, not the question: "what you say minute ... can you hear me ... yes" is no yes."""
     return _last_cue_decides(ctx, tags=True, checks=True)
+
+
+# --- v3 ------------------------------------------------------------------------------------------
+
+
+@item_check(
+    "identity_confirmed.v3",
+    lexicons=(*_IDENTITY_LEXICONS, "handover", "adult", "memory_loss", "hearing_check"),
+)
+def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v2, except that: a line check that asks the holder question again
+    ("喂您好能听到吗 …请问您是这个号码的机主吗") does not end the identity exchange; a relation
+    the person asks about ("你是不是我们家细妹子的同学？") is not who they are; a "no" to a question
+    by name ("请问是王先生吗？" "不是哦") gives way to a holder's yes to the holder question asked
+    after it; and a person whose memory fails them in the exchange ("是我吧，我儿子给我办的，还是我
+    女儿办的……我记不清了") gives no clear answer (SPEC: a person without full capacity)."""
+    questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
+    if not questions:
+        return _identity(ctx, v2=True)
+    unsure = _unsure(ctx, questions[0])
+    if unsure is not None:
+        asked = questions[0].evidence("identity_question")
+        return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
+                    said=quote(unsure))  # fmt: skip
+    found = _identity(ctx, v2=True, v3=True)
+    if found.passed or found.why is None or found.why.key != "holder.not_theirs":
+        return found
+    return _asked_again(ctx, questions) or found
+
+
+def _moves_on_v3(ctx: CallContext, turn: Turn) -> bool:
+    """The agent moves on from the identity exchange: asks for time or pitches, though not by a
+    line check that asks the holder question again."""
+    line_check = turn.has("hearing_check") and turn.has("identity_question")
+    return (ctx.asks_permission(turn) and not line_check) or ctx.is_pitch(turn)
+
+
+def _unsure(ctx: CallContext, question: Turn) -> Found | None:
+    """The person's memory fails them while saying whose line it is."""
+    pitch = ctx.pitch_start
+    answers = ctx.exchange(question, pitch)
+    for turn in answers:
+        for sentence in turn.sentences:
+            for hit in sentence.rule_hits("memory_loss"):
+                return turn, sentence, hit
+    return None
+
+
+def _asked_again(ctx: CallContext, questions: list[Turn]) -> Item | None:
+    """A holder question asked after the person said no, answered with a holder's yes and no
+    "no": the person is the holder of a line that a name on file no longer fits."""
+    first_no = next(
+        (t for t in ctx.customer_turns() if t.index > questions[0].index and t.has("holder_no")),
+        None,
+    )
+    if first_no is None:
+        return None
+    for question in (q for q in questions if q.index > first_no.index):
+        replies = ctx.replies_to(question)
+        holder = first_hit(replies, "holder_yes")
+        if holder and not first_hit(replies, "holder_no"):
+            if first_hit(replies, "family_relation") or first_hit(replies, "other_relation"):
+                return None
+            asked = question.evidence("identity_question")
+            return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
+    return None
