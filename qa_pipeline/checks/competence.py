@@ -384,6 +384,14 @@ def caller_competent_v6(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     excused = partial(_line_trouble, ctx, customer)
     found = _judged(customer, persistent, own, excused, hears_now=True)
     found = _counted_repeats(customer, params, found, own)
+    return _unless_cued_child(ctx, params, customer, found)
+
+
+def _unless_cued_child(
+    ctx: CallContext, params: CompetenceParamsV5, customer: list[Turn], found: Item
+) -> Item:
+    """`found` when it failed; else a fail on the customer's answer to an agent's child cue,
+    unless the customer states an adult age (v6, v7)."""
     if not found.passed:
         return found
     cued = _cued_child(ctx, params.cued_child, customer)
@@ -500,9 +508,4 @@ def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
         found = _stated_child(customer, found)
     if found.passed:
         found = _counted_repeats(customer, params, found, own)
-    if not found.passed:
-        return found
-    cued = _cued_child(ctx, params.cued_child, customer)
-    if cued is None or speakers.states_adult(customer):
-        return found
-    return item(False, (cued[1].hit_evidence(cued[2]),), "competence.child", said=quote(cued))
+    return _unless_cued_child(ctx, params, customer, found)

@@ -57,17 +57,17 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
     return _consent(ctx, classify)
 
 
+# What v2 and v3 read: v1's, and the signals that unsay a yes (sarcasm, a cannot-hear).
+_V2_LEXICONS = (
+    *(_LEXICON.get(r, r) for r in _ORDER),
+    "sarcasm", "consent_question", "refusal_check", "cannot_hear", "not_understand",
+    "third_person",
+)  # fmt: skip
+
+
 @item_check(
     "explicit_consent.v2",
-    lexicons=(
-        *(_LEXICON.get(r, r) for r in _ORDER),
-        "sarcasm",
-        "consent_question",
-        "refusal_check",
-        "cannot_hear",
-        "not_understand",
-        "third_person",
-    ),
+    lexicons=_V2_LEXICONS,
 )
 def explicit_consent_v2(ctx: CallContext, params: object) -> Item:
     """As explicit_consent.v1, except that a yes is no clear yes when the same sentence defers
@@ -169,15 +169,7 @@ def _never_agreed(ctx: CallContext) -> Item:
 
 @item_check(
     "explicit_consent.v3",
-    lexicons=(
-        *(_LEXICON.get(r, r) for r in _ORDER),
-        "sarcasm",
-        "consent_question",
-        "refusal_check",
-        "cannot_hear",
-        "not_understand",
-        "third_person",
-    ),
+    lexicons=_V2_LEXICONS,
 )
 def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
     """As explicit_consent.v2, except that the rules' cannot-hear or does-not-follow in the yes
