@@ -3,6 +3,7 @@ right question, and not taken back."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -95,9 +96,69 @@ def classify_v2(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     return act
 
 
-def _consent(ctx: CallContext, read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None]) -> Item:
-    """The consent item, each customer turn's act read by `read`."""
-    price = ctx.first_price
+_V2_LEXICONS = (
+    *(_LEXICON.get(r, r) for r in _ORDER),
+    "sarcasm",
+    "consent_question",
+    "refusal_check",
+    "cannot_hear",
+    "not_understand",
+    "third_person",
+)
+
+
+@item_check("explicit_consent.v3", lexicons=(*_V2_LEXICONS, "hears_now"))
+def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v2, except that the price counts where the customer heard it: the
+    campaign's amount said without its period ("It's nine ninety-nine.") states it (the fee
+    item still fails it), and a price the customer answers with a cannot-hear
+    of their own ("you'll have to speak up, my hearing aid's on the dresser") is heard only
+    when the agent says an amount again after it."""
+    return _consent(ctx, classify_v2, _heard_price(ctx))
+
+
+def _says_amount(ctx: CallContext, turn: Turn) -> bool:
+    """The agent says an amount: a price with its period, or the campaign's fee said as
+    dollars and cents without one ("nine ninety-nine" is normalized "9 99")."""
+    if ctx.states_price(turn):
+        return True
+    cents = round(ctx.campaign.price.amount * 100)
+    if not cents:
+        return False
+    spoken = re.compile(rf"(?<![\d.]){cents // 100}[. ]{cents % 100:02d}(?!\d|\.\d)")
+    return any(spoken.search(s.norm) for s in turn.sentences)
+
+
+def _unheard(turn: Turn) -> bool:
+    """The customer says they cannot hear (their own, not a third person's), with nothing in
+    the turn saying they now do. A does-not-follow is no unheard price: the guard sets label a
+    confused customer's later yes consent and leave them to the competence item."""
+    if turn.has("hears_now"):
+        return False
+    return any(
+        speakers.about_self(sentence, hit)
+        for sentence in turn.sentences
+        for hit in sentence.hits("cannot_hear")
+    )
+
+
+def _heard_price(ctx: CallContext) -> Turn | None:
+    """The agent's first statement of an amount that the customer's reply does not say went
+    unheard."""
+    for turn in ctx.agent_turns():
+        if _says_amount(ctx, turn) and not any(_unheard(r) for r in ctx.replies_to(turn)):
+            return turn
+    return None
+
+
+def _consent(
+    ctx: CallContext,
+    read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None],
+    heard: Turn | Literal["first"] | None = "first",
+) -> Item:
+    """The consent item, each customer turn's act read by `read`; `heard` is the price turn
+    the yes must follow (by default the agent's first statement of a price)."""
+    price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
     weak: Evidence | None = None
@@ -131,7 +192,8 @@ def _consent(ctx: CallContext, read: Callable[[Turn], tuple[Reply, Sentence, Hit
         shown = (asked.evidence("consent_question"), consent[1]) if asked else (consent[1],)
         return item(True, shown, "consent.agreed")
     if early is not None:
-        return item(False, (early,), "consent.early" if price else "consent.early_no_price")
+        stated = price or ctx.first_price
+        return item(False, (early,), "consent.early" if stated else "consent.early_no_price")
     if weak is not None:
         asked_weak = _question_before(ctx, weak)
         return item(False, (*asked_weak, weak), "consent.weak", said=f"“{weak.text}”")
