@@ -3,6 +3,7 @@ right question, and not taken back."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -95,9 +96,58 @@ def classify_v2(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     return act
 
 
-def _consent(ctx: CallContext, read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None]) -> Item:
-    """The consent item, each customer turn's act read by `read`."""
-    price = ctx.first_price
+@item_check("explicit_consent.v4", lexicons=(*_V2_LEXICONS, "hears_now"))
+def explicit_consent_v4(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v3, except that the price counts where the customer heard it: the
+    campaign's amount said without its period ("It's nine ninety-nine.") states it (the fee
+    item still fails it), and a price the customer answers with a cannot-hear
+    of their own ("you'll have to speak up, my hearing aid's on the dresser") is heard only
+    when the agent says an amount again after it."""
+    return _consent(ctx, _read_v3(ctx), _heard_price(ctx))
+
+
+def _says_amount(ctx: CallContext, turn: Turn) -> bool:
+    """The agent says an amount: a price with its period, or the campaign's fee said as
+    dollars and cents without one ("nine ninety-nine" is normalized "9 99")."""
+    if ctx.states_price(turn):
+        return True
+    cents = round(ctx.campaign.price.amount * 100)
+    if not cents:
+        return False
+    spoken = re.compile(rf"(?<![\d.]){cents // 100}[. ]{cents % 100:02d}(?!\d|\.\d)")
+    return any(spoken.search(s.norm) for s in turn.sentences)
+
+
+def _unheard(turn: Turn) -> bool:
+    """The customer says they cannot hear (their own, not a third person's), with nothing in
+    the turn saying they now do. A does-not-follow is no unheard price: the guard sets label a
+    confused customer's later yes consent and leave them to the competence item."""
+    if turn.has("hears_now"):
+        return False
+    return any(
+        speakers.about_self(sentence, hit)
+        for sentence in turn.sentences
+        for hit in sentence.hits("cannot_hear")
+    )
+
+
+def _heard_price(ctx: CallContext) -> Turn | None:
+    """The agent's first statement of an amount that the customer's reply does not say went
+    unheard."""
+    for turn in ctx.agent_turns():
+        if _says_amount(ctx, turn) and not any(_unheard(r) for r in ctx.replies_to(turn)):
+            return turn
+    return None
+
+
+def _consent(
+    ctx: CallContext,
+    read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None],
+    heard: Turn | Literal["first"] | None = "first",
+) -> Item:
+    """The consent item, each customer turn's act read by `read`; `heard` is the price turn
+    the yes must follow (by default the agent's first statement of a price)."""
+    price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
     weak: Evidence | None = None
@@ -131,7 +181,8 @@ def _consent(ctx: CallContext, read: Callable[[Turn], tuple[Reply, Sentence, Hit
         shown = (asked.evidence("consent_question"), consent[1]) if asked else (consent[1],)
         return item(True, shown, "consent.agreed")
     if early is not None:
-        return item(False, (early,), "consent.early" if price else "consent.early_no_price")
+        stated = price or ctx.first_price
+        return item(False, (early,), "consent.early" if stated else "consent.early_no_price")
     if weak is not None:
         asked_weak = _question_before(ctx, weak)
         return item(False, (*asked_weak, weak), "consent.weak", said=f"“{weak.text}”")
@@ -179,6 +230,12 @@ def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
     ("听不清哦……我听不到。" "就是能听戏的，给您开通好不好？" "好嘛好嘛"), agrees to what the agent
     shouted, not to the price."""
 
+    return _consent(ctx, _read_v3(ctx))
+
+
+def _read_v3(ctx: CallContext) -> Callable[[Turn], tuple[Reply, Sentence, Hit] | None]:
+    """v2's reading of a turn, with a yes given without hearing read as a hedge (v3, v4)."""
+
     def read(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
         act = classify_v2(turn)
         if act is None or act[0] not in ("consent", "affirm"):
@@ -186,7 +243,7 @@ def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
         lost = _lost(turn) or _unheard_question(ctx, turn)
         return ("hedge", *lost) if lost else act
 
-    return _consent(ctx, read)
+    return read
 
 
 def _unheard_question(ctx: CallContext, turn: Turn) -> tuple[Sentence, Hit] | None:

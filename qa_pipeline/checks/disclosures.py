@@ -247,8 +247,26 @@ def cancel_method_disclosed_v2(ctx: CallContext, params: object) -> Item:
     return _cancel_method(ctx, heard)
 
 
-def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]]) -> Item:
-    """The cancel item; `heard`: hotlines as a recognizer may have written them (v2 only)."""
+# A number given as where to send a text ("text stop to 611", "SMS TD to 10000"): the words
+# before it are a text message's, up to three of them (the code) before "to".
+_TEXT_TO = re.compile(
+    r"\b(?:text|texting|txt|sms|message|send)\w*(?:\s+[\w']+){0,3}?\s+(?:to|at)\s+[\d\s,.-]*\d"
+)
+
+
+@item_check("cancel_method_disclosed.v3", lexicons=("cancel_context",))
+def cancel_method_disclosed_v3(ctx: CallContext, params: object) -> Item:
+    """As cancel_method_disclosed.v2, except that a hotline given as the number to text ("to
+    cancel you just text stop to 611" for a call-611 campaign) is no hotline: a text to it
+    cancels nothing."""
+    methods = ctx.campaign.cancel_methods
+    heard = [p for p in map(_heard_hotline, methods) if p] if ctx.call.heard_by else []
+    return _cancel_method(ctx, heard, texted=True)
+
+
+def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]], texted: bool = False) -> Item:
+    """The cancel item; `heard`: hotlines as a recognizer may have written them (v2 on);
+    `texted`: a hotline said as the number to text does not count (v3)."""
     methods = ctx.campaign.cancel_methods
     codes = {m.code.lower() for m in methods if m.code}
     families = [p for p in map(_code_like, methods) if p]
@@ -265,9 +283,11 @@ def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]]) -> Item:
                             said=other.upper(),
                             expected=", ".join(sorted(c.upper() for c in codes)),
                         )  # fmt: skip
+            called = _squashed(_TEXT_TO.sub(" ", sentence.norm)) if texted else text
             for method in methods:
                 sms = method.kind == "sms"
-                if (sms or in_context) and _method_matches(method, text):
+                said = called if method.kind == "hotline" else text
+                if (sms or in_context) and _method_matches(method, said):
                     return item(True, (sentence.evidence(),), "cancel.explained", kind=method.kind)
             if in_context and any(pattern.search(sentence.norm) for pattern in heard):
                 return item(True, (sentence.evidence(),), "cancel.explained", kind="hotline")
