@@ -117,7 +117,7 @@ def test_fixture(ruleset: Ruleset, check: str, case: dict[str, Any]) -> None:
     if case.get("heard_by"):  # a transcript a recognizer made (read as heard, Call.heard_by)
         call = dataclasses.replace(call, heard_by=case["heard_by"])
     verdict = engine.judge(call)
-    if check == "forbidden_phrases.v1":
+    if REGISTRY[check].kind == "forbidden":
         got = [{"category": f.category, "text": f.text} for f in verdict.forbidden_phrases]
         expected = case["expect"]
         unmatched = [g for g in expected if not any(spans_match(g, p) for p in got)]

@@ -192,6 +192,19 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
     may apply only to paid products (a "free" claim is misleading only when it is not). An agent
     turn no rule matched is forbidden when the understanding model reads it so, confidently
     (understanding.yaml `forbidden`)."""
+    return _turn_phrases(ctx, trial_claims=False)
+
+
+@forbidden_check("forbidden_phrases.v2")
+def forbidden_phrases_v2(ctx: CallContext, params: object) -> tuple[ForbiddenFinding, ...]:
+    """As forbidden_phrases.v1, except that the model's misleading reading of a turn is dropped
+    when every free claim the rules find in it names the campaign's trial in its own clause and
+    says no charge one way ("就是先免费试用，您先用着"): a trial without its end fails trial_end,
+    it is no lie (`_trial_claims`)."""
+    return _turn_phrases(ctx, trial_claims=True)
+
+
+def _turn_phrases(ctx: CallContext, trial_claims: bool) -> tuple[ForbiddenFinding, ...]:
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
     found: list[ForbiddenFinding] = []
@@ -202,7 +215,7 @@ def forbidden_phrases(ctx: CallContext, params: object) -> tuple[ForbiddenFindin
             phrases = () if _vetoed(ctx, sentence) else _sentence_phrases(sentence, offer)
             found += [ForbiddenFinding(kind, span, *who, rule) for kind, span, rule in phrases]
         if len(found) == said:
-            found += _model_finding(ctx, turn, offer)
+            found += _model_finding(ctx, turn, offer, trial_claims)
     return tuple(found)
 
 
@@ -238,7 +251,9 @@ def _vetoed(ctx: CallContext, sentence: Sentence) -> bool:
     return veto is not None and found is not None and found.p("none") >= veto
 
 
-def _model_finding(ctx: CallContext, turn: Turn, offer: _Offer) -> list[ForbiddenFinding]:
+def _model_finding(
+    ctx: CallContext, turn: Turn, offer: _Offer, trial_claims: bool
+) -> list[ForbiddenFinding]:
     """The turn as the model reads it (its reading is on every sentence of the turn)."""
     reading = turn.sentences[-1].reading
     found = reading.tasks.get("forbidden") if reading is not None else None
@@ -250,7 +265,7 @@ def _model_finding(ctx: CallContext, turn: Turn, offer: _Offer) -> list[Forbidde
         return []
     if category == "misleading" and not offer.paid:  # nothing to mislead about a free product
         return []
-    if category == "misleading" and _trial_claims(turn, offer):
+    if trial_claims and category == "misleading" and _trial_claims(turn, offer):
         return []
     span = turn.joiner.join(s.text for s in turn.sentences).strip(_TRIM)
     finding = ForbiddenFinding(
