@@ -326,15 +326,9 @@ def _line_trouble(ctx: CallContext, customer: list[Turn], turn: Turn) -> bool:
 
 
 def _booked_after(ctx: CallContext, turn: Turn) -> bool:
-    """The agent says after `turn` that the service is or will be opened (as call_outcome.v1
-    reads a sale: a statement, not a question)."""
-    return any(
-        not sentence.questioned(hit)
-        for later in ctx.agent_turns()
-        if later.index > turn.index
-        for sentence in later.sentences
-        for hit in sentence.hits("sale_confirmed")
-    )
+    """The agent says after `turn` that the service is or will be opened (`ctx.bookings`, as
+    call_outcome.v1 reads a sale)."""
+    return any(booked.index > turn.index for booked, _, _ in ctx.bookings)
 
 
 def _woken_calm(ctx: CallContext, customer: list[Turn]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Literal
 
 from qa_pipeline.checks import speakers
@@ -59,6 +60,9 @@ def explicit_consent(ctx: CallContext, params: object) -> Item:
 
 
 # What v2 and v3 read: v1's, and the signals that unsay a yes (sarcasm, a cannot-hear).
+# A customer's own words that they did not hear or follow what was said (v2 on).
+_UNHEARD = ("cannot_hear", "not_understand")
+
 _V2_LEXICONS = (
     *(_LEXICON.get(r, r) for r in _ORDER),
     "sarcasm", "consent_question", "refusal_check", "cannot_hear", "not_understand",
@@ -88,12 +92,8 @@ def classify_v2(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
     hedged = next((h for h in sentence.rule_hits("hedge") if not sentence.questioned(h)), None)
     if hedged is not None:
         return "hedge", sentence, hedged
-    for lexicon in ("cannot_hear", "not_understand"):
-        for other in turn.sentences:
-            for found in other.hits(lexicon):
-                if speakers.about_self(other, found):
-                    return "hedge", other, found
-    return act
+    lost = speakers.own_signal(turn, _UNHEARD)
+    return ("hedge", *lost) if lost else act
 
 
 @item_check("explicit_consent.v4", lexicons=(*_V2_LEXICONS, "hears_now"))
@@ -111,24 +111,23 @@ def _says_amount(ctx: CallContext, turn: Turn) -> bool:
     dollars and cents without one ("nine ninety-nine" is normalized "9 99")."""
     if ctx.states_price(turn):
         return True
-    cents = round(ctx.campaign.price.amount * 100)
+    spoken = _spoken_amount(round(ctx.campaign.price.amount * 100))
+    return spoken is not None and any(spoken.search(s.norm) for s in turn.sentences)
+
+
+@cache
+def _spoken_amount(cents: int) -> re.Pattern[str] | None:
+    """An amount of `cents` as dollars and cents said without a period ("9 99"), compiled once."""
     if not cents:
-        return False
-    spoken = re.compile(rf"(?<![\d.]){cents // 100}[. ]{cents % 100:02d}(?!\d|\.\d)")
-    return any(spoken.search(s.norm) for s in turn.sentences)
+        return None
+    return re.compile(rf"(?<![\d.]){cents // 100}[. ]{cents % 100:02d}(?!\d|\.\d)")
 
 
 def _unheard(turn: Turn) -> bool:
     """The customer says they cannot hear (their own, not a third person's), with nothing in
     the turn saying they now do. A does-not-follow is no unheard price: the guard sets label a
     confused customer's later yes consent and leave them to the competence item."""
-    if turn.has("hears_now"):
-        return False
-    return any(
-        speakers.about_self(sentence, hit)
-        for sentence in turn.sentences
-        for hit in sentence.hits("cannot_hear")
-    )
+    return not turn.has("hears_now") and speakers.own_signal(turn, ("cannot_hear",)) is not None
 
 
 def _heard_price(ctx: CallContext) -> Turn | None:
@@ -255,18 +254,9 @@ def _unheard_question(ctx: CallContext, turn: Turn) -> tuple[Sentence, Hit] | No
     before = ctx.turns[asked.index - 1] if asked.index else None
     if before is None or before.speaker != "customer":
         return None
-    for sentence in before.sentences:
-        for found in sentence.rule_hits("cannot_hear"):
-            if speakers.about_self(sentence, found):
-                return sentence, found
-    return None
+    return speakers.own_signal(before, ("cannot_hear",), rules_only=True)
 
 
 def _lost(turn: Turn) -> tuple[Sentence, Hit] | None:
     """The customer's own cannot-hear or does-not-follow in the turn, as the rules read it."""
-    for lexicon in ("cannot_hear", "not_understand"):
-        for sentence in turn.sentences:
-            for found in sentence.rule_hits(lexicon):
-                if speakers.about_self(sentence, found):
-                    return sentence, found
-    return None
+    return speakers.own_signal(turn, _UNHEARD, rules_only=True)

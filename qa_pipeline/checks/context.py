@@ -316,6 +316,19 @@ class CallContext:
         )
 
     @cached_property
+    def bookings(self) -> tuple[tuple[Turn, Sentence, Hit], ...]:
+        """The agent's statements, not questions, that the service is or will be opened
+        (`sale_confirmed`), in call order. Read once the understanding stage has attached its
+        readings (the checks run after it)."""
+        return tuple(
+            (turn, sentence, hit)
+            for turn in self.agent_turns()
+            for sentence in turn.sentences
+            for hit in sentence.hits("sale_confirmed")
+            if not sentence.questioned(hit)
+        )
+
+    @cached_property
     def pitch_start(self) -> Turn | None:
         return next((t for t in self.turns if self.is_pitch(t)), None)
 

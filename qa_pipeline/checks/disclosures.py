@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -217,14 +218,29 @@ def _code_like(method: CancelMethod) -> re.Pattern[str] | None:
     return re.compile(rf"{prefix.group(0).lower()}[0-9a-z]+")
 
 
+def _heard_hotlines(ctx: CallContext) -> list[re.Pattern[str]]:
+    """The campaign's hotlines as a recognizer may have written them, in a recognizer's
+    transcript only (a person's transcript has the number's first digit)."""
+    if ctx.call.heard_by is None:
+        return []
+    return [p for p in map(_heard_hotline, ctx.campaign.cancel_methods) if p is not None]
+
+
 def _heard_hotline(method: CancelMethod) -> re.Pattern[str] | None:
     """A hotline as a recognizer writes it when it mishears the number's first digit as a word
     ("call six one one" heard "call big one one", "call fix 1, 1"): "call", one word, then
     the number's other digits and no more. Numbers of three digits or more only, where the
     digits heard still name it; only the digits count ("(800) 555-0199" is 8005550199), so a
     number written with brackets or a plus makes no broken pattern."""
-    digits = re.sub(r"\D", "", method.number or "")
-    if method.kind != "hotline" or len(digits) < 3:
+    if method.kind != "hotline":
+        return None
+    return _hotline_pattern(re.sub(r"\D", "", method.number or ""))
+
+
+@cache
+def _hotline_pattern(digits: str) -> re.Pattern[str] | None:
+    """`_heard_hotline` for a number's digits, compiled once a number (not once a call)."""
+    if len(digits) < 3:
         return None
     rest = r"[\s,.-]*".join(digits[1:])
     return re.compile(rf"\b(?:call|calling|dial|dialing) [a-z]+[\s,.-]*{rest}(?![\s,.-]*\d)")
@@ -241,10 +257,7 @@ def cancel_method_disclosed_v2(ctx: CallContext, params: object) -> Item:
     """As cancel_method_disclosed.v1, except that in a recognizer's transcript a hotline whose
     first digit was heard as a word ("call big one one" for 611) counts, in a cancelling
     context."""
-    # A recognizer's hotline may have lost its first digit; a person's transcript has its own.
-    methods = ctx.campaign.cancel_methods
-    heard = [p for p in map(_heard_hotline, methods) if p] if ctx.call.heard_by else []
-    return _cancel_method(ctx, heard)
+    return _cancel_method(ctx, _heard_hotlines(ctx))
 
 
 # A number given as where to send a text ("text stop to 611", "SMS TD to 10000"): the words
@@ -259,9 +272,7 @@ def cancel_method_disclosed_v3(ctx: CallContext, params: object) -> Item:
     """As cancel_method_disclosed.v2, except that a hotline given as the number to text ("to
     cancel you just text stop to 611" for a call-611 campaign) is no hotline: a text to it
     cancels nothing."""
-    methods = ctx.campaign.cancel_methods
-    heard = [p for p in map(_heard_hotline, methods) if p] if ctx.call.heard_by else []
-    return _cancel_method(ctx, heard, texted=True)
+    return _cancel_method(ctx, _heard_hotlines(ctx), texted=True)
 
 
 def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]], texted: bool = False) -> Item:

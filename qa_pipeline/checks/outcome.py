@@ -12,12 +12,10 @@ from qa_pipeline.verdict.reasons import Reason
 def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
     """sale when the agent says the service has been or will be opened (a statement, not a
     question); declined when a pitch was made without that; no_pitch otherwise."""
-    for turn in reversed(list(ctx.agent_turns())):
-        for sentence in turn.sentences:
-            for hit in sentence.hits("sale_confirmed"):
-                if not sentence.questioned(hit):
-                    evidence = (sentence.hit_evidence(hit),)
-                    return _outcome("sale", evidence)
+    if ctx.bookings:
+        last = ctx.bookings[-1][0].index  # the last turn that books it, its first booking
+        _, sentence, hit = next(b for b in ctx.bookings if b[0].index == last)
+        return _outcome("sale", (sentence.hit_evidence(hit),))
     pitch = ctx.pitch_start
     if pitch is not None:
         return _outcome("declined", (pitch.evidence(),))

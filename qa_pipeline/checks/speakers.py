@@ -49,6 +49,20 @@ def model_child(hit: Hit) -> bool:
     return hit.lexicon == "child" and hit.source == "model"
 
 
+def own_signal(
+    turn: Turn, lexicons: Iterable[str], rules_only: bool = False
+) -> tuple[Sentence, Hit] | None:
+    """The first of `lexicons` (in their order) the customer says of themselves in `turn`;
+    `rules_only`: as the rules read it, whatever the model's reading silenced."""
+    for lexicon in lexicons:
+        for sentence in turn.sentences:
+            hits = sentence.rule_hits(lexicon) if rules_only else sentence.hits(lexicon)
+            for hit in hits:
+                if about_self(sentence, hit):
+                    return sentence, hit
+    return None
+
+
 def about_self(sentence: Sentence, hit: Hit) -> bool:
     """The customer's signal is about themselves: no third person (他, "my dad") stands before
     it in its clause ("这号是我爸的，他耳朵背" is about the father)."""
