@@ -6,6 +6,8 @@ import itertools
 import re
 from typing import NamedTuple
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import forbidden_check
 from qa_pipeline.languages import Language
@@ -28,6 +30,11 @@ _QUOTE = re.compile(
     r"|(?<![\w'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![\w'])"
 )
 _ATTITUDE = frozenset({"arguing", "dismissive"})
+# A word that only opens a sentence ("Look, do you want it or not?"): a phrase after it still
+# opens its sentence.
+_FILLER = re.compile(
+    r"^\s*(?:look|listen|honestly|well|okay|ok|so|now|right|yeah|oh)\b[\s,]*", re.IGNORECASE
+)
 
 
 class _Offer(NamedTuple):
@@ -204,19 +211,108 @@ def forbidden_phrases_v2(ctx: CallContext, params: object) -> tuple[ForbiddenFin
     return _turn_phrases(ctx, trial_claims=True)
 
 
-def _turn_phrases(ctx: CallContext, trial_claims: bool) -> tuple[ForbiddenFinding, ...]:
+class ForbiddenParamsV3(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    firm: tuple[str, ...] = Field(
+        (),
+        description="ids of forbidden rules whose matches the model's veto "
+        "(understanding.yaml `forbidden_veto`) does not drop: wording that says one thing only, "
+        'such as a closing brush-off ("Suit yourself. Bye.") the model reads as polite',
+    )
+
+
+@forbidden_check("forbidden_phrases.v3", ForbiddenParamsV3)
+def forbidden_phrases_v3(
+    ctx: CallContext, params: ForbiddenParamsV3
+) -> tuple[ForbiddenFinding, ...]:
+    """As forbidden_phrases.v2, except that a rule listed in `firm` is never vetoed by the
+    model's plainly-polite reading of its turn, and phrases of one category other than arguing
+    in consecutive sentences of one turn, the first ending its sentence and the next opening
+    its own, are one phrase ("Look, do you want it or not? I haven't got all day."; "It's free.
+    Costs you nothing.") as adjacent clauses are (`_kin`)."""
+    return _turn_phrases(ctx, trial_claims=True, firm=frozenset(params.firm), join=True)
+
+
+def _turn_phrases(
+    ctx: CallContext,
+    trial_claims: bool,
+    firm: frozenset[str] = frozenset(),
+    join: bool = False,
+) -> tuple[ForbiddenFinding, ...]:
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
     found: list[ForbiddenFinding] = []
     for turn in ctx.agent_turns():
         said = len(found)
+        placed: list[_Placed] = []
         for sentence in turn.sentences:
-            who = (sentence.start, sentence.end, sentence.speaker)
-            phrases = () if _vetoed(ctx, sentence) else _sentence_phrases(sentence, offer)
-            found += [ForbiddenFinding(kind, span, *who, rule) for kind, span, rule in phrases]
+            phrases = _sentence_phrases(sentence, offer)
+            if _vetoed(ctx, sentence):
+                phrases = tuple(p for p in phrases if p[2] in firm)
+            placed += [_Placed(sentence, sentence, phrase) for phrase in phrases]
+        if join:
+            placed = _joined(placed, turn.joiner)
+        found += [
+            ForbiddenFinding(kind, span, p.first.start, p.last.end, p.first.speaker, rule)
+            for p in placed
+            for kind, span, rule in (p.phrase,)
+        ]
         if len(found) == said:
             found += _model_finding(ctx, turn, offer, trial_claims)
     return tuple(found)
+
+
+class _Placed(NamedTuple):
+    """A phrase with the sentences it runs over (one, or two once joined)."""
+
+    first: Sentence
+    last: Sentence
+    phrase: Phrase
+
+
+def _joined(placed: list[_Placed], joiner: str) -> list[_Placed]:
+    """Phrases of one category in consecutive sentences, the first ending its sentence and the
+    next opening its own, as one phrase (`forbidden_phrases.v3`), from the first phrase to the
+    end of the next. A joined phrase is not joined again."""
+    out: list[_Placed] = []
+    for here in placed:
+        before = out[-1] if out else None
+        if (
+            before is not None
+            and before.first is before.last
+            and before.last is not here.first
+            and _kin(before.phrase[0], here.phrase[0])
+            and _ends(before.last.text, before.phrase[1])
+            and _opens(here.first.text, here.phrase[1])
+        ):
+            kind, span, rule = before.phrase
+            head = before.last.text[before.last.text.rfind(span) :]
+            tail = here.first.text[: here.first.text.find(here.phrase[1]) + len(here.phrase[1])]
+            out[-1] = _Placed(
+                before.first, here.last, (kind, f"{head}{joiner}{tail}".strip(_TRIM), rule)
+            )
+            continue
+        out.append(here)
+    return out
+
+
+def _kin(kind_a: str, kind_b: str) -> bool:
+    """One beat over two sentences: a claim, a threat or impatience said again ("it's free.
+    Costs you nothing"). An argument in each sentence is a retort each: the guard sets label
+    "that's a bit short-sighted. It's people like you who ..." and "您又不是机主，您怎么知道她
+    不要？您问都不问就替她拒绝了？" as two phrases."""
+    return kind_a == kind_b and kind_a != "arguing"
+
+
+def _ends(text: str, span: str) -> bool:
+    at = text.rfind(span)
+    return at >= 0 and not text[at + len(span) :].strip(_TRIM)
+
+
+def _opens(text: str, span: str) -> bool:
+    at = text.find(span)
+    return at >= 0 and not _FILLER.sub("", text[:at]).strip(_TRIM)
 
 
 def _trial_claims(turn: Turn, offer: _Offer) -> bool:
