@@ -503,3 +503,67 @@ def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     if found.passed:
         found = _counted_repeats(customer, params, found, own)
     return _unless_cued_child(ctx, params, customer, found)
+
+
+# --- v8 ------------------------------------------------------------------------------------------
+
+
+def _asks(turn: Turn) -> bool:
+    """The turn asks something: a question, or a request to repeat or say who calls ("sorry who
+    is this"), which is one whether or not a recognizer wrote its question mark."""
+    return turn.has("question") or turn.has("clarify")
+
+
+def _lucid_after_v8(customer: list[Turn], needed: int, since: int) -> bool:
+    """`_lucid_after`, with a request to repeat or say who calls counted among the questions
+    that bound the confusion looked at: without its "?" ("seven okay sorry who is this"), v7 stopped
+    at an earlier question and read the caller lucid."""
+    woken = _first_own(customer, "just_woken")
+    if woken is None:
+        return False
+    later = [t for t in customer if t.index > woken[0].index]
+    questions = [t for t in later if t.has("question") and t.index > since]
+    if len(questions) < needed:
+        return False
+    last = max(t.index for t in later if _asks(t) and t.index > since)
+    during = [t for t in later if t.index <= last]
+    if any(t.has("clarify") or t.has("just_woken") for t in during):
+        return False
+    return not any(
+        turn.has("not_understand")
+        and not any(t.has("understood") for t in later if t.index > turn.index)
+        for turn in during
+    )
+
+
+def _woke_lucid_v8(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
+    pitch = ctx.pitch_start
+    return pitch is not None and _lucid_after_v8(customer, needed, since=pitch.index)
+
+
+@item_check(
+    "caller_competent.v8",
+    CompetenceParamsV5,
+    lexicons=(
+        *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
+        "handover", "adult", "sale_confirmed", *_V7_LEXICONS,
+    ),
+)  # fmt: skip
+def caller_competent_v8(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v7, except that a woken customer's confusion is looked at up to their
+    last question or request to repeat or say who calls, whether or not a recognizer wrote its
+    question mark: "sorry who is this" after the pitch shows them still confused."""
+    customer = _speaker_turns(ctx)
+    own = _own_signal_v6(speakers.states_adult(customer))
+    woke = (
+        _woke_lucid_v8(ctx, customer, params.lucid_questions)
+        or _woken_calm(ctx, customer)
+        or _woke_refuses(ctx, customer)
+    )
+    persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
+    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own)
+    if found.passed and not speakers.states_adult(customer):
+        found = _stated_child(customer, found)
+    if found.passed:
+        found = _counted_repeats(customer, params, found, own)
+    return _unless_cued_child(ctx, params, customer, found)
