@@ -218,7 +218,13 @@ def _lucid_after(customer: list[Turn], needed: int, since: int | None) -> bool:
     asking = [t for t in later if t.has("question") and (since is None or t.index > since)]
     if len(asking) < needed:
         return False
-    during = [t for t in later if t.index <= asking[-1].index]
+    return _clear_until(later, asking[-1].index)
+
+
+def _clear_until(later: list[Turn], last: int) -> bool:
+    """No request to repeat, no more sleep and no unresolved not-understand in `later` up to
+    turn `last`."""
+    during = [t for t in later if t.index <= last]
     if any(t.has("clarify") or t.has("just_woken") for t in during):
         return False
     return not any(
@@ -475,24 +481,29 @@ def _stated_child(customer: list[Turn], found: Item) -> Item:
     return found
 
 
-@item_check(
-    "caller_competent.v7",
-    CompetenceParamsV5,
-    lexicons=(
-        *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
-        "handover", "adult", "sale_confirmed", *_V7_LEXICONS,
-    ),
+_V7_ALL = (
+    *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
+    "handover", "adult", "sale_confirmed", *_V7_LEXICONS,
 )  # fmt: skip
+_Lucid = Callable[[CallContext, list[Turn], int], bool]
+
+
+@item_check("caller_competent.v7", CompetenceParamsV5, lexicons=_V7_ALL)
 def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v6, and: a failing memory (`memory_loss`) lasts the call like being
     drunk; a cannot-hear said with a noisy place is the moment, and one followed by the customer
     saying the price back is resolved; a does-not-understand whose explanation the customer picks
     up ("哦，…") is resolved; a woken customer who, pitched, refuses clearly without confusion is
     not "just woken and confused"."""
+    return _competent_v7(ctx, params, _woke_lucid_v6)
+
+
+def _competent_v7(ctx: CallContext, params: CompetenceParamsV5, lucid: _Lucid) -> Item:
+    """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid."""
     customer = _speaker_turns(ctx)
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = (
-        _woke_lucid_v6(ctx, customer, params.lucid_questions)
+        lucid(ctx, customer, params.lucid_questions)
         or _woken_calm(ctx, customer)
         or _woke_refuses(ctx, customer)
     )
@@ -525,15 +536,7 @@ def _lucid_after_v8(customer: list[Turn], needed: int, since: int) -> bool:
     questions = [t for t in later if t.has("question") and t.index > since]
     if len(questions) < needed:
         return False
-    last = max(t.index for t in later if _asks(t) and t.index > since)
-    during = [t for t in later if t.index <= last]
-    if any(t.has("clarify") or t.has("just_woken") for t in during):
-        return False
-    return not any(
-        turn.has("not_understand")
-        and not any(t.has("understood") for t in later if t.index > turn.index)
-        for turn in during
-    )
+    return _clear_until(later, max(t.index for t in later if _asks(t) and t.index > since))
 
 
 def _woke_lucid_v8(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
@@ -541,29 +544,9 @@ def _woke_lucid_v8(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
     return pitch is not None and _lucid_after_v8(customer, needed, since=pitch.index)
 
 
-@item_check(
-    "caller_competent.v8",
-    CompetenceParamsV5,
-    lexicons=(
-        *_SIGNALS, "clarify", "question", "busy", "hears_now", "child_cue", "goodbye",
-        "handover", "adult", "sale_confirmed", *_V7_LEXICONS,
-    ),
-)  # fmt: skip
+@item_check("caller_competent.v8", CompetenceParamsV5, lexicons=_V7_ALL)
 def caller_competent_v8(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v7, except that a woken customer's confusion is looked at up to their
     last question or request to repeat or say who calls, whether or not a recognizer wrote its
     question mark: "sorry who is this" after the pitch shows them still confused."""
-    customer = _speaker_turns(ctx)
-    own = _own_signal_v6(speakers.states_adult(customer))
-    woke = (
-        _woke_lucid_v8(ctx, customer, params.lucid_questions)
-        or _woken_calm(ctx, customer)
-        or _woke_refuses(ctx, customer)
-    )
-    persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
-    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own)
-    if found.passed and not speakers.states_adult(customer):
-        found = _stated_child(customer, found)
-    if found.passed:
-        found = _counted_repeats(customer, params, found, own)
-    return _unless_cued_child(ctx, params, customer, found)
+    return _competent_v7(ctx, params, _woke_lucid_v8)
