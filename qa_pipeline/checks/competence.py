@@ -208,17 +208,23 @@ def _woke_lucid_v4(ctx: CallContext, needed: int) -> bool:
     return _lucid_after(list(ctx.customer_turns()), needed, since=None)
 
 
-def _lucid_after(customer: list[Turn], needed: int, since: int | None) -> bool:
+def _asked(turn: Turn) -> bool:
+    return turn.has("question")
+
+
+def _lucid_after(
+    customer: list[Turn], needed: int, since: int | None, asks: Callable[[Turn], bool] = _asked
+) -> bool:
     """`needed` questions after waking (after turn `since` too, when given), with no request to
-    repeat, no more sleep and no unresolved not-understand up to the last of them."""
+    repeat, no more sleep and no unresolved not-understand up to the last turn that `asks`."""
     woken = _first_own(customer, "just_woken")
     if woken is None:
         return False
     later = [t for t in customer if t.index > woken[0].index]
-    asking = [t for t in later if t.has("question") and (since is None or t.index > since)]
-    if len(asking) < needed:
+    after = [t for t in later if since is None or t.index > since]
+    if sum(_asked(t) for t in after) < needed:
         return False
-    return _clear_until(later, asking[-1].index)
+    return _clear_until(later, max(t.index for t in after if asks(t)))
 
 
 def _clear_until(later: list[Turn], last: int) -> bool:
@@ -525,23 +531,12 @@ def _asks(turn: Turn) -> bool:
     return turn.has("question") or turn.has("clarify")
 
 
-def _lucid_after_v8(customer: list[Turn], needed: int, since: int) -> bool:
-    """`_lucid_after`, with a request to repeat or say who calls counted among the questions
-    that bound the confusion looked at: without its "?" ("seven okay sorry who is this"), v7 stopped
-    at an earlier question and read the caller lucid."""
-    woken = _first_own(customer, "just_woken")
-    if woken is None:
-        return False
-    later = [t for t in customer if t.index > woken[0].index]
-    questions = [t for t in later if t.has("question") and t.index > since]
-    if len(questions) < needed:
-        return False
-    return _clear_until(later, max(t.index for t in later if _asks(t) and t.index > since))
-
-
 def _woke_lucid_v8(ctx: CallContext, customer: list[Turn], needed: int) -> bool:
+    """`_woke_lucid_v6`, with a request to repeat or say who calls among the turns that bound the
+    confusion looked at: without its "?" ("seven okay sorry who is this"), v7 stopped at an
+    earlier question and read the caller lucid."""
     pitch = ctx.pitch_start
-    return pitch is not None and _lucid_after_v8(customer, needed, since=pitch.index)
+    return pitch is not None and _lucid_after(customer, needed, since=pitch.index, asks=_asks)
 
 
 @item_check("caller_competent.v8", CompetenceParamsV5, lexicons=_V7_ALL)

@@ -30,11 +30,6 @@ _QUOTE = re.compile(
     r"|(?<![\w'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![\w'])"
 )
 _ATTITUDE = frozenset({"arguing", "dismissive"})
-# A word that only opens a sentence ("Look, do you want it or not?"): a phrase after it still
-# opens its sentence.
-_FILLER = re.compile(
-    r"^\s*(?:look|listen|honestly|well|okay|ok|so|now|right|yeah|oh)\b[\s,]*", re.IGNORECASE
-)
 
 
 class _Offer(NamedTuple):
@@ -253,11 +248,7 @@ def _turn_phrases(
             placed += [_Placed(sentence, sentence, phrase) for phrase in phrases]
         if join:
             placed = _joined(placed, turn.joiner)
-        found += [
-            ForbiddenFinding(kind, span, p.first.start, p.last.end, p.first.speaker, rule)
-            for p in placed
-            for kind, span, rule in (p.phrase,)
-        ]
+        found += [p.finding() for p in placed]
         if len(found) == said:
             found += _model_finding(ctx, turn, offer, trial_claims)
     return tuple(found)
@@ -269,6 +260,11 @@ class _Placed(NamedTuple):
     first: Sentence
     last: Sentence
     phrase: Phrase
+
+    def finding(self) -> ForbiddenFinding:
+        kind, span, rule = self.phrase
+        first, last = self.first, self.last
+        return ForbiddenFinding(kind, span, first.start, last.end, first.speaker, rule)
 
 
 def _joined(placed: list[_Placed], joiner: str) -> list[_Placed]:
@@ -284,7 +280,7 @@ def _joined(placed: list[_Placed], joiner: str) -> list[_Placed]:
             and before.last is not here.first
             and _kin(before.phrase[0], here.phrase[0])
             and _ends(before.last.text, before.phrase[1])
-            and _opens(here.first.text, here.phrase[1])
+            and _opens(here.first, here.phrase[1])
         ):
             kind, span, rule = before.phrase
             head = before.last.text[before.last.text.rfind(span) :]
@@ -310,9 +306,13 @@ def _ends(text: str, span: str) -> bool:
     return at >= 0 and not text[at + len(span) :].strip(_TRIM)
 
 
-def _opens(text: str, span: str) -> bool:
-    at = text.find(span)
-    return at >= 0 and not _FILLER.sub("", text[:at]).strip(_TRIM)
+def _opens(sentence: Sentence, span: str) -> bool:
+    """`span` opens the sentence, after at most one of the pack's `openers` ("Look, ...")."""
+    at = sentence.text.find(span)
+    if at < 0:
+        return False
+    before, openers = sentence.text[:at], sentence.pack.openers
+    return not (openers.sub("", before) if openers else before).strip(_TRIM)
 
 
 def _trial_claims(turn: Turn, offer: _Offer) -> bool:

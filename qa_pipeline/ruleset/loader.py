@@ -126,6 +126,9 @@ class LanguagePack:
     elongated: bool = False
     # Words written with the g dropped ("askin'") read whole, so patterns are written once.
     dropped_g: bool = False
+    # Words that only open a sentence ("Look, ..."), matched at its start, with what follows
+    # them up to the next word (forbidden_phrases.v3 joins phrases across sentences by them).
+    openers: re.Pattern[str] | None = None
     # The pack that reads transcripts a recognizer made (`Call.heard_by`): the same with the
     # `heard_only` ASR terms restored too, and memos of its own; None when there are none.
     heard: LanguagePack | None = field(default=None, compare=False, repr=False)
@@ -361,6 +364,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
     ]
     problems += _regex_problems("fillers", pack.fillers)
     problems += _regex_problems("soft_break", [pack.soft_break])
+    problems += _regex_problems("openers", pack.openers)
     problems += _regex_problems("rewrites", list(pack.rewrites))
     spelled_keep = [
         (f"asr_terms.{i}.keep", spec.keep)
@@ -373,6 +377,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         *(kp for name, spec in pack.lexicons.items()
           for kp in _keyed(f"lexicons.{name}.patterns", spec.patterns)),
         *_keyed("fillers", pack.fillers), *_keyed("soft_break", [pack.soft_break]),
+        *_keyed("openers", pack.openers),
         *_keyed("rewrites", list(pack.rewrites)),
         *(kp for key, keep in spelled_keep for kp in _keyed(key, keep)),
         *_keyed("heard_rewrites", list(pack.heard_rewrites)),
@@ -468,6 +473,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         lexicon_patterns={name: tuple(spec.patterns) for name, spec in pack.lexicons.items()},
         elongated=pack.elongated,
         dropped_g=pack.dropped_g,
+        openers=_openers(pack.openers),
     )
     if not any(heard_only for _, heard_only in lists) and not pack.heard_rewrites:
         return read
@@ -482,6 +488,15 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         memo={},
     )
     return dataclasses.replace(read, heard=heard)
+
+
+def _openers(openers: list[str]) -> re.Pattern[str] | None:
+    """The sentence-opening words in one pattern: one of them at the start, with the spaces and
+    commas after it."""
+    if not openers:
+        return None
+    words = "|".join(f"(?:{o})" for o in openers)
+    return re.compile(rf"^\s*(?:{words})\b[\s,]*", re.IGNORECASE)
 
 
 def _rewrites(

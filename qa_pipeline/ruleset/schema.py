@@ -380,6 +380,11 @@ class LanguageFile(Strict):
         gt=0, description="characters a clause must have before it is cut at soft breaks"
     )
     fillers: list[str] = Field(default_factory=list, description="hesitations removed (regex)")
+    openers: list[str] = Field(
+        default_factory=list,
+        description="words that only open a sentence (look, well): a forbidden phrase after "
+        "them still opens it, for forbidden_phrases.v3's joining (regex, at the sentence start)",
+    )
     elongated: bool = Field(
         False, description="a letter written three or more times is read once (yeahhh, sooo)"
     )
