@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from qa_pipeline.checks import speakers
@@ -47,7 +46,6 @@ def _later_denial(ctx: CallContext, later: list[Turn], answers: list[Turn]) -> F
     return found if label in ("not_holder", "cannot_decide") and p >= rules.fill else None
 
 
-_ACCOUNT = re.compile(r"\baccount\b")
 _SHORT = 6  # words: a question whose words a recognizer lost, not a sentence about an account
 
 
@@ -62,7 +60,7 @@ def _heard_opening_question(ctx: CallContext) -> list[Turn]:
         return []
     last = opening.sentences[-1]
     short = len(last.norm.split()) <= _SHORT
-    return [opening] if short and _ACCOUNT.search(last.norm) else []
+    return [opening] if short and last.rule_hits("holder_word") else []
 
 
 _IDENTITY_LEXICONS = (
@@ -78,7 +76,9 @@ def identity_confirmed(ctx: CallContext, params: object) -> Item:
     return _identity(ctx, v2=False)
 
 
-@item_check("identity_confirmed.v2", lexicons=(*_IDENTITY_LEXICONS, "handover", "adult"))
+@item_check(
+    "identity_confirmed.v2", lexicons=(*_IDENTITY_LEXICONS, "handover", "adult", "holder_word")
+)
 def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v1, except that a handover in the identity exchange ("老婆子！找你
     的！", "Mum, it's for you") starts it again with the person who takes the phone, a child
@@ -323,7 +323,14 @@ def permission_granted_v4(ctx: CallContext, params: object) -> Item:
 
 @item_check(
     "identity_confirmed.v3",
-    lexicons=(*_IDENTITY_LEXICONS, "handover", "adult", "memory_loss", "hearing_check"),
+    lexicons=(
+        *_IDENTITY_LEXICONS,
+        "handover",
+        "adult",
+        "memory_loss",
+        "hearing_check",
+        "holder_word",
+    ),
 )
 def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v2, except that: a line check that asks the holder question again

@@ -269,6 +269,8 @@ LEXICON_NAMES: dict[str, str] = {
     "time_request": "agent names the few minutes it wants (with a question: asks for time)",
     "permission_inverted": "a permission question a yes refuses (is this a bad time? 打扰您了吗)",
     "hearing_check": "agent checks the line (can you hear me? 能听到吗): a yes answers only that",
+    "holder_word": "the word a holder question turns on (account, 机主), read in a heard opening "
+    "whose question words a recognizer lost",
     "consent_question": "agent asks the customer to agree to opening the service",
     "refusal_check": "agent asks whether the customer means no (that's a no? 不要了是吧？)",
     "sale_confirmed": "agent says the service has been or will be opened",
