@@ -59,7 +59,8 @@ def _heard_opening_question(ctx: CallContext) -> list[Turn]:
     if opening is None or opening.speaker != "agent":
         return []
     last = opening.sentences[-1]
-    short = len(last.norm.split()) <= _SHORT
+    lang = last.pack.lang
+    short = lang.speech_units(last.norm) <= _SHORT * lang.units_per_word
     return [opening] if short and last.rule_hits("holder_word") else []
 
 

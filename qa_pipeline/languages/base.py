@@ -61,6 +61,9 @@ class Language:
     joiner: ClassVar[str] = " "  # between segments and words
     spaced: ClassVar[bool] = True  # words are separated by spaces
     rate_unit: ClassVar[str] = "words/min"
+    # `speech_units` said in the time of one English word (SPEC pace: 2.5 words/s, Mandarin 4-5
+    # characters/s), so a length given in words holds in any language.
+    units_per_word: ClassVar[float] = 1.0
     sentence_end: ClassVar[re.Pattern[str]] = re.compile(r".*?(?:[!?;]+|\.(?=\s|$)|$)")
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {}
     cancel_wording: ClassVar[CancelWording] = CancelWording(

@@ -73,6 +73,7 @@ class Mandarin(Language):
     joiner = ""
     spaced = False
     rate_unit = "chars/min"
+    units_per_word = 1.8
     sentence_end = re.compile(r"[^。！？!?；;]*(?:[。！？!?；;]+|$)")
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {
         "month": re.compile(r"每个?月|1个?月|月租|包月|/月|按月|月费|一个月"),
