@@ -89,8 +89,9 @@ def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
     return _identity(ctx, v2=True)
 
 
-def _identity(ctx: CallContext, v2: bool, v3: bool = False) -> Item:
-    questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
+def _identity(ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False) -> Item:
+    asks = _asks_holder if v4 else _asks_any
+    questions = [t for t in ctx.agent_turns() if asks(t)]
     if v2 and not questions and ctx.call.heard_by is not None:
         questions = _heard_opening_question(ctx)
     if not questions:
@@ -118,6 +119,8 @@ def _identity(ctx: CallContext, v2: bool, v3: bool = False) -> Item:
         agent = [t for t in agent if point is None or t.index > point[0]]
 
     later_no = _later_denial(ctx, later, answers)
+    if v4:  # said to be in another's name: firm, whatever came before or the model reads
+        later_no = first_hit(later, "registered_other") or later_no
     child = _child(customer, v2) or first_hit(agent, "child_cue")
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
@@ -340,18 +343,53 @@ def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
     by name ("请问是王先生吗？" "不是哦") gives way to a holder's yes to the holder question asked
     after it; and a person whose memory fails them in the exchange ("是我吧，我儿子给我办的，还是我
     女儿办的……我记不清了") gives no clear answer (SPEC: a person without full capacity)."""
-    questions = [t for t in ctx.agent_turns() if t.has("identity_question")]
+    return _identity_v3(ctx, v4=False)
+
+
+@item_check(
+    "identity_confirmed.v4",
+    lexicons=(*_IDENTITY_LEXICONS, "handover", "adult", "memory_loss", "hearing_check",
+              "holder_word", "name_check", "registered_other"),
+)  # fmt: skip
+def identity_confirmed_v4(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v3, except that: a turn the model alone reads as the holder
+    question while it asks for the person by name only ("请问是王贵芬女士吗", "Is this Mr.
+    Rampersad?") asks nothing about the line's holder (SPEC: not asking = false); and the line
+    said to be registered in another person's name or ID anywhere after the question
+    (`registered_other`: 户名是我老婆的, 身份证登的他的, "the account's in her name") is not the
+    person's, whatever they said before and whatever the model reads (a family member who says
+    they can decide still passes)."""
+    return _identity_v3(ctx, v4=True)
+
+
+def _identity_v3(ctx: CallContext, v4: bool) -> Item:
+    asks = _asks_holder if v4 else _asks_any
+    questions = [t for t in ctx.agent_turns() if asks(t)]
     if not questions:
-        return _identity(ctx, v2=True)
+        return _identity(ctx, v2=True, v4=v4)
     unsure = _unsure(ctx, questions[0])
     if unsure is not None:
         asked = questions[0].evidence("identity_question")
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
-    found = _identity(ctx, v2=True, v3=True)
+    found = _identity(ctx, v2=True, v3=True, v4=v4)
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
         return found
     return _asked_again(ctx, questions) or found
+
+
+def _asks_any(turn: Turn) -> bool:
+    return turn.has("identity_question")
+
+
+def _asks_holder(turn: Turn) -> bool:
+    """The holder question by the rules, or by the model's reading of a turn that does not ask
+    for the person by name only (the heads read 请问是王女士吗 as the holder question)."""
+    if any(s.rule_hits("identity_question") for s in turn.sentences):
+        return True
+    return turn.has("identity_question") and not any(
+        s.rule_hits("name_check") for s in turn.sentences
+    )
 
 
 def _moves_on_v3(ctx: CallContext, turn: Turn) -> bool:

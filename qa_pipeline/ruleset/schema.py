@@ -269,6 +269,7 @@ LEXICON_NAMES: dict[str, str] = {
     "time_request": "agent names the few minutes it wants (with a question: asks for time)",
     "permission_inverted": "a permission question a yes refuses (is this a bad time? 打扰您了吗)",
     "hearing_check": "agent checks the line (can you hear me? 能听到吗): a yes answers only that",
+    "name_check": "agent asks for the person by name only (请问是王女士吗, is this Mr. Lee?)",
     "holder_word": "the word a holder question turns on (account, 机主), read in a heard opening "
     "whose question words a recognizer lost",
     "consent_question": "agent asks the customer to agree to opening the service",
@@ -287,6 +288,7 @@ LEXICON_NAMES: dict[str, str] = {
     # customer acts
     "holder_yes": "customer says they are the account holder",
     "holder_no": "customer says the line is not theirs",
+    "registered_other": "the line is registered in another person's name or ID (户名是我老婆的)",
     "family_relation": "an adult family member of the holder (wife, son, ...)",
     "other_relation": "a person who is not family (friend, neighbour, roommate, ...)",
     "relation_self": "the person names themselves by a relation, or the line as a relative's",
