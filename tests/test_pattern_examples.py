@@ -60,7 +60,11 @@ def test_examples_are_read_as_the_engine_reads_them() -> None:
     # A negatable lexicon's cue cancels the match; a forbidden rule's negation window too; the
     # view reads spoken numbers as digits.
     holder = _one("languages/zh.yaml lexicons.holder_yes.patterns.4")
-    assert holder.pattern == "本人(?!\\s*[？?])" and holder.matches("我本人") and not holder.matches("我不本人")
+    assert (
+        holder.pattern == "本人(?!\\s*[？?])"
+        and holder.matches("我本人")
+        and not holder.matches("我不本人")
+    )
     restrict = _one("forbidden/zh.yaml rules.3.patterns.0")
     assert restrict.matches("不开的话号码会被停机")
     assert not restrict.matches("放心，不会停机")
