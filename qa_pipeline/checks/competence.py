@@ -545,3 +545,52 @@ def caller_competent_v8(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     last question or request to repeat or say who calls, whether or not a recognizer wrote its
     question mark: "sorry who is this" after the pitch shows them still confused."""
     return _competent_v7(ctx, params, _woke_lucid_v8)
+
+
+# --- v9 ------------------------------------------------------------------------------------------
+
+
+@item_check(
+    "caller_competent.v9",
+    CompetenceParamsV5,
+    lexicons=(*_V7_ALL, "medicated", "age_question", "age_answer", "drink_question", "deny"),
+)
+def caller_competent_v9(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v8, and: the caller's own mind-clouding medication (`medicated`:
+    "they got me on these pain pills", 麻药还没过) lasts the call like drink; a young age given
+    bare in answer to the agent's age question ("How old are you?" "Six and a half.") is a
+    child's; and a first answer to the agent's "have you been drinking?" that does not deny it
+    ("a little bit, a natty boh or six") is a drinker's."""
+    found = _competent_v7(ctx, params, _woke_lucid_v8)
+    if not found.passed:
+        return found
+    customer = _speaker_turns(ctx)
+    own = _own_signal_v6(speakers.states_adult(customer))
+    medicated = _first_own(customer, "medicated", lambda s, h: own(s, h) or _given_me(h))
+    if medicated is not None:
+        evidence = (medicated[1].hit_evidence(medicated[2]),)
+        return item(False, evidence, "competence.medicated", said=quote(medicated))
+    young = speakers.stated_young_age(ctx, customer)
+    if young is not None:
+        return item(
+            False, (young[1].hit_evidence(young[2]),), "competence.child", said=quote(young)
+        )
+    return _owns_drinking(ctx, customer) or found
+
+
+_GIVEN_ME = re.compile(r"(?:got|put|have|has|had|given) me\b|(?:给)?[我俺](?:吃|打|用)了")
+
+
+def _given_me(hit: Hit) -> bool:
+    """Medication given to the caller ("they got me on these pain pills"), whoever gave it."""
+    return bool(_GIVEN_ME.match(hit.text))
+
+
+def _owns_drinking(ctx: CallContext, customer: list[Turn]) -> Item | None:
+    """The customer's first answer to "have you been drinking?" that does not deny it."""
+    for turn in speakers.first_answer(ctx, customer, "drink_question"):
+        first = turn.sentences[0]
+        if not first.rule_hits("deny") and not first.is_question:
+            evidence = (turn.span_evidence(),)
+            return item(False, evidence, "competence.drunk", said=f"“{first.text}”")
+    return None

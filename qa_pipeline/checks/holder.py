@@ -122,6 +122,8 @@ def _identity(ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False) ->
     if v4:  # said to be in another's name: firm, whatever came before or the model reads
         later_no = first_hit(later, "registered_other") or later_no
     child = _child(customer, v2) or first_hit(agent, "child_cue")
+    if v4 and not child:  # "How old are you?" "Six and a half."
+        child = speakers.stated_young_age(ctx, customer)
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
     family = _said_relation(answers, "family_relation")
@@ -349,7 +351,7 @@ def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
 @item_check(
     "identity_confirmed.v4",
     lexicons=(*_IDENTITY_LEXICONS, "handover", "adult", "memory_loss", "hearing_check",
-              "holder_word", "name_check", "registered_other"),
+              "holder_word", "name_check", "registered_other", "age_question", "age_answer"),
 )  # fmt: skip
 def identity_confirmed_v4(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v3, except that: a turn the model alone reads as the holder

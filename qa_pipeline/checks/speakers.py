@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qa_pipeline.checks.context import Sentence, Turn
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.text.lexicon import CLAUSE_END, Hit
 
 Point = tuple[int, int]  # a turn's index and the position of a sentence in it
@@ -68,3 +68,22 @@ def about_self(sentence: Sentence, hit: Hit) -> bool:
     it in its clause ("这号是我爸的，他耳朵背" is about the father)."""
     clause = max((m.end() for m in CLAUSE_END.finditer(sentence.norm, 0, hit.start)), default=0)
     return not any(clause <= t.start and t.end <= hit.start for t in sentence.hits("third_person"))
+
+
+def first_answer(ctx: CallContext, turns: Iterable[Turn], question: str) -> Iterable[Turn]:
+    """Each of `turns` that is the customer's first turn after an agent turn asking `question`
+    (a lexicon: "How old are you?"), with that question."""
+    for turn in turns:
+        asked = ctx.previous_agent_turn(turn)
+        if asked is not None and asked.has(question) and ctx.replies_to(asked)[:1] == [turn]:
+            yield turn
+
+
+def stated_young_age(ctx: CallContext, turns: Iterable[Turn]) -> tuple[Turn, Sentence, Hit] | None:
+    """A young age given bare in answer to the agent's age question ("How old are you, Alfie?"
+    "Six and a half."): a child's, though "six and a half" alone says nothing."""
+    for turn in first_answer(ctx, turns, "age_question"):
+        for sentence in turn.sentences[:1]:
+            for hit in sentence.rule_hits("age_answer"):
+                return turn, sentence, hit
+    return None

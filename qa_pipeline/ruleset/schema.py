@@ -270,6 +270,8 @@ LEXICON_NAMES: dict[str, str] = {
     "permission_inverted": "a permission question a yes refuses (is this a bad time? 打扰您了吗)",
     "hearing_check": "agent checks the line (can you hear me? 能听到吗): a yes answers only that",
     "name_check": "agent asks for the person by name only (请问是王女士吗, is this Mr. Lee?)",
+    "age_question": "agent asks the customer's age (how old are you? 你几岁了？)",
+    "drink_question": "agent asks whether the customer has been drinking (是不是喝酒了？)",
     "holder_word": "the word a holder question turns on (account, 机主), read in a heard opening "
     "whose question words a recognizer lost",
     "consent_question": "agent asks the customer to agree to opening the service",
@@ -288,6 +290,9 @@ LEXICON_NAMES: dict[str, str] = {
     # customer acts
     "holder_yes": "customer says they are the account holder",
     "holder_no": "customer says the line is not theirs",
+    "age_answer": "customer gives a young age, bare (六岁半, six and a half): a child's answer to "
+    "the agent's age question",
+    "medicated": "the caller's own mind-clouding medication (pain pills, 麻药还没过)",
     "registered_other": "the line is registered in another person's name or ID (户名是我老婆的)",
     "family_relation": "an adult family member of the holder (wife, son, ...)",
     "other_relation": "a person who is not family (friend, neighbour, roommate, ...)",
