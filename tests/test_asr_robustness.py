@@ -198,7 +198,14 @@ def test_heard_call_read_tolerantly(engine: Judge) -> None:
      ("It is the primary account code.", "is this the account holder."),
      ("Employee number 693 in the account code for this line.",
       "employee number 693 is this the account holder for this line."),
-     ("Are you the account donor on this line?", "is this the account holder on this line?")],
+     ("Are you the account donor on this line?", "is this the account holder on this line?"),
+     ("Create your oil pack, you can call 611.", "create you're all set, you can call 611."),
+     ("Wonderful, you get a welcome text shortly.",
+      "wonderful, you'll get a welcome text shortly."),
+     ("I activate now you get a welcome text.", "i activate now you'll get a welcome text."),
+     ("You can help me out, and not a minute.", "you can help me out, and got a minute."),
+     ("Pray to you, have a couple minutes, so I can tell you?",
+      "pray to you have a couple minutes, so i can tell you?")],
 )  # fmt: skip
 def test_en_heard_rewrites(ruleset: Ruleset, raw: str, heard: str) -> None:
     """Words Whisper writes for an agent's (heard_rewrites): read as said in a recognizer's
@@ -211,7 +218,9 @@ def test_en_heard_rewrites(ruleset: Ruleset, raw: str, heard: str) -> None:
 @pytest.mark.parametrize(
     "raw",
     ["None of them, thanks.", "It texts you every 7 a.m.", "Every 2 weeks.",
-     "Is this the account number?", "I put it on the account today", "You're all ahead of me."],
+     "Is this the account number?", "I put it on the account today", "You're all ahead of me.",
+     "Once it's on you get a welcome text.", "If you sign up you get a welcome text.",
+     "Not a minute more.", "Your old pet shop?", "Thank you, have a nice day."],
 )  # fmt: skip
 def test_en_heard_rewrites_keep_what_the_words_say(ruleset: Ruleset, raw: str) -> None:
     pack = ruleset.languages["en"]
