@@ -432,3 +432,27 @@ def test_spelled_terms_screen_passes_every_prefix() -> None:
     assert terms.screen.search("o'k") is not None  # a term shorter than the prefix
     text = "a restoring bill"  # "sto" only inside a word, no other prefix
     assert terms.screen.search(text) is None and terms.apply(text) == text
+
+
+@pytest.mark.parametrize(
+    ("word", "digit"),
+    [("fix", "6"), ("sex", "6"), ("free", "3"), ("tree", "3"), ("nero", "0"), ("hive", "5"),
+     ("six", None), ("big", None), ("to", None), ("fixed", None), ("won", None)],
+)  # fmt: skip
+def test_en_heard_digit_by_sound(ruleset: Ruleset, word: str, digit: str | None) -> None:
+    """A digit's name one sound off ("fix"), or its sounds spelled otherwise ("free": th said
+    f), is the digit a recognizer half heard; the name itself and words further off are not."""
+    assert ruleset.languages["en"].lang.heard_digit(word) == digit
+
+
+@pytest.mark.parametrize(
+    ("raw", "heard"),
+    [("and to 9-9 a month", "and 2 99 a month"), ("text stop to 1-2-1-2-1", "text stop to 12121"),
+     ("open 24-7", "open 24-7"), ("ext 1-08", "ext 1-08")],
+)  # fmt: skip
+def test_en_heard_hyphened_digits_joined(ruleset: Ruleset, raw: str, heard: str) -> None:
+    """Single digits a recognizer joined with hyphens are one number in a heard transcript
+    only; numbers of several digits keep their hyphen."""
+    pack = ruleset.languages["en"]
+    assert pack.reading("base").view(raw) == heard
+    assert pack.view(raw) == raw
