@@ -198,7 +198,14 @@ def test_heard_call_read_tolerantly(engine: Judge) -> None:
      ("It is the primary account code.", "is this the account holder."),
      ("Employee number 693 in the account code for this line.",
       "employee number 693 is this the account holder for this line."),
-     ("Are you the account donor on this line?", "is this the account holder on this line?")],
+     ("Are you the account donor on this line?", "is this the account holder on this line?"),
+     ("Create your oil pack, you can call 611.", "create you're all set, you can call 611."),
+     ("Wonderful, you get a welcome text shortly.",
+      "wonderful, you'll get a welcome text shortly."),
+     ("I activate now you get a welcome text.", "i activate now you'll get a welcome text."),
+     ("You can help me out, and not a minute.", "you can help me out, and got a minute."),
+     ("Pray to you, have a couple minutes, so I can tell you?",
+      "pray to you have a couple minutes, so i can tell you?")],
 )  # fmt: skip
 def test_en_heard_rewrites(ruleset: Ruleset, raw: str, heard: str) -> None:
     """Words Whisper writes for an agent's (heard_rewrites): read as said in a recognizer's
@@ -211,7 +218,9 @@ def test_en_heard_rewrites(ruleset: Ruleset, raw: str, heard: str) -> None:
 @pytest.mark.parametrize(
     "raw",
     ["None of them, thanks.", "It texts you every 7 a.m.", "Every 2 weeks.",
-     "Is this the account number?", "I put it on the account today", "You're all ahead of me."],
+     "Is this the account number?", "I put it on the account today", "You're all ahead of me.",
+     "Once it's on you get a welcome text.", "If you sign up you get a welcome text.",
+     "Not a minute more.", "Your old pet shop?", "Thank you, have a nice day."],
 )  # fmt: skip
 def test_en_heard_rewrites_keep_what_the_words_say(ruleset: Ruleset, raw: str) -> None:
     pack = ruleset.languages["en"]
@@ -423,3 +432,27 @@ def test_spelled_terms_screen_passes_every_prefix() -> None:
     assert terms.screen.search("o'k") is not None  # a term shorter than the prefix
     text = "a restoring bill"  # "sto" only inside a word, no other prefix
     assert terms.screen.search(text) is None and terms.apply(text) == text
+
+
+@pytest.mark.parametrize(
+    ("word", "digit"),
+    [("fix", "6"), ("sex", "6"), ("free", "3"), ("tree", "3"), ("nero", "0"), ("hive", "5"),
+     ("six", None), ("big", None), ("to", None), ("fixed", None), ("won", None)],
+)  # fmt: skip
+def test_en_heard_digit_by_sound(ruleset: Ruleset, word: str, digit: str | None) -> None:
+    """A digit's name one sound off ("fix"), or its sounds spelled otherwise ("free": th said
+    f), is the digit a recognizer half heard; the name itself and words further off are not."""
+    assert ruleset.languages["en"].lang.heard_digit(word) == digit
+
+
+@pytest.mark.parametrize(
+    ("raw", "heard"),
+    [("and to 9-9 a month", "and 2 99 a month"), ("text stop to 1-2-1-2-1", "text stop to 12121"),
+     ("open 24-7", "open 24-7"), ("ext 1-08", "ext 1-08")],
+)  # fmt: skip
+def test_en_heard_hyphened_digits_joined(ruleset: Ruleset, raw: str, heard: str) -> None:
+    """Single digits a recognizer joined with hyphens are one number in a heard transcript
+    only; numbers of several digits keep their hyphen."""
+    pack = ruleset.languages["en"]
+    assert pack.reading("base").view(raw) == heard
+    assert pack.view(raw) == raw

@@ -71,7 +71,22 @@ def fee_disclosed_v2(ctx: CallContext, params: object) -> Item:
     return _fee(ctx, v2=True)
 
 
-def _fee(ctx: CallContext, v2: bool) -> Item:
+@item_check("fee_disclosed.v3", lexicons=("self_correction", "unlimited_claim"))
+def fee_disclosed_v3(ctx: CallContext, params: object) -> Item:
+    """As fee_disclosed.v2, except that in a recognizer's transcript (`heard_by`) an amount for
+    the price's period that is the campaign's price with one digit more or less at its front
+    ("then $2.99" heard "$12.99") is the price half heard: neither a wrong price nor the price
+    stated."""
+    return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None)
+
+
+def _half_heard(amount: float, price: float) -> bool:
+    """`amount` is `price` with a digit added or lost at its front (12.99 or 2.99 for 2.99)."""
+    said, meant = f"{amount:.2f}", f"{price:.2f}"
+    return said != meant and (said[1:] == meant or meant[1:] == said)
+
+
+def _fee(ctx: CallContext, v2: bool, heard: bool = False) -> Item:
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
@@ -81,6 +96,9 @@ def _fee(ctx: CallContext, v2: bool) -> Item:
         if not same_period:
             continue
         if not any(abs(f.amount - money.amount) < 0.005 for f in same_period):
+            price = campaign.price
+            if heard and period == price.period and _half_heard(money.amount, price.amount):
+                continue
             borrowed = money.period is None
             if v2 and borrowed and any(abs(f.amount - money.amount) < 0.005 for f in fees):
                 continue
@@ -275,9 +293,36 @@ def cancel_method_disclosed_v3(ctx: CallContext, params: object) -> Item:
     return _cancel_method(ctx, _heard_hotlines(ctx), texted=True)
 
 
-def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]], texted: bool = False) -> Item:
+@item_check("cancel_method_disclosed.v4", lexicons=("cancel_context",))
+def cancel_method_disclosed_v4(ctx: CallContext, params: object) -> Item:
+    """As cancel_method_disclosed.v3, except that in a recognizer's transcript a word after
+    "call" that sounds like a digit and runs into digits is that digit ("calling fix 114" for
+    "calling six one one or": 6114 holds 611), as the language hears its digit names
+    (`Language.heard_digit`)."""
+    return _cancel_method(ctx, _heard_hotlines(ctx), texted=True, sounded=True)
+
+
+_CALLED_WORD = re.compile(r"\b((?:call|calling|dial|dialing) )([a-z]+)(?=[\s,.-]*\d)")
+
+
+def _sounded_digits(ctx: CallContext, text: str) -> str:
+    """`text` with the word after "call" read as the digit it sounds like, where it runs into
+    digits (a recognizer's transcript only)."""
+
+    def digit(match: re.Match[str]) -> str:
+        heard = ctx.pack.lang.heard_digit(match.group(2))
+        return match.group(1) + heard if heard is not None else match.group(0)
+
+    return _CALLED_WORD.sub(digit, text)
+
+
+def _cancel_method(
+    ctx: CallContext, heard: list[re.Pattern[str]], texted: bool = False, sounded: bool = False
+) -> Item:
     """The cancel item; `heard`: hotlines as a recognizer may have written them (v2 on);
-    `texted`: a hotline said as the number to text does not count (v3)."""
+    `texted`: a hotline said as the number to text does not count (v3); `sounded`: in a
+    recognizer's transcript, a word after "call" that sounds like a digit is that digit (v4)."""
+    sounded = sounded and ctx.call.heard_by is not None
     methods = ctx.campaign.cancel_methods
     codes = {m.code.lower() for m in methods if m.code}
     families = [p for p in map(_code_like, methods) if p]
@@ -285,7 +330,8 @@ def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]], texted: bool 
         asked = turn.index > 0 and ctx.turns[turn.index - 1].has("cancel_context")
         in_context = asked or turn.has("cancel_context")  # "How do I cancel?" "Call 611."
         for sentence in turn.sentences:
-            text = _squashed(sentence.norm)
+            norm = _sounded_digits(ctx, sentence.norm) if sounded else sentence.norm
+            text = _squashed(norm)
             for family in families:
                 for other in family.findall(text):
                     if other not in codes and in_context:
@@ -294,7 +340,7 @@ def _cancel_method(ctx: CallContext, heard: list[re.Pattern[str]], texted: bool 
                             said=other.upper(),
                             expected=", ".join(sorted(c.upper() for c in codes)),
                         )  # fmt: skip
-            called = _squashed(_TEXT_TO.sub(" ", sentence.norm)) if texted else text
+            called = _squashed(_TEXT_TO.sub(" ", norm)) if texted else text
             for method in methods:
                 sms = method.kind == "sms"
                 said = called if method.kind == "hotline" else text

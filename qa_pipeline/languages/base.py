@@ -109,6 +109,11 @@ class Language:
         """Spoken numbers as digits."""
         return text
 
+    def heard_digit(self, word: str) -> str | None:
+        """The digit whose name `word` sounds like, one sound off ("fix" for six, "free" for
+        three), as a recognizer writes a digit it half heard; None for none (the default)."""
+        return None
+
     def speech_units(self, text: str) -> int:
         """Words (or characters) in `text`, the unit of `rate_unit`."""
         return len(re.findall(r"[A-Za-z0-9']+", text))

@@ -10,6 +10,7 @@ from qa_pipeline.languages.base import AsrNoise, Language
 from qa_pipeline.languages.registry import register
 from qa_pipeline.text import entities
 from qa_pipeline.text.entities import DateMention, Duration, Money, Period
+from qa_pipeline.text.fuzzy import edit_distance
 from qa_pipeline.text.lexicon import screened
 from qa_pipeline.text.numbers import digitize_en
 
@@ -104,6 +105,16 @@ class English(Language):
     def make_noise(self) -> AsrNoise:
         return EnglishNoise(self)
 
+    def heard_digit(self, word: str) -> str | None:
+        """A digit's name with one sound changed ("fix" for six, "nero" for zero), or the same
+        sounds spelled otherwise ("free", th said f, for three): compared as sounds (`_sounds`)
+        within one edit. Words of three letters or more, and never the name itself."""
+        key = _sounds(word.lower())
+        if len(word) < 3 or word.lower() in _ONES[:10]:
+            return None
+        found = [d for d, name in enumerate(_ONES[:10]) if edit_distance(key, _sounds(name)) <= 1]
+        return str(found[0]) if len(found) == 1 else None
+
     def digitize(self, text: str) -> str:
         return digitize_en(text)
 
@@ -147,6 +158,18 @@ _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eigh
 _ORDINALS = {
     1: "first", 2: "second", 3: "third", 5: "fifth", 8: "eighth", 9: "ninth", 12: "twelfth",
 }  # fmt: skip
+
+
+# Spellings of one sound written alike, for comparing words as they sound: th said f (as
+# recognizers hear "three" from many voices), ph, ck, c before a back vowel, z.
+_SOUND_SPELLINGS = ((re.compile(r"th|ph"), "f"), (re.compile(r"ck|c(?=[aou])|q"), "k"),
+                    (re.compile(r"z"), "s"), (re.compile(r"(.)\1"), r"\1"))  # fmt: skip
+
+
+def _sounds(word: str) -> str:
+    for pattern, sound in _SOUND_SPELLINGS:
+        word = pattern.sub(sound, word)
+    return word
 
 
 def number_words(value: int) -> str:

@@ -53,6 +53,9 @@ _SPACES = re.compile(r"\s{2,}")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 # "speakin'", "bein' sarcastic": an apostrophe for a dropped g after two or more letters.
 _DROPPED_G = re.compile(r"(?<=[a-z]{2})in'(?![a-z])")
+# Digits a recognizer wrote one by one with hyphens ("and to 9-9 a month", "1-2-1-2-1"): one
+# number, as it was said ("two ninety-nine", "one two one two one").
+_HYPHENED_DIGITS = re.compile(r"(?<![\d.,])\d(?:-\d)+(?![\d.,]?\d)")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,6 +135,8 @@ class LanguagePack:
     # The pack that reads transcripts a recognizer made (`Call.heard_by`): the same with the
     # `heard_only` ASR terms restored too, and memos of its own; None when there are none.
     heard: LanguagePack | None = field(default=None, compare=False, repr=False)
+    # Digits written one by one with hyphens read as one number (the heard pack's).
+    joins_digits: bool = False
 
     def reading(self, heard_by: str | None) -> LanguagePack:
         """The pack that reads a transcript made by `heard_by` (None: written by people)."""
@@ -152,6 +157,8 @@ class LanguagePack:
         if self.fillers is not None:
             view = _SPACES.sub(" ", self.fillers.sub("", view)).strip(" ,，")
         view = self.lang.digitize(view)
+        if self.joins_digits:
+            view = _HYPHENED_DIGITS.sub(lambda m: m.group(0).replace("-", ""), view)
         if self.rewrites is not None:
             view = self.rewrites.sub(self._replacement, view)
         return self.terms.apply(view)
@@ -486,6 +493,7 @@ def _load_language(path: Path, forbidden_path: Path, facts: CampaignFacts) -> La
         replacements=heard_replacements,
         terms=TermCanonicalizer([t for t, _ in lists]),
         memo={},
+        joins_digits=True,
     )
     return dataclasses.replace(read, heard=heard)
 

@@ -14,3 +14,8 @@ def similarity(a: str, b: str) -> float:
 def partial_ratio(a: str, b: str) -> float:
     """0..100: how well the shorter string matches its best-aligned part of the longer."""
     return float(fuzz.partial_ratio(a, b))
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions and substitutions that turn `a` into `b`."""
+    return int(Levenshtein.distance(a, b))
