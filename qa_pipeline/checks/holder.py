@@ -8,6 +8,7 @@ from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import Found, first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import item_check
+from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Item
 
 
@@ -385,13 +386,21 @@ def _asks_any(turn: Turn) -> bool:
 
 
 def _asks_holder(turn: Turn) -> bool:
-    """The holder question by the rules, or by the model's reading of a turn that does not ask
-    for the person by name only (the heads read 请问是王女士吗 as the holder question)."""
-    if any(s.rule_hits("identity_question") for s in turn.sentences):
-        return True
-    return turn.has("identity_question") and not any(
-        s.rule_hits("name_check") for s in turn.sentences
-    )
+    """The holder question: a question the rules find that is not a question by name only
+    ("is this Mrs. Patel?" asks for a name), or the model's reading of a turn that asks for no one
+    by name (the heads read 请问是王女士吗 as the holder question)."""
+    named = False
+    for sentence in turn.sentences:
+        names = sentence.rule_hits("name_check")
+        named = named or bool(names)
+        for hit in sentence.hits("identity_question"):
+            if hit.source != "model" and not any(_overlap(hit, n) for n in names):
+                return True
+    return not named and turn.has("identity_question")
+
+
+def _overlap(a: Hit, b: Hit) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _moves_on_v3(ctx: CallContext, turn: Turn) -> bool:

@@ -93,7 +93,13 @@ def _amount(m: re.Match[str]) -> float:
 
 @register("en")
 class English(Language):
-    version = 2  # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales
+    # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales; v3: a title's
+    # period ("Is this Mr. Rampersad?") ends no sentence
+    version = 3
+    sentence_end = re.compile(
+        r".*?(?:[!?;]+|(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bjr)(?<!\bsr)\.(?=\s|$)|$)",
+        re.IGNORECASE,
+    )
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {
         "month": re.compile(
             r"\b(?:per|a|each|every|1)\s+month\b|/\s?mo(?:nth)?\b|\bmonthly\b|\ba mo\b"
