@@ -118,3 +118,20 @@ def test_mandarin_sentences_are_slices_of_the_text(text: str, engine: Judge) -> 
     call["segments"][1]["text"] = text
     verdict = engine.judge(parse_call(call, "zh-s-001.json"))
     assert text.split()[0] in " ".join(line.text for line in verdict.transcript)
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [("Is this Mr. Rampersad? Yes.", ["Is this Mr. Rampersad?", "Yes."]),
+     ("No, no, Mrs. Goldberg is sleeping. I'm her aide.",
+      ["No, no, Mrs. Goldberg is sleeping.", "I'm her aide."]),
+     ("A text at 7 a.m. with the forecast. Anywhere in the U.S. for $9.99.",
+      ["A text at 7 a.m. with the forecast.", "Anywhere in the U.S. for $9.99."]),
+     ("My name is Ms. Lee. I live on St. Mark's Place.",
+      ["My name is Ms. Lee.", "I live on St. Mark's Place."]),
+     ("It's fine. Thanks.", ["It's fine.", "Thanks."])],
+)  # fmt: skip
+def test_english_titles_and_abbreviations_end_no_sentence(text: str, sentences: list[str]) -> None:
+    """A title's period splits no question from its name ("Is this Mr." | "Rampersad?" would
+    leave the name question to the model), nor a.m., p.m. or U.S. a sentence in two."""
+    assert get("en").split_sentences(text) == sentences

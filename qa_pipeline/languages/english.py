@@ -94,10 +94,10 @@ def _amount(m: re.Match[str]) -> float:
 @register("en")
 class English(Language):
     # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales; v3: a title's
-    # period ("Is this Mr. Rampersad?") ends no sentence
+    # period ("Is this Mr. Rampersad?"), a.m., p.m. and U.S. end no sentence
     version = 3
     sentence_end = re.compile(
-        r".*?(?:[!?;]+|(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bjr)(?<!\bsr)\.(?=\s|$)|$)",
+        r".*?(?:[!?;]+|(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bjr)(?<!\bsr)(?<!\ba\.m)(?<!\bp\.m)(?<!\bu\.s)\.(?=\s|$)|$)",
         re.IGNORECASE,
     )
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {
