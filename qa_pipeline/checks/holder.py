@@ -376,9 +376,28 @@ def _identity_v3(ctx: CallContext, v4: bool) -> Item:
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
     found = _identity(ctx, v2=True, v3=True, v4=v4)
+    if v4 and found.passed:
+        return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
         return found
     return _asked_again(ctx, questions) or found
+
+
+def _handed_on(ctx: CallContext, questions: list[Turn], found: Item) -> Item | None:
+    """The verified person hands the phone to someone else after answering ("你跟俺儿说吧。小军！
+    电信的电话！"), and nobody asks the new speaker the holder question: whoever goes on is not
+    verified."""
+    answered = max(e.start for e in found.evidence)
+    later = [t for t in ctx.customer_turns() if t.start > answered]
+    point = speakers.handover(later)
+    if point is None or any(q.index > point[0] for q in questions):
+        return None
+    if not speakers.after(later, point):  # nobody took the phone
+        return None
+    turn = ctx.turns[point[0]]
+    said = turn.sentences[point[1]]
+    return item(False, (*found.evidence, said.span_evidence()), "holder.handed_on",
+                said=f"“{said.text}”")  # fmt: skip
 
 
 def _asks_any(turn: Turn) -> bool:
