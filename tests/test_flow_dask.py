@@ -25,8 +25,7 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
 # The workers inherit the environment when the cluster starts: where the drills' files are.
 os.environ["QA_PIPELINE_DRILLS"] = tempfile.mkdtemp(prefix="qa-dask-drills-")
 
-import dask
-from distributed import Client, Nanny, Scheduler, SpecCluster
+from distributed import Client
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.dask_runner import runner
@@ -34,6 +33,7 @@ from flows.nightly_qa import nightly_qa
 from qa_pipeline.asr.whisper import models_loaded
 from qa_pipeline.ingest.call_file import load_call
 from testing import audio_synth as synth
+from testing.dask_cluster import local_cluster
 from testing.pg_schema import stored_rows
 from testing.random_model import build_random_whisper
 from tests.conftest import ROOT, postgres_schema, require_tool
@@ -57,20 +57,8 @@ def cluster() -> Iterator[Client]:
     """Two single-thread worker processes under nannies (a killed one is restarted): "hear"
     holds one `asr` unit, "judge" none. Small: 1 GiB each, no dashboard."""
     options: dict[str, Any] = {"nthreads": 1, "memory_limit": "1GiB", "dashboard": False}
-    workers = {
-        "hear": {"cls": Nanny, "options": options | {"resources": {ASR: 1}}},
-        "judge": {"cls": Nanny, "options": options},
-    }
-    # a free port should a dashboard start anyway: 8787 may be another cluster's on this machine
-    scheduler_options = {"dashboard": False, "dashboard_address": ":0", "host": "127.0.0.1"}
-    scheduler = {"cls": Scheduler, "options": scheduler_options}
-    # Workers that may have children: each call is judged in a forked worker (--call-budget).
-    with (
-        dask.config.set({"distributed.worker.daemon": False}),
-        SpecCluster(workers=workers, scheduler=scheduler) as spec,
-        Client(spec) as client,
-    ):
-        client.wait_for_workers(2)
+    workers = {"hear": options | {"resources": {ASR: 1}}, "judge": options}
+    with local_cluster(workers) as client:
         yield client
 
 

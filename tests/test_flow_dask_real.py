@@ -23,8 +23,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qa-prefect-"))
 
-import dask
-from distributed import Client, Nanny, Scheduler, SpecCluster
+from distributed import Client
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.dask_runner import runner
@@ -33,6 +32,7 @@ from qa_pipeline.asr.whisper import models_loaded
 from qa_pipeline.ingest.call_file import load_call
 from testing import audio_synth as synth
 from testing.audio_synth import RoleVoices, SynthOptions, Voice
+from testing.dask_cluster import local_cluster
 from testing.pg_schema import stored_rows
 from testing.real_models import TINY_EN
 from tests.conftest import ROOT, postgres_schema, require_real_model, require_tool
@@ -88,16 +88,7 @@ def cluster() -> Iterator[Client]:
         "dashboard": False,
         "resources": {ASR: 1},
     }
-    workers = {name: {"cls": Nanny, "options": options} for name in ("asr-0", "asr-1")}
-    scheduler_options = {"dashboard": False, "dashboard_address": ":0", "host": "127.0.0.1"}
-    scheduler = {"cls": Scheduler, "options": scheduler_options}
-    # Workers that may have children: each call is judged in a forked worker (--call-budget).
-    with (
-        dask.config.set({"distributed.worker.daemon": False}),
-        SpecCluster(workers=workers, scheduler=scheduler) as spec,
-        Client(spec) as client,
-    ):
-        client.wait_for_workers(2)
+    with local_cluster({"asr-0": options, "asr-1": options}) as client:
         yield client
 
 
