@@ -355,13 +355,15 @@ def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
               "holder_word", "name_check", "registered_other", "age_question", "age_answer"),
 )  # fmt: skip
 def identity_confirmed_v4(ctx: CallContext, params: object) -> Item:
-    """As identity_confirmed.v3, except that: a turn the model alone reads as the holder
-    question while it asks for the person by name only ("请问是王贵芬女士吗", "Is this Mr.
-    Rampersad?") asks nothing about the line's holder (SPEC: not asking = false); and the line
-    said to be registered in another person's name or ID anywhere after the question
-    (`registered_other`: 户名是我老婆的, 身份证登的他的, "the account's in her name") is not the
-    person's, whatever they said before and whatever the model reads (a family member who says
-    they can decide still passes)."""
+    """As identity_confirmed.v3, except that: a question for the person by name only
+    ("请问是王贵芬女士吗", "Is this Mr. Rampersad?"), read so by a rule or by the model, asks
+    nothing about the line's holder (SPEC: not asking = false); the line said to be registered
+    in another person's name or ID anywhere after the question (`registered_other`: 户名是我老婆
+    的, 身份证登的他的, "the account's in her name") is not the person's, whatever they said
+    before and whatever the model reads (a family member who says they can decide still
+    passes); a young age given bare in answer to the agent's age question is a child's; and a
+    verified person who hands the phone on leaves the next speaker unverified unless the holder
+    question is asked again (`_handed_on`)."""
     return _identity_v3(ctx, v4=True)
 
 
