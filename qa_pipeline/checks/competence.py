@@ -431,15 +431,20 @@ def _restates_price(ctx: CallContext, turns: Iterable[Turn]) -> bool:
     )
 
 
-def _grasped_after(ctx: CallContext, customer: list[Turn], turn: Turn) -> bool:
+def _grasped_after(
+    ctx: CallContext, customer: list[Turn], turn: Turn, strict: bool = False
+) -> bool:
     """After a does-not-understand, the agent explains and the customer's next turn picks it up
-    ("哦，我在浙江做工，…是要打。"), asking nothing and showing no new confusion."""
+    ("哦，我在浙江做工，…是要打。"), asking nothing and showing no new confusion. `strict`: not in
+    a sentence that also agrees to the offer ("oh alright yes put it on then" picks up nothing)."""
     later = [t for t in customer if t.index > turn.index]
     if not later or not ctx.previous_agent_turn(later[0]):
         return False
     nxt = later[0]
     confused = any(_confused(s) for s in nxt.sentences)
-    return not confused and any(s.rule_hits("grasped") for s in nxt.sentences)
+    return not confused and any(
+        s.rule_hits("grasped") and not (strict and s.has("consent_strong")) for s in nxt.sentences
+    )
 
 
 def _woke_refuses(ctx: CallContext, customer: list[Turn]) -> bool:
@@ -460,6 +465,7 @@ def _judged_v7(
     customer: list[Turn],
     persistent: tuple[str, ...],
     own: Callable[[Sentence, Hit], bool],
+    strict_grasp: bool = False,
 ) -> Item:
     """`_judged` as v6 runs it, except that a cannot-hear said with a noisy place is the moment,
     a price said back resolves a cannot-hear, and an explanation picked up (`grasped`) a
@@ -468,7 +474,7 @@ def _judged_v7(
     def resolves(lexicon: str, last: Turn, after: list[Turn]) -> bool:
         if lexicon == "cannot_hear":
             return _restates_price(ctx, after)
-        return _grasped_after(ctx, customer, last)
+        return _grasped_after(ctx, customer, last, strict_grasp)
 
     excused = partial(_line_trouble, ctx, customer)
     return _judged(customer, persistent, own, excused, True, _noisy_moment, resolves)
@@ -504,8 +510,11 @@ def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v7(ctx, params, _woke_lucid_v6)
 
 
-def _competent_v7(ctx: CallContext, params: CompetenceParamsV5, lucid: _Lucid) -> Item:
-    """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid."""
+def _competent_v7(
+    ctx: CallContext, params: CompetenceParamsV5, lucid: _Lucid, strict_grasp: bool = False
+) -> Item:
+    """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid
+    (`strict_grasp`: `_grasped_after`'s)."""
     customer = _speaker_turns(ctx)
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = (
@@ -514,7 +523,7 @@ def _competent_v7(ctx: CallContext, params: CompetenceParamsV5, lucid: _Lucid) -
         or _woke_refuses(ctx, customer)
     )
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
-    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own)
+    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own, strict_grasp)
     if found.passed and not speakers.states_adult(customer):
         found = _stated_child(customer, found)
     if found.passed:
@@ -553,15 +562,23 @@ def caller_competent_v8(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 @item_check(
     "caller_competent.v9",
     CompetenceParamsV5,
-    lexicons=(*_V7_ALL, "medicated", "age_question", "age_answer", "drink_question", "deny"),
+    lexicons=(
+        *_V7_ALL,
+        "medicated",
+        "age_question",
+        "age_answer",
+        "drink_question",
+        "consent_strong",
+    ),
 )
 def caller_competent_v9(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v8, and: the caller's own mind-clouding medication (`medicated`:
     "they got me on these pain pills", 麻药还没过) lasts the call like drink; a young age given
     bare in answer to the agent's age question ("How old are you?" "Six and a half.") is a
     child's; and a first answer to the agent's "have you been drinking?" that does not deny it
-    ("a little bit, a natty boh or six") is a drinker's."""
-    found = _competent_v7(ctx, params, _woke_lucid_v8)
+    ("a little bit, a natty boh or six") is a drinker's; and an explanation is not picked up in
+    a sentence that agrees to the offer ("oh alright yes put it on then")."""
+    found = _competent_v7(ctx, params, _woke_lucid_v8, strict_grasp=True)
     if not found.passed:
         return found
     customer = _speaker_turns(ctx)
