@@ -595,7 +595,7 @@ def caller_competent_v9(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _owns_drinking(ctx, customer) or found
 
 
-_GIVEN_ME = re.compile(r"(?:got|put|have|has|had|given) me\b|(?:给)?[我俺](?:吃|打|用)了")
+_GIVEN_ME = re.compile(r"(?:got|put|have|has|had|given) me\b")
 
 
 def _given_me(hit: Hit) -> bool:

@@ -91,13 +91,19 @@ def _amount(m: re.Match[str]) -> float:
     return int(m.group("w")) + int(m.group("wc")) / 100
 
 
+# Words whose period ends no sentence: titles before a name, a.m. / p.m., U.S.
+_ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "st", "jr", "sr", "a.m", "p.m", "u.s")
+
+
 @register("en")
 class English(Language):
     # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales; v3: a title's
     # period ("Is this Mr. Rampersad?"), a.m., p.m. and U.S. end no sentence
     version = 3
     sentence_end = re.compile(
-        r".*?(?:[!?;]+|(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bjr)(?<!\bsr)(?<!\ba\.m)(?<!\bp\.m)(?<!\bu\.s)\.(?=\s|$)|$)",
+        r".*?(?:[!?;]+|"
+        + "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
+        + r"\.(?=\s|$)|$)",
         re.IGNORECASE,
     )
     periods: ClassVar[dict[Period, re.Pattern[str]]] = {
@@ -115,10 +121,11 @@ class English(Language):
         """A digit's name with one sound changed ("fix" for six, "nero" for zero), or the same
         sounds spelled otherwise ("free", th said f, for three): compared as sounds (`_sounds`)
         within one edit. Words of three letters or more, and never the name itself."""
-        key = _sounds(word.lower())
-        if len(word) < 3 or word.lower() in _ONES[:10]:
+        word = word.lower()
+        if len(word) < 3 or word in _ONES[:10]:
             return None
-        found = [d for d, name in enumerate(_ONES[:10]) if edit_distance(key, _sounds(name)) <= 1]
+        key = _sounds(word)
+        found = [d for d, name in enumerate(_DIGIT_SOUNDS) if edit_distance(key, name) <= 1]
         return str(found[0]) if len(found) == 1 else None
 
     def digitize(self, text: str) -> str:
@@ -176,6 +183,9 @@ def _sounds(word: str) -> str:
     for pattern, sound in _SOUND_SPELLINGS:
         word = pattern.sub(sound, word)
     return word
+
+
+_DIGIT_SOUNDS = tuple(_sounds(name) for name in _ONES[:10])  # "zero" .. "nine", as sounds
 
 
 def number_words(value: int) -> str:
