@@ -98,7 +98,16 @@ def _engine_for(ruleset: Ruleset, check: str) -> Judge:
             )
             for name, c in ruleset.criteria.criteria.items()
         }
-        changed = ruleset.criteria.model_copy(update={"criteria": criteria})
+        # The outcome, hang-up and forbidden checks too: their older versions are tested as
+        # themselves (call_outcome.v1 beside .v2) with their own defaults, the other keys kept.
+        calls = {
+            key: spec.model_copy(update={"type": check, "params": {}})
+            if swap(spec) is not spec
+            else spec
+            for key in ("outcome", "hangup", "forbidden")
+            for spec in [getattr(ruleset.criteria, key)]
+        }
+        changed = ruleset.criteria.model_copy(update={"criteria": criteria, **calls})
         _ENGINES[check] = Judge(dataclasses.replace(ruleset, criteria=changed))
     return _ENGINES[check]
 

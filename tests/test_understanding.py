@@ -14,6 +14,7 @@ import yaml
 from qa_pipeline.batch.run import run_batch
 from qa_pipeline.checks import forbidden
 from qa_pipeline.checks.competence import CompetenceParamsV3, caller_competent_v4
+from qa_pipeline.checks.holder import identity_confirmed_v4
 from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.judging.understand import configured_reader, read_call
@@ -290,6 +291,30 @@ def test_a_child_cue_lowers_the_bar_for_the_models_child(reader_judge: Judge) ->
     assert item.passed is False and item.why.key == "competence.child", item.reason
     (evidence,) = item.evidence
     assert evidence.source == "model" and 0.5 <= (evidence.confidence or 0) < 0.8
+
+
+def test_a_goodbye_read_as_a_child_is_no_child(reader_judge: Judge) -> None:
+    # The heads read a bare "um okay bye" as a child's; identity_confirmed.v4 failed the holder
+    # on it, v5 reads it as caller_competent.v4 does: a goodbye says nothing about who speaks.
+    turns = [
+        ["agent", "hello good morning this is kevin from northwind mobile employee number nine "
+                  "zero one five is this the account holder"],
+        ["customer", "yes yes sunita here who northwind hold on sorry yes tell me"],
+        ["agent", "do you have two minutes i've got a weather alert service for you"],
+        ["customer", "two minutes okay lunch rush is coming talk fast"],
+        ["agent", "so stormwatch you get a forecast by text every morning at seven it's two "
+                  "ninety nine a month after thirty days free"],
+        ["customer", "then say recommended no means no i am busy okay"],
+        ["agent", "okay ma'am no problem um thank you for your time"],
+        ["customer", "um okay bye"],
+    ]  # fmt: skip
+    call = make_call(turns, campaign="stormwatch", language="en")
+    ctx = reader_judge.context(call)
+    read_call(reader_judge.reader, ctx)
+    assert any(h.source == "model" for h in ctx.turns[-1].sentences[-1].hits("child"))
+    assert identity_confirmed_v4(ctx, None).passed is False
+    item = reader_judge.judge(call).item("account_holder_verified", "identity")
+    assert item.passed is True, item.reason
 
 
 def test_letters_said_long_are_read_once(ruleset: Ruleset) -> None:

@@ -90,7 +90,9 @@ def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
     return _identity(ctx, v2=True)
 
 
-def _identity(ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False) -> Item:
+def _identity(
+    ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False, v5: bool = False
+) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
     if v2 and not questions and ctx.call.heard_by is not None:
@@ -122,7 +124,7 @@ def _identity(ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False) ->
     later_no = _later_denial(ctx, later, answers)
     if v4:  # said to be in another's name: firm, whatever came before or the model reads
         later_no = first_hit(later, "registered_other") or later_no
-    child = _child(customer, v2) or first_hit(agent, "child_cue")
+    child = _child(customer, v2, v5) or first_hit(agent, "child_cue")
     if v4 and not child:  # "How old are you?" "Six and a half."
         child = speakers.stated_young_age(ctx, customer)
     if child:
@@ -156,14 +158,17 @@ def _identity(ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False) ->
     return item(False, (asked,), "holder.no_answer")
 
 
-def _child(customer: list[Turn], v2: bool) -> Found | None:
+def _child(customer: list[Turn], v2: bool, v5: bool = False) -> Found | None:
     """A child's words; with `v2`, a child read by the model alone is outweighed by a stated
-    adult age (the heads read a short "我是她孙子" as a child's)."""
+    adult age (the heads read a short "我是她孙子" as a child's); with `v5`, the model's child on
+    a goodbye is none (the heads read a bare "um okay bye" as a child's, as caller_competent.v4
+    already knows)."""
     adult = v2 and speakers.states_adult(customer)
     for turn in customer:
         for sentence in turn.sentences:
             for hit in sentence.hits("child"):
-                if not (adult and speakers.model_child(hit)):
+                model = speakers.model_child(hit)
+                if not (adult and model) and not (v5 and model and sentence.has("goodbye")):
                     return turn, sentence, hit
     return None
 
@@ -349,11 +354,13 @@ def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
     return _identity_v3(ctx, v4=False)
 
 
-@item_check(
-    "identity_confirmed.v4",
-    lexicons=(*_IDENTITY_LEXICONS, "handover", "adult", "memory_loss", "hearing_check",
-              "holder_word", "name_check", "registered_other", "age_question", "age_answer"),
+_V4_LEXICONS = (
+    *_IDENTITY_LEXICONS, "handover", "adult", "memory_loss", "hearing_check", "holder_word",
+    "name_check", "registered_other", "age_question", "age_answer",
 )  # fmt: skip
+
+
+@item_check("identity_confirmed.v4", lexicons=_V4_LEXICONS)
 def identity_confirmed_v4(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v3, except that: a question for the person by name only
     ("请问是王贵芬女士吗", "Is this Mr. Rampersad?"), read so by a rule or by the model, asks
@@ -367,17 +374,25 @@ def identity_confirmed_v4(ctx: CallContext, params: object) -> Item:
     return _identity_v3(ctx, v4=True)
 
 
-def _identity_v3(ctx: CallContext, v4: bool) -> Item:
+@item_check("identity_confirmed.v5", lexicons=(*_V4_LEXICONS, "goodbye"))
+def identity_confirmed_v5(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v4, except that the model's reading of a child on a goodbye ("um
+    okay bye") is no child: a goodbye says nothing about who speaks (caller_competent.v4 has
+    read it so since its version 4; the identity check failed such calls as a child's)."""
+    return _identity_v3(ctx, v4=True, v5=True)
+
+
+def _identity_v3(ctx: CallContext, v4: bool, v5: bool = False) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
     if not questions:
-        return _identity(ctx, v2=True, v4=v4)
+        return _identity(ctx, v2=True, v4=v4, v5=v5)
     unsure = _unsure(ctx, questions[0])
     if unsure is not None:
         asked = questions[0].evidence("identity_question")
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
-    found = _identity(ctx, v2=True, v3=True, v4=v4)
+    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5)
     if v4 and found.passed:
         return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":

@@ -12,16 +12,41 @@ from qa_pipeline.verdict.reasons import Reason
 def call_outcome(ctx: CallContext, params: object) -> OutcomeResult:
     """sale when the agent says the service has been or will be opened (a statement, not a
     question); declined when a pitch was made without that; no_pitch otherwise."""
+    return _call_outcome(ctx, withdrawn=False)
+
+
+@outcome_check("call_outcome.v2", lexicons=("sale_confirmed", "booking_withdrawn"))
+def call_outcome_v2(ctx: CallContext, params: object) -> OutcomeResult:
+    """As call_outcome.v1, except that a booking the agent takes back in a later turn ("那就先不
+    给您开了", "Okay, I won't add it then") is no sale: a recognizer drops the question mark of
+    "那我就给您开通了啊？", and the customer's correction is answered by the agent's withdrawal."""
+    return _call_outcome(ctx, withdrawn=True)
+
+
+def _call_outcome(ctx: CallContext, withdrawn: bool) -> OutcomeResult:
     if ctx.bookings:
         last = ctx.bookings[-1][0].index  # the last turn that books it, its first booking
         _, sentence, hit = next(b for b in ctx.bookings if b[0].index == last)
-        return _outcome("sale", (sentence.hit_evidence(hit),))
+        taken_back = _taken_back(ctx, last) if withdrawn else None
+        if taken_back is None:
+            return _outcome("sale", (sentence.hit_evidence(hit),))
+        return _outcome("declined", (sentence.hit_evidence(hit), taken_back), "withdrawn")
     pitch = ctx.pitch_start
     if pitch is not None:
         return _outcome("declined", (pitch.evidence(),))
     return _outcome("no_pitch", ())
 
 
-def _outcome(value: Outcome, evidence: tuple[Evidence, ...]) -> OutcomeResult:
-    why = Reason.of(f"outcome.{value}")
+def _taken_back(ctx: CallContext, booked: int) -> Evidence | None:
+    """The agent's first word, after the turn that books the sale, that it will not be opened."""
+    for turn in ctx.agent_turns():
+        if turn.index > booked:
+            for sentence in turn.sentences:
+                for hit in sentence.hits("booking_withdrawn"):
+                    return sentence.hit_evidence(hit)
+    return None
+
+
+def _outcome(value: Outcome, evidence: tuple[Evidence, ...], how: str = "") -> OutcomeResult:
+    why = Reason.of(f"outcome.{how or value}")
     return OutcomeResult(value, evidence, why.text(), why)
