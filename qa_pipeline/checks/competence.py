@@ -154,12 +154,19 @@ def _counted_repeats(
     params: CompetenceParams,
     found: Item,
     own: Callable[[Sentence, Hit], bool],
+    excused: Callable[[Turn], bool] | None = None,
 ) -> Item:
     """`found` when it failed; else a fail when `params.repeats` or more of `customer`'s turns
-    ask the agent to repeat or who is calling (`own` decides whose words a request is)."""
+    ask the agent to repeat or who is calling (`own` decides whose words a request is; a turn
+    `excused` says is the moment's, not the caller's, does not count)."""
     if not found.passed:
         return found
-    asking = [hit for turn in customer if (hit := _first_own([turn], "clarify", own)) is not None]
+    asking = [
+        hit
+        for turn in customer
+        if not (excused is not None and excused(turn))
+        and (hit := _first_own([turn], "clarify", own)) is not None
+    ]
     if len(asking) < params.repeats:
         return found
     evidence = tuple(f[1].hit_evidence(f[2]) for f in asking[:4])
@@ -511,10 +518,15 @@ def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 
 
 def _competent_v7(
-    ctx: CallContext, params: CompetenceParamsV5, lucid: _Lucid, strict_grasp: bool = False
+    ctx: CallContext,
+    params: CompetenceParamsV5,
+    lucid: _Lucid,
+    strict_grasp: bool = False,
+    noisy_repeats: bool = False,
 ) -> Item:
     """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid
-    (`strict_grasp`: `_grasped_after`'s)."""
+    (`strict_grasp`: `_grasped_after`'s; `noisy_repeats`: a request to repeat said with a noisy
+    place is not counted, v10)."""
     customer = _speaker_turns(ctx)
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = (
@@ -527,7 +539,8 @@ def _competent_v7(
     if found.passed and not speakers.states_adult(customer):
         found = _stated_child(customer, found)
     if found.passed:
-        found = _counted_repeats(customer, params, found, own)
+        excused = _noisy_moment if noisy_repeats else None
+        found = _counted_repeats(customer, params, found, own, excused)
     return _unless_cued_child(ctx, params, customer, found)
 
 
@@ -559,18 +572,12 @@ def caller_competent_v8(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 # --- v9 ------------------------------------------------------------------------------------------
 
 
-@item_check(
-    "caller_competent.v9",
-    CompetenceParamsV5,
-    lexicons=(
-        *_V7_ALL,
-        "medicated",
-        "age_question",
-        "age_answer",
-        "drink_question",
-        "consent_strong",
-    ),
-)
+_V9_LEXICONS = (
+    *_V7_ALL, "medicated", "age_question", "age_answer", "drink_question", "consent_strong",
+)  # fmt: skip
+
+
+@item_check("caller_competent.v9", CompetenceParamsV5, lexicons=_V9_LEXICONS)
 def caller_competent_v9(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v8, and: the caller's own mind-clouding medication (`medicated`:
     "they got me on these pain pills", 麻药还没过) lasts the call like drink; a young age given
@@ -578,7 +585,21 @@ def caller_competent_v9(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     child's; and a first answer to the agent's "have you been drinking?" that does not deny it
     ("a little bit, a natty boh or six") is a drinker's; and an explanation is not picked up in
     a sentence that agrees to the offer ("oh alright yes put it on then")."""
-    found = _competent_v7(ctx, params, _woke_lucid_v8, strict_grasp=True)
+    return _competent_v9(ctx, params, noisy_repeats=False)
+
+
+@item_check("caller_competent.v10", CompetenceParamsV5, lexicons=_V9_LEXICONS)
+def caller_competent_v10(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v9, except that a request to repeat said with a noisy place ("多少？
+    您再说一遍，这电视吵的", "say again, the traffic's loud") is the moment, not the caller, and
+    does not count toward `repeats` (v7 already excuses a cannot-hear said so)."""
+    return _competent_v9(ctx, params, noisy_repeats=True)
+
+
+def _competent_v9(ctx: CallContext, params: CompetenceParamsV5, noisy_repeats: bool) -> Item:
+    found = _competent_v7(
+        ctx, params, _woke_lucid_v8, strict_grasp=True, noisy_repeats=noisy_repeats
+    )
     if not found.passed:
         return found
     customer = _speaker_turns(ctx)
