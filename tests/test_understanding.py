@@ -317,6 +317,27 @@ def test_a_goodbye_read_as_a_child_is_no_child(reader_judge: Judge) -> None:
     assert item.passed is True, item.reason
 
 
+def test_an_age_question_read_as_an_insult_is_no_forbidden_phrase(reader_judge: Judge) -> None:
+    # The heads read "are you over eighteen yourself?" as an insult at 0.98 or more (three read
+    # sets, never labeled); forbidden_phrases.v4 leaves the model's reading of such a turn out.
+    turns = [
+        ["agent", "Hiya, good afternoon, this is Rory from Northwind Mobile, employee number "
+                  "5120. Could I speak to Maria Lopez, please?"],
+        ["customer", "Um, she's not here. She's at work."],
+        ["agent", "Ah, no bother. Is this her phone I've rung?"],
+        ["customer", "It's the family line. It's mine but it's on her account. I'm her son."],
+        ["agent", "Okay, got you. Can I ask, are you over eighteen yourself?"],
+        ["customer", "I'm fourteen."],
+        ["agent", "Right, thanks for telling me. I'll need to speak to your mum about the account."],
+    ]  # fmt: skip
+    call = make_call(turns, campaign="ld-unlimited", language="en")
+    ctx = reader_judge.context(call)
+    read_call(reader_judge.reader, ctx)
+    v3 = forbidden.forbidden_phrases_v3(ctx, forbidden.ForbiddenParamsV3())
+    assert [f.rule_id for f in v3] == ["model.insult"]
+    assert reader_judge.judge(call).forbidden_phrases == ()
+
+
 def test_letters_said_long_are_read_once(ruleset: Ruleset) -> None:
     pack = ruleset.languages["en"]
     assert pack.view("Thaaat's me. Yeahhh, go ahead") == "that's me. yeah, go ahead"

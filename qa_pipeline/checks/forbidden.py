@@ -229,11 +229,24 @@ def forbidden_phrases_v3(
     return _turn_phrases(ctx, trial_claims=True, firm=frozenset(params.firm), join=True)
 
 
+@forbidden_check("forbidden_phrases.v4", ForbiddenParamsV3, lexicons=("age_question",))
+def forbidden_phrases_v4(
+    ctx: CallContext, params: ForbiddenParamsV3
+) -> tuple[ForbiddenFinding, ...]:
+    """As forbidden_phrases.v3, except that the model's reading of a turn that asks the
+    customer's age ("are you over eighteen yourself?", "can I ask how old you are") is no
+    forbidden phrase: the heads read the question as an insult (three read sets, never labeled),
+    and asking it is the identity check SPEC wants."""
+    firm = frozenset(params.firm)
+    return _turn_phrases(ctx, trial_claims=True, firm=firm, join=True, age_asked=True)
+
+
 def _turn_phrases(
     ctx: CallContext,
     trial_claims: bool,
     firm: frozenset[str] = frozenset(),
     join: bool = False,
+    age_asked: bool = False,
 ) -> tuple[ForbiddenFinding, ...]:
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
@@ -249,7 +262,7 @@ def _turn_phrases(
         if join:
             placed = _joined(placed, turn.joiner)
         found += [p.finding() for p in placed]
-        if len(found) == said:
+        if len(found) == said and not (age_asked and turn.has("age_question")):
             found += _model_finding(ctx, turn, offer, trial_claims)
     return tuple(found)
 
