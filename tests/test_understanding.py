@@ -14,8 +14,10 @@ import yaml
 from qa_pipeline.batch.run import run_batch
 from qa_pipeline.checks import forbidden
 from qa_pipeline.checks.competence import CompetenceParamsV3, caller_competent_v4
+from qa_pipeline.checks.context import CallContext
 from qa_pipeline.checks.holder import identity_confirmed_v4
 from qa_pipeline.errors import CorpusError, ModelNotFoundError, RulesetError
+from qa_pipeline.ingest.model import Call
 from qa_pipeline.judging.judge import Judge, load_rules
 from qa_pipeline.judging.understand import configured_reader, read_call
 from qa_pipeline.ruleset import Ruleset
@@ -217,6 +219,15 @@ def reader_judge() -> Judge:
     return Judge(ruleset, reader=reader)
 
 
+def _read(judge: Judge, turns: list[list[str]], campaign: str) -> tuple[Call, CallContext]:
+    """An English call and its context with the model's readings attached, as the judge reads."""
+    call = make_call(turns, campaign=campaign, language="en")
+    ctx = judge.context(call)
+    assert judge.reader is not None
+    read_call(judge.reader, ctx)
+    return call, ctx
+
+
 def test_the_model_reads_an_indirect_yes_the_rules_miss(reader_judge: Judge) -> None:
     # The turn as a whole reads as a question; its first sentence, read alone, agrees
     # (understanding.yaml: reply by_sentence).
@@ -283,9 +294,7 @@ def test_a_child_cue_lowers_the_bar_for_the_models_child(reader_judge: Judge) ->
         ["customer", "no shes at work till six"],
         ["agent", "alright ill call back later bye"],
     ]
-    call = make_call(turns, campaign="stormwatch", language="en")
-    ctx = reader_judge.context(call)
-    read_call(reader_judge.reader, ctx)
+    call, ctx = _read(reader_judge, turns, "stormwatch")
     assert caller_competent_v4(ctx, CompetenceParamsV3()).passed is True
     item = reader_judge.judge(call).criteria["caller_competent"]
     assert item.passed is False and item.why.key == "competence.child", item.reason
@@ -308,9 +317,7 @@ def test_a_goodbye_read_as_a_child_is_no_child(reader_judge: Judge) -> None:
         ["agent", "okay ma'am no problem um thank you for your time"],
         ["customer", "um okay bye"],
     ]  # fmt: skip
-    call = make_call(turns, campaign="stormwatch", language="en")
-    ctx = reader_judge.context(call)
-    read_call(reader_judge.reader, ctx)
+    call, ctx = _read(reader_judge, turns, "stormwatch")
     assert any(h.source == "model" for h in ctx.turns[-1].sentences[-1].hits("child"))
     assert identity_confirmed_v4(ctx, None).passed is False
     item = reader_judge.judge(call).item("account_holder_verified", "identity")
@@ -330,9 +337,7 @@ def test_an_age_question_read_as_an_insult_is_no_forbidden_phrase(reader_judge: 
         ["customer", "I'm fourteen."],
         ["agent", "Right, thanks for telling me. I'll need to speak to your mum about the account."],
     ]  # fmt: skip
-    call = make_call(turns, campaign="ld-unlimited", language="en")
-    ctx = reader_judge.context(call)
-    read_call(reader_judge.reader, ctx)
+    call, ctx = _read(reader_judge, turns, "ld-unlimited")
     v3 = forbidden.forbidden_phrases_v3(ctx, forbidden.ForbiddenParamsV3())
     assert [f.rule_id for f in v3] == ["model.insult"]
     assert reader_judge.judge(call).forbidden_phrases == ()
