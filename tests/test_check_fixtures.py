@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -20,6 +20,7 @@ from qa_pipeline.verdict.model import CallVerdict, Item
 from tests.conftest import make_call
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
+S = TypeVar("S", bound=CheckSpec)
 PASS = {"pass": True, "fail": False, "na": None}
 
 
@@ -80,10 +81,11 @@ def _engine_for(ruleset: Ruleset, check: str) -> Judge:
     if check not in _ENGINES:
         family = check.rsplit(".", 1)[0]
 
-        def swap(spec: CheckSpec) -> CheckSpec:
-            # Another version of the family, with its own defaults (params differ by version).
+        def swap(spec: S) -> S:
+            # Another version of the family, with its own defaults (params differ by version);
+            # the spec's other keys (an outcome's in_doubt_when, a severity) kept.
             same = spec.type.rsplit(".", 1)[0] == family and spec.type != check
-            return CheckSpec(type=check) if same else spec
+            return spec.model_copy(update={"type": check, "params": {}}) if same else spec
 
         criteria = {
             name: c.model_copy(
@@ -98,14 +100,9 @@ def _engine_for(ruleset: Ruleset, check: str) -> Judge:
             )
             for name, c in ruleset.criteria.criteria.items()
         }
-        # The outcome, hang-up and forbidden checks too: their older versions are tested as
-        # themselves (call_outcome.v1 beside .v2) with their own defaults, the other keys kept.
+        # The outcome, hang-up and forbidden checks too (call_outcome.v1 beside .v2).
         calls = {
-            key: spec.model_copy(update={"type": check, "params": {}})
-            if swap(spec) is not spec
-            else spec
-            for key in ("outcome", "hangup", "forbidden")
-            for spec in [getattr(ruleset.criteria, key)]
+            key: swap(getattr(ruleset.criteria, key)) for key in ("outcome", "hangup", "forbidden")
         }
         changed = ruleset.criteria.model_copy(update={"criteria": criteria, **calls})
         _ENGINES[check] = Judge(dataclasses.replace(ruleset, criteria=changed))

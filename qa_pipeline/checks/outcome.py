@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qa_pipeline.checks.common import first_hit
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
@@ -39,12 +40,9 @@ def _call_outcome(ctx: CallContext, withdrawn: bool) -> OutcomeResult:
 
 def _taken_back(ctx: CallContext, booked: int) -> Evidence | None:
     """The agent's first word, after the turn that books the sale, that it will not be opened."""
-    for turn in ctx.agent_turns():
-        if turn.index > booked:
-            for sentence in turn.sentences:
-                for hit in sentence.hits("booking_withdrawn"):
-                    return sentence.hit_evidence(hit)
-    return None
+    later = (turn for turn in ctx.agent_turns() if turn.index > booked)
+    found = first_hit(later, "booking_withdrawn")
+    return found[1].hit_evidence(found[2]) if found is not None else None
 
 
 def _outcome(value: Outcome, evidence: tuple[Evidence, ...], how: str = "") -> OutcomeResult:
