@@ -424,18 +424,25 @@ def _noisy_moment(turn: Turn) -> bool:
     return any(s.rule_hits("noisy_place") for s in turn.sentences)
 
 
-def _restates_price(ctx: CallContext, turns: Iterable[Turn]) -> bool:
+def _restates_price(ctx: CallContext, turns: Iterable[Turn], bare: bool = False) -> bool:
     """The customer says the campaign's price back with its period, neither asking it nor
     asking what was said ("五块一个月，一个月以后才收钱"): they heard it, so a cannot-hear before
-    it was resolved by repeating. A wrong amount ("五毛钱一个月") or "五块 么子五块" is no proof."""
+    it was resolved by repeating. A wrong amount ("五毛钱一个月") or "五块 么子五块" is no proof.
+    `bare`: the amount alone counts too in a turn that asks and mistakes nothing ("Oh, a dollar
+    ninety-nine. No, no, I don't need no song.")."""
     price = ctx.campaign.price.amount
     return any(
-        abs(m.amount - price) < 0.005 and m.period is not None
+        abs(m.amount - price) < 0.005
+        and (m.period is not None or (bare and not any(_asks_or_confused(x) for x in t.sentences)))
         for t in turns
         for s in t.sentences
         if not s.is_question and not _confused(s)
         for m in s.money
     )
+
+
+def _asks_or_confused(sentence: Sentence) -> bool:
+    return sentence.is_question or _confused(sentence)
 
 
 def _grasped_after(
@@ -473,14 +480,15 @@ def _judged_v7(
     persistent: tuple[str, ...],
     own: Callable[[Sentence, Hit], bool],
     strict_grasp: bool = False,
+    bare_price: bool = False,
 ) -> Item:
     """`_judged` as v6 runs it, except that a cannot-hear said with a noisy place is the moment,
-    a price said back resolves a cannot-hear, and an explanation picked up (`grasped`) a
-    does-not-understand."""
+    a price said back resolves a cannot-hear (`bare_price`: `_restates_price`'s `bare`), and an
+    explanation picked up (`grasped`) a does-not-understand."""
 
     def resolves(lexicon: str, last: Turn, after: list[Turn]) -> bool:
         if lexicon == "cannot_hear":
-            return _restates_price(ctx, after)
+            return _restates_price(ctx, after, bare_price)
         return _grasped_after(ctx, customer, last, strict_grasp)
 
     excused = partial(_line_trouble, ctx, customer)
@@ -523,10 +531,11 @@ def _competent_v7(
     lucid: _Lucid,
     strict_grasp: bool = False,
     noisy_repeats: bool = False,
+    bare_price: bool = False,
 ) -> Item:
     """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid
     (`strict_grasp`: `_grasped_after`'s; `noisy_repeats`: a request to repeat said with a noisy
-    place is not counted, v10)."""
+    place is not counted, v10; `bare_price`: v11)."""
     customer = _speaker_turns(ctx)
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = (
@@ -535,7 +544,9 @@ def _competent_v7(
         or _woke_refuses(ctx, customer)
     )
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
-    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own, strict_grasp)
+    found = _judged_v7(
+        ctx, customer, (*persistent, "memory_loss"), own, strict_grasp, bare_price
+    )
     if found.passed and not speakers.states_adult(customer):
         found = _stated_child(customer, found)
     if found.passed:
@@ -596,9 +607,19 @@ def caller_competent_v10(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v9(ctx, params, noisy_repeats=True)
 
 
-def _competent_v9(ctx: CallContext, params: CompetenceParamsV5, noisy_repeats: bool) -> Item:
+@item_check("caller_competent.v11", CompetenceParamsV5, lexicons=_V9_LEXICONS)
+def caller_competent_v11(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v10, except that a cannot-hear is also resolved by the price said back
+    without its period in a turn that asks and mistakes nothing ("Oh, a dollar ninety-nine. No,
+    no, I don't need no song."): v10 wanted "a month" beside it."""
+    return _competent_v9(ctx, params, noisy_repeats=True, bare_price=True)
+
+
+def _competent_v9(
+    ctx: CallContext, params: CompetenceParamsV5, noisy_repeats: bool, bare_price: bool = False
+) -> Item:
     found = _competent_v7(
-        ctx, params, _woke_lucid_v8, strict_grasp=True, noisy_repeats=noisy_repeats
+        ctx, params, _woke_lucid_v8, True, noisy_repeats=noisy_repeats, bare_price=bare_price
     )
     if not found.passed:
         return found
