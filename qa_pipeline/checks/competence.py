@@ -544,9 +544,7 @@ def _competent_v7(
         or _woke_refuses(ctx, customer)
     )
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
-    found = _judged_v7(
-        ctx, customer, (*persistent, "memory_loss"), own, strict_grasp, bare_price
-    )
+    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own, strict_grasp, bare_price)
     if found.passed and not speakers.states_adult(customer):
         found = _stated_child(customer, found)
     if found.passed:
