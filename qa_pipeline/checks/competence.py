@@ -613,6 +613,34 @@ def caller_competent_v11(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v9(ctx, params, noisy_repeats=True, bare_price=True)
 
 
+@item_check(
+    "caller_competent.v12", CompetenceParamsV5, lexicons=(*_V9_LEXICONS, "who_again", "wary")
+)
+def caller_competent_v12(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v11, and a customer who asks again who is calling after the agent
+    stated the price ("yes put it on ... and now who did you say you were again", "你你 你是哪个
+    哪个单位的来着") has lost track of who they are agreeing with; not a wary customer checking
+    the caller (`wary`: "is this a scam?", "我要核实一下"). On the read call sets, 13 calls asked
+    so and all 13 were labeled not competent (2026-12-06)."""
+    found = _competent_v9(ctx, params, noisy_repeats=True, bare_price=True)
+    if not found.passed:
+        return found
+    lost = _lost_track(ctx, _speaker_turns(ctx))
+    if lost is None:
+        return found
+    return item(False, (lost[1].hit_evidence(lost[2]),), "competence.lost_track", said=quote(lost))
+
+
+def _lost_track(ctx: CallContext, customer: list[Turn]) -> tuple[Turn, Sentence, Hit] | None:
+    """The first own who-is-calling question after the first price, in a turn that is not wary."""
+    price = ctx.first_price
+    if price is None:
+        return None
+    own = _own_signal_v6(speakers.states_adult(customer))
+    after = [t for t in customer if t.index > price.index and not t.has("wary")]
+    return _first_own(after, "who_again", own)
+
+
 def _competent_v9(
     ctx: CallContext, params: CompetenceParamsV5, noisy_repeats: bool, bare_price: bool = False
 ) -> Item:

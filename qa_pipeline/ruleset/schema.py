@@ -324,6 +324,8 @@ LEXICON_NAMES: dict[str, str] = {
     "child": "competence: a child",
     "language_barrier": "competence: does not speak the language well",
     "clarify": "competence: asks the agent to repeat or who is calling (counted, not one-off)",
+    "who_again": "customer asks again who is calling (read after the price: lost track)",
+    "wary": "customer suspects a scam or checks who is calling",
     # either side
     "goodbye": "a goodbye",
     "question": "marks a sentence as a question",
