@@ -91,7 +91,12 @@ def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
 
 
 def _identity(
-    ctx: CallContext, v2: bool, v3: bool = False, v4: bool = False, v5: bool = False
+    ctx: CallContext,
+    v2: bool,
+    v3: bool = False,
+    v4: bool = False,
+    v5: bool = False,
+    v6: bool = False,
 ) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
@@ -143,7 +148,7 @@ def _identity(
                 False, (asked, other[1].hit_evidence(other[2])), "holder.other_person",
                 relation=other[2].text, said=quote(other),
             )  # fmt: skip
-        can = first_hit(later, "can_decide")
+        can = _can_decide(later) if v6 else first_hit(later, "can_decide")
         if family and can:
             evidence = (asked, family[1].hit_evidence(family[2]), can[1].hit_evidence(can[2]))
             return item(True, evidence, "holder.family_can_decide")
@@ -156,6 +161,16 @@ def _identity(
     if holder:
         return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return item(False, (asked,), "holder.no_answer")
+
+
+def _can_decide(turns: list[Turn]) -> Found | None:
+    """The first can-decide, not one the model alone read in a question."""
+    for turn in turns:
+        for sentence in turn.sentences:
+            for hit in sentence.hits("can_decide"):
+                if not (hit.source == "model" and sentence.is_question):
+                    return turn, sentence, hit
+    return None
 
 
 def _child(customer: list[Turn], v2: bool, v5: bool = False) -> Found | None:
@@ -382,17 +397,25 @@ def identity_confirmed_v5(ctx: CallContext, params: object) -> Item:
     return _identity_v3(ctx, v4=True, v5=True)
 
 
-def _identity_v3(ctx: CallContext, v4: bool, v5: bool = False) -> Item:
+@item_check("identity_confirmed.v6", lexicons=(*_V4_LEXICONS, "goodbye"))
+def identity_confirmed_v6(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v5, except that the model's can-decide reading of a question ("What's
+    it about, is something wrong with the phone?" after "Lord, no, I only does his meals") is
+    none: asking says nothing about who decides for the line."""
+    return _identity_v3(ctx, v4=True, v5=True, v6=True)
+
+
+def _identity_v3(ctx: CallContext, v4: bool, v5: bool = False, v6: bool = False) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
     if not questions:
-        return _identity(ctx, v2=True, v4=v4, v5=v5)
+        return _identity(ctx, v2=True, v4=v4, v5=v5, v6=v6)
     unsure = _unsure(ctx, questions[0])
     if unsure is not None:
         asked = questions[0].evidence("identity_question")
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
-    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5)
+    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5, v6=v6)
     if v4 and found.passed:
         return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
