@@ -106,6 +106,15 @@ def explicit_consent_v4(ctx: CallContext, params: object) -> Item:
     return _consent(ctx, _read_v3(ctx), _heard_price(ctx))
 
 
+@item_check("explicit_consent.v5", lexicons=(*_V2_LEXICONS, "hears_now", "what_opened"))
+def explicit_consent_v5(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v4, except that a yes the customer follows by asking what was opened
+    or agreed to ("好……好么，你开么。" ... "啊？开的啥……", "wait, what did I just agree to?") is
+    no clear yes: they did not know what they said yes to. On the read call sets, the four calls
+    whose customer asked so after a yes were all labeled without consent (2026-12-06)."""
+    return _consent(ctx, _read_v3(ctx), _heard_price(ctx), unknowing=True)
+
+
 def _says_amount(ctx: CallContext, turn: Turn) -> bool:
     """The agent says an amount: a price with its period, or the campaign's fee said as
     dollars and cents without one ("nine ninety-nine" is normalized "9 99")."""
@@ -143,15 +152,22 @@ def _consent(
     ctx: CallContext,
     read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None],
     heard: Turn | Literal["first"] | None = "first",
+    unknowing: bool = False,
 ) -> Item:
     """The consent item, each customer turn's act read by `read`; `heard` is the price turn
-    the yes must follow (by default the agent's first statement of a price)."""
+    the yes must follow (by default the agent's first statement of a price); `unknowing`: a
+    yes the customer follows by asking what was opened is none (v5)."""
     price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
     weak: Evidence | None = None
     declined: Evidence | None = None
     for turn in ctx.customer_turns():
+        asked_what = speakers.own_signal(turn, ("what_opened",)) if unknowing else None
+        if consent is not None and asked_what is not None:
+            said = f"“{asked_what[0].text}”"
+            evidence = asked_what[0].hit_evidence(asked_what[1])
+            return item(False, (consent[1], evidence), "consent.unknowing", said=said)
         act = read(turn)
         if act is None:
             continue

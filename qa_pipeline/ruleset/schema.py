@@ -309,6 +309,7 @@ LEXICON_NAMES: dict[str, str] = {
     "sarcasm": "a mocking yes (yeah, right; 你咋不直接扣我卡呢): never consent, asked or not",
     "consent_strong": "explicit request to open the service",
     "withdrawal": "customer takes back an earlier yes",
+    "what_opened": "customer asks, after the yes, what was opened or agreed to",
     "understood": "customer shows a misunderstanding was resolved",
     "hears_now": "customer hears the agent now (resolves cannot-hear, not a misunderstanding)",
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
