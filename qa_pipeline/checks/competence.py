@@ -350,6 +350,19 @@ def _booked_after(ctx: CallContext, turn: Turn) -> bool:
     return any(booked.index > turn.index for booked, _, _ in ctx.bookings)
 
 
+def _woke_restates(ctx: CallContext, customer: list[Turn]) -> bool:
+    """Woken, then pitched, and the customer says the price back with its period after the
+    pitch, never asking the time or what was said, nor saying they do not follow, after it ("nine
+    ninety nine a month next cycle got it"): awake enough to weigh the offer."""
+    woken = _first_own(customer, "just_woken", _own_signal_v4)
+    pitch = ctx.pitch_start
+    if woken is None or pitch is None or pitch.index < woken[0].index:
+        return False
+    since = [t for t in customer if t.index > pitch.index]
+    restated = _restates_price(ctx, since)
+    return restated and not any(_confused(s) for t in since for s in t.sentences)
+
+
 def _woken_calm(ctx: CallContext, customer: list[Turn]) -> bool:
     """Woken, but not confused: nothing is pitched after the customer says they were asleep and
     from then on they never ask what was said or the time, nor say they do not follow ("我上夜班
@@ -532,16 +545,18 @@ def _competent_v7(
     strict_grasp: bool = False,
     noisy_repeats: bool = False,
     bare_price: bool = False,
+    woke_restates: bool = False,
 ) -> Item:
     """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid
     (`strict_grasp`: `_grasped_after`'s; `noisy_repeats`: a request to repeat said with a noisy
-    place is not counted, v10; `bare_price`: v11)."""
+    place is not counted, v10; `bare_price`: v11; `woke_restates`: v13)."""
     customer = _speaker_turns(ctx)
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = (
         lucid(ctx, customer, params.lucid_questions)
         or _woken_calm(ctx, customer)
         or _woke_refuses(ctx, customer)
+        or (woke_restates and _woke_restates(ctx, customer))
     )
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
     found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own, strict_grasp, bare_price)
@@ -614,6 +629,17 @@ def caller_competent_v11(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 
 
 @item_check(
+    "caller_competent.v13", CompetenceParamsV5, lexicons=(*_V9_LEXICONS, "who_again", "wary")
+)
+def caller_competent_v13(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v12, except that a woken customer who, pitched, says the price back
+    with its period and shows no confusion after the pitch ("man i just woke up ... go ahead
+    talk" ... "nine ninety nine a month next cycle got it") is awake enough: not "just woken and
+    confused"."""
+    return _competent_v12(ctx, params, woke_restates=True)
+
+
+@item_check(
     "caller_competent.v12", CompetenceParamsV5, lexicons=(*_V9_LEXICONS, "who_again", "wary")
 )
 def caller_competent_v12(ctx: CallContext, params: CompetenceParamsV5) -> Item:
@@ -622,7 +648,15 @@ def caller_competent_v12(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     哪个单位的来着") has lost track of who they are agreeing with; not a wary customer checking
     the caller (`wary`: "is this a scam?", "我要核实一下"). On the read call sets, 13 calls asked
     so and all 13 were labeled not competent (2026-12-06)."""
-    found = _competent_v9(ctx, params, noisy_repeats=True, bare_price=True)
+    return _competent_v12(ctx, params)
+
+
+def _competent_v12(
+    ctx: CallContext, params: CompetenceParamsV5, woke_restates: bool = False
+) -> Item:
+    found = _competent_v9(
+        ctx, params, noisy_repeats=True, bare_price=True, woke_restates=woke_restates
+    )
     if not found.passed:
         return found
     lost = _lost_track(ctx, _speaker_turns(ctx))
@@ -642,10 +676,14 @@ def _lost_track(ctx: CallContext, customer: list[Turn]) -> tuple[Turn, Sentence,
 
 
 def _competent_v9(
-    ctx: CallContext, params: CompetenceParamsV5, noisy_repeats: bool, bare_price: bool = False
+    ctx: CallContext,
+    params: CompetenceParamsV5,
+    noisy_repeats: bool,
+    bare_price: bool = False,
+    woke_restates: bool = False,
 ) -> Item:
     found = _competent_v7(
-        ctx, params, _woke_lucid_v8, True, noisy_repeats=noisy_repeats, bare_price=bare_price
+        ctx, params, _woke_lucid_v8, True, noisy_repeats, bare_price, woke_restates
     )
     if not found.passed:
         return found
