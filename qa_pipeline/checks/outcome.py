@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa_pipeline.checks.common import first_hit
-from qa_pipeline.checks.context import CallContext
+from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
 from qa_pipeline.verdict.reasons import Reason
@@ -24,10 +24,19 @@ def call_outcome_v2(ctx: CallContext, params: object) -> OutcomeResult:
     return _call_outcome(ctx, withdrawn=True)
 
 
-def _call_outcome(ctx: CallContext, withdrawn: bool) -> OutcomeResult:
-    if ctx.bookings:
-        last = ctx.bookings[-1][0].index  # the last turn that books it, its first booking
-        _, sentence, hit = next(b for b in ctx.bookings if b[0].index == last)
+@outcome_check("call_outcome.v3", lexicons=("sale_confirmed", "booking_withdrawn", "dnc_note"))
+def call_outcome_v3(ctx: CallContext, params: object) -> OutcomeResult:
+    """As call_outcome.v2, except that a booking said in the agent's turn right after their own
+    note of the refusal ("I'll put a do-not-call note on your number right now." "Yeah, you do
+    that." "Done. Have a good afternoon.") is that note made, not a sale."""
+    return _call_outcome(ctx, withdrawn=True, noted=True)
+
+
+def _call_outcome(ctx: CallContext, withdrawn: bool, noted: bool = False) -> OutcomeResult:
+    bookings = [b for b in ctx.bookings if not (noted and _after_note(ctx, b[0]))]
+    if bookings:
+        last = bookings[-1][0].index  # the last turn that books it, its first booking
+        _, sentence, hit = next(b for b in bookings if b[0].index == last)
         taken_back = _taken_back(ctx, last) if withdrawn else None
         if taken_back is None:
             return _outcome("sale", (sentence.hit_evidence(hit),))
@@ -36,6 +45,12 @@ def _call_outcome(ctx: CallContext, withdrawn: bool) -> OutcomeResult:
     if pitch is not None:
         return _outcome("declined", (pitch.evidence(),))
     return _outcome("no_pitch", ())
+
+
+def _after_note(ctx: CallContext, turn: Turn) -> bool:
+    """The agent's turn before `turn` notes the customer's refusal (`dnc_note`)."""
+    before = ctx.previous_agent_turn(turn)
+    return before is not None and before.has("dnc_note") and not turn.has("dnc_note")
 
 
 def _taken_back(ctx: CallContext, booked: int) -> Evidence | None:

@@ -278,6 +278,7 @@ LEXICON_NAMES: dict[str, str] = {
     "refusal_check": "agent asks whether the customer means no (that's a no? 不要了是吧？)",
     "sale_confirmed": "agent says the service has been or will be opened",
     "booking_withdrawn": "agent says, after booking it, that the service will not be opened",
+    "dnc_note": "agent notes a refusal (do-not-call): a 'Done' after it books nothing",
     "company_intro": "agent names the company in the opening",
     "employee_number": "agent gives an employee number",
     "cancel_context": "words that put a number or code in the context of cancelling",
