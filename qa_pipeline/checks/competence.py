@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -487,22 +488,36 @@ def _woke_refuses(ctx: CallContext, customer: list[Turn]) -> bool:
     return refused and not any(_confused(s) for t in since for s in t.sentences)
 
 
+@dataclass(frozen=True)
+class _Since:
+    """What later versions changed in v7's judgment, one switch each."""
+
+    strict_grasp: bool = False  # v9: `_grasped_after`'s `strict`
+    noisy_repeats: bool = False  # v10: a request to repeat over a noisy place is not counted
+    bare_price: bool = False  # v11: `_restates_price`'s `bare`
+    woke_restates: bool = False  # v13: `_woke_restates`
+
+
+_V9, _V10 = _Since(strict_grasp=True), _Since(strict_grasp=True, noisy_repeats=True)
+_V11 = _Since(strict_grasp=True, noisy_repeats=True, bare_price=True)
+_V13 = _Since(strict_grasp=True, noisy_repeats=True, bare_price=True, woke_restates=True)
+
+
 def _judged_v7(
     ctx: CallContext,
     customer: list[Turn],
     persistent: tuple[str, ...],
     own: Callable[[Sentence, Hit], bool],
-    strict_grasp: bool = False,
-    bare_price: bool = False,
+    since: _Since,
 ) -> Item:
     """`_judged` as v6 runs it, except that a cannot-hear said with a noisy place is the moment,
-    a price said back resolves a cannot-hear (`bare_price`: `_restates_price`'s `bare`), and an
-    explanation picked up (`grasped`) a does-not-understand."""
+    a price said back resolves a cannot-hear, and an explanation picked up (`grasped`) a
+    does-not-understand."""
 
     def resolves(lexicon: str, last: Turn, after: list[Turn]) -> bool:
         if lexicon == "cannot_hear":
-            return _restates_price(ctx, after, bare_price)
-        return _grasped_after(ctx, customer, last, strict_grasp)
+            return _restates_price(ctx, after, since.bare_price)
+        return _grasped_after(ctx, customer, last, since.strict_grasp)
 
     excused = partial(_line_trouble, ctx, customer)
     return _judged(customer, persistent, own, excused, True, _noisy_moment, resolves)
@@ -539,31 +554,24 @@ def caller_competent_v7(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 
 
 def _competent_v7(
-    ctx: CallContext,
-    params: CompetenceParamsV5,
-    lucid: _Lucid,
-    strict_grasp: bool = False,
-    noisy_repeats: bool = False,
-    bare_price: bool = False,
-    woke_restates: bool = False,
+    ctx: CallContext, params: CompetenceParamsV5, lucid: _Lucid, since: _Since = _Since()
 ) -> Item:
-    """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid
-    (`strict_grasp`: `_grasped_after`'s; `noisy_repeats`: a request to repeat said with a noisy
-    place is not counted, v10; `bare_price`: v11; `woke_restates`: v13)."""
+    """v7's judgment, with `lucid` telling whether a woken customer showed themselves lucid and
+    `since` what later versions changed."""
     customer = _speaker_turns(ctx)
     own = _own_signal_v6(speakers.states_adult(customer))
     woke = (
         lucid(ctx, customer, params.lucid_questions)
         or _woken_calm(ctx, customer)
         or _woke_refuses(ctx, customer)
-        or (woke_restates and _woke_restates(ctx, customer))
+        or (since.woke_restates and _woke_restates(ctx, customer))
     )
     persistent = tuple(p for p in PERSISTENT if not (woke and p == "just_woken"))
-    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own, strict_grasp, bare_price)
+    found = _judged_v7(ctx, customer, (*persistent, "memory_loss"), own, since)
     if found.passed and not speakers.states_adult(customer):
         found = _stated_child(customer, found)
     if found.passed:
-        excused = _noisy_moment if noisy_repeats else None
+        excused = _noisy_moment if since.noisy_repeats else None
         found = _counted_repeats(customer, params, found, own, excused)
     return _unless_cued_child(ctx, params, customer, found)
 
@@ -609,7 +617,7 @@ def caller_competent_v9(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     child's; and a first answer to the agent's "have you been drinking?" that does not deny it
     ("a little bit, a natty boh or six") is a drinker's; and an explanation is not picked up in
     a sentence that agrees to the offer ("oh alright yes put it on then")."""
-    return _competent_v9(ctx, params, noisy_repeats=False)
+    return _competent_v9(ctx, params, _V9)
 
 
 @item_check("caller_competent.v10", CompetenceParamsV5, lexicons=_V9_LEXICONS)
@@ -617,7 +625,7 @@ def caller_competent_v10(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v9, except that a request to repeat said with a noisy place ("多少？
     您再说一遍，这电视吵的", "say again, the traffic's loud") is the moment, not the caller, and
     does not count toward `repeats` (v7 already excuses a cannot-hear said so)."""
-    return _competent_v9(ctx, params, noisy_repeats=True)
+    return _competent_v9(ctx, params, _V10)
 
 
 @item_check("caller_competent.v11", CompetenceParamsV5, lexicons=_V9_LEXICONS)
@@ -625,7 +633,7 @@ def caller_competent_v11(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v10, except that a cannot-hear is also resolved by the price said back
     without its period in a turn that asks and mistakes nothing ("Oh, a dollar ninety-nine. No,
     no, I don't need no song."): v10 wanted "a month" beside it."""
-    return _competent_v9(ctx, params, noisy_repeats=True, bare_price=True)
+    return _competent_v9(ctx, params, _V11)
 
 
 @item_check(
@@ -636,7 +644,7 @@ def caller_competent_v13(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     with its period and shows no confusion after the pitch ("man i just woke up ... go ahead
     talk" ... "nine ninety nine a month next cycle got it") is awake enough: not "just woken and
     confused"."""
-    return _competent_v12(ctx, params, woke_restates=True)
+    return _competent_v12(ctx, params, _V13)
 
 
 @item_check(
@@ -648,15 +656,11 @@ def caller_competent_v12(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     哪个单位的来着") has lost track of who they are agreeing with; not a wary customer checking
     the caller (`wary`: "is this a scam?", "我要核实一下"). On the read call sets, 13 calls asked
     so and all 13 were labeled not competent (2026-12-06)."""
-    return _competent_v12(ctx, params)
+    return _competent_v12(ctx, params, _V11)
 
 
-def _competent_v12(
-    ctx: CallContext, params: CompetenceParamsV5, woke_restates: bool = False
-) -> Item:
-    found = _competent_v9(
-        ctx, params, noisy_repeats=True, bare_price=True, woke_restates=woke_restates
-    )
+def _competent_v12(ctx: CallContext, params: CompetenceParamsV5, since: _Since) -> Item:
+    found = _competent_v9(ctx, params, since)
     if not found.passed:
         return found
     lost = _lost_track(ctx, _speaker_turns(ctx))
@@ -675,16 +679,8 @@ def _lost_track(ctx: CallContext, customer: list[Turn]) -> tuple[Turn, Sentence,
     return _first_own(after, "who_again", own)
 
 
-def _competent_v9(
-    ctx: CallContext,
-    params: CompetenceParamsV5,
-    noisy_repeats: bool,
-    bare_price: bool = False,
-    woke_restates: bool = False,
-) -> Item:
-    found = _competent_v7(
-        ctx, params, _woke_lucid_v8, True, noisy_repeats, bare_price, woke_restates
-    )
+def _competent_v9(ctx: CallContext, params: CompetenceParamsV5, since: _Since) -> Item:
+    found = _competent_v7(ctx, params, _woke_lucid_v8, since)
     if not found.passed:
         return found
     customer = _speaker_turns(ctx)
