@@ -163,7 +163,8 @@ def _consent(
     weak: Evidence | None = None
     declined: Evidence | None = None
     for turn in ctx.customer_turns():
-        asked_what = speakers.own_signal(turn, ("what_opened",)) if unknowing else None
+        after_yes = unknowing and consent is not None
+        asked_what = speakers.own_signal(turn, ("what_opened",)) if after_yes else None
         if consent is not None and asked_what is not None:
             said = f"“{asked_what[0].text}”"
             evidence = asked_what[0].hit_evidence(asked_what[1])
