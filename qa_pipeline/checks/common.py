@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from qa_pipeline.checks.context import Sentence, Turn
 from qa_pipeline.text.lexicon import Hit
@@ -12,13 +12,15 @@ from qa_pipeline.verdict.reasons import Reason
 Found = tuple[Turn, Sentence, Hit]
 
 
-def first_hit(turns: Iterable[Turn], lexicon: str) -> Found | None:
-    """The first hit of `lexicon` in `turns`, with its turn and sentence."""
+def first_hit(
+    turns: Iterable[Turn], lexicon: str, keep: Callable[[Sentence, Hit], bool] | None = None
+) -> Found | None:
+    """The first hit of `lexicon` in `turns` (that `keep` keeps), with its turn and sentence."""
     for turn in turns:
         for sentence in turn.sentences:
-            hits = sentence.hits(lexicon)
-            if hits:
-                return turn, sentence, hits[0]
+            for hit in sentence.hits(lexicon):
+                if keep is None or keep(sentence, hit):
+                    return turn, sentence, hit
     return None
 
 

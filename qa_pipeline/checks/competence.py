@@ -355,13 +355,22 @@ def _woke_restates(ctx: CallContext, customer: list[Turn]) -> bool:
     """Woken, then pitched, and the customer says the price back with its period after the
     pitch, never asking the time or what was said, nor saying they do not follow, after it ("nine
     ninety nine a month next cycle got it"): awake enough to weigh the offer."""
+    since = _since_pitch_after_waking(ctx, customer)
+    return since is not None and _restates_price(ctx, since) and _unconfused(since)
+
+
+def _since_pitch_after_waking(ctx: CallContext, customer: list[Turn]) -> list[Turn] | None:
+    """The customer's turns after the pitch, when they said they were woken before it; else
+    None."""
     woken = _first_own(customer, "just_woken", _own_signal_v4)
     pitch = ctx.pitch_start
     if woken is None or pitch is None or pitch.index < woken[0].index:
-        return False
-    since = [t for t in customer if t.index > pitch.index]
-    restated = _restates_price(ctx, since)
-    return restated and not any(_confused(s) for t in since for s in t.sentences)
+        return None
+    return [t for t in customer if t.index > pitch.index]
+
+
+def _unconfused(turns: list[Turn]) -> bool:
+    return not any(_confused(s) for t in turns for s in t.sentences)
 
 
 def _woken_calm(ctx: CallContext, customer: list[Turn]) -> bool:
@@ -479,13 +488,11 @@ def _woke_refuses(ctx: CallContext, customer: list[Turn]) -> bool:
     """Woken, then pitched, and from the pitch on the customer refuses in words and never asks
     what was said, the time, nor says they do not follow ("我不要。…我说了不要，别再打了。"): a
     clear refusal is no "just woken and confused"."""
-    woken = _first_own(customer, "just_woken", _own_signal_v4)
-    pitch = ctx.pitch_start
-    if woken is None or pitch is None or pitch.index < woken[0].index:
+    since = _since_pitch_after_waking(ctx, customer)
+    if since is None:
         return False
-    since = [t for t in customer if t.index > pitch.index]
     refused = any(not s.is_question and s.rule_hits("deny") for t in since for s in t.sentences)
-    return refused and not any(_confused(s) for t in since for s in t.sentences)
+    return refused and _unconfused(since)
 
 
 @dataclass(frozen=True)
@@ -637,17 +644,6 @@ def caller_competent_v11(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 
 
 @item_check(
-    "caller_competent.v13", CompetenceParamsV5, lexicons=(*_V9_LEXICONS, "who_again", "wary")
-)
-def caller_competent_v13(ctx: CallContext, params: CompetenceParamsV5) -> Item:
-    """As caller_competent.v12, except that a woken customer who, pitched, says the price back
-    with its period and shows no confusion after the pitch ("man i just woke up ... go ahead
-    talk" ... "nine ninety nine a month next cycle got it") is awake enough: not "just woken and
-    confused"."""
-    return _competent_v12(ctx, params, _V13)
-
-
-@item_check(
     "caller_competent.v12", CompetenceParamsV5, lexicons=(*_V9_LEXICONS, "who_again", "wary")
 )
 def caller_competent_v12(ctx: CallContext, params: CompetenceParamsV5) -> Item:
@@ -657,6 +653,17 @@ def caller_competent_v12(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     the caller (`wary`: "is this a scam?", "我要核实一下"). On the read call sets, 13 calls asked
     so and all 13 were labeled not competent (2026-12-06)."""
     return _competent_v12(ctx, params, _V11)
+
+
+@item_check(
+    "caller_competent.v13", CompetenceParamsV5, lexicons=(*_V9_LEXICONS, "who_again", "wary")
+)
+def caller_competent_v13(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v12, except that a woken customer who, pitched, says the price back
+    with its period and shows no confusion after the pitch ("man i just woke up ... go ahead
+    talk" ... "nine ninety nine a month next cycle got it") is awake enough: not "just woken and
+    confused"."""
+    return _competent_v12(ctx, params, _V13)
 
 
 def _competent_v12(ctx: CallContext, params: CompetenceParamsV5, since: _Since) -> Item:

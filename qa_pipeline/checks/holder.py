@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import Found, first_hit, item, quote
-from qa_pipeline.checks.context import CallContext, Turn
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Item
@@ -148,7 +148,7 @@ def _identity(
                 False, (asked, other[1].hit_evidence(other[2])), "holder.other_person",
                 relation=other[2].text, said=quote(other),
             )  # fmt: skip
-        can = _can_decide(later) if v6 else first_hit(later, "can_decide")
+        can = first_hit(later, "can_decide", _not_model_question if v6 else None)
         if family and can:
             evidence = (asked, family[1].hit_evidence(family[2]), can[1].hit_evidence(can[2]))
             return item(True, evidence, "holder.family_can_decide")
@@ -163,14 +163,9 @@ def _identity(
     return item(False, (asked,), "holder.no_answer")
 
 
-def _can_decide(turns: list[Turn]) -> Found | None:
-    """The first can-decide, not one the model alone read in a question."""
-    for turn in turns:
-        for sentence in turn.sentences:
-            for hit in sentence.hits("can_decide"):
-                if not (hit.source == "model" and sentence.is_question):
-                    return turn, sentence, hit
-    return None
+def _not_model_question(sentence: Sentence, hit: Hit) -> bool:
+    """Not a reading the model alone made of a question (asking decides nothing)."""
+    return not (hit.source == "model" and sentence.is_question)
 
 
 def _child(customer: list[Turn], v2: bool, v5: bool = False) -> Found | None:
