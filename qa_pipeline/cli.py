@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from qa_pipeline.hearing.listener import Listener
     from qa_pipeline.ruleset.loader import Ruleset
     from qa_pipeline.storage.db import Engine
+    from qa_pipeline.understanding.heads import HeadSet
 
 
 def _progress_shown(args: argparse.Namespace) -> bool:
@@ -524,13 +526,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
             print(f"{language} {task:24} test accuracy {metrics['test_accuracy']:.3f} "
                   f"(dev {metrics['dev_accuracy']:.3f}, C={metrics['C']:g})")  # fmt: skip
 
+    tasks = args.task or []
+    keep = _kept_heads(out, ruleset, tasks, args.language or ())
     encoder = CachedEncoder(load_encoder(config.encoder, config.threads))
-    sets = train(args.corpus, args.splits, ruleset, encoder, args.language or (), hook)
+    sets = train(args.corpus, args.splits, ruleset, encoder, args.language or (), hook, keep, tasks)
     for heads in sets:
         save(heads, out)
     (out / "MODEL_CARD.md").write_text(model_card(sets), encoding="utf-8")
     print(f"{len(sets)} languages -> {out}")
     return 0
+
+
+def _kept_heads(
+    folder: Path, ruleset: Ruleset, tasks: list[str], languages: Sequence[str]
+) -> dict[str, HeadSet] | None:
+    """With --task: the current heads of each language, whose other heads and spec stay."""
+    from qa_pipeline.understanding.heads import load
+    from qa_pipeline.understanding.train import task_names
+
+    if not tasks:
+        return None
+    valid = task_names()
+    for task in tasks:
+        if task not in valid:
+            raise OptionValueError("--task", task, f"no such head; one of {', '.join(valid)}")
+    return {lang: load(folder, lang) for lang in languages or sorted(ruleset.languages)}
 
 
 def _table_options(parser: argparse.ArgumentParser, db_help: str) -> None:
@@ -718,6 +738,12 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--language", action="append", help="only these languages (repeatable)")
     learn.add_argument("--rules", type=Path, help=rules_help)
     learn.add_argument("--models-config", type=Path, help="default: the bundled models.yaml")
+    learn.add_argument(
+        "--task",
+        action="append",
+        help="refit only this head (repeatable: forbidden, identity, act.price, ...); the others "
+        "and the feature spec stay those of the heads already in --out",
+    )
     learn.set_defaults(func=_cmd_train)
 
     from qa_pipeline.review.cli import register as register_review

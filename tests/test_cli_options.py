@@ -197,3 +197,9 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     piped = subprocess.run([*command, "--out", str(tmp_path / "again")], capture_output=True,
                            cwd=ROOT, check=True)  # fmt: skip
     assert b"judging" not in piped.stderr
+
+
+def test_train_names_the_heads_it_can_refit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--task", "forbiden"]) == 2
+    err = capsys.readouterr().err
+    assert "E094" in err and "--task forbiden: no such head; one of identity" in err

@@ -4,6 +4,7 @@ encodings kept for rejudging."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from qa_pipeline.ruleset import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.storage.db import connect
 from qa_pipeline.storage.repository import Store
-from qa_pipeline.understanding.corpus import Splits, read_corpus
+from qa_pipeline.understanding.corpus import Example, Splits, read_call_sets, read_corpus
 from qa_pipeline.understanding.encoders import CachedEncoder
 from qa_pipeline.understanding.fusion import fuse
 from qa_pipeline.understanding.heads import load
@@ -49,6 +50,39 @@ def test_a_malformed_corpus_line_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "x-w1.jsonl").write_text('{"id": "x"}\n', encoding="utf-8")
     with pytest.raises(CorpusError, match=r"x-w1.jsonl: line 1"):
         list(read_corpus(tmp_path))
+
+
+def _call_set(folder: Path, labels: str) -> Path:
+    folder.mkdir()
+    segments = [
+        {"start": 0.0, "end": 2.0, "speaker": "agent", "text": "Hi, Northwind calling."},
+        {"start": 2.1, "end": 4.0, "speaker": "agent", "text": "Look, I don't have all day."},
+        {"start": 4.5, "end": 5.0, "speaker": "customer", "text": "What?"},
+        {"start": 5.5, "end": 7.0, "speaker": "agent", "text": "It's two ninety-nine a month."},
+    ]
+    call = {"call_id": "en-x-001", "language": "en", "segments": segments}
+    (folder / "en-x-001.json").write_text(json.dumps(call), encoding="utf-8")
+    (folder / "labels.jsonl").write_text(labels, encoding="utf-8")
+    return folder
+
+
+def test_a_call_sets_agent_turns_train_the_forbidden_head_alone(tmp_path: Path) -> None:
+    gold = {"call_id": "en-x-001", "forbidden": [
+        {"text": "I don't have all day", "category": "dismissive"}]}  # fmt: skip
+    folder = _call_set(tmp_path / "set1", json.dumps(gold) + "\n")
+    found = list(read_call_sets([folder]))
+    # Consecutive agent segments are one turn, as the judge builds turns.
+    assert [(e.text, e.labels) for e in found] == [
+        ("Hi, Northwind calling. Look, I don't have all day.", {"forbidden": "dismissive"}),
+        ("It's two ninety-nine a month.", {"forbidden": "none"}),
+    ]
+    assert {(e.writer, e.side, e.language) for e in found} == {("calls/set1", "agent", "en")}
+
+
+def test_a_malformed_call_set_names_the_file(tmp_path: Path) -> None:
+    folder = _call_set(tmp_path / "set1", '{"call_id": "en-x-001"}\n')
+    with pytest.raises(CorpusError, match=r"labels.jsonl: line 1"):
+        list(read_call_sets([folder]))
 
 
 def _reading(task: str, label: str, p: float, labels: tuple[str, ...]) -> Reading:
@@ -325,8 +359,10 @@ def test_a_goodbye_read_as_a_child_is_no_child(reader_judge: Judge) -> None:
 
 
 def test_an_age_question_read_as_an_insult_is_no_forbidden_phrase(reader_judge: Judge) -> None:
-    # The heads read "are you over eighteen yourself?" as an insult at 0.98 or more (three read
-    # sets, never labeled); forbidden_phrases.v4 leaves the model's reading of such a turn out.
+    # The heads of 2026-12-05 read "are you over eighteen yourself?" as an insult at 0.98 or
+    # more (three read sets, never labeled); forbidden_phrases.v4 leaves the model's reading of
+    # such a turn out. The turn is given that reading here, so the check is tested whatever
+    # today's heads read.
     turns = [
         ["agent", "Hiya, good afternoon, this is Rory from Northwind Mobile, employee number "
                   "5120. Could I speak to Maria Lopez, please?"],
@@ -338,8 +374,13 @@ def test_an_age_question_read_as_an_insult_is_no_forbidden_phrase(reader_judge: 
         ["agent", "Right, thanks for telling me. I'll need to speak to your mum about the account."],
     ]  # fmt: skip
     call, ctx = _read(reader_judge, turns, "ld-unlimited")
+    labels = ("none", "dismissive", "arguing", "misleading", "threat", "insult")
+    insult = _reading("forbidden", "insult", 0.99, labels)
+    for sentence in ctx.turns[4].sentences:
+        sentence.attach(insult, {})
     v3 = forbidden.forbidden_phrases_v3(ctx, forbidden.ForbiddenParamsV3())
     assert [f.rule_id for f in v3] == ["model.insult"]
+    assert forbidden.forbidden_phrases_v4(ctx, forbidden.ForbiddenParamsV3()) == ()
     assert reader_judge.judge(call).forbidden_phrases == ()
 
 
@@ -412,6 +453,21 @@ def test_training_on_a_slice_is_deterministic_and_learns(ruleset: Ruleset) -> No
     )  # fmt: skip
     reply = grouped.meta["metrics"]["reply"]
     assert reply["test_coarse_accuracy"] >= reply["test_accuracy"]
+    # `--task forbidden`: that head is refitted (here with a call set's turns beside the
+    # writers'), on the kept heads' spec; every other head stays the kept one.
+    calls = [
+        Example("calls/x", "en", "agent", text, "", {"forbidden": label}, False)
+        for text, label in [("Are you deaf or what?", "insult"), ("Thanks so much.", "none")]
+    ] * 20
+    refit = train_language(
+        [*picked, *calls], splits, "en", ruleset.languages["en"], encoder, lambda s, a: None,
+        keep=one, tasks=["forbidden"],
+    )  # fmt: skip
+    assert refit.spec == one.spec
+    assert {n for n, h in refit.heads.items() if h is not one.heads[n]} == {"forbidden"}
+    assert not np.array_equal(refit.heads["forbidden"].dense, one.heads["forbidden"].dense)
+    assert refit.meta["metrics"]["identity"]["kept"] == one.meta["trained"]
+    assert refit.meta["examples"]["calls/x"] == 40
 
 
 def test_a_head_reads_only_the_context_parts_it_keeps() -> None:

@@ -5,10 +5,10 @@ it, labeled for every task of its side."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -80,12 +80,15 @@ class HeadOptions(_Strict):
 
 
 class Splits(_Strict):
-    """corpus/splits.yaml: writers per split, and per-head fitting options."""
+    """corpus/splits.yaml: writers per split, and per-head fitting options. `calls`: labeled
+    call sets (folders relative to the splits file's folder) whose agent turns, labeled by
+    their forbidden phrases, join the train split for the forbidden head alone."""
 
     train: list[str]
     dev: list[str]
     test: list[str]
     heads: dict[str, HeadOptions] = {}
+    calls: list[str] = []
 
     def options(self, task: str) -> HeadOptions:
         return self.heads.get(task, HeadOptions())
@@ -98,7 +101,7 @@ class Example:
     side: str
     text: str
     context: str  # the other party's turn before, "" when none
-    labels: dict[str, str]
+    labels: dict[str, str]  # a task absent here: the example does not train that head
     asr: bool
 
 
@@ -134,3 +137,64 @@ def read_splits(path: Path) -> Splits:
         return Splits.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise CorpusError(str(path), [str(exc)]) from exc
+
+
+CALLS_WRITER = "calls/"  # the writer name of a call set's turns: calls/<folder name>
+
+
+def read_call_sets(folders: Sequence[Path]) -> Iterator[Example]:
+    """Every agent turn (consecutive agent segments, as the judge builds turns) of every call
+    of the labeled call sets, labeled for the forbidden head only: the category of the first
+    gold phrase the turn holds, `none` when it holds none."""
+    for folder in folders:
+        labels = _call_labels(folder / "labels.jsonl")
+        for path in sorted(folder.glob("*.json")):
+            call = _load(path)
+            gold = labels.get(call.get("call_id", path.stem), [])
+            writer = f"{CALLS_WRITER}{folder.name}"
+            for text in _agent_turns(call):
+                category = next((g["category"] for g in gold if g["text"] in text), "none")
+                yield Example(writer, call["language"], "agent", text, "",
+                              {"forbidden": category}, False)  # fmt: skip
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CorpusError(str(path), [str(exc)]) from exc
+    if not isinstance(found, dict) or not isinstance(found.get("segments"), list):
+        raise CorpusError(str(path), ["not a call: no segments list"])
+    return found
+
+
+def _call_labels(path: Path) -> dict[str, list[dict[str, str]]]:
+    """call id -> its gold forbidden phrases."""
+    out: dict[str, list[dict[str, str]]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CorpusError(str(path), [str(exc)]) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            found = json.loads(line)
+            out[found["call_id"]] = [
+                {"text": str(f["text"]), "category": str(f["category"])} for f in found["forbidden"]
+            ]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CorpusError(str(path), [f"line {number}: {exc!r}"]) from exc
+    return out
+
+
+def _agent_turns(call: dict[str, Any]) -> Iterator[str]:
+    joiner = "" if call.get("language") == "zh" else " "
+    pending: list[str] = []
+    segments = sorted(call["segments"], key=lambda s: (s["start"], s["end"]))
+    for segment in [*segments, {"speaker": None, "text": ""}]:
+        if segment["speaker"] == "agent":
+            pending.append(str(segment["text"]).strip())
+        elif pending:
+            yield joiner.join(pending)
+            pending = []

@@ -21,10 +21,12 @@ from qa_pipeline.errors import MissingExtraError
 from qa_pipeline.ruleset.loader import LanguagePack, Ruleset
 from qa_pipeline.understanding.corpus import (
     AGENT_TASKS,
+    CALLS_WRITER,
     CUSTOMER_TASKS,
     Example,
     HeadOptions,
     Splits,
+    read_call_sets,
     read_corpus,
     read_splits,
 )
@@ -90,7 +92,7 @@ def _featurize(
 def _fit(
     split: Split, task: str, side: str, c: float, spec: FeatureSpec, options: HeadOptions
 ) -> Head | None:
-    rows = [i for i, e in enumerate(split.examples) if e.side == side]
+    rows = [i for i, e in enumerate(split.examples) if e.side == side and task in e.labels]
     labels = [split.examples[i].labels[task] for i in rows]
     if len(set(labels)) < 2:
         return None
@@ -112,7 +114,7 @@ def _accuracy(
 ) -> tuple[float, int]:
     """Test accuracy on the head's side; with `groups` (`coarse_groups`), the labels the checks
     read alike count as one."""
-    rows = [i for i, e in enumerate(split.examples) if e.side == head.side]
+    rows = [i for i, e in enumerate(split.examples) if e.side == head.side and task in e.labels]
     if not rows:
         return 1.0, 0
     probs = head.scores(split.features, rows)
@@ -127,7 +129,7 @@ def _detection(head: Head, split: Split, task: str, threshold: float) -> dict[st
     """For a head with a `none` label, as the judge uses it: a turn is flagged when the
     probability not on none is at least `threshold`. Recall over the turns that are something,
     and the share of `none` turns flagged."""
-    rows = [i for i, e in enumerate(split.examples) if e.side == head.side]
+    rows = [i for i, e in enumerate(split.examples) if e.side == head.side and task in e.labels]
     probs = head.scores(split.features, rows)
     gold = [split.examples[i].labels[task] != "none" for i in rows]
     none = head.labels.index("none")
@@ -179,6 +181,11 @@ def _tasks() -> list[tuple[str, str]]:
     return [(t, "customer") for t in CUSTOMER_TASKS] + [(t, "agent") for t in AGENT_TASKS]
 
 
+def task_names() -> list[str]:
+    """Every head's task, as `qa-pipeline train --task` names it."""
+    return [task for task, _ in _tasks()]
+
+
 def train_language(
     examples: Sequence[Example],
     splits: Splits,
@@ -188,24 +195,39 @@ def train_language(
     hook: Hook,
     thresholds: dict[str, float] | None = None,
     groups: dict[str, dict[str, str]] | None = None,
+    keep: HeadSet | None = None,
+    tasks: Sequence[str] = (),
 ) -> HeadSet:
     """The heads of one language, with their dev choices and test metrics in `meta`
     (`thresholds`: tasks flagged from a probability, whose recall is measured too; `groups`:
-    tasks whose accuracy is also measured with the labels the checks read alike as one)."""
+    tasks whose accuracy is also measured with the labels the checks read alike as one).
+    With `keep` and `tasks`, only those tasks are fitted, on `keep`'s feature spec, and every
+    other head stays `keep`'s: the rules were tuned beside those heads' readings, and a full
+    refit moves every reading at once."""
     thresholds = thresholds or {}
     groups = groups or {}
-    spec = FeatureSpec(encoder.name, encoder.dim, tuple(sorted(pack.lexicons)))
+    spec = (
+        keep.spec
+        if keep is not None
+        else FeatureSpec(encoder.name, encoder.dim, tuple(sorted(pack.lexicons)))
+    )
     mine = [e for e in examples if e.language == language]
 
     def split(writers: Sequence[str]) -> Split:
         chosen = tuple(e for e in mine if e.writer in writers)
         return Split(chosen, _featurize(chosen, spec, pack, encoder))
 
-    train, dev, test = split(splits.train), split(splits.dev), split(splits.test)
-    both = split([*splits.train, *splits.dev])
+    calls = sorted({e.writer for e in mine if e.writer.startswith(CALLS_WRITER)})
+    train, dev, test = split([*splits.train, *calls]), split(splits.dev), split(splits.test)
+    both = split([*splits.train, *calls, *splits.dev])
     heads: dict[str, Head] = {}
     metrics: dict[str, dict[str, float | int]] = {}
     for task, side in _tasks():
+        if keep is not None and task not in tasks:
+            if task in keep.heads:
+                heads[task] = keep.heads[task]
+                metrics[task] = keep.meta["metrics"][task] | {"kept": keep.meta["trained"]}
+            continue
         options = splits.options(task)
         scored = []
         for c in C_GRID:
@@ -249,10 +271,14 @@ def train(
     encoder: CachedEncoder,
     languages: Sequence[str] = (),
     hook: Hook = lambda step, artifact: None,
+    keep: dict[str, HeadSet] | None = None,
+    tasks: Sequence[str] = (),
 ) -> list[HeadSet]:
-    """Heads for every language of the corpus that has a language pack (or those asked)."""
-    examples = list(read_corpus(corpus))
+    """Heads for every language of the corpus that has a language pack (or those asked); with
+    `keep` (language -> its current heads) and `tasks`, only those tasks are refitted."""
     splits = read_splits(splits_path)
+    call_sets = [splits_path.parent / folder for folder in splits.calls]
+    examples = [*read_corpus(corpus), *read_call_sets(call_sets)]
     wanted = languages or sorted({e.language for e in examples})
     return [
         train_language(
@@ -264,6 +290,8 @@ def train(
             hook,
             _thresholds(ruleset),
             coarse_groups(ruleset),
+            (keep or {}).get(language),
+            tasks,
         )
         for language in wanted
         if language in ruleset.languages
@@ -316,6 +344,21 @@ def model_card(sets: Sequence[HeadSet]) -> str:
             for task, m in meta["metrics"].items()
             if "test_coarse_accuracy" in m and task in meta.get("coarse_groups", {})
         ]
+        kept = sorted(t for t, m in meta["metrics"].items() if "kept" in m)
+        if kept:
+            since = sorted({meta["metrics"][t]["kept"] for t in kept})
+            lines.append(
+                f"- refitted {meta['trained']} (`qa-pipeline train --task`): "
+                + ", ".join(t for t in meta["metrics"] if t not in kept)
+                + f"; kept from the heads trained {', '.join(since)} (their figures above are "
+                "from then): " + ", ".join(kept)
+            )
+        calls = sorted(w for w in meta["examples"] if w.startswith(CALLS_WRITER))
+        if calls:
+            lines.append(
+                "- the forbidden head also learned from the agent turns of read call sets "
+                "(corpus/splits.yaml `calls`): " + ", ".join(calls)
+            )
         options = meta["splits"].get("heads", {})
         lines += [f"- {task} fitted with {o}" for task, o in options.items()]
         lines.append("")
