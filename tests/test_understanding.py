@@ -253,9 +253,11 @@ def reader_judge() -> Judge:
     return Judge(ruleset, reader=reader)
 
 
-def _read(judge: Judge, turns: list[list[str]], campaign: str) -> tuple[Call, CallContext]:
-    """An English call and its context with the model's readings attached, as the judge reads."""
-    call = make_call(turns, campaign=campaign, language="en")
+def _read(
+    judge: Judge, turns: list[list[str]], campaign: str, language: str = "en"
+) -> tuple[Call, CallContext]:
+    """A call and its context with the model's readings attached, as the judge reads."""
+    call = make_call(turns, campaign=campaign, language=language)
     ctx = judge.context(call)
     assert judge.reader is not None
     read_call(judge.reader, ctx)
@@ -382,6 +384,48 @@ def test_an_age_question_read_as_an_insult_is_no_forbidden_phrase(reader_judge: 
     assert [f.rule_id for f in v3] == ["model.insult"]
     assert forbidden.forbidden_phrases_v4(ctx, forbidden.ForbiddenParamsV3()) == ()
     assert reader_judge.judge(call).forbidden_phrases == ()
+
+
+def test_a_sentence_beside_a_rules_phrase_is_read_alone(reader_judge: Judge) -> None:
+    """forbidden_phrases.v5: the model reads a turn only when the rules found nothing in it, so
+    a second phrase beside a rule's went unread; v5 reads each other sentence of such a turn
+    alone: a new phrase is added, one of the same kind next to the rule's extends it."""
+    opening = [
+        ["agent", "Hi, this is Sam from Northwind Mobile, employee 4410. Am I speaking with the "
+                  "account holder?"],
+        ["customer", "Yes."],
+        ["agent", "Got a minute?"],
+        ["customer", "I'll have to ask my wife first."],
+    ]  # fmt: skip
+    added = [*opening, ["agent", "Honestly, you're making a mistake. Everyone's got one these "
+                                 "days, you're just behind the times."]]  # fmt: skip
+    _, ctx = _read(reader_judge, added, "stormwatch")
+    params = forbidden.ForbiddenParamsV3()
+    assert [f.rule_id for f in forbidden.forbidden_phrases_v4(ctx, params)] == ["en-arguing"]
+    found = forbidden.forbidden_phrases_v5(ctx, params)
+    assert [(f.rule_id, f.text) for f in found] == [
+        ("en-arguing", "you're making a mistake"),
+        ("model.arguing", "Everyone's got one these days, you're just behind the times"),
+    ]
+    extended = [*opening[:3], ["customer", "Sure."], ["agent", "It's one ninety-nine a month. "
+                "You'll save money, guaranteed. Every single customer who switches saves on "
+                "their bill."]]  # fmt: skip
+    _, ctx = _read(reader_judge, extended, "ringback-plus")
+    assert [f.text for f in forbidden.forbidden_phrases_v5(ctx, params)] == [
+        "You'll save money, guaranteed. Every single customer who switches saves on their bill"
+    ]
+    zh = [
+        ["agent", "您好，中国电信客服，工号2388。请问您是机主吗？"],
+        ["customer", "是我。"],
+        ["agent", "您耽误我两分钟听一下？"],
+        ["customer", "我得问问我老伴儿，他说不要我就不要。"],
+        ["agent", "您这人咋这么轴呢。您老伴儿说啥您都信呐？"],
+    ]
+    _, ctx = _read(reader_judge, zh, "crbt", "zh")
+    assert [(f.rule_id, f.text) for f in forbidden.forbidden_phrases_v5(ctx, params)] == [
+        ("zh-insult", "您这人咋这么轴呢"),
+        ("model.arguing", "您老伴儿说啥您都信呐"),
+    ]
 
 
 def test_letters_said_long_are_read_once(ruleset: Ruleset) -> None:

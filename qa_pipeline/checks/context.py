@@ -4,7 +4,7 @@ text and lexicon hits (computed on first use, once), plus facts several checks s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date
 from functools import cached_property
@@ -259,6 +259,9 @@ class CallContext:
         self.campaign = campaign
         self.pack = pack
         self.understanding = understanding  # when model readings count (forbidden phrases)
+        # One sentence read by the model by itself, asked for by the checks that need it (the
+        # understanding stage sets it; None when no model reads the call).
+        self.read_alone: Callable[[Sentence], Reading | None] | None = None
         self.language = call.language
         self.turns = build_turns(call, pack)
         self.call_date: date = call.started_at.date()

@@ -241,12 +241,27 @@ def forbidden_phrases_v4(
     return _turn_phrases(ctx, trial_claims=True, firm=firm, join=True, age_asked=True)
 
 
+@forbidden_check("forbidden_phrases.v5", ForbiddenParamsV3, lexicons=("age_question",))
+def forbidden_phrases_v5(
+    ctx: CallContext, params: ForbiddenParamsV3
+) -> tuple[ForbiddenFinding, ...]:
+    """As forbidden_phrases.v4, and in a turn where the rules found a phrase, each other
+    sentence is read by the model alone (the model otherwise reads only turns the rules found
+    nothing in, so a second phrase beside a rule's was never found): one it reads as
+    forbidden adds its phrase, or extends a phrase of its category in the sentence next to it
+    (`_with_sentences`)."""
+    firm = frozenset(params.firm)
+    return _turn_phrases(ctx, trial_claims=True, firm=firm, join=True, age_asked=True,
+                         sentences=True)  # fmt: skip
+
+
 def _turn_phrases(
     ctx: CallContext,
     trial_claims: bool,
     firm: frozenset[str] = frozenset(),
     join: bool = False,
     age_asked: bool = False,
+    sentences: bool = False,
 ) -> tuple[ForbiddenFinding, ...]:
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
@@ -261,10 +276,64 @@ def _turn_phrases(
             placed += [_Placed(sentence, sentence, phrase) for phrase in phrases]
         if join:
             placed = _joined(placed, turn.joiner)
+        if sentences and placed and not (age_asked and turn.has("age_question")):
+            placed = _with_sentences(ctx, turn, offer, placed)
         found += [p.finding() for p in placed]
         if len(found) == said and not (age_asked and turn.has("age_question")):
             found += _model_finding(ctx, turn, offer, trial_claims)
     return tuple(found)
+
+
+def _with_sentences(
+    ctx: CallContext, turn: Turn, offer: _Offer, placed: list[_Placed]
+) -> list[_Placed]:
+    """`forbidden_phrases.v5`: in a turn where the rules found a phrase, each sentence they
+    found none in, read by the model alone, adds the phrase it reads; one read in the category
+    of a phrase in the sentence just before or after (not arguing: `_kin`) extends that phrase
+    instead ("You'll save money, guaranteed. Every customer who switches saves.")."""
+    rules, read = ctx.understanding, ctx.read_alone
+    if rules is None or read is None:
+        return placed
+    out = list(placed)
+    for i, sentence in enumerate(turn.sentences):
+        if any(p.first is sentence or p.last is sentence for p in out):
+            continue
+        reading = read(sentence)
+        found = reading.tasks.get("forbidden") if reading is not None else None
+        if found is None:
+            continue
+        category, p = found.against("none")
+        if p < rules.forbidden or (category == "misleading" and not offer.paid):
+            continue
+        out = _placed_beside(
+            out, turn, i, (category, sentence.text.strip(_TRIM), f"model.{category}")
+        )
+    return out
+
+
+def _placed_beside(placed: list[_Placed], turn: Turn, i: int, phrase: Phrase) -> list[_Placed]:
+    """`phrase`, the whole of sentence `i`, added, or joined to a kin phrase that ends the
+    sentence before it or opens the one after."""
+    sentences = turn.sentences
+    sentence, joiner = sentences[i], turn.joiner
+    before = sentences[i - 1] if i > 0 else None
+    after = sentences[i + 1] if i + 1 < len(sentences) else None
+    for k, q in enumerate(placed):
+        if not _kin(q.phrase[0], phrase[0]):
+            continue
+        if before is not None and q.last is before:
+            head = (
+                q.phrase[1]
+                if q.first is not q.last
+                else before.text[before.text.rfind(q.phrase[1]) :]
+            )
+            joined = (phrase[0], f"{head}{joiner}{phrase[1]}".strip(_TRIM), q.phrase[2])
+            return [*placed[:k], _Placed(q.first, sentence, joined), *placed[k + 1 :]]
+        if after is not None and q.first is after:
+            tail = after.text[: after.text.find(q.phrase[1]) + len(q.phrase[1])]
+            joined = (phrase[0], f"{phrase[1]}{joiner}{tail}".strip(_TRIM), q.phrase[2])
+            return [*placed[:k], _Placed(sentence, q.last, joined), *placed[k + 1 :]]
+    return [*placed, _Placed(sentence, sentence, phrase)]
 
 
 class _Placed(NamedTuple):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qa_pipeline.asr.model_config import load_models_config
-from qa_pipeline.checks.context import CallContext, Turn
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
@@ -83,9 +83,11 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         return ()
     sides = _split_sides(rules)
     queries = _queries(ctx, sides)
-    readings = reader.read(ctx.language, queries, _hits(ctx))
+    hits = _hits(ctx)
+    readings = reader.read(ctx.language, queries, hits)
     if readings is None:
         return ()
+    ctx.read_alone = lambda sentence: _alone(reader, ctx.language, sentence, hits)
     turns = ctx.turns
     sentence_readings = iter(readings[len(turns) :])
     found = []
@@ -101,6 +103,12 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         if turn.speaker == "customer" and sentiment is not None and complaint is not None:
             found.append(_reading(turn, sentiment, complaint))
     return tuple(found)
+
+
+def _alone(reader: Reader, language: str, sentence: Sentence, hits: LexiconHits) -> Reading | None:
+    """One sentence read by itself, without context: read on demand, as few checks ask."""
+    found = reader.read(language, [(sentence.norm, sentence.speaker, "")], hits)
+    return found[0] if found else None
 
 
 def _hits(ctx: CallContext) -> LexiconHits:
