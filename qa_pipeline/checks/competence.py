@@ -666,6 +666,46 @@ def caller_competent_v13(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v12(ctx, params, _V13)
 
 
+@item_check(
+    "caller_competent.v14",
+    CompetenceParamsV5,
+    lexicons=(*_V9_LEXICONS, "who_again", "wary", "mistaken_caller"),
+)
+def caller_competent_v14(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v13, and a customer who takes the caller for someone they know or
+    the call for another service (`mistaken_caller`: "Is that Gaz?", "Is this the taxi?",
+    "侬是居委会额小王伐？") after their first turn, or in two turns: the agent's word on who
+    is calling did not reach them. A first turn's guess the agent's introduction clears ("Is
+    that you, Kevin?" "No, this is Aroha from Northwind." "Oh. The phone company.") is not;
+    nor a wary customer's check (`wary`)."""
+    found = _competent_v12(ctx, params, _V13)
+    if not found.passed:
+        return found
+    mistaken = _mistaken(_speaker_turns(ctx))
+    if mistaken is None:
+        return found
+    evidence = (mistaken[1].hit_evidence(mistaken[2]),)
+    return item(False, evidence, "competence.mistaken_caller", said=quote(mistaken))
+
+
+def _mistaken(customer: list[Turn]) -> tuple[Turn, Sentence, Hit] | None:
+    """The customer's own mistaking of the caller after their first turn, or a second one."""
+    own = _own_signal_v6(speakers.states_adult(customer))
+    found = [
+        hit
+        for turn in customer
+        if not turn.has("wary")
+        for hit in [_first_own([turn], "mistaken_caller", own)]
+        if hit is not None
+    ]
+    if not found:
+        return None
+    first = found[0]
+    if customer and first[0] is customer[0]:
+        return found[1] if len(found) > 1 else None
+    return first
+
+
 def _competent_v12(ctx: CallContext, params: CompetenceParamsV5, since: _Since) -> Item:
     found = _competent_v9(ctx, params, since)
     if not found.passed:

@@ -328,6 +328,7 @@ LEXICON_NAMES: dict[str, str] = {
     "clarify": "competence: asks the agent to repeat or who is calling (counted, not one-off)",
     "who_again": "customer asks again who is calling (read after the price: lost track)",
     "wary": "customer suspects a scam or checks who is calling",
+    "mistaken_caller": "customer takes the caller for someone they know or another service",
     # either side
     "goodbye": "a goodbye",
     "question": "marks a sentence as a question",
