@@ -308,7 +308,8 @@ def _with_sentences(
         out = _placed_beside(
             out, turn, i, (category, sentence.text.strip(_TRIM), f"model.{category}")
         )
-    return out
+    order = {id(sentence): i for i, sentence in enumerate(turn.sentences)}
+    return sorted(out, key=lambda p: order[id(p.first)])  # in the order they were said
 
 
 def _placed_beside(placed: list[_Placed], turn: Turn, i: int, phrase: Phrase) -> list[_Placed]:
@@ -322,15 +323,13 @@ def _placed_beside(placed: list[_Placed], turn: Turn, i: int, phrase: Phrase) ->
         if not _kin(q.phrase[0], phrase[0]):
             continue
         if before is not None and q.last is before:
-            head = (
-                q.phrase[1]
-                if q.first is not q.last
-                else before.text[before.text.rfind(q.phrase[1]) :]
-            )
+            at = before.text.rfind(q.phrase[1])
+            head = q.phrase[1] if q.first is not q.last or at < 0 else before.text[at:]
             joined = (phrase[0], f"{head}{joiner}{phrase[1]}".strip(_TRIM), q.phrase[2])
             return [*placed[:k], _Placed(q.first, sentence, joined), *placed[k + 1 :]]
         if after is not None and q.first is after:
-            tail = after.text[: after.text.find(q.phrase[1]) + len(q.phrase[1])]
+            at = after.text.find(q.phrase[1])
+            tail = after.text[: at + len(q.phrase[1])] if at >= 0 else q.phrase[1]
             joined = (phrase[0], f"{phrase[1]}{joiner}{tail}".strip(_TRIM), q.phrase[2])
             return [*placed[:k], _Placed(sentence, q.last, joined), *placed[k + 1 :]]
     return [*placed, _Placed(sentence, sentence, phrase)]
