@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
+from qa_pipeline.checks.disclosures import said_method
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Item
@@ -464,6 +465,25 @@ def _restates_price(ctx: CallContext, turns: Iterable[Turn], bare: bool = False)
     )
 
 
+def _restates_terms(ctx: CallContext, turns: Iterable[Turn]) -> bool:
+    """The customer says back the price with its period or a way to cancel ("TD12121发10001",
+    "Text STOP to one two one two one. Or ring six one one."), neither asking it nor confused:
+    they heard the offer and followed it (`caller_competent.v15`)."""
+    said_cancel = any(
+        said_method(ctx, s) and not _hotline_as_money(ctx, s)
+        for t in turns
+        for s in t.sentences
+        if not s.is_question and not _confused(s)
+    )
+    return said_cancel or _restates_price(ctx, turns)
+
+
+def _hotline_as_money(ctx: CallContext, sentence: Sentence) -> bool:
+    """A hotline's number heard as a sum ("10000听成一万块"): a mishearing, not the number."""
+    hotlines = {m.number for m in ctx.campaign.cancel_methods if m.kind == "hotline"}
+    return any(f"{money.amount:g}" in hotlines for money in sentence.money)
+
+
 def _asks_or_confused(sentence: Sentence) -> bool:
     return sentence.is_question or _confused(sentence)
 
@@ -503,11 +523,15 @@ class _Since:
     noisy_repeats: bool = False  # v10: a request to repeat over a noisy place is not counted
     bare_price: bool = False  # v11: `_restates_price`'s `bare`
     woke_restates: bool = False  # v13: `_woke_restates`
+    terms_back: bool = False  # v15: terms said back resolve a cannot-hear or not-understand
 
 
 _V9, _V10 = _Since(strict_grasp=True), _Since(strict_grasp=True, noisy_repeats=True)
 _V11 = _Since(strict_grasp=True, noisy_repeats=True, bare_price=True)
 _V13 = _Since(strict_grasp=True, noisy_repeats=True, bare_price=True, woke_restates=True)
+_V15 = _Since(
+    strict_grasp=True, noisy_repeats=True, bare_price=True, woke_restates=True, terms_back=True
+)
 
 
 def _judged_v7(
@@ -522,9 +546,10 @@ def _judged_v7(
     does-not-understand."""
 
     def resolves(lexicon: str, last: Turn, after: list[Turn]) -> bool:
+        terms = since.terms_back and _restates_terms(ctx, after)
         if lexicon == "cannot_hear":
-            return _restates_price(ctx, after, since.bare_price)
-        return _grasped_after(ctx, customer, last, since.strict_grasp)
+            return _restates_price(ctx, after, since.bare_price) or terms
+        return _grasped_after(ctx, customer, last, since.strict_grasp) or terms
 
     excused = partial(_line_trouble, ctx, customer)
     return _judged(customer, persistent, own, excused, True, _noisy_moment, resolves)
@@ -678,7 +703,24 @@ def caller_competent_v14(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     is calling did not reach them. A first turn's guess the agent's introduction clears ("Is
     that you, Kevin?" "No, this is Aroha from Northwind." "Oh. The phone company.") is not;
     nor a wary customer's check (`wary`)."""
-    found = _competent_v12(ctx, params, _V13)
+    return _competent_v14(ctx, params, _V13)
+
+
+@item_check(
+    "caller_competent.v15",
+    CompetenceParamsV5,
+    lexicons=(*_V9_LEXICONS, "who_again", "wary", "mistaken_caller"),
+)
+def caller_competent_v15(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v14, except that a cannot-hear or a does-not-understand is also
+    resolved when the customer later says back the price with its period or a way to cancel,
+    neither asking it nor confused ("Text STOP to one two one two one. Or ring six one one.",
+    "5块一个月，12月18号开始扣，发TDCL退"): they heard and followed the offer."""
+    return _competent_v14(ctx, params, _V15)
+
+
+def _competent_v14(ctx: CallContext, params: CompetenceParamsV5, since: _Since) -> Item:
+    found = _competent_v12(ctx, params, since)
     if not found.passed:
         return found
     mistaken = _mistaken(_speaker_turns(ctx))

@@ -215,7 +215,15 @@ def _squashed(text: str) -> str:
     return _SQUASH.sub("", text)
 
 
-def _method_matches(method: CancelMethod, text: str) -> bool:
+def said_method(ctx: CallContext, sentence: Sentence) -> bool:
+    """The sentence names one of the campaign's cancel methods."""
+    text = _squashed(sentence.norm)
+    return any(method_matches(method, text) for method in ctx.campaign.cancel_methods)
+
+
+def method_matches(method: CancelMethod, text: str) -> bool:
+    """`text` (squashed: `said_method`) names the cancel method: the SMS code and number, the
+    hotline's number, or the app's name."""
     if method.kind == "sms":
         assert method.code is not None and method.number is not None
         return method.code.lower() in text and method.number in text
@@ -344,7 +352,7 @@ def _cancel_method(
             for method in methods:
                 sms = method.kind == "sms"
                 said = called if method.kind == "hotline" else text
-                if (sms or in_context) and _method_matches(method, said):
+                if (sms or in_context) and method_matches(method, said):
                     return item(True, (sentence.evidence(),), "cancel.explained", kind=method.kind)
             if in_context and any(pattern.search(sentence.norm) for pattern in heard):
                 return item(True, (sentence.evidence(),), "cancel.explained", kind="hotline")
