@@ -691,11 +691,10 @@ def caller_competent_v13(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v12(ctx, params, _V13)
 
 
-@item_check(
-    "caller_competent.v14",
-    CompetenceParamsV5,
-    lexicons=(*_V9_LEXICONS, "who_again", "wary", "mistaken_caller"),
-)
+_V14_LEXICONS = (*_V9_LEXICONS, "who_again", "wary", "mistaken_caller")
+
+
+@item_check("caller_competent.v14", CompetenceParamsV5, lexicons=_V14_LEXICONS)
 def caller_competent_v14(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v13, and a customer who takes the caller for someone they know or
     the call for another service (`mistaken_caller`: "Is that Gaz?", "Is this the taxi?",
@@ -706,11 +705,7 @@ def caller_competent_v14(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v14(ctx, params, _V13)
 
 
-@item_check(
-    "caller_competent.v15",
-    CompetenceParamsV5,
-    lexicons=(*_V9_LEXICONS, "who_again", "wary", "mistaken_caller"),
-)
+@item_check("caller_competent.v15", CompetenceParamsV5, lexicons=_V14_LEXICONS)
 def caller_competent_v15(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v14, except that a cannot-hear or a does-not-understand is also
     resolved when the customer later says back the price with its period or a way to cancel,
