@@ -60,7 +60,11 @@ def _call_set(folder: Path, labels: str) -> Path:
         {"start": 4.5, "end": 5.0, "speaker": "customer", "text": "What?"},
         {"start": 5.5, "end": 7.0, "speaker": "agent", "text": "It's two ninety-nine a month."},
     ]
-    call = {"call_id": "en-x-001", "language": "en", "segments": segments}
+    call = {
+        "call_id": "en-x-001", "campaign": "stormwatch", "language": "en", "agent_id": "A1",
+        "team": "T1", "customer_number": "5550100", "started_at": "2026-11-20T10:00:00-05:00",
+        "duration_s": 7.0, "hangup_by": None, "segments": segments,
+    }  # fmt: skip
     (folder / "en-x-001.json").write_text(json.dumps(call), encoding="utf-8")
     (folder / "labels.jsonl").write_text(labels, encoding="utf-8")
     return folder

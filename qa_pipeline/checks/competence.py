@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -469,19 +469,15 @@ def _restates_terms(ctx: CallContext, turns: Iterable[Turn]) -> bool:
     """The customer says back the price with its period or a way to cancel ("TD12121发10001",
     "Text STOP to one two one two one. Or ring six one one."), neither asking it nor confused:
     they heard the offer and followed it (`caller_competent.v15`)."""
+    # A hotline's number heard as a sum ("10000听成一万块") is a mishearing, not the number.
+    hotlines = {m.number for m in ctx.campaign.cancel_methods if m.kind == "hotline"}
     said_cancel = any(
-        said_method(ctx, s) and not _hotline_as_money(ctx, s)
+        said_method(ctx, s) and not any(f"{m.amount:g}" in hotlines for m in s.money)
         for t in turns
         for s in t.sentences
         if not s.is_question and not _confused(s)
     )
     return said_cancel or _restates_price(ctx, turns)
-
-
-def _hotline_as_money(ctx: CallContext, sentence: Sentence) -> bool:
-    """A hotline's number heard as a sum ("10000听成一万块"): a mishearing, not the number."""
-    hotlines = {m.number for m in ctx.campaign.cancel_methods if m.kind == "hotline"}
-    return any(f"{money.amount:g}" in hotlines for money in sentence.money)
 
 
 def _asks_or_confused(sentence: Sentence) -> bool:
@@ -526,12 +522,12 @@ class _Since:
     terms_back: bool = False  # v15: terms said back resolve a cannot-hear or not-understand
 
 
-_V9, _V10 = _Since(strict_grasp=True), _Since(strict_grasp=True, noisy_repeats=True)
-_V11 = _Since(strict_grasp=True, noisy_repeats=True, bare_price=True)
-_V13 = _Since(strict_grasp=True, noisy_repeats=True, bare_price=True, woke_restates=True)
-_V15 = _Since(
-    strict_grasp=True, noisy_repeats=True, bare_price=True, woke_restates=True, terms_back=True
-)
+# Each version's switches are the one before's plus its own.
+_V9 = _Since(strict_grasp=True)
+_V10 = replace(_V9, noisy_repeats=True)
+_V11 = replace(_V10, bare_price=True)
+_V13 = replace(_V11, woke_restates=True)
+_V15 = replace(_V13, terms_back=True)
 
 
 def _judged_v7(

@@ -276,10 +276,11 @@ def _turn_phrases(
             placed += [_Placed(sentence, sentence, phrase) for phrase in phrases]
         if join:
             placed = _joined(placed, turn.joiner)
-        if sentences and placed and not (age_asked and turn.has("age_question")):
+        asks_age = age_asked and turn.has("age_question")  # the model's reading left out
+        if sentences and placed and not asks_age:
             placed = _with_sentences(ctx, turn, offer, placed)
         found += [p.finding() for p in placed]
-        if len(found) == said and not (age_asked and turn.has("age_question")):
+        if len(found) == said and not asks_age:
             found += _model_finding(ctx, turn, offer, trial_claims)
     return tuple(found)
 

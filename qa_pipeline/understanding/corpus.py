@@ -8,12 +8,14 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qa_pipeline.errors import CorpusError
+from qa_pipeline.ingest.call_file import load_call
+from qa_pipeline.ingest.model import Call
 
 ACTS = (
     "identity_question", "permission_question", "consent_question", "sale_booked", "price",
@@ -149,23 +151,13 @@ def read_call_sets(folders: Sequence[Path]) -> Iterator[Example]:
     for folder in folders:
         labels = _call_labels(folder / "labels.jsonl")
         for path in sorted(folder.glob("*.json")):
-            call = _load(path)
-            gold = labels.get(call.get("call_id", path.stem), [])
+            call = load_call(path)  # validated; a bad file is a CallFileError naming it
+            gold = labels.get(call.call_id, [])
             writer = f"{CALLS_WRITER}{folder.name}"
             for text in _agent_turns(call):
                 category = next((g["category"] for g in gold if g["text"] in text), "none")
-                yield Example(writer, call["language"], "agent", text, "",
+                yield Example(writer, call.language, "agent", text, "",
                               {"forbidden": category}, False)  # fmt: skip
-
-
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CorpusError(str(path), [str(exc)]) from exc
-    if not isinstance(found, dict) or not isinstance(found.get("segments"), list):
-        raise CorpusError(str(path), ["not a call: no segments list"])
-    return found
 
 
 def _call_labels(path: Path) -> dict[str, list[dict[str, str]]]:
@@ -188,13 +180,13 @@ def _call_labels(path: Path) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def _agent_turns(call: dict[str, Any]) -> Iterator[str]:
-    joiner = "" if call.get("language") == "zh" else " "
+def _agent_turns(call: Call) -> Iterator[str]:
+    """Consecutive agent segments joined, as `checks.context.build_turns` makes turns."""
+    joiner = "" if call.language == "zh" else " "
     pending: list[str] = []
-    segments = sorted(call["segments"], key=lambda s: (s["start"], s["end"]))
-    for segment in [*segments, {"speaker": None, "text": ""}]:
-        if segment["speaker"] == "agent":
-            pending.append(str(segment["text"]).strip())
+    for segment in [*sorted(call.segments, key=lambda s: (s.start, s.end)), None]:
+        if segment is not None and segment.speaker == "agent":
+            pending.append(segment.text.strip())
         elif pending:
             yield joiner.join(pending)
             pending = []
