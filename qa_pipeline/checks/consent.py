@@ -115,6 +115,36 @@ def explicit_consent_v5(ctx: CallContext, params: object) -> Item:
     return _consent(ctx, _read_v3(ctx), _heard_price(ctx), unknowing=True)
 
 
+@item_check(
+    "explicit_consent.v6",
+    lexicons=(*_V2_LEXICONS, "hears_now", "what_opened", "handover", "identity_question"),
+)
+def explicit_consent_v6(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v5, except that a yes from someone the phone was handed to after
+    the pitch began ("Keisha! Come talk to di lady. ... just put it on for him"), with no holder
+    question asked of them, is not the verified person's consent."""
+    return _consent(ctx, _read_v3(ctx), _heard_price(ctx), unknowing=True, others=True)
+
+
+def _handed_on(ctx: CallContext, turn: Turn, sentence: Sentence) -> Evidence | None:
+    """A handover by the customer from the pitch up to `sentence` of `turn`, with no identity
+    question by the agent after it: the words from then on are another person's."""
+    pitch = ctx.pitch_start
+    if pitch is None:
+        return None
+    handed: Evidence | None = None
+    for t in ctx.turns[pitch.index : turn.index + 1]:
+        if t.speaker == "agent":
+            handed = None if t.has("identity_question") else handed
+            continue
+        for s in t.sentences:
+            hits = s.hits("handover")
+            handed = s.hit_evidence(hits[0]) if hits else handed
+            if s is sentence:
+                return handed
+    return handed
+
+
 def _says_amount(ctx: CallContext, turn: Turn) -> bool:
     """The agent says an amount: a price with its period, or the campaign's fee said as
     dollars and cents without one ("nine ninety-nine" is normalized "9 99")."""
@@ -153,10 +183,12 @@ def _consent(
     read: Callable[[Turn], tuple[Reply, Sentence, Hit] | None],
     heard: Turn | Literal["first"] | None = "first",
     unknowing: bool = False,
+    others: bool = False,
 ) -> Item:
     """The consent item, each customer turn's act read by `read`; `heard` is the price turn
     the yes must follow (by default the agent's first statement of a price); `unknowing`: a
-    yes the customer follows by asking what was opened is none (v5)."""
+    yes the customer follows by asking what was opened is none (v5); `others`: a yes from
+    someone the phone was handed to, never asked who they are, is none (v6)."""
     price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
@@ -187,6 +219,9 @@ def _consent(
         if is_yes and (price is None or turn.index < price.index):
             early = early or evidence
         elif is_yes:
+            handed = _handed_on(ctx, turn, sentence) if others else None
+            if handed is not None:
+                return item(False, (handed, evidence), "consent.other_person")
             consent = (turn, evidence)
         elif kind in ("hedge", "backchannel") and _answers(ctx, turn, "consent_question"):
             weak = evidence

@@ -183,10 +183,11 @@ def _child(customer: list[Turn], v2: bool, v5: bool = False) -> Found | None:
     return None
 
 
-def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[Turn]]:
+def _permission_exchange(
+    ctx: CallContext, pitch: Turn | None
+) -> Item | tuple[Turn, Evidence, list[Turn]]:
     """The last permission question before the pitch, as evidence, and the customer's replies
     to it; or the failed item when nothing was asked."""
-    pitch = ctx.pitch_start
     limit = pitch.index if pitch else len(ctx.turns)
     questions = [t for t in ctx.agent_turns() if t.index < limit and ctx.asks_permission(t)]
     if not questions:
@@ -199,9 +200,8 @@ def _permission_exchange(ctx: CallContext) -> Item | tuple[Turn, Evidence, list[
     return question, question.evidence("permission_question"), replies
 
 
-def _refused(ctx: CallContext, asked: Evidence, found: Found) -> Item:
+def _refused(asked: Evidence, found: Found, pitch: Turn | None) -> Item:
     said = found[1].hit_evidence(found[2])
-    pitch = ctx.pitch_start
     if pitch:
         evidence = (asked, said, pitch.evidence())
         return item(False, evidence, "permission.busy_pitched", said=quote(found))
@@ -217,7 +217,7 @@ def _unanswered(asked: Evidence, replies: list[Turn]) -> Item:
 @item_check("permission_granted.v1", lexicons=("busy", "affirm", "deny"))
 def permission_granted(ctx: CallContext, params: object) -> Item:
     """Before the pitch the agent asked whether the customer has time, and the answer was yes."""
-    exchange = _permission_exchange(ctx)
+    exchange = _permission_exchange(ctx, ctx.pitch_start)
     if isinstance(exchange, Item):
         return exchange
     _, asked, replies = exchange
@@ -228,7 +228,7 @@ def permission_granted(ctx: CallContext, params: object) -> Item:
         busy = first_hit([reply], "busy")
         refusal = busy or (None if reply.has("affirm") else first_hit([reply], "deny"))
         if refusal:
-            return _refused(ctx, asked, refusal)
+            return _refused(asked, refusal, ctx.pitch_start)
         agreed = first_hit([reply], "affirm")
         if agreed:
             return item(True, (asked, agreed[1].hit_evidence(agreed[2])), "permission.agreed")
@@ -271,8 +271,9 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     return _last_cue_decides(ctx, tags=False)
 
 
-def _last_cue_decides(ctx: CallContext, tags: bool, checks: bool = False) -> Item:
-    exchange = _permission_exchange(ctx)
+def _last_cue_decides(ctx: CallContext, tags: bool, checks: bool = False, v5: bool = False) -> Item:
+    pitch = _pitch_after_intro(ctx) if v5 else ctx.pitch_start
+    exchange = _permission_exchange(ctx, pitch)
     if isinstance(exchange, Item):
         return exchange
     question, asked, replies = exchange
@@ -283,13 +284,39 @@ def _last_cue_decides(ctx: CallContext, tags: bool, checks: bool = False) -> Ite
         signals = _reply_signals(reply, inverted)
         if tags:
             signals = [s for i, s in enumerate(signals) if not _tag(signals, i)]
+        if v5 and inverted:
+            signals = _plain_yield(signals)
         if not signals:
             continue
         _, agreed, found = signals[-1]
         if not agreed:
-            return _refused(ctx, asked, found)
+            return _refused(asked, found, pitch)
         return item(True, (asked, found[1].hit_evidence(found[2])), "permission.agreed")
     return _unanswered(asked, replies)
+
+
+def _pitch_after_intro(ctx: CallContext) -> Turn | None:
+    """The pitch, not counting a turn that names the product while asking who the person is
+    ("I'm calling about a long-distance plan for this line. Are you able to make decisions on her
+    account?"): that says why the agent calls; the pitch is the product described or priced."""
+    return next(
+        (
+            t
+            for t in ctx.turns
+            if ctx.is_pitch(t) and (ctx.states_price(t) or not t.has("identity_question"))
+        ),
+        None,
+    )
+
+
+def _plain_yield(signals: list[Signal]) -> list[Signal]:
+    """After a question that holds both forms ("方便听我说一分钟吗？不方便的话我换个时间打给您")
+    a bare yes or no is ambiguous; a go-ahead or a no-time in the same reply is not, and decides
+    ("你说吧你说吧，你说快点就行": 就行 would read as yes to the inconvenient form)."""
+    plain = ("affirm", "deny")
+    if all(found[2].lexicon in plain for _, _, found in signals):
+        return signals
+    return [s for s in signals if s[2][2].lexicon not in plain]
 
 
 def _answers_line_check(ctx: CallContext, question: Turn, reply: Turn) -> bool:
@@ -338,6 +365,18 @@ def permission_granted_v4(ctx: CallContext, params: object) -> Item:
     permission question ("Can you hear me ok?" "yes yes hear ok"; "能听到吗？" "能") answers
     that check, not the question: "what you say minute ... can you hear me ... yes" is no yes."""
     return _last_cue_decides(ctx, tags=True, checks=True)
+
+
+@item_check(
+    "permission_granted.v5",
+    lexicons=("busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check"),
+)
+def permission_granted_v5(ctx: CallContext, params: object) -> Item:
+    """As permission_granted.v4, except that: a turn naming the product while asking the holder
+    question, with no price, is an introduction, not the pitch, so a permission question after
+    it still comes before the pitch; after a question holding both forms ("方便吗？不方便的话我再
+    打给您"), a go-ahead or no-time in the reply outranks a bare yes or no beside it."""
+    return _last_cue_decides(ctx, tags=True, checks=True, v5=True)
 
 
 # --- v3 ------------------------------------------------------------------------------------------
