@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa_pipeline.checks.common import first_hit
+from qa_pipeline.checks.consent import classify
 from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
@@ -32,8 +33,29 @@ def call_outcome_v3(ctx: CallContext, params: object) -> OutcomeResult:
     return _call_outcome(ctx, withdrawn=True, noted=True)
 
 
-def _call_outcome(ctx: CallContext, withdrawn: bool, noted: bool = False) -> OutcomeResult:
+@outcome_check(
+    "call_outcome.v4",
+    lexicons=(
+        "sale_confirmed", "booking_withdrawn", "dnc_note", "consent_question", "consent_strong",
+        "affirm", "withdrawal", "sarcasm", "hedge",
+    ),
+)  # fmt: skip
+def call_outcome_v4(ctx: CallContext, params: object) -> OutcomeResult:
+    """As call_outcome.v3, except that where no booking is found, a clear yes to the agent's
+    consent question after the pitch, which the agent's next turn neither asks again nor takes
+    back and the customer does not take back, is a sale: the agent treats it as one in words no
+    lexicon holds ("Awesome, I'll get that started for you.", "Lovely, that's sorted.")."""
+    return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True)
+
+
+def _call_outcome(
+    ctx: CallContext, withdrawn: bool, noted: bool = False, agreed: bool = False
+) -> OutcomeResult:
     bookings = [b for b in ctx.bookings if not (noted and _after_note(ctx, b[0]))]
+    if agreed and not bookings:
+        yes = _agreed_sale(ctx)
+        if yes is not None:
+            return _outcome("sale", yes, "agreed")
     if bookings:
         last = bookings[-1][0].index  # the last turn that books it, its first booking
         _, sentence, hit = next(b for b in bookings if b[0].index == last)
@@ -45,6 +67,30 @@ def _call_outcome(ctx: CallContext, withdrawn: bool, noted: bool = False) -> Out
     if pitch is not None:
         return _outcome("declined", (pitch.evidence(),))
     return _outcome("no_pitch", ())
+
+
+def _agreed_sale(ctx: CallContext) -> tuple[Evidence, ...] | None:
+    """The customer's clear yes to a consent question after the pitch and the agent's turn
+    right after it, when that turn goes on as after a sale: it neither asks for consent again nor
+    says the service will not be opened, and the customer takes nothing back later."""
+    pitch = ctx.pitch_start
+    if pitch is None:
+        return None
+    for turn in ctx.customer_turns():
+        asked = ctx.previous_agent_turn(turn)
+        if turn.index <= pitch.index or asked is None or asked.index != turn.index - 1:
+            continue
+        act = classify(turn)
+        if not asked.has("consent_question") or act is None or act[0] not in ("consent", "affirm"):
+            continue
+        reply = next((t for t in ctx.agent_turns() if t.index > turn.index), None)
+        if reply is None or reply.has("consent_question") or reply.has("booking_withdrawn"):
+            continue
+        later = [t for t in ctx.customer_turns() if t.index > turn.index]
+        if any(t.has("withdrawal") for t in later):
+            return None
+        return (act[1].hit_evidence(act[2]), reply.evidence())
+    return None
 
 
 def _after_note(ctx: CallContext, turn: Turn) -> bool:
