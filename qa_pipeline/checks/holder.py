@@ -71,6 +71,10 @@ _IDENTITY_LEXICONS = (
 )  # fmt: skip
 
 
+# What a customer says of who they are (the rest of _IDENTITY_LEXICONS are the agent's).
+_ANSWER_LEXICONS = _IDENTITY_LEXICONS[2:]
+
+
 @item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
 def identity_confirmed(ctx: CallContext, params: object) -> Item:
     """The agent asked for the account holder; the person is the holder, or an adult family
@@ -97,6 +101,7 @@ def _identity(
     v4: bool = False,
     v5: bool = False,
     v6: bool = False,
+    v7: bool = False,
 ) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
@@ -116,6 +121,11 @@ def _identity(
         ),
         None,
     )
+    if v7 and moves_on is not None and _explains(ctx, moves_on):
+        moves_on = next(
+            (t for t in ctx.agent_turns() if t.index > moves_on.index and _moves_on_v3(ctx, t)),
+            None,
+        )
     answers = ctx.exchange(questions[0], moves_on)
     later = [t for t in ctx.customer_turns() if t.index > questions[0].index]
     customer = list(ctx.customer_turns())
@@ -439,17 +449,43 @@ def identity_confirmed_v6(ctx: CallContext, params: object) -> Item:
     return _identity_v3(ctx, v4=True, v5=True, v6=True)
 
 
-def _identity_v3(ctx: CallContext, v4: bool, v5: bool = False, v6: bool = False) -> Item:
+def _explains(ctx: CallContext, turn: Turn) -> bool:
+    """The agent's turn answers the customer's counter-question to the holder question ("你先说你
+    找机主做啥子嘛？" "有个长途包月的优惠想跟机主介绍一下"): the customer asked and answered nothing
+    of who they are, and the agent neither asks for time nor states a price. The exchange goes
+    on: the customer's next words answer the question ("那是我噻")."""
+    before = ctx.turns[turn.index - 1] if turn.index else None
+    asked_back = (
+        before is not None
+        and before.speaker == "customer"
+        and any(s.is_question for s in before.sentences)
+        and not any(before.has(name) for name in _ANSWER_LEXICONS)
+    )
+    return asked_back and not ctx.asks_permission(turn) and not ctx.states_price(turn)
+
+
+@item_check("identity_confirmed.v7", lexicons=(*_V4_LEXICONS, "goodbye"))
+def identity_confirmed_v7(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v6, except that a customer who answers the holder question with a
+    question of their own ("你先说你找机主做啥子嘛？", "Who wants to know?") is answered by the
+    agent's explanation, not moved on from: when that turn neither asks for time nor states a
+    price, the customer's next words still answer ("那是我噻，号码是我拿自己身份证办的")."""
+    return _identity_v3(ctx, v4=True, v5=True, v6=True, v7=True)
+
+
+def _identity_v3(
+    ctx: CallContext, v4: bool, v5: bool = False, v6: bool = False, v7: bool = False
+) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
     if not questions:
-        return _identity(ctx, v2=True, v4=v4, v5=v5, v6=v6)
+        return _identity(ctx, v2=True, v4=v4, v5=v5, v6=v6, v7=v7)
     unsure = _unsure(ctx, questions[0])
     if unsure is not None:
         asked = questions[0].evidence("identity_question")
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
-    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5, v6=v6)
+    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5, v6=v6, v7=v7)
     if v4 and found.passed:
         return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
