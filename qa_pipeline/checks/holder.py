@@ -102,6 +102,7 @@ def _identity(
     v5: bool = False,
     v6: bool = False,
     v7: bool = False,
+    v8: bool = False,
 ) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
@@ -139,6 +140,8 @@ def _identity(
     later_no = _later_denial(ctx, later, answers)
     if v4:  # said to be in another's name: firm, whatever came before or the model reads
         later_no = first_hit(later, "registered_other") or later_no
+    if v8:  # "I'm his aide, I just answer the phone for him": who they are, said outright
+        later_no = later_no or _self_other(later)
     child = _child(customer, v2, v5) or first_hit(agent, "child_cue")
     if v4 and not child:  # "How old are you?" "Six and a half."
         child = speakers.stated_young_age(ctx, customer)
@@ -449,6 +452,19 @@ def identity_confirmed_v6(ctx: CallContext, params: object) -> Item:
     return _identity_v3(ctx, v4=True, v5=True, v6=True)
 
 
+def _self_other(later: list[Turn]) -> Found | None:
+    """A relation outside the family that the person says they are (`other_relation` with
+    `relation_self` in the sentence: "i'm his aide", "我系隔篱屋嘅"), not asked about."""
+    for turn in later:
+        for sentence in turn.sentences:
+            if not sentence.has("relation_self"):
+                continue
+            for hit in sentence.hits("other_relation"):
+                if not sentence.questioned(hit):
+                    return turn, sentence, hit
+    return None
+
+
 def _explains(ctx: CallContext, turn: Turn) -> bool:
     """The agent's turn answers the customer's counter-question to the holder question ("你先说你
     找机主做啥子嘛？" "有个长途包月的优惠想跟机主介绍一下"): the customer asked and answered nothing
@@ -473,19 +489,33 @@ def identity_confirmed_v7(ctx: CallContext, params: object) -> Item:
     return _identity_v3(ctx, v4=True, v5=True, v6=True, v7=True)
 
 
+@item_check("identity_confirmed.v8", lexicons=(*_V4_LEXICONS, "goodbye"))
+def identity_confirmed_v8(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v7, except that a relation outside the family that the person
+    later says they are ("i'm his aide i just answer the phone for him", "我系隔篱屋嘅，帮佢睇住
+    屋企") is not the holder, whatever they said before: a carer or neighbour who answered "yes"
+    to the holder question has told who they are."""
+    return _identity_v3(ctx, v4=True, v5=True, v6=True, v7=True, v8=True)
+
+
 def _identity_v3(
-    ctx: CallContext, v4: bool, v5: bool = False, v6: bool = False, v7: bool = False
+    ctx: CallContext,
+    v4: bool,
+    v5: bool = False,
+    v6: bool = False,
+    v7: bool = False,
+    v8: bool = False,
 ) -> Item:
     asks = _asks_holder if v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
     if not questions:
-        return _identity(ctx, v2=True, v4=v4, v5=v5, v6=v6, v7=v7)
+        return _identity(ctx, v2=True, v4=v4, v5=v5, v6=v6, v7=v7, v8=v8)
     unsure = _unsure(ctx, questions[0])
     if unsure is not None:
         asked = questions[0].evidence("identity_question")
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
-    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5, v6=v6, v7=v7)
+    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5, v6=v6, v7=v7, v8=v8)
     if v4 and found.passed:
         return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
