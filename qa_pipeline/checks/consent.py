@@ -103,7 +103,7 @@ def explicit_consent_v4(ctx: CallContext, params: object) -> Item:
     item still fails it), and a price the customer answers with a cannot-hear
     of their own ("you'll have to speak up, my hearing aid's on the dresser") is heard only
     when the agent says an amount again after it."""
-    return _consent(ctx, _read_v3(ctx), _heard_price(ctx))
+    return _consent(ctx, read_v3(ctx), _heard_price(ctx))
 
 
 @item_check("explicit_consent.v5", lexicons=(*_V2_LEXICONS, "hears_now", "what_opened"))
@@ -112,7 +112,7 @@ def explicit_consent_v5(ctx: CallContext, params: object) -> Item:
     or agreed to ("好……好么，你开么。" ... "啊？开的啥……", "wait, what did I just agree to?") is
     no clear yes: they did not know what they said yes to. On the read call sets, the four calls
     whose customer asked so after a yes were all labeled without consent (2026-12-06)."""
-    return _consent(ctx, _read_v3(ctx), _heard_price(ctx), unknowing=True)
+    return _consent(ctx, read_v3(ctx), _heard_price(ctx), unknowing=True)
 
 
 @item_check(
@@ -123,7 +123,7 @@ def explicit_consent_v6(ctx: CallContext, params: object) -> Item:
     """As explicit_consent.v5, except that a yes from someone the phone was handed to after
     the pitch began ("Keisha! Come talk to di lady. ... just put it on for him"), with no holder
     question asked of them, is not the verified person's consent."""
-    return _consent(ctx, _read_v3(ctx), _heard_price(ctx), unknowing=True, others=True)
+    return _consent(ctx, read_v3(ctx), _heard_price(ctx), unknowing=True, others=True)
 
 
 def _handed_on(ctx: CallContext, turn: Turn, sentence: Sentence) -> Evidence | None:
@@ -281,11 +281,12 @@ def explicit_consent_v3(ctx: CallContext, params: object) -> Item:
     ("听不清哦……我听不到。" "就是能听戏的，给您开通好不好？" "好嘛好嘛"), agrees to what the agent
     shouted, not to the price."""
 
-    return _consent(ctx, _read_v3(ctx))
+    return _consent(ctx, read_v3(ctx))
 
 
-def _read_v3(ctx: CallContext) -> Callable[[Turn], tuple[Reply, Sentence, Hit] | None]:
-    """v2's reading of a turn, with a yes given without hearing read as a hedge (v3, v4)."""
+def read_v3(ctx: CallContext) -> Callable[[Turn], tuple[Reply, Sentence, Hit] | None]:
+    """v2's reading of a turn, with a yes given without hearing read as a hedge (v3, v4; the
+    outcome's call_outcome.v4 reads a customer's yes with it too)."""
 
     def read(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
         act = classify_v2(turn)
