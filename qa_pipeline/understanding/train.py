@@ -226,7 +226,9 @@ def train_language(
         if keep is not None and task not in tasks:
             if task in keep.heads:
                 heads[task] = keep.heads[task]
-                metrics[task] = keep.meta["metrics"][task] | {"kept": keep.meta["trained"]}
+                # a head kept through several partial refits keeps the date it was fitted
+                kept = keep.meta["metrics"][task].get("kept", keep.meta["trained"])
+                metrics[task] = keep.meta["metrics"][task] | {"kept": kept}
             continue
         options = splits.options(task)
         scored = []
@@ -347,11 +349,15 @@ def model_card(sets: Sequence[HeadSet]) -> str:
         kept = sorted(t for t, m in meta["metrics"].items() if "kept" in m)
         if kept:
             since = sorted({meta["metrics"][t]["kept"] for t in kept})
+            by_date = "; ".join(
+                f"fitted {date}: "
+                + ", ".join(t for t in kept if meta["metrics"][t]["kept"] == date)
+                for date in since
+            )
             lines.append(
                 f"- refitted {meta['trained']} (`qa-pipeline train --task`): "
                 + ", ".join(t for t in meta["metrics"] if t not in kept)
-                + f"; kept from the heads trained {', '.join(since)} (their figures above are "
-                "from then): " + ", ".join(kept)
+                + f"; the others kept, their figures above from when they were fitted ({by_date})"
             )
         calls = sorted(w for w in meta["examples"] if w.startswith(CALLS_WRITER))
         if calls:
