@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import Found, first_hit, item, quote
@@ -75,11 +76,35 @@ _IDENTITY_LEXICONS = (
 _ANSWER_LEXICONS = _IDENTITY_LEXICONS[2:]
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """What an identity_confirmed version reads that the one before did not (its docstring
+    says what): each version is the one before with its own flag set."""
+
+    v2: bool = False
+    v3: bool = False
+    v4: bool = False
+    v5: bool = False
+    v6: bool = False
+    v7: bool = False
+    v8: bool = False
+
+
+_V1 = _Reads()
+_V2 = replace(_V1, v2=True)
+_V3 = replace(_V2, v3=True)
+_V4 = replace(_V3, v4=True)
+_V5 = replace(_V4, v5=True)
+_V6 = replace(_V5, v6=True)
+_V7 = replace(_V6, v7=True)
+_V8 = replace(_V7, v8=True)
+
+
 @item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
 def identity_confirmed(ctx: CallContext, params: object) -> Item:
     """The agent asked for the account holder; the person is the holder, or an adult family
     member who says they can decide for the line."""
-    return _identity(ctx, v2=False)
+    return _identity(ctx, _V1)
 
 
 @item_check(
@@ -91,22 +116,13 @@ def identity_confirmed_v2(ctx: CallContext, params: object) -> Item:
     read by the model alone does not count once the customer states an adult age (我二十六了),
     and in a recognizer's transcript the opening's short last sentence naming the account is
     the question whose words were lost (`_heard_opening_question`)."""
-    return _identity(ctx, v2=True)
+    return _identity(ctx, _V2)
 
 
-def _identity(
-    ctx: CallContext,
-    v2: bool,
-    v3: bool = False,
-    v4: bool = False,
-    v5: bool = False,
-    v6: bool = False,
-    v7: bool = False,
-    v8: bool = False,
-) -> Item:
-    asks = _asks_holder if v4 else _asks_any
+def _identity(ctx: CallContext, r: _Reads) -> Item:
+    asks = _asks_holder if r.v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
-    if v2 and not questions and ctx.call.heard_by is not None:
+    if r.v2 and not questions and ctx.call.heard_by is not None:
         questions = _heard_opening_question(ctx)
     if not questions:
         opening = tuple(t.evidence() for t in ctx.turns[:1] if t.speaker == "agent")
@@ -118,11 +134,11 @@ def _identity(
             t
             for t in ctx.agent_turns()
             if t.index > questions[0].index
-            and (_moves_on_v3(ctx, t) if v3 else (ctx.asks_permission(t) or ctx.is_pitch(t)))
+            and (_moves_on_v3(ctx, t) if r.v3 else (ctx.asks_permission(t) or ctx.is_pitch(t)))
         ),
         None,
     )
-    if v7 and moves_on is not None and _explains(ctx, moves_on):
+    if r.v7 and moves_on is not None and _explains(ctx, moves_on):
         moves_on = next(
             (t for t in ctx.agent_turns() if t.index > moves_on.index and _moves_on_v3(ctx, t)),
             None,
@@ -131,24 +147,24 @@ def _identity(
     later = [t for t in ctx.customer_turns() if t.index > questions[0].index]
     customer = list(ctx.customer_turns())
     agent = list(ctx.agent_turns())
-    if v2:
+    if r.v2:
         # Whoever answered first handed the phone over: the new speaker answers for themselves.
         point = speakers.handover(answers)
         answers, later, customer = (speakers.after(t, point) for t in (answers, later, customer))
         agent = [t for t in agent if point is None or t.index > point[0]]
 
     later_no = _later_denial(ctx, later, answers)
-    if v4:  # said to be in another's name: firm, whatever came before or the model reads
+    if r.v4:  # said to be in another's name: firm, whatever came before or the model reads
         later_no = first_hit(later, "registered_other") or later_no
-    if v8:  # "I'm his aide, I just answer the phone for him": who they are, said outright
+    if r.v8:  # "I'm his aide, I just answer the phone for him": who they are, said outright
         later_no = later_no or _self_other(later)
-    child = _child(customer, v2, v5) or first_hit(agent, "child_cue")
-    if v4 and not child:  # "How old are you?" "Six and a half."
+    child = _child(customer, r.v2, r.v5) or first_hit(agent, "child_cue")
+    if r.v4 and not child:  # "How old are you?" "Six and a half."
         child = speakers.stated_young_age(ctx, customer)
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
     family = _said_relation(answers, "family_relation")
-    other = _said_relation(answers, "other_relation", asked=not v3)
+    other = _said_relation(answers, "other_relation", asked=not r.v3)
     not_holder = first_hit(answers, "holder_no") or family or other or later_no
     if not_holder:
         said = not_holder[1].hit_evidence(not_holder[2])
@@ -161,7 +177,7 @@ def _identity(
                 False, (asked, other[1].hit_evidence(other[2])), "holder.other_person",
                 relation=other[2].text, said=quote(other),
             )  # fmt: skip
-        can = first_hit(later, "can_decide", _not_model_question if v6 else None)
+        can = first_hit(later, "can_decide", _not_model_question if r.v6 else None)
         if family and can:
             evidence = (asked, family[1].hit_evidence(family[2]), can[1].hit_evidence(can[2]))
             return item(True, evidence, "holder.family_can_decide")
@@ -413,7 +429,7 @@ def identity_confirmed_v3(ctx: CallContext, params: object) -> Item:
     by name ("请问是王先生吗？" "不是哦") gives way to a holder's yes to the holder question asked
     after it; and a person whose memory fails them in the exchange ("是我吧，我儿子给我办的，还是我
     女儿办的……我记不清了") gives no clear answer (SPEC: a person without full capacity)."""
-    return _identity_v3(ctx, v4=False)
+    return _identity_v3(ctx, _V3)
 
 
 _V4_LEXICONS = (
@@ -433,7 +449,7 @@ def identity_confirmed_v4(ctx: CallContext, params: object) -> Item:
     passes); a young age given bare in answer to the agent's age question is a child's; and a
     verified person who hands the phone on leaves the next speaker unverified unless the holder
     question is asked again (`_handed_on`)."""
-    return _identity_v3(ctx, v4=True)
+    return _identity_v3(ctx, _V4)
 
 
 @item_check("identity_confirmed.v5", lexicons=(*_V4_LEXICONS, "goodbye"))
@@ -441,7 +457,7 @@ def identity_confirmed_v5(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v4, except that the model's reading of a child on a goodbye ("um
     okay bye") is no child: a goodbye says nothing about who speaks (caller_competent.v4 has
     read it so since its version 4; the identity check failed such calls as a child's)."""
-    return _identity_v3(ctx, v4=True, v5=True)
+    return _identity_v3(ctx, _V5)
 
 
 @item_check("identity_confirmed.v6", lexicons=(*_V4_LEXICONS, "goodbye"))
@@ -449,7 +465,7 @@ def identity_confirmed_v6(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v5, except that the model's can-decide reading of a question ("What's
     it about, is something wrong with the phone?" after "Lord, no, I only does his meals") is
     none: asking says nothing about who decides for the line."""
-    return _identity_v3(ctx, v4=True, v5=True, v6=True)
+    return _identity_v3(ctx, _V6)
 
 
 def _self_other(later: list[Turn]) -> Found | None:
@@ -486,7 +502,7 @@ def identity_confirmed_v7(ctx: CallContext, params: object) -> Item:
     question of their own ("你先说你找机主做啥子嘛？", "Who wants to know?") is answered by the
     agent's explanation, not moved on from: when that turn neither asks for time nor states a
     price, the customer's next words still answer ("那是我噻，号码是我拿自己身份证办的")."""
-    return _identity_v3(ctx, v4=True, v5=True, v6=True, v7=True)
+    return _identity_v3(ctx, _V7)
 
 
 @item_check("identity_confirmed.v8", lexicons=(*_V4_LEXICONS, "goodbye"))
@@ -495,28 +511,21 @@ def identity_confirmed_v8(ctx: CallContext, params: object) -> Item:
     later says they are ("i'm his aide i just answer the phone for him", "我系隔篱屋嘅，帮佢睇住
     屋企") is not the holder, whatever they said before: a carer or neighbour who answered "yes"
     to the holder question has told who they are."""
-    return _identity_v3(ctx, v4=True, v5=True, v6=True, v7=True, v8=True)
+    return _identity_v3(ctx, _V8)
 
 
-def _identity_v3(
-    ctx: CallContext,
-    v4: bool,
-    v5: bool = False,
-    v6: bool = False,
-    v7: bool = False,
-    v8: bool = False,
-) -> Item:
-    asks = _asks_holder if v4 else _asks_any
+def _identity_v3(ctx: CallContext, r: _Reads) -> Item:
+    asks = _asks_holder if r.v4 else _asks_any
     questions = [t for t in ctx.agent_turns() if asks(t)]
     if not questions:
-        return _identity(ctx, v2=True, v4=v4, v5=v5, v6=v6, v7=v7, v8=v8)
+        return _identity(ctx, replace(r, v3=False))
     unsure = _unsure(ctx, questions[0])
     if unsure is not None:
         asked = questions[0].evidence("identity_question")
         return item(False, (asked, unsure[1].hit_evidence(unsure[2])), "holder.unsure",
                     said=quote(unsure))  # fmt: skip
-    found = _identity(ctx, v2=True, v3=True, v4=v4, v5=v5, v6=v6, v7=v7, v8=v8)
-    if v4 and found.passed:
+    found = _identity(ctx, r)
+    if r.v4 and found.passed:
         return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
         return found
