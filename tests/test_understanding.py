@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from qa_pipeline.batch.run import run_batch
-from qa_pipeline.checks import forbidden
+from qa_pipeline.checks import forbidden, holder
 from qa_pipeline.checks.competence import CompetenceParamsV3, caller_competent_v4
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.checks.holder import identity_confirmed_v4
@@ -388,6 +388,44 @@ def test_an_age_question_read_as_an_insult_is_no_forbidden_phrase(reader_judge: 
     assert [f.rule_id for f in v3] == ["model.insult"]
     assert forbidden.forbidden_phrases_v4(ctx, forbidden.ForbiddenParamsV3()) == ()
     assert reader_judge.judge(call).forbidden_phrases == ()
+
+
+def test_a_cueless_statement_the_model_reads_as_agreeing(reader_judge: Judge) -> None:
+    """permission_granted.v6: a last reply before the pitch in which no rule finds a cue, a
+    statement, agrees when the model reads it as a yes or go-ahead at `lean` or more (under the
+    file's fill); a question does not, and v5 leaves both unanswered."""
+    calls = {
+        "en": (
+            "stormwatch",
+            "Do you have two minutes for me?",
+            "Well I'm sat here with a brew anyway.",
+            "It's StormWatch, daily forecast texts and severe weather alerts.",
+        ),
+        "zh": (
+            "weather-12121",
+            "耽误您两分钟介绍个业务，您现在方便吗？",
+            "孩子刚睡，你声音小点。",
+            "就是12121天气预报，每天早上7点发天气短信。",
+        ),
+    }
+    params = holder.LeanParams()
+    for language, (campaign, ask, reply, pitch) in calls.items():
+        opening = ["agent", "Hi, this is Dana from Northwind Mobile. Am I speaking with the "
+                   "account holder?"] if language == "en" else ["agent", "您好，我是中国电信客服，"
+                   "请问您是这个号码的机主吗？"]  # fmt: skip
+        yes = "Yes, that's me." if language == "en" else "是我。"
+        turns = [opening, ["customer", yes], ["agent", ask], ["customer", reply], ["agent", pitch]]
+        _, ctx = _read(reader_judge, turns, campaign, language)
+        assert holder.permission_granted_v5(ctx, None).passed is False, language
+        agreed = holder.permission_granted_v6(ctx, params)
+        assert agreed.passed is True, language
+        said = agreed.evidence[-1]
+        assert said.source == "model" and said.read in ("reply=yes", "reply=go_ahead")
+        assert said.confidence is not None and params.lean <= said.confidence < 0.8
+        asked_back = [*turns[:3], ["customer", "What's it about then?" if language == "en"
+                      else "啥事啊？"], turns[4]]  # fmt: skip
+        _, ctx = _read(reader_judge, asked_back, campaign, language)
+        assert holder.permission_granted_v6(ctx, params).passed is False, language
 
 
 def test_a_sentence_beside_a_rules_phrase_is_read_alone(reader_judge: Judge) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from pydantic import BaseModel, Field
+
 from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import Found, first_hit, item, quote
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
@@ -300,7 +302,9 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
     return _last_cue_decides(ctx, tags=False)
 
 
-def _last_cue_decides(ctx: CallContext, tags: bool, checks: bool = False, v5: bool = False) -> Item:
+def _last_cue_decides(
+    ctx: CallContext, tags: bool, checks: bool = False, v5: bool = False, lean: float = 0.0
+) -> Item:
     pitch = _pitch_after_intro(ctx) if v5 else ctx.pitch_start
     exchange = _permission_exchange(ctx, pitch)
     if isinstance(exchange, Item):
@@ -321,7 +325,33 @@ def _last_cue_decides(ctx: CallContext, tags: bool, checks: bool = False, v5: bo
         if not agreed:
             return _refused(asked, found, pitch)
         return item(True, (asked, found[1].hit_evidence(found[2])), "permission.agreed")
+    leaning = _leans_yes(ctx, replies[-1], lean) if lean and replies else None
+    if leaning is not None:
+        return item(True, (asked, leaning), "permission.agreed")
     return _unanswered(asked, replies)
+
+
+_AGREEING = ("yes", "go_ahead", "consent")
+
+
+def _leans_yes(ctx: CallContext, reply: Turn, lean: float) -> Evidence | None:
+    """The customer's last reply before the pitch, where no rule found a cue: a statement (not a
+    question) that the model reads as agreeing with at least `lean`, under the understanding
+    file's fill ("im at the gas station waiting talk i'm hearing you" read busy 0.65 before the
+    round-5 corpus; statements with no cue were agreements in 20 of 28 such calls on the
+    never-read sets 15-41)."""
+    rules = ctx.understanding
+    family = rules.families.get("reply") if rules is not None else None
+    if family is None or any(s.is_question for s in reply.sentences):
+        return None
+    for sentence in reversed(reply.sentences):
+        reading = sentence.reading
+        best = reading.best(family.task, family.together) if reading is not None else None
+        if best is not None and best[0] in _AGREEING and best[1] >= lean:
+            found = sentence.span_evidence(None)
+            read = f"{family.task}={best[0]}"
+            return replace(found, source="model", confidence=round(best[1], 3), read=read)
+    return None
 
 
 def _pitch_after_intro(ctx: CallContext) -> Turn | None:
@@ -406,6 +436,28 @@ def permission_granted_v5(ctx: CallContext, params: object) -> Item:
     it still comes before the pitch; after a question holding both forms ("方便吗？不方便的话我再
     打给您"), a go-ahead or no-time in the reply outranks a bare yes or no beside it."""
     return _last_cue_decides(ctx, tags=True, checks=True, v5=True)
+
+
+class LeanParams(BaseModel):
+    lean: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="a cue-less statement the model reads as agreeing at least this surely agrees",
+    )
+
+
+@item_check(
+    "permission_granted.v6",
+    LeanParams,
+    lexicons=("busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check"),
+)
+def permission_granted_v6(ctx: CallContext, params: LeanParams) -> Item:
+    """As permission_granted.v5, except that a last reply before the pitch in which no rule
+    finds a cue, a statement rather than a question, agrees when the model reads it as a yes or
+    a go-ahead at least `lean` surely (under the understanding file's fill): wording the rules
+    have not seen ("waiting talk i'm hearing you")."""
+    return _last_cue_decides(ctx, tags=True, checks=True, v5=True, lean=params.lean)
 
 
 # --- v3 ------------------------------------------------------------------------------------------
