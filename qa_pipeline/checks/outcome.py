@@ -37,7 +37,7 @@ def call_outcome_v3(ctx: CallContext, params: object) -> OutcomeResult:
     "call_outcome.v4",
     lexicons=(
         "sale_confirmed", "booking_withdrawn", "dnc_note", "consent_question", "consent_strong",
-        "affirm", "withdrawal", "sarcasm", "hedge",
+        "affirm", "withdrawal", "sarcasm", "hedge", "goodbye",
     ),
 )  # fmt: skip
 def call_outcome_v4(ctx: CallContext, params: object) -> OutcomeResult:
@@ -90,13 +90,24 @@ def _agreed_sale(ctx: CallContext) -> tuple[Evidence, ...] | None:
         ):
             continue
         reply = next((t for t in ctx.agent_turns() if t.index > turn.index), None)
-        if reply is None or reply.has("consent_question") or reply.has("booking_withdrawn"):
+        if reply is None or not _goes_on(reply):
             continue
         later = (read(t) for t in ctx.customer_turns() if t.index > turn.index)
         if any(act is not None and act[0] in ("withdrawal", "deny", "hedge") for act in later):
             return None
         return (act[1].hit_evidence(act[2]), reply.evidence())
     return None
+
+
+def _goes_on(reply: Turn) -> bool:
+    """The agent's turn after the yes goes on as after a sale: it asks nothing (not for consent
+    again, not "还有什么需要帮您的吗？"), says goodbye to nobody ("Great. Thanks for your time,
+    bye." closes without opening anything) and takes nothing back."""
+    return not (
+        any(s.is_question for s in reply.sentences)
+        or reply.has("goodbye")
+        or reply.has("booking_withdrawn")
+    )
 
 
 def _after_note(ctx: CallContext, turn: Turn) -> bool:
