@@ -44,6 +44,12 @@ def _answers(ctx: CallContext, turn: Turn, question: str) -> bool:
     return asked is not None and asked.index == turn.index - 1 and asked.has(question)
 
 
+def says_yes(ctx: CallContext, turn: Turn, kind: Reply) -> bool:
+    """A turn read as `kind` agrees to opening the service: a request to open it stands alone,
+    a bare yes must answer the consent question (the consent item; call_outcome.v4)."""
+    return kind == "consent" or (kind == "affirm" and _answers(ctx, turn, "consent_question"))
+
+
 @item_check(
     "explicit_consent.v1",
     lexicons=(
@@ -127,22 +133,20 @@ def explicit_consent_v6(ctx: CallContext, params: object) -> Item:
 
 
 def _handed_on(ctx: CallContext, turn: Turn, sentence: Sentence) -> Evidence | None:
-    """A handover by the customer from the pitch up to `sentence` of `turn`, with no identity
+    """The customer's last handover from the pitch up to `sentence` of `turn`, with no identity
     question by the agent after it: the words from then on are another person's."""
     pitch = ctx.pitch_start
     if pitch is None:
         return None
-    handed: Evidence | None = None
-    for t in ctx.turns[pitch.index : turn.index + 1]:
-        if t.speaker == "agent":
-            handed = None if t.has("identity_question") else handed
-            continue
-        for s in t.sentences:
-            hits = s.hits("handover")
-            handed = s.hit_evidence(hits[0]) if hits else handed
-            if s is sentence:
-                return handed
-    return handed
+    upto = list(turn.sentences[: turn.sentences.index(sentence) + 1])
+    said = [t for t in ctx.customer_turns() if pitch.index < t.index < turn.index]
+    point = speakers.handover([*said, Turn(turn.index, turn.speaker, upto)])
+    if point is None or any(
+        t.has("identity_question") for t in ctx.agent_turns() if point[0] < t.index < turn.index
+    ):
+        return None
+    handed = ctx.turns[point[0]].sentences[point[1]]
+    return handed.hit_evidence(handed.hits("handover")[0])
 
 
 def _says_amount(ctx: CallContext, turn: Turn) -> bool:
@@ -215,7 +219,7 @@ def _consent(
                 said = f"“{sentence.text}”"
                 return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
-        is_yes = kind == "consent" or (kind == "affirm" and _answers(ctx, turn, "consent_question"))
+        is_yes = says_yes(ctx, turn, kind)
         if is_yes and (price is None or turn.index < price.index):
             early = early or evidence
         elif is_yes:

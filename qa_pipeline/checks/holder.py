@@ -74,8 +74,10 @@ _IDENTITY_LEXICONS = (
 )  # fmt: skip
 
 
-# What a customer says of who they are (the rest of _IDENTITY_LEXICONS are the agent's).
-_ANSWER_LEXICONS = _IDENTITY_LEXICONS[2:]
+# What a customer says of who they are (the agent asks and cues the rest).
+_ANSWER_LEXICONS = tuple(
+    name for name in _IDENTITY_LEXICONS if name not in ("identity_question", "child_cue")
+)
 
 
 @dataclass(frozen=True)
@@ -331,9 +333,6 @@ def _last_cue_decides(
     return _unanswered(asked, replies)
 
 
-_AGREEING = ("yes", "go_ahead", "consent")
-
-
 def _leans_yes(ctx: CallContext, reply: Turn, lean: float) -> Evidence | None:
     """The customer's last reply before the pitch, where no rule found a cue: a statement (not a
     question) that the model reads as agreeing with at least `lean`, under the understanding
@@ -344,13 +343,17 @@ def _leans_yes(ctx: CallContext, reply: Turn, lean: float) -> Evidence | None:
     family = rules.families.get("reply") if rules is not None else None
     if family is None or any(s.is_question for s in reply.sentences):
         return None
+    # the labels the file counts together with a yes (yes, go_ahead, consent)
+    agreeing = next((g for g in family.together if "yes" in g), ["yes"])
     for sentence in reversed(reply.sentences):
         reading = sentence.reading
         best = reading.best(family.task, family.together) if reading is not None else None
-        if best is not None and best[0] in _AGREEING and best[1] >= lean:
-            found = sentence.span_evidence(None)
+        if best is not None and best[0] in agreeing and best[1] >= lean:
             read = f"{family.task}={best[0]}"
-            return replace(found, source="model", confidence=round(best[1], 3), read=read)
+            hit = Hit(
+                "go_ahead", 0, len(sentence.norm), sentence.text, "model", round(best[1], 3), read
+            )
+            return sentence.hit_evidence(hit)
     return None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa_pipeline.checks.common import first_hit
-from qa_pipeline.checks.consent import read_v3
+from qa_pipeline.checks.consent import read_v3, says_yes
 from qa_pipeline.checks.context import CallContext, Turn
 from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
@@ -42,10 +42,11 @@ def call_outcome_v3(ctx: CallContext, params: object) -> OutcomeResult:
 )  # fmt: skip
 def call_outcome_v4(ctx: CallContext, params: object) -> OutcomeResult:
     """As call_outcome.v3, except that where no booking is found, a request to open it ("go on
-    and add it then") or a yes to the agent's consent question after the pitch, which the
-    agent's next turn neither asks again nor takes back and the customer does not take back, is
-    a sale: the agent treats it as one in words no lexicon holds ("Awesome, I'll get that
-    started for you.", "Lovely, that's sorted.")."""
+    and add it then") or a yes to the consent question, after the price, is a sale when the
+    agent's next turn goes on as after one (asks nothing, says no goodbye, takes nothing back)
+    and the customer does not take it back, refuse or hedge later: the agent treats it as a
+    sale in words no lexicon holds ("Awesome, I'll get that started for you.", "Lovely, that's
+    sorted."). A yes answered by "Thanks for your time, bye." stays declined, in doubt."""
     return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True)
 
 
@@ -71,29 +72,21 @@ def _call_outcome(
 
 
 def _agreed_sale(ctx: CallContext) -> tuple[Evidence, ...] | None:
-    """The customer's request to open it, or yes to a consent question, after the price (read
-    as the consent item reads it) and the agent's turn right after it, when that turn goes on
-    as after a sale: it neither asks for consent again nor says the service will not be opened,
-    and the customer neither takes it back, refuses nor hedges later."""
+    """The customer's first yes to opening it after the price (read as the consent item reads
+    it) and the agent's turn right after it, when that turn goes on as after a sale and the
+    customer neither takes the yes back, refuses nor hedges later."""
     price = ctx.first_price
     if price is None:
         return None
     read = read_v3(ctx)
-    for turn in ctx.customer_turns():
-        asked = ctx.previous_agent_turn(turn)
-        if turn.index <= price.index or asked is None or asked.index != turn.index - 1:
-            continue
-        act = read(turn)
-        # A request to open it stands alone; a bare yes must answer the consent question.
-        if act is None or not (
-            act[0] == "consent" or (act[0] == "affirm" and asked.has("consent_question"))
-        ):
+    acts = [(t, read(t)) for t in ctx.customer_turns() if t.index > price.index]
+    for n, (turn, act) in enumerate(acts):
+        if act is None or not says_yes(ctx, turn, act[0]):
             continue
         reply = next((t for t in ctx.agent_turns() if t.index > turn.index), None)
         if reply is None or not _goes_on(reply):
             continue
-        later = (read(t) for t in ctx.customer_turns() if t.index > turn.index)
-        if any(act is not None and act[0] in ("withdrawal", "deny", "hedge") for act in later):
+        if any(a is not None and a[0] in ("withdrawal", "deny", "hedge") for _, a in acts[n + 1 :]):
             return None
         return (act[1].hit_evidence(act[2]), reply.evidence())
     return None
