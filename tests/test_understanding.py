@@ -193,6 +193,23 @@ def test_a_sure_state_is_read_beside_a_question(rules: UnderstandingFile) -> Non
     assert not lost.added
 
 
+def test_a_plain_no_vetoes_a_reading_that_the_speaker_decides(rules: UnderstandingFile) -> None:
+    """ "Me? No, no, her son in Atlanta handles her things. But you can tell me.": the model reads
+    the relation it names as a family member who decides; the rules' plain no outranks it
+    (understanding.yaml: identity `vetoed`). Without the no, the same reading adds its acts."""
+    labels = ("holder", "family", "can_decide", "family_decides", "not_holder", "none")
+    said_no = lambda lexicon: lexicon in ("deny", "family_relation")  # noqa: E731
+    reading = _reading("identity", "family_decides", 0.96, labels)
+    vetoed = fuse(reading, "customer", rules, said_no, "x", 1)
+    assert not vetoed.added and not vetoed.silenced
+    relation = lambda lexicon: lexicon == "family_relation"  # noqa: E731
+    kept = fuse(reading, "customer", rules, relation, "x", 1)
+    assert {"can_decide", "relation_self"} <= set(kept.added)
+    # A family member saying no ("No, I'm his wife") is no veto: family is not vetoed.
+    wife = fuse(_reading("identity", "family", 0.96, labels), "customer", rules, said_no, "x", 1)
+    assert "relation_self" in wife.added
+
+
 def test_a_reading_arbitrates_between_rule_hits_that_disagree(rules: UnderstandingFile) -> None:
     both = lambda lexicon: lexicon in ("go_ahead", "busy")  # noqa: E731
     # "你说吧 ... 他跟我说你爱办不办": a go-ahead and a refusal; the model reads go-ahead.

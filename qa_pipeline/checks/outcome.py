@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from qa_pipeline.checks.common import first_hit
 from qa_pipeline.checks.consent import read_v3, says_yes
-from qa_pipeline.checks.context import CallContext, Turn
+from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import outcome_check
+from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
 from qa_pipeline.verdict.reasons import Reason
 
@@ -50,12 +51,30 @@ def call_outcome_v4(ctx: CallContext, params: object) -> OutcomeResult:
     return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True)
 
 
+@outcome_check(
+    "call_outcome.v5",
+    lexicons=(
+        "sale_confirmed", "booking_withdrawn", "dnc_note", "consent_question", "consent_strong",
+        "affirm", "withdrawal", "sarcasm", "hedge", "goodbye",
+    ),
+)  # fmt: skip
+def call_outcome_v5(ctx: CallContext, params: object) -> OutcomeResult:
+    """As call_outcome.v4, except that a booking phrase after the agent's own "I won't add
+    anything" in the same turn books nothing ("I won't add anything. You're all set with the
+    app your grandson put on."), and a yes to the agent's restatement of the order with its
+    price ("跟您确认一下，开通12121天气预报，每月3元，对吧？" "对，开。") is a sale even when the
+    agent then only thanks and says goodbye: the order was read back and accepted."""
+    return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True, v5=True)
+
+
 def _call_outcome(
-    ctx: CallContext, withdrawn: bool, noted: bool = False, agreed: bool = False
+    ctx: CallContext, withdrawn: bool, noted: bool = False, agreed: bool = False, v5: bool = False
 ) -> OutcomeResult:
     bookings = [b for b in ctx.bookings if not (noted and _after_note(ctx, b[0]))]
+    if v5:
+        bookings = [b for b in bookings if not _withdrawn_before(*b)]
     if agreed and not bookings:
-        yes = _agreed_sale(ctx)
+        yes = _agreed_sale(ctx, read_back=v5)
         if yes is not None:
             return _outcome("sale", yes, "agreed")
     if bookings:
@@ -71,10 +90,23 @@ def _call_outcome(
     return _outcome("no_pitch", ())
 
 
-def _agreed_sale(ctx: CallContext) -> tuple[Evidence, ...] | None:
+def _withdrawn_before(turn: Turn, sentence: Sentence, hit: Hit) -> bool:
+    """The agent says the service will not be opened earlier in the booking's own turn ("那就不
+    给您开了，您孙子给您办好了就行")."""
+    for earlier in turn.sentences:
+        if earlier is sentence:
+            return any(w.start < hit.start for w in sentence.hits("booking_withdrawn"))
+        if earlier.has("booking_withdrawn"):
+            return True
+    return False
+
+
+def _agreed_sale(ctx: CallContext, read_back: bool = False) -> tuple[Evidence, ...] | None:
     """The customer's first yes to opening it after the price (read as the consent item reads
     it) and the agent's turn right after it, when that turn goes on as after a sale and the
-    customer neither takes the yes back, refuses nor hedges later."""
+    customer neither takes the yes back, refuses nor hedges later. With `read_back`, a yes to
+    a consent question that states the price (the order read back) may be followed by thanks
+    and a goodbye."""
     price = ctx.first_price
     if price is None:
         return None
@@ -84,7 +116,9 @@ def _agreed_sale(ctx: CallContext) -> tuple[Evidence, ...] | None:
         if act is None or not says_yes(ctx, turn, act[0]):
             continue
         reply = next((t for t in ctx.agent_turns() if t.index > turn.index), None)
-        if reply is None or not _goes_on(reply):
+        if reply is None:
+            continue
+        if not (_goes_on(reply) or (read_back and _read_back(ctx, turn) and _closes(reply))):
             continue
         if any(a is not None and a[0] in ("withdrawal", "deny", "hedge") for _, a in acts[n + 1 :]):
             return None
@@ -100,6 +134,22 @@ def _goes_on(reply: Turn) -> bool:
         any(s.is_question for s in reply.sentences)
         or reply.has("goodbye")
         or reply.has("booking_withdrawn")
+    )
+
+
+def _read_back(ctx: CallContext, yes: Turn) -> bool:
+    """The agent's turn before the yes asks for consent while stating the price: the order read
+    back for the customer to confirm."""
+    asked = ctx.previous_agent_turn(yes)
+    return asked is not None and asked.has("consent_question") and ctx.states_price(asked)
+
+
+def _closes(reply: Turn) -> bool:
+    """The agent's turn after the yes only closes: a goodbye, no question, nothing taken back."""
+    return (
+        reply.has("goodbye")
+        and not any(s.is_question for s in reply.sentences)
+        and not reply.has("booking_withdrawn")
     )
 
 

@@ -562,6 +562,11 @@ class FamilySpec(Strict):
         description="labels whose reading at `fill` adds their lexicons even where the rules "
         "found other acts (a condition or sarcasm the wording of a yes hides)",
     )
+    vetoed: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="label -> lexicons: a reading of the label changes nothing in a turn where "
+        'the rules hit any of these (a plain no: "Me? No, no, her son handles her things.")',
+    )
 
     @model_validator(mode="after")
     def _known(self) -> FamilySpec:
@@ -572,13 +577,16 @@ class FamilySpec(Strict):
                 f"each label in one group at most; got {self.together}"
             )
         named = set(self.lexicons) | {n for names in self.labels.values() for n in names}
+        named |= {n for names in self.vetoed.values() for n in names}
         unknown = sorted(named - set(LEXICON_NAMES))
         if unknown:
             raise ValueError(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
-        strange = sorted((set(self.by_sentence) | set(self.beside)) - set(self.labels))
+        strange = sorted(
+            (set(self.by_sentence) | set(self.beside) | set(self.vetoed)) - set(self.labels)
+        )
         if strange:
             raise ValueError(
-                f"by_sentence or beside labels {strange} not among {sorted(self.labels)}"
+                f"by_sentence, beside or vetoed labels {strange} not among {sorted(self.labels)}"
             )
         return self
 

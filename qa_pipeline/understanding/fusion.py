@@ -72,6 +72,8 @@ def _family(
     if best is None:
         return _NOTHING
     label, p = best
+    if any(said(name) for name in family.vetoed.get(label, ())):
+        return _NOTHING  # the rules heard a plain no: a yes-like reading adds nothing
     model = family.labels.get(label, [])
     read = f"{family.task}={label}"
     fill = family.fill if family.fill is not None else rules.fill
