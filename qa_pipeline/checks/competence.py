@@ -710,6 +710,51 @@ def caller_competent_v15(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v14(ctx, params, _V15)
 
 
+@item_check("caller_competent.v16", CompetenceParamsV5, lexicons=(*_V14_LEXICONS, "drink_past"))
+def caller_competent_v16(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v15, except that a drink, a language barrier or repeated requests to
+    say it again are overruled when, from the first of them on, the customer says back the price
+    with its period or a way to cancel and asks nothing again nor says they do not follow after
+    that ("I'm like three beers deep ... one ninety nine a month after the seventh", "我是越南人，
+    中文不太好 … 一个月三块，第三十一天要钱", "two what" … "one two one two one got it"): they
+    followed the offer. A child, a young age, medication and an answer to
+    "have you been drinking?" stand. A drink said to be last night's or a habit (`drink_past`:
+    "昨晚上赔客户喝多了 脑壳疼"), with nothing confused from then on, is no drunk caller either."""
+    found = _competent_v14(ctx, params, _V15)
+    if found.passed or found.why is None or found.why.key not in _FOLLOWABLE:
+        return found
+    customer = _speaker_turns(ctx)
+    start = found.evidence[0].start if found.evidence else None
+    since = [t for t in customer if start is not None and t.end >= start]
+    if not since:
+        return found
+    if _followed(ctx, since):
+        said = found.why.params.get("said") or found.why.params.get("count", "")
+        return item(True, found.evidence, "competence.followed", said=said)
+    drunk = found.why.key == "competence.drunk"
+    if drunk and _unconfused(since) and _drink_past(since[0], start):
+        return item(True, found.evidence, "competence.not_now", said=found.why.params["said"])
+    return found
+
+
+def _followed(ctx: CallContext, since: list[Turn]) -> bool:
+    """A turn of `since` says the terms back, and nothing after it is confused: whatever was
+    asked again before, the terms were heard in the end ("two what" … "one two one two one got
+    it")."""
+    return any(
+        _restates_terms(ctx, [turn]) and _unconfused(since[n + 1 :]) for n, turn in enumerate(since)
+    )
+
+
+def _drink_past(turn: Turn, start: float | None) -> bool:
+    """The drunk signal's sentence says the drinking was last night or is a habit."""
+    return any(s.start == start and s.has("drink_past") for s in turn.sentences)
+
+
+# The signals a customer can show they followed the call through (`caller_competent.v16`).
+_FOLLOWABLE = ("competence.drunk", "competence.language_barrier", "competence.repeats")
+
+
 def _competent_v14(ctx: CallContext, params: CompetenceParamsV5, since: _Since) -> Item:
     found = _competent_v12(ctx, params, since)
     if not found.passed:

@@ -58,6 +58,26 @@ def agent_hung_up_first(ctx: CallContext, params: HangupParams) -> HangupResult:
     return replace(decided, disagreements=disagreements) if disagreements else decided
 
 
+@hangup_check("agent_hung_up_first.v2", HangupParams, lexicons=("goodbye",))
+def agent_hung_up_first_v2(ctx: CallContext, params: HangupParams) -> HangupResult:
+    """As agent_hung_up_first.v1, except that from the transcript a call whose last words are
+    the agent's, broken off mid-sentence ("先生您好，耽误您一分钟，我们这边有个——", "Oh, okay,
+    I'm sorry to have both-"), was ended by the customer: nobody hangs up on their own
+    sentence."""
+    found = agent_hung_up_first(ctx, params)
+    if found.source != "transcript" or found.why is None or found.why.key != "hangup.agent_last":
+        return found
+    text = ctx.turns[-1].sentences[-1].text.rstrip()
+    if text.endswith(_BROKEN) or _unfinished(ctx, text):
+        return replace(_hangup(False, "transcript", found.evidence, "hangup.agent_cut"),
+                       disagreements=found.disagreements)  # fmt: skip
+    return found
+
+
+# A sentence broken off: a dash or an ellipsis where its end should be.
+_BROKEN = ("-", "—", "–", "…", "...")
+
+
 def _from_metadata(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupResult | None:
     by = ctx.call.hangup_by
     if by is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
@@ -92,6 +92,7 @@ class _Reads:
     v6: bool = False
     v7: bool = False
     v8: bool = False
+    v9: bool = False
 
 
 _V1 = _Reads()
@@ -102,6 +103,7 @@ _V5 = replace(_V4, v5=True)
 _V6 = replace(_V5, v6=True)
 _V7 = replace(_V6, v7=True)
 _V8 = replace(_V7, v8=True)
+_V9 = replace(_V8, v9=True)
 
 
 @item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
@@ -190,7 +192,7 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
                 False, (asked, family[1].hit_evidence(family[2])), "holder.family_undecided"
             )
         return item(False, (asked, said), "holder.not_theirs", said=quote(not_holder))
-    holder = first_hit(answers, "holder_yes")
+    holder = first_hit(answers, "holder_yes", _heard_yes(answers) if r.v9 else None)
     if holder:
         return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return item(False, (asked,), "holder.no_answer")
@@ -567,6 +569,26 @@ def identity_confirmed_v8(ctx: CallContext, params: object) -> Item:
     屋企") is not the holder, whatever they said before: a carer or neighbour who answered "yes"
     to the holder question has told who they are."""
     return _identity_v3(ctx, _V8)
+
+
+@item_check("identity_confirmed.v9", lexicons=(*_V4_LEXICONS, "goodbye", "clarify"))
+def identity_confirmed_v9(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v8, except that a bare listening noise in a sentence that asks who
+    is calling or what was said ("嗯……啥……你是谁啊……", "mm what who is it") answers nothing: the
+    question did not reach them. "嗯，我的。您哪位？" and "Yes. Who's this?" still answer."""
+    return _identity_v3(ctx, _V9)
+
+
+_LISTENING = frozenset(("mm", "mhm", "uh-huh", "嗯", "啊", "哦"))
+
+
+def _heard_yes(answers: list[Turn]) -> Callable[[Sentence, Hit], bool]:
+    """Keeps a holder yes unless it is a bare listening noise in a sentence asking who or
+    what."""
+    asking = {id(s) for t in answers for s in t.sentences if s.has("clarify")}
+    return lambda sentence, hit: (
+        not (id(sentence) in asking and hit.text.strip(" ,.!?，。！？…") in _LISTENING)
+    )
 
 
 def _identity_v3(ctx: CallContext, r: _Reads) -> Item:

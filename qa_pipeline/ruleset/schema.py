@@ -317,6 +317,7 @@ LEXICON_NAMES: dict[str, str] = {
     "handover": "customer hands the phone to someone else (找你的, it's for you): a new speaker",
     "adult": "customer states an adult age (我二十六了, I'm fifty-two): outweighs a model's child",
     "drunk": "competence: intoxicated",
+    "drink_past": "drinking that is not now: last night's or a habit (beside a drunk signal)",
     "just_woken": "competence: asleep / just woken and confused",
     "cannot_hear": "competence: cannot hear the agent",
     "memory_loss": "competence: the caller's memory fails them (记不清了, I keep forgetting)",
