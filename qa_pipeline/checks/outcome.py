@@ -55,15 +55,17 @@ def call_outcome_v4(ctx: CallContext, params: object) -> OutcomeResult:
     "call_outcome.v5",
     lexicons=(
         "sale_confirmed", "booking_withdrawn", "dnc_note", "consent_question", "consent_strong",
-        "affirm", "withdrawal", "sarcasm", "hedge", "goodbye",
+        "affirm", "withdrawal", "sarcasm", "hedge", "goodbye", "read_back",
     ),
 )  # fmt: skip
 def call_outcome_v5(ctx: CallContext, params: object) -> OutcomeResult:
     """As call_outcome.v4, except that a booking phrase after the agent's own "I won't add
     anything" in the same turn books nothing ("I won't add anything. You're all set with the
-    app your grandson put on."), and a yes to the agent's restatement of the order with its
-    price ("跟您确认一下，开通12121天气预报，每月3元，对吧？" "对，开。") is a sale even when the
-    agent then only thanks and says goodbye: the order was read back and accepted."""
+    app your grandson put on."), and a yes to the agent's reading back of the order with its
+    price (`read_back`: "跟您确认一下，开通12121天气预报，每月3元，对吧？" "对，开。") is a sale
+    even when the agent then only thanks and says goodbye: the order was read back and
+    accepted. A yes to a plain consent question answered by "Great. Thanks for your time, bye."
+    stays declined, in doubt."""
     return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True, v5=True)
 
 
@@ -138,10 +140,10 @@ def _goes_on(reply: Turn) -> bool:
 
 
 def _read_back(ctx: CallContext, yes: Turn) -> bool:
-    """The agent's turn before the yes asks for consent while stating the price: the order read
-    back for the customer to confirm."""
+    """The agent's turn before the yes reads the order back with its price for the customer to
+    confirm (`read_back`: 跟您确认一下, "just to confirm")."""
     asked = ctx.previous_agent_turn(yes)
-    return asked is not None and asked.has("consent_question") and ctx.states_price(asked)
+    return asked is not None and asked.has("read_back") and ctx.states_price(asked)
 
 
 def _closes(reply: Turn) -> bool:

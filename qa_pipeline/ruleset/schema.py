@@ -316,6 +316,7 @@ LEXICON_NAMES: dict[str, str] = {
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
     "handover": "customer hands the phone to someone else (找你的, it's for you): a new speaker",
     "adult": "customer states an adult age (我二十六了, I'm fifty-two): outweighs a model's child",
+    "read_back": "agent reads the order back for a yes (跟您确认一下, just to confirm)",
     "drunk": "competence: intoxicated",
     "drink_past": "drinking that is not now: last night's or a habit (beside a drunk signal)",
     "just_woken": "competence: asleep / just woken and confused",
