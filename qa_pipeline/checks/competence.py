@@ -710,7 +710,11 @@ def caller_competent_v15(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return _competent_v14(ctx, params, _V15)
 
 
-@item_check("caller_competent.v16", CompetenceParamsV5, lexicons=(*_V14_LEXICONS, "drink_past"))
+@item_check(
+    "caller_competent.v16",
+    CompetenceParamsV5,
+    lexicons=(*_V14_LEXICONS, "drink_past", "drink_question"),
+)
 def caller_competent_v16(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v15, except that a drink, a language barrier or repeated requests to
     say it again are overruled when, from the first of them on, the customer says back the price
@@ -723,13 +727,17 @@ def caller_competent_v16(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     found = _competent_v14(ctx, params, _V15)
     if found.passed or found.why is None or found.why.key not in _FOLLOWABLE:
         return found
+    if found.why.key == "competence.drunk" and any(
+        t.has("drink_question") for t in ctx.agent_turns()
+    ):
+        return found  # asked and not denied, or said beside the question: it stands
     customer = _speaker_turns(ctx)
     start = found.evidence[0].start if found.evidence else None
     since = [t for t in customer if start is not None and t.end >= start]
     if not since:
         return found
     if _followed(ctx, since):
-        said = found.why.params.get("said") or found.why.params.get("count", "")
+        said = found.why.params.get("said", "")
         return item(True, found.evidence, "competence.followed", said=said)
     drunk = found.why.key == "competence.drunk"
     if drunk and _unconfused(since) and _drink_past(since[0], start):

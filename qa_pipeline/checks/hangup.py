@@ -75,7 +75,7 @@ def agent_hung_up_first_v2(ctx: CallContext, params: HangupParams) -> HangupResu
 
 
 # A sentence broken off: a dash or an ellipsis where its end should be.
-_BROKEN = ("-", "—", "–", "…", "...")
+_BROKEN = (*_TRAILING, "–")
 
 
 def _from_metadata(ctx: CallContext, evidence: tuple[Evidence, ...]) -> HangupResult | None:

@@ -574,8 +574,9 @@ def identity_confirmed_v8(ctx: CallContext, params: object) -> Item:
 @item_check("identity_confirmed.v9", lexicons=(*_V4_LEXICONS, "goodbye", "clarify"))
 def identity_confirmed_v9(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v8, except that a bare listening noise in a sentence that asks who
-    is calling or what was said ("嗯……啥……你是谁啊……", "mm what who is it") answers nothing: the
-    question did not reach them. "嗯，我的。您哪位？" and "Yes. Who's this?" still answer."""
+    is calling or what was said ("嗯……啥……你是谁啊……") answers nothing: the question did not
+    reach them. "嗯，我的。您哪位？" and "Yes. Who's this?" still answer (an English "mm" was
+    never a holder's yes)."""
     return _identity_v3(ctx, _V9)
 
 

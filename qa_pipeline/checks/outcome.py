@@ -107,8 +107,8 @@ def _agreed_sale(ctx: CallContext, read_back: bool = False) -> tuple[Evidence, .
     """The customer's first yes to opening it after the price (read as the consent item reads
     it) and the agent's turn right after it, when that turn goes on as after a sale and the
     customer neither takes the yes back, refuses nor hedges later. With `read_back`, a yes to
-    a consent question that states the price (the order read back) may be followed by thanks
-    and a goodbye."""
+    the order read back with its price (`_read_back`) may be followed by thanks and a goodbye
+    alone (`_closes`)."""
     price = ctx.first_price
     if price is None:
         return None
