@@ -731,32 +731,34 @@ def caller_competent_v16(ctx: CallContext, params: CompetenceParamsV5) -> Item:
         t.has("drink_question") for t in ctx.agent_turns()
     ):
         return found  # asked and not denied, or said beside the question: it stands
-    customer = _speaker_turns(ctx)
-    start = found.evidence[0].start if found.evidence else None
-    since = [t for t in customer if start is not None and t.end >= start]
-    if not since:
+    if not found.evidence:
         return found
+    start = found.evidence[0].start
+    since = [t for t in _speaker_turns(ctx) if t.end >= start]
+    said = found.why.params.get("said", "")
     if _followed(ctx, since):
-        said = found.why.params.get("said", "")
         return item(True, found.evidence, "competence.followed", said=said)
     drunk = found.why.key == "competence.drunk"
-    if drunk and _unconfused(since) and _drink_past(since[0], start):
-        return item(True, found.evidence, "competence.not_now", said=found.why.params["said"])
+    if drunk and since and _unconfused(since) and _drink_past(since[0]):
+        return item(True, found.evidence, "competence.not_now", said=said)
     return found
 
 
 def _followed(ctx: CallContext, since: list[Turn]) -> bool:
     """A turn of `since` says the terms back, and nothing after it is confused: whatever was
     asked again before, the terms were heard in the end ("two what" … "one two one two one got
-    it")."""
-    return any(
-        _restates_terms(ctx, [turn]) and _unconfused(since[n + 1 :]) for n, turn in enumerate(since)
-    )
+    it"). Read from the last turn back, each turn once."""
+    clear = True  # no confusion in the turns after this one
+    for turn in reversed(since):
+        if clear and _restates_terms(ctx, [turn]):
+            return True
+        clear = clear and _unconfused([turn])
+    return False
 
 
-def _drink_past(turn: Turn, start: float | None) -> bool:
-    """The drunk signal's sentence says the drinking was last night or is a habit."""
-    return any(s.start == start and s.has("drink_past") for s in turn.sentences)
+def _drink_past(turn: Turn) -> bool:
+    """A sentence of the signal's turn that says the drinking was last night or is a habit."""
+    return any(s.has("drunk") and s.has("drink_past") for s in turn.sentences)
 
 
 # The signals a customer can show they followed the call through (`caller_competent.v16`).

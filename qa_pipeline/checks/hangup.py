@@ -69,8 +69,8 @@ def agent_hung_up_first_v2(ctx: CallContext, params: HangupParams) -> HangupResu
         return found
     text = ctx.turns[-1].sentences[-1].text.rstrip()
     if text.endswith(_BROKEN) or _unfinished(ctx, text):
-        return replace(_hangup(False, "transcript", found.evidence, "hangup.agent_cut"),
-                       disagreements=found.disagreements)  # fmt: skip
+        # decided by the transcript, so no record or audio said otherwise: nothing disagrees
+        return _hangup(False, "transcript", found.evidence, "hangup.agent_cut")
     return found
 
 

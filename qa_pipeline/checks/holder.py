@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
@@ -192,7 +192,7 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
                 False, (asked, family[1].hit_evidence(family[2])), "holder.family_undecided"
             )
         return item(False, (asked, said), "holder.not_theirs", said=quote(not_holder))
-    holder = first_hit(answers, "holder_yes", _heard_yes(answers) if r.v9 else None)
+    holder = first_hit(answers, "holder_yes", _heard_yes if r.v9 else None)
     if holder:
         return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return item(False, (asked,), "holder.no_answer")
@@ -583,13 +583,9 @@ def identity_confirmed_v9(ctx: CallContext, params: object) -> Item:
 _LISTENING = frozenset(("mm", "mhm", "uh-huh", "嗯", "啊", "哦"))
 
 
-def _heard_yes(answers: list[Turn]) -> Callable[[Sentence, Hit], bool]:
-    """Keeps a holder yes unless it is a bare listening noise in a sentence asking who or
-    what."""
-    asking = {id(s) for t in answers for s in t.sentences if s.has("clarify")}
-    return lambda sentence, hit: (
-        not (id(sentence) in asking and hit.text.strip(" ,.!?，。！？…") in _LISTENING)
-    )
+def _heard_yes(sentence: Sentence, hit: Hit) -> bool:
+    """Not a bare listening noise in a sentence asking who or what."""
+    return not (hit.text.strip(" ,.!?，。！？…") in _LISTENING and sentence.has("clarify"))
 
 
 def _identity_v3(ctx: CallContext, r: _Reads) -> Item:

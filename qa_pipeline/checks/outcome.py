@@ -108,7 +108,7 @@ def _agreed_sale(ctx: CallContext, read_back: bool = False) -> tuple[Evidence, .
     it) and the agent's turn right after it, when that turn goes on as after a sale and the
     customer neither takes the yes back, refuses nor hedges later. With `read_back`, a yes to
     the order read back with its price (`_read_back`) may be followed by thanks and a goodbye
-    alone (`_closes`)."""
+    alone."""
     price = ctx.first_price
     if price is None:
         return None
@@ -118,9 +118,10 @@ def _agreed_sale(ctx: CallContext, read_back: bool = False) -> tuple[Evidence, .
         if act is None or not says_yes(ctx, turn, act[0]):
             continue
         reply = next((t for t in ctx.agent_turns() if t.index > turn.index), None)
-        if reply is None:
+        if reply is None or not _goes_on(reply):
             continue
-        if not (_goes_on(reply) or (read_back and _read_back(ctx, turn) and _closes(reply))):
+        # "Great. Thanks for your time, bye." opens nothing, unless the order was read back.
+        if reply.has("goodbye") and not (read_back and _read_back(ctx, turn)):
             continue
         if any(a is not None and a[0] in ("withdrawal", "deny", "hedge") for _, a in acts[n + 1 :]):
             return None
@@ -129,14 +130,10 @@ def _agreed_sale(ctx: CallContext, read_back: bool = False) -> tuple[Evidence, .
 
 
 def _goes_on(reply: Turn) -> bool:
-    """The agent's turn after the yes goes on as after a sale: it asks nothing (not for consent
-    again, not "还有什么需要帮您的吗？"), says goodbye to nobody ("Great. Thanks for your time,
-    bye." closes without opening anything) and takes nothing back."""
-    return not (
-        any(s.is_question for s in reply.sentences)
-        or reply.has("goodbye")
-        or reply.has("booking_withdrawn")
-    )
+    """The agent's turn after the yes asks nothing (not for consent again, not "还有什么需要帮您
+    的吗？") and takes nothing back; whether a goodbye in it opens anything is the caller's to
+    say."""
+    return not (any(s.is_question for s in reply.sentences) or reply.has("booking_withdrawn"))
 
 
 def _read_back(ctx: CallContext, yes: Turn) -> bool:
@@ -144,15 +141,6 @@ def _read_back(ctx: CallContext, yes: Turn) -> bool:
     confirm (`read_back`: 跟您确认一下, "just to confirm")."""
     asked = ctx.previous_agent_turn(yes)
     return asked is not None and asked.has("read_back") and ctx.states_price(asked)
-
-
-def _closes(reply: Turn) -> bool:
-    """The agent's turn after the yes only closes: a goodbye, no question, nothing taken back."""
-    return (
-        reply.has("goodbye")
-        and not any(s.is_question for s in reply.sentences)
-        and not reply.has("booking_withdrawn")
-    )
 
 
 def _after_note(ctx: CallContext, turn: Turn) -> bool:
