@@ -132,6 +132,39 @@ def explicit_consent_v6(ctx: CallContext, params: object) -> Item:
     return _consent(ctx, read_v3(ctx), _heard_price(ctx), unknowing=True, others=True)
 
 
+@item_check(
+    "explicit_consent.v7",
+    lexicons=(
+        *_V2_LEXICONS, "hears_now", "what_opened", "handover", "identity_question",
+        "hearing_check",
+    ),
+)  # fmt: skip
+def explicit_consent_v7(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v6, except that a bare yes to an agent turn that asks whether the
+    line works after asking for consent ("so shall i activate ring back plus for you today
+    hello sir are you there did you hear me" - "yes yes i hear you") answers the line check,
+    the last thing asked: it is no consent."""
+    return _consent(
+        ctx, read_v3(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True
+    )
+
+
+def _line_checked_last(ctx: CallContext, turn: Turn) -> bool:
+    """The agent turn just before `turn` asks whether the line works after its consent
+    question (by sentence, then by place in the sentence)."""
+    asked = ctx.previous_agent_turn(turn)
+    if asked is None or asked.index != turn.index - 1:
+        return False
+    check, consent = _last_hit(asked, "hearing_check"), _last_hit(asked, "consent_question")
+    return check is not None and consent is not None and check > consent
+
+
+def _last_hit(turn: Turn, lexicon: str) -> tuple[int, int] | None:
+    """Where the turn's last hit of `lexicon` is: its sentence, then its start."""
+    found = [(i, h.start) for i, s in enumerate(turn.sentences) for h in s.hits(lexicon)]
+    return max(found) if found else None
+
+
 def _handed_on(ctx: CallContext, turn: Turn, sentence: Sentence) -> Evidence | None:
     """The customer's last handover from the pitch up to `sentence` of `turn`, with no identity
     question by the agent after it: the words from then on are another person's."""
@@ -188,11 +221,13 @@ def _consent(
     heard: Turn | Literal["first"] | None = "first",
     unknowing: bool = False,
     others: bool = False,
+    line_check: bool = False,
 ) -> Item:
     """The consent item, each customer turn's act read by `read`; `heard` is the price turn
     the yes must follow (by default the agent's first statement of a price); `unknowing`: a
     yes the customer follows by asking what was opened is none (v5); `others`: a yes from
-    someone the phone was handed to, never asked who they are, is none (v6)."""
+    someone the phone was handed to, never asked who they are, is none (v6); `line_check`: a
+    bare yes to a line check asked after the consent question is none (v7)."""
     price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
@@ -220,6 +255,8 @@ def _consent(
                 return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
         is_yes = says_yes(ctx, turn, kind)
+        if is_yes and line_check and kind == "affirm" and _line_checked_last(ctx, turn):
+            is_yes = False
         if is_yes and (price is None or turn.index < price.index):
             early = early or evidence
         elif is_yes:

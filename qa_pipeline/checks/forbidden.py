@@ -13,6 +13,7 @@ from qa_pipeline.checks.registry import forbidden_check
 from qa_pipeline.languages import Language
 from qa_pipeline.ruleset.loader import CompiledForbiddenRule, LanguagePack
 from qa_pipeline.text.normalize import surface
+from qa_pipeline.understanding.reading import Reading
 from qa_pipeline.verdict.model import ForbiddenFinding
 
 _CLAUSE = re.compile(r"[^，,。！？!?；;:：]+")
@@ -28,6 +29,12 @@ _REPEAT = re.compile(r"(?<![a-z0-9])(\w{1,6})[,，](?=\s*\1(?![a-z0-9]))")
 _QUOTE = re.compile(
     r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
     r"|(?<![\w'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![\w'])"
+)
+# forbidden_phrases.v6: straight single quotes beside Chinese characters quote too
+# ("您刚才说'不要钱的我才要'"); v1-v5 took a letter of any script beside them for an apostrophe.
+_QUOTE_V6 = re.compile(
+    r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
+    r"|(?<![A-Za-z0-9'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![A-Za-z0-9'])"
 )
 _ATTITUDE = frozenset({"arguing", "dismissive"})
 
@@ -63,8 +70,8 @@ def _clauses(text: str, pack: LanguagePack) -> list[tuple[int, int]]:
     return clauses
 
 
-def _mask_quotes(text: str) -> str:
-    return _QUOTE.sub(lambda m: " " * len(m.group(0)), text)
+def _mask_quotes(text: str, quotes: re.Pattern[str] = _QUOTE) -> str:
+    return quotes.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _within_trial(clause: str, lang: Language, trial_days: int | None) -> bool:
@@ -109,12 +116,12 @@ def _trial_qualified(rule: CompiledForbiddenRule, before: str, offer: _Offer) ->
 
 
 def _read(
-    text: str, pack: LanguagePack, text_surface: str
+    text: str, pack: LanguagePack, text_surface: str, quotes: re.Pattern[str] = _QUOTE
 ) -> tuple[str, list[tuple[int, int]], list[str]]:
     """The sentence's surface with quotes masked, its clauses' positions and their views.
     Clause positions come from the verbatim text (spans are quoted as said); each clause is
     matched in its repaired view (面费 -> 免费, "wont" -> "won't", 一分 -> 1分), quotes masked."""
-    masked = _mask_quotes(text)
+    masked = _mask_quotes(text, quotes)
     view = text_surface if masked == text else surface(masked)
     clauses = _clauses(_REPEAT.sub(lambda m: m.group(1) + " ", view), pack)
     # A clause's view ends where its words do ("less." -> "less"), so a rule's $ is its end.
@@ -130,26 +137,30 @@ _MEMO_SIZE = 20_000  # sentences remembered per language pack (a few MB at most)
 Phrase = tuple[str, str, str]  # category, verbatim span, rule id
 
 
-def _sentence_phrases(sentence: Sentence, offer: _Offer) -> tuple[Phrase, ...]:
-    """The forbidden phrases of one sentence, remembered per text and offer: the same sentence
-    said in another call (the script) gives the same phrases."""
+def _sentence_phrases(
+    sentence: Sentence, offer: _Offer, quotes: re.Pattern[str] = _QUOTE
+) -> tuple[Phrase, ...]:
+    """The forbidden phrases of one sentence, remembered per text, offer and quote marks: the
+    same sentence said in another call (the script) gives the same phrases."""
     pack = sentence.pack
-    key = ("forbidden", sentence.text, offer)
+    key = ("forbidden", sentence.text, offer, quotes.pattern)
     found: tuple[Phrase, ...] | None = pack.memo.get(key)
     if found is None:
         found = ()
         if pack.forbidden_any.search(_CLAUSE_BREAK.sub("\n", sentence.norm)):
-            found = tuple(_phrases(sentence, pack, offer))
+            found = tuple(_phrases(sentence, pack, offer, quotes))
         if len(pack.memo) >= _MEMO_SIZE:
             pack.memo.clear()
         pack.memo[key] = found
     return found
 
 
-def _phrases(sentence: Sentence, pack: LanguagePack, offer: _Offer) -> list[Phrase]:
+def _phrases(
+    sentence: Sentence, pack: LanguagePack, offer: _Offer, quotes: re.Pattern[str]
+) -> list[Phrase]:
     text = sentence.text
     rules = pack.forbidden
-    view, clauses, views = _read(text, pack, sentence.surface)
+    view, clauses, views = _read(text, pack, sentence.surface, quotes)
     matched: list[tuple[int, CompiledForbiddenRule]] = []
     for index, clause in enumerate(views):
         if not pack.forbidden_any.search(clause):
@@ -255,6 +266,20 @@ def forbidden_phrases_v5(
                          sentences=True)  # fmt: skip
 
 
+@forbidden_check("forbidden_phrases.v6", ForbiddenParamsV3, lexicons=("age_question",))
+def forbidden_phrases_v6(
+    ctx: CallContext, params: ForbiddenParamsV3
+) -> tuple[ForbiddenFinding, ...]:
+    """As forbidden_phrases.v5, except that what the agent quotes is mentioned, not said, for
+    the model as for the rules: straight single quotes beside Chinese characters quote
+    ("您刚才说'不要钱的我才要'"), and a turn or sentence the model reads as forbidden is read
+    again with its quotes blanked, and counts as that reading says ("Okay, so 'no charge ever'
+    on your work plan." claims nothing)."""
+    firm = frozenset(params.firm)
+    return _turn_phrases(ctx, trial_claims=True, firm=firm, join=True, age_asked=True,
+                         sentences=True, quotes=_QUOTE_V6)  # fmt: skip
+
+
 def _turn_phrases(
     ctx: CallContext,
     trial_claims: bool,
@@ -262,7 +287,10 @@ def _turn_phrases(
     join: bool = False,
     age_asked: bool = False,
     sentences: bool = False,
+    quotes: re.Pattern[str] | None = None,
 ) -> tuple[ForbiddenFinding, ...]:
+    """`quotes`: the quote marks of v6, whose quoted words the model's readings leave out too
+    (None: v1-v5's marks, for the rules only)."""
     campaign = ctx.campaign
     offer = _Offer(campaign.price.amount > 0, campaign.trial_days, ctx.pack.lang)
     found: list[ForbiddenFinding] = []
@@ -270,7 +298,7 @@ def _turn_phrases(
         said = len(found)
         placed: list[_Placed] = []
         for sentence in turn.sentences:
-            phrases = _sentence_phrases(sentence, offer)
+            phrases = _sentence_phrases(sentence, offer, quotes or _QUOTE)
             if _vetoed(ctx, sentence):
                 phrases = tuple(p for p in phrases if p[2] in firm)
             placed += [_Placed(sentence, sentence, phrase) for phrase in phrases]
@@ -278,15 +306,19 @@ def _turn_phrases(
             placed = _joined(placed, turn.joiner)
         asks_age = age_asked and turn.has("age_question")  # the model's reading left out
         if sentences and placed and not asks_age:
-            placed = _with_sentences(ctx, turn, offer, placed)
+            placed = _with_sentences(ctx, turn, offer, placed, quotes)
         found += [p.finding() for p in placed]
         if len(found) == said and not asks_age:
-            found += _model_finding(ctx, turn, offer, trial_claims)
+            found += _model_finding(ctx, turn, offer, trial_claims, quotes)
     return tuple(found)
 
 
 def _with_sentences(
-    ctx: CallContext, turn: Turn, offer: _Offer, placed: list[_Placed]
+    ctx: CallContext,
+    turn: Turn,
+    offer: _Offer,
+    placed: list[_Placed],
+    quotes: re.Pattern[str] | None = None,
 ) -> list[_Placed]:
     """`forbidden_phrases.v5`: in a turn where the rules found a phrase, each sentence they
     found none in, read by the model alone, adds the phrase it reads; one read in the category
@@ -299,11 +331,12 @@ def _with_sentences(
     for i, sentence in enumerate(turn.sentences):
         if any(p.first is sentence or p.last is sentence for p in out):
             continue
-        reading = read(sentence)
-        found = reading.tasks.get("forbidden") if reading is not None else None
+        found = _forbidden_reading(read(sentence))
+        if found is not None and quotes is not None and found[1] >= rules.forbidden:
+            found = _unquoted(ctx, [sentence], quotes, found)
         if found is None:
             continue
-        category, p = found.against("none")
+        category, p = found
         if p < rules.forbidden or (category == "misleading" and not offer.paid):
             continue
         out = _placed_beside(
@@ -429,8 +462,33 @@ def _vetoed(ctx: CallContext, sentence: Sentence) -> bool:
     return veto is not None and found is not None and found.p("none") >= veto
 
 
+def _forbidden_reading(reading: Reading | None) -> tuple[str, float] | None:
+    """The likeliest forbidden category of a reading and its probability against none."""
+    found = reading.tasks.get("forbidden") if reading is not None else None
+    return found.against("none") if found is not None else None
+
+
+def _unquoted(
+    ctx: CallContext, sentences: list[Sentence], quotes: re.Pattern[str], found: tuple[str, float]
+) -> tuple[str, float] | None:
+    """The model's forbidden reading of `sentences` (`found`), or, where they quote something,
+    their reading again with the quotes blanked (alone, without the other party's turn): what
+    is left of a quoted claim is what the agent said."""
+    text = sentences[0].joiner.join(s.text for s in sentences)
+    masked = _mask_quotes(text, quotes)
+    if masked == text or ctx.read_alone is None:
+        return found
+    return _forbidden_reading(
+        ctx.read_alone(Sentence(masked, sentences[0].segments, sentences[0].pack))
+    )
+
+
 def _model_finding(
-    ctx: CallContext, turn: Turn, offer: _Offer, trial_claims: bool
+    ctx: CallContext,
+    turn: Turn,
+    offer: _Offer,
+    trial_claims: bool,
+    quotes: re.Pattern[str] | None = None,
 ) -> list[ForbiddenFinding]:
     """The turn as the model reads it (its reading is on every sentence of the turn)."""
     reading = turn.sentences[-1].reading
@@ -439,6 +497,9 @@ def _model_finding(
     if found is None or rules is None:
         return []
     category, p = found.against("none")
+    if p >= rules.forbidden and quotes is not None:
+        again = _unquoted(ctx, list(turn.sentences), quotes, (category, p))
+        category, p = again if again is not None else (category, 0.0)
     if p < rules.forbidden:
         return []
     if category == "misleading" and not offer.paid:  # nothing to mislead about a free product

@@ -269,7 +269,10 @@ LEXICON_NAMES: dict[str, str] = {
     "time_request": "agent names the few minutes it wants (with a question: asks for time)",
     "permission_inverted": "a permission question a yes refuses (is this a bad time? 打扰您了吗)",
     "hearing_check": "agent checks the line (can you hear me? 能听到吗): a yes answers only that",
-    "name_check": "agent asks for the person by name only (请问是王女士吗, is this Mr. Lee?)",
+    "name_check": (
+        "agent asks for the person by name, or as the line's user, only (请问是王女士吗, "
+        "您是这个号码的使用人吗, is this Mr. Lee?)"
+    ),
     "age_question": "agent asks the customer's age (how old are you? 你几岁了？)",
     "drink_question": "agent asks whether the customer has been drinking (是不是喝酒了？)",
     "holder_word": "the word a holder question turns on (account, 机主), read in a heard opening "
@@ -569,6 +572,13 @@ class FamilySpec(Strict):
         description="label -> lexicons: a reading of the label changes nothing in a turn where "
         'the rules hit any of these (a plain no: "Me? No, no, her son handles her things.")',
     )
+    contested: list[str] = Field(
+        default_factory=list,
+        description="lexicons whose hits, silenced by a reading at `fill` among disagreeing "
+        "rule hits, let that reading add its own acts too (\"the wife'd tell ya it's her phone "
+        "... but it's my name on the contract\": the line's and a relative's; the model reads "
+        "which)",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> FamilySpec:
@@ -579,7 +589,7 @@ class FamilySpec(Strict):
                 f"each label in one group at most; got {self.together}"
             )
         named = set(self.lexicons) | {n for names in self.labels.values() for n in names}
-        named |= {n for names in self.vetoed.values() for n in names}
+        named |= {n for names in self.vetoed.values() for n in names} | set(self.contested)
         unknown = sorted(named - set(LEXICON_NAMES))
         if unknown:
             raise ValueError(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")

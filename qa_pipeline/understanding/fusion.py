@@ -83,7 +83,13 @@ def _family(
     found = [name for name in family.lexicons if said(name)]
     if p < override:  # what the rules found decides a fill
         if not set(found) <= set(model) and label not in family.beside:
-            return _arbitrated(family, label, found)
+            arbitrated = _arbitrated(family, label, found)
+            if not arbitrated.silenced & set(family.contested):
+                return arbitrated
+            # The speaker said the line is theirs and someone else's: the reading decides
+            # which, and adds what it reads ("a relative who decides") beside the silencing.
+            missing = [name for name in model if name not in found]
+            return arbitrated | Change(added=_added(missing, text, size, read, p))
         # Nothing found, part of what the model reads (a relation without "这个号我做主"), or a
         # `beside` reading ("给我开起，要是…就莫扣我的钱": the yes holds a condition): the model
         # adds what the wording missed.
