@@ -491,15 +491,15 @@ def _model_finding(
     quotes: re.Pattern[str] | None = None,
 ) -> list[ForbiddenFinding]:
     """The turn as the model reads it (its reading is on every sentence of the turn)."""
-    reading = turn.sentences[-1].reading
-    found = reading.tasks.get("forbidden") if reading is not None else None
+    found = _forbidden_reading(turn.sentences[-1].reading)
     rules = ctx.understanding
     if found is None or rules is None:
         return []
-    category, p = found.against("none")
-    if p >= rules.forbidden and quotes is not None:
-        again = _unquoted(ctx, list(turn.sentences), quotes, (category, p))
-        category, p = again if again is not None else (category, 0.0)
+    if quotes is not None and found[1] >= rules.forbidden:
+        found = _unquoted(ctx, list(turn.sentences), quotes, found)
+        if found is None:
+            return []
+    category, p = found
     if p < rules.forbidden:
         return []
     if category == "misleading" and not offer.paid:  # nothing to mislead about a free product
