@@ -210,6 +210,23 @@ def test_a_plain_no_vetoes_a_reading_that_the_speaker_decides(rules: Understandi
     assert "relation_self" in wife.added
 
 
+def test_a_contested_holder_yes_lets_the_reading_add_its_acts(rules: UnderstandingFile) -> None:
+    """ "Well, the wife'd tell ya it's her phone ... But it's my name on the contract, yah.": the
+    rules hear the holder's yes, a relative and a "not mine"; the model reads a relative who
+    decides (0.82, below override). Silencing the holder's yes (understanding.yaml identity
+    `contested`) lets the reading add can_decide; without a holder's yes among the silenced it
+    only arbitrates, as before."""
+    labels = ("holder", "family", "can_decide", "family_decides", "not_holder", "none")
+    reading = _reading("identity", "family_decides", 0.82, labels)
+    mixed = lambda lexicon: lexicon in ("holder_yes", "holder_no", "family_relation")  # noqa: E731
+    contested = fuse(reading, "customer", rules, mixed, "x", 1)
+    assert {"holder_yes", "holder_no"} <= contested.silenced
+    assert "can_decide" in contested.added and "family_relation" not in contested.added
+    theirs = lambda lexicon: lexicon in ("holder_no", "family_relation")  # noqa: E731
+    plain = fuse(reading, "customer", rules, theirs, "x", 1)
+    assert plain.silenced == {"holder_no"} and not plain.added
+
+
 def test_a_reading_arbitrates_between_rule_hits_that_disagree(rules: UnderstandingFile) -> None:
     both = lambda lexicon: lexicon in ("go_ahead", "busy")  # noqa: E731
     # "你说吧 ... 他跟我说你爱办不办": a go-ahead and a refusal; the model reads go-ahead.

@@ -10,7 +10,9 @@ agent act) the rules' hits in the turn stand, unless:
   at least `override`: the model's reading replaces theirs (a rhetorical question, a sarcastic
   yes the patterns took literally); where they found part of it, the rest is added;
 - the rules found acts that disagree (a go-ahead and a quoted refusal) and the model reads one
-  side with at least `fill`: the other side's hits are silenced;
+  side with at least `fill`: the other side's hits are silenced, and where a `contested`
+  lexicon is among them (the holder's yes beside a relative's line), the model's own acts are
+  added too;
 - the model reads one of the family's `beside` labels (a condition, sarcasm, a withdrawal) with
   at least `fill` where the rules found other acts: its lexicons are added beside theirs.
 A model hit spans the turn's last sentence and carries its probability and what was read."""
@@ -86,8 +88,8 @@ def _family(
             arbitrated = _arbitrated(family, label, found)
             if not arbitrated.silenced & set(family.contested):
                 return arbitrated
-            # The speaker said the line is theirs and someone else's: the reading decides
-            # which, and adds what it reads ("a relative who decides") beside the silencing.
+            # A contested act among those silenced (the line the speaker's and a relative's):
+            # the reading decides, and adds what it reads beside the silencing.
             missing = [name for name in model if name not in found]
             return arbitrated | Change(added=_added(missing, text, size, read, p))
         # Nothing found, part of what the model reads (a relation without "这个号我做主"), or a
