@@ -152,9 +152,9 @@ def explicit_consent_v7(ctx: CallContext, params: object) -> Item:
 def _line_checked_last(ctx: CallContext, turn: Turn) -> bool:
     """The agent turn just before `turn` asks whether the line works after its consent
     question (by sentence, then by place in the sentence)."""
-    asked = ctx.previous_agent_turn(turn)
-    if asked is None or asked.index != turn.index - 1:
+    if not _answers(ctx, turn, "hearing_check"):
         return False
+    asked = ctx.turns[turn.index - 1]
     check, consent = _last_hit(asked, "hearing_check"), _last_hit(asked, "consent_question")
     return check is not None and consent is not None and check > consent
 

@@ -26,16 +26,13 @@ _TRIM = " \t.。!！?？,，"
 _REPEAT = re.compile(r"(?<![a-z0-9])(\w{1,6})[,，](?=\s*\1(?![a-z0-9]))")
 # Quoted words are mentioned, not said: the customer's "你们就是骗钱", the agent's own wrong
 # "three months free" being corrected. Masked before matching (spans stay verbatim).
-_QUOTE = re.compile(
-    r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
-    r"|(?<![\w'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![\w'])"
-)
-# forbidden_phrases.v6: straight single quotes beside Chinese characters quote too
-# ("您刚才说'不要钱的我才要'"); v1-v5 took a letter of any script beside them for an apostrophe.
-_QUOTE_V6 = re.compile(
-    r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
-    r"|(?<![A-Za-z0-9'])'(?=\w)[^'\n]{0,80}?(?<=[\w.!?,])'(?![A-Za-z0-9'])"
-)
+_PAIRED = r"“[^”]{0,80}”|「[^」]{0,80}」|‘[^’]{0,80}’|\"[^\"]{0,80}\""
+# A straight single quote, not an apostrophe: no letter just outside it. v1-v5 took a letter of
+# any script beside it for an apostrophe; forbidden_phrases.v6 only a Latin one, so that
+# "您刚才说'不要钱的我才要'" quotes.
+_SINGLE = r"(?<![{w}'])'(?=\w)[^'\n]{{0,80}}?(?<=[\w.!?,])'(?![{w}'])"
+_QUOTE = re.compile(_PAIRED + "|" + _SINGLE.format(w=r"\w"))
+_QUOTE_V6 = re.compile(_PAIRED + "|" + _SINGLE.format(w="A-Za-z0-9"))
 _ATTITUDE = frozenset({"arguing", "dismissive"})
 
 
