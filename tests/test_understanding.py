@@ -31,6 +31,7 @@ from qa_pipeline.understanding.fusion import fuse
 from qa_pipeline.understanding.heads import load
 from qa_pipeline.understanding.pipeline import ReadComponent, sentence_encoder
 from qa_pipeline.understanding.reading import Distribution, Reading
+from qa_pipeline.understanding.train import train
 from tests.conftest import ROOT, make_call
 
 CORPUS = ROOT / "corpus" / "utterances"
@@ -747,3 +748,18 @@ def test_a_trial_named_in_its_own_clause_is_no_misleading_turn(
     offer = forbidden._Offer(True, 30, ctx.pack.lang)
     (turn,) = ctx.agent_turns()
     assert forbidden._trial_claims(turn, offer) is trial_only
+
+
+def test_train_refuses_a_corpus_folder_without_the_splits_writers(tmp_path: Path) -> None:
+    """`--corpus corpus` (the folder above the writers' files) once trained on the call sets
+    alone and reported test accuracy 1.000 over no turns: now it names what is missing."""
+    (tmp_path / "splits.yaml").write_text(
+        "train: [en-w1]\ndev: [en-w2]\ntest: [en-w3]\n", encoding="utf-8"
+    )
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    ruleset = load_rules()
+    with pytest.raises(CorpusError) as raised:
+        train(empty, tmp_path / "splits.yaml", ruleset, encoder=None)  # type: ignore[arg-type]
+    assert "en-w1, en-w2, en-w3" in str(raised.value)
+    assert raised.value.code == "E075"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_pipeline.errors import MissingExtraError
+from qa_pipeline.errors import CorpusError, MissingExtraError
 from qa_pipeline.ruleset.loader import LanguagePack, Ruleset
 from qa_pipeline.understanding.corpus import (
     AGENT_TASKS,
@@ -266,6 +266,22 @@ def train_language(
     return HeadSet(language, spec, heads, meta, "")
 
 
+def _check_writers(
+    corpus: Path, splits_path: Path, splits: Splits, examples: Sequence[Example]
+) -> None:
+    """Every writer the splits name has utterances in `corpus`: a corpus folder without them
+    (corpus/ given for corpus/utterances/) would train on the call sets alone and score 1.000
+    on an empty test split."""
+    found = {e.writer for e in examples}
+    missing = sorted({*splits.train, *splits.dev, *splits.test} - found)
+    if missing:
+        raise CorpusError(
+            str(corpus),
+            [f"no utterances of {', '.join(missing)}, which {splits_path} names: "
+             "--corpus is the folder of the writers' <writer>.jsonl files"],
+        )  # fmt: skip
+
+
 def train(
     corpus: Path,
     splits_path: Path,
@@ -281,6 +297,7 @@ def train(
     splits = read_splits(splits_path)
     call_sets = [splits_path.parent / folder for folder in splits.calls]
     examples = [*read_corpus(corpus), *read_call_sets(call_sets)]
+    _check_writers(corpus, splits_path, splits, examples)
     wanted = languages or sorted({e.language for e in examples})
     return [
         train_language(
