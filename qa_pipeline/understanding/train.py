@@ -296,8 +296,9 @@ def train(
     `keep` (language -> its current heads) and `tasks`, only those tasks are refitted."""
     splits = read_splits(splits_path)
     call_sets = [splits_path.parent / folder for folder in splits.calls]
-    examples = [*read_corpus(corpus), *read_call_sets(call_sets)]
-    _check_writers(corpus, splits_path, splits, examples)
+    examples = list(read_corpus(corpus))
+    _check_writers(corpus, splits_path, splits, examples)  # before the call sets are read
+    examples += read_call_sets(call_sets)
     wanted = languages or sorted({e.language for e in examples})
     return [
         train_language(
