@@ -848,3 +848,58 @@ def _owns_drinking(ctx: CallContext, customer: list[Turn]) -> Item | None:
             evidence = (turn.span_evidence(),)
             return item(False, evidence, "competence.drunk", said=f"“{first.text}”")
     return None
+
+
+# v16's overrulings of a drink or a language barrier, which a failing memory outweighs (v17).
+_OVERRULED = ("competence.followed", "competence.not_now")
+
+
+def _takes_up_offer(ctx: CallContext, turn: Turn) -> bool:
+    """A statement of the customer's that names the product or one of its pitch terms, neither
+    a question nor confused ("天气预报？我天天看新闻联播后头那个天气预报", "俺家有个小收音机"):
+    they heard what was offered."""
+    return any(ctx.pitch_terms.search(s.norm) and not _asks_or_confused(s) for s in turn.sentences)
+
+
+def _heard_offer(ctx: CallContext, since: list[Turn]) -> bool:
+    """A turn of `since`, after an agent turn that pitched, takes up the offer, and nothing after
+    it is confused (read from the last turn back, as `_followed`)."""
+    clear = True
+    for turn in reversed(since):
+        before = ctx.previous_agent_turn(turn)
+        if clear and before is not None and ctx.is_pitch(before) and _takes_up_offer(ctx, turn):
+            return True
+        clear = clear and _unconfused([turn]) and not turn.has("cannot_hear")
+    return False
+
+
+@item_check(
+    "caller_competent.v17",
+    CompetenceParamsV5,
+    lexicons=(*_V14_LEXICONS, "drink_past", "drink_question"),
+)
+def caller_competent_v17(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v16, except that a cannot-hear is also resolved when, answering a
+    pitch after it, the customer takes up the offer in a statement that names the product or a
+    pitch term, and nothing after that is confused or unheard ("你说大点声，我这耳朵不大好使" …
+    "天气预报？我天天看新闻联播后头那个天气预报，还花那钱干啥"): the agent spoke up and was
+    heard. And a drink the customer followed through (v16) still fails when they say their
+    memory will not hold it ("ive had a few now … i wont remember any of this tomorrow")."""
+    found = caller_competent_v16(ctx, params)
+    if found.passed and found.why is not None and found.why.key in _OVERRULED:
+        forgets = _first_own(_speaker_turns(ctx), "memory_loss", _own_signal_v4)
+        if forgets is not None:
+            evidence = (forgets[1].hit_evidence(forgets[2]),)
+            return item(False, evidence, "competence.memory_loss", said=quote(forgets))
+        return found
+    if found.passed or found.why is None or found.why.key != "competence.cannot_hear":
+        return found
+    if not found.evidence:
+        return found
+    start = found.evidence[0].start
+    since = [t for t in _speaker_turns(ctx) if t.start >= start]
+    if _heard_offer(ctx, since[1:]):
+        return item(
+            True, found.evidence, "competence.heard_offer", said=found.why.params.get("said", "")
+        )
+    return found
