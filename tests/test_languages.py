@@ -135,3 +135,21 @@ def test_english_titles_and_abbreviations_end_no_sentence(text: str, sentences: 
     """A title's period splits no question from its name ("Is this Mr." | "Rampersad?" would
     leave the name question to the model), nor a.m., p.m. or U.S. a sentence in two."""
     assert get("en").split_sentences(text) == sentences
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "view"),
+    [
+        # Jamaican "me cyan hear" is "I can't hear"; "yuh cyaan ...?" asks, and stays as said.
+        ("en", "Me cyan hear you good, the TV going.", "me can't hear you good, the tv going."),
+        (
+            "en",
+            "So wha, yuh cyaan just put it on fi mi right now?",
+            "so wha, yuh cyaan just put it on fi mi right now?",
+        ),
+        # Cantonese 我哋 is 我们: 机主系我哋老板 is "our boss is the holder", not 是我.
+        ("zh", "唔系喔，机主系我哋老板。", "不系喔,机主是我们老板。"),
+    ],
+)
+def test_regional_words_read_as_meant(language: str, text: str, view: str) -> None:
+    assert load_rules().languages[language].reading(None).view(text) == view

@@ -274,7 +274,7 @@ _AGREE, _REFUSE = True, False
 Signal = tuple[tuple[int, int], bool, Found]
 
 
-def _reply_signals(reply: Turn, inverted: bool) -> list[Signal]:
+def _reply_signals(reply: Turn, inverted: bool, granted: bool = False) -> list[Signal]:
     """Each agreeing or refusing cue of a reply, by position. A go-ahead ("你说", "go ahead")
     always agrees and no time always refuses; a bare yes or no answers the question as asked,
     so after an inverted one ("Is this a bad time?", "打扰到您了吗") it means the opposite. A
@@ -282,7 +282,11 @@ def _reply_signals(reply: Turn, inverted: bool) -> list[Signal]:
     signals = []
     for n, sentence in enumerate(reply.sentences):
         taken: list[tuple[int, int]] = []
-        cues = (("busy", _REFUSE), ("go_ahead", _AGREE), ("affirm", _AGREE), ("deny", _REFUSE))
+        cues: tuple[tuple[str, bool], ...] = (
+            ("busy", _REFUSE), ("go_ahead", _AGREE), ("affirm", _AGREE), ("deny", _REFUSE),
+        )  # fmt: skip
+        if granted:  # v7: time given with its limit ("就一分钟啊", "like a real quick minute")
+            cues = (("busy", _REFUSE), ("time_granted", _AGREE), *cues[1:])
         for lexicon, meaning in cues:
             for hit in sentence.hits(lexicon):
                 if any(a <= hit.start < b for a, b in taken):
@@ -307,7 +311,12 @@ def permission_granted_v2(ctx: CallContext, params: object) -> Item:
 
 
 def _last_cue_decides(
-    ctx: CallContext, tags: bool, checks: bool = False, v5: bool = False, lean: float = 0.0
+    ctx: CallContext,
+    tags: bool,
+    checks: bool = False,
+    v5: bool = False,
+    lean: float = 0.0,
+    granted: bool = False,
 ) -> Item:
     pitch = _pitch_after_intro(ctx) if v5 else ctx.pitch_start
     exchange = _permission_exchange(ctx, pitch)
@@ -318,7 +327,7 @@ def _last_cue_decides(
         replies = [r for r in replies if not _answers_line_check(ctx, question, r)]
     inverted = question.has("permission_inverted")
     for reply in reversed(replies):
-        signals = _reply_signals(reply, inverted)
+        signals = _reply_signals(reply, inverted, granted)
         if tags:
             signals = [s for i, s in enumerate(signals) if not _tag(signals, i)]
         if v5 and inverted:
@@ -463,6 +472,21 @@ def permission_granted_v6(ctx: CallContext, params: LeanParams) -> Item:
     a go-ahead at least `lean` surely (under the understanding file's fill): wording the rules
     have not seen ("waiting talk i'm hearing you")."""
     return _last_cue_decides(ctx, tags=True, checks=True, v5=True, lean=params.lean)
+
+
+@item_check(
+    "permission_granted.v7",
+    LeanParams,
+    lexicons=(
+        "busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check",
+        "time_granted",
+    ),
+)  # fmt: skip
+def permission_granted_v7(ctx: CallContext, params: LeanParams) -> Item:
+    """As permission_granted.v6, except that time given with its limit (`time_granted`: "我这忙
+    着呢，就一分钟啊", "Like a real quick minute, I'm about to pick up my kid") agrees like a
+    go-ahead: the last cue of the reply still decides."""
+    return _last_cue_decides(ctx, tags=True, checks=True, v5=True, lean=params.lean, granted=True)
 
 
 # --- v3 ------------------------------------------------------------------------------------------

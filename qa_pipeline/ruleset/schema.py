@@ -314,6 +314,8 @@ LEXICON_NAMES: dict[str, str] = {
     "consent_strong": "explicit request to open the service",
     "withdrawal": "customer takes back an earlier yes",
     "what_opened": "customer asks, after the yes, what was opened or agreed to",
+    "time_granted": "customer gives time with its limit (就一分钟啊, like a real quick minute); "
+    "read in the reply to the permission question only, not a model feature",
     "understood": "customer shows a misunderstanding was resolved",
     "hears_now": "customer hears the agent now (resolves cannot-hear, not a misunderstanding)",
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
