@@ -135,7 +135,10 @@ def test_mandarin_call_heard_by_base(
 def test_no_speech_lost_silently(ruleset: Ruleset, tiny_en: Path, tmp_path: Path) -> None:
     """A packed, prompted window that the batched pipeline's single greedy pass collapses
     (measured on this call: turns with no word at all) is caught by words against speech
-    seconds and decoded again region by region."""
+    seconds and decoded again region by region. Whether the single pass collapses depends on
+    the CPU's arithmetic (on an AMD EPYC, 2026-12-06, it lost no turn of this call): the gated
+    decode must lose no turn either way, and where the single pass lost some, it recovered them
+    by decoding regions again."""
     require_tool(synth.espeak_available(), "espeak-ng")
     call = load_call(ROOT / "tests" / "data" / "heldout2" / "en-g-005.json")  # the project's own
     voices = RoleVoices(
@@ -158,9 +161,9 @@ def test_no_speech_lost_silently(ruleset: Ruleset, tiny_en: Path, tmp_path: Path
     call_audio = CallAudio(audio, regions)  # both channels packed together, as the issue saw
     once = transcribe_calls([call_audio], transcriber, "en", prompt, None, "channels")[0]
     checked = transcribe_calls([call_audio], transcriber, "en", prompt, packing="channels")[0]
-    assert lost(once.words) > 0  # decoded once, whole turns vanish
-    assert checked.retried_regions > 0
-    assert lost(checked.words) == 0 and len(checked.words) > len(once.words)
+    assert lost(checked.words) == 0
+    if lost(once.words) > 0:  # decoded once, whole turns vanished: the gate found them
+        assert checked.retried_regions > 0 and len(checked.words) > len(once.words)
 
 
 MIXED = RoleVoices(Voice("en-us+f3", pitch=60, speed=165), Voice("en-gb", pitch=35, speed=160))
