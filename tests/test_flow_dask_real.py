@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import dask
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -89,12 +88,7 @@ def cluster() -> Iterator[Client]:
         "dashboard": False,
         "resources": {ASR: 1},
     }
-    # The workers' decoders get as many threads as one process's (Dask's nannies set
-    # OMP_NUM_THREADS=1): on some CPUs (seen on AMD EPYC, 2026-12-06) CTranslate2's greedy
-    # decode gives other words with another thread count, which is no Dask matter.
-    threads = {"OMP_NUM_THREADS": str(os.cpu_count() or 1)}
-    environ = dask.config.set({"distributed.nanny.pre-spawn-environ": threads})
-    with environ, local_cluster({"asr-0": options, "asr-1": options}) as client:
+    with local_cluster({"asr-0": options, "asr-1": options}) as client:
         yield client
 
 
