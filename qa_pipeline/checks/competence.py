@@ -748,11 +748,23 @@ def _followed(ctx: CallContext, since: list[Turn]) -> bool:
     """A turn of `since` says the terms back, and nothing after it is confused: whatever was
     asked again before, the terms were heard in the end ("two what" … "one two one two one got
     it"). Read from the last turn back, each turn once."""
-    clear = True  # no confusion in the turns after this one
+    return _shown_after(since, lambda turn: _restates_terms(ctx, [turn]), _unconfused_turn)
+
+
+def _unconfused_turn(turn: Turn) -> bool:
+    return _unconfused([turn])
+
+
+def _shown_after(
+    since: list[Turn], shows: Callable[[Turn], bool], clear: Callable[[Turn], bool]
+) -> bool:
+    """A turn of `since` `shows` it, and every turn after it is `clear`. Read from the last turn
+    back, each turn once."""
+    after_clear = True
     for turn in reversed(since):
-        if clear and _restates_terms(ctx, [turn]):
+        if after_clear and shows(turn):
             return True
-        clear = clear and _unconfused([turn])
+        after_clear = after_clear and clear(turn)
     return False
 
 
@@ -864,13 +876,14 @@ def _takes_up_offer(ctx: CallContext, turn: Turn) -> bool:
 def _heard_offer(ctx: CallContext, since: list[Turn]) -> bool:
     """A turn of `since`, after an agent turn that pitched, takes up the offer, and nothing after
     it is confused (read from the last turn back, as `_followed`)."""
-    clear = True
-    for turn in reversed(since):
+
+    def shows(turn: Turn) -> bool:
         before = ctx.previous_agent_turn(turn)
-        if clear and before is not None and ctx.is_pitch(before) and _takes_up_offer(ctx, turn):
-            return True
-        clear = clear and _unconfused([turn]) and not turn.has("cannot_hear")
-    return False
+        return before is not None and ctx.is_pitch(before) and _takes_up_offer(ctx, turn)
+
+    return _shown_after(
+        since, shows, lambda turn: _unconfused([turn]) and not turn.has("cannot_hear")
+    )
 
 
 @item_check(
