@@ -781,14 +781,14 @@ def _competent_v14(ctx: CallContext, params: CompetenceParamsV5, since: _Since) 
     found = _competent_v12(ctx, params, since)
     if not found.passed:
         return found
-    mistaken = _mistaken(_speaker_turns(ctx))
+    mistaken = mistaken_caller(_speaker_turns(ctx))
     if mistaken is None:
         return found
     evidence = (mistaken[1].hit_evidence(mistaken[2]),)
     return item(False, evidence, "competence.mistaken_caller", said=quote(mistaken))
 
 
-def _mistaken(customer: list[Turn]) -> tuple[Turn, Sentence, Hit] | None:
+def mistaken_caller(customer: list[Turn]) -> tuple[Turn, Sentence, Hit] | None:
     """The customer's own mistaking of the caller after their first turn, or a second one."""
     own = _own_signal_v6(speakers.states_adult(customer))
     found = [
@@ -916,3 +916,25 @@ def caller_competent_v17(ctx: CallContext, params: CompetenceParamsV5) -> Item:
             True, found.evidence, "competence.heard_offer", said=found.why.params.get("said", "")
         )
     return found
+
+
+@item_check(
+    "caller_competent.v18",
+    CompetenceParamsV5,
+    lexicons=(*_V14_LEXICONS, "drink_past", "drink_question", "what_opened", "sale_confirmed"),
+)
+def caller_competent_v18(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v17, except that a customer who asks, after the agent booked the
+    service, what was just put on ("Wait. What did I just say yes to? … I don't even know what
+    day it is", "我都不晓得我答应了什么 我脑壳是昏的") did not follow the call, however clear
+    their yes: the writers of seven calls so read it six times (their consent split 3 to 4)."""
+    found = caller_competent_v17(ctx, params)
+    if not found.passed or not ctx.bookings:
+        return found
+    booked = ctx.bookings[0][0].index
+    later = [t for t in _speaker_turns(ctx) if t.index > booked]
+    asked = _first_own(later, "what_opened", _own_signal_v4)
+    if asked is None:
+        return found
+    evidence = (asked[1].hit_evidence(asked[2]),)
+    return item(False, evidence, "competence.unknowing", said=quote(asked))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import Found, first_hit, item, quote
+from qa_pipeline.checks.competence import mistaken_caller
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
@@ -602,6 +603,27 @@ def identity_confirmed_v9(ctx: CallContext, params: object) -> Item:
     reach them. "嗯，我的。您哪位？" and "Yes. Who's this?" still answer (an English "mm" was
     never a holder's yes)."""
     return _identity_v3(ctx, _V9)
+
+
+@item_check(
+    "identity_confirmed.v10",
+    lexicons=(*_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller"),
+)
+def identity_confirmed_v10(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v9, except that a person who takes the agent for someone they know
+    before any pitch ("建国啊？…你啥时候回来吃饭？", "Is that you, Gareth, bach? … Are you from
+    the chapel, love?"; caller_competent.v14's reading: after their first turn, or twice) gives
+    no clear answer, whatever they said of the line (SPEC: a person without full capacity)."""
+    found = _identity_v3(ctx, _V9)
+    if not found.passed:
+        return found
+    pitch = ctx.pitch_start
+    before = [t for t in ctx.customer_turns() if pitch is None or t.index < pitch.index]
+    mistaken = mistaken_caller(speakers.after(before, speakers.handover(before)))
+    if mistaken is None:
+        return found
+    return item(False, (*found.evidence, mistaken[1].hit_evidence(mistaken[2])), "holder.unsure",
+                said=quote(mistaken))  # fmt: skip
 
 
 _LISTENING = frozenset(("mm", "mhm", "uh-huh", "嗯", "啊", "哦"))
