@@ -169,12 +169,14 @@ def judge_chunk(
     diarization: str | None = None,
     call_budget_s: float = DEFAULT_CALL_BUDGET_S,
     hook: str | None = None,
+    asr_threads: int = 0,
 ) -> ChunkResult:
     _announce(sources, Path(results_path))
     report = load_hook(hook) if hook else _no_hook
     ruleset = load_rules_cached(Path(rules_dir) if rules_dir else None)
     do_not_call = do_not_call_list(Path(dnc) if dnc else None)  # as `qa-pipeline run` reads it
-    listener = Listener(ruleset, AsrOptions(model=asr_model), diarization=diarization, hook=report)
+    asr = AsrOptions(model=asr_model, cpu_threads=asr_threads)
+    listener = Listener(ruleset, asr, diarization=diarization, hook=report)
     # A chunk with recordings takes a slot of the "asr" global concurrency limit (create it
     # with `prefect gcl create asr --limit N`, N = GPUs); transcript-only chunks never wait.
     with (
@@ -252,12 +254,15 @@ def nightly_qa(
     workbench_url: str | None = None,
     asr_resource: str | None = None,
     chunk_hook: str | None = None,
+    asr_threads: int = 0,
 ) -> dict[str, Any]:
     """`do_not_call`: a file (default: DATA_DIR/do-not-call.txt when it exists, as for
     `qa-pipeline run`); `workbench_url`: the review workbench's address, for the artifacts'
     links to each flagged call; `asr_resource`: the Dask worker resource a chunk that hears
     recordings needs (workers started with `--resources asr=1`); `chunk_hook`:
-    `package.module:function` each chunk reports its steps to."""
+    `package.module:function` each chunk reports its steps to; `asr_threads`: the threads each
+    process decodes with on CPU (0: CTranslate2's own choice, which follows OMP_NUM_THREADS,
+    and Dask's nannies set that to 1)."""
     day = date or yesterday()
     logger = get_run_logger()
     paths = discover_batch(input_root, day)
@@ -270,7 +275,12 @@ def nightly_qa(
         with needing(asr_resource if hears(chunk) else None):
             futures.append(
                 judge_chunk.submit(
-                    chunk, chunk_file, *arguments, call_budget_s=call_budget_s, hook=chunk_hook
+                    chunk,
+                    chunk_file,
+                    *arguments,
+                    call_budget_s=call_budget_s,
+                    hook=chunk_hook,
+                    asr_threads=asr_threads,
                 )
             )
     judged = [f.result() for f in futures]
@@ -311,6 +321,10 @@ def main() -> None:
     parser.add_argument("--workbench-url", help="e.g. https://qa.example:8000, for the links")
     parser.add_argument("--asr-model", help="Whisper model name or folder for recordings")
     parser.add_argument("--diarization", help="pyannote pipeline for mono recordings")
+    parser.add_argument(
+        "--asr-threads", type=int, default=0,
+        help="threads each process decodes with on CPU (default 0: CTranslate2's own choice)",
+    )  # fmt: skip
     parser.add_argument("--dask-address", help="tcp://scheduler:8786")
     parser.add_argument("--dask-local", type=int, help="start a local Dask cluster of N workers")
     parser.add_argument(
@@ -339,6 +353,7 @@ def main() -> None:
         workbench_url=args.workbench_url,
         asr_resource=args.asr_resource,
         chunk_hook=args.chunk_hook,
+        asr_threads=args.asr_threads,
     )
     print(json.dumps(result))
 

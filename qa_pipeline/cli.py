@@ -132,6 +132,7 @@ def _asr_options(args: argparse.Namespace) -> AsrOptions:
         device=args.asr_device,
         compute_type=args.asr_compute_type,
         batch_size=args.asr_batch_size,
+        cpu_threads=args.asr_threads,
         quality=None if args.asr_decode_once else DEFAULT_GATE,
     )
 
@@ -623,6 +624,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--asr-compute-type", default="auto", help="auto: float16 on cuda, int8 on cpu"
     )
     run.add_argument("--asr-batch-size", type=int, default=8, help="windows per encoder batch")
+    run.add_argument(
+        "--asr-threads",
+        type=int,
+        default=0,
+        help="threads to decode with on CPU (default 0: CTranslate2's own choice, which follows"
+        " OMP_NUM_THREADS)",
+    )
     run.add_argument(
         "--asr-decode-once",
         action="store_true",
