@@ -180,6 +180,19 @@ def test_a_sure_reading_completes_what_the_rules_found_part_of(rules: Understand
     assert not unsure.added
 
 
+def test_a_reading_keeps_what_it_agrees_with(rules: UnderstandingFile) -> None:
+    """ "No sir, Mr. Beaumont is sleeping, I am his carer": the rules hear who the speaker is
+    (`other_relation`, `relation_self`); a sure reading that they are not the holder agrees with
+    that and silences none of it (understanding.yaml `agrees`). A holder reading still does."""
+    carer = lambda lexicon: lexicon in ("other_relation", "relation_self")  # noqa: E731
+    agreeing = fuse(_reading("identity", "not_holder", 0.99, IDENTITY), "customer", rules, carer,
+                    "x", 1)  # fmt: skip
+    assert not agreeing.silenced and set(agreeing.added) == {"holder_no"}
+    contrary = fuse(_reading("identity", "holder", 0.99, IDENTITY), "customer", rules, carer,
+                    "x", 1)  # fmt: skip
+    assert contrary.silenced == {"other_relation", "relation_self"}
+
+
 def test_a_sure_state_is_read_beside_a_question(rules: UnderstandingFile) -> None:
     """ "heyyy yeah thass me whos this rick from the bar": the rules hear a question (clarify),
     the model a drunk caller; a state is added beside the question, not arbitrated away."""

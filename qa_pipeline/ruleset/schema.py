@@ -574,6 +574,12 @@ class FamilySpec(Strict):
         description="label -> lexicons: a reading of the label changes nothing in a turn where "
         'the rules hit any of these (a plain no: "Me? No, no, her son handles her things.")',
     )
+    agrees: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="label -> lexicons a reading of the label agrees with: it never silences "
+        'their rule hits ("No, Mr. Beaumont is sleeping, I am his carer": not the holder, '
+        "and who the speaker is)",
+    )
     contested: list[str] = Field(
         default_factory=list,
         description="lexicons whose hits, silenced by a reading at `fill` among disagreeing "
@@ -592,11 +598,13 @@ class FamilySpec(Strict):
             )
         named = set(self.lexicons) | {n for names in self.labels.values() for n in names}
         named |= {n for names in self.vetoed.values() for n in names} | set(self.contested)
+        named |= {n for names in self.agrees.values() for n in names}
         unknown = sorted(named - set(LEXICON_NAMES))
         if unknown:
             raise ValueError(f"unknown lexicons {unknown}; valid: {sorted(LEXICON_NAMES)}")
         strange = sorted(
-            (set(self.by_sentence) | set(self.beside) | set(self.vetoed)) - set(self.labels)
+            (set(self.by_sentence) | set(self.beside) | set(self.vetoed) | set(self.agrees))
+            - set(self.labels)
         )
         if strange:
             raise ValueError(

@@ -73,6 +73,22 @@ def _family(
     best = reading.best(family.task, family.together)
     if best is None:
         return _NOTHING
+    change = _read(family, rules, best, said, text, size)
+    agreed = family.agrees.get(best[0])
+    if not agreed or not change.silenced & set(agreed):
+        return change
+    # What the reading agrees with stands ("I am his carer" read as not the holder).
+    return Change(change.silenced - set(agreed), change.added)
+
+
+def _read(
+    family: FamilySpec,
+    rules: UnderstandingFile,
+    best: tuple[str, float],
+    said: Said,
+    text: str,
+    size: int,
+) -> Change:
     label, p = best
     if any(said(name) for name in family.vetoed.get(label, ())):
         return _NOTHING  # the rules heard a plain no: a yes-like reading adds nothing
