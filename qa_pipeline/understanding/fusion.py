@@ -15,6 +15,8 @@ agent act) the rules' hits in the turn stand, unless:
   added too;
 - the model reads one of the family's `beside` labels (a condition, sarcasm, a withdrawal) with
   at least `fill` where the rules found other acts: its lexicons are added beside theirs.
+A reading never silences the lexicons its label `agrees` with ("I am his carer" read as not
+the holder keeps the carer).
 A model hit spans the turn's last sentence and carries its probability and what was read."""
 
 from __future__ import annotations
