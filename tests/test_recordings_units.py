@@ -9,10 +9,12 @@ import json
 import math
 import random
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from qa_pipeline.asr.model_config import LanguagePacking, load_models_config, locate_asr
 from qa_pipeline.asr.packing import Packing, Piece, pack
@@ -592,6 +594,7 @@ class _FakeSegment:
     avg_logprob: float
     no_speech_prob: float
     words: list[_FakeWord]
+    start: float = 0.0
 
 
 def test_a_looping_decode_alone_is_decoded_again_without_repeats() -> None:
@@ -1168,3 +1171,39 @@ def test_packing_is_each_languages_own_unless_the_options_set_it(ruleset: Rulese
 def test_ruleset_channels_and_signals(ruleset: Ruleset) -> None:
     assert ruleset.roles.channels.agent_channel in ("left", "right")
     assert ruleset.signals.interruption_s >= ruleset.signals.min_overlap_s
+
+
+def _blas_threads() -> int:
+    return min(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+class _ThreadRecordingModel:
+    """A WhisperModel (and batched pipeline) that notes numpy's BLAS threads when called and
+    while its segments are drawn (features at the call, decoding as they are drawn)."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def transcribe(self, audio: np.ndarray, **kw: object) -> tuple[object, None]:
+        self.threads.append(_blas_threads())
+
+        def segments() -> Iterator[_FakeSegment]:
+            self.threads.append(_blas_threads())
+            yield _FakeSegment("好的", [1, 2], -0.2, 0.1, [_FakeWord(0.0, 0.5, "好的", 0.9)])
+
+        return segments(), None
+
+
+def test_whisper_features_are_computed_on_one_blas_thread() -> None:
+    """A multi-threaded OpenBLAS rounds the log-mel product differently on some CPUs (an AMD
+    EPYC heard other words in a Dask worker, whose nanny sets OMP_NUM_THREADS=1, than in the
+    main process): every decode runs with numpy's BLAS on one thread, and restores it after."""
+    transcriber = object.__new__(Transcriber)
+    transcriber.options = AsrOptions()
+    transcriber._model = model = _ThreadRecordingModel()  # type: ignore[assignment]
+    transcriber._pipeline = pipeline = _ThreadRecordingModel()  # type: ignore[assignment]
+    with threadpool_limits(limits=2, user_api="blas"):
+        transcriber.decode_alone(np.zeros(ASR_RATE, np.float32), "zh")
+        transcriber.transcribe(np.zeros(ASR_RATE, np.float32), [(0.0, 1.0)], "zh", None, None)
+        assert _blas_threads() == 2  # restored
+    assert model.threads == [1, 1] and pipeline.threads == [1, 1]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from qa_pipeline.asr.blas import one_blas_thread
 from qa_pipeline.asr.model_config import (
     AsrConfig,
     LanguagePacking,
@@ -172,10 +173,12 @@ class Transcriber:
             "initial_prompt": prompt,
             "hotwords": hotwords,
         } | dict(self.options.extra)
-        segments, _ = self._pipeline.transcribe(audio, **keywords)
+        with one_blas_thread():  # the same features in every process (asr/blas.py)
+            segments, _ = self._pipeline.transcribe(audio, **keywords)
+            drawn = list(segments)  # decoding happens here, as the segments are drawn
         found: list[list[Any]] = [[] for _ in windows]
         starts = [s for s, _ in windows]
-        for segment in segments:  # a segment starts inside its window (at it, untimestamped)
+        for segment in drawn:  # a segment starts inside its window (at it, untimestamped)
             found[max(0, bisect.bisect_right(starts, segment.start + 0.01) - 1)].append(segment)
         return [_joined(parts) if parts else NOTHING for parts in found]
 
@@ -201,22 +204,23 @@ class Transcriber:
         no_repeat: int,
     ) -> Decoded:
         seconds = len(audio) / ASR_RATE
-        segments, _ = self._model.transcribe(
-            audio,
-            language=language,
-            # far above any speech rate (Chinese ~12 tokens/s), so only a loop hits it
-            max_new_tokens=min(MAX_NEW_TOKENS, int(20 * seconds) + 20),
-            beam_size=self.options.beam(beam_size),
-            temperature=FALLBACK_TEMPERATURES,
-            compression_ratio_threshold=LOOP_RATIO,
-            log_prob_threshold=-1.0,
-            no_speech_threshold=None,  # VAD heard speech here: never skip it as silence
-            condition_on_previous_text=False,
-            word_timestamps=True,
-            vad_filter=False,
-            no_repeat_ngram_size=no_repeat,
-        )
-        parts = list(segments)  # decoding happens here, as the segments are drawn
+        with one_blas_thread():  # the same features in every process (asr/blas.py)
+            segments, _ = self._model.transcribe(
+                audio,
+                language=language,
+                # far above any speech rate (Chinese ~12 tokens/s), so only a loop hits it
+                max_new_tokens=min(MAX_NEW_TOKENS, int(20 * seconds) + 20),
+                beam_size=self.options.beam(beam_size),
+                temperature=FALLBACK_TEMPERATURES,
+                compression_ratio_threshold=LOOP_RATIO,
+                log_prob_threshold=-1.0,
+                no_speech_threshold=None,  # VAD heard speech here: never skip it as silence
+                condition_on_previous_text=False,
+                word_timestamps=True,
+                vad_filter=False,
+                no_repeat_ngram_size=no_repeat,
+            )
+            parts = list(segments)  # decoding happens here, as the segments are drawn
         return _joined(parts) if parts else NOTHING
 
 
