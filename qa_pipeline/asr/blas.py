@@ -12,11 +12,19 @@ itself (its own OpenMP, untouched here).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from functools import cache
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    # Finding the loaded thread pools walks every shared library (0.6 ms); once per process,
+    # at the first decode (numpy and CTranslate2 are loaded by then), not once per decode.
+    return ThreadpoolController()
 
 
 def one_blas_thread() -> AbstractContextManager[object]:
     """A context in which numpy's BLAS runs on one thread (restored on exit)."""
-    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
+    limits: AbstractContextManager[object] = _controller().limit(limits=1, user_api="blas")
     return limits
