@@ -94,6 +94,7 @@ class _Reads:
     v7: bool = False
     v8: bool = False
     v9: bool = False
+    v11: bool = False
 
 
 _V1 = _Reads()
@@ -105,6 +106,7 @@ _V6 = replace(_V5, v6=True)
 _V7 = replace(_V6, v7=True)
 _V8 = replace(_V7, v8=True)
 _V9 = replace(_V8, v9=True)
+_V11 = replace(_V9, v11=True)  # v10 is v9 and a check after it
 
 
 @item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
@@ -173,6 +175,8 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
     family = _said_relation(answers, "family_relation")
     other = _said_relation(answers, "other_relation", asked=not r.v3)
     not_holder = first_hit(answers, "holder_no") or family or other or later_no
+    if r.v11 and not_holder and not family:  # "This is his wife." said before the question
+        family = _said_relation(_before(ctx, questions[0], customer), "family_relation")
     if not_holder:
         said = not_holder[1].hit_evidence(not_holder[2])
         cannot = first_hit(later, "cannot_decide")
@@ -614,7 +618,28 @@ def identity_confirmed_v10(ctx: CallContext, params: object) -> Item:
     before any pitch ("建国啊？…你啥时候回来吃饭？", "Is that you, Gareth, bach? … Are you from
     the chapel, love?"; caller_competent.v14's reading: after their first turn, or twice) gives
     no clear answer, whatever they said of the line (SPEC: a person without full capacity)."""
-    found = _identity_v3(ctx, _V9)
+    return _mistaken_unsure(ctx, _identity_v3(ctx, _V9))
+
+
+@item_check(
+    "identity_confirmed.v11",
+    lexicons=(*_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller"),
+)
+def identity_confirmed_v11(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v10, except that a person whose answer says the line is another's
+    and who told their relation before the holder question ("This is his wife." ... "It's under
+    his name, but I do everything ... I decide") is that family member: one who says they can
+    decide passes, as SPEC has it, instead of failing as not the holder."""
+    return _mistaken_unsure(ctx, _identity_v3(ctx, _V11))
+
+
+def _before(ctx: CallContext, question: Turn, customer: list[Turn]) -> list[Turn]:
+    """The customer's turns before the holder question (after any handover)."""
+    return [t for t in customer if t.index < question.index]
+
+
+def _mistaken_unsure(ctx: CallContext, found: Item) -> Item:
+    """`found`, or no clear answer where the person took the agent for someone they know."""
     if not found.passed:
         return found
     pitch = ctx.pitch_start
