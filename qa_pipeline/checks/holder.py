@@ -176,7 +176,8 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
     other = _said_relation(answers, "other_relation", asked=not r.v3)
     not_holder = first_hit(answers, "holder_no") or family or other or later_no
     if r.v11 and not_holder and not family:  # "This is his wife." said before the question
-        family = _said_relation(_before(ctx, questions[0], customer), "family_relation")
+        before = [t for t in customer if t.index < questions[0].index]
+        family = _said_relation(before, "family_relation")
     if not_holder:
         said = not_holder[1].hit_evidence(not_holder[2])
         cannot = first_hit(later, "cannot_decide")
@@ -631,11 +632,6 @@ def identity_confirmed_v11(ctx: CallContext, params: object) -> Item:
     his name, but I do everything ... I decide") is that family member: one who says they can
     decide passes, as SPEC has it, instead of failing as not the holder."""
     return _mistaken_unsure(ctx, _identity_v3(ctx, _V11))
-
-
-def _before(ctx: CallContext, question: Turn, customer: list[Turn]) -> list[Turn]:
-    """The customer's turns before the holder question (after any handover)."""
-    return [t for t in customer if t.index < question.index]
 
 
 def _mistaken_unsure(ctx: CallContext, found: Item) -> Item:
