@@ -938,3 +938,87 @@ def caller_competent_v18(ctx: CallContext, params: CompetenceParamsV5) -> Item:
         return found
     evidence = (asked[1].hit_evidence(asked[2]),)
     return item(False, evidence, "competence.unknowing", said=quote(asked))
+
+
+# --- v19 -----------------------------------------------------------------------------------------
+
+
+def _slot(sentence: Sentence, hit: Hit) -> tuple[str, ...]:
+    """Who or what the customer took the call for: the hit's words less its frame
+    (`mistaken_frame`: "is that you", 你是…的吧), as the words to look for again."""
+    rest = sentence.pack.lexicons["mistaken_frame"].pattern.sub(" ", hit.text)
+    size = 2 if sentence.pack.lang.joiner == "" else 3
+    pieces = (p for p in re.split(r"[\W\d_]+", rest) if len(p) >= size)
+    return tuple(p[:size] if size == 2 else p for p in pieces)
+
+
+def _said_again(sentence: Sentence, word: str) -> bool:
+    if sentence.pack.lang.joiner == "":
+        return word in sentence.norm
+    return re.search(rf"\b{re.escape(word)}\b", sentence.norm) is not None
+
+
+def mistaken_persists(
+    ctx: CallContext, customer: list[Turn]
+) -> tuple[Sentence, Hit, Sentence, str] | None:
+    """The customer takes the call for someone or something else (`mistaken_caller`, or a
+    guess such as "Is this about the transfer?", `mistaken_guess`), and names that again in a
+    later turn, after the agent spoke, though the agent never said it ("你是乡上的吧？" …
+    "这是乡上给我们老汉们弄的吧？", "Darren? Is that you, love?" … "Whatever you and Darren
+    think is best"): the agent's word on who calls did not reach them, first turn or not.
+    Returns the mistaking, its hit, the later sentence and the word said again."""
+    agent = [s.norm for t in ctx.agent_turns() for s in t.sentences]
+    own = _own_signal_v6(speakers.states_adult(customer))
+    for n, turn in enumerate(customer):
+        if turn.has("wary"):
+            continue
+        for sentence in turn.sentences:
+            for hit in (*sentence.hits("mistaken_caller"), *sentence.hits("mistaken_guess")):
+                if not own(sentence, hit):
+                    continue
+                words = [w for w in _slot(sentence, hit) if not any(w in a for a in agent)]
+                found = _named_again(customer[n + 1 :], turn, words) if words else None
+                if found is not None:
+                    return sentence, hit, *found
+    return None
+
+
+def _named_again(later: list[Turn], turn: Turn, words: list[str]) -> tuple[Sentence, str] | None:
+    """The first later sentence, after an agent turn, naming one of `words` before the customer
+    named the company (`company_intro`: "Oh, Northwind. Kevin's my son, he does the bills":
+    the mistake was cleared, and what follows is about someone else)."""
+    for other in later:
+        for again in other.sentences:
+            if again.has("company_intro"):
+                return None
+            if other.index == turn.index + 1:
+                continue  # no agent turn between them
+            word = next((w for w in words if _said_again(again, w)), None)
+            if word is not None:
+                return again, word
+    return None
+
+
+@item_check(
+    "caller_competent.v19",
+    CompetenceParamsV5,
+    lexicons=(
+        *_V14_LEXICONS, "drink_past", "drink_question", "what_opened", "sale_confirmed",
+        "mistaken_guess", "mistaken_frame", "company_intro",
+    ),
+)  # fmt: skip
+def caller_competent_v19(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v18, and a customer who takes the call for someone or something
+    else and names it again later, though the agent never named it (`mistaken_persists`), did
+    not follow who was calling, even when the first mistaking was in their first turn."""
+    found = caller_competent_v18(ctx, params)
+    if not found.passed:
+        return found
+    persisted = mistaken_persists(ctx, _speaker_turns(ctx))
+    if persisted is None:
+        return found
+    first, hit, again, word = persisted
+    evidence = (first.hit_evidence(hit), again.span_evidence(word))
+    return item(
+        False, evidence, "competence.mistaken_caller", said=f"“{first.text}” … “{again.text}”"
+    )

@@ -354,3 +354,61 @@ def _unheard_question(ctx: CallContext, turn: Turn) -> tuple[Sentence, Hit] | No
 def _lost(turn: Turn) -> tuple[Sentence, Hit] | None:
     """The customer's own cannot-hear or does-not-follow in the turn, as the rules read it."""
     return speakers.own_signal(turn, _UNHEARD, rules_only=True)
+
+
+# --- v8 ------------------------------------------------------------------------------------------
+
+
+def read_v4(ctx: CallContext) -> Callable[[Turn], tuple[Reply, Sentence, Hit] | None]:
+    """`read_v3`, except that a take-back that gives in (`give_in`: 算了, "forget it") followed
+    in the same turn by a request to open the service ("ah forget it youre sweet sign me up",
+    "算了，三块钱我也不跟你掰扯，你给我开上") is the request: the customer stopped arguing. Not
+    in a turn that hedges ("算了，你开就开吧") or takes it back otherwise ("先莫开咯")."""
+    base = read_v3(ctx)
+
+    def read(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
+        act = base(turn)
+        if act is None or act[0] != "withdrawal" or not act[1].has("give_in"):
+            return act
+        given = _request_after(turn, act[1], act[2])
+        if given is None:
+            return act
+        lost = _lost(turn) or _unheard_question(ctx, turn)
+        return ("hedge", *lost) if lost else ("consent", *given)
+
+    return read
+
+
+def _request_after(turn: Turn, sentence: Sentence, hit: Hit) -> tuple[Sentence, Hit] | None:
+    """The turn's last request to open the service (`consent_strong`, not asked) said after
+    `hit` of `sentence`, in a turn with no other take-back, no hedge, no sarcasm and no
+    condition."""
+    if any(s.has(x) for s in turn.sentences for x in ("hedge", "sarcasm", "condition")):
+        return None
+    backs = [(n, h) for n, s in enumerate(turn.sentences) for h in s.hits("withdrawal")]
+    if any(not s.has("give_in") for s in turn.sentences if s.has("withdrawal")) or not backs:
+        return None
+    place = max((n, h.start) for n, h in backs)
+    found: tuple[Sentence, Hit] | None = None
+    for n, s in enumerate(turn.sentences):
+        for request in s.hits("consent_strong"):
+            if (n, request.start) > place and not s.questioned(request):
+                found = (s, request)
+    return found
+
+
+@item_check(
+    "explicit_consent.v8",
+    lexicons=(
+        *_V2_LEXICONS, "hears_now", "what_opened", "handover", "identity_question",
+        "hearing_check", "withdrawal", "give_in", "condition",
+    ),
+)  # fmt: skip
+def explicit_consent_v8(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v7, except that a take-back that gives in (`give_in`: 算了, "forget
+    it") followed in the same turn by a request to open the service ("ah forget it youre sweet
+    youre sweet sign me up", "算了…你给我开上") is the request, unless the turn hedges, refuses
+    or takes it back otherwise, or the request is a condition ("if I want it I'll add it")."""
+    return _consent(
+        ctx, read_v4(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -95,6 +96,7 @@ class _Reads:
     v8: bool = False
     v9: bool = False
     v11: bool = False
+    v12: bool = False
 
 
 _V1 = _Reads()
@@ -107,6 +109,7 @@ _V7 = replace(_V6, v7=True)
 _V8 = replace(_V7, v8=True)
 _V9 = replace(_V8, v9=True)
 _V11 = replace(_V9, v11=True)  # v10 is v9 and a check after it
+_V12 = replace(_V11, v12=True)
 
 
 @item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
@@ -172,8 +175,9 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
         child = speakers.stated_young_age(ctx, customer)
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
-    family = _said_relation(answers, "family_relation")
-    other = _said_relation(answers, "other_relation", asked=not r.v3)
+    relation = _said_relation_v12 if r.v12 else _said_relation
+    family = relation(answers, "family_relation", True)
+    other = relation(answers, "other_relation", not r.v3)
     not_holder = first_hit(answers, "holder_no") or family or other or later_no
     if r.v11 and not_holder and not family:  # "This is his wife." said before the question
         before = [t for t in customer if t.index < questions[0].index]
@@ -634,6 +638,18 @@ def identity_confirmed_v11(ctx: CallContext, params: object) -> Item:
     return _mistaken_unsure(ctx, _identity_v3(ctx, _V11))
 
 
+@item_check(
+    "identity_confirmed.v12",
+    lexicons=(*_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self"),
+)
+def identity_confirmed_v12(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v11, except that a relation said after a holder's yes in an
+    earlier turn ("Yes, this is Yusuf." … "Brother, I'm at the airport lot"), or before the
+    person says outright that they hold the account ("My nephew says there's all these scam
+    calls" … "Yes, I'm the account holder"), is a mention, not who they are."""
+    return _mistaken_unsure(ctx, _identity_v3(ctx, _V12))
+
+
 def _mistaken_unsure(ctx: CallContext, found: Item) -> Item:
     """`found`, or no clear answer where the person took the agent for someone they know."""
     if not found.passed:
@@ -748,3 +764,123 @@ def _asked_again(ctx: CallContext, questions: list[Turn]) -> Item | None:
             asked = question.evidence("identity_question")
             return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return None
+
+
+# --- permission v8 -------------------------------------------------------------------------------
+
+
+class PitchFirstParams(LeanParams):
+    pitched_words: int = Field(
+        24,
+        ge=1,
+        description="words (English), or Chinese characters / 1.5, of product talk before the "
+        "permission question in the same turn that make it a pitch already begun (on the read "
+        "call sets a 21-word naming with its reason was labeled asked before the pitch, 26- to "
+        "40-word descriptions after it)",
+    )
+
+
+def _pitched_before_asking(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
+    """The sentences of the permission question's turn before its question, when they talk
+    about the product at length ("So we have Unlimited Long Distance, you can call anywhere in
+    the country, as much as you want, no counting minutes. Do you have a minute?"): the pitch
+    began before the question. Naming the product while asking ("I'm calling about a weather
+    alert service. Would you have a few minutes?") is no pitch."""
+    before: list[Sentence] = []
+    for sentence in question.sentences:
+        if sentence.has("permission_question") or sentence.has("time_request"):
+            break
+        before.append(sentence)
+    talk = [s for s in before if ctx.pitch_terms.search(s.norm) or any(m.period for m in s.money)]
+    talk = [s for s in talk if not s.has("identity_question") and not s.has("company_intro")]
+    if not talk:
+        return None
+    size = sum(_size(s) for s in talk)
+    return talk[0] if size >= words else None
+
+
+def _size(sentence: Sentence) -> float:
+    if sentence.joiner == "":
+        return len(re.sub(r"\W", "", sentence.norm)) / 1.5
+    return len(sentence.norm.split())
+
+
+def _holder_half(question: Turn, reply: Turn) -> bool:
+    """A reply that answers only the holder half of a question asking both ("am I speaking with
+    the account holder and do you have a minute?" "yep that's me, it's my account"): it says
+    who they are and gives no time; the model's reading of it as a go-ahead does not count, it
+    reads the whole reply, holder half included."""
+    sentences = reply.sentences
+    return (
+        question.has("identity_question")
+        and reply.has("holder_yes")
+        and not any(s.rule_hits("go_ahead") or s.rule_hits("time_granted") for s in sentences)
+    )
+
+
+@item_check(
+    "permission_granted.v8",
+    PitchFirstParams,
+    lexicons=(
+        "busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check",
+        "time_granted", "identity_question", "holder_yes", "company_intro", "wary",
+    ),
+)  # fmt: skip
+def permission_granted_v8(ctx: CallContext, params: PitchFirstParams) -> Item:
+    """As permission_granted.v7, except that: a permission question asked after the agent, in
+    the same turn, already talked about the product at length (`pitched_words`) comes after the
+    pitch began; a yes that answers only the holder half of a question asking both ("yep
+    that's me, it's my account") gives no time; and a last reply that suspects a scam (`wary`:
+    "俺孙子说了 …都是骗子 让俺别搭理") is not read as a yes by the model's lean, only by a cue."""
+    pitch = _pitch_after_intro(ctx)
+    exchange = _permission_exchange(ctx, pitch)
+    if not isinstance(exchange, Item):
+        question, asked, replies = exchange
+        begun = _pitched_before_asking(ctx, question, params.pitched_words)
+        if begun is not None:
+            evidence = (begun.span_evidence(), asked)
+            return item(False, evidence, "permission.asked_mid_pitch")
+        if replies and all(_holder_half(question, r) for r in replies):
+            return item(False, (asked, replies[0].evidence()), "permission.holder_half")
+        if replies and replies[-1].has("wary"):  # no model lean on a suspicious reply
+            return _last_cue_decides(ctx, tags=True, checks=True, v5=True, granted=True)
+    return permission_granted_v7(ctx, params)
+
+
+# --- identity v12 --------------------------------------------------------------------------------
+
+
+def _said_relation_v12(answers: list[Turn], lexicon: str, asked: bool) -> Found | None:
+    """`_said_relation`, except that a holder's yes said in an earlier turn, not as a question,
+    also makes a later relation a mention ("Yes, this is Yusuf." … "Brother, I'm at the
+    airport lot"), and a relation the person mentions before saying outright that they hold the
+    account ("My nephew says there's all these scam calls" … "Yes, I'm the account holder") is
+    no answer of who they are unless they said it of themselves (`relation_self`)."""
+    said_holder = False
+    for n, turn in enumerate(answers):
+        for sentence in turn.sentences:
+            holder = sentence.hits("holder_yes")
+            for hit in sentence.hits(lexicon):
+                if not asked and sentence.questioned(hit):
+                    continue
+                if sentence.has("relation_self"):
+                    return turn, sentence, hit
+                mentioned = said_holder or any(h.end <= hit.start for h in holder)
+                if not mentioned and not _owns_account_later(answers[n:], sentence):
+                    return turn, sentence, hit
+            # a yes asked back ("Hello? Yes? Who?") answers the hello, not the question
+            said_holder = said_holder or any(not sentence.questioned(h) for h in holder)
+    return None
+
+
+def _owns_account_later(turns: list[Turn], after: Sentence) -> bool:
+    """A later sentence says the person holds the account in so many words: a holder's yes with
+    the account named (holder_word: "Yes, I'm the account holder", "是我，我是机主")."""
+    seen = False
+    for turn in turns:
+        for sentence in turn.sentences:
+            owns = sentence.has("holder_yes") and sentence.has("holder_word")
+            if seen and owns and not sentence.has("family_relation") and not sentence.is_question:
+                return True
+            seen = seen or sentence is after
+    return False

@@ -14,13 +14,21 @@ Point = tuple[int, int]  # a turn's index and the position of a sentence in it
 
 
 def handover(turns: Iterable[Turn]) -> Point | None:
-    """The last sentence of `turns` in which the customer hands the phone over (`handover`)."""
+    """The last sentence of `turns` in which the customer hands the phone over (`handover`),
+    unless the called person did not take it: the next sentence the customer says relays their
+    words (`relayed`: "奶奶！电话！……她说她手上都是油，冇空", "she says she's busy")."""
+    turns = list(turns)
     found = None
     for turn in turns:
         for n, sentence in enumerate(turn.sentences):
-            if sentence.has("handover"):
+            if sentence.has("handover") and not _relays_next(turns, (turn.index, n)):
                 found = (turn.index, n)
     return found
+
+
+def _relays_next(turns: list[Turn], point: Point) -> bool:
+    nxt = next((s for t in after(turns, point) for s in t.sentences), None)
+    return nxt is not None and "relayed" in nxt.pack.lexicons and nxt.has("relayed")
 
 
 def after(turns: Iterable[Turn], point: Point | None) -> list[Turn]:

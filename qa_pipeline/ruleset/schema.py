@@ -320,6 +320,8 @@ LEXICON_NAMES: dict[str, str] = {
     "hears_now": "customer hears the agent now (resolves cannot-hear, not a misunderstanding)",
     "third_person": "a subject other than the caller (他, my dad): signals about them do not count",
     "handover": "customer hands the phone to someone else (找你的, it's for you): a new speaker",
+    "relayed": "customer relays the words of someone called to the phone (她说她没空, she says "
+    "she's busy): the handover was not taken",
     "adult": "customer states an adult age (我二十六了, I'm fifty-two): outweighs a model's child",
     "read_back": "agent reads the order back for a yes (跟您确认一下, just to confirm)",
     "drunk": "competence: intoxicated",
@@ -336,6 +338,13 @@ LEXICON_NAMES: dict[str, str] = {
     "who_again": "customer asks again who is calling (read after the price: lost track)",
     "wary": "customer suspects a scam or checks who is calling",
     "mistaken_caller": "customer takes the caller for someone they know or another service",
+    "give_in": "a take-back that gives in (算了, forget it): a request after it in the turn stands "
+    "(explicit_consent.v8)",
+    "condition": "a condition (如果, 要是, if): a request said under it is no request",
+    "mistaken_guess": "customer guesses the call is about something else (is this about the "
+    "transfer?): confusion only when named again later (caller_competent.v19)",
+    "mistaken_frame": "the frame words of a mistaking (is that you, 你是…的吧), left out of what "
+    "is looked for again",
     # either side
     "goodbye": "a goodbye",
     "question": "marks a sentence as a question",
