@@ -947,9 +947,10 @@ def _slot(sentence: Sentence, hit: Hit) -> tuple[str, ...]:
     """Who or what the customer took the call for: the hit's words less its frame
     (`mistaken_frame`: "is that you", 你是…的吧), as the words to look for again."""
     rest = sentence.pack.lexicons["mistaken_frame"].pattern.sub(" ", hit.text)
-    size = 2 if sentence.pack.lang.joiner == "" else 3
-    pieces = (p for p in re.split(r"[\W\d_]+", rest) if len(p) >= size)
-    return tuple(p[:size] if size == 2 else p for p in pieces)
+    pieces = [p for p in re.split(r"[\W\d_]+", rest) if p]
+    if sentence.pack.lang.joiner == "":  # unspaced: a piece's first two characters (乡上, 居委)
+        return tuple(p[:2] for p in pieces if len(p) >= 2)
+    return tuple(p for p in pieces if len(p) >= 3)  # spaced: whole words (darren, transfer)
 
 
 def _said_again(sentence: Sentence, word: str) -> bool:
@@ -964,7 +965,7 @@ def mistaken_persists(
     """The customer takes the call for someone or something else (`mistaken_caller`, or a
     guess such as "Is this about the transfer?", `mistaken_guess`), and names that again in a
     later turn, after the agent spoke, though the agent never said it ("你是乡上的吧？" …
-    "这是乡上给我们老汉们弄的吧？", "Darren? Is that you, love?" … "Whatever you and Darren
+    "这是乡上给我们老汉们弄的吧？", "Is that you, Darren, love?" … "Whatever you and Darren
     think is best"): the agent's word on who calls did not reach them, first turn or not.
     Returns the mistaking, its hit, the later sentence and the word said again."""
     agent = [s.norm for t in ctx.agent_turns() for s in t.sentences]
