@@ -1000,14 +1000,13 @@ def _named_again(later: list[Turn], turn: Turn, words: list[str]) -> tuple[Sente
     return None
 
 
-@item_check(
-    "caller_competent.v19",
-    CompetenceParamsV5,
-    lexicons=(
-        *_V14_LEXICONS, "drink_past", "drink_question", "what_opened", "sale_confirmed",
-        "mistaken_guess", "mistaken_frame", "company_intro",
-    ),
+_V19_LEXICONS = (
+    *_V14_LEXICONS, "drink_past", "drink_question", "what_opened", "sale_confirmed",
+    "mistaken_guess", "mistaken_frame", "company_intro",
 )  # fmt: skip
+
+
+@item_check("caller_competent.v19", CompetenceParamsV5, lexicons=_V19_LEXICONS)
 def caller_competent_v19(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v18, and a customer who takes the call for someone or something
     else and names it again later, though the agent never named it (`mistaken_persists`), did
