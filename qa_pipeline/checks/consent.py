@@ -368,9 +368,9 @@ def read_v4(ctx: CallContext) -> Callable[[Turn], tuple[Reply, Sentence, Hit] | 
 
     def read(turn: Turn) -> tuple[Reply, Sentence, Hit] | None:
         act = base(turn)
-        if act is None or act[0] != "withdrawal" or not act[1].has("give_in"):
+        if act is None or act[0] != "withdrawal":
             return act
-        given = _request_after(turn, act[1], act[2])
+        given = _request_after(turn)
         if given is None:
             return act
         lost = _lost(turn) or _unheard_question(ctx, turn)
@@ -379,10 +379,10 @@ def read_v4(ctx: CallContext) -> Callable[[Turn], tuple[Reply, Sentence, Hit] | 
     return read
 
 
-def _request_after(turn: Turn, sentence: Sentence, hit: Hit) -> tuple[Sentence, Hit] | None:
-    """The turn's last request to open the service (`consent_strong`, not asked) said after
-    `hit` of `sentence`, in a turn with no other take-back, no hedge, no sarcasm and no
-    condition."""
+def _request_after(turn: Turn) -> tuple[Sentence, Hit] | None:
+    """The turn's last request to open the service (`consent_strong`, not asked) said after its
+    last take-back, when every take-back of the turn gives in (`give_in`) and the turn has no
+    hedge, no sarcasm and no condition."""
     if any(s.has(x) for s in turn.sentences for x in ("hedge", "sarcasm", "condition")):
         return None
     backs = [(n, h) for n, s in enumerate(turn.sentences) for h in s.hits("withdrawal")]

@@ -17,21 +17,35 @@ from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Item
 
 
-def _said_relation(answers: Iterable[Turn], lexicon: str, asked: bool = True) -> Found | None:
+def _said_relation(
+    answers: Iterable[Turn], lexicon: str, asked: bool = True, v12: bool = False
+) -> Found | None:
     """A relation the person gives as who they are, not one they mention after saying the line
     is theirs ("是我的，我儿子给我办的卡" vs "是，我是他儿子"). `asked=False`: nor one they ask
-    about ("你是不是我们家细妹子的同学？")."""
-    for turn in answers:
-        said_holder = False  # earlier in this turn: "Yes, that's me. My husband moans about it."
+    about ("你是不是我们家细妹子的同学？"). `v12`: a holder's yes in an earlier turn, not asked
+    back ("Hello? Yes? Who?"), counts too ("Yes, this is Yusuf." … "Brother, I'm at the airport
+    lot"), and so does an outright "I hold the account" said later (`_owns_account_later`)."""
+    answers = list(answers)
+    said_holder = False
+    for n, turn in enumerate(answers):
+        if not v12:
+            said_holder = (
+                False  # earlier in this turn: "Yes, that's me. My husband moans about it."
+            )
         for sentence in turn.sentences:
             holder = sentence.hits("holder_yes")
             for hit in sentence.hits(lexicon):
                 if not asked and sentence.questioned(hit):
                     continue
                 mentioned = said_holder or any(h.end <= hit.start for h in holder)
+                if v12 and not mentioned:
+                    mentioned = _owns_account_later(answers[n:], sentence)
                 if not mentioned or sentence.has("relation_self"):
                     return turn, sentence, hit
-            said_holder = said_holder or bool(holder)
+            if v12:
+                said_holder = said_holder or any(not sentence.questioned(h) for h in holder)
+            else:
+                said_holder = said_holder or bool(holder)
     return None
 
 
@@ -175,9 +189,8 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
         child = speakers.stated_young_age(ctx, customer)
     if child:
         return item(False, (asked, child[1].hit_evidence(child[2])), "holder.child")
-    relation = _said_relation_v12 if r.v12 else _said_relation
-    family = relation(answers, "family_relation", True)
-    other = relation(answers, "other_relation", not r.v3)
+    family = _said_relation(answers, "family_relation", v12=r.v12)
+    other = _said_relation(answers, "other_relation", asked=not r.v3, v12=r.v12)
     not_holder = first_hit(answers, "holder_no") or family or other or later_no
     if r.v11 and not_holder and not family:  # "This is his wife." said before the question
         before = [t for t in customer if t.index < questions[0].index]
@@ -832,8 +845,8 @@ def permission_granted_v8(ctx: CallContext, params: PitchFirstParams) -> Item:
     pitch began; a yes that answers only the holder half of a question asking both ("yep
     that's me, it's my account") gives no time; and a last reply that suspects a scam (`wary`:
     "俺孙子说了 …都是骗子 让俺别搭理") is not read as a yes by the model's lean, only by a cue."""
-    pitch = _pitch_after_intro(ctx)
-    exchange = _permission_exchange(ctx, pitch)
+    lean = params.lean
+    exchange = _permission_exchange(ctx, _pitch_after_intro(ctx))
     if not isinstance(exchange, Item):
         question, asked, replies = exchange
         begun = _pitched_before_asking(ctx, question, params.pitched_words)
@@ -843,34 +856,11 @@ def permission_granted_v8(ctx: CallContext, params: PitchFirstParams) -> Item:
         if replies and all(_holder_half(question, r) for r in replies):
             return item(False, (asked, replies[0].evidence()), "permission.holder_half")
         if replies and replies[-1].has("wary"):  # no model lean on a suspicious reply
-            return _last_cue_decides(ctx, tags=True, checks=True, v5=True, granted=True)
-    return permission_granted_v7(ctx, params)
+            lean = 0.0
+    return _last_cue_decides(ctx, tags=True, checks=True, v5=True, lean=lean, granted=True)
 
 
 # --- identity v12 --------------------------------------------------------------------------------
-
-
-def _said_relation_v12(answers: list[Turn], lexicon: str, asked: bool) -> Found | None:
-    """`_said_relation`, except that a holder's yes said in an earlier turn, not as a question,
-    also makes a later relation a mention ("Yes, this is Yusuf." … "Brother, I'm at the
-    airport lot"), and a relation the person mentions before saying outright that they hold the
-    account ("My nephew says there's all these scam calls" … "Yes, I'm the account holder") is
-    no answer of who they are unless they said it of themselves (`relation_self`)."""
-    said_holder = False
-    for n, turn in enumerate(answers):
-        for sentence in turn.sentences:
-            holder = sentence.hits("holder_yes")
-            for hit in sentence.hits(lexicon):
-                if not asked and sentence.questioned(hit):
-                    continue
-                if sentence.has("relation_self"):
-                    return turn, sentence, hit
-                mentioned = said_holder or any(h.end <= hit.start for h in holder)
-                if not mentioned and not _owns_account_later(answers[n:], sentence):
-                    return turn, sentence, hit
-            # a yes asked back ("Hello? Yes? Who?") answers the hello, not the question
-            said_holder = said_holder or any(not sentence.questioned(h) for h in holder)
-    return None
 
 
 def _owns_account_later(turns: list[Turn], after: Sentence) -> bool:
