@@ -18,17 +18,40 @@ from qa_pipeline.verdict.model import Evidence, Item
 from qa_pipeline.verdict.reasons import clock
 
 
-def _stated_money(ctx: CallContext) -> list[tuple[Sentence, Money, str | None]]:
+def _stated_money(
+    ctx: CallContext, across: bool = False
+) -> list[tuple[Sentence, Money, str | None]]:
     """Each amount the agent states, with its period: its own, else its turn's only one
     ("收费的，3块钱，按月收"), found once per turn (a turn may hold many amounts). A zero
-    amount takes no period from its turn: "through the 27th, zero dollars" is the trial."""
+    amount takes no period from its turn: "through the 27th, zero dollars" is the trial.
+    `across`: a turn that opens with a self-correction, before any amount of its own ("您说得
+    对，是我说错了…是3块钱一个月"), takes back the amounts of the agent's turn before it that
+    are none of the campaign's fees (a right amount is not what was corrected)."""
+    fees = [ctx.campaign.price.amount, *(f.amount for f in ctx.campaign.extra_fees)]
     stated: list[tuple[Sentence, Money, str | None]] = []
+    before = 0  # where the agent's previous turn's amounts start in `stated`
     for turn in ctx.agent_turns():
+        if across and _corrects_first(turn):
+            kept = [x for x in stated[before:] if any(abs(x[1].amount - f) < 0.005 for f in fees)]
+            stated[before:] = kept
+        before = len(stated)
         amounts = _uncorrected(turn)
         periods = {m.period for _, m in amounts if m.period}
         only = periods.pop() if len(periods) == 1 else None
         stated += [(s, m, m.period or (only if m.amount else None)) for s, m in amounts]
     return stated
+
+
+def _corrects_first(turn: Turn) -> bool:
+    """The turn takes something back before it states any amount."""
+    for sentence in turn.sentences:
+        corrections = sentence.rule_hits("self_correction")
+        first_money = min((m.start for m in sentence.money), default=None)
+        if corrections and (first_money is None or corrections[0].start < first_money):
+            return True
+        if first_money is not None:
+            return False
+    return False
 
 
 def _uncorrected(turn: Turn) -> list[tuple[Sentence, Money]]:
@@ -80,18 +103,44 @@ def fee_disclosed_v3(ctx: CallContext, params: object) -> Item:
     return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None)
 
 
+@item_check("fee_disclosed.v4", lexicons=("self_correction", "unlimited_claim"))
+def fee_disclosed_v4(ctx: CallContext, params: object) -> Item:
+    """As fee_disclosed.v3, except that a monthly price stated for a quarter or a year
+    ("一个季度才10块钱", "$9.99 a quarter") is a wrong price, unless the amount is the monthly
+    price times the months (a year of $2.99 a month is $35.88); and a turn that opens by taking
+    something back ("您说得对，是我说错了…是3块钱一个月") takes back the amounts of the agent's
+    turn before it, as one turn's later correction takes back its earlier amounts."""
+    return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True)
+
+
+_MONTHS = {"quarter": 3, "year": 12}
+
+
+def _misperiod(price: float, price_period: str, amount: float, period: str | None) -> bool:
+    """A monthly price's amount stated for a longer period it does not add up to."""
+    months = _MONTHS.get(period or "")
+    if price_period != "month" or months is None or not amount:
+        return False
+    return abs(amount - price * months) >= 0.005
+
+
 def _half_heard(amount: float, price: float) -> bool:
     """`amount` is `price` with a digit added or lost at its front (12.99 or 2.99 for 2.99)."""
     said, meant = f"{amount:.2f}", f"{price:.2f}"
     return said != meant and (said[1:] == meant or meant[1:] == said)
 
 
-def _fee(ctx: CallContext, v2: bool, heard: bool = False) -> Item:
+def _fee(ctx: CallContext, v2: bool, heard: bool = False, v4: bool = False) -> Item:
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
     correct: list[Evidence] = []
-    for sentence, money, period in _stated_money(ctx):
+    for sentence, money, period in _stated_money(ctx, across=v4):
+        if v4 and _misperiod(campaign.price.amount, campaign.price.period, money.amount, period):
+            return item(
+                False, (sentence.evidence(money.text),), "fees.wrong",
+                said=money.text, period=period, expected=expected,
+            )  # fmt: skip
         same_period = [f for f in fees if f.period == period]
         if not same_period:
             continue

@@ -813,9 +813,7 @@ def _pitched_before_asking(ctx: CallContext, question: Turn, words: int) -> Sent
 
 
 def _size(sentence: Sentence) -> float:
-    if sentence.joiner == "":
-        return len(re.sub(r"\W", "", sentence.norm)) / 1.5
-    return len(sentence.norm.split())
+    return _size_text(sentence.norm, sentence.joiner)
 
 
 def _holder_half(question: Turn, reply: Turn) -> bool:
@@ -874,3 +872,110 @@ def _owns_account_later(turns: list[Turn], after: Sentence) -> bool:
                 return True
             seen = seen or sentence is after
     return False
+
+
+# --- identity v13 --------------------------------------------------------------------------------
+
+
+@item_check(
+    "identity_confirmed.v13",
+    lexicons=(
+        *_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self",
+        "decide_question", "modal_yes",
+    ),
+)  # fmt: skip
+def identity_confirmed_v13(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v12, except that a family member who answers yes to the agent's
+    question whether they can decide for the line ("Are you able to make decisions on the
+    account?" "I am." / "您能做主吗？" "能噻") has said they can decide: SPEC's adult family
+    member who can decide, though their words hold no can-decide of their own."""
+    found = identity_confirmed_v12(ctx, params)
+    if found.passed or found.why is None or found.why.key != "holder.family_undecided":
+        return found
+    said = _yes_to_decide(ctx)
+    if said is None:
+        return found
+    question, answer = said
+    return item(True, (*found.evidence, question, answer), "holder.family_can_decide")
+
+
+def _yes_to_decide(ctx: CallContext) -> tuple[Evidence, Evidence] | None:
+    """The agent's first question whether the person can decide, and the customer's first
+    reply to it when it opens with a yes (`affirm`, `modal_yes`, `can_decide`) and holds no
+    no, cannot-decide or maybe; not when the same turn also asks for time."""
+    asked = next((t for t in ctx.agent_turns() if t.has("decide_question")), None)
+    if asked is None or ctx.asks_permission(asked):
+        return None  # "那你能做主吗…你现在有空听一下吗": a yes may answer the time
+    reply = ctx.replies_to(asked)[:1]
+    if not reply or any(reply[0].has(x) for x in ("deny", "cannot_decide", "hedge")):
+        return None
+    first = reply[0].sentences[0]
+    if first.is_question:
+        return None
+    for lexicon in ("modal_yes", "affirm", "can_decide"):
+        hits = first.hits(lexicon)
+        if hits:
+            return asked.evidence("decide_question"), first.hit_evidence(hits[0])
+    return None
+
+
+# --- permission v9 -------------------------------------------------------------------------------
+
+
+def _pitched_before_asking_v9(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
+    """`_pitched_before_asking`, reading up to the question itself inside its sentence too: a
+    recognizer's unpunctuated turn is one sentence ("是这样我们现在有个96688长途包月 您打国内长途
+    的时候先拨96688再拨号码 每个月10块钱包300分钟 哦对了 您现在方便听我说两句吧"), and the
+    product talk before its question is the same pitch begun."""
+    size, first = 0.0, None
+    for sentence in question.sentences:
+        asks = [*sentence.hits("permission_question"), *sentence.hits("time_request")]
+        end = min((h.start for h in asks), default=len(sentence.norm))
+        if _product_talk(ctx, sentence, end, priced_only=bool(asks)):
+            size += _size_text(sentence.norm[:end], sentence.joiner)
+            first = first or sentence
+        if asks:
+            break
+    return first if first is not None and size >= words else None
+
+
+def _product_talk(ctx: CallContext, sentence: Sentence, end: int, priced_only: bool) -> bool:
+    """The sentence up to `end` talks about the product (a pitch term, a price with its period)
+    and neither asks who the person is nor introduces the company. `priced_only`: the words
+    before the question in its own sentence count only with a price, since a reason for calling
+    runs on into the question there too ("我看您这个号码长途打的比较多想给您介绍一个长途包月的
+    优惠大概两分钟您现在方便听吗" names the product, it does not pitch it)."""
+    intro = [*sentence.hits("identity_question"), *sentence.hits("company_intro")]
+    if any(h.start < end for h in intro):
+        return False
+    priced = any(m.period is not None and m.end <= end for m in sentence.money)
+    return priced or (not priced_only and bool(ctx.pitch_terms.search(sentence.norm[:end])))
+
+
+def _size_text(text: str, joiner: str) -> float:
+    if joiner == "":
+        return len(re.sub(r"\W", "", text)) / 1.5
+    return len(text.split())
+
+
+@item_check(
+    "permission_granted.v9",
+    PitchFirstParams,
+    lexicons=(
+        "busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check",
+        "time_granted", "identity_question", "holder_yes", "company_intro", "wary",
+    ),
+)  # fmt: skip
+def permission_granted_v9(ctx: CallContext, params: PitchFirstParams) -> Item:
+    """As permission_granted.v8, except that the product talk before the permission question
+    is read inside the question's own sentence too (`_pitched_before_asking_v9`): an
+    unpunctuated turn that describes and prices the product, then asks for time, asked after
+    the pitch began."""
+    exchange = _permission_exchange(ctx, _pitch_after_intro(ctx))
+    if not isinstance(exchange, Item):
+        question, asked, _ = exchange
+        begun = _pitched_before_asking_v9(ctx, question, params.pitched_words)
+        if begun is not None:
+            evidence = (begun.span_evidence(), asked)
+            return item(False, evidence, "permission.asked_mid_pitch")
+    return permission_granted_v8(ctx, params)

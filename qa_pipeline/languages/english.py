@@ -98,8 +98,9 @@ _ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "st", "jr", "sr", "a.m", "p.m", "u.s"
 @register("en")
 class English(Language):
     # v2: "one ninety nine dollars" is $1.99, digit strings, and-joins after scales; v3: a title's
-    # period ("Is this Mr. Rampersad?"), a.m., p.m. and U.S. end no sentence
-    version = 3
+    # period ("Is this Mr. Rampersad?"), a.m., p.m. and U.S. end no sentence; v4: quarters and
+    # years are periods ("$9.99 a quarter" is no monthly price)
+    version = 4
     sentence_end = re.compile(
         r".*?(?:[!?;]+|"
         + "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
@@ -112,6 +113,12 @@ class English(Language):
         ),
         "minute": re.compile(r"\b(?:per|a|each|every|1)\s+minute\b|/\s?min(?:ute)?\b"),
         "day": re.compile(r"\b(?:per|a|each|every|1)\s+day\b|\bdaily\b|/\s?day\b"),
+        "quarter": re.compile(
+            r"\b(?:per|a|each|every|1)\s+quarter\b|\bquarterly\b|/\s?(?:qtr|quarter)\b"
+        ),
+        "year": re.compile(
+            r"\b(?:per|a|each|every|1)\s+year\b|\byearly\b|\bannually\b|/\s?(?:yr|year)\b"
+        ),
     }
 
     def make_noise(self) -> AsrNoise:

@@ -49,7 +49,7 @@ _LENGTH = re.compile(
     r"|(?P<month>个月|月(?![\d份]))|(?P<year>年))"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_PERIOD_WORD = {"month": "月", "minute": "分钟"}
+_PERIOD_WORD = {"month": "月", "minute": "分钟", "quarter": "季度", "year": "年"}
 _PROMPT_PERIOD = {"month": "每月", "day": "每天", "week": "每周", "year": "每年", "once": ""}
 
 
@@ -69,7 +69,9 @@ def _digit(m: re.Match[str], group: str) -> int:
 
 @register("zh")
 class Mandarin(Language):
-    version = 2  # v2: 三千五 is 3500, percentages, jiao and fen, 一分钱都不收 no price
+    # v2: 三千五 is 3500, percentages, jiao and fen, 一分钱都不收 no price; v3: quarters and years
+    # are periods (一个季度才10块钱 is no monthly price)
+    version = 3
     joiner = ""
     spaced = False
     rate_unit = "chars/min"
@@ -79,6 +81,8 @@ class Mandarin(Language):
         "month": re.compile(r"每个?月|1个?月|月租|包月|/月|按月|月费|一个月"),
         "minute": re.compile(r"每分钟|1分钟|/分钟|每分"),
         "day": re.compile(r"每天|1天|/天|一天|每日|天天"),
+        "quarter": re.compile(r"每个?季度?|(?<![0-9])[1一]个?季度|按季度?|/季度?|季费"),
+        "year": re.compile(r"每年|(?<![0-9])1年(?![级前后底初])|/年|按年|年费|包年"),
     }
     cancel_wording = CancelWording(
         "发送{code}到{number}", "在{name}里操作", "拨打{number}", "或", "取消请{methods}。"

@@ -303,6 +303,10 @@ LEXICON_NAMES: dict[str, str] = {
     "other_relation": "a person who is not family (friend, neighbour, roommate, ...)",
     "relation_self": "the person names themselves by a relation, or the line as a relative's",
     "can_decide": "customer says they can decide for the line",
+    "decide_question": "agent asks a family member whether they can decide for the line "
+    "(identity_confirmed.v13)",
+    "modal_yes": "a yes echoing the question's verb (I am., 能噻): to the decide question, "
+    "they can decide (identity_confirmed.v13)",
     "cannot_decide": "customer says they cannot decide for the line",
     "affirm": "plain yes",
     "go_ahead": "an invitation to go on (go ahead, 你说): agrees whatever the question's polarity",

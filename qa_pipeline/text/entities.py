@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-Period = Literal["month", "minute", "day"]
+Period = Literal["month", "minute", "day", "quarter", "year"]
 
 
 @dataclass(frozen=True, slots=True)
