@@ -16,19 +16,36 @@ Point = tuple[int, int]  # a turn's index and the position of a sentence in it
 def handover(turns: Iterable[Turn]) -> Point | None:
     """The last sentence of `turns` in which the customer hands the phone over (`handover`),
     unless the called person did not take it: the next sentence the customer says relays their
-    words (`relayed`: "奶奶！电话！……她说她手上都是油，冇空", "she says she's busy")."""
+    words (`relayed`: "奶奶！电话！……她说她手上都是油，冇空", "she says she's busy"). A relay that
+    says they are coming (`coming`: "有个阿姨打电话找你！……她说等一下。") keeps the handover, placed
+    after the relay, which is still the first speaker's."""
     turns = list(turns)
     found = None
     for turn in turns:
         for n, sentence in enumerate(turn.sentences):
-            if sentence.has("handover") and not _relays_next(turns, (turn.index, n)):
-                found = (turn.index, n)
+            if not sentence.has("handover"):
+                continue
+            point = (turn.index, n)
+            relay = _next_sentence(turns, point)
+            if relay is None or not _has(relay[1], "relayed"):
+                found = point
+            elif _has(relay[1], "coming"):
+                found = relay[0]
     return found
 
 
-def _relays_next(turns: list[Turn], point: Point) -> bool:
-    nxt = next((s for t in after(turns, point) for s in t.sentences), None)
-    return nxt is not None and "relayed" in nxt.pack.lexicons and nxt.has("relayed")
+def _next_sentence(turns: list[Turn], point: Point) -> tuple[Point, Sentence] | None:
+    """The customer's next sentence after `point`, with its own point."""
+    index, n = point
+    for turn in after(turns, point):
+        if turn.sentences:
+            return (turn.index, n + 1 if turn.index == index else 0), turn.sentences[0]
+    return None
+
+
+def _has(sentence: Sentence, lexicon: str) -> bool:
+    """Languages without the lexicon read none of it."""
+    return lexicon in sentence.pack.lexicons and sentence.has(lexicon)
 
 
 def after(turns: Iterable[Turn], point: Point | None) -> list[Turn]:
