@@ -347,8 +347,7 @@ LEXICON_NAMES: dict[str, str] = {
     "condition": "a condition (如果, 要是, if): a request said under it is no request",
     "mistaken_guess": "customer guesses the call is about something else (is this about the "
     "transfer?): confusion only when named again later (caller_competent.v19)",
-    "coming": "relayed words saying the called person is coming (她说等一下): the handover "
-    "stands",
+    "coming": "relayed words saying the called person is coming (她说等一下): the handover stands",
     "mistaken_frame": "the frame words of a mistaking (is that you, 你是…的吧), left out of what "
     "is looked for again",
     # either side
