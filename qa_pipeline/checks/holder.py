@@ -812,6 +812,10 @@ def _pitched_before_asking(ctx: CallContext, question: Turn, words: int) -> Sent
     return talk[0] if size >= words else None
 
 
+def _mid_pitch(begun: Sentence, asked: Evidence) -> Item:
+    return item(False, (begun.span_evidence(), asked), "permission.asked_mid_pitch")
+
+
 def _size(sentence: Sentence) -> float:
     return _size_text(sentence.norm, sentence.joiner)
 
@@ -829,14 +833,13 @@ def _holder_half(question: Turn, reply: Turn) -> bool:
     )
 
 
-@item_check(
-    "permission_granted.v8",
-    PitchFirstParams,
-    lexicons=(
-        "busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check",
-        "time_granted", "identity_question", "holder_yes", "company_intro", "wary",
-    ),
+_V8_LEXICONS = (
+    "busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check",
+    "time_granted", "identity_question", "holder_yes", "company_intro", "wary",
 )  # fmt: skip
+
+
+@item_check("permission_granted.v8", PitchFirstParams, lexicons=_V8_LEXICONS)
 def permission_granted_v8(ctx: CallContext, params: PitchFirstParams) -> Item:
     """As permission_granted.v7, except that: a permission question asked after the agent, in
     the same turn, already talked about the product at length (`pitched_words`) comes after the
@@ -849,8 +852,7 @@ def permission_granted_v8(ctx: CallContext, params: PitchFirstParams) -> Item:
         question, asked, replies = exchange
         begun = _pitched_before_asking(ctx, question, params.pitched_words)
         if begun is not None:
-            evidence = (begun.span_evidence(), asked)
-            return item(False, evidence, "permission.asked_mid_pitch")
+            return _mid_pitch(begun, asked)
         if replies and all(_holder_half(question, r) for r in replies):
             return item(False, (asked, replies[0].evidence()), "permission.holder_half")
         if replies and replies[-1].has("wary"):  # no model lean on a suspicious reply
@@ -958,24 +960,16 @@ def _size_text(text: str, joiner: str) -> float:
     return len(text.split())
 
 
-@item_check(
-    "permission_granted.v9",
-    PitchFirstParams,
-    lexicons=(
-        "busy", "go_ahead", "affirm", "deny", "permission_inverted", "hearing_check",
-        "time_granted", "identity_question", "holder_yes", "company_intro", "wary",
-    ),
-)  # fmt: skip
+@item_check("permission_granted.v9", PitchFirstParams, lexicons=_V8_LEXICONS)
 def permission_granted_v9(ctx: CallContext, params: PitchFirstParams) -> Item:
     """As permission_granted.v8, except that the product talk before the permission question
     is read inside the question's own sentence too (`_pitched_before_asking_v9`): an
     unpunctuated turn that describes and prices the product, then asks for time, asked after
     the pitch began."""
     exchange = _permission_exchange(ctx, _pitch_after_intro(ctx))
-    if not isinstance(exchange, Item):
-        question, asked, _ = exchange
-        begun = _pitched_before_asking_v9(ctx, question, params.pitched_words)
-        if begun is not None:
-            evidence = (begun.span_evidence(), asked)
-            return item(False, evidence, "permission.asked_mid_pitch")
+    if isinstance(exchange, Item):
+        return permission_granted_v8(ctx, params)
+    begun = _pitched_before_asking_v9(ctx, exchange[0], params.pitched_words)
+    if begun is not None:
+        return _mid_pitch(begun, exchange[1])
     return permission_granted_v8(ctx, params)
