@@ -108,8 +108,8 @@ def fee_disclosed_v4(ctx: CallContext, params: object) -> Item:
     """As fee_disclosed.v3, except that a monthly price stated for a quarter or a year
     ("一个季度才10块钱", "$9.99 a quarter") is a wrong price, unless the amount is the monthly
     price times the months (a year of $2.99 a month is $35.88); and a turn that opens by taking
-    something back ("您说得对，是我说错了…是3块钱一个月") takes back the amounts of the agent's
-    turn before it, as one turn's later correction takes back its earlier amounts."""
+    something back ("您说得对，是我说错了…是3块钱一个月") takes back the wrong amounts of the
+    agent's turn before it, as one turn's later correction takes back its earlier amounts."""
     return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True)
 
 
