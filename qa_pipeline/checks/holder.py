@@ -804,20 +804,15 @@ def _pitched_before_asking(ctx: CallContext, question: Turn, words: int) -> Sent
         if sentence.has("permission_question") or sentence.has("time_request"):
             break
         before.append(sentence)
-    talk = [s for s in before if ctx.pitch_terms.search(s.norm) or any(m.period for m in s.money)]
-    talk = [s for s in talk if not s.has("identity_question") and not s.has("company_intro")]
+    talk = [s for s in before if _product_talk(ctx, s, len(s.norm), priced_only=False)]
     if not talk:
         return None
-    size = sum(_size(s) for s in talk)
+    size = sum(_size_text(s.norm, s.joiner) for s in talk)
     return talk[0] if size >= words else None
 
 
 def _mid_pitch(begun: Sentence, asked: Evidence) -> Item:
     return item(False, (begun.span_evidence(), asked), "permission.asked_mid_pitch")
-
-
-def _size(sentence: Sentence) -> float:
-    return _size_text(sentence.norm, sentence.joiner)
 
 
 def _holder_half(question: Turn, reply: Turn) -> bool:
