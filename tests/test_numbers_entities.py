@@ -87,6 +87,9 @@ def test_surface_keeps_positions() -> None:
         ("一天才一毛钱", "zh", 0.1, "day"),
         ("九十九块九毛九一个月", "zh", 99.99, "month"),
         ("一毛五一天", "zh", 0.15, "day"),
+        ("费用很低的，3块钱一年。", "zh", 3.0, "year"),  # once read 3.1 with no period
+        ("三块钱一个季度", "zh", 3.0, "quarter"),
+        ("3块5一个月", "zh", 3.5, "month"),  # once 3块51个月: 3元
         ("It's $2.99 per month.", "en", 2.99, "month"),
         ("two ninety nine a month", "en", 2.99, "month"),
         ("a dollar ninety-nine every month", "en", 1.99, "month"),

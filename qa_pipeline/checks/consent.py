@@ -222,17 +222,20 @@ def _consent(
     unknowing: bool = False,
     others: bool = False,
     line_check: bool = False,
+    asked_first: bool = False,
 ) -> Item:
     """The consent item, each customer turn's act read by `read`; `heard` is the price turn
     the yes must follow (by default the agent's first statement of a price); `unknowing`: a
     yes the customer follows by asking what was opened is none (v5); `others`: a yes from
     someone the phone was handed to, never asked who they are, is none (v6); `line_check`: a
-    bare yes to a line check asked after the consent question is none (v7)."""
+    bare yes to a line check asked after the consent question is none (v7); `asked_first`: a
+    yes after the customer's own "open what?" in the same turn, unanswered, is none (v9)."""
     price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
     weak: Evidence | None = None
     declined: Evidence | None = None
+    blind: tuple[Evidence, Evidence] | None = None  # an unanswered "open what?" and its yes
     for turn in ctx.customer_turns():
         after_yes = unknowing and consent is not None
         asked_what = speakers.own_signal(turn, ("what_opened",)) if after_yes else None
@@ -257,6 +260,8 @@ def _consent(
         is_yes = says_yes(ctx, turn, kind)
         if is_yes and line_check and kind == "affirm" and _line_checked_last(ctx, turn):
             is_yes = False
+        if is_yes and asked_first and (what := _asked_before(turn, sentence, matched)):
+            blind, is_yes = blind or (what, evidence), False
         if is_yes and (price is None or turn.index < price.index):
             early = early or evidence
         elif is_yes:
@@ -268,6 +273,8 @@ def _consent(
             weak = evidence
         elif kind in ("deny", "withdrawal"):
             declined = evidence
+    if consent is None and blind is not None:
+        return item(False, blind, "consent.blind", said=f"“{blind[0].text}”")
     if consent is not None:
         asked = ctx.previous_agent_turn(consent[0])
         shown = (asked.evidence("consent_question"), consent[1]) if asked else (consent[1],)
@@ -281,6 +288,19 @@ def _consent(
     if declined is not None:
         return item(False, (*_question_before(ctx, declined), declined), "consent.declined")
     return _never_agreed(ctx)
+
+
+def _asked_before(turn: Turn, sentence: Sentence, yes: Hit) -> Evidence | None:
+    """The customer's own "open what?" (`what_opened`) earlier in the yes's turn: nobody
+    answered it before the yes ("么子 开么子 哦 好 好")."""
+    found = speakers.own_signal(turn, ("what_opened",))
+    if found is None:
+        return None
+    asked, hit = found
+    place = turn.sentences.index(asked), hit.start
+    if place >= (turn.sentences.index(sentence), yes.start):
+        return None
+    return asked.hit_evidence(hit)
 
 
 def _question_before(ctx: CallContext, said: Evidence) -> tuple[Evidence, ...]:
@@ -397,13 +417,13 @@ def _request_after(turn: Turn) -> tuple[Sentence, Hit] | None:
     return found
 
 
-@item_check(
-    "explicit_consent.v8",
-    lexicons=(
-        *_V2_LEXICONS, "hears_now", "what_opened", "handover", "identity_question",
-        "hearing_check", "withdrawal", "give_in", "condition",
-    ),
+_V8_LEXICONS = (
+    *_V2_LEXICONS, "hears_now", "what_opened", "handover", "identity_question",
+    "hearing_check", "withdrawal", "give_in", "condition",
 )  # fmt: skip
+
+
+@item_check("explicit_consent.v8", lexicons=_V8_LEXICONS)
 def explicit_consent_v8(ctx: CallContext, params: object) -> Item:
     """As explicit_consent.v7, except that a take-back that gives in (`give_in`: 算了, "forget
     it") followed in the same turn by a request to open the service ("ah forget it youre sweet
@@ -412,3 +432,15 @@ def explicit_consent_v8(ctx: CallContext, params: object) -> Item:
     return _consent(
         ctx, read_v4(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True
     )
+
+
+@item_check("explicit_consent.v9", lexicons=_V8_LEXICONS)
+def explicit_consent_v9(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v8, except that a yes that follows the customer's own question of
+    what is being opened in the same turn, unanswered ("么子 开么子 哦 好 好", "Hang on, what
+    are you putting on my phone? Oh, okay, yes."), is no clear yes: they agreed without
+    learning to what (as v5's yes followed by the question)."""
+    return _consent(
+        ctx, read_v4(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True,
+        asked_first=True,
+    )  # fmt: skip

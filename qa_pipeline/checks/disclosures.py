@@ -113,7 +113,27 @@ def fee_disclosed_v4(ctx: CallContext, params: object) -> Item:
     return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True)
 
 
+@item_check("fee_disclosed.v5", lexicons=("self_correction", "unlimited_claim"))
+def fee_disclosed_v5(ctx: CallContext, params: object) -> Item:
+    """As fee_disclosed.v4, except that an amount that borrows its turn's period and is that
+    period's fee times a count said in its sentence is a total worked out, not a price: "超出的
+    每分钟7分钱，比如超了50分钟，就多3块5" (50 x 0.07), "so two months would be $5.98"."""
+    return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True, v5=True)
+
+
 _MONTHS = {"quarter": 3, "year": 12}
+_COUNT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _worked_out(sentence: Sentence, money: Money, fees: list[float]) -> bool:
+    """`money` is one of `fees` times a count (2 or more) said in its sentence outside any
+    amount."""
+    counts = {
+        float(m.group())
+        for m in _COUNT.finditer(sentence.norm)
+        if not any(a.start <= m.start() < a.end for a in sentence.money)
+    }
+    return any(n >= 2 and abs(n * f - money.amount) < 0.005 for n in counts for f in fees if f)
 
 
 def _misperiod(price: float, price_period: str, amount: float, period: str | None) -> bool:
@@ -130,7 +150,9 @@ def _half_heard(amount: float, price: float) -> bool:
     return said != meant and (said[1:] == meant or meant[1:] == said)
 
 
-def _fee(ctx: CallContext, v2: bool, heard: bool = False, v4: bool = False) -> Item:
+def _fee(
+    ctx: CallContext, v2: bool, heard: bool = False, v4: bool = False, v5: bool = False
+) -> Item:
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
@@ -150,6 +172,8 @@ def _fee(ctx: CallContext, v2: bool, heard: bool = False, v4: bool = False) -> I
                 continue
             borrowed = money.period is None
             if v2 and borrowed and any(abs(f.amount - money.amount) < 0.005 for f in fees):
+                continue
+            if v5 and borrowed and _worked_out(sentence, money, [f.amount for f in same_period]):
                 continue
             return item(
                 False, (sentence.evidence(money.text),), "fees.wrong",

@@ -15,8 +15,8 @@ from qa_pipeline.text.numbers import digitize_zh
 from qa_pipeline.text.script_conversion import to_simplified, to_traditional
 
 _NUM = r"\d+(?:\.\d+)?"
-# A digit that starts a count or a new amount (1个月, 30天, 5块) is no jiao or fen.
-_NOT_SMALL = r"(?![\d个月天分周块元])"
+# A digit that starts a count or a new amount (1个月, 30天, 5块, 3块钱1年) is no jiao or fen.
+_NOT_SMALL = r"(?![\d个月天分周块元年季星礼小次])"
 # Amounts start where a number starts ((?<!\d)), so a long digit run is scanned once:
 # 3块, 2块5 (2.5), 1块9毛9 (1.99), 5毛钱, 1毛5 (0.15), 7分钱.
 _MONEY = re.compile(

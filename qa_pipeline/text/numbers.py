@@ -113,6 +113,9 @@ def _cn_tail(text: str, start: int) -> bool:
     return end == len(text) or text[end] not in _CN_MONEY_UNITS + "十百千万亿"
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def digitize_zh(text: str) -> str:
     """Replace Chinese numerals that stand for numbers with Arabic digits."""
     words = {m.start() for m in _CN_WORDS.finditer(text)}
@@ -123,6 +126,9 @@ def digitize_zh(text: str) -> str:
         pos = m.end()
         run, decimals = m.group("run"), m.group("dec")
         value = _cn_value(run, decimals)
+        # A count kept apart from digits written before it: 3块5一个月 -> 3块5 1个月, not
+        # 3块51个月 (codes run on: TD1二121).
+        apart = " " if m.start() and text[m.start() - 1] in _ASCII_DIGITS else ""
         if m.group("pct") and value is not None:
             out.append(value + "%")
         elif m.start() in words:
@@ -132,7 +138,7 @@ def digitize_zh(text: str) -> str:
             out.append(str(_CN_DIGIT[run[0]]) + (" " if len(run) > 1 else ""))
             pos = m.start() + 1
         elif value is not None and _CN_UNIT_AFTER.match(text, pos):
-            out.append(value)
+            out.append(apart + value)
         elif decimals is not None and len(run) <= _CN_MAX_SPOKEN:
             # 三点五十: no unit after the decimals, so 点 is the hour (三点 -> 3点).
             out.append(_cn_value(run, None) or run)
