@@ -19,6 +19,8 @@ from qa_pipeline.understanding.reading import Reading
 from qa_pipeline.verdict.model import Evidence
 
 _TERMINAL = tuple("。！？!?；;.…")
+# A pause this long (seconds) between one speaker's segments ends a sentence.
+_PAUSE_S = 1.0
 _CLAUSE = re.compile(r"[，,。.！!；;]")
 
 
@@ -188,7 +190,9 @@ class Turn(_Spanned):
 
 def _sentences(segments: list[Segment], pack: LanguagePack) -> list[Sentence]:
     """Sentences of one turn. A segment that does not end a sentence runs on into the next
-    (ASR cut "您现在方便" | "听吗？"), so verdicts do not depend on where a segment ended."""
+    (ASR cut "您现在方便" | "听吗？"), so verdicts do not depend on where a segment ended;
+    unless a pause of `_PAUSE_S` or more follows it: "…侬等等我叫我儿子来听" | 1.1 s |
+    "喂你好你是电信的是吧…" is a handover and the son's first words."""
     joiner = pack.lang.joiner
     sentences: list[Sentence] = []
     text = ""
@@ -200,7 +204,8 @@ def _sentences(segments: list[Segment], pack: LanguagePack) -> list[Sentence]:
         spans.append((len(text), len(text) + len(piece), segment))
         text += piece
         last = index == len(segments) - 1
-        if not (last or piece.endswith(_TERMINAL)):
+        paused = not last and segments[index + 1].start - segment.end >= _PAUSE_S
+        if not (last or paused or piece.endswith(_TERMINAL)):
             continue
         first = 0  # sentences and segments both run forward: one pass over each
         for begin, end in pack.lang.sentence_spans(text):
