@@ -456,3 +456,20 @@ def test_en_heard_hyphened_digits_joined(ruleset: Ruleset, raw: str, heard: str)
     pack = ruleset.languages["en"]
     assert pack.reading("base").view(raw) == heard
     assert pack.view(raw) == raw
+
+
+@pytest.mark.parametrize(("gap", "sentences"), [(0.2, 1), (1.1, 2)])
+def test_a_pause_ends_a_sentence_between_segments(
+    ruleset: Ruleset, gap: float, sentences: int
+) -> None:
+    """One speaker's segment without a closing mark runs on into the next (an ASR cut), unless
+    a pause of a second or more lies between them: then the next is a new sentence (a handover's
+    new speaker: "…我叫我儿子来听" | "喂你好你是电信的是吧…")."""
+    from qa_pipeline.checks.context import build_turns
+
+    said = Segment(5.8, 10.4, "customer", "啊啥个电信啊我听勿大清爽侬等等我叫我儿子来听")
+    then = Segment(10.4 + gap, 19.0, "customer", "喂你好你是电信的是吧这个号码是我妈的都是我管的")
+    call = make_call([["agent", "请问是机主吗"]], campaign="weather-12121", language="zh")
+    call = dataclasses.replace(call, segments=(*call.segments, said, then))
+    turns = build_turns(call, ruleset.languages["zh"])
+    assert len(turns[-1].sentences) == sentences
