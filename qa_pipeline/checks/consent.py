@@ -261,7 +261,8 @@ def _consent(
         if is_yes and line_check and kind == "affirm" and _line_checked_last(ctx, turn):
             is_yes = False
         if is_yes and asked_first and (what := _asked_before(turn, sentence, matched)):
-            blind, is_yes = blind or (what, evidence), False
+            blind = blind or (what, evidence)
+            is_yes = False
         if is_yes and (price is None or turn.index < price.index):
             early = early or evidence
         elif is_yes:

@@ -126,9 +126,6 @@ def digitize_zh(text: str) -> str:
         pos = m.end()
         run, decimals = m.group("run"), m.group("dec")
         value = _cn_value(run, decimals)
-        # A count kept apart from digits written before it: 3块5一个月 -> 3块5 1个月, not
-        # 3块51个月 (codes run on: TD1二121).
-        apart = " " if m.start() and text[m.start() - 1] in _ASCII_DIGITS else ""
         if m.group("pct") and value is not None:
             out.append(value + "%")
         elif m.start() in words:
@@ -138,7 +135,10 @@ def digitize_zh(text: str) -> str:
             out.append(str(_CN_DIGIT[run[0]]) + (" " if len(run) > 1 else ""))
             pos = m.start() + 1
         elif value is not None and _CN_UNIT_AFTER.match(text, pos):
-            out.append(apart + value)
+            # A count kept apart from digits written before it: 3块5一个月 -> 3块5 1个月, not
+            # 3块51个月 (codes, handled below, run on: TD1二121).
+            apart = m.start() and text[m.start() - 1] in _ASCII_DIGITS
+            out.append(" " + value if apart else value)
         elif decimals is not None and len(run) <= _CN_MAX_SPOKEN:
             # 三点五十: no unit after the decimals, so 点 is the hour (三点 -> 3点).
             out.append(_cn_value(run, None) or run)
