@@ -140,6 +140,19 @@ def test_zh_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
+    [("这是额妈的手机", "这是我妈的手机"), ("是额的，额孙子给买的", "是我的我孙子给买的"),
+     ("额，是这样的", "是这样的"), ("额解不下", "不懂"), ("她女子", "她女儿"),
+     ("额 那个 你说", "你说")],
+)  # fmt: skip
+def test_zh_view_reads_northwestern_and_homophones(
+    ruleset: Ruleset, raw: str, expected: str
+) -> None:
+    """Northwestern 额 (我) before kin or 的 is read; a hesitation 额 is dropped."""
+    assert ruleset.languages["zh"].view(raw).replace(",", "") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
     [("am i speaking with the account um holder", "am i speaking with the account holder"),
      ("it's called storm watch", "it's called stormwatch"), ("north wind mobile", "northwind mobile"),
      ("uh-huh", "uh-huh"), ("text stop to one two one two one", "text stop to 12121"),

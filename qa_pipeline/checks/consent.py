@@ -159,6 +159,33 @@ def _line_checked_last(ctx: CallContext, turn: Turn) -> bool:
     return check is not None and consent is not None and check > consent
 
 
+_CLAUSE_END = re.compile(r"[，,。.!?！？;；:：]")
+
+
+def _line_checked_last_v10(ctx: CallContext, turn: Turn) -> bool:
+    """`_line_checked_last`, except that a consent cue in the line check's own clause after it
+    is the check's tag ("can you hear me okay?"), not a consent question asked again."""
+    if not _answers(ctx, turn, "hearing_check"):
+        return False
+    asked = ctx.turns[turn.index - 1]
+    check = _last_hit(asked, "hearing_check")
+    consent = [
+        (i, h.start)
+        for i, s in enumerate(asked.sentences)
+        for h in s.hits("consent_question")
+        if not _tags_check(s, h.start)
+    ]
+    return check is not None and bool(consent) and check > max(consent)
+
+
+def _tags_check(sentence: Sentence, start: int) -> bool:
+    """A line check ends just before `start` with no clause break between."""
+    return any(
+        h.end <= start and not _CLAUSE_END.search(sentence.norm[h.end : start])
+        for h in sentence.hits("hearing_check")
+    )
+
+
 def _last_hit(turn: Turn, lexicon: str) -> tuple[int, int] | None:
     """Where the turn's last hit of `lexicon` is: its sentence, then its start."""
     found = [(i, h.start) for i, s in enumerate(turn.sentences) for h in s.hits(lexicon)]
@@ -223,13 +250,15 @@ def _consent(
     others: bool = False,
     line_check: bool = False,
     asked_first: bool = False,
+    tagged_check: bool = False,
 ) -> Item:
     """The consent item, each customer turn's act read by `read`; `heard` is the price turn
     the yes must follow (by default the agent's first statement of a price); `unknowing`: a
     yes the customer follows by asking what was opened is none (v5); `others`: a yes from
     someone the phone was handed to, never asked who they are, is none (v6); `line_check`: a
     bare yes to a line check asked after the consent question is none (v7); `asked_first`: a
-    yes after the customer's own "open what?" in the same turn, unanswered, is none (v9)."""
+    yes after the customer's own "open what?" in the same turn, unanswered, is none (v9);
+    `tagged_check`: a line check's own tag ("can you hear me okay?") asks no consent (v10)."""
     price = ctx.first_price if heard == "first" else heard
     consent: tuple[Turn, Evidence] | None = None
     early: Evidence | None = None
@@ -258,7 +287,8 @@ def _consent(
                 return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
         is_yes = says_yes(ctx, turn, kind)
-        if is_yes and line_check and kind == "affirm" and _line_checked_last(ctx, turn):
+        checked = _line_checked_last_v10 if tagged_check else _line_checked_last
+        if is_yes and line_check and kind == "affirm" and checked(ctx, turn):
             is_yes = False
         if is_yes and asked_first and (what := _asked_before(turn, sentence, matched)):
             blind = blind or (what, evidence)
@@ -444,4 +474,16 @@ def explicit_consent_v9(ctx: CallContext, params: object) -> Item:
     return _consent(
         ctx, read_v4(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True,
         asked_first=True,
+    )  # fmt: skip
+
+
+@item_check("explicit_consent.v10", lexicons=_V8_LEXICONS)
+def explicit_consent_v10(ctx: CallContext, params: object) -> Item:
+    """As explicit_consent.v9, except that a consent cue closing the line check's own clause
+    is the check's tag, not the consent question asked again: "So, shall I- sorry, it's
+    crackling on my end, can you hear me okay?" "Yeah, yeah, I can hear you now." answers
+    the line check, the last thing asked."""
+    return _consent(
+        ctx, read_v4(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True,
+        asked_first=True, tagged_check=True,
     )  # fmt: skip

@@ -121,6 +121,19 @@ def fee_disclosed_v5(ctx: CallContext, params: object) -> Item:
     return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True, v5=True)
 
 
+@item_check("fee_disclosed.v6", lexicons=("self_correction", "unlimited_claim", "without_offer"))
+def fee_disclosed_v6(ctx: CallContext, params: object) -> Item:
+    """As fee_disclosed.v5, except that an amount after a condition of not taking the offer in
+    its sentence (`without_offer`: "不办的话下个月起您打长途就按一块钱一分钟算了", "if you don't
+    take it you're paying a dollar a minute") is the cost without the service, true or not: no
+    misstated price (a false one is the forbidden phrases' business)."""
+    return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True, v5=True, v6=True)
+
+
+def _without_offer(sentence: Sentence, money: Money) -> bool:
+    return any(h.end <= money.start for h in sentence.hits("without_offer"))
+
+
 _MONTHS = {"quarter": 3, "year": 12}
 _COUNT = re.compile(r"\d+(?:\.\d+)?")
 
@@ -151,13 +164,20 @@ def _half_heard(amount: float, price: float) -> bool:
 
 
 def _fee(
-    ctx: CallContext, v2: bool, heard: bool = False, v4: bool = False, v5: bool = False
+    ctx: CallContext,
+    v2: bool,
+    heard: bool = False,
+    v4: bool = False,
+    v5: bool = False,
+    v6: bool = False,
 ) -> Item:
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
     correct: list[Evidence] = []
     for sentence, money, period in _stated_money(ctx, across=v4):
+        if v6 and _without_offer(sentence, money):
+            continue
         if v4 and _misperiod(campaign.price.amount, campaign.price.period, money.amount, period):
             return item(
                 False, (sentence.evidence(money.text),), "fees.wrong",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
@@ -111,6 +111,7 @@ class _Reads:
     v9: bool = False
     v11: bool = False
     v12: bool = False
+    v14: bool = False
 
 
 _V1 = _Reads()
@@ -124,6 +125,7 @@ _V8 = replace(_V7, v8=True)
 _V9 = replace(_V8, v9=True)
 _V11 = replace(_V9, v11=True)  # v10 is v9 and a check after it
 _V12 = replace(_V11, v12=True)
+_V14 = replace(_V12, v14=True)  # v13 is v12 and a check after it
 
 
 @item_check("identity_confirmed.v1", lexicons=_IDENTITY_LEXICONS)
@@ -699,7 +701,7 @@ def _identity_v3(ctx: CallContext, r: _Reads) -> Item:
         return _handed_on(ctx, questions, found) or found
     if found.passed or found.why is None or found.why.key != "holder.not_theirs":
         return found
-    return _asked_again(ctx, questions) or found
+    return _asked_again(ctx, questions, strict=r.v14) or found
 
 
 def _handed_on(ctx: CallContext, questions: list[Turn], found: Item) -> Item | None:
@@ -759,9 +761,12 @@ def _unsure(ctx: CallContext, question: Turn) -> Found | None:
     return None
 
 
-def _asked_again(ctx: CallContext, questions: list[Turn]) -> Item | None:
+def _asked_again(ctx: CallContext, questions: list[Turn], strict: bool = False) -> Item | None:
     """A holder question asked after the person said no, answered with a holder's yes and no
-    "no": the person is the holder of a line that a name on file no longer fits."""
+    "no": the person is the holder of a line that a name on file no longer fits. `strict`
+    (v14): nor a refusal or a cannot-decide in the reply, nor the model's sure reading of it as
+    someone else's line ("me ar no chance bab i cant even order the tea bags without askin
+    him" has the "me" of a yes)."""
     first_no = next(
         (t for t in ctx.customer_turns() if t.index > questions[0].index and t.has("holder_no")),
         None,
@@ -771,12 +776,33 @@ def _asked_again(ctx: CallContext, questions: list[Turn]) -> Item | None:
     for question in (q for q in questions if q.index > first_no.index):
         replies = ctx.replies_to(question)
         holder = first_hit(replies, "holder_yes")
+        if strict and any(_says_not_theirs(ctx, r) for r in replies):
+            continue
         if holder and not first_hit(replies, "holder_no"):
             if first_hit(replies, "family_relation") or first_hit(replies, "other_relation"):
                 return None
             asked = question.evidence("identity_question")
             return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return None
+
+
+def _says_not_theirs(ctx: CallContext, reply: Turn) -> bool:
+    """A reply that refuses or cannot decide, or that the model surely reads as not the
+    holder's or not theirs to decide."""
+    if reply.has("deny") or reply.has("cannot_decide"):
+        return True
+    rules = ctx.understanding
+    if rules is None:
+        return False
+    for sentence in reply.sentences:
+        best = sentence.reading.best("identity") if sentence.reading is not None else None
+        if (
+            best is not None
+            and best[0] in ("not_holder", "cannot_decide")
+            and best[1] >= rules.fill
+        ):
+            return True
+    return False
 
 
 # --- permission v8 -------------------------------------------------------------------------------
@@ -886,14 +912,50 @@ def identity_confirmed_v13(ctx: CallContext, params: object) -> Item:
     question whether they can decide for the line ("Are you able to make decisions on the
     account?" "I am." / "您能做主吗？" "能噻") has said they can decide: SPEC's adult family
     member who can decide, though their words hold no can-decide of their own."""
-    found = identity_confirmed_v12(ctx, params)
-    if found.passed or found.why is None or found.why.key != "holder.family_undecided":
+    return _decides_when_asked(ctx, _mistaken_unsure(ctx, _identity_v3(ctx, _V12)))
+
+
+def _decides_when_asked(ctx: CallContext, found: Item, echoed: bool = False) -> Item:
+    """v13's yes to the decide question; `echoed` (v14): also after an unclear answer, when
+    the agent's decide question names the person's family relation as it asks."""
+    keys = (
+        ("holder.family_undecided", "holder.no_answer") if echoed else ("holder.family_undecided",)
+    )
+    if found.passed or found.why is None or found.why.key not in keys:
         return found
     said = _yes_to_decide(ctx)
     if said is None:
         return found
     question, answer = said
+    if found.why.key == "holder.no_answer" and not _names_relation(ctx, question):
+        return found
     return item(True, (*found.evidence, question, answer), "holder.family_can_decide")
+
+
+def _names_relation(ctx: CallContext, question: Evidence) -> bool:
+    """The agent turn that asks the decide question names a family relation of the person's
+    ("哦您是阿姨的女儿啊。那阿姨这个号的业务，您能替她做主吗？", "So you're his wife - can you
+    make decisions on the account?")."""
+    turn = next((t for t in ctx.agent_turns() if t.start <= question.start < t.end + 0.01), None)
+    return turn is not None and turn.has("family_relation")
+
+
+@item_check(
+    "identity_confirmed.v14",
+    lexicons=(
+        *_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self",
+        "decide_question", "modal_yes", "deny",
+    ),
+)  # fmt: skip
+def identity_confirmed_v14(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v13, except that a yes to the holder question asked again after a
+    no does not count when the reply also refuses or cannot decide, or the model surely reads
+    it as not the holder's ("me ar no chance bab i cant even order the tea bags without askin
+    him"); and a person whose answer was unclear, asked whether they can decide by an agent who
+    names their family relation in that turn ("哦您是阿姨的女儿啊。那阿姨这个号的业务，您能替她做
+    主吗？" "能么"), answered yes: the family member who can decide."""
+    found = _mistaken_unsure(ctx, _identity_v3(ctx, _V14))
+    return _decides_when_asked(ctx, found, echoed=True)
 
 
 def _yes_to_decide(ctx: CallContext) -> tuple[Evidence, Evidence] | None:
@@ -936,6 +998,33 @@ def _pitched_before_asking_v9(ctx: CallContext, question: Turn, words: int) -> S
     return first if first is not None and size >= words else None
 
 
+def _pitched_before_asking_v10(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
+    """`_pitched_before_asking_v9`, except that inside the question's own sentence the words
+    before it count when they describe the product with three or more of its pitch terms,
+    priced or not ("so im calling about storm watch … you get a text every morning at seven with the
+    forecast plus severe whether alerts have you got a minute")."""
+    size, first = 0.0, None
+    for sentence in question.sentences:
+        asks = [*sentence.hits("permission_question"), *sentence.hits("time_request")]
+        end = min((h.start for h in asks), default=len(sentence.norm))
+        described = bool(asks) and _described(ctx, sentence, end)
+        if described or _product_talk(ctx, sentence, end, priced_only=bool(asks)):
+            size += _size_text(sentence.norm[:end], sentence.joiner)
+            first = first or sentence
+        if asks:
+            break
+    return first if first is not None and size >= words else None
+
+
+def _described(ctx: CallContext, sentence: Sentence, end: int) -> bool:
+    """Three or more different pitch terms before `end`, after any identity question or company
+    introduction: the product described, not only named."""
+    intro = [*sentence.hits("identity_question"), *sentence.hits("company_intro")]
+    start = max((h.end for h in intro if h.start < end), default=0)
+    terms = {m.group(0) for m in ctx.pitch_terms.finditer(sentence.norm, start, end)}
+    return len(terms) >= 3
+
+
 def _product_talk(ctx: CallContext, sentence: Sentence, end: int, priced_only: bool) -> bool:
     """The sentence up to `end` talks about the product (a pitch term, a price with its period)
     and neither asks who the person is nor introduces the company. `priced_only`: the words
@@ -961,10 +1050,29 @@ def permission_granted_v9(ctx: CallContext, params: PitchFirstParams) -> Item:
     is read inside the question's own sentence too (`_pitched_before_asking_v9`): an
     unpunctuated turn that describes and prices the product, then asks for time, asked after
     the pitch began."""
+    return _asked_after_pitch(ctx, params, _pitched_before_asking_v9)
+
+
+def _asked_after_pitch(
+    ctx: CallContext,
+    params: PitchFirstParams,
+    pitched: Callable[[CallContext, Turn, int], Sentence | None],
+) -> Item:
+    """v8's judgment, unless `pitched` finds the pitch begun before the permission question."""
     exchange = _permission_exchange(ctx, _pitch_after_intro(ctx))
     if isinstance(exchange, Item):
         return permission_granted_v8(ctx, params)
-    begun = _pitched_before_asking_v9(ctx, exchange[0], params.pitched_words)
+    begun = pitched(ctx, exchange[0], params.pitched_words)
     if begun is not None:
         return _mid_pitch(begun, exchange[1])
     return permission_granted_v8(ctx, params)
+
+
+@item_check("permission_granted.v10", PitchFirstParams, lexicons=_V8_LEXICONS)
+def permission_granted_v10(ctx: CallContext, params: PitchFirstParams) -> Item:
+    """As permission_granted.v9, except that the words before the permission question in its
+    own sentence are product talk when they describe the product with three or more of its
+    pitch terms, priced or not (`_pitched_before_asking_v10`): "是这样的帅哥 咱们电信这边给老
+    用户免费升级彩铃 七彩铃音 别人给你打电话听的不是嘟嘟的 … 拨一一八一零零就能选 对了你现在方便
+    吧"."""
+    return _asked_after_pitch(ctx, params, _pitched_before_asking_v10)
