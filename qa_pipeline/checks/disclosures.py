@@ -4,6 +4,7 @@ campaign's facts (amounts, dates and codes are extracted, not pattern-matched)."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
@@ -13,20 +14,22 @@ from qa_pipeline.checks.common import item
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.ruleset.schema import CancelMethod
-from qa_pipeline.text.entities import Duration, Money
+from qa_pipeline.text.entities import Duration, Money, Period
 from qa_pipeline.verdict.model import Evidence, Item
 from qa_pipeline.verdict.reasons import clock
 
 
 def _stated_money(
-    ctx: CallContext, across: bool = False
+    ctx: CallContext, across: bool = False, fragments: bool = False
 ) -> list[tuple[Sentence, Money, str | None]]:
     """Each amount the agent states, with its period: its own, else its turn's only one
     ("收费的，3块钱，按月收"), found once per turn (a turn may hold many amounts). A zero
     amount takes no period from its turn: "through the 27th, zero dollars" is the trial.
     `across`: a turn that opens with a self-correction, before any amount of its own ("您说得
     对，是我说错了…是3块钱一个月"), takes back the amounts of the agent's turn before it that
-    are none of the campaign's fees (a right amount is not what was corrected)."""
+    are none of the campaign's fees (a right amount is not what was corrected). `fragments`
+    (v7): a sentence that is only a period ("Every month.", "A month.", "每个月。") gives it to
+    the amounts of the sentence just before it that have none."""
     fees = [ctx.campaign.price.amount, *(f.amount for f in ctx.campaign.extra_fees)]
     stated: list[tuple[Sentence, Money, str | None]] = []
     before = 0  # where the agent's previous turn's amounts start in `stated`
@@ -36,10 +39,44 @@ def _stated_money(
             stated[before:] = kept
         before = len(stated)
         amounts = _uncorrected(turn)
+        if fragments:
+            amounts = _fragment_periods(turn, amounts)
         periods = {m.period for _, m in amounts if m.period}
         only = periods.pop() if len(periods) == 1 else None
         stated += [(s, m, m.period or (only if m.amount else None)) for s, m in amounts]
     return stated
+
+
+_PERIOD_WORDS = 4  # words (or Chinese characters / 1.5) a period-only sentence may hold
+
+
+def _fragment_periods(
+    turn: Turn, amounts: list[tuple[Sentence, Money]]
+) -> list[tuple[Sentence, Money]]:
+    """Amounts without a period that end their sentence, followed by a sentence that is a
+    period alone, take it (an agent saying the price slowly, in pieces: "Nine dollars
+    ninety-nine cents. Every month."); not in a sentence of two amounts ("Nine dollars,
+    ninety-nine cents. A month." reads 9 dollars, then 99 cents)."""
+    sentences = turn.sentences
+    out = []
+    for sentence, money in amounts:
+        i = sentences.index(sentence)
+        after = sentences[i + 1] if i + 1 < len(sentences) else None
+        # One amount ending its sentence: "9 dollars, 99 cents" (a comma cut it) is two.
+        last = len(sentence.money) == 1 and not sentence.norm[money.end :].strip(" .。!！,，…")
+        alone = money.period is None and last
+        period = _period_alone(after) if alone and after is not None else None
+        out.append((sentence, replace(money, period=period) if period else money))
+    return out
+
+
+def _period_alone(sentence: Sentence) -> Period | None:
+    """The period a short sentence with no amount of its own names, if it names one."""
+    lang = sentence.pack.lang
+    if sentence.money or lang.speech_units(sentence.norm) > _PERIOD_WORDS * lang.units_per_word:
+        return None
+    found = [p for p, pattern in lang.periods.items() if pattern.search(sentence.norm)]
+    return found[0] if len(found) == 1 else None
 
 
 def _corrects_first(turn: Turn) -> bool:
@@ -121,6 +158,17 @@ def fee_disclosed_v5(ctx: CallContext, params: object) -> Item:
     return _fee(ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True, v5=True)
 
 
+@item_check("fee_disclosed.v7", lexicons=("self_correction", "unlimited_claim", "without_offer"))
+def fee_disclosed_v7(ctx: CallContext, params: object) -> Item:
+    """As fee_disclosed.v6, except that a sentence that is only a period ("Every month.", "A
+    month.", "每个月。") gives it to the amounts without one in the sentence just before it: an
+    agent saying the price slowly, in pieces ("It costs nine dollars ninety-nine cents. Every
+    month.") states it with its period."""
+    return _fee(
+        ctx, v2=True, heard=ctx.call.heard_by is not None, v4=True, v5=True, v6=True, v7=True
+    )
+
+
 @item_check("fee_disclosed.v6", lexicons=("self_correction", "unlimited_claim", "without_offer"))
 def fee_disclosed_v6(ctx: CallContext, params: object) -> Item:
     """As fee_disclosed.v5, except that an amount after a condition of not taking the offer in
@@ -170,12 +218,13 @@ def _fee(
     v4: bool = False,
     v5: bool = False,
     v6: bool = False,
+    v7: bool = False,
 ) -> Item:
     campaign = ctx.campaign
     fees = [campaign.price, *campaign.extra_fees]
     expected = ctx.pack.lang.money_text(campaign.price.amount, campaign.price.period)
     correct: list[Evidence] = []
-    for sentence, money, period in _stated_money(ctx, across=v4):
+    for sentence, money, period in _stated_money(ctx, across=v4, fragments=v7):
         if v6 and _without_offer(sentence, money):
             continue
         if v4 and _misperiod(campaign.price.amount, campaign.price.period, money.amount, period):
@@ -403,6 +452,14 @@ def cancel_method_disclosed_v4(ctx: CallContext, params: object) -> Item:
     return _cancel_method(ctx, _heard_hotlines(ctx), texted=True, sounded=True)
 
 
+@item_check("cancel_method_disclosed.v5", lexicons=("cancel_context", "other_purpose"))
+def cancel_method_disclosed_v5(ctx: CallContext, params: object) -> Item:
+    """As cancel_method_disclosed.v4, except that a hotline given for another purpose in its
+    sentence (`other_purpose`: "you can call six-one-one to add it", "随时打10000咨询", "想开的话
+    打10000就行") is no way to cancel: the call sets label such lines no cancel route."""
+    return _cancel_method(ctx, _heard_hotlines(ctx), texted=True, sounded=True, purposed=True)
+
+
 _CALLED_WORD = re.compile(r"\b((?:call|calling|dial|dialing) )([a-z]+)(?=[\s,.-]*\d)")
 
 
@@ -418,11 +475,16 @@ def _sounded_digits(ctx: CallContext, text: str) -> str:
 
 
 def _cancel_method(
-    ctx: CallContext, heard: list[re.Pattern[str]], texted: bool = False, sounded: bool = False
+    ctx: CallContext,
+    heard: list[re.Pattern[str]],
+    texted: bool = False,
+    sounded: bool = False,
+    purposed: bool = False,
 ) -> Item:
     """The cancel item; `heard`: hotlines as a recognizer may have written them (v2 on);
     `texted`: a hotline said as the number to text does not count (v3); `sounded`: in a
-    recognizer's transcript, a word after "call" that sounds like a digit is that digit (v4)."""
+    recognizer's transcript, a word after "call" that sounds like a digit is that digit (v4);
+    `purposed`: a hotline in a sentence that gives it another purpose does not count (v5)."""
     sounded = sounded and ctx.call.heard_by is not None
     methods = ctx.campaign.cancel_methods
     codes = {m.code.lower() for m in methods if m.code}
@@ -442,11 +504,12 @@ def _cancel_method(
                             expected=", ".join(sorted(c.upper() for c in codes)),
                         )  # fmt: skip
             called = _squashed(_TEXT_TO.sub(" ", norm)) if texted else text
+            other = purposed and sentence.has("other_purpose")
             for method in methods:
                 sms = method.kind == "sms"
                 said = called if method.kind == "hotline" else text
-                if (sms or in_context) and method_matches(method, said):
+                if (sms or (in_context and not other)) and method_matches(method, said):
                     return item(True, (sentence.evidence(),), "cancel.explained", kind=method.kind)
-            if in_context and any(pattern.search(sentence.norm) for pattern in heard):
+            if in_context and not other and any(p.search(sentence.norm) for p in heard):
                 return item(True, (sentence.evidence(),), "cancel.explained", kind="hotline")
     return _missing(ctx, "cancel.missing")

@@ -186,6 +186,8 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
         later_no = first_hit(later, "registered_other") or later_no
     if r.v8:  # "I'm his aide, I just answer the phone for him": who they are, said outright
         later_no = later_no or _self_other(later)
+    if r.v14:  # "这座机是房东的，户头是他的，我是租这里的": the model's sure reading agrees
+        later_no = later_no or _read_other(ctx, later)
     child = _child(customer, r.v2, r.v5) or first_hit(agent, "child_cue")
     if r.v4 and not child:  # "How old are you?" "Six and a half."
         child = speakers.stated_young_age(ctx, customer)
@@ -217,7 +219,8 @@ def _identity(ctx: CallContext, r: _Reads) -> Item:
                 False, (asked, family[1].hit_evidence(family[2])), "holder.family_undecided"
             )
         return item(False, (asked, said), "holder.not_theirs", said=quote(not_holder))
-    holder = first_hit(answers, "holder_yes", _heard_yes if r.v9 else None)
+    heard = _answered_yes if r.v14 else _heard_yes if r.v9 else None
+    holder = first_hit(answers, "holder_yes", heard)
     if holder:
         return item(True, (asked, holder[1].hit_evidence(holder[2])), "holder.confirmed")
     return item(False, (asked,), "holder.no_answer")
@@ -587,6 +590,28 @@ def _self_other(later: list[Turn]) -> Found | None:
     return None
 
 
+def _read_other(ctx: CallContext, later: list[Turn]) -> Found | None:
+    """A relation outside the family said, not asked, in a sentence the model surely reads as
+    not the holder's or not theirs to decide ("这座机是房东的，户头是他的，我是租这里的" reads
+    not_holder 0.98): the words and the reading agree, so no holder_no need be added."""
+    rules = ctx.understanding
+    if rules is None:
+        return None
+    for turn in later:
+        for sentence in turn.sentences:
+            best = sentence.reading.best("identity") if sentence.reading is not None else None
+            if (
+                best is None
+                or best[0] not in ("not_holder", "cannot_decide")
+                or best[1] < rules.fill
+            ):
+                continue
+            for hit in sentence.hits("other_relation"):
+                if not sentence.questioned(hit):
+                    return turn, sentence, hit
+    return None
+
+
 def _explains(ctx: CallContext, turn: Turn) -> bool:
     """The agent's turn answers the customer's counter-question to the holder question ("你先说你
     找机主做啥子嘛？" "有个长途包月的优惠想跟机主介绍一下"): the customer asked and answered nothing
@@ -684,6 +709,15 @@ _LISTENING = frozenset(("mm", "mhm", "uh-huh", "嗯", "啊", "哦"))
 def _heard_yes(sentence: Sentence, hit: Hit) -> bool:
     """Not a bare listening noise in a sentence asking who or what."""
     return not (hit.text.strip(" ,.!?，。！？…") in _LISTENING and sentence.has("clarify"))
+
+
+def _answered_yes(sentence: Sentence, hit: Hit) -> bool:
+    """`_heard_yes`, and not a yes asked back as a sentence of its own ("Yes? Who's this?" is
+    how a phone is answered); a yes with words after it is not bare ("嗯 是我的号 嗯 几点了")."""
+    if hit.source == "model":  # the model's reading of the turn lies on its last sentence
+        return _heard_yes(sentence, hit)
+    bare = len(sentence.norm.strip(" ?？.。!！,，…")) <= len(hit.text.strip(" ?？.。!！,，…"))
+    return _heard_yes(sentence, hit) and not (bare and sentence.is_question)
 
 
 def _identity_v3(ctx: CallContext, r: _Reads) -> Item:
@@ -951,7 +985,10 @@ def identity_confirmed_v14(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v13, except that a yes to the holder question asked again after a
     no does not count when the reply also refuses or cannot decide, or the model surely reads
     it as not the holder's ("me ar no chance bab i cant even order the tea bags without askin
-    him"); and a person whose answer was unclear, asked whether they can decide by an agent who
+    him"); a relation outside the family said later in a sentence the model surely reads as not
+    the holder's is a later "not mine" ("这座机是房东的，户头是他的，我是租这里的"); a yes asked
+    back ("Yes? Who's this?") answers nothing; and a person
+    whose answer was unclear, asked whether they can decide by an agent who
     names their family relation in that turn ("哦您是阿姨的女儿啊。那阿姨这个号的业务，您能替她做
     主吗？" "能么"), answered yes: the family member who can decide."""
     found = _mistaken_unsure(ctx, _identity_v3(ctx, _V14))

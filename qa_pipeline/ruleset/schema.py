@@ -286,6 +286,8 @@ LEXICON_NAMES: dict[str, str] = {
     "employee_number": "agent gives an employee number",
     "cancel_context": "words that put a number or code in the context of cancelling",
     "self_correction": "agent takes back what it just said (我说错了, sorry, I meant)",
+    "other_purpose": "a hotline given for another purpose (to add it, 咨询, 想开的话打10000): no "
+    "way to cancel",
     "without_offer": "a condition of not taking the offer (不办的话, if you don't): an amount "
     "after it is the cost without it, not its price",
     "unlimited_claim": "agent says use is unlimited (随便打, 不限时间, unlimited minutes)",
