@@ -594,22 +594,24 @@ def _read_other(ctx: CallContext, later: list[Turn]) -> Found | None:
     """A relation outside the family said, not asked, in a sentence the model surely reads as
     not the holder's or not theirs to decide ("这座机是房东的，户头是他的，我是租这里的" reads
     not_holder 0.98): the words and the reading agree, so no holder_no need be added."""
-    rules = ctx.understanding
-    if rules is None:
-        return None
     for turn in later:
         for sentence in turn.sentences:
-            best = sentence.reading.best("identity") if sentence.reading is not None else None
-            if (
-                best is None
-                or best[0] not in ("not_holder", "cannot_decide")
-                or best[1] < rules.fill
-            ):
+            if not _read_not_theirs(ctx, sentence):
                 continue
             for hit in sentence.hits("other_relation"):
                 if not sentence.questioned(hit):
                     return turn, sentence, hit
     return None
+
+
+def _read_not_theirs(ctx: CallContext, sentence: Sentence) -> bool:
+    """The model reads the sentence as not the holder's, or not theirs to decide, with at
+    least understanding.yaml's `fill`."""
+    rules = ctx.understanding
+    best = sentence.reading.best("identity") if sentence.reading is not None else None
+    if rules is None or best is None:
+        return False
+    return best[0] in ("not_holder", "cannot_decide") and best[1] >= rules.fill
 
 
 def _explains(ctx: CallContext, turn: Turn) -> bool:
@@ -825,18 +827,7 @@ def _says_not_theirs(ctx: CallContext, reply: Turn) -> bool:
     holder's or not theirs to decide."""
     if reply.has("deny") or reply.has("cannot_decide"):
         return True
-    rules = ctx.understanding
-    if rules is None:
-        return False
-    for sentence in reply.sentences:
-        best = sentence.reading.best("identity") if sentence.reading is not None else None
-        if (
-            best is not None
-            and best[0] in ("not_holder", "cannot_decide")
-            and best[1] >= rules.fill
-        ):
-            return True
-    return False
+    return any(_read_not_theirs(ctx, sentence) for sentence in reply.sentences)
 
 
 # --- permission v8 -------------------------------------------------------------------------------
@@ -987,10 +978,10 @@ def identity_confirmed_v14(ctx: CallContext, params: object) -> Item:
     it as not the holder's ("me ar no chance bab i cant even order the tea bags without askin
     him"); a relation outside the family said later in a sentence the model surely reads as not
     the holder's is a later "not mine" ("这座机是房东的，户头是他的，我是租这里的"); a yes asked
-    back ("Yes? Who's this?") answers nothing; and a person
-    whose answer was unclear, asked whether they can decide by an agent who
-    names their family relation in that turn ("哦您是阿姨的女儿啊。那阿姨这个号的业务，您能替她做
-    主吗？" "能么"), answered yes: the family member who can decide."""
+    back ("Yes? Who's this?") answers nothing; and a person whose answer was unclear, asked
+    whether they can decide by an agent who names their family relation in that turn ("哦您是
+    阿姨的女儿啊。那阿姨这个号的业务，您能替她做主吗？" "能么"), answered yes: the family member
+    who can decide."""
     found = _mistaken_unsure(ctx, _identity_v3(ctx, _V14))
     return _decides_when_asked(ctx, found, echoed=True)
 
@@ -1018,34 +1009,20 @@ def _yes_to_decide(ctx: CallContext) -> tuple[Evidence, Evidence] | None:
 # --- permission v9 -------------------------------------------------------------------------------
 
 
-def _pitched_before_asking_v9(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
+def _pitched_before_asking_v9(
+    ctx: CallContext, question: Turn, words: int, described: bool = False
+) -> Sentence | None:
     """`_pitched_before_asking`, reading up to the question itself inside its sentence too: a
     recognizer's unpunctuated turn is one sentence ("是这样我们现在有个96688长途包月 您打国内长途
     的时候先拨96688再拨号码 每个月10块钱包300分钟 哦对了 您现在方便听我说两句吧"), and the
-    product talk before its question is the same pitch begun."""
+    product talk before its question is the same pitch begun. `described` (v10): there, words
+    that describe the product (`_described`) count though unpriced."""
     size, first = 0.0, None
     for sentence in question.sentences:
         asks = [*sentence.hits("permission_question"), *sentence.hits("time_request")]
         end = min((h.start for h in asks), default=len(sentence.norm))
-        if _product_talk(ctx, sentence, end, priced_only=bool(asks)):
-            size += _size_text(sentence.norm[:end], sentence.joiner)
-            first = first or sentence
-        if asks:
-            break
-    return first if first is not None and size >= words else None
-
-
-def _pitched_before_asking_v10(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
-    """`_pitched_before_asking_v9`, except that inside the question's own sentence the words
-    before it count when they describe the product with three or more of its pitch terms,
-    priced or not ("so im calling about storm watch … you get a text every morning at seven with the
-    forecast plus severe whether alerts have you got a minute")."""
-    size, first = 0.0, None
-    for sentence in question.sentences:
-        asks = [*sentence.hits("permission_question"), *sentence.hits("time_request")]
-        end = min((h.start for h in asks), default=len(sentence.norm))
-        described = bool(asks) and _described(ctx, sentence, end)
-        if described or _product_talk(ctx, sentence, end, priced_only=bool(asks)):
+        told = described and bool(asks) and _described(ctx, sentence, end)
+        if told or _product_talk(ctx, sentence, end, priced_only=bool(asks)):
             size += _size_text(sentence.norm[:end], sentence.joiner)
             first = first or sentence
         if asks:
@@ -1113,3 +1090,7 @@ def permission_granted_v10(ctx: CallContext, params: PitchFirstParams) -> Item:
     用户免费升级彩铃 七彩铃音 别人给你打电话听的不是嘟嘟的 … 拨一一八一零零就能选 对了你现在方便
     吧"."""
     return _asked_after_pitch(ctx, params, _pitched_before_asking_v10)
+
+
+def _pitched_before_asking_v10(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
+    return _pitched_before_asking_v9(ctx, question, words, described=True)
