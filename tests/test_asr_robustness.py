@@ -142,7 +142,7 @@ def test_zh_view_repairs_asr_errors(ruleset: Ruleset, raw: str, expected: str) -
     ("raw", "expected"),
     [("这是额妈的手机", "这是我妈的手机"), ("是额的，额孙子给买的", "是我的我孙子给买的"),
      ("额，是这样的", "是这样的"), ("额解不下", "不懂"), ("她女子", "她女儿"),
-     ("额 那个 你说", "你说")],
+     ("额 那个 你说", "你说"), ("机主 是额 你说", "机主是我你说")],
 )  # fmt: skip
 def test_zh_view_reads_northwestern_and_homophones(
     ruleset: Ruleset, raw: str, expected: str

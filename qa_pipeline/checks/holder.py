@@ -942,7 +942,8 @@ def identity_confirmed_v13(ctx: CallContext, params: object) -> Item:
 
 def _decides_when_asked(ctx: CallContext, found: Item, echoed: bool = False) -> Item:
     """v13's yes to the decide question; `echoed` (v14): also after an unclear answer, when
-    the agent's decide question names the person's family relation as it asks."""
+    the agent's decide question names the person's family relation as it asks, or the person
+    told it before the question."""
     keys = (
         ("holder.family_undecided", "holder.no_answer") if echoed else ("holder.family_undecided",)
     )
@@ -952,9 +953,19 @@ def _decides_when_asked(ctx: CallContext, found: Item, echoed: bool = False) -> 
     if said is None:
         return found
     question, answer = said
-    if found.why.key == "holder.no_answer" and not _names_relation(ctx, question):
+    if found.why.key == "holder.no_answer" and not (
+        _names_relation(ctx, question) or _relation_before(ctx, question)
+    ):
         return found
     return item(True, (*found.evidence, question, answer), "holder.family_can_decide")
+
+
+def _relation_before(ctx: CallContext, question: Evidence) -> bool:
+    """The customer said their family relation before the decide question ("Ricky's offshore
+    ... This is his wife." "Are you authorized on the account, can you make decisions on the
+    line?"), as v11 reads a relation told before the holder question."""
+    before = [t for t in ctx.customer_turns() if t.end <= question.start]
+    return _said_relation(before, "family_relation") is not None
 
 
 def _names_relation(ctx: CallContext, question: Evidence) -> bool:
@@ -980,8 +991,9 @@ def identity_confirmed_v14(ctx: CallContext, params: object) -> Item:
     the holder's is a later "not mine" ("这座机是房东的，户头是他的，我是租这里的"); a yes asked
     back ("Yes? Who's this?") answers nothing; and a person whose answer was unclear, asked
     whether they can decide by an agent who names their family relation in that turn ("哦您是
-    阿姨的女儿啊。那阿姨这个号的业务，您能替她做主吗？" "能么"), answered yes: the family member
-    who can decide."""
+    阿姨的女儿啊。那阿姨这个号的业务，您能替她做主吗？" "能么"), or who told it themselves before
+    ("This is his wife." … "can you make decisions on the line?" "Honey, I make every decision
+    in this house."), answered yes: the family member who can decide."""
     found = _mistaken_unsure(ctx, _identity_v3(ctx, _V14))
     return _decides_when_asked(ctx, found, echoed=True)
 
