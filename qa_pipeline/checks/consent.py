@@ -149,22 +149,11 @@ def explicit_consent_v7(ctx: CallContext, params: object) -> Item:
     )
 
 
-def _line_checked_last(ctx: CallContext, turn: Turn) -> bool:
+def _line_checked_last(ctx: CallContext, turn: Turn, tagged: bool = False) -> bool:
     """The agent turn just before `turn` asks whether the line works after its consent
-    question (by sentence, then by place in the sentence)."""
-    if not _answers(ctx, turn, "hearing_check"):
-        return False
-    asked = ctx.turns[turn.index - 1]
-    check, consent = _last_hit(asked, "hearing_check"), _last_hit(asked, "consent_question")
-    return check is not None and consent is not None and check > consent
-
-
-_CLAUSE_END = re.compile(r"[，,。.!?！？;；:：]")
-
-
-def _line_checked_last_v10(ctx: CallContext, turn: Turn) -> bool:
-    """`_line_checked_last`, except that a consent cue in the line check's own clause after it
-    is the check's tag ("can you hear me okay?"), not a consent question asked again."""
+    question (by sentence, then by place in the sentence). `tagged` (v10): a consent cue in the
+    line check's own clause after it is the check's tag ("can you hear me okay?"), not a
+    consent question asked again."""
     if not _answers(ctx, turn, "hearing_check"):
         return False
     asked = ctx.turns[turn.index - 1]
@@ -173,9 +162,12 @@ def _line_checked_last_v10(ctx: CallContext, turn: Turn) -> bool:
         (i, h.start)
         for i, s in enumerate(asked.sentences)
         for h in s.hits("consent_question")
-        if not _tags_check(s, h.start)
+        if not (tagged and _tags_check(s, h.start))
     ]
     return check is not None and bool(consent) and check > max(consent)
+
+
+_CLAUSE_END = re.compile(r"[，,。.!?！？;；:：]")
 
 
 def _tags_check(sentence: Sentence, start: int) -> bool:
@@ -287,8 +279,12 @@ def _consent(
                 return item(False, (consent[1], evidence), "consent.withdrawn", said=said)
             continue
         is_yes = says_yes(ctx, turn, kind)
-        checked = _line_checked_last_v10 if tagged_check else _line_checked_last
-        if is_yes and line_check and kind == "affirm" and checked(ctx, turn):
+        if (
+            is_yes
+            and line_check
+            and kind == "affirm"
+            and _line_checked_last(ctx, turn, tagged_check)
+        ):
             is_yes = False
         if is_yes and asked_first and (what := _asked_before(turn, sentence, matched)):
             blind = blind or (what, evidence)
