@@ -1022,3 +1022,88 @@ def caller_competent_v19(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return item(
         False, evidence, "competence.mistaken_caller", said=f"“{first.text}” … “{again.text}”"
     )
+
+
+# --- v20 -----------------------------------------------------------------------------------------
+
+
+def _amounts(turn: Turn) -> list[tuple[Sentence, float]]:
+    return [(s, m.amount) for s in turn.sentences for m in s.money]
+
+
+def _prices_said(turn: Turn) -> list[tuple[Sentence, float]]:
+    """Amounts said as a price: with a period or asked ("一个月三十块？", "Nineteen ninety-nine a
+    month?"), not the shop's own "呢包烟二十五蚊" said to someone else."""
+    return [
+        (s, m.amount)
+        for s in turn.sentences
+        for m in s.money
+        if m.period is not None or s.is_question
+    ]
+
+
+def misheard_price(ctx: CallContext) -> tuple[Sentence, Sentence] | None:
+    """The customer says the price back wrong ("三十块？一个月三十块？" for 3元), the agent's next
+    turn corrects it (the campaign's price, with a "no" or after an amount like it: "不是三十，
+    是3块"; not "It would add $9.99 a month" after "I already pay $60 a month"), and a later
+    customer turn still says a wrong price ("要啥要，30块钱1个月，不要不要") and not the right
+    one: the price never reached them. An amount the agent said before the first correction is
+    no mishearing (the minutes, an extra fee), nor one within a tenth of the price ("ten bucks"
+    for $9.99). Returns the first wrong sentence and the one after the correction."""
+    price = ctx.campaign.price.amount
+    turns = ctx.turns
+    said: set[float] = set()
+    corrected: Sentence | None = None
+    for n, turn in enumerate(turns):
+        if turn.speaker == "agent":
+            if corrected is None:
+                said |= {round(a, 2) for _, a in _amounts(turn)}
+            continue
+        priced = _prices_said(turn)
+        if any(abs(a - price) < 0.005 for _, a in priced):
+            if corrected is not None:
+                return None  # said right after the correction: it reached them
+            continue
+        wrong = [
+            (s, a) for s, a in priced if abs(a - price) > price / 10 and round(a, 2) not in said
+        ]
+        if not wrong:
+            continue
+        if corrected is not None:
+            return corrected, wrong[0][0]
+        reply = turns[n + 1] if n + 1 < len(turns) else None
+        if reply is None or reply.speaker != "agent":
+            continue
+        restated = any(abs(a - price) < 0.005 for _, a in _amounts(reply))
+        if restated and (reply.has("deny") or _resembles(wrong[0][1], price)):
+            corrected = wrong[0][0]
+    return None
+
+
+def _digits(amount: float) -> str:
+    return f"{amount:.2f}".replace(".", "").strip("0")
+
+
+def _resembles(heard: float, price: float) -> bool:
+    """An amount a mishearing of the price could give: its digits hold the price's or the other
+    way round (30 for 3, 19.99 for 1.99, 33 for 3), unlike a bill of 60 for 9.99."""
+    a, b = _digits(heard), _digits(price)
+    return bool(a and b) and (a in b or b in a)
+
+
+@item_check("caller_competent.v20", CompetenceParamsV5, lexicons=(*_V19_LEXICONS, "deny"))
+def caller_competent_v20(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As caller_competent.v19, and a customer who says the price back wrong, is corrected by the
+    agent, and still says a wrong amount later (`misheard_price`) did not take in the price,
+    whatever they say of their hearing."""
+    found = caller_competent_v19(ctx, params)
+    if not found.passed:
+        return found
+    misheard = misheard_price(ctx)
+    if misheard is None:
+        return found
+    first, again = misheard
+    evidence = (first.span_evidence(), again.span_evidence())
+    return item(
+        False, evidence, "competence.misheard_price", said=f"“{first.text}” … “{again.text}”"
+    )

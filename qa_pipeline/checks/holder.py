@@ -1106,3 +1106,67 @@ def permission_granted_v10(ctx: CallContext, params: PitchFirstParams) -> Item:
 
 def _pitched_before_asking_v10(ctx: CallContext, question: Turn, words: int) -> Sentence | None:
     return _pitched_before_asking_v9(ctx, question, words, described=True)
+
+
+# --- identity v15 --------------------------------------------------------------------------------
+
+
+@item_check(
+    "identity_confirmed.v15",
+    lexicons=(
+        *_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self",
+        "decide_question", "modal_yes", "deny", "holder_word",
+    ),
+)  # fmt: skip
+def identity_confirmed_v15(ctx: CallContext, params: object) -> Item:
+    """As identity_confirmed.v14, except that a family relation mentioned in passing ("今天我侄子
+    结婚，闹热得很！") is not who the person is when the agent asks the holder question again and
+    the answer is a holder's yes with no relation, no "no" and nothing that refuses
+    (`_reasked_holder`: "请问您是机主本人吗？" "是我的号，哈哈，是我的"): the agent asked again
+    because the first answer said nothing, and the second says it."""
+    found = identity_confirmed_v14(ctx, params)
+    if found.passed or found.why is None or found.why.key != "holder.family_undecided":
+        return found
+    return _reasked_holder(ctx) or found
+
+
+_RELATIONS = ("holder_no", "family_relation", "other_relation", "relation_self")
+
+
+def _reasked_holder(ctx: CallContext) -> Item | None:
+    """The holder question asked again in the rules' words with the holder named (机主, "account
+    holder"; not "这号码平时是您用是吧", not "您是他妈妈是吧"), answered in the reply's first
+    sentence by the rules' holder's yes, with no relation, no "no" and no refusal anywhere in
+    the reply; unless the person said outright who they are before it."""
+    questions = [t for t in ctx.agent_turns() if _asks_holder(t)]
+    for question in questions[1:]:
+        before = [t for t in ctx.customer_turns() if t.index < question.index]
+        if any(t.has("relation_self") or t.has("holder_no") for t in before):
+            return None  # who they are was said outright: the relation stands
+        if not _names_holder(question):
+            continue
+        replies = ctx.replies_to(question)
+        if not replies:
+            continue
+        first = replies[0].sentences[0]
+        holder = [h for h in first.hits("holder_yes") if h.source != "model"]
+        if not holder:
+            continue
+        if any(first_hit(replies, name) for name in _RELATIONS):
+            return None
+        if any(_says_not_theirs(ctx, r) for r in replies):
+            return None
+        asked = question.evidence("identity_question")
+        return item(True, (asked, first.hit_evidence(holder[0])), "holder.confirmed")
+    return None
+
+
+def _names_holder(question: Turn) -> bool:
+    """A rules' holder question whose sentence names the holder (`holder_word`), and no family
+    relation in the turn."""
+    if question.has("family_relation"):
+        return False
+    return any(
+        s.has("holder_word") and any(h.source != "model" for h in s.hits("identity_question"))
+        for s in question.sentences
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from qa_pipeline.checks.common import first_hit
 from qa_pipeline.checks.consent import read_v3, says_yes
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
@@ -9,6 +11,8 @@ from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
 from qa_pipeline.verdict.reasons import Reason
+
+_DIGIT = re.compile(r"\d")
 
 
 @outcome_check("call_outcome.v1", lexicons=("sale_confirmed",))
@@ -69,8 +73,55 @@ def call_outcome_v5(ctx: CallContext, params: object) -> OutcomeResult:
     return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True, v5=True)
 
 
+@outcome_check(
+    "call_outcome.v6",
+    lexicons=(
+        "sale_confirmed", "booking_withdrawn", "dnc_note", "consent_question", "consent_strong",
+        "affirm", "withdrawal", "sarcasm", "hedge", "goodbye", "read_back", "trial_context",
+        "cancel_context",
+    ),
+)  # fmt: skip
+def call_outcome_v6(ctx: CallContext, params: object) -> OutcomeResult:
+    """As call_outcome.v5, except that where no turn is a pitch by the campaign's terms or
+    price, an agent statement about the trial or how to cancel (`_terms_told`) is one: the
+    product was pitched in words its terms miss ("So every morning at 7 you get a text with the
+    weather ... It's just a couple of dollars a month, and it's free for the first month."),
+    and a refusal after it declines a pitch."""
+    return _call_outcome(ctx, withdrawn=True, noted=True, agreed=True, v5=True, v6=True)
+
+
+def _terms_told(ctx: CallContext) -> Turn | None:
+    """The first agent turn after the customer first spoke that states (not asks) a trial or a
+    way to cancel (`_told`), in a turn asking neither who the person is nor for their time."""
+    first = next(iter(ctx.customer_turns()), None)
+    if first is None:
+        return None
+    for turn in ctx.agent_turns():
+        if turn.index < first.index or turn.has("identity_question") or ctx.asks_permission(turn):
+            continue
+        for sentence in turn.sentences:
+            if sentence.is_question:
+                continue
+            if _told(sentence):
+                return turn
+    return None
+
+
+def _told(sentence: Sentence) -> bool:
+    """A trial with its length or end ("free for the first month", "前三十天免费"), or a way to
+    cancel with its number or code ("text STOP to 611"); the lexicons alone also hear "the
+    bill", "end up" and "suspended"."""
+    trial = sentence.has("trial_context") and bool(sentence.durations or sentence.dates)
+    return trial or (sentence.has("cancel_context") and _DIGIT.search(sentence.norm) is not None)
+
+
 def _call_outcome(
-    ctx: CallContext, withdrawn: bool, noted: bool = False, agreed: bool = False, v5: bool = False
+    ctx: CallContext,
+    withdrawn: bool,
+    noted: bool = False,
+    agreed: bool = False,
+    v5: bool = False,
+    v6: bool = False,
 ) -> OutcomeResult:
     bookings = [b for b in ctx.bookings if not (noted and _after_note(ctx, b[0]))]
     if v5:
@@ -87,6 +138,8 @@ def _call_outcome(
             return _outcome("sale", (sentence.hit_evidence(hit),))
         return _outcome("declined", (sentence.hit_evidence(hit), taken_back), "withdrawn")
     pitch = ctx.pitch_start
+    if pitch is None and v6:
+        pitch = _terms_told(ctx)
     if pitch is not None:
         return _outcome("declined", (pitch.evidence(),))
     return _outcome("no_pitch", ())
