@@ -1091,7 +1091,11 @@ def _resembles(heard: float, price: float) -> bool:
     return bool(a and b) and (a in b or b in a)
 
 
-@item_check("caller_competent.v20", CompetenceParamsV5, lexicons=(*_V19_LEXICONS, "deny"))
+# What caller_competent.v20 reads (explicit_consent.v11 reads it too).
+V20_LEXICONS = (*_V19_LEXICONS, "deny")
+
+
+@item_check("caller_competent.v20", CompetenceParamsV5, lexicons=V20_LEXICONS)
 def caller_competent_v20(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     """As caller_competent.v19, and a customer who says the price back wrong, is corrected by the
     agent, and still says a wrong amount later (`misheard_price`) did not take in the price,

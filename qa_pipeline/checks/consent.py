@@ -10,6 +10,7 @@ from typing import Literal
 
 from qa_pipeline.checks import speakers
 from qa_pipeline.checks.common import item
+from qa_pipeline.checks.competence import V20_LEXICONS, CompetenceParamsV5, caller_competent_v20
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.checks.registry import item_check
 from qa_pipeline.text.lexicon import Hit
@@ -483,3 +484,41 @@ def explicit_consent_v10(ctx: CallContext, params: object) -> Item:
         ctx, read_v4(ctx), _heard_price(ctx), unknowing=True, others=True, line_check=True,
         asked_first=True, tagged_check=True,
     )  # fmt: skip
+
+
+# --- v11 -----------------------------------------------------------------------------------------
+
+
+@item_check(
+    "explicit_consent.v11",
+    CompetenceParamsV5,
+    lexicons=(*_V8_LEXICONS, *V20_LEXICONS, "consent_strong", "go_ahead"),
+)
+def explicit_consent_v11(ctx: CallContext, params: CompetenceParamsV5) -> Item:
+    """As explicit_consent.v10, except that a bare yes (no `consent_strong`, no `go_ahead` in
+    its turn: "嗯 嗯 好", "Okay... okay.", "好好好", "mm hm okay") from a customer who could not
+    follow the call (`caller_competent.v20` with these params fails) is no explicit consent:
+    it says yes to something, not to opening what they did not take in. A yes that asks for
+    the service ("开 给我开 嘿嘿 再来一杯", "yes please sign me up") stands. On the read call
+    sets such yeses were labeled no consent 21 times and consent 12."""
+    found = explicit_consent_v10(ctx, params)
+    if not found.passed:
+        return found
+    yes = _yes_turn(ctx, found)
+    if yes is None or any(s.has("consent_strong") or s.has("go_ahead") for s in yes.sentences):
+        return found
+    competent = caller_competent_v20(ctx, params)
+    if competent.passed is not False:
+        return found
+    return item(
+        False, (*found.evidence, *competent.evidence[:1]), "consent.bare_yes_lost",
+        said=f"“{yes.text}”",
+    )  # fmt: skip
+
+
+def _yes_turn(ctx: CallContext, found: Item) -> Turn | None:
+    said = [e for e in found.evidence if e.speaker == "customer"]
+    if not said:
+        return None
+    start = said[0].start
+    return next((t for t in ctx.customer_turns() if t.start <= start < t.end + 0.01), None)
