@@ -1027,6 +1027,10 @@ def caller_competent_v19(ctx: CallContext, params: CompetenceParamsV5) -> Item:
 # --- v20 -----------------------------------------------------------------------------------------
 
 
+def _at_price(amount: float, price: float) -> bool:
+    return abs(amount - price) < 0.005
+
+
 def _amounts(turn: Turn) -> list[tuple[Sentence, float]]:
     return [(s, m.amount) for s in turn.sentences for m in s.money]
 
@@ -1060,7 +1064,7 @@ def misheard_price(ctx: CallContext) -> tuple[Sentence, Sentence] | None:
                 said |= {round(a, 2) for _, a in _amounts(turn)}
             continue
         priced = _prices_said(turn)
-        if any(abs(a - price) < 0.005 for _, a in priced):
+        if any(_at_price(a, price) for _, a in priced):
             if corrected is not None:
                 return None  # said right after the correction: it reached them
             continue
@@ -1074,7 +1078,7 @@ def misheard_price(ctx: CallContext) -> tuple[Sentence, Sentence] | None:
         reply = turns[n + 1] if n + 1 < len(turns) else None
         if reply is None or reply.speaker != "agent":
             continue
-        restated = any(abs(a - price) < 0.005 for _, a in _amounts(reply))
+        restated = any(_at_price(a, price) for _, a in _amounts(reply))
         if restated and (reply.has("deny") or _resembles(wrong[0][1], price)):
             corrected = wrong[0][0]
     return None

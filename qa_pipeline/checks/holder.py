@@ -976,13 +976,13 @@ def _names_relation(ctx: CallContext, question: Evidence) -> bool:
     return turn is not None and turn.has("family_relation")
 
 
-@item_check(
-    "identity_confirmed.v14",
-    lexicons=(
-        *_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self",
-        "decide_question", "modal_yes", "deny",
-    ),
+_V14_LEXICONS = (
+    *_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self", "decide_question",
+    "modal_yes", "deny",
 )  # fmt: skip
+
+
+@item_check("identity_confirmed.v14", lexicons=_V14_LEXICONS)
 def identity_confirmed_v14(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v13, except that a yes to the holder question asked again after a
     no does not count when the reply also refuses or cannot decide, or the model surely reads
@@ -1111,13 +1111,7 @@ def _pitched_before_asking_v10(ctx: CallContext, question: Turn, words: int) -> 
 # --- identity v15 --------------------------------------------------------------------------------
 
 
-@item_check(
-    "identity_confirmed.v15",
-    lexicons=(
-        *_V4_LEXICONS, "goodbye", "clarify", "mistaken_caller", "relation_self",
-        "decide_question", "modal_yes", "deny", "holder_word",
-    ),
-)  # fmt: skip
+@item_check("identity_confirmed.v15", lexicons=(*_V14_LEXICONS, "holder_word"))
 def identity_confirmed_v15(ctx: CallContext, params: object) -> Item:
     """As identity_confirmed.v14, except that a family relation mentioned in passing ("今天我侄子
     结婚，闹热得很！") is not who the person is when the agent asks the holder question again and

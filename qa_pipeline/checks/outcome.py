@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from qa_pipeline.checks.common import first_hit
 from qa_pipeline.checks.consent import read_v3, says_yes
 from qa_pipeline.checks.context import CallContext, Sentence, Turn
+from qa_pipeline.checks.disclosures import said_method
 from qa_pipeline.checks.registry import outcome_check
 from qa_pipeline.text.lexicon import Hit
 from qa_pipeline.verdict.model import Evidence, Outcome, OutcomeResult
 from qa_pipeline.verdict.reasons import Reason
-
-_DIGIT = re.compile(r"\d")
 
 
 @outcome_check("call_outcome.v1", lexicons=("sale_confirmed",))
@@ -99,20 +96,17 @@ def _terms_told(ctx: CallContext) -> Turn | None:
     for turn in ctx.agent_turns():
         if turn.index < first.index or turn.has("identity_question") or ctx.asks_permission(turn):
             continue
-        for sentence in turn.sentences:
-            if sentence.is_question:
-                continue
-            if _told(sentence):
-                return turn
+        if any(not s.is_question and _told(ctx, s) for s in turn.sentences):
+            return turn
     return None
 
 
-def _told(sentence: Sentence) -> bool:
-    """A trial with its length or end ("free for the first month", "前三十天免费"), or a way to
-    cancel with its number or code ("text STOP to 611"); the lexicons alone also hear "the
-    bill", "end up" and "suspended"."""
+def _told(ctx: CallContext, sentence: Sentence) -> bool:
+    """A trial with its length or end ("free for the first month", "前三十天免费"), or one of the
+    campaign's cancel methods (`said_method`: "text STOP to 611"); the lexicons alone also hear
+    "the bill", "end up" and "suspended"."""
     trial = sentence.has("trial_context") and bool(sentence.durations or sentence.dates)
-    return trial or (sentence.has("cancel_context") and _DIGIT.search(sentence.norm) is not None)
+    return trial or (sentence.has("cancel_context") and said_method(ctx, sentence))
 
 
 def _call_outcome(
