@@ -527,6 +527,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             print(f"{language} {task:24} test accuracy {metrics['test_accuracy']:.3f} "
                   f"(dev {metrics['dev_accuracy']:.3f}, C={metrics['C']:g})")  # fmt: skip
 
+    if args.calls:
+        return _train_calls(args, ruleset, models, out)
     tasks = args.task or []
     keep = _kept_heads(out, ruleset, tasks, args.language or ())
     encoder = CachedEncoder(load_encoder(config.encoder, config.threads))
@@ -535,6 +537,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
         save(heads, out)
     (out / "MODEL_CARD.md").write_text(model_card(sets), encoding="utf-8")
     print(f"{len(sets)} languages -> {out}")
+    return 0
+
+
+def _train_calls(args: argparse.Namespace, ruleset: Ruleset, models: Any, out: Path) -> int:
+    """The call heads, from the labeled call sets corpus/call_heads.yaml names."""
+    from qa_pipeline.evaluation.call_training import call_heads_card, read_config, train_call_head
+    from qa_pipeline.judging.understand import configured_reader
+    from qa_pipeline.understanding.call_heads import save_call_heads
+
+    reader = configured_reader(ruleset)
+    if reader is None:
+        raise OptionsError(f"{models.path} configures no understanding stage to train")
+    config = read_config(args.call_heads)
+
+    def hook(step: str, artifact: object) -> None:
+        if step == "set":
+            print("  {} ({} calls so far)".format(*artifact))  # type: ignore[misc]
+
+    heads = []
+    for name, settings in config.items():
+        print(f"call head {name}: judging {len(settings.sets)} sets")
+        head = train_call_head(name, settings, ruleset, reader, args.call_heads.parent, hook)
+        f = head.meta["folds"]
+        print(f"call head {name}: {f['calls']} calls; in folds the head alone errs on {f['head']}, "
+              f"the rules on {f['rules']}, the rules overruled on {f['overruled']} (failures "
+              f"added {f['unfit_fixed']} fixed / {f['unfit_made']} made, cleared "
+              f"{f['fit_fixed']} / {f['fit_made']})")  # fmt: skip
+        heads.append(head)
+    path = save_call_heads(heads, out)
+    (out / "CALL_HEADS.md").write_text(call_heads_card(heads), encoding="utf-8")
+    print(f"{len(heads)} call heads -> {path}")
     return 0
 
 
@@ -752,6 +785,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="refit only this head (repeatable: forbidden, identity, act.price, ...); the others "
         "and the feature spec stay those of the heads already in --out",
     )
+    learn.add_argument(
+        "--calls", action="store_true",
+        help="fit the call heads (models of a whole call) from labeled call sets instead",
+    )  # fmt: skip
+    learn.add_argument("--call-heads", type=Path, default=Path("corpus/call_heads.yaml"),
+                       help="with --calls: which heads, from which call sets")  # fmt: skip
     learn.set_defaults(func=_cmd_train)
 
     from qa_pipeline.review.cli import register as register_review

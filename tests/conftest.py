@@ -41,6 +41,16 @@ def engine(ruleset: Ruleset) -> Judge:
     return Judge(ruleset)
 
 
+@pytest.fixture(scope="session")
+def reader_judge(ruleset: Ruleset) -> Judge:
+    """The judge with the understanding stage models.yaml configures (sentence and call heads)."""
+    from qa_pipeline.judging.understand import configured_reader
+
+    reader = configured_reader(ruleset)
+    assert reader is not None, "models.yaml configures the understanding stage"
+    return Judge(ruleset, reader=reader)
+
+
 def require_tool(available: bool, tool: str) -> None:
     """Skip a test whose system tool (espeak-ng, ffmpeg) is missing; fail in CI, which must
     install it (.ci/run does)."""

@@ -297,14 +297,6 @@ def test_understanding_rules_are_validated(tmp_path: Path) -> None:
         load_rules(tmp_path / "rules")
 
 
-@pytest.fixture(scope="module")
-def reader_judge() -> Judge:
-    ruleset = load_rules(ROOT / "rules")
-    reader = configured_reader(ruleset)
-    assert reader is not None, "models.yaml configures the understanding stage"
-    return Judge(ruleset, reader=reader)
-
-
 def _read(
     judge: Judge, turns: list[list[str]], campaign: str, language: str = "en"
 ) -> tuple[Call, CallContext]:

@@ -1115,3 +1115,62 @@ def caller_competent_v20(ctx: CallContext, params: CompetenceParamsV5) -> Item:
     return item(
         False, evidence, "competence.misheard_price", said=f"“{first.text}” … “{again.text}”"
     )
+
+
+class CompetenceParamsV21(CompetenceParamsV5):
+    unfit_at: float | None = Field(
+        0.8, gt=0.5, le=1.0, description="the call head's probability that the caller cannot "
+        "follow at which it fails a call the rules pass (None: never)",
+    )  # fmt: skip
+    fit_at: float | None = Field(
+        None, gt=0.5, le=1.0, description="the call head's probability that the caller follows "
+        "at which it passes a call the rules fail (None: never)",
+    )  # fmt: skip
+
+
+# The competence readings that say a caller cannot follow (not none, clarify or understood).
+_UNFIT = ("drunk", "woken", "child", "cannot_hear", "not_understand", "language_barrier")
+
+
+def _clearest_unfit(ctx: CallContext) -> tuple[Sentence, str, float] | None:
+    """The customer sentence the model reads most surely as a caller who cannot follow."""
+    best: tuple[Sentence, str, float] | None = None
+    for turn in ctx.customer_turns():
+        for sentence in turn.sentences:
+            found = sentence.reading.tasks.get("competence") if sentence.reading else None
+            if found is None:
+                continue
+            for label in _UNFIT:
+                p = found.p(label)
+                if best is None or p > best[2]:
+                    best = (sentence, label, p)
+    return best
+
+
+@item_check("caller_competent.v21", CompetenceParamsV21, lexicons=V20_LEXICONS)
+def caller_competent_v21(ctx: CallContext, params: CompetenceParamsV21) -> Item:
+    """As caller_competent.v20, unless the call head (a model of the whole call fitted on the
+    labeled call sets, `ctx.call_readings["competence"]`) reads the opposite surely: a caller
+    who cannot follow at `unfit_at` fails a call the rules pass (rules see a caller's words one
+    at a time, and a muddle in no lexicon slips past them); one who follows at `fit_at` passes
+    a call the rules fail (off by default: on the read sets the rules' failures hold up better
+    than the head's reading of them)."""
+    found = caller_competent_v20(ctx, params)
+    p = ctx.call_readings.get("competence")
+    if p is None:
+        return found
+    if found.passed and params.unfit_at is not None and 1.0 - p >= params.unfit_at:
+        clearest = _clearest_unfit(ctx)
+        if clearest is None:
+            return found
+        sentence, label, _ = clearest
+        evidence = replace(
+            sentence.span_evidence(), source="call", confidence=round(1.0 - p, 3), read=label
+        )
+        return item(False, (evidence,), "competence.call_unfit", read=label,
+                    said=f"“{sentence.text}”")  # fmt: skip
+    if not found.passed and params.fit_at is not None and p >= params.fit_at:
+        seen = tuple(replace(e, source="call", confidence=round(p, 3)) for e in found.evidence)
+        said = "; ".join(f"“{e.text}”" for e in found.evidence if e.speaker == "customer")
+        return item(True, seen, "competence.call_fit", said=said or "—")
+    return found

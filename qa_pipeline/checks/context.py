@@ -267,6 +267,9 @@ class CallContext:
         # One sentence read by the model by itself, asked for by the checks that need it (the
         # understanding stage sets it; None when no model reads the call).
         self.read_alone: Callable[[Sentence], Reading | None] | None = None
+        # The call heads' readings of the whole call: head name -> the probability that its
+        # label holds (the understanding stage sets them; empty when no call head reads it).
+        self.call_readings: dict[str, float] = {}
         self.language = call.language
         self.turns = build_turns(call, pack)
         self.call_date: date = call.started_at.date()

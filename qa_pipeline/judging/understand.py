@@ -13,6 +13,7 @@ from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
+from qa_pipeline.understanding.call_heads import CallHeads, CallHeadSpec, SentenceView
 from qa_pipeline.understanding.features import LexiconHits, screened_reader
 from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
 from qa_pipeline.understanding.reader import Reader
@@ -102,7 +103,29 @@ def read_call(reader: Reader, ctx: CallContext) -> tuple[TurnReading, ...]:
         complaint = reading.best(rules.dissatisfied.task)
         if turn.speaker == "customer" and sentiment is not None and complaint is not None:
             found.append(_reading(turn, sentiment, complaint))
+    _read_whole(reader.call_heads, ctx)
     return tuple(found)
+
+
+def _read_whole(heads: CallHeads, ctx: CallContext) -> None:
+    """Each call head's probability, from the customer's sentences as read above."""
+    for name, head in heads.heads.items():
+        ctx.call_readings[name] = head.probability(call_views(ctx, head.spec))
+
+
+def call_views(ctx: CallContext, spec: CallHeadSpec) -> list[SentenceView]:
+    """The customer's sentences as a call head of `spec` reads them (after `read_call`); a
+    lexicon the language lacks is hit by none."""
+    lexicons = [lexicon for lexicon in spec.lexicons if lexicon in ctx.pack.lexicons]
+    return [
+        SentenceView(
+            s.reading.tasks.get(spec.task) if s.reading is not None else None,
+            frozenset(lexicon for lexicon in lexicons if s.has(lexicon)),
+            s.is_question,
+        )
+        for turn in ctx.customer_turns()
+        for s in turn.sentences
+    ]
 
 
 def _alone(reader: Reader, language: str, sentence: Sentence, hits: LexiconHits) -> Reading | None:
@@ -169,15 +192,28 @@ def _reading(turn: Turn, sentiment: tuple[str, float], complaint: tuple[str, flo
 
 def flags(rules: UnderstandingFile | None, verdict: CallVerdict) -> tuple[str, ...]:
     """`customer_dissatisfied` when a customer sentence reads as a complaint or plainly
-    dissatisfied; `model_unsure.<item>` for each item decided on an unsure model reading."""
+    dissatisfied; `model_unsure.<item>` for each item decided on an unsure model reading;
+    `model_overruled.<item>` for each item a call head decided against the rules."""
     if rules is None:
         return ()
     found: list[str] = []
     levels = rules.dissatisfied.labels
     if any(r.complaint_p >= levels.get(r.complaint, 2.0) for r in verdict.readings):
         found.append("customer_dissatisfied")
-    found += [f"model_unsure.{code}" for code in _unsure(rules, verdict.judged_items())]
+    items = list(verdict.judged_items())
+    found += [f"model_unsure.{code}" for code in _unsure(rules, items)]
+    found += [f"model_overruled.{code}" for code in _overruled(items)]
     return tuple(found)
+
+
+def _overruled(items: Iterable[tuple[str, object]]) -> list[str]:
+    """Items a call head decided against the rules (evidence `source` "call"): a reading of
+    the whole call, which a QA lead checks first."""
+    return [
+        code
+        for code, item in items
+        if any(e.source == "call" for e in getattr(item, "evidence", ()))
+    ]
 
 
 def _unsure(rules: UnderstandingFile, items: Iterable[tuple[str, object]]) -> list[str]:
@@ -186,6 +222,8 @@ def _unsure(rules: UnderstandingFile, items: Iterable[tuple[str, object]]) -> li
         evidence = getattr(item, "evidence", ())
         if getattr(item, "passed", None) is None:
             continue
-        if any(e.source == "model" and (e.confidence or 0.0) < rules.unsure for e in evidence):
+        if any(
+            e.source in ("model", "call") and (e.confidence or 0.0) < rules.unsure for e in evidence
+        ):
             codes.append(code)
     return codes

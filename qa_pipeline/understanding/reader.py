@@ -11,6 +11,7 @@ from typing import Any
 from qa_pipeline.asr.model_config import ModelsConfig, UnderstandingConfig
 from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.understanding.call_heads import CallHeads, load_call_heads
 from qa_pipeline.understanding.encoders import EncodingStore
 from qa_pipeline.understanding.features import LexiconHits
 from qa_pipeline.understanding.reading import Reading
@@ -25,6 +26,7 @@ class Reader:
         self.ruleset = ruleset
         self.store: EncodingStore | None = None
         self._pipelines: dict[str, Any] = {}  # language -> its spaCy Language, or None
+        self._call_heads: CallHeads | None = None
 
     @classmethod
     def configured(cls, models: ModelsConfig, ruleset: Ruleset) -> Reader | None:
@@ -59,9 +61,23 @@ class Reader:
         reader_of(nlp).bind(pack, self.store)
         return nlp
 
+    def without_call_heads(self) -> Reader:
+        """This reader with no call head: how the call heads' own training data is read (the
+        rules and the sentence heads, never an earlier call head's verdict)."""
+        other = Reader(self.models, self.config, self.ruleset)
+        other._call_heads = CallHeads.none()
+        return other
+
+    @property
+    def call_heads(self) -> CallHeads:
+        """The heads that read a whole call (calls.json beside the sentence heads), if any."""
+        if self._call_heads is None:
+            self._call_heads = load_call_heads(self.models.relative(self.config.heads))
+        return self._call_heads
+
     @property
     def version(self) -> str:
-        """What decides readings: the encoder and every language's heads."""
+        """What decides readings: the encoder, every language's heads and the call heads."""
         from qa_pipeline.understanding.pipeline import reader_of
 
         digests = []
@@ -69,7 +85,7 @@ class Reader:
             nlp = self.pipeline(language)
             if nlp is not None:
                 digests.append(f"{language}:{reader_of(nlp).heads.digest}")
-        text = f"{self.config.encoder}|" + ",".join(digests)
+        text = f"{self.config.encoder}|" + ",".join(digests) + f"|calls:{self.call_heads.digest}"
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def read(

@@ -22,7 +22,8 @@ Outcome = Literal["sale", "declined", "no_pitch"]
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """A sentence (or turn) that shows what an item decided. `match` is the words a rule matched;
-    a reading of the understanding model has `source` "model", what it `read` (reply=go_ahead)
+    a reading of the understanding model has `source` "model" ("call" when a call head read the
+    whole call and decided against the rules), what it `read` (reply=go_ahead)
     and its probability (`confidence`)."""
 
     start: float

@@ -1,0 +1,212 @@
+"""Fitting the call heads (`qa-pipeline train --calls`) from labeled call sets.
+
+Every call of the sets named in corpus/call_heads.yaml is judged as the judge reads it (the rules
+and the sentence heads, no call head), its customer sentences summarized per head, and labeled by
+its labels.jsonl. A head is a logistic regression (scikit-learn, lbfgs: deterministic). Before the
+shipped head is fitted on every set, five folds that hold whole sets out measure it: the head
+alone, the rules alone, and the rules overruled where the head reads the opposite surely.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qa_pipeline.errors import CorpusError, MissingExtraError
+from qa_pipeline.ingest.call_file import load_call
+from qa_pipeline.judging.judge import Judge
+from qa_pipeline.judging.understand import call_views
+from qa_pipeline.ruleset.loader import Ruleset
+from qa_pipeline.understanding.call_heads import CallHead, CallHeadSpec, summarize
+from qa_pipeline.understanding.reader import Reader
+
+Hook = Callable[[str, object], None]
+FOLDS = 5
+
+
+class CallHeadConfig(BaseModel):
+    """One call head in corpus/call_heads.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(description="the labels.jsonl key it learns (caller_competent)")
+    item: str = Field(description="the criteria item whose rule verdict the folds compare")
+    task: str = Field(description="the sentence task it summarizes (competence)")
+    labels: list[str] = Field(min_length=1, description="that task's labels it reads")
+    lexicons: list[str] = Field(description="rule lexicons whose hits it counts")
+    C: float = Field(1.0, gt=0, description="inverse regularization")
+    unfit_at: float | None = Field(
+        0.8, gt=0.5, le=1.0, description="the folds' level for failing a call the rules pass"
+    )
+    fit_at: float | None = Field(
+        None, gt=0.5, le=1.0, description="the folds' level for passing a call the rules fail"
+    )
+    sets: list[str] = Field(min_length=1, description="labeled call sets, relative to the file")
+
+
+def read_config(path: Path) -> dict[str, CallHeadConfig]:
+    """corpus/call_heads.yaml, every problem in it named with its head and key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise CorpusError(str(path), [f"cannot read: {exc.strerror}"]) from exc
+    except yaml.YAMLError as exc:
+        raise CorpusError(str(path), [f"not YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise CorpusError(str(path), ["expected a mapping of head name -> settings"])
+    heads, problems = {}, []
+    for name, value in data.items():
+        try:
+            heads[str(name)] = CallHeadConfig.model_validate(value)
+        except ValidationError as exc:
+            problems += [
+                f"{name}.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                for error in exc.errors()
+            ]
+    if problems:
+        raise CorpusError(str(path), problems)
+    return heads
+
+
+@dataclass(frozen=True)
+class Row:
+    folder: str
+    call_id: str
+    features: np.ndarray
+    gold: bool
+    rules: bool  # the criteria item's verdict by the rules and sentence heads
+
+
+def _gold(folder: Path, label: str) -> dict[str, bool]:
+    found = {}
+    path = folder / "labels.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CorpusError(str(path), [f"cannot read: {exc.strerror}"]) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            value = row[label]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CorpusError(str(path), [f"line {number}: no {label!r} ({exc})"]) from exc
+        if isinstance(value, bool):
+            found[str(row["call_id"])] = value
+    return found
+
+
+def read_rows(
+    ruleset: Ruleset, reader: Reader, config: CallHeadConfig, root: Path, hook: Hook
+) -> list[Row]:
+    """Every labeled call of the configured sets, judged without call heads and summarized."""
+    spec = CallHeadSpec(config.task, tuple(config.labels), tuple(config.lexicons))
+    seen: dict[str, Any] = {}
+    judge = Judge(ruleset, hook=seen.__setitem__, reader=reader.without_call_heads())
+    rows: list[Row] = []
+    for name in config.sets:
+        folder = (root / name).resolve()
+        gold = _gold(folder, config.label)
+        for path in sorted(folder.glob("*.json")):
+            call = load_call(path)
+            if call.call_id not in gold:
+                continue
+            judge.judge(call)
+            verdict = seen["items"][config.item].passed
+            features = summarize(spec, call_views(seen["context"], spec))
+            rows.append(Row(name, call.call_id, features, gold[call.call_id], bool(verdict)))
+        hook("set", (name, len(rows)))
+    return rows
+
+
+def _fit(rows: Sequence[Row], c: float) -> tuple[np.ndarray, float]:
+    MissingExtraError.check("sklearn", "train", "training the call heads")
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.stack([r.features for r in rows])
+    y = np.array([r.gold for r in rows], dtype=int)
+    model = LogisticRegression(C=c, max_iter=3000).fit(x, y)
+    return model.coef_[0].astype(np.float64), float(model.intercept_[0])
+
+
+def _decided(rules: bool, p: float, config: CallHeadConfig) -> bool:
+    """The verdict with the head overruling the rules as caller_competent.v21 does."""
+    if rules and config.unfit_at is not None and 1.0 - p >= config.unfit_at:
+        return False
+    if not rules and config.fit_at is not None and p >= config.fit_at:
+        return True
+    return rules
+
+
+def folds(rows: Sequence[Row], config: CallHeadConfig) -> dict[str, int]:
+    """Errors over folds that hold whole sets out: the head alone, the rules alone, and the
+    rules overruled at `config`'s levels, with what each direction fixed and made."""
+    names = sorted({r.folder for r in rows})
+    counts = dict.fromkeys(("head", "rules", "overruled", "unfit_fixed", "unfit_made",
+                            "fit_fixed", "fit_made"), 0)  # fmt: skip
+    counts["calls"] = len(rows)
+    for k in range(FOLDS):
+        held = set(names[k::FOLDS])
+        weights, bias = _fit([r for r in rows if r.folder not in held], config.C)
+        for row in (r for r in rows if r.folder in held):
+            p = float(1.0 / (1.0 + np.exp(-(row.features @ weights + bias))))
+            decided = _decided(row.rules, p, config)
+            counts["head"] += (p >= 0.5) != row.gold
+            counts["rules"] += row.rules != row.gold
+            counts["overruled"] += decided != row.gold
+            if decided != row.rules:
+                way = "unfit" if row.rules else "fit"
+                counts[f"{way}_{'fixed' if decided == row.gold else 'made'}"] += 1
+    return counts
+
+
+def train_call_head(
+    name: str, config: CallHeadConfig, ruleset: Ruleset, reader: Reader, root: Path, hook: Hook
+) -> CallHead:
+    rows = read_rows(ruleset, reader, config, root, hook)
+    if len({r.gold for r in rows}) < 2:
+        raise CorpusError(str(root), [f"call head {name!r}: its sets hold one class only"])
+    measured = folds(rows, config)
+    weights, bias = _fit(rows, config.C)
+    meta = {
+        "trained": datetime.now(UTC).strftime("%Y-%m-%d"), "sets": list(config.sets),
+        "C": config.C, "rules": ruleset.version, "folds": measured,
+        "levels_in_folds": {"unfit_at": config.unfit_at, "fit_at": config.fit_at},
+    }  # fmt: skip
+    spec = CallHeadSpec(config.task, tuple(config.labels), tuple(config.lexicons))
+    return CallHead(name, config.label, spec, weights, bias, meta)
+
+
+def call_heads_card(heads: Sequence[CallHead]) -> str:
+    lines = [
+        "# Call heads: model card", "",
+        "Logistic heads over a summary of a call's customer sentences (their sentence-head",
+        "readings and rule-lexicon hits; qa_pipeline/understanding/call_heads.py), fitted by",
+        "`qa-pipeline train --calls` on labeled call sets (corpus/call_heads.yaml). Folds hold",
+        "whole sets out; errors are calls whose label the decision gets wrong.", "",
+        "| head | label | calls | head alone | rules | overruled | fails added (fixed / made) "
+        "| failures cleared (fixed / made) | levels |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for head in heads:
+        f, levels = head.meta["folds"], head.meta["levels_in_folds"]
+        lines.append(
+            f"| {head.name} | {head.label} | {f['calls']} | {f['head']} | {f['rules']} | "
+            f"{f['overruled']} | {f['unfit_fixed']} / {f['unfit_made']} | "
+            f"{f['fit_fixed']} / {f['fit_made']} | unfit_at {levels['unfit_at']}, "
+            f"fit_at {levels['fit_at']} |"
+        )
+    for head in heads:
+        meta = head.meta
+        lines += ["", f"- {head.name}: trained {meta['trained']} with rules {meta['rules']}, "
+                  f"C={meta['C']}, on {', '.join(meta['sets'])}"]  # fmt: skip
+    return "\n".join(lines) + "\n"
