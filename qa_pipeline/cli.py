@@ -542,7 +542,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _train_calls(args: argparse.Namespace, ruleset: Ruleset, models: Any, out: Path) -> int:
     """The call heads, from the labeled call sets corpus/call_heads.yaml names."""
-    from qa_pipeline.evaluation.call_training import call_heads_card, read_config, train_call_head
+    from qa_pipeline.evaluation.call_training import call_heads_card, read_config, train_call_heads
     from qa_pipeline.judging.understand import configured_reader
     from qa_pipeline.understanding.call_heads import save_call_heads
 
@@ -553,18 +553,16 @@ def _train_calls(args: argparse.Namespace, ruleset: Ruleset, models: Any, out: P
 
     def hook(step: str, artifact: object) -> None:
         if step == "set":
-            print("  {} ({} calls so far)".format(*artifact))  # type: ignore[misc]
+            print("  {} ({} rows so far)".format(*artifact))  # type: ignore[misc]
 
-    heads = []
-    for name, settings in config.items():
-        print(f"call head {name}: judging {len(settings.sets)} sets")
-        head = train_call_head(name, settings, ruleset, reader, args.call_heads.parent, hook)
+    print(f"call heads {', '.join(config)}: judging their labeled call sets")
+    heads = train_call_heads(config, ruleset, reader, args.call_heads.parent, hook)
+    for head in heads:
         f = head.meta["folds"]
-        print(f"call head {name}: {f['calls']} calls; in folds the head alone errs on {f['head']}, "
-              f"the rules on {f['rules']}, the rules overruled on {f['overruled']} (failures "
-              f"added {f['unfit_fixed']} fixed / {f['unfit_made']} made, cleared "
-              f"{f['fit_fixed']} / {f['fit_made']})")  # fmt: skip
-        heads.append(head)
+        print(f"call head {head.name}: {f['calls']} calls; in folds the head alone errs on "
+              f"{f['head']}, the rules on {f['rules']}, the rules overruled on {f['overruled']} "
+              f"(failed by the head {f['failed_fixed']} fixed / {f['failed_made']} made, passed "
+              f"{f['passed_fixed']} / {f['passed_made']})")  # fmt: skip
     path = save_call_heads(heads, out)
     (out / "CALL_HEADS.md").write_text(call_heads_card(heads), encoding="utf-8")
     print(f"{len(heads)} call heads -> {path}")

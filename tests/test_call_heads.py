@@ -20,11 +20,12 @@ from qa_pipeline.checks.competence import (
 from qa_pipeline.checks.context import CallContext
 from qa_pipeline.cli import main
 from qa_pipeline.errors import CorpusError, ModelNotFoundError
-from qa_pipeline.evaluation.call_training import read_config, train_call_head
+from qa_pipeline.evaluation.call_training import read_config, train_call_heads
 from qa_pipeline.judging.judge import Judge
-from qa_pipeline.judging.understand import flags, read_call
+from qa_pipeline.judging.understand import call_views, disagreements, flags, read_call
 from qa_pipeline.understanding.call_heads import (
     CallHead,
+    CallHeads,
     CallHeadSpec,
     SentenceView,
     load_call_heads,
@@ -199,8 +200,7 @@ def test_train_calls_fits_a_call_head_deterministically(
     assert "| competence | caller_competent | 24 |" in (out / "CALL_HEADS.md").read_text("utf-8")
     ruleset, reader = reader_judge.ruleset, reader_judge.reader
     assert reader is not None
-    settings = read_config(config)["competence"]
-    again = train_call_head("competence", settings, ruleset, reader, tmp_path, lambda s, a: None)
+    (again,) = train_call_heads(read_config(config), ruleset, reader, tmp_path, lambda s, a: None)
     assert np.allclose(again.weights, saved.weights, atol=1e-5)
 
 
@@ -220,3 +220,47 @@ def test_a_bad_call_heads_file_names_itself(tmp_path: Path, text: str, problem: 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CorpusError, match=problem):
         read_config(path)
+
+
+def test_a_head_since_the_first_amount_reads_only_the_answers_after_it(
+    reader_judge: Judge,
+) -> None:
+    ctx = _context(reader_judge, FOLLOWS)
+    every = call_views(ctx, SPEC)
+    after = call_views(ctx, dataclasses.replace(SPEC, since="first_amount"))
+    customer = [t for t in ctx.customer_turns()]
+    assert len(every) == sum(len(t.sentences) for t in customer)
+    assert len(after) == len(customer[-1].sentences)  # only the answer to "$2.99 a month"
+    unpriced = _context(reader_judge, FOLLOWS[:4])
+    assert call_views(unpriced, dataclasses.replace(SPEC, since="first_amount")) == []
+
+
+def test_a_call_head_that_reads_an_item_the_other_way_flags_it(reader_judge: Judge) -> None:
+    rules = reader_judge.ruleset.understanding
+    assert rules is not None and rules.call_review is not None
+    consent = CallHead("consent", "explicit_consent", SPEC, np.zeros(len(SPEC.names())), 0.0)
+    heads = CallHeads({"consent": consent}, "test")
+    codes = {"explicit_consent": "explicit_consent"}
+    ctx = _context(reader_judge, FOLLOWS)
+    passed = {"explicit_consent": Item(True, (), "the customer agreed")}
+    ctx.call_readings["consent"] = 1.0 - rules.call_review  # sure enough it was no consent
+    found = disagreements(rules, heads, ctx, codes, passed)
+    assert found == ("model_disagrees.explicit_consent",)
+    ctx.call_readings["consent"] = 0.5  # not sure: no flag
+    assert disagreements(rules, heads, ctx, codes, passed) == ()
+    failed = {"explicit_consent": Item(False, (), "no consent")}
+    ctx.call_readings["consent"] = 0.95
+    assert disagreements(rules, heads, ctx, codes, failed) == found
+    # An item a call head already decided is flagged model_overruled, not twice.
+    decided = Evidence(1.0, 2.0, "customer", "Okay.", source="call", confidence=0.95)
+    overruled = {"explicit_consent": Item(False, (decided,), "no consent")}
+    assert disagreements(rules, heads, ctx, codes, overruled) == ()
+    assert disagreements(None, heads, ctx, codes, failed) == ()
+
+
+def test_the_shipped_call_heads(reader_judge: Judge) -> None:
+    assert reader_judge.reader is not None
+    heads = reader_judge.reader.call_heads.heads
+    assert heads["competence"].label == "caller_competent"
+    assert heads["consent"].label == "explicit_consent"
+    assert heads["consent"].spec.since == "first_amount"

@@ -10,7 +10,7 @@ alone, the rules alone, and the rules overruled where the head reads the opposit
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.understand import call_views
 from qa_pipeline.ruleset.loader import Ruleset
-from qa_pipeline.understanding.call_heads import CallHead, CallHeadSpec, summarize
+from qa_pipeline.understanding.call_heads import CallHead, CallHeadSpec, Since, summarize
 from qa_pipeline.understanding.reader import Reader
 
 Hook = Callable[[str, object], None]
@@ -43,13 +43,17 @@ class CallHeadConfig(BaseModel):
     labels: list[str] = Field(min_length=1, description="that task's labels it reads")
     lexicons: list[str] = Field(description="rule lexicons whose hits it counts")
     C: float = Field(1.0, gt=0, description="inverse regularization")
-    unfit_at: float | None = Field(
-        0.8, gt=0.5, le=1.0, description="the folds' level for failing a call the rules pass"
+    since: Since = Field("start", description="which customer sentences: start, first_amount")
+    fail_at: float | None = Field(
+        0.8, gt=0.5, le=1.0, description="the folds' level for failing an item the rules pass"
     )
-    fit_at: float | None = Field(
-        None, gt=0.5, le=1.0, description="the folds' level for passing a call the rules fail"
+    pass_at: float | None = Field(
+        None, gt=0.5, le=1.0, description="the folds' level for passing an item the rules fail"
     )
     sets: list[str] = Field(min_length=1, description="labeled call sets, relative to the file")
+
+    def spec(self) -> CallHeadSpec:
+        return CallHeadSpec(self.task, tuple(self.labels), tuple(self.lexicons), self.since)
 
 
 def read_config(path: Path) -> dict[str, CallHeadConfig]:
@@ -106,25 +110,34 @@ def _gold(folder: Path, label: str) -> dict[str, bool]:
 
 
 def read_rows(
-    ruleset: Ruleset, reader: Reader, config: CallHeadConfig, root: Path, hook: Hook
-) -> list[Row]:
-    """Every labeled call of the configured sets, judged without call heads and summarized."""
-    spec = CallHeadSpec(config.task, tuple(config.labels), tuple(config.lexicons))
+    ruleset: Ruleset,
+    reader: Reader,
+    configs: Mapping[str, CallHeadConfig],
+    root: Path,
+    hook: Hook,
+) -> dict[str, list[Row]]:
+    """Every labeled call of each head's sets, judged once without call heads (whichever heads
+    read its set) and summarized per head."""
     seen: dict[str, Any] = {}
     judge = Judge(ruleset, hook=seen.__setitem__, reader=reader.without_call_heads())
-    rows: list[Row] = []
-    for name in config.sets:
-        folder = (root / name).resolve()
-        gold = _gold(folder, config.label)
+    rows: dict[str, list[Row]] = {name: [] for name in configs}
+    for set_name in dict.fromkeys(s for config in configs.values() for s in config.sets):
+        folder = (root / set_name).resolve()
+        heads = {n: c for n, c in configs.items() if set_name in c.sets}
+        golds = {n: _gold(folder, c.label) for n, c in heads.items()}
         for path in sorted(folder.glob("*.json")):
             call = load_call(path)
-            if call.call_id not in gold:
+            wanted = [n for n in heads if call.call_id in golds[n]]
+            if not wanted:
                 continue
             judge.judge(call)
-            verdict = seen["items"][config.item].passed
-            features = summarize(spec, call_views(seen["context"], spec))
-            rows.append(Row(name, call.call_id, features, gold[call.call_id], bool(verdict)))
-        hook("set", (name, len(rows)))
+            for n in wanted:
+                config = heads[n]
+                spec = config.spec()
+                features = summarize(spec, call_views(seen["context"], spec))
+                rules = bool(seen["items"][config.item].passed)
+                rows[n].append(Row(set_name, call.call_id, features, golds[n][call.call_id], rules))
+        hook("set", (set_name, sum(len(r) for r in rows.values())))
     return rows
 
 
@@ -139,10 +152,10 @@ def _fit(rows: Sequence[Row], c: float) -> tuple[np.ndarray, float]:
 
 
 def _decided(rules: bool, p: float, config: CallHeadConfig) -> bool:
-    """The verdict with the head overruling the rules as caller_competent.v21 does."""
-    if rules and config.unfit_at is not None and 1.0 - p >= config.unfit_at:
+    """The verdict with the head overruling the rules (as caller_competent.v21 does)."""
+    if rules and config.fail_at is not None and 1.0 - p >= config.fail_at:
         return False
-    if not rules and config.fit_at is not None and p >= config.fit_at:
+    if not rules and config.pass_at is not None and p >= config.pass_at:
         return True
     return rules
 
@@ -151,8 +164,8 @@ def folds(rows: Sequence[Row], config: CallHeadConfig) -> dict[str, int]:
     """Errors over folds that hold whole sets out: the head alone, the rules alone, and the
     rules overruled at `config`'s levels, with what each direction fixed and made."""
     names = sorted({r.folder for r in rows})
-    counts = dict.fromkeys(("head", "rules", "overruled", "unfit_fixed", "unfit_made",
-                            "fit_fixed", "fit_made"), 0)  # fmt: skip
+    counts = dict.fromkeys(("head", "rules", "overruled", "failed_fixed", "failed_made",
+                            "passed_fixed", "passed_made"), 0)  # fmt: skip
     counts["calls"] = len(rows)
     for k in range(FOLDS):
         held = set(names[k::FOLDS])
@@ -164,26 +177,31 @@ def folds(rows: Sequence[Row], config: CallHeadConfig) -> dict[str, int]:
             counts["rules"] += row.rules != row.gold
             counts["overruled"] += decided != row.gold
             if decided != row.rules:
-                way = "unfit" if row.rules else "fit"
+                way = "failed" if row.rules else "passed"
                 counts[f"{way}_{'fixed' if decided == row.gold else 'made'}"] += 1
     return counts
 
 
-def train_call_head(
-    name: str, config: CallHeadConfig, ruleset: Ruleset, reader: Reader, root: Path, hook: Hook
-) -> CallHead:
-    rows = read_rows(ruleset, reader, config, root, hook)
-    if len({r.gold for r in rows}) < 2:
-        raise CorpusError(str(root), [f"call head {name!r}: its sets hold one class only"])
-    measured = folds(rows, config)
-    weights, bias = _fit(rows, config.C)
-    meta = {
-        "trained": datetime.now(UTC).strftime("%Y-%m-%d"), "sets": list(config.sets),
-        "C": config.C, "rules": ruleset.version, "folds": measured,
-        "levels_in_folds": {"unfit_at": config.unfit_at, "fit_at": config.fit_at},
-    }  # fmt: skip
-    spec = CallHeadSpec(config.task, tuple(config.labels), tuple(config.lexicons))
-    return CallHead(name, config.label, spec, weights, bias, meta)
+def train_call_heads(
+    configs: Mapping[str, CallHeadConfig],
+    ruleset: Ruleset,
+    reader: Reader,
+    root: Path,
+    hook: Hook,
+) -> list[CallHead]:
+    rows = read_rows(ruleset, reader, configs, root, hook)
+    heads = []
+    for name, config in configs.items():
+        if len({r.gold for r in rows[name]}) < 2:
+            raise CorpusError(str(root), [f"call head {name!r}: its sets hold one class only"])
+        weights, bias = _fit(rows[name], config.C)
+        meta = {
+            "trained": datetime.now(UTC).strftime("%Y-%m-%d"), "sets": list(config.sets),
+            "C": config.C, "rules": ruleset.version, "folds": folds(rows[name], config),
+            "levels_in_folds": {"fail_at": config.fail_at, "pass_at": config.pass_at},
+        }  # fmt: skip
+        heads.append(CallHead(name, config.label, config.spec(), weights, bias, meta))
+    return heads
 
 
 def call_heads_card(heads: Sequence[CallHead]) -> str:
@@ -193,17 +211,17 @@ def call_heads_card(heads: Sequence[CallHead]) -> str:
         "readings and rule-lexicon hits; qa_pipeline/understanding/call_heads.py), fitted by",
         "`qa-pipeline train --calls` on labeled call sets (corpus/call_heads.yaml). Folds hold",
         "whole sets out; errors are calls whose label the decision gets wrong.", "",
-        "| head | label | calls | head alone | rules | overruled | fails added (fixed / made) "
-        "| failures cleared (fixed / made) | levels |",
+        "| head | label | calls | head alone | rules | overruled | failed by the head (fixed / "
+        "made) | passed by the head (fixed / made) | levels |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]  # fmt: skip
     for head in heads:
         f, levels = head.meta["folds"], head.meta["levels_in_folds"]
         lines.append(
             f"| {head.name} | {head.label} | {f['calls']} | {f['head']} | {f['rules']} | "
-            f"{f['overruled']} | {f['unfit_fixed']} / {f['unfit_made']} | "
-            f"{f['fit_fixed']} / {f['fit_made']} | unfit_at {levels['unfit_at']}, "
-            f"fit_at {levels['fit_at']} |"
+            f"{f['overruled']} | {f['failed_fixed']} / {f['failed_made']} | "
+            f"{f['passed_fixed']} / {f['passed_made']} | fail_at {levels['fail_at']}, "
+            f"pass_at {levels['pass_at']} |"
         )
     for head in heads:
         meta = head.meta

@@ -26,7 +26,7 @@ from qa_pipeline.checks.registry import (
 )
 from qa_pipeline.errors import CampaignMismatchError, UnknownCampaignError, UnsupportedLanguageError
 from qa_pipeline.ingest.model import Call
-from qa_pipeline.judging.understand import flags, read_call
+from qa_pipeline.judging.understand import disagreements, flags, read_call
 from qa_pipeline.ruleset.loader import LanguagePack, Ruleset, load_ruleset, load_ruleset_cached
 from qa_pipeline.ruleset.schema import CampaignFile, CheckSpec, Scope
 from qa_pipeline.transcript.cleanup import Cleaner, CleanupReport
@@ -150,6 +150,11 @@ class Judge:
         self._hangup: Bound[HangupCheck] = _bind(criteria.hangup, "hangup", names)
         self._forbidden: Bound[ForbiddenCheck] = _bind(criteria.forbidden, "forbidden", names)
         self._cleaner = Cleaner(ruleset.cleanup)
+        # labels.jsonl key -> finding code: which item a call head's label speaks for
+        self._label_codes = {
+            label: criterion if item is None else f"{criterion}.{item}"
+            for label, (criterion, item) in criteria.labels().items()
+        }
         self._sections = {
             campaign_id: tuple(
                 _Section(
@@ -225,7 +230,12 @@ class Judge:
             ),
             readings=readings,
         )
-        more = flags(self.ruleset.understanding, verdict) if self.reader is not None else ()
+        more: tuple[str, ...] = ()
+        if self.reader is not None:
+            rules, codes = self.ruleset.understanding, self._label_codes
+            more = flags(rules, verdict) + disagreements(
+                rules, self.reader.call_heads, ctx, codes, dict(verdict.judged_items())
+            )
         if more:
             verdict = replace(verdict, review_flags=(*verdict.review_flags, *more))
         self.hook("verdict", verdict)

@@ -5,7 +5,7 @@ decided on an unsure reading)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from qa_pipeline.asr.model_config import load_models_config
@@ -13,12 +13,12 @@ from qa_pipeline.checks.context import CallContext, Sentence, Turn
 from qa_pipeline.ruleset.loader import Ruleset
 from qa_pipeline.ruleset.schema import UnderstandingFile
 from qa_pipeline.text.lexicon import Hit
-from qa_pipeline.understanding.call_heads import CallHeads, CallHeadSpec, SentenceView
+from qa_pipeline.understanding.call_heads import CallHeads, CallHeadSpec, SentenceView, Since
 from qa_pipeline.understanding.features import LexiconHits, screened_reader
 from qa_pipeline.understanding.fusion import Change, Said, by_sentence, fuse, sentence_for
 from qa_pipeline.understanding.reader import Reader
 from qa_pipeline.understanding.reading import Reading
-from qa_pipeline.verdict.model import CallVerdict, TurnReading
+from qa_pipeline.verdict.model import CallVerdict, Item, TurnReading
 
 _READERS: dict[tuple[Path, str], Reader | None] = {}
 
@@ -123,9 +123,43 @@ def call_views(ctx: CallContext, spec: CallHeadSpec) -> list[SentenceView]:
             frozenset(lexicon for lexicon in lexicons if s.has(lexicon)),
             s.is_question,
         )
-        for turn in ctx.customer_turns()
+        for turn in _window(ctx, spec.since)
         for s in turn.sentences
     ]
+
+
+def _window(ctx: CallContext, since: Since) -> list[Turn]:
+    """The customer turns a call head reads: all, or those after the agent first states an
+    amount (the answers to an offer whose price was heard); none when no amount is stated."""
+    customer = list(ctx.customer_turns())
+    if since == "start":
+        return customer
+    first = next((t.index for t in ctx.agent_turns() if any(s.money for s in t.sentences)), None)
+    return [] if first is None else [t for t in customer if t.index > first]
+
+
+def disagreements(
+    rules: UnderstandingFile | None,
+    heads: CallHeads,
+    ctx: CallContext,
+    codes: Mapping[str, str],
+    items: Mapping[str, Item],
+) -> tuple[str, ...]:
+    """`model_disagrees.<item>` for each item whose call head reads the opposite of its
+    verdict with at least `rules.call_review` (the verdict stands; a QA lead looks first)."""
+    level = rules.call_review if rules is not None else None
+    if level is None:
+        return ()
+    found = []
+    for name, p in ctx.call_readings.items():
+        head = heads.heads.get(name)
+        code = codes.get(head.label) if head is not None else None
+        item = items.get(code) if code is not None else None
+        if item is None or item.passed is None or any(e.source == "call" for e in item.evidence):
+            continue
+        if (p if not item.passed else 1.0 - p) >= level:
+            found.append(f"model_disagrees.{code}")
+    return tuple(found)
 
 
 def _alone(reader: Reader, language: str, sentence: Sentence, hits: LexiconHits) -> Reading | None:

@@ -21,7 +21,8 @@ def _severity() -> dict[str, int]:
     # transcript where the ASR may have lost speech comes before what is only worth a look.
     return {
         "low_role_confidence": 1, "model_unsure": 2, "model_overruled": 2,
-        "customer_dissatisfied": 2, "outcome_in_doubt": 2, "asr_suspect": 2,
+        "model_disagrees": 2, "customer_dissatisfied": 2, "outcome_in_doubt": 2,
+        "asr_suspect": 2,
     }  # fmt: skip
 
 
@@ -34,8 +35,8 @@ class ReviewSettings:
     )  # fmt: skip
     severity: dict[str, int] = field(default_factory=_severity)
     review_flags: tuple[str, ...] = (
-        "low_role_confidence", "model_unsure", "model_overruled", "customer_dissatisfied",
-        "outcome_in_doubt", "asr_suspect",
+        "low_role_confidence", "model_unsure", "model_overruled", "model_disagrees",
+        "customer_dissatisfied", "outcome_in_doubt", "asr_suspect",
     )  # fmt: skip
     calibration_share: float = 0.05
     calibration_share_recent_failures: float = 0.20

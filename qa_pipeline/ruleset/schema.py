@@ -653,6 +653,11 @@ class UnderstandingFile(Strict):
         description="a forbidden rule's match in a turn the model reads as none with at least "
         "this is dropped (an apology, a true price the pattern took for rudeness)",
     )
+    call_review: Probability | None = Field(
+        None,
+        description="a call head that reads the opposite of its item's verdict this surely flags "
+        "the item model_disagrees for review (the verdict stands)",
+    )
     families: dict[str, FamilySpec]
     dissatisfied: DissatisfiedSpec
     sentiment_task: str = "sentiment"

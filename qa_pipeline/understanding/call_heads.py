@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,8 @@ from qa_pipeline.errors import ModelNotFoundError
 from qa_pipeline.understanding.reading import Distribution
 
 FILE = "calls.json"
+Since = Literal["start", "first_amount"]
+SINCE: tuple[Since, ...] = ("start", "first_amount")
 Vector = npt.NDArray[np.float64]
 
 
@@ -43,6 +45,7 @@ class CallHeadSpec:
     task: str
     labels: tuple[str, ...]
     lexicons: tuple[str, ...]
+    since: Since = "start"  # which customer sentences: all, or from the agent's first amount on
 
     def names(self) -> list[str]:
         """The summary's features, in order (kept in calls.json to check they still match)."""
@@ -86,7 +89,8 @@ class CallHead:
     def as_dict(self) -> dict[str, Any]:
         return {
             "label": self.label, "task": self.spec.task, "labels": list(self.spec.labels),
-            "lexicons": list(self.spec.lexicons), "features": self.spec.names(),
+            "lexicons": list(self.spec.lexicons), "since": self.spec.since,
+            "features": self.spec.names(),
             "weights": [round(float(w), 6) for w in self.weights], "bias": round(self.bias, 6),
             "meta": dict(self.meta),
         }  # fmt: skip
@@ -128,7 +132,10 @@ def load_call_heads(folder: Path) -> CallHeads:
 
 
 def _head(name: str, data: dict[str, Any]) -> CallHead:
-    spec = CallHeadSpec(data["task"], tuple(data["labels"]), tuple(data["lexicons"]))
+    since = data.get("since", "start")
+    if since not in SINCE:
+        raise ValueError(f"head {name!r}: since {since!r} is not one of {', '.join(SINCE)}")
+    spec = CallHeadSpec(data["task"], tuple(data["labels"]), tuple(data["lexicons"]), since)
     if spec.names() != data["features"]:
         raise ValueError(f"head {name!r} was saved with other features")
     weights = np.array(data["weights"], dtype=np.float64)
