@@ -264,3 +264,16 @@ def test_the_shipped_call_heads(reader_judge: Judge) -> None:
     assert heads["competence"].label == "caller_competent"
     assert heads["consent"].label == "explicit_consent"
     assert heads["consent"].spec.since == "first_amount"
+
+
+def test_a_call_head_of_no_graded_label_is_refused(tmp_path: Path, reader_judge: Judge) -> None:
+    config = _sets(tmp_path)
+    config.write_text(
+        config.read_text("utf-8").replace("label: caller_competent", "label: politeness"), "utf-8"
+    )
+    assert reader_judge.reader is not None
+    with pytest.raises(CorpusError, match="'politeness' is none of the graded labels"):
+        train_call_heads(
+            read_config(config), reader_judge.ruleset, reader_judge.reader, tmp_path,
+            lambda s, a: None,
+        )  # fmt: skip

@@ -9,7 +9,6 @@ alone, the rules alone, and the rules overruled where the head reads the opposit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qa_pipeline.errors import CorpusError, MissingExtraError
+from qa_pipeline.evaluation.labels import LabelSet
 from qa_pipeline.ingest.call_file import load_call
 from qa_pipeline.judging.judge import Judge
 from qa_pipeline.judging.understand import call_views
@@ -89,24 +89,9 @@ class Row:
     rules: bool  # the criteria item's verdict by the rules and sentence heads
 
 
-def _gold(folder: Path, label: str) -> dict[str, bool]:
-    found = {}
-    path = folder / "labels.jsonl"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CorpusError(str(path), [f"cannot read: {exc.strerror}"]) from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            value = row[label]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CorpusError(str(path), [f"line {number}: no {label!r} ({exc})"]) from exc
-        if isinstance(value, bool):
-            found[str(row["call_id"])] = value
-    return found
+def _gold(labels: dict[str, dict[str, Any]], label: str) -> dict[str, bool]:
+    """Each call's value of `label` where it is true or false (a no-sale's valid_sale is none)."""
+    return {cid: row[label] for cid, row in labels.items() if isinstance(row[label], bool)}
 
 
 def read_rows(
@@ -118,13 +103,21 @@ def read_rows(
 ) -> dict[str, list[Row]]:
     """Every labeled call of each head's sets, judged once without call heads (whichever heads
     read its set) and summarized per head."""
+    label_set = LabelSet(ruleset.criteria)
+    for name, config in configs.items():
+        if config.label not in label_set.names:
+            known = ", ".join(label_set.names)
+            problem = f"label {config.label!r} is none of the graded labels: {known}"
+            raise CorpusError(f"call head {name!r}", [problem])
+    specs = {name: config.spec() for name, config in configs.items()}
     seen: dict[str, Any] = {}
     judge = Judge(ruleset, hook=seen.__setitem__, reader=reader.without_call_heads())
     rows: dict[str, list[Row]] = {name: [] for name in configs}
     for set_name in dict.fromkeys(s for config in configs.values() for s in config.sets):
         folder = (root / set_name).resolve()
+        labels = label_set.load(folder / "labels.jsonl")
         heads = {n: c for n, c in configs.items() if set_name in c.sets}
-        golds = {n: _gold(folder, c.label) for n, c in heads.items()}
+        golds = {n: _gold(labels, c.label) for n, c in heads.items()}
         for path in sorted(folder.glob("*.json")):
             call = load_call(path)
             wanted = [n for n in heads if call.call_id in golds[n]]
@@ -132,10 +125,8 @@ def read_rows(
                 continue
             judge.judge(call)
             for n in wanted:
-                config = heads[n]
-                spec = config.spec()
-                features = summarize(spec, call_views(seen["context"], spec))
-                rules = bool(seen["items"][config.item].passed)
+                features = summarize(specs[n], call_views(seen["context"], specs[n]))
+                rules = bool(seen["items"][heads[n].item].passed)
                 rows[n].append(Row(set_name, call.call_id, features, golds[n][call.call_id], rules))
         hook("set", (set_name, sum(len(r) for r in rows.values())))
     return rows

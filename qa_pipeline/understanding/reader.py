@@ -65,6 +65,7 @@ class Reader:
         """This reader with no call head: how the call heads' own training data is read (the
         rules and the sentence heads, never an earlier call head's verdict)."""
         other = Reader(self.models, self.config, self.ruleset)
+        other._pipelines = self._pipelines  # the same sentence pipelines, built once
         other._call_heads = CallHeads.none()
         return other
 
